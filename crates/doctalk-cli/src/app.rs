@@ -1,0 +1,123 @@
+//! Startup: logging, runtime, opening the knowledge base, error → exit code.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use anyhow::Context;
+use clap::Parser;
+use doctalk_core::{Embedder, KnowledgeBase};
+
+use crate::cli::{Cli, Command};
+use crate::commands;
+
+/// Exit code when an ingest finished but some files failed.
+pub const EXIT_PARTIAL: u8 = 3;
+
+pub fn run() -> ExitCode {
+    let cli = Cli::parse();
+    init_logging(cli.verbose);
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(dispatch(cli)) {
+        Ok(code) => code,
+        Err(err) => {
+            if is_broken_pipe(&err) {
+                return ExitCode::SUCCESS;
+            }
+            eprintln!("error: {err}");
+            for cause in err.chain().skip(1) {
+                eprintln!("  caused by: {cause}");
+            }
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
+    let ctx = Ctx::new(&cli)?;
+    match cli.command {
+        Command::Ingest(args) => commands::ingest::run(&ctx, args).await,
+        Command::Search(args) => commands::search::run(&ctx, args).await,
+        Command::List(args) => commands::list::run(&ctx, args).await,
+        Command::Remove(args) => commands::remove::run(&ctx, args).await,
+        Command::Status(args) => commands::status::run(&ctx, args).await,
+    }
+}
+
+/// Where things live for this invocation.
+pub struct Ctx {
+    pub data_dir: PathBuf,
+    pub kb_name: String,
+    pub models_dir: Option<PathBuf>,
+}
+
+impl Ctx {
+    fn new(cli: &Cli) -> anyhow::Result<Self> {
+        let data_dir = match &cli.data_dir {
+            Some(dir) => dir.clone(),
+            None => dirs::data_dir()
+                .map(|d| d.join("doctalk"))
+                .context("no platform data directory; pass --data-dir or set DOCTALK_DATA_DIR")?,
+        };
+        let valid = !cli.kb.is_empty()
+            && cli.kb.chars().all(|c| c.is_alphanumeric() || c == '-' || c == '_');
+        anyhow::ensure!(valid, "knowledge-base names use letters, digits, '-' and '_' only: {:?}", cli.kb);
+        Ok(Ctx { data_dir, kb_name: cli.kb.clone(), models_dir: cli.models_dir.clone() })
+    }
+
+    pub fn kb_dir(&self) -> PathBuf {
+        self.data_dir.join("kb").join(&self.kb_name)
+    }
+
+    pub fn load_embedder(&self) -> anyhow::Result<Arc<dyn Embedder>> {
+        let embedder = doctalk_models::load_default_embedder(self.models_dir.as_deref(), &self.data_dir)
+            .context("cannot load the embedding model")?;
+        Ok(embedder)
+    }
+
+    /// Opens the knowledge base; documents embedded by another model are re-embedded first
+    /// (with progress), because vectors of two models must never be mixed.
+    pub async fn open_kb(&self) -> anyhow::Result<KnowledgeBase> {
+        let embedder = self.load_embedder()?;
+        let kb_dir = self.kb_dir();
+        let kb = KnowledgeBase::open(&kb_dir, embedder.clone())
+            .await
+            .with_context(|| format!("cannot open the knowledge base in {}", kb_dir.display()))?;
+        let stale = kb.stale_documents().await?;
+        if !stale.is_empty() {
+            eprintln!(
+                "The embedding model changed (index: {}, now: {}): re-embedding {} document(s)…",
+                stale[0].embedding_model,
+                embedder.model_id(),
+                stale.len()
+            );
+            let bar = crate::output::Progress::new(stale.len() as u64, "re-embedding");
+            kb.reembed_stale(&|done, _total| bar.set(done as u64)).await?;
+            bar.finish();
+        }
+        Ok(kb)
+    }
+}
+
+fn init_logging(verbose: u8) {
+    let default = match verbose {
+        0 => "warn",
+        1 => "info",
+        _ => "debug",
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).try_init();
+}
+
+fn is_broken_pipe(err: &anyhow::Error) -> bool {
+    err.chain()
+        .filter_map(|e| e.downcast_ref::<std::io::Error>())
+        .any(|e| e.kind() == std::io::ErrorKind::BrokenPipe)
+}

@@ -1,0 +1,91 @@
+//! Command-line grammar (clap). Only this module knows clap.
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+
+/// DocTalk: ask questions of your own documents, offline, with cited sources.
+#[derive(Debug, Parser)]
+#[command(name = "doctalk", version, about, after_help = EXIT_CODES)]
+pub struct Cli {
+    /// Where DocTalk keeps its index and settings [default: the platform data directory]
+    #[arg(long, global = true, env = "DOCTALK_DATA_DIR", value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+
+    /// Knowledge base to use (several can live in one data directory)
+    #[arg(long, global = true, env = "DOCTALK_KB", default_value = "default", value_name = "NAME")]
+    pub kb: String,
+
+    /// Directory holding model folders (overrides the usual search places)
+    #[arg(long, global = true, env = "DOCTALK_MODELS_DIR", value_name = "DIR")]
+    pub models_dir: Option<PathBuf>,
+
+    /// More logging (-v info, -vv debug); RUST_LOG also works
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+pub const EXIT_CODES: &str = "Exit codes:\n  0  success (for ingest: every file indexed or unchanged)\n  1  error (nothing done, or the store/model failed)\n  2  usage error\n  3  ingest finished but some files failed (the others were indexed)";
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Add files or folders (recursively) to the knowledge base
+    Ingest(IngestArgs),
+    /// Hybrid search (dense + BM25) over the knowledge base
+    Search(SearchArgs),
+    /// List indexed documents
+    List(ListArgs),
+    /// Remove documents (by id, id prefix or path); your files are not touched
+    Remove(RemoveArgs),
+    /// Where the data lives and what the index holds
+    Status(ListArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct IngestArgs {
+    /// Files or folders
+    #[arg(required = true, value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+    /// One JSON object per file on stdout
+    #[arg(long)]
+    pub json: bool,
+    /// FAQ exports: header of the question column (detected when omitted)
+    #[arg(long, value_name = "COLUMN", requires = "faq_answer")]
+    pub faq_question: Option<String>,
+    /// FAQ exports: header of the answer column
+    #[arg(long, value_name = "COLUMN", requires = "faq_question")]
+    pub faq_answer: Option<String>,
+    /// FAQ exports: header of the similar-questions column
+    #[arg(long, value_name = "COLUMN")]
+    pub faq_similar: Option<String>,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct SearchArgs {
+    /// The question or keywords
+    #[arg(required = true)]
+    pub query: String,
+    /// Number of results
+    #[arg(long, short = 'k', default_value_t = 5)]
+    pub top_k: usize,
+    /// Print a JSON array
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ListArgs {
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct RemoveArgs {
+    #[arg(required = true, value_name = "DOC")]
+    pub docs: Vec<String>,
+    #[arg(long)]
+    pub json: bool,
+}

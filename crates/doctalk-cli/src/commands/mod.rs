@@ -1,0 +1,7 @@
+//! One module per subcommand: each turns engine results into human or JSON output.
+
+pub mod ingest;
+pub mod list;
+pub mod remove;
+pub mod search;
+pub mod status;

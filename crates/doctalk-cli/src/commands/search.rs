@@ -1,0 +1,82 @@
+use std::process::ExitCode;
+
+use doctalk_core::SearchHit;
+use serde_json::json;
+
+use crate::app::Ctx;
+use crate::cli::SearchArgs;
+use crate::output::{excerpt, out_line};
+
+pub async fn run(ctx: &Ctx, args: SearchArgs) -> anyhow::Result<ExitCode> {
+    let kb = ctx.open_kb().await?;
+    let hits = kb.search(&args.query, args.top_k).await?;
+    if args.json {
+        let arr: Vec<_> = hits.iter().map(hit_json).collect();
+        out_line(&serde_json::to_string_pretty(&arr)?)?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    if hits.is_empty() {
+        let docs = kb.documents().await?.len();
+        if docs == 0 {
+            eprintln!("The knowledge base is empty: add documents with `doctalk ingest PATH`.");
+        } else {
+            eprintln!("Nothing found in {docs} document(s).");
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
+    for hit in &hits {
+        out_line(&hit_human(hit))?;
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn hit_json(h: &SearchHit) -> serde_json::Value {
+    json!({
+        "rank": h.rank,
+        "fused_score": h.fused_score,
+        "dense_score": h.dense.map(|c| c.score),
+        "dense_rank": h.dense.map(|c| c.rank),
+        "bm25_score": h.bm25.map(|c| c.score),
+        "bm25_rank": h.bm25.map(|c| c.rank),
+        "faq_match": h.faq_match,
+        "path": h.path,
+        "title": h.title,
+        "page": h.page,
+        "kind": h.kind,
+        "heading_path": h.heading_path,
+        "text": h.text,
+        "question": h.questions.first(),
+        "answer": h.answer,
+        "chunk_id": h.chunk_id,
+        "doc_id": h.doc_id,
+    })
+}
+
+pub fn hit_human(h: &SearchHit) -> String {
+    let file = std::path::Path::new(&h.path)
+        .file_name()
+        .map(|f| f.to_string_lossy().into_owned())
+        .unwrap_or_else(|| h.path.clone());
+    let mut loc = file;
+    if let Some(p) = h.page {
+        loc.push_str(&format!(" · p.{p}"));
+    }
+    if !h.heading_path.is_empty() {
+        loc.push_str(&format!(" · {}", h.heading_path.join(" > ")));
+    }
+    let mut scores = format!("fused {:.4}", h.fused_score);
+    if let Some(d) = h.dense {
+        scores.push_str(&format!(" · dense #{} {:.3}", d.rank, d.score));
+    }
+    if let Some(b) = h.bm25 {
+        scores.push_str(&format!(" · bm25 #{} {:.2}", b.rank, b.score));
+    }
+    if h.faq_match.is_some() {
+        scores.push_str(" · FAQ match");
+    }
+    let body = match (&h.kind[..], h.questions.first(), &h.answer) {
+        ("qa", Some(q), Some(a)) => format!("Q: {}\n    A: {}", excerpt(q, 200), excerpt(a, 400)),
+        _ => excerpt(&h.text, 400),
+    };
+    format!("[{}] {loc}   ({scores})\n    {body}\n", h.rank)
+}

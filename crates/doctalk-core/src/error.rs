@@ -1,0 +1,23 @@
+use std::path::PathBuf;
+
+/// Errors of the knowledge-base façade. Per-file ingest problems are not errors: they are
+/// reported in [`crate::FileReport`]s so that one bad file never fails a batch.
+#[derive(Debug, thiserror::Error)]
+pub enum CoreError {
+    #[error(transparent)]
+    Store(#[from] doctalk_store::StoreError),
+    #[error(transparent)]
+    Model(#[from] doctalk_models::ModelError),
+    #[error("cannot create the data directory {path}: {source}")]
+    DataDir {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("no document matches {0:?} (use an id or a path shown by `doctalk list`)")]
+    NoSuchDocument(String),
+    #[error("a background task failed: {0}")]
+    Task(String),
+}
+
+pub type Result<T, E = CoreError> = std::result::Result<T, E>;

@@ -1,0 +1,317 @@
+//! Ingest jobs: files and folders → parsed, chunked, embedded, committed documents.
+//!
+//! Each file is handled on its own: a parse failure becomes a `Failed` report and the batch
+//! goes on. A file is committed in one store call after all of its chunks are embedded, so a
+//! killed job leaves every file either fully indexed or not indexed; re-running the job skips
+//! the files already committed (same content hash, same embedding model).
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use doctalk_ingest::{chunk_document, detect_format, parse_file, Chunk, ChunkKind, Document};
+use doctalk_store::{NewChunk, NewDocument};
+use sha2::{Digest, Sha256};
+
+use crate::kb::KnowledgeBase;
+use crate::{segment, CoreError, Result};
+
+/// Chunks embedded per call; small enough to report progress often on slow CPUs.
+const EMBED_BATCH: usize = 32;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FileStatus {
+    /// Parsed, embedded and committed (new or changed file).
+    Indexed,
+    /// Already indexed with the same content and embedding model: nothing to do.
+    Unchanged,
+    /// Nothing was indexed; see the diagnostics. A previous version, if any, stays searchable.
+    Failed,
+}
+
+impl FileStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FileStatus::Indexed => "indexed",
+            FileStatus::Unchanged => "unchanged",
+            FileStatus::Failed => "failed",
+        }
+    }
+}
+
+/// A diagnostic as shown to users: a stable code, a message, maybe a page.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct ReportedDiagnostic {
+    pub code: String,
+    pub message: String,
+    pub page: Option<u32>,
+}
+
+/// The outcome for one file of an ingest job.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FileReport {
+    pub path: PathBuf,
+    pub status: FileStatus,
+    pub doc_id: Option<String>,
+    pub pages: Option<u32>,
+    pub chunks: usize,
+    pub diagnostics: Vec<ReportedDiagnostic>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IngestStage {
+    Parse,
+    Embed { done: usize, total: usize },
+    Commit,
+}
+
+/// Progress of an ingest job, in order, for progress bars and the UI.
+#[derive(Debug, Clone, PartialEq)]
+pub enum IngestEvent {
+    FileStarted { path: PathBuf, index: usize, total: usize },
+    Stage { path: PathBuf, stage: IngestStage },
+    FileFinished(FileReport),
+}
+
+/// Expands files and folders (recursively, sorted, hidden entries skipped) into the files
+/// DocTalk can parse. Paths that do not exist, and explicitly named files of an unsupported
+/// type, come back as `Failed` reports so that the user sees them.
+pub fn collect_files(paths: &[PathBuf]) -> (Vec<PathBuf>, Vec<FileReport>) {
+    let mut files = Vec::new();
+    let mut problems = Vec::new();
+    for path in paths {
+        match std::fs::metadata(path) {
+            Err(e) => problems.push(failed(path, "io", format!("cannot read {}: {e}", path.display()))),
+            Ok(meta) if meta.is_dir() => walk(path, &mut files),
+            Ok(_) if detect_format(path).is_none() => problems.push(failed(
+                path,
+                "unsupported",
+                format!("{}: unsupported file type", path.display()),
+            )),
+            Ok(_) => files.push(path.clone()),
+        }
+    }
+    files.dedup();
+    (files, problems)
+}
+
+fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
+    let Ok(entries) = std::fs::read_dir(dir) else { return };
+    let mut entries: Vec<_> = entries.filter_map(|e| e.ok()).collect();
+    entries.sort_by_key(|e| e.file_name());
+    for entry in entries {
+        if entry.file_name().to_string_lossy().starts_with('.') {
+            continue;
+        }
+        // file_type() does not follow symlinks, so a link loop cannot recurse forever.
+        let Ok(kind) = entry.file_type() else { continue };
+        let path = entry.path();
+        if kind.is_dir() {
+            walk(&path, out);
+        } else if detect_format(&path).is_some() && std::fs::metadata(&path).is_ok_and(|m| m.is_file()) {
+            out.push(path);
+        }
+    }
+}
+
+fn failed(path: &Path, code: &str, message: String) -> FileReport {
+    FileReport {
+        path: path.to_path_buf(),
+        status: FileStatus::Failed,
+        doc_id: None,
+        pages: None,
+        chunks: 0,
+        diagnostics: vec![ReportedDiagnostic { code: code.to_string(), message, page: None }],
+    }
+}
+
+/// The key a document is stored under: its absolute path, so that the same file reached by
+/// different relative paths is one document.
+pub(crate) fn path_key(path: &Path) -> String {
+    std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf()).to_string_lossy().into_owned()
+}
+
+fn hash_file(path: &Path) -> std::io::Result<(String, u64)> {
+    let mut file = std::fs::File::open(path)?;
+    let mut hasher = Sha256::new();
+    let mut buf = vec![0u8; 1 << 16];
+    let mut size = 0u64;
+    loop {
+        let n = file.read(&mut buf)?;
+        if n == 0 {
+            break;
+        }
+        size += n as u64;
+        hasher.update(&buf[..n]);
+    }
+    Ok((hex::encode(hasher.finalize()), size))
+}
+
+/// What is embedded and full-text indexed for a chunk: the heading path gives a passage its
+/// context ("出差制度 > 住宿标准"); a Q&A chunk's similar questions make it findable by them.
+pub(crate) fn index_text(chunk: &Chunk) -> String {
+    match chunk.kind {
+        ChunkKind::Qa => {
+            let mut s = chunk.questions.join("\n");
+            if let Some(answer) = &chunk.answer {
+                s.push('\n');
+                s.push_str(answer);
+            }
+            s
+        }
+        ChunkKind::Passage if chunk.heading_path.is_empty() => chunk.text.clone(),
+        ChunkKind::Passage => format!("{}\n{}", chunk.heading_path.join(" > "), chunk.text),
+    }
+}
+
+fn diagnostics_of(doc: &Document) -> Vec<ReportedDiagnostic> {
+    doc.diagnostics
+        .iter()
+        .map(|d| ReportedDiagnostic { code: d.code.as_str().to_string(), message: d.message.clone(), page: d.page })
+        .collect()
+}
+
+impl KnowledgeBase {
+    /// Ingests files and folders. Returns one report per file (including paths that could not
+    /// be read); only store failures are errors.
+    pub async fn ingest(
+        &self,
+        paths: &[PathBuf],
+        progress: &(dyn Fn(IngestEvent) + Send + Sync),
+    ) -> Result<Vec<FileReport>> {
+        let (files, mut reports) = collect_files(paths);
+        for r in &reports {
+            progress(IngestEvent::FileFinished(r.clone()));
+        }
+        let total = files.len();
+        for (index, path) in files.into_iter().enumerate() {
+            progress(IngestEvent::FileStarted { path: path.clone(), index, total });
+            let report = self.ingest_one(&path, progress).await?;
+            progress(IngestEvent::FileFinished(report.clone()));
+            reports.push(report);
+        }
+        Ok(reports)
+    }
+
+    async fn ingest_one(&self, path: &Path, progress: &(dyn Fn(IngestEvent) + Send + Sync)) -> Result<FileReport> {
+        let key = path_key(path);
+        let (hash, size) = match hash_file(path) {
+            Ok(v) => v,
+            Err(e) => return Ok(failed(path, "io", format!("cannot read {}: {e}", path.display()))),
+        };
+        let model_id = self.embedder().model_id().to_string();
+        if let Some(existing) = self.store().document_by_path(&key).await? {
+            if existing.content_hash == hash && existing.embedding_model == model_id {
+                return Ok(FileReport {
+                    path: path.to_path_buf(),
+                    status: FileStatus::Unchanged,
+                    doc_id: Some(existing.id),
+                    pages: existing.page_count,
+                    chunks: existing.chunk_count as usize,
+                    diagnostics: serde_json::from_str(&existing.diagnostics_json).unwrap_or_default(),
+                });
+            }
+        }
+
+        progress(IngestEvent::Stage { path: path.to_path_buf(), stage: IngestStage::Parse });
+        let parse_opts = self.parse_options().clone();
+        let chunk_cfg = *self.chunk_config();
+        let owned = path.to_path_buf();
+        let parsed = tokio::task::spawn_blocking(move || {
+            parse_file(&owned, &parse_opts).map(|doc| {
+                let chunks = chunk_document(&doc, &chunk_cfg);
+                (doc, chunks)
+            })
+        })
+        .await
+        .map_err(|e| CoreError::Task(format!("parsing {}: {e}", path.display())))?;
+        let (doc, chunks) = match parsed {
+            Ok(v) => v,
+            Err(e) => return Ok(failed(path, e.code(), e.to_string())),
+        };
+        let diagnostics = diagnostics_of(&doc);
+        if chunks.is_empty() {
+            let mut report = failed(path, "no_text", format!("{}: no indexable text was found", path.display()));
+            report.pages = doc.page_count;
+            report.diagnostics.splice(0..0, diagnostics);
+            return Ok(report);
+        }
+
+        let texts: Vec<String> = chunks.iter().map(index_text).collect();
+        let mut vectors = Vec::with_capacity(texts.len());
+        for batch in texts.chunks(EMBED_BATCH) {
+            progress(IngestEvent::Stage {
+                path: path.to_path_buf(),
+                stage: IngestStage::Embed { done: vectors.len(), total: texts.len() },
+            });
+            vectors.extend(self.embed_passages(batch.to_vec()).await?);
+        }
+        progress(IngestEvent::Stage {
+            path: path.to_path_buf(),
+            stage: IngestStage::Embed { done: vectors.len(), total: texts.len() },
+        });
+
+        progress(IngestEvent::Stage { path: path.to_path_buf(), stage: IngestStage::Commit });
+        let new_chunks: Vec<NewChunk> = chunks
+            .iter()
+            .zip(texts.iter())
+            .zip(vectors)
+            .enumerate()
+            .map(|(ordinal, ((chunk, indexed), vector))| NewChunk {
+                ordinal: ordinal as u32,
+                kind: match chunk.kind {
+                    ChunkKind::Passage => "passage".to_string(),
+                    ChunkKind::Qa => "qa".to_string(),
+                },
+                text: chunk.text.clone(),
+                text_segmented: segment::segment(indexed),
+                page: chunk.page,
+                heading_path: chunk.heading_path.clone(),
+                span_start: chunk.span.start as u32,
+                span_end: chunk.span.end as u32,
+                questions: chunk.questions.clone(),
+                answer: chunk.answer.clone(),
+                metadata_json: serde_json::to_string(&chunk.metadata).unwrap_or_else(|_| "{}".into()),
+                engine: chunk.engine.map(|e| e.as_str().to_string()),
+                vector,
+            })
+            .collect();
+        let chunk_count = new_chunks.len();
+        let record = self
+            .store()
+            .commit_document(
+                NewDocument {
+                    path: key,
+                    title: doc.title.clone(),
+                    format: doc.format.as_str().to_string(),
+                    content_hash: hash,
+                    size_bytes: size,
+                    page_count: doc.page_count,
+                    embedding_model: model_id,
+                    diagnostics_json: serde_json::to_string(&diagnostics).unwrap_or_else(|_| "[]".into()),
+                },
+                new_chunks,
+            )
+            .await?;
+        Ok(FileReport {
+            path: path.to_path_buf(),
+            status: FileStatus::Indexed,
+            doc_id: Some(record.id),
+            pages: doc.page_count,
+            chunks: chunk_count,
+            diagnostics,
+        })
+    }
+
+    /// Embeds passages off the async runtime (candle is CPU-bound).
+    pub(crate) async fn embed_passages(&self, texts: Vec<String>) -> Result<Vec<Vec<f32>>> {
+        let embedder: Arc<dyn crate::Embedder> = self.embedder().clone();
+        tokio::task::spawn_blocking(move || {
+            let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
+            embedder.embed_passages(&refs)
+        })
+        .await
+        .map_err(|e| CoreError::Task(format!("embedding: {e}")))?
+        .map_err(CoreError::from)
+    }
+}

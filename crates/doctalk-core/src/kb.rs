@@ -1,0 +1,196 @@
+//! The knowledge base handle: a store directory plus the embedder that fills it.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use doctalk_ingest::{ChunkConfig, ParseOptions};
+use doctalk_store::{DocumentRecord, NewChunk, NewDocument, Store};
+
+use crate::ingest::path_key;
+use crate::{CoreError, Embedder, Result};
+
+/// A document as listed to users.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DocumentInfo {
+    pub id: String,
+    pub path: String,
+    pub title: String,
+    pub format: String,
+    pub pages: Option<u32>,
+    pub chunks: u32,
+    pub size_bytes: u64,
+    pub embedding_model: String,
+    pub ingested_at_ms: i64,
+}
+
+impl From<DocumentRecord> for DocumentInfo {
+    fn from(r: DocumentRecord) -> Self {
+        DocumentInfo {
+            id: r.id,
+            path: r.path,
+            title: r.title,
+            format: r.format,
+            pages: r.page_count,
+            chunks: r.chunk_count,
+            size_bytes: r.size_bytes,
+            embedding_model: r.embedding_model,
+            ingested_at_ms: r.ingested_at_ms,
+        }
+    }
+}
+
+/// One knowledge base: documents, their chunks and vectors, and the embedder that made them.
+#[derive(Clone)]
+pub struct KnowledgeBase {
+    store: Store,
+    embedder: Arc<dyn Embedder>,
+    parse_options: ParseOptions,
+    chunk_config: ChunkConfig,
+}
+
+impl KnowledgeBase {
+    /// Opens (or creates) the knowledge base stored in `dir`.
+    pub async fn open(dir: &Path, embedder: Arc<dyn Embedder>) -> Result<Self> {
+        std::fs::create_dir_all(dir).map_err(|source| CoreError::DataDir { path: dir.to_path_buf(), source })?;
+        let store = Store::open(dir).await?;
+        Ok(KnowledgeBase { store, embedder, parse_options: ParseOptions::default(), chunk_config: ChunkConfig::default() })
+    }
+
+    pub fn with_parse_options(mut self, opts: ParseOptions) -> Self {
+        self.parse_options = opts;
+        self
+    }
+
+    pub fn with_chunk_config(mut self, cfg: ChunkConfig) -> Self {
+        self.chunk_config = cfg;
+        self
+    }
+
+    pub(crate) fn store(&self) -> &Store {
+        &self.store
+    }
+
+    pub(crate) fn embedder(&self) -> &Arc<dyn Embedder> {
+        &self.embedder
+    }
+
+    pub(crate) fn parse_options(&self) -> &ParseOptions {
+        &self.parse_options
+    }
+
+    pub(crate) fn chunk_config(&self) -> &ChunkConfig {
+        &self.chunk_config
+    }
+
+    pub async fn documents(&self) -> Result<Vec<DocumentInfo>> {
+        let mut docs: Vec<DocumentInfo> = self.store.list_documents().await?.into_iter().map(Into::into).collect();
+        docs.sort_by(|a, b| a.path.cmp(&b.path));
+        Ok(docs)
+    }
+
+    /// Finds a document by id, id prefix (≥ 6 characters, unambiguous) or path.
+    pub async fn find_document(&self, key: &str) -> Result<Option<DocumentInfo>> {
+        if let Some(doc) = self.store.document(key).await? {
+            return Ok(Some(doc.into()));
+        }
+        if let Some(doc) = self.store.document_by_path(&path_key(Path::new(key))).await? {
+            return Ok(Some(doc.into()));
+        }
+        if key.len() >= 6 {
+            let matches: Vec<DocumentInfo> =
+                self.documents().await?.into_iter().filter(|d| d.id.starts_with(key)).collect();
+            if matches.len() == 1 {
+                return Ok(matches.into_iter().next());
+            }
+        }
+        Ok(None)
+    }
+
+    /// Removes a document and all of its chunks. The user's file is not touched.
+    pub async fn remove(&self, key: &str) -> Result<DocumentInfo> {
+        let doc = self.find_document(key).await?.ok_or_else(|| CoreError::NoSuchDocument(key.to_string()))?;
+        self.store.remove_document(&doc.id).await?;
+        Ok(doc)
+    }
+
+    /// The id of the embedding model this handle embeds with.
+    pub fn embedding_model_id(&self) -> &str {
+        self.embedder.model_id()
+    }
+
+    pub async fn chunk_count(&self) -> Result<usize> {
+        Ok(self.store.count_chunks().await?)
+    }
+
+    /// Documents whose vectors were made by another embedding model than the current one.
+    pub async fn stale_documents(&self) -> Result<Vec<DocumentInfo>> {
+        let current = self.embedder.model_id();
+        Ok(self.documents().await?.into_iter().filter(|d| d.embedding_model != current).collect())
+    }
+
+    /// Re-embeds every stale document with the current model, one document per commit, so an
+    /// interrupted run leaves each document either on the old model or fully on the new one.
+    /// `progress(done, total)` is called after each document.
+    pub async fn reembed_stale(&self, progress: &(dyn Fn(usize, usize) + Send + Sync)) -> Result<usize> {
+        let stale = self.stale_documents().await?;
+        let total = stale.len();
+        for (i, doc) in stale.iter().enumerate() {
+            let Some(record) = self.store.document(&doc.id).await? else { continue };
+            let chunks = self.store.chunks_of(&doc.id).await?;
+            let texts: Vec<String> = chunks.iter().map(reindex_text).collect();
+            let vectors = self.embed_passages(texts).await?;
+            let new_chunks = chunks
+                .into_iter()
+                .zip(vectors)
+                .map(|(c, vector)| NewChunk {
+                    ordinal: c.ordinal,
+                    kind: c.kind,
+                    text: c.text,
+                    text_segmented: c.text_segmented,
+                    page: c.page,
+                    heading_path: c.heading_path,
+                    span_start: c.span_start,
+                    span_end: c.span_end,
+                    questions: c.questions,
+                    answer: c.answer,
+                    metadata_json: c.metadata_json,
+                    engine: c.engine,
+                    vector,
+                })
+                .collect();
+            self.store
+                .commit_document(
+                    NewDocument {
+                        path: record.path,
+                        title: record.title,
+                        format: record.format,
+                        content_hash: record.content_hash,
+                        size_bytes: record.size_bytes,
+                        page_count: record.page_count,
+                        embedding_model: self.embedder.model_id().to_string(),
+                        diagnostics_json: record.diagnostics_json,
+                    },
+                    new_chunks,
+                )
+                .await?;
+            progress(i + 1, total);
+        }
+        Ok(total)
+    }
+}
+
+/// The embedding input of a stored chunk, rebuilt the same way ingest built it.
+fn reindex_text(c: &doctalk_store::ChunkRecord) -> String {
+    if c.kind == "qa" {
+        let mut s = c.questions.join("\n");
+        if let Some(a) = &c.answer {
+            s.push('\n');
+            s.push_str(a);
+        }
+        s
+    } else if c.heading_path.is_empty() {
+        c.text.clone()
+    } else {
+        format!("{}\n{}", c.heading_path.join(" > "), c.text)
+    }
+}

@@ -1,0 +1,31 @@
+//! The DocTalk engine façade used by every shell (CLI, server, desktop).
+//!
+//! A [`KnowledgeBase`] ties the parsers (`doctalk-ingest`), an [`Embedder`] and the store
+//! (`doctalk-store`) together: [`KnowledgeBase::ingest`] turns files into committed documents
+//! with per-file [`FileReport`]s and progress [`IngestEvent`]s; [`KnowledgeBase::search`] runs
+//! hybrid retrieval (dense + BM25, fused by reciprocal rank, FAQ near-exact matches first) and
+//! returns [`SearchHit`]s that carry both component scores.
+//!
+//! ```no_run
+//! # async fn demo(embedder: std::sync::Arc<dyn doctalk_core::Embedder>) -> doctalk_core::Result<()> {
+//! use doctalk_core::KnowledgeBase;
+//! let kb = KnowledgeBase::open("/tmp/kb".as_ref(), embedder).await?;
+//! kb.ingest(&["handbook.pdf".into()], &|_event| {}).await?;
+//! for hit in kb.search("请问商旅的出差制度", 5).await? {
+//!     println!("{} p.{:?}: {}", hit.title, hit.page, hit.text);
+//! }
+//! # Ok(()) }
+//! ```
+
+mod error;
+pub mod fusion;
+mod ingest;
+mod kb;
+mod search;
+pub mod segment;
+
+pub use doctalk_models::Embedder;
+pub use error::{CoreError, Result};
+pub use ingest::{collect_files, FileReport, FileStatus, IngestEvent, IngestStage, ReportedDiagnostic};
+pub use kb::{DocumentInfo, KnowledgeBase};
+pub use search::SearchHit;

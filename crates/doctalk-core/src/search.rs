@@ -1,0 +1,133 @@
+//! Hybrid retrieval: dense and BM25 candidates, fused by reciprocal rank, FAQ matches first.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use doctalk_store::ChunkRecord;
+
+use crate::fusion::{question_similarity, rrf, ComponentScore, FAQ_MATCH_THRESHOLD};
+use crate::kb::KnowledgeBase;
+use crate::{segment, CoreError, Result};
+
+/// Candidates fetched from each component before fusion.
+const MIN_CANDIDATES: usize = 50;
+
+/// One retrieved passage or FAQ entry with its provenance and scores.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SearchHit {
+    /// 1-based rank after fusion.
+    pub rank: usize,
+    pub chunk_id: String,
+    pub doc_id: String,
+    pub path: String,
+    pub title: String,
+    pub page: Option<u32>,
+    /// "passage" or "qa".
+    pub kind: String,
+    pub text: String,
+    pub heading_path: Vec<String>,
+    pub questions: Vec<String>,
+    pub answer: Option<String>,
+    pub span: (u32, u32),
+    pub fused_score: f32,
+    pub dense: Option<ComponentScore>,
+    pub bm25: Option<ComponentScore>,
+    /// Similarity to a stored FAQ question when it is a near-exact match (ranked first).
+    pub faq_match: Option<f32>,
+}
+
+impl KnowledgeBase {
+    /// Hybrid search over committed documents embedded with the current model.
+    pub async fn search(&self, query: &str, top_k: usize) -> Result<Vec<SearchHit>> {
+        let query = query.trim();
+        if query.is_empty() || top_k == 0 {
+            return Ok(Vec::new());
+        }
+        let candidates = MIN_CANDIDATES.max(top_k * 4);
+        let embedder: Arc<dyn crate::Embedder> = self.embedder().clone();
+        let owned = query.to_string();
+        let vector = tokio::task::spawn_blocking(move || embedder.embed_query(&owned))
+            .await
+            .map_err(|e| CoreError::Task(format!("embedding the query: {e}")))??;
+        let dense = self.store().vector_search(&vector, self.embedder().model_id(), candidates).await?;
+        let segmented = segment::segment(query);
+        let lexical = if segmented.is_empty() {
+            Vec::new()
+        } else {
+            self.store().text_search(&segmented, candidates).await?
+        };
+
+        let mut chunks: HashMap<String, ChunkRecord> = HashMap::new();
+        let dense_list: Vec<(String, f32)> = dense
+            .into_iter()
+            .map(|h| {
+                let key = h.chunk.id.clone();
+                chunks.entry(key.clone()).or_insert(h.chunk);
+                (key, h.score)
+            })
+            .collect();
+        let lexical_list: Vec<(String, f32)> = lexical
+            .into_iter()
+            .map(|h| {
+                let key = h.chunk.id.clone();
+                chunks.entry(key.clone()).or_insert(h.chunk);
+                (key, h.score)
+            })
+            .collect();
+
+        let mut fused: Vec<(crate::fusion::Fused, Option<f32>)> = rrf(&dense_list, &lexical_list)
+            .into_iter()
+            .map(|f| {
+                let faq = chunks.get(&f.key).filter(|c| c.kind == "qa").and_then(|c| {
+                    c.questions
+                        .iter()
+                        .map(|q| question_similarity(query, q))
+                        .fold(None, |best: Option<f32>, s| Some(best.map_or(s, |b| b.max(s))))
+                        .filter(|s| *s >= FAQ_MATCH_THRESHOLD)
+                });
+                (f, faq)
+            })
+            .collect();
+        // A near-exact FAQ question wins outright; the stable sort keeps fusion order otherwise.
+        fused.sort_by(|a, b| match (a.1, b.1) {
+            (Some(x), Some(y)) => y.total_cmp(&x),
+            (Some(_), None) => std::cmp::Ordering::Less,
+            (None, Some(_)) => std::cmp::Ordering::Greater,
+            (None, None) => std::cmp::Ordering::Equal,
+        });
+
+        let mut titles: HashMap<String, (String, String)> = HashMap::new();
+        let mut hits = Vec::with_capacity(top_k);
+        for (f, faq) in fused.into_iter() {
+            if hits.len() == top_k {
+                break;
+            }
+            let Some(chunk) = chunks.remove(&f.key) else { continue };
+            if !titles.contains_key(&chunk.doc_id) {
+                // A document removed between the two queries is skipped, never shown half-gone.
+                let Some(doc) = self.store().document(&chunk.doc_id).await? else { continue };
+                titles.insert(chunk.doc_id.clone(), (doc.path, doc.title));
+            }
+            let (path, title) = titles[&chunk.doc_id].clone();
+            hits.push(SearchHit {
+                rank: hits.len() + 1,
+                chunk_id: chunk.id,
+                doc_id: chunk.doc_id,
+                path,
+                title,
+                page: chunk.page,
+                kind: chunk.kind,
+                text: chunk.text,
+                heading_path: chunk.heading_path,
+                questions: chunk.questions,
+                answer: chunk.answer,
+                span: (chunk.span_start, chunk.span_end),
+                fused_score: f.fused,
+                dense: f.dense,
+                bm25: f.bm25,
+                faq_match: faq,
+            });
+        }
+        Ok(hits)
+    }
+}

@@ -1,0 +1,99 @@
+//! File-type detection and dispatch to one parser per format.
+
+mod docx;
+mod encoding;
+mod faq;
+mod html;
+mod pdf;
+mod text;
+
+use std::path::Path;
+use std::time::Duration;
+
+use crate::{Document, Format, IngestError, PdfEngineId, Result};
+
+/// How to read files. `Default` is what the CLI uses.
+#[derive(Debug, Clone)]
+pub struct ParseOptions {
+    /// Explicit column names for FAQ exports; detected from headers when `None`.
+    pub faq_mapping: Option<FaqMapping>,
+    /// Wall-clock budget for one PDF engine on one file.
+    pub pdf_time_budget: Duration,
+    /// Which PDF engine runs first; the other is the fallback.
+    pub pdf_primary: PdfEngineId,
+    /// Files larger than this are refused with [`IngestError::TooLarge`].
+    pub max_file_bytes: u64,
+}
+
+impl Default for ParseOptions {
+    fn default() -> Self {
+        ParseOptions {
+            faq_mapping: None,
+            pdf_time_budget: Duration::from_secs(120),
+            pdf_primary: PdfEngineId::PdfOxide,
+            max_file_bytes: 1 << 30,
+        }
+    }
+}
+
+/// Explicit header names of an FAQ export.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct FaqMapping {
+    pub question: String,
+    pub answer: String,
+    pub similar_questions: Option<String>,
+}
+
+/// The format a path will be parsed as, from its extension.
+pub fn detect_format(path: &Path) -> Option<Format> {
+    let ext = path.extension()?.to_str()?.to_ascii_lowercase();
+    Some(match ext.as_str() {
+        "pdf" => Format::Pdf,
+        "csv" => Format::Csv,
+        "tsv" | "tab" => Format::Tsv,
+        "xlsx" | "xlsm" | "xls" | "ods" => Format::Xlsx,
+        "json" => Format::Json,
+        "jsonl" | "ndjson" => Format::Jsonl,
+        "md" | "markdown" => Format::Markdown,
+        "txt" | "text" => Format::Text,
+        "html" | "htm" | "xhtml" => Format::Html,
+        "docx" => Format::Docx,
+        _ => return None,
+    })
+}
+
+/// Parses one file. Never panics: parser panics become errors or diagnostics.
+pub fn parse_file(path: &Path, opts: &ParseOptions) -> Result<Document> {
+    let format = detect_format(path).ok_or_else(|| IngestError::Unsupported {
+        path: path.to_path_buf(),
+        extension: path
+            .extension()
+            .map(|e| e.to_string_lossy().into_owned())
+            .unwrap_or_default(),
+    })?;
+    let meta = std::fs::metadata(path).map_err(|source| IngestError::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    if meta.len() == 0 {
+        return Err(IngestError::Empty {
+            path: path.to_path_buf(),
+        });
+    }
+    if meta.len() > opts.max_file_bytes {
+        return Err(IngestError::TooLarge {
+            path: path.to_path_buf(),
+            limit_bytes: opts.max_file_bytes,
+        });
+    }
+    match format {
+        Format::Pdf => pdf::parse(path, opts),
+        Format::Csv | Format::Tsv | Format::Xlsx | Format::Json | Format::Jsonl => {
+            faq::parse(path, format, opts)
+        }
+        Format::Markdown => text::parse_markdown(path),
+        Format::Text => text::parse_plain(path),
+        Format::Html => html::parse(path),
+        Format::Docx => docx::parse(path),
+    }
+}

@@ -1,0 +1,418 @@
+//! PDF: two text engines, each isolated, with per-page fallback.
+//!
+//! The primary engine ([`ParseOptions::pdf_primary`]) runs first. The other engine runs
+//! only when the primary failed, panicked, timed out, or left pages garbled, unreadable or
+//! (for more than half the file) empty. When both read the same number of pages, each page
+//! takes the better engine's text; every [`TextBlock`] records which engine that was.
+
+mod engine;
+mod isolate;
+mod text;
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use super::ParseOptions;
+use crate::{
+    Block, Diagnostic, DiagnosticCode, Document, Format, IngestError, PdfEngineId, Result,
+    TextBlock,
+};
+use engine::{PdfExtract, PdfOxide};
+use isolate::{run_isolated, EngineRun};
+use text::PageQuality;
+
+pub(super) fn parse(path: &Path, opts: &ParseOptions) -> Result<Document> {
+    let bytes = std::fs::read(path).map_err(|source| IngestError::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    if bytes.is_empty() {
+        return Err(IngestError::Empty {
+            path: path.to_path_buf(),
+        });
+    }
+    let bytes = Arc::new(bytes);
+    let budget = opts.pdf_time_budget;
+    let mut diagnostics = Vec::new();
+
+    let primary = Attempt::run(opts.pdf_primary, &bytes, budget);
+    let fallback = if primary.needs_fallback() {
+        Some(Attempt::run(other_engine(opts.pdf_primary), &bytes, budget))
+    } else {
+        None
+    };
+    for attempt in std::iter::once(&primary).chain(&fallback) {
+        diagnostics.extend(attempt.failure_diagnostic());
+    }
+
+    let Some(merged) = merge(primary.reading(), fallback.as_ref().and_then(Attempt::reading))
+    else {
+        return Err(no_reading_error(path, budget, &primary, fallback.as_ref()));
+    };
+    if merged.opened_with_empty_password {
+        diagnostics.push(Diagnostic::new(
+            DiagnosticCode::EncryptedEmptyPassword,
+            "the PDF is encrypted; it opened with the empty password",
+            None,
+        ));
+    }
+
+    let mut blocks = Vec::new();
+    for (index, (quality, engine)) in merged.pages.iter().enumerate() {
+        let page = u32::try_from(index + 1).unwrap_or(u32::MAX);
+        match quality {
+            PageQuality::Good(text) => blocks.push(Block::Text(TextBlock {
+                page: Some(page),
+                heading_path: Vec::new(),
+                text: text.clone(),
+                engine: Some(*engine),
+            })),
+            PageQuality::Empty => diagnostics.push(Diagnostic::new(
+                DiagnosticCode::NoTextLayer,
+                format!("page {page} has no text layer (scanned?)"),
+                Some(page),
+            )),
+            PageQuality::Garbled => diagnostics.push(Diagnostic::new(
+                DiagnosticCode::Garbled,
+                format!(
+                    "page {page}: the extracted text is garbled (fonts without a Unicode \
+                     mapping?); the page was skipped"
+                ),
+                Some(page),
+            )),
+            PageQuality::Failed(message) => diagnostics.push(Diagnostic::new(
+                DiagnosticCode::EngineFailed,
+                format!("page {page} could not be read by {}: {message}", engine.as_str()),
+                Some(page),
+            )),
+        }
+    }
+    if blocks.is_empty() {
+        return Err(IngestError::NoText {
+            path: path.to_path_buf(),
+            reason: no_text_reason(&merged.pages),
+        });
+    }
+
+    Ok(Document {
+        title: merged.title.unwrap_or_else(|| stem_title(path)),
+        format: Format::Pdf,
+        page_count: Some(u32::try_from(merged.pages.len()).unwrap_or(u32::MAX)),
+        blocks,
+        diagnostics,
+    })
+}
+
+fn other_engine(engine: PdfEngineId) -> PdfEngineId {
+    match engine {
+        PdfEngineId::PdfOxide => PdfEngineId::PdfExtract,
+        PdfEngineId::PdfExtract => PdfEngineId::PdfOxide,
+    }
+}
+
+fn run_engine(engine: PdfEngineId, bytes: &Arc<Vec<u8>>, budget: Duration) -> EngineRun {
+    match engine {
+        PdfEngineId::PdfOxide => run_isolated::<PdfOxide>(Arc::clone(bytes), budget),
+        PdfEngineId::PdfExtract => run_isolated::<PdfExtract>(Arc::clone(bytes), budget),
+    }
+}
+
+/// One engine's isolated run over the file, with its pages already assessed.
+struct Attempt {
+    engine: PdfEngineId,
+    outcome: Outcome,
+}
+
+enum Outcome {
+    Read(Reading),
+    Encrypted,
+    Failed(DiagnosticCode, String),
+}
+
+struct Reading {
+    engine: PdfEngineId,
+    pages: Vec<PageQuality>,
+    title: Option<String>,
+    opened_with_empty_password: bool,
+}
+
+impl Attempt {
+    fn run(engine: PdfEngineId, bytes: &Arc<Vec<u8>>, budget: Duration) -> Attempt {
+        let name = engine.as_str();
+        let outcome = match run_engine(engine, bytes, budget) {
+            EngineRun::Done(output) => Outcome::Read(Reading {
+                engine,
+                pages: output
+                    .pages
+                    .iter()
+                    .map(|page| match page {
+                        Ok(raw) => PageQuality::assess(raw),
+                        Err(message) => PageQuality::Failed(message.clone()),
+                    })
+                    .collect(),
+                title: output.title.as_deref().and_then(usable_title),
+                opened_with_empty_password: output.opened_with_empty_password,
+            }),
+            EngineRun::Encrypted => Outcome::Encrypted,
+            EngineRun::Failed(message) => {
+                Outcome::Failed(DiagnosticCode::EngineFailed, format!("{name} failed: {message}"))
+            }
+            EngineRun::Panicked(message) => {
+                Outcome::Failed(DiagnosticCode::EnginePanic, format!("{name} panicked: {message}"))
+            }
+            EngineRun::TimedOut(budget) => Outcome::Failed(
+                DiagnosticCode::Timeout,
+                format!("{name} did not finish within {} s", budget.as_secs_f64()),
+            ),
+        };
+        if let Outcome::Failed(_, message) = &outcome {
+            tracing::warn!("{message}");
+        }
+        Attempt { engine, outcome }
+    }
+
+    fn reading(&self) -> Option<&Reading> {
+        match &self.outcome {
+            Outcome::Read(reading) => Some(reading),
+            _ => None,
+        }
+    }
+
+    /// Whether the other engine is worth running. Blank pages are common (the back of a
+    /// title page), so empty pages alone only count when they are the majority.
+    fn needs_fallback(&self) -> bool {
+        let Some(reading) = self.reading() else {
+            return true;
+        };
+        let empty = reading
+            .pages
+            .iter()
+            .filter(|p| matches!(p, PageQuality::Empty))
+            .count();
+        let bad = reading
+            .pages
+            .iter()
+            .any(|p| matches!(p, PageQuality::Garbled | PageQuality::Failed(_)));
+        reading.pages.is_empty() || bad || empty * 2 > reading.pages.len()
+    }
+
+    fn failure_diagnostic(&self) -> Option<Diagnostic> {
+        match &self.outcome {
+            Outcome::Failed(code, message) => Some(Diagnostic::new(*code, message.clone(), None)),
+            _ => None,
+        }
+    }
+
+    fn failure_text(&self) -> String {
+        match &self.outcome {
+            Outcome::Read(_) => format!("{} read it", self.engine.as_str()),
+            Outcome::Encrypted => format!("{}: encrypted", self.engine.as_str()),
+            Outcome::Failed(_, message) => message.clone(),
+        }
+    }
+}
+
+/// The pages the document will be built from, each with the engine that produced it.
+struct Merged {
+    pages: Vec<(PageQuality, PdfEngineId)>,
+    title: Option<String>,
+    opened_with_empty_password: bool,
+}
+
+fn merge(primary: Option<&Reading>, fallback: Option<&Reading>) -> Option<Merged> {
+    let tagged = |r: &Reading| -> Vec<(PageQuality, PdfEngineId)> {
+        r.pages.iter().map(|q| (q.clone(), r.engine)).collect()
+    };
+    let good_pages = |r: &Reading| {
+        r.pages
+            .iter()
+            .filter(|p| matches!(p, PageQuality::Good(_)))
+            .count()
+    };
+    let pages = match (primary, fallback) {
+        (None, None) => return None,
+        (Some(only), None) | (None, Some(only)) => tagged(only),
+        (Some(p), Some(f)) if p.pages.len() == f.pages.len() => p
+            .pages
+            .iter()
+            .zip(&f.pages)
+            // Ties keep the primary engine's text.
+            .map(|(a, b)| {
+                if b.rank() > a.rank() {
+                    (b.clone(), f.engine)
+                } else {
+                    (a.clone(), p.engine)
+                }
+            })
+            .collect(),
+        // Different page counts cannot be aligned page by page: take the engine that
+        // read more pages well.
+        (Some(p), Some(f)) => {
+            tracing::warn!(
+                "{} saw {} pages, {} saw {}; keeping the one with more readable pages",
+                p.engine.as_str(),
+                p.pages.len(),
+                f.engine.as_str(),
+                f.pages.len()
+            );
+            if good_pages(f) > good_pages(p) {
+                tagged(f)
+            } else {
+                tagged(p)
+            }
+        }
+    };
+    let readings = || primary.into_iter().chain(fallback);
+    Some(Merged {
+        pages,
+        title: readings().find_map(|r| r.title.clone()),
+        opened_with_empty_password: readings().any(|r| r.opened_with_empty_password),
+    })
+}
+
+/// The error when no engine produced a reading at all.
+fn no_reading_error(
+    path: &Path,
+    budget: Duration,
+    primary: &Attempt,
+    fallback: Option<&Attempt>,
+) -> IngestError {
+    let attempts: Vec<&Attempt> = std::iter::once(primary).chain(fallback).collect();
+    if attempts
+        .iter()
+        .any(|a| matches!(a.outcome, Outcome::Encrypted))
+    {
+        return IngestError::Encrypted {
+            path: path.to_path_buf(),
+        };
+    }
+    let timed_out = |a: &&Attempt| matches!(a.outcome, Outcome::Failed(DiagnosticCode::Timeout, _));
+    if attempts.iter().all(timed_out) {
+        return IngestError::TimedOut {
+            path: path.to_path_buf(),
+            seconds: budget.as_secs(),
+        };
+    }
+    IngestError::Corrupt {
+        path: path.to_path_buf(),
+        format: "PDF",
+        reason: attempts
+            .iter()
+            .map(|a| a.failure_text())
+            .collect::<Vec<_>>()
+            .join("; "),
+    }
+}
+
+fn no_text_reason(pages: &[(PageQuality, PdfEngineId)]) -> String {
+    let count = |pred: fn(&PageQuality) -> bool| pages.iter().filter(|(q, _)| pred(q)).count();
+    let garbled = count(|q| matches!(q, PageQuality::Garbled));
+    let empty = count(|q| matches!(q, PageQuality::Empty));
+    let failed = count(|q| matches!(q, PageQuality::Failed(_)));
+    if garbled > 0 && garbled >= empty {
+        "the text layer is garbled (fonts without a Unicode mapping?)".to_string()
+    } else if failed > empty {
+        "no page could be read".to_string()
+    } else {
+        "no text layer (scanned?)".to_string()
+    }
+}
+
+fn stem_title(path: &Path) -> String {
+    path.file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default()
+}
+
+/// The Info title, unless it is junk a producer left behind.
+fn usable_title(raw: &str) -> Option<String> {
+    let title = text::normalise(raw)
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
+    if title.is_empty() || text::is_garbled(&title) {
+        return None;
+    }
+    let lower = title.to_lowercase();
+    let placeholder = ["untitled", "无标题", "title", "document", "slide 1"].contains(&lower.as_str());
+    let producer_prefix = lower.starts_with("microsoft word - ")
+        || lower.starts_with("microsoft powerpoint - ");
+    let file_name = [".doc", ".docx", ".dvi", ".tex", ".pdf", ".ps", ".rtf", ".odt", ".indd"]
+        .iter()
+        .any(|ext| lower.ends_with(ext));
+    (!placeholder && !producer_prefix && !file_name).then_some(title)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn reading(engine: PdfEngineId, pages: Vec<PageQuality>) -> Reading {
+        Reading {
+            engine,
+            pages,
+            title: None,
+            opened_with_empty_password: false,
+        }
+    }
+
+    fn good(s: &str) -> PageQuality {
+        PageQuality::Good(s.to_string())
+    }
+
+    #[test]
+    fn merge_takes_the_better_page_from_each_engine() {
+        let p = reading(
+            PdfEngineId::PdfOxide,
+            vec![good("a"), PageQuality::Garbled, PageQuality::Empty, good("d")],
+        );
+        let f = reading(
+            PdfEngineId::PdfExtract,
+            vec![good("A"), good("B"), PageQuality::Empty, PageQuality::Failed("x".into())],
+        );
+        let merged = merge(Some(&p), Some(&f)).expect("merged");
+        let engines: Vec<_> = merged.pages.iter().map(|(_, e)| *e).collect();
+        assert_eq!(
+            engines,
+            [
+                PdfEngineId::PdfOxide,
+                PdfEngineId::PdfExtract,
+                PdfEngineId::PdfOxide,
+                PdfEngineId::PdfOxide
+            ]
+        );
+        assert_eq!(merged.pages[1].0, good("B"));
+    }
+
+    #[test]
+    fn merge_with_different_page_counts_keeps_the_more_readable_engine() {
+        let p = reading(PdfEngineId::PdfOxide, vec![PageQuality::Garbled]);
+        let f = reading(PdfEngineId::PdfExtract, vec![good("a"), good("b")]);
+        let merged = merge(Some(&p), Some(&f)).expect("merged");
+        assert_eq!(merged.pages.len(), 2);
+        assert!(merged.pages.iter().all(|(_, e)| *e == PdfEngineId::PdfExtract));
+        assert!(merge(None, None).is_none());
+    }
+
+    #[test]
+    fn junk_titles_are_refused() {
+        assert_eq!(usable_title("  员工 手册 "), Some("员工手册".to_string()));
+        assert_eq!(usable_title("zhlipsum: Chinese dummy text").as_deref(), Some("zhlipsum: Chinese dummy text"));
+        assert_eq!(usable_title("Microsoft Word - plan.docx"), None);
+        assert_eq!(usable_title("Untitled"), None);
+        assert_eq!(usable_title("main.dvi"), None);
+        assert_eq!(usable_title("\u{FFFD}\u{FFFD}"), None);
+        assert_eq!(usable_title(""), None);
+    }
+
+    #[test]
+    fn no_text_reason_prefers_the_commonest_cause() {
+        let e = |q| (q, PdfEngineId::PdfOxide);
+        assert_eq!(
+            no_text_reason(&[e(PageQuality::Empty), e(PageQuality::Empty)]),
+            "no text layer (scanned?)"
+        );
+        assert!(no_text_reason(&[e(PageQuality::Garbled)]).contains("garbled"));
+    }
+}

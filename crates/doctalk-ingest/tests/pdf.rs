@@ -1,0 +1,225 @@
+//! PDF parsing on real documents (tests/fixtures/pdf, see SOURCES.md there) and on hostile
+//! files made by bench/pdf/make_hostile.py. Every hostile file must give its specific
+//! error or diagnostic, and none may panic this process.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use doctalk_ingest::{
+    parse_file, Block, DiagnosticCode, Document, IngestError, ParseOptions, PdfEngineId,
+    TextBlock,
+};
+
+fn fixture(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/pdf")
+        .join(name)
+}
+
+fn hostile(name: &str) -> PathBuf {
+    fixture("hostile").join(name)
+}
+
+fn opts(primary: PdfEngineId) -> ParseOptions {
+    ParseOptions {
+        pdf_primary: primary,
+        pdf_time_budget: Duration::from_secs(60),
+        ..ParseOptions::default()
+    }
+}
+
+#[track_caller]
+fn parse_ok(path: &PathBuf, primary: PdfEngineId) -> Document {
+    match parse_file(path, &opts(primary)) {
+        Ok(doc) => doc,
+        Err(e) => panic!("{} should parse, got {e}", path.display()),
+    }
+}
+
+fn pages(doc: &Document) -> Vec<&TextBlock> {
+    doc.blocks
+        .iter()
+        .map(|b| match b {
+            Block::Text(t) => t,
+            Block::Qa(_) => panic!("a PDF gave a Q&A block"),
+        })
+        .collect()
+}
+
+fn full_text(doc: &Document) -> String {
+    pages(doc)
+        .iter()
+        .map(|t| t.text.as_str())
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+fn codes(doc: &Document) -> Vec<(DiagnosticCode, Option<u32>)> {
+    doc.diagnostics.iter().map(|d| (d.code, d.page)).collect()
+}
+
+#[test]
+fn chinese_cid_font_document_keeps_pages_and_words() {
+    for primary in [PdfEngineId::PdfOxide, PdfEngineId::PdfExtract] {
+        let doc = parse_ok(&fixture("zh-zhlipsum.pdf"), primary);
+        assert_eq!(doc.page_count, Some(15), "{primary:?}");
+        assert_eq!(doc.title, "zhlipsum: 中文乱数假文（Lorem ipsum）");
+        let blocks = pages(&doc);
+        let numbers: Vec<u32> = blocks.iter().filter_map(|b| b.page).collect();
+        assert_eq!(numbers.first(), Some(&1));
+        assert!(numbers.windows(2).all(|w| w[0] < w[1]), "{numbers:?}");
+        assert!(numbers.iter().all(|&n| n <= 15));
+
+        let text = full_text(&doc);
+        for word in ["乱数假文", "等待戈多", "宏包", "排版效果", "萨缪尔"] {
+            assert!(text.contains(word), "{primary:?}: {word} missing");
+        }
+        // Page 2 is the introduction: "zhlipsum 宏包用于输入中文乱数假文".
+        let page2 = blocks.iter().find(|b| b.page == Some(2)).expect("page 2");
+        assert!(page2.text.contains("简介"), "{}", page2.text);
+        assert!(blocks.iter().all(|b| b.engine.is_some()));
+    }
+}
+
+#[test]
+fn english_document_reads_with_either_engine_first() {
+    for primary in [PdfEngineId::PdfOxide, PdfEngineId::PdfExtract] {
+        let doc = parse_ok(&fixture("en-zhlipsum-en.pdf"), primary);
+        assert_eq!(doc.page_count, Some(3));
+        assert_eq!(doc.title, "zhlipsum: Chinese dummy text");
+        let text = full_text(&doc);
+        for word in ["Chinese Dummy Text", "Introduction", "typesetting", "encodings"] {
+            assert!(text.contains(word), "{primary:?}: {word:?} missing");
+        }
+        let blocks = pages(&doc);
+        assert_eq!(blocks[0].page, Some(1));
+        // Both engines read this file cleanly, so the primary's text is kept on every page.
+        assert!(
+            blocks.iter().all(|b| b.engine == Some(primary)),
+            "{primary:?}: {:?}",
+            blocks.iter().map(|b| b.engine).collect::<Vec<_>>()
+        );
+        assert!(doc.diagnostics.is_empty(), "{:?}", doc.diagnostics);
+    }
+}
+
+#[test]
+fn empty_user_password_opens_with_a_diagnostic() {
+    let doc = parse_ok(
+        &hostile("encrypted-empty-user-password.pdf"),
+        PdfEngineId::PdfOxide,
+    );
+    assert!(codes(&doc).contains(&(DiagnosticCode::EncryptedEmptyPassword, None)));
+    assert!(full_text(&doc).contains("Introduction"));
+    assert_eq!(doc.page_count, Some(3));
+}
+
+#[test]
+fn a_real_user_password_is_a_clear_error() {
+    for primary in [PdfEngineId::PdfOxide, PdfEngineId::PdfExtract] {
+        let err = parse_file(&hostile("encrypted-user-password.pdf"), &opts(primary))
+            .expect_err("needs a password");
+        assert!(matches!(err, IngestError::Encrypted { .. }), "{err}");
+    }
+}
+
+#[test]
+fn image_only_pdf_says_scanned() {
+    let err = parse_file(&hostile("image-only.pdf"), &opts(PdfEngineId::PdfOxide))
+        .expect_err("no text");
+    match err {
+        IngestError::NoText { reason, .. } => assert_eq!(reason, "no text layer (scanned?)"),
+        other => panic!("expected NoText, got {other}"),
+    }
+}
+
+#[test]
+fn a_scanned_page_is_reported_and_the_rest_kept() {
+    let doc = parse_ok(&hostile("text-then-scan.pdf"), PdfEngineId::PdfOxide);
+    let blocks = pages(&doc);
+    assert_eq!(blocks.len(), 1);
+    assert_eq!(blocks[0].page, Some(1));
+    assert!(blocks[0].text.contains("real text layer"));
+    let scan = doc
+        .diagnostics
+        .iter()
+        .find(|d| d.code == DiagnosticCode::NoTextLayer)
+        .expect("a no-text-layer diagnostic");
+    assert_eq!(scan.page, Some(2));
+    assert_eq!(scan.message, "page 2 has no text layer (scanned?)");
+}
+
+#[test]
+fn a_garbled_page_is_skipped_with_a_diagnostic() {
+    for primary in [PdfEngineId::PdfOxide, PdfEngineId::PdfExtract] {
+        let doc = parse_ok(&hostile("garbled-second-page.pdf"), primary);
+        let blocks = pages(&doc);
+        assert_eq!(blocks.len(), 1, "{primary:?}: {blocks:?}");
+        assert!(blocks[0].text.contains("Readable first page"));
+        assert!(
+            codes(&doc).contains(&(DiagnosticCode::Garbled, Some(2))),
+            "{:?}",
+            doc.diagnostics
+        );
+    }
+    let err = parse_file(&hostile("garbled-only.pdf"), &opts(PdfEngineId::PdfOxide))
+        .expect_err("nothing readable");
+    assert!(
+        matches!(&err, IngestError::NoText { reason, .. } if reason.contains("garbled")),
+        "{err}"
+    );
+}
+
+#[test]
+fn broken_files_are_typed_errors() {
+    let empty = parse_file(&hostile("empty.pdf"), &ParseOptions::default());
+    assert!(matches!(empty, Err(IngestError::Empty { .. })), "{empty:?}");
+    for name in ["not-a-pdf.pdf", "truncated-header-only.pdf"] {
+        let result = parse_file(&hostile(name), &ParseOptions::default());
+        match result {
+            Err(IngestError::Corrupt { reason, .. }) => {
+                assert!(reason.contains("pdf_oxide") && reason.contains("pdf-extract"), "{reason}")
+            }
+            other => panic!("{name}: expected Corrupt, got {other:?}"),
+        }
+    }
+}
+
+#[test]
+fn truncated_file_keeps_what_is_readable() {
+    // Half of the English document: the cross-reference table is gone, the first
+    // page's objects are still there.
+    match parse_file(&hostile("truncated-half.pdf"), &ParseOptions::default()) {
+        Ok(doc) => {
+            assert!(full_text(&doc).contains("Chinese Dummy Text"));
+            assert!(pages(&doc).iter().all(|b| b.page.is_some() && b.engine.is_some()));
+        }
+        Err(e) => assert!(matches!(e, IngestError::Corrupt { .. }), "{e}"),
+    }
+}
+
+#[test]
+fn fuzzed_files_never_panic() {
+    for seed in 1..=3 {
+        let name = format!("fuzzed-{seed}.pdf");
+        for primary in [PdfEngineId::PdfOxide, PdfEngineId::PdfExtract] {
+            match parse_file(&hostile(&name), &opts(primary)) {
+                Ok(doc) => assert!(pages(&doc).iter().all(|b| b.engine.is_some())),
+                Err(e) => assert!(
+                    matches!(e.code(), "corrupt" | "no_text" | "encrypted"),
+                    "{name}: {e}"
+                ),
+            }
+        }
+    }
+}
+
+#[test]
+fn an_exhausted_budget_is_a_timeout_not_a_hang() {
+    let opts = ParseOptions {
+        pdf_time_budget: Duration::from_nanos(1),
+        ..ParseOptions::default()
+    };
+    let err = parse_file(&fixture("zh-zhlipsum.pdf"), &opts).expect_err("cannot finish");
+    assert!(matches!(err, IngestError::TimedOut { .. }), "{err}");
+}

