@@ -25,4 +25,7 @@ if ((${#missing[@]})); then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
 
-scripts/fetch-models.sh
+# Model files, each checked against its manifest in models/:
+scripts/fetch-models.sh all-minilm-l6-v2   # English sentence encoder (all-MiniLM-L6-v2)
+scripts/fetch-e5.sh                        # multilingual encoder (multilingual-e5-small, 4-bit)
+scripts/fetch-llm.sh                       # default chat LLM (Qwen2.5-Coder-0.5B-Instruct, Q4_K_M GGUF)

@@ -47,6 +47,7 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::List(args) => commands::list::run(&ctx, args).await,
         Command::Remove(args) => commands::remove::run(&ctx, args).await,
         Command::Status(args) => commands::status::run(&ctx, args).await,
+        Command::Bench(cmd) => commands::bench::run(&ctx, cmd).await,
     }
 }
 

@@ -42,6 +42,24 @@ pub enum Command {
     Remove(RemoveArgs),
     /// Where the data lives and what the index holds
     Status(ListArgs),
+    /// Benchmarks (throughput and memory), never part of the tests
+    #[command(subcommand)]
+    Bench(BenchCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum BenchCommand {
+    /// Ingest files into a fresh temporary knowledge base and report stage times,
+    /// pages/s, chunks/s and peak memory
+    Ingest(BenchIngestArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct BenchIngestArgs {
+    #[arg(required = true, value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, clap::Args)]

@@ -190,6 +190,11 @@ impl KnowledgeBase {
             progress(IngestEvent::FileFinished(report.clone()));
             reports.push(report);
         }
+        if reports.iter().any(|r| r.status == FileStatus::Indexed) {
+            // Merges the small files each commit leaves and refreshes the full-text index;
+            // without it search slows down as documents accumulate.
+            self.store().optimize().await?;
+        }
         Ok(reports)
     }
 

@@ -1,10 +1,22 @@
 //! Structure-first chunking: blocks → paragraphs → sentences → token budget with overlap.
 //! Q&A pairs are never split.
 
+mod sentences;
+mod tokens;
+
 use std::collections::BTreeMap;
 use std::ops::Range;
 
-use crate::{Document, PdfEngineId};
+use crate::{Block, Document, PdfEngineId, QaPair, TextBlock};
+
+pub use sentences::split_sentences;
+pub use tokens::estimate_tokens;
+pub(crate) use tokens::is_cjk;
+use tokens::token_tenths;
+
+/// Passages with fewer non-whitespace characters than this carry no retrievable meaning
+/// (a stray "1.", a lone bracket) and are dropped.
+const MIN_PASSAGE_CHARS: usize = 3;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ChunkConfig {
@@ -39,6 +51,7 @@ pub struct Chunk {
     /// Index into `Document::blocks` this chunk came from.
     pub block_index: usize,
     /// Byte range of the chunk within that block's text (passages) — used for highlighting.
+    /// `text == block.text[span]` always holds for passages; Q&A chunks have `0..0`.
     pub span: Range<usize>,
     /// For Q&A chunks: the main question followed by similar questions.
     pub questions: Vec<String>,
@@ -48,14 +61,148 @@ pub struct Chunk {
     pub engine: Option<PdfEngineId>,
 }
 
-pub fn chunk_document(_doc: &Document, _cfg: &ChunkConfig) -> Vec<Chunk> {
-    todo!("chunker")
+/// Splits a document into chunks, in block order.
+///
+/// Each Q&A pair becomes exactly one [`ChunkKind::Qa`] chunk, whatever its length. Each text
+/// block is split into paragraphs (blank lines) and sentences ([`split_sentences`]); a
+/// sentence longer than `max_tokens` is cut at a comma or a word boundary. Sentences are then
+/// packed up to `max_tokens`, preferring to end a chunk where a paragraph ends, and each chunk
+/// after the first of a block starts with up to `overlap_tokens` of the previous chunk's
+/// trailing whole sentences.
+pub fn chunk_document(doc: &Document, cfg: &ChunkConfig) -> Vec<Chunk> {
+    let mut chunks = Vec::new();
+    for (block_index, block) in doc.blocks.iter().enumerate() {
+        match block {
+            Block::Qa(qa) => chunks.push(qa_chunk(block_index, qa)),
+            Block::Text(tb) => {
+                for span in pack(&tb.text, cfg) {
+                    chunks.push(passage_chunk(block_index, tb, span));
+                }
+            }
+        }
+    }
+    chunks
 }
 
-pub fn estimate_tokens(_text: &str) -> usize {
-    todo!("chunker")
+fn qa_chunk(block_index: usize, qa: &QaPair) -> Chunk {
+    let mut questions = Vec::with_capacity(1 + qa.similar_questions.len());
+    questions.push(qa.question.clone());
+    questions.extend(qa.similar_questions.iter().cloned());
+    Chunk {
+        kind: ChunkKind::Qa,
+        text: format!("{}\n{}", qa.question, qa.answer),
+        page: None,
+        heading_path: Vec::new(),
+        block_index,
+        span: 0..0,
+        questions,
+        answer: Some(qa.answer.clone()),
+        metadata: qa.metadata.clone(),
+        engine: None,
+    }
 }
 
-pub fn split_sentences(_text: &str) -> Vec<Range<usize>> {
-    todo!("chunker")
+fn passage_chunk(block_index: usize, tb: &TextBlock, span: Range<usize>) -> Chunk {
+    Chunk {
+        kind: ChunkKind::Passage,
+        text: tb.text[span.clone()].to_owned(),
+        page: tb.page,
+        heading_path: tb.heading_path.clone(),
+        block_index,
+        span,
+        questions: Vec::new(),
+        answer: None,
+        metadata: BTreeMap::new(),
+        engine: tb.engine,
+    }
+}
+
+/// A sentence (or a piece of an over-long one) with its size.
+#[derive(Debug)]
+struct Unit {
+    range: Range<usize>,
+    tenths: usize,
+    /// Tenths of this unit and the rest of its paragraph; set on a paragraph's first unit.
+    paragraph_tenths: Option<usize>,
+}
+
+/// Byte ranges of the chunks of one text.
+fn pack(text: &str, cfg: &ChunkConfig) -> Vec<Range<usize>> {
+    let max = cfg.max_tokens.max(1) * 10;
+    let overlap = cfg.overlap_tokens * 10;
+    let units = units(text, max);
+
+    let mut spans = Vec::new();
+    let mut i = 0;
+    let mut prev_start = 0;
+    while i < units.len() {
+        // Overlap: trailing whole sentences of the previous chunk (never all of it).
+        let mut start = i;
+        let mut total = units[i].tenths;
+        if i > 0 {
+            let mut carried = 0;
+            while start > prev_start + 1 {
+                let t = units[start - 1].tenths;
+                if carried + t > overlap || total + t > max {
+                    break;
+                }
+                carried += t;
+                total += t;
+                start -= 1;
+            }
+        }
+        let mut end = i + 1;
+        while end < units.len() && total + units[end].tenths <= max {
+            // End the chunk at a paragraph break when the next paragraph would not fit but
+            // would fit whole in the next chunk — unless this chunk is still small.
+            if let Some(para) = units[end].paragraph_tenths {
+                if total + para > max && para <= max && total * 2 >= max {
+                    break;
+                }
+            }
+            total += units[end].tenths;
+            end += 1;
+        }
+        spans.push(units[start].range.start..units[end - 1].range.end);
+        prev_start = start;
+        i = end;
+    }
+    spans.retain(|s| is_meaningful(&text[s.clone()]));
+    spans
+}
+
+/// Paragraphs → sentences → pieces of at most `max` tenths.
+fn units(text: &str, max: usize) -> Vec<Unit> {
+    let mut units = Vec::new();
+    for para in sentences::paragraphs(text) {
+        let first = units.len();
+        for s in split_sentences(&text[para.clone()]) {
+            let s = para.start + s.start..para.start + s.end;
+            let tenths = token_tenths(&text[s.clone()]);
+            let pieces = if tenths > max {
+                sentences::cut_long(text, s, max)
+            } else {
+                vec![s]
+            };
+            for range in pieces {
+                let tenths = token_tenths(&text[range.clone()]);
+                units.push(Unit {
+                    range,
+                    tenths,
+                    paragraph_tenths: None,
+                });
+            }
+        }
+        let para_total = units[first..].iter().map(|u| u.tenths).sum();
+        if let Some(u) = units.get_mut(first) {
+            u.paragraph_tenths = Some(para_total);
+        }
+    }
+    units
+}
+
+fn is_meaningful(text: &str) -> bool {
+    let t = text.trim();
+    t.chars().filter(|c| !c.is_whitespace()).count() >= MIN_PASSAGE_CHARS
+        && t.chars().any(char::is_alphanumeric)
 }

@@ -2,12 +2,11 @@
 //! files made by bench/pdf/make_hostile.py. Every hostile file must give its specific
 //! error or diagnostic, and none may panic this process.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use doctalk_ingest::{
-    parse_file, Block, DiagnosticCode, Document, IngestError, ParseOptions, PdfEngineId,
-    TextBlock,
+    parse_file, Block, DiagnosticCode, Document, IngestError, ParseOptions, PdfEngineId, TextBlock,
 };
 
 fn fixture(name: &str) -> PathBuf {
@@ -29,7 +28,7 @@ fn opts(primary: PdfEngineId) -> ParseOptions {
 }
 
 #[track_caller]
-fn parse_ok(path: &PathBuf, primary: PdfEngineId) -> Document {
+fn parse_ok(path: &Path, primary: PdfEngineId) -> Document {
     match parse_file(path, &opts(primary)) {
         Ok(doc) => doc,
         Err(e) => panic!("{} should parse, got {e}", path.display()),
@@ -125,8 +124,7 @@ fn a_real_user_password_is_a_clear_error() {
 
 #[test]
 fn image_only_pdf_says_scanned() {
-    let err = parse_file(&hostile("image-only.pdf"), &opts(PdfEngineId::PdfOxide))
-        .expect_err("no text");
+    let err = parse_file(&hostile("image-only.pdf"), &opts(PdfEngineId::PdfOxide)).expect_err("no text");
     match err {
         IngestError::NoText { reason, .. } => assert_eq!(reason, "no text layer (scanned?)"),
         other => panic!("expected NoText, got {other}"),
@@ -162,8 +160,8 @@ fn a_garbled_page_is_skipped_with_a_diagnostic() {
             doc.diagnostics
         );
     }
-    let err = parse_file(&hostile("garbled-only.pdf"), &opts(PdfEngineId::PdfOxide))
-        .expect_err("nothing readable");
+    let err =
+        parse_file(&hostile("garbled-only.pdf"), &opts(PdfEngineId::PdfOxide)).expect_err("nothing readable");
     assert!(
         matches!(&err, IngestError::NoText { reason, .. } if reason.contains("garbled")),
         "{err}"
@@ -178,7 +176,10 @@ fn broken_files_are_typed_errors() {
         let result = parse_file(&hostile(name), &ParseOptions::default());
         match result {
             Err(IngestError::Corrupt { reason, .. }) => {
-                assert!(reason.contains("pdf_oxide") && reason.contains("pdf-extract"), "{reason}")
+                assert!(
+                    reason.contains("pdf_oxide") && reason.contains("pdf-extract"),
+                    "{reason}"
+                )
             }
             other => panic!("{name}: expected Corrupt, got {other:?}"),
         }

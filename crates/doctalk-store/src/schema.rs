@@ -8,8 +8,8 @@ use std::sync::Arc;
 
 use arrow_array::builder::{ListBuilder, StringBuilder};
 use arrow_array::{
-    Array, ArrayRef, FixedSizeListArray, Float32Array, Int64Array, ListArray, RecordBatch,
-    StringArray, UInt32Array, UInt64Array,
+    Array, ArrayRef, FixedSizeListArray, Float32Array, Int64Array, ListArray, RecordBatch, StringArray,
+    UInt32Array, UInt64Array,
 };
 use arrow_schema::{DataType, Field, Schema, SchemaRef};
 
@@ -71,18 +71,16 @@ pub(crate) fn chunks_schema(dim: usize) -> Result<SchemaRef> {
         Field::new("metadata_json", DataType::Utf8, false),
         Field::new("engine", DataType::Utf8, true),
         Field::new("embedding_model", DataType::Utf8, false),
-        Field::new(
-            VECTOR_COLUMN,
-            DataType::FixedSizeList(vector_item(), size),
-            false,
-        ),
+        Field::new(VECTOR_COLUMN, DataType::FixedSizeList(vector_item(), size), false),
     ])))
 }
 
 /// The vector dimension recorded in a chunks table's schema.
 pub(crate) fn vector_dim(schema: &Schema) -> Result<usize> {
     match schema.field_with_name(VECTOR_COLUMN).map(|f| f.data_type()) {
-        Ok(DataType::FixedSizeList(_, size)) => usize::try_from(*size).map_err(|_| schema_err(CHUNKS, VECTOR_COLUMN)),
+        Ok(DataType::FixedSizeList(_, size)) => {
+            usize::try_from(*size).map_err(|_| schema_err(CHUNKS, VECTOR_COLUMN))
+        }
         _ => Err(schema_err(CHUNKS, VECTOR_COLUMN)),
     }
 }
@@ -134,27 +132,26 @@ pub(crate) fn chunks_batch(
         expected: i32::MAX as usize,
         got: dim,
     })?;
-    let vectors = FixedSizeListArray::try_new(
-        vector_item(),
-        size,
-        Arc::new(Float32Array::from(flat)),
-        None,
-    )
-    .map_err(arrow("build the vector column"))?;
+    let vectors = FixedSizeListArray::try_new(vector_item(), size, Arc::new(Float32Array::from(flat)), None)
+        .map_err(arrow("build the vector column"))?;
     let columns: Vec<ArrayRef> = vec![
         Arc::new(StringArray::from(ids)),
         Arc::new(StringArray::from(vec![doc_id; chunks.len()])),
         Arc::new(UInt32Array::from_iter_values(chunks.iter().map(|c| c.ordinal))),
         Arc::new(StringArray::from_iter_values(chunks.iter().map(|c| &c.kind))),
         Arc::new(StringArray::from_iter_values(chunks.iter().map(|c| &c.text))),
-        Arc::new(StringArray::from_iter_values(chunks.iter().map(|c| &c.text_segmented))),
+        Arc::new(StringArray::from_iter_values(
+            chunks.iter().map(|c| &c.text_segmented),
+        )),
         Arc::new(UInt32Array::from_iter(chunks.iter().map(|c| c.page))),
         Arc::new(string_lists(chunks.iter().map(|c| &c.heading_path))),
         Arc::new(UInt32Array::from_iter_values(chunks.iter().map(|c| c.span_start))),
         Arc::new(UInt32Array::from_iter_values(chunks.iter().map(|c| c.span_end))),
         Arc::new(string_lists(chunks.iter().map(|c| &c.questions))),
         Arc::new(StringArray::from_iter(chunks.iter().map(|c| c.answer.as_deref()))),
-        Arc::new(StringArray::from_iter_values(chunks.iter().map(|c| &c.metadata_json))),
+        Arc::new(StringArray::from_iter_values(
+            chunks.iter().map(|c| &c.metadata_json),
+        )),
         Arc::new(StringArray::from_iter(chunks.iter().map(|c| c.engine.as_deref()))),
         Arc::new(StringArray::from(vec![embedding_model; chunks.len()])),
         Arc::new(vectors),
@@ -174,7 +171,7 @@ fn column<'a, T: Array + 'static>(
     batch
         .column_by_name(name)
         .and_then(|c| c.as_any().downcast_ref::<T>())
-        .ok_or(schema_err(table, name))
+        .ok_or_else(|| schema_err(table, name))
 }
 
 fn opt_u32(array: &UInt32Array, row: usize) -> Option<u32> {
@@ -185,11 +182,7 @@ fn opt_string(array: &StringArray, row: usize) -> Option<String> {
     (!array.is_null(row)).then(|| array.value(row).to_owned())
 }
 
-fn string_list_at(
-    array: &ListArray,
-    row: usize,
-    name: &'static str,
-) -> Result<Vec<String>> {
+fn string_list_at(array: &ListArray, row: usize, name: &'static str) -> Result<Vec<String>> {
     if array.is_null(row) {
         return Ok(Vec::new());
     }
@@ -197,7 +190,7 @@ fn string_list_at(
     let strings = values
         .as_any()
         .downcast_ref::<StringArray>()
-        .ok_or(schema_err(CHUNKS, name))?;
+        .ok_or_else(|| schema_err(CHUNKS, name))?;
     Ok(strings.iter().map(|s| s.unwrap_or_default().to_owned()).collect())
 }
 
@@ -261,7 +254,7 @@ pub(crate) fn read_chunks(batch: &RecordBatch) -> Result<Vec<ChunkRecord>> {
         let vector = vector
             .as_any()
             .downcast_ref::<Float32Array>()
-            .ok_or(schema_err(T, VECTOR_COLUMN))?
+            .ok_or_else(|| schema_err(T, VECTOR_COLUMN))?
             .values()
             .to_vec();
         out.push(ChunkRecord {

@@ -8,7 +8,7 @@ use std::collections::HashSet;
 
 use arrow_array::RecordBatch;
 use lancedb::index::scalar::FullTextSearchQuery;
-use lancedb::query::{ExecutableQuery, QueryBase};
+use lancedb::query::QueryBase;
 use lancedb::DistanceType;
 
 use crate::error::{lance, Result, StoreError};
@@ -22,12 +22,7 @@ const WIDEN: usize = 4;
 impl Store {
     /// Dense search by cosine similarity over chunks of committed documents
     /// whose `embedding_model` is `model_id`. Best first; at most `k`.
-    pub async fn vector_search(
-        &self,
-        query: &[f32],
-        model_id: &str,
-        k: usize,
-    ) -> Result<Vec<ChunkHit>> {
+    pub async fn vector_search(&self, query: &[f32], model_id: &str, k: usize) -> Result<Vec<ChunkHit>> {
         if query.is_empty() {
             return Err(StoreError::EmptyVector);
         }
@@ -113,11 +108,7 @@ impl Store {
 
 /// Runs `search(limit)` with a growing limit until `k` visible hits remain or
 /// the table has no more rows to give.
-async fn search_visible<F, Fut>(
-    k: usize,
-    committed: &HashSet<String>,
-    mut search: F,
-) -> Result<Vec<ChunkHit>>
+async fn search_visible<F, Fut>(k: usize, committed: &HashSet<String>, mut search: F) -> Result<Vec<ChunkHit>>
 where
     F: FnMut(usize) -> Fut,
     Fut: std::future::Future<Output = Result<Vec<ChunkHit>>>,
@@ -142,20 +133,21 @@ where
     }
 }
 
-fn hits(batches: &[RecordBatch], score_column: &'static str, score: impl Fn(f32) -> f32) -> Result<Vec<ChunkHit>> {
+fn hits(
+    batches: &[RecordBatch],
+    score_column: &'static str,
+    score: impl Fn(f32) -> f32,
+) -> Result<Vec<ChunkHit>> {
     let mut out = Vec::new();
     for batch in batches {
         let chunks = schema::read_chunks(batch)?;
         let scores = schema::read_scores(batch, score_column)?;
-        out.extend(
-            chunks
-                .into_iter()
-                .zip(scores)
-                .map(|(chunk, s)| ChunkHit { chunk, score: score(s) }),
-        );
+        out.extend(chunks.into_iter().zip(scores).map(|(chunk, s)| ChunkHit {
+            chunk,
+            score: score(s),
+        }));
     }
     // LanceDB returns rows best first; sorting again guards the order across batches.
     out.sort_by(|a, b| b.score.total_cmp(&a.score));
     Ok(out)
 }
-

@@ -74,9 +74,9 @@ impl Store {
             path: dir.to_owned(),
             source,
         })?;
-        let uri = dir.to_str().ok_or_else(|| StoreError::NonUtf8Path {
-            path: dir.to_owned(),
-        })?;
+        let uri = dir
+            .to_str()
+            .ok_or_else(|| StoreError::NonUtf8Path { path: dir.to_owned() })?;
         // Another process (the CLI while the server runs) may write the same
         // directory; a zero interval makes every read see the latest commit.
         let conn = lancedb::connect(uri)
@@ -84,11 +84,7 @@ impl Store {
             .execute()
             .await
             .map_err(lance("connect to the store"))?;
-        let names = conn
-            .table_names()
-            .execute()
-            .await
-            .map_err(lance("list tables"))?;
+        let names = conn.table_names().execute().await.map_err(lance("list tables"))?;
         let documents = if names.iter().any(|n| n == DOCUMENTS) {
             open_table(&conn, DOCUMENTS).await?
         } else {
@@ -173,11 +169,7 @@ impl Store {
     /// belongs to a committed document (recovery removes the rest on open).
     pub async fn count_chunks(&self) -> Result<usize> {
         match self.chunks().await? {
-            Some(chunks) => chunks
-                .table
-                .count_rows(None)
-                .await
-                .map_err(lance("count chunks")),
+            Some(chunks) => chunks.table.count_rows(None).await.map_err(lance("count chunks")),
             None => Ok(0),
         }
     }
@@ -263,23 +255,12 @@ pub(crate) async fn table_dim(table: &Table) -> Result<usize> {
 
 /// Creates the full-text index on `text_segmented` unless it exists.
 pub(crate) async fn ensure_fts_index(table: &Table) -> Result<()> {
-    let indices = table
-        .list_indices()
-        .await
-        .map_err(lance("list indices"))?;
-    if indices
-        .iter()
-        .any(|i| i.columns.iter().any(|c| c == TEXT_COLUMN))
-    {
+    let indices = table.list_indices().await.map_err(lance("list indices"))?;
+    if indices.iter().any(|i| i.columns.iter().any(|c| c == TEXT_COLUMN)) {
         return Ok(());
     }
     // An empty table has nothing to index; the first commit creates it.
-    if table
-        .count_rows(None)
-        .await
-        .map_err(lance("count chunks"))?
-        == 0
-    {
+    if table.count_rows(None).await.map_err(lance("count chunks"))? == 0 {
         return Ok(());
     }
     table
@@ -290,10 +271,7 @@ pub(crate) async fn ensure_fts_index(table: &Table) -> Result<()> {
 }
 
 /// Runs a query and collects all its batches.
-pub(crate) async fn collect(
-    query: impl ExecutableQuery,
-    op: &'static str,
-) -> Result<Vec<RecordBatch>> {
+pub(crate) async fn collect(query: impl ExecutableQuery, op: &'static str) -> Result<Vec<RecordBatch>> {
     let stream = query.execute().await.map_err(lance(op))?;
     stream.try_collect().await.map_err(lance(op))
 }

@@ -32,11 +32,7 @@ impl Store {
     /// visibility from the old id to the new one; (3) delete the old version's
     /// chunks. A kill after (1) leaves invisible new chunks, after (2) invisible
     /// old chunks; recovery deletes both kinds.
-    pub async fn commit_document(
-        &self,
-        doc: NewDocument,
-        chunks: Vec<NewChunk>,
-    ) -> Result<DocumentRecord> {
+    pub async fn commit_document(&self, doc: NewDocument, chunks: Vec<NewChunk>) -> Result<DocumentRecord> {
         let dim = check_chunks(&doc.path, &chunks)?;
         let chunk_count = u32::try_from(chunks.len()).map_err(|_| StoreError::TooManyChunks {
             path: doc.path.clone(),
@@ -62,8 +58,7 @@ impl Store {
         let chunks_table = match dim {
             Some(dim) => {
                 let table = self.chunks_for_dim(dim).await?;
-                let batch =
-                    schema::chunks_batch(&record.id, &record.embedding_model, &chunks, dim)?;
+                let batch = schema::chunks_batch(&record.id, &record.embedding_model, &chunks, dim)?;
                 table
                     .table
                     .add(batch)
@@ -78,11 +73,9 @@ impl Store {
         // (2) The switch: one merge-insert commit keyed on path.
         let batch = schema::document_batch(&record)?;
         let mut merge = self.inner.documents.merge_insert(&["path"]);
+        merge.when_matched_update_all(None).when_not_matched_insert_all();
         merge
-            .when_matched_update_all(None)
-            .when_not_matched_insert_all();
-        merge
-            .execute(Box::new(reader(batch)))
+            .execute(reader(batch))
             .await
             .map_err(lance("upsert the document row"))?;
 
@@ -184,10 +177,7 @@ impl Store {
                     error_if_tagged_old_versions: Some(false),
                 },
             ] {
-                table
-                    .optimize(action)
-                    .await
-                    .map_err(lance("optimize a table"))?;
+                table.optimize(action).await.map_err(lance("optimize a table"))?;
             }
         }
         Ok(())
@@ -201,10 +191,7 @@ impl Store {
         };
         let committed = self.committed_ids().await?;
         let orphans = chunk_doc_ids(&chunks).await?;
-        let orphans: BTreeSet<String> = orphans
-            .into_iter()
-            .filter(|id| !committed.contains(id))
-            .collect();
+        let orphans: BTreeSet<String> = orphans.into_iter().filter(|id| !committed.contains(id)).collect();
         if orphans.is_empty() {
             return Ok(0);
         }
@@ -272,9 +259,10 @@ fn check_chunks(path: &str, chunks: &[NewChunk]) -> Result<Option<usize>> {
     Ok(Some(dim))
 }
 
-fn reader(batch: RecordBatch) -> RecordBatchIterator<std::vec::IntoIter<Result<RecordBatch, arrow_schema::ArrowError>>> {
+/// Merge-insert takes a reader, not a batch.
+fn reader(batch: RecordBatch) -> Box<dyn arrow_array::RecordBatchReader + Send> {
     let schema = batch.schema();
-    RecordBatchIterator::new(vec![Ok(batch)], schema)
+    Box::new(RecordBatchIterator::new(vec![Ok(batch)], schema))
 }
 
 /// Distinct `doc_id`s present in the chunks table.
@@ -294,11 +282,7 @@ async fn chunk_doc_ids(chunks: &ChunksTable) -> Result<BTreeSet<String>> {
 /// Creates the FTS index after the first commit; later, folds appended rows
 /// into it once enough have accumulated.
 async fn keep_fts_index_current(chunks: &ChunksTable) -> Result<()> {
-    let indices = chunks
-        .table
-        .list_indices()
-        .await
-        .map_err(lance("list indices"))?;
+    let indices = chunks.table.list_indices().await.map_err(lance("list indices"))?;
     let Some(index) = indices
         .iter()
         .find(|i| i.columns.iter().any(|c| c == TEXT_COLUMN))

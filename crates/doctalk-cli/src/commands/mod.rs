@@ -1,5 +1,6 @@
 //! One module per subcommand: each turns engine results into human or JSON output.
 
+pub mod bench;
 pub mod ingest;
 pub mod list;
 pub mod remove;

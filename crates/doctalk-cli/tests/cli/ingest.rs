@@ -114,7 +114,15 @@ fn remove_deletes_the_document_and_its_chunks_but_not_the_file() {
 fn missing_model_is_a_clear_error() {
     let dt = Doctalk::new();
     let empty = tempfile::tempdir().unwrap();
-    let out = dt.command().env("DOCTALK_MODELS_DIR", empty.path()).args(["search", "hello"]).output().unwrap();
+    let out = dt
+        .command()
+        .env("DOCTALK_MODELS_DIR", empty.path())
+        .env("HF_HOME", empty.path())
+        .env("HOME", empty.path())
+        .current_dir(empty.path())
+        .args(["search", "hello"])
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(1));
     let err = stderr(&out);
     assert!(err.contains("embedding model") && err.contains("fetch-models"), "{err}");

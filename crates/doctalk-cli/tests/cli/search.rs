@@ -1,10 +1,16 @@
+use std::sync::OnceLock;
+
 use crate::harness::{sample_kb, stderr, Doctalk};
 
-fn indexed_sample() -> Doctalk {
-    let dt = Doctalk::new();
-    let out = dt.run(&["ingest", sample_kb().to_str().unwrap(), "--json"]);
-    assert!(out.status.success(), "{}", stderr(&out));
-    dt
+/// The sample knowledge base, indexed once and shared by these read-only tests.
+fn indexed_sample() -> &'static Doctalk {
+    static SAMPLE: OnceLock<Doctalk> = OnceLock::new();
+    SAMPLE.get_or_init(|| {
+        let dt = Doctalk::new();
+        let out = dt.run(&["ingest", sample_kb().to_str().unwrap(), "--json"]);
+        assert!(out.status.success(), "{}", stderr(&out));
+        dt
+    })
 }
 
 #[test]

@@ -99,11 +99,7 @@ pub(super) fn parse(path: &Path, format: Format, opts: &ParseOptions) -> Result<
     })
 }
 
-fn with_columns(
-    path: &Path,
-    table: Table,
-    mapping: Option<&FaqMapping>,
-) -> Result<(Table, Columns)> {
+fn with_columns(path: &Path, table: Table, mapping: Option<&FaqMapping>) -> Result<(Table, Columns)> {
     match columns::detect(&table.headers, mapping) {
         Some(columns) => Ok((table, columns)),
         None => Err(no_columns(path, table.headers)),

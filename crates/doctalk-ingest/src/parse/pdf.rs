@@ -15,8 +15,7 @@ use std::time::Duration;
 
 use super::ParseOptions;
 use crate::{
-    Block, Diagnostic, DiagnosticCode, Document, Format, IngestError, PdfEngineId, Result,
-    TextBlock,
+    Block, Diagnostic, DiagnosticCode, Document, Format, IngestError, PdfEngineId, Result, TextBlock,
 };
 use engine::{PdfExtract, PdfOxide};
 use isolate::{run_isolated, EngineRun};
@@ -46,8 +45,7 @@ pub(super) fn parse(path: &Path, opts: &ParseOptions) -> Result<Document> {
         diagnostics.extend(attempt.failure_diagnostic());
     }
 
-    let Some(merged) = merge(primary.reading(), fallback.as_ref().and_then(Attempt::reading))
-    else {
+    let Some(merged) = merge(primary.reading(), fallback.as_ref().and_then(Attempt::reading)) else {
         return Err(no_reading_error(path, budget, &primary, fallback.as_ref()));
     };
     if merged.opened_with_empty_password {
@@ -279,10 +277,7 @@ fn no_reading_error(
     fallback: Option<&Attempt>,
 ) -> IngestError {
     let attempts: Vec<&Attempt> = std::iter::once(primary).chain(fallback).collect();
-    if attempts
-        .iter()
-        .any(|a| matches!(a.outcome, Outcome::Encrypted))
-    {
+    if attempts.iter().any(|a| matches!(a.outcome, Outcome::Encrypted)) {
         return IngestError::Encrypted {
             path: path.to_path_buf(),
         };
@@ -336,11 +331,13 @@ fn usable_title(raw: &str) -> Option<String> {
     }
     let lower = title.to_lowercase();
     let placeholder = ["untitled", "无标题", "title", "document", "slide 1"].contains(&lower.as_str());
-    let producer_prefix = lower.starts_with("microsoft word - ")
-        || lower.starts_with("microsoft powerpoint - ");
-    let file_name = [".doc", ".docx", ".dvi", ".tex", ".pdf", ".ps", ".rtf", ".odt", ".indd"]
-        .iter()
-        .any(|ext| lower.ends_with(ext));
+    let producer_prefix =
+        lower.starts_with("microsoft word - ") || lower.starts_with("microsoft powerpoint - ");
+    let file_name = [
+        ".doc", ".docx", ".dvi", ".tex", ".pdf", ".ps", ".rtf", ".odt", ".indd",
+    ]
+    .iter()
+    .any(|ext| lower.ends_with(ext));
     (!placeholder && !producer_prefix && !file_name).then_some(title)
 }
 
@@ -369,7 +366,12 @@ mod tests {
         );
         let f = reading(
             PdfEngineId::PdfExtract,
-            vec![good("A"), good("B"), PageQuality::Empty, PageQuality::Failed("x".into())],
+            vec![
+                good("A"),
+                good("B"),
+                PageQuality::Empty,
+                PageQuality::Failed("x".into()),
+            ],
         );
         let merged = merge(Some(&p), Some(&f)).expect("merged");
         let engines: Vec<_> = merged.pages.iter().map(|(_, e)| *e).collect();
@@ -398,7 +400,10 @@ mod tests {
     #[test]
     fn junk_titles_are_refused() {
         assert_eq!(usable_title("  员工 手册 "), Some("员工手册".to_string()));
-        assert_eq!(usable_title("zhlipsum: Chinese dummy text").as_deref(), Some("zhlipsum: Chinese dummy text"));
+        assert_eq!(
+            usable_title("zhlipsum: Chinese dummy text").as_deref(),
+            Some("zhlipsum: Chinese dummy text")
+        );
         assert_eq!(usable_title("Microsoft Word - plan.docx"), None);
         assert_eq!(usable_title("Untitled"), None);
         assert_eq!(usable_title("main.dvi"), None);

@@ -57,10 +57,7 @@ impl BertEncoder {
 
     /// Loads `config.json`, `tokenizer.json` and `model.safetensors` from `dir`.
     pub fn load(dir: &Path, options: EncoderOptions) -> Result<Self> {
-        if let Some(file) = BERT_REQUIRED_FILES
-            .iter()
-            .find(|f| !dir.join(f).is_file())
-        {
+        if let Some(file) = BERT_REQUIRED_FILES.iter().find(|f| !dir.join(f).is_file()) {
             return Err(ModelError::MissingFile {
                 dir: dir.to_path_buf(),
                 file: (*file).to_string(),
@@ -115,8 +112,7 @@ impl BertEncoder {
         } else {
             return Err(ModelError::BadConfig {
                 path: weights_path,
-                reason: "no embeddings.word_embeddings.weight (with or without a bert. prefix)"
-                    .into(),
+                reason: "no embeddings.word_embeddings.weight (with or without a bert. prefix)".into(),
             });
         };
         let model = BertModel::load(vb, &config)?;
@@ -149,10 +145,7 @@ impl BertEncoder {
 
     /// The token ids the model sees for `text` exactly as given (no prefix added), truncated.
     pub fn token_ids(&self, text: &str) -> Result<Vec<u32>> {
-        let enc = self
-            .tokenizer
-            .encode(text, true)
-            .map_err(ModelError::tokenizer)?;
+        let enc = self.tokenizer.encode(text, true).map_err(ModelError::tokenizer)?;
         Ok(enc.get_ids().to_vec())
     }
 
@@ -191,11 +184,7 @@ impl BertEncoder {
     /// One forward pass over encodings padded to the batch's longest.
     fn forward_batch(&self, encodings: &[&Encoding]) -> Result<Vec<Vec<f32>>> {
         let rows = encodings.len();
-        let width = encodings
-            .iter()
-            .map(|e| e.get_ids().len())
-            .max()
-            .unwrap_or(0);
+        let width = encodings.iter().map(|e| e.get_ids().len()).max().unwrap_or(0);
         let mut ids = vec![self.pad_id; rows * width];
         let mut mask = vec![0u32; rows * width];
         for (row, enc) in encodings.iter().enumerate() {

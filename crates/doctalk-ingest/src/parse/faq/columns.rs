@@ -134,11 +134,9 @@ fn best(
     taken: &[usize],
 ) -> Option<usize> {
     let free = |i: &usize| !taken.contains(i);
-    let by_rank = exact.iter().find_map(|syn| {
-        (0..headers.len())
-            .filter(free)
-            .find(|&i| headers[i] == *syn)
-    });
+    let by_rank = exact
+        .iter()
+        .find_map(|syn| (0..headers.len()).filter(free).find(|&i| headers[i] == *syn));
     by_rank.or_else(|| {
         (0..headers.len()).filter(free).find(|&i| {
             let h = &headers[i];

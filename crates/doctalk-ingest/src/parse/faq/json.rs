@@ -10,8 +10,19 @@ use crate::{Diagnostic, DiagnosticCode, IngestError, Result};
 
 /// Keys under which exports usually nest their records; tried before any other key.
 const RECORD_KEYS: &[&str] = &[
-    "data", "items", "faqs", "faq", "questions", "qa", "qas", "records", "list", "rows",
-    "results", "entries", "knowledge",
+    "data",
+    "items",
+    "faqs",
+    "faq",
+    "questions",
+    "qa",
+    "qas",
+    "records",
+    "list",
+    "rows",
+    "results",
+    "entries",
+    "knowledge",
 ];
 
 /// How deep to look for the record array inside wrapper objects (`{"data": {"list": [...]}}`).
@@ -180,10 +191,7 @@ mod tests {
     fn headers_are_the_union_of_keys() {
         let a = json!({"question": "q1", "answer": "a1"});
         let b = json!({"question": "q2", "answer": "a2", "tags": ["x", "y"]});
-        let table = to_table(vec![
-            (1, a.as_object().unwrap()),
-            (2, b.as_object().unwrap()),
-        ]);
+        let table = to_table(vec![(1, a.as_object().unwrap()), (2, b.as_object().unwrap())]);
         assert_eq!(table.headers, ["answer", "question", "tags"]);
         assert_eq!(table.records[0].cells[2], Cell::Text(String::new()));
         assert_eq!(

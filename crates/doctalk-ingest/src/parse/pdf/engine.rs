@@ -109,9 +109,10 @@ impl PdfEngine for PdfExtract {
             .map(|number| {
                 guarded_page(|| {
                     let mut text = String::new();
-                    let mut sink = pdf_extract::PlainTextOutput::new(&mut text);
-                    pdf_extract::output_doc_page(&doc, &mut sink, number)
-                        .map_err(|e| e.to_string())?;
+                    {
+                        let mut sink = pdf_extract::PlainTextOutput::new(&mut text);
+                        pdf_extract::output_doc_page(&doc, &mut sink, number).map_err(|e| e.to_string())?;
+                    }
                     Ok(text)
                 })
             })
@@ -127,9 +128,7 @@ impl PdfEngine for PdfExtract {
 fn lopdf_error(e: pdf_extract::Error) -> EngineError {
     use pdf_extract::encryption::DecryptionError;
     match e {
-        pdf_extract::Error::Decryption(DecryptionError::IncorrectPassword) => {
-            EngineError::Encrypted
-        }
+        pdf_extract::Error::Decryption(DecryptionError::IncorrectPassword) => EngineError::Encrypted,
         other => EngineError::Failed(other.to_string()),
     }
 }
@@ -171,10 +170,7 @@ mod tests {
 
     #[test]
     fn decodes_text_strings() {
-        assert_eq!(
-            decode_text_string(&[0xFE, 0xFF, 0x4E, 0x2D, 0x65, 0x87]),
-            "中文"
-        );
+        assert_eq!(decode_text_string(&[0xFE, 0xFF, 0x4E, 0x2D, 0x65, 0x87]), "中文");
         assert_eq!(decode_text_string(b"Plain title"), "Plain title");
         assert_eq!(decode_text_string(&[0xEF, 0xBB, 0xBF, 0xE4, 0xB8, 0xAD]), "中");
     }

@@ -78,7 +78,7 @@ pub(crate) fn panic_text(payload: &(dyn Any + Send)) -> String {
 type ThreadResult = Result<Result<EngineOutput, EngineError>, String>;
 
 /// Runs engine `E` on `bytes` in its own thread, waiting at most `budget`.
-pub(crate) fn run_isolated<E: PdfEngine>(bytes: Arc<Vec<u8>>, budget: Duration) -> EngineRun {
+pub(crate) fn run_isolated<E: PdfEngine + 'static>(bytes: Arc<Vec<u8>>, budget: Duration) -> EngineRun {
     install_quiet_hook();
     let (tx, rx) = mpsc::sync_channel::<ThreadResult>(1);
     let spawned = thread::Builder::new()

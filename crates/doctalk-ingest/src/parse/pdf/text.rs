@@ -93,11 +93,6 @@ pub(crate) fn is_cjk(c: char) -> bool {
         | 0x20000..=0x2FA1F) // Han extensions B–F and supplements
 }
 
-/// Han ideographs only, for counting how much Chinese an engine recovered.
-pub(crate) fn is_han(c: char) -> bool {
-    matches!(c as u32, 0x3400..=0x4DBF | 0x4E00..=0x9FFF | 0xF900..=0xFAFF | 0x20000..=0x2FA1F)
-}
-
 /// Cleans one page of engine output; the result is trimmed and may be empty.
 pub(crate) fn normalise(raw: &str) -> String {
     let cleaned = strip_controls(raw);
@@ -165,10 +160,17 @@ fn join_hyphenated_lines(text: &str) -> String {
 /// The line without its trailing hyphen, if that hyphen can be a hyphenation point.
 fn hyphenation_stem(line: &str) -> Option<&str> {
     if let Some(stem) = line.strip_suffix('\u{AD}') {
-        return stem.chars().last().is_some_and(char::is_alphabetic).then_some(stem);
+        return stem
+            .chars()
+            .last()
+            .is_some_and(char::is_alphabetic)
+            .then_some(stem);
     }
     let stem = line.strip_suffix('-')?;
-    stem.chars().last().is_some_and(|c| c.is_ascii_lowercase()).then_some(stem)
+    stem.chars()
+        .last()
+        .is_some_and(|c| c.is_ascii_lowercase())
+        .then_some(stem)
 }
 
 /// Drops horizontal whitespace that sits between two CJK characters.

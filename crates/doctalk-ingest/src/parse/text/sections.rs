@@ -39,14 +39,6 @@ impl Sections {
         }
     }
 
-    /// Sets the title without making it a heading (DOCX "Title" style).
-    pub fn title_hint(&mut self, title: &str) {
-        let title = collapse_whitespace(title);
-        if !title.is_empty() {
-            self.first_heading.get_or_insert(title);
-        }
-    }
-
     fn flush(&mut self) {
         if self.paragraphs.is_empty() {
             return;

@@ -2,7 +2,7 @@
 """Render the sample knowledge base's Markdown sources into real PDFs.
 
     python3 -m venv /var/cache/doctalk-examples-venv
-    /var/cache/doctalk-examples-venv/bin/pip install reportlab==5.1.0
+    /var/cache/doctalk-examples-venv/bin/pip install -r examples/sample-kb/requirements.txt
     /var/cache/doctalk-examples-venv/bin/python examples/sample-kb/generate.py
 
 Outputs (next to this script):
@@ -49,6 +49,7 @@ from reportlab.platypus import (  # noqa: E402
     Table,
     TableStyle,
 )
+from reportlab.lib import textsplit as rl_textsplit  # noqa: E402
 from reportlab.platypus import paragraph as rl_paragraph  # noqa: E402
 from reportlab.platypus.tableofcontents import TableOfContents  # noqa: E402
 
@@ -56,8 +57,11 @@ HERE = Path(__file__).resolve().parent
 WQY_FONT = Path("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc")
 
 # reportlab's kinsoku table lacks the full-width punctuation Chinese text uses, so without this a line
-# can start with "，" or "。". The CJK splitter reads this module global at call time.
-rl_paragraph.ALL_CANNOT_START += "，；：！？）》」』”’%"
+# can start with "，" or "；". Both CJK splitters (textsplit.wordSplit for one-style paragraphs,
+# paragraph.cjkFragSplit for mixed ones) read their module's global at call time.
+_NO_LINE_START = "，；：！？）》」』”’%"
+rl_textsplit.ALL_CANNOT_START += _NO_LINE_START
+rl_paragraph.ALL_CANNOT_START += _NO_LINE_START
 
 
 # ---------------------------------------------------------------- Markdown subset
@@ -299,7 +303,7 @@ def render(src: Path, out: Path, look: Look, meta: dict) -> int:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out-dir", type=Path, default=HERE)
+    parser.add_argument("--out-dir", type=Path, default=HERE.parent / "sample-kb")
     args = parser.parse_args()
 
     if not WQY_FONT.exists():

@@ -1,0 +1,79 @@
+//! One interface over candle's decoder-only models: tokens in, next-token logits out, KV cache inside.
+
+use candle_core::{Result, Tensor};
+use candle_transformers::models::{
+    glm4, glm4_new, quantized_gemma3, quantized_glm4, quantized_llama, quantized_qwen2, quantized_qwen3,
+};
+
+/// A causal language model with an internal KV cache.
+pub(crate) trait CausalLm: Send {
+    /// `tokens` has shape `(1, seq)`; `offset` is how many tokens the cache already holds. Returns the
+    /// logits for the last position as a 1-D tensor.
+    fn forward(&mut self, tokens: &Tensor, offset: usize) -> Result<Tensor>;
+    /// Frees the cache; the next call must start at offset 0.
+    fn clear_kv_cache(&mut self);
+}
+
+/// Candle models return the last position as `(1, vocab)` or `(1, 1, vocab)`: make it `(vocab,)`.
+fn last_row(logits: Tensor) -> Result<Tensor> {
+    logits.flatten_all()
+}
+
+macro_rules! offset_model {
+    ($ty:ty, $clear:expr) => {
+        impl CausalLm for $ty {
+            fn forward(&mut self, tokens: &Tensor, offset: usize) -> Result<Tensor> {
+                // Not every model drops its cache by itself when a new sequence starts at 0.
+                if offset == 0 {
+                    CausalLm::clear_kv_cache(self);
+                }
+                last_row(<$ty>::forward(self, tokens, offset)?)
+            }
+            fn clear_kv_cache(&mut self) {
+                #[allow(clippy::redundant_closure_call)]
+                ($clear)(self)
+            }
+        }
+    };
+}
+
+offset_model!(
+    quantized_llama::ModelWeights,
+    |m: &mut quantized_llama::ModelWeights| m.clear_kv_cache()
+);
+offset_model!(
+    quantized_qwen2::ModelWeights,
+    |m: &mut quantized_qwen2::ModelWeights| m.clear_kv_cache()
+);
+offset_model!(
+    quantized_qwen3::ModelWeights,
+    |m: &mut quantized_qwen3::ModelWeights| m.clear_kv_cache()
+);
+offset_model!(
+    glm4_new::ModelForCausalLM,
+    |m: &mut glm4_new::ModelForCausalLM| m.clear_kv_cache()
+);
+// These two reset their caches themselves whenever a forward pass starts at offset 0, which is how
+// every generation starts; they expose no other way to drop them early.
+offset_model!(
+    quantized_gemma3::ModelWeights,
+    |_: &mut quantized_gemma3::ModelWeights| ()
+);
+offset_model!(
+    quantized_glm4::ModelWeights,
+    |_: &mut quantized_glm4::ModelWeights| ()
+);
+
+/// ChatGLM2/3 and GLM-4-9B (the `ChatGLMModel` layout): the cache tracks its own length, so `offset` is
+/// implied; a new generation must reset it first.
+impl CausalLm for glm4::Model {
+    fn forward(&mut self, tokens: &Tensor, offset: usize) -> Result<Tensor> {
+        if offset == 0 {
+            self.reset_kv_cache();
+        }
+        last_row(glm4::Model::forward(self, tokens)?)
+    }
+    fn clear_kv_cache(&mut self) {
+        self.reset_kv_cache()
+    }
+}

@@ -1,0 +1,213 @@
+//! [`LocalGenerator`]: a tokenizer, a chat template and a candle model behind the [`Generator`] trait.
+
+use std::ops::ControlFlow;
+use std::sync::{Mutex, PoisonError};
+
+use candle_core::{Device, Tensor};
+use tokenizers::Tokenizer;
+
+use super::backend::CausalLm;
+use super::error::{LlmError, LlmResult};
+use super::generator::Generator;
+use super::sampling::Sampler;
+use super::stops::StopMatcher;
+use super::template::ChatTemplate;
+use super::types::{ChatMessage, GenerationOutput, GenerationParams, StopReason};
+
+/// A model that runs in this process. Built by [`load_generator`](super::load_generator).
+pub struct LocalGenerator {
+    pub(crate) id: String,
+    pub(crate) tokenizer: Tokenizer,
+    pub(crate) template: ChatTemplate,
+    /// Tokens that end the assistant's turn.
+    pub(crate) eos: Vec<u32>,
+    /// Prepended to a prompt that does not already start with it (GGUF `add_bos_token`).
+    pub(crate) bos: Option<u32>,
+    pub(crate) context_window: usize,
+    pub(crate) device: Device,
+    /// One generation at a time: the KV cache is the model's mutable state.
+    pub(crate) model: Mutex<Box<dyn CausalLm>>,
+}
+
+impl std::fmt::Debug for LocalGenerator {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LocalGenerator")
+            .field("id", &self.id)
+            .field("context_window", &self.context_window)
+            .field("eos", &self.eos)
+            .finish_non_exhaustive()
+    }
+}
+
+impl LocalGenerator {
+    /// The prompt's token ids as `generate` feeds them to the model.
+    pub fn encode(&self, text: &str) -> LlmResult<Vec<u32>> {
+        let enc = self.tokenizer.encode(text, false).map_err(LlmError::tokenizer)?;
+        let mut ids = enc.get_ids().to_vec();
+        if let Some(bos) = self.bos {
+            if ids.first() != Some(&bos) {
+                ids.insert(0, bos);
+            }
+        }
+        Ok(ids)
+    }
+
+    /// Runs one forward pass over `tokens` at `offset` and returns the next-token logits, for parity
+    /// tests and benchmarks. Holds the model lock only for this call.
+    pub fn logits(&self, tokens: &[u32], offset: usize) -> LlmResult<Vec<f32>> {
+        let mut model = self.model.lock().unwrap_or_else(PoisonError::into_inner);
+        let input = Tensor::new(tokens, &self.device)?.unsqueeze(0)?;
+        let logits = model.forward(&input, offset)?;
+        Ok(logits.to_dtype(candle_core::DType::F32)?.to_vec1()?)
+    }
+}
+
+impl Generator for LocalGenerator {
+    fn model_id(&self) -> &str {
+        &self.id
+    }
+
+    fn context_window(&self) -> usize {
+        self.context_window
+    }
+
+    fn count_tokens(&self, text: &str) -> LlmResult<usize> {
+        Ok(self.encode(text)?.len())
+    }
+
+    fn render_chat(&self, messages: &[ChatMessage]) -> LlmResult<String> {
+        self.template.render(messages)
+    }
+
+    fn generate(
+        &self,
+        prompt: &str,
+        params: &GenerationParams,
+        on_token: &mut dyn FnMut(&str) -> ControlFlow<()>,
+    ) -> LlmResult<GenerationOutput> {
+        let mut sampler = Sampler::new(params)?;
+        let prompt_ids = self.encode(prompt)?;
+        if prompt_ids.is_empty() {
+            return Err(LlmError::EmptyPrompt);
+        }
+        if prompt_ids.len() >= self.context_window {
+            return Err(LlmError::PromptTooLong {
+                model: self.id.clone(),
+                prompt_tokens: prompt_ids.len(),
+                context_window: self.context_window,
+            });
+        }
+        let mut model = self.model.lock().unwrap_or_else(PoisonError::into_inner);
+        let result = self.decode_loop(model.as_mut(), &prompt_ids, params, &mut sampler, on_token);
+        // Whatever happened, the cache is dead weight now (every generation restarts at offset 0).
+        model.clear_kv_cache();
+        result
+    }
+}
+
+impl LocalGenerator {
+    fn decode_loop(
+        &self,
+        model: &mut dyn CausalLm,
+        prompt_ids: &[u32],
+        params: &GenerationParams,
+        sampler: &mut Sampler,
+        on_token: &mut dyn FnMut(&str) -> ControlFlow<()>,
+    ) -> LlmResult<GenerationOutput> {
+        let mut context = prompt_ids.to_vec();
+        let mut detok = IncrementalDecoder::default();
+        let mut stops = StopMatcher::new(&params.stop);
+        let mut text = String::new();
+        let mut completion_tokens = 0;
+
+        let input = Tensor::new(prompt_ids, &self.device)?.unsqueeze(0)?;
+        let mut logits = model.forward(&input, 0)?;
+        let stop_reason = loop {
+            if completion_tokens >= params.max_tokens {
+                break StopReason::MaxTokens;
+            }
+            if context.len() >= self.context_window {
+                break StopReason::ContextFull;
+            }
+            let next = sampler.next_token(&logits, &context)?;
+            if self.eos.contains(&next) {
+                break StopReason::EndOfText;
+            }
+            context.push(next);
+            completion_tokens += 1;
+
+            let piece = detok.push(&self.tokenizer, next)?;
+            let step = stops.push(&piece);
+            text.push_str(&step.emit);
+            let flow = on_token(&step.emit);
+            if let Some(stop) = step.stopped {
+                break StopReason::StopString(stop);
+            }
+            if flow.is_break() {
+                break StopReason::Cancelled;
+            }
+            let input = Tensor::new(&[next], &self.device)?.unsqueeze(0)?;
+            logits = model.forward(&input, context.len() - 1)?;
+        };
+
+        // Text held back as a possible stop-string prefix (or an unfinished character) belongs to the
+        // answer when generation ended for another reason; a cancelled caller wants nothing more.
+        if !matches!(stop_reason, StopReason::StopString(_) | StopReason::Cancelled) {
+            let tail = stops.push(&detok.flush(&self.tokenizer)?);
+            let mut rest = tail.emit;
+            rest.push_str(&stops.finish());
+            if !rest.is_empty() {
+                text.push_str(&rest);
+                let _ = on_token(&rest);
+            }
+        }
+        Ok(GenerationOutput {
+            text,
+            prompt_tokens: prompt_ids.len(),
+            completion_tokens,
+            stop_reason,
+        })
+    }
+}
+
+/// Turns a token stream into text without splitting multi-byte characters: byte-level BPE tokens can
+/// end in the middle of a UTF-8 sequence, which decodes to U+FFFD until the next token completes it.
+#[derive(Default)]
+struct IncrementalDecoder {
+    tokens: Vec<u32>,
+    /// Start of the window we re-decode (decoding a window, not single tokens, keeps the spaces that
+    /// SentencePiece-style decoders attach to the *next* token).
+    prefix: usize,
+    /// Tokens in the window whose text has been emitted.
+    read: usize,
+}
+
+impl IncrementalDecoder {
+    fn push(&mut self, tokenizer: &Tokenizer, token: u32) -> LlmResult<String> {
+        self.tokens.push(token);
+        let seen = decode(tokenizer, &self.tokens[self.prefix..self.read])?;
+        let now = decode(tokenizer, &self.tokens[self.prefix..])?;
+        if now.len() > seen.len() && !now.ends_with('\u{FFFD}') {
+            if let Some(new) = now.get(seen.len()..) {
+                let new = new.to_string();
+                self.prefix = self.read;
+                self.read = self.tokens.len();
+                return Ok(new);
+            }
+        }
+        Ok(String::new())
+    }
+
+    /// Whatever is still undecoded, even if incomplete.
+    fn flush(&mut self, tokenizer: &Tokenizer) -> LlmResult<String> {
+        let seen = decode(tokenizer, &self.tokens[self.prefix..self.read])?;
+        let now = decode(tokenizer, &self.tokens[self.prefix..])?;
+        self.prefix = self.tokens.len();
+        self.read = self.tokens.len();
+        Ok(now.get(seen.len()..).unwrap_or_default().to_string())
+    }
+}
+
+fn decode(tokenizer: &Tokenizer, ids: &[u32]) -> LlmResult<String> {
+    tokenizer.decode(ids, true).map_err(LlmError::tokenizer)
+}

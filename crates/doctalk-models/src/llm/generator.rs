@@ -1,0 +1,37 @@
+//! The seam between DocTalk's answering code and a concrete language model.
+
+use std::ops::ControlFlow;
+
+use super::error::LlmResult;
+use super::types::{ChatMessage, GenerationOutput, GenerationParams};
+
+/// A local text generator with its own tokenizer and chat template.
+///
+/// Implementations serialise `generate` calls internally (the KV cache is mutable state), so one
+/// instance can be shared between threads behind an `Arc`.
+pub trait Generator: Send + Sync {
+    /// A stable name for logs and the UI, e.g. `qwen2.5-coder-0.5b-instruct-q4_k_m`.
+    fn model_id(&self) -> &str;
+
+    /// Maximum number of tokens (prompt + completion) the model attends to.
+    fn context_window(&self) -> usize;
+
+    /// Tokens `text` takes, counted exactly as `generate` will tokenize a prompt.
+    fn count_tokens(&self, text: &str) -> LlmResult<usize>;
+
+    /// The model's own chat format applied to `messages`, ending with the assistant's turn opened.
+    fn render_chat(&self, messages: &[ChatMessage]) -> LlmResult<String>;
+
+    /// Continues `prompt` (usually the output of [`Generator::render_chat`]).
+    ///
+    /// `on_token` is called once per decoding step with the text that step made visible. That text
+    /// may be empty (a token that completes no character yet, or text held back because it could be
+    /// the start of a stop string), so a caller that returns `ControlFlow::Break` is obeyed within one
+    /// step. Cancelling drops the KV cache.
+    fn generate(
+        &self,
+        prompt: &str,
+        params: &GenerationParams,
+        on_token: &mut dyn FnMut(&str) -> ControlFlow<()>,
+    ) -> LlmResult<GenerationOutput>;
+}

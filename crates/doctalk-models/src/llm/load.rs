@@ -1,0 +1,380 @@
+//! Opening a model from disk: a GGUF file, or a directory of safetensors (the GLM family).
+//!
+//! Every failure names the file: a missing file is `ModelError::MissingFile`, a file that cannot be
+//! parsed (truncated, wrong magic, a bad header) is `LlmError::CorruptFile`.
+
+use std::fs::File;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use candle_core::quantized::gguf_file::Content;
+use candle_core::{DType, Device};
+use candle_nn::VarBuilder;
+use candle_transformers::models::{
+    glm4, glm4_new, quantized_gemma3, quantized_glm4, quantized_llama, quantized_qwen2, quantized_qwen3,
+};
+use tokenizers::Tokenizer;
+
+use super::backend::CausalLm;
+use super::engine::LocalGenerator;
+use super::error::{LlmError, LlmResult};
+use super::gguf_tokenizer::{get_int, get_str, int_of, tokenizer_from_gguf};
+use super::glm;
+use super::template::{ChatTemplate, CHATGLM3_TEMPLATE, GEMMA3_TEMPLATE, GLM4_TEMPLATE};
+use crate::device::DeviceChoice;
+use crate::error::ModelError;
+
+/// Used when a model carries no template of its own and we know no official one: ChatML, the most
+/// common format among small instruction-tuned models.
+const CHATML_TEMPLATE: &str = "{% for message in messages %}{{ '<|im_start|>' + message['role'] + '\n' + message['content'] + '<|im_end|>' + '\n' }}{% endfor %}{% if add_generation_prompt %}{{ '<|im_start|>assistant\n' }}{% endif %}";
+
+/// Token strings that end an assistant turn in the chat formats we know. Only those present in a
+/// model's vocabulary are used.
+const END_OF_TURN_TOKENS: &[&str] = &[
+    "<|im_end|>",
+    "<|endoftext|>",
+    "<|eot_id|>",
+    "<end_of_turn>",
+    "<|end|>",
+    "<|user|>",
+    "<|observation|>",
+    "</s>",
+];
+
+/// Opens a GGUF file or a model directory and returns it behind the [`Generator`](super::Generator) trait.
+pub fn load_generator(path: impl AsRef<Path>, device: DeviceChoice) -> LlmResult<Box<dyn super::Generator>> {
+    Ok(Box::new(load_local(path, device)?))
+}
+
+/// [`load_generator`] with the concrete type (for logits access in tests and benchmarks).
+pub fn load_local(path: impl AsRef<Path>, device: DeviceChoice) -> LlmResult<LocalGenerator> {
+    let path = path.as_ref();
+    let device = device.open()?;
+    if path.is_dir() {
+        let ggufs = files_with_extension(path, "gguf")?;
+        match ggufs.as_slice() {
+            [one] => load_gguf(one, &device),
+            [] => load_safetensors_dir(path, &device),
+            _ => Err(LlmError::Model(ModelError::BadConfig {
+                path: path.to_path_buf(),
+                reason: "more than one .gguf file; name the one to load".into(),
+            })),
+        }
+    } else {
+        require_file(path)?;
+        load_gguf(path, &device)
+    }
+}
+
+fn load_gguf(path: &Path, device: &Device) -> LlmResult<LocalGenerator> {
+    let mut file = File::open(path).map_err(|e| ModelError::io(path, e))?;
+    let content = Content::read(&mut file).map_err(|e| LlmError::corrupt(path, e))?;
+    check_gguf_size(&content, path)?;
+    let md = &content.metadata;
+    let arch = get_str(md, "general.architecture")
+        .ok_or_else(|| LlmError::corrupt(path, "no general.architecture in the metadata"))?
+        .to_string();
+    let what = path.display().to_string();
+    // A tokenizer.json beside the file is the original; the metadata copy is a reconstruction.
+    let tokenizer = match path.parent().map(|d| d.join("tokenizer.json")) {
+        Some(json) if json.is_file() => read_tokenizer_json(&json)?,
+        _ => tokenizer_from_gguf(&content, &what)?,
+    };
+    let token_str = |key: &str| {
+        get_int(md, key)
+            .and_then(|id| tokenizer.id_to_token(id as u32))
+            .unwrap_or_default()
+    };
+    let (bos_token, eos_token) = (
+        token_str("tokenizer.ggml.bos_token_id"),
+        token_str("tokenizer.ggml.eos_token_id"),
+    );
+    let template_source = match get_str(md, "tokenizer.chat_template") {
+        Some(t) => t,
+        None if arch.starts_with("gemma") => GEMMA3_TEMPLATE,
+        None if arch == "glm4" || arch == "chatglm" => GLM4_TEMPLATE,
+        None => CHATML_TEMPLATE,
+    };
+    let template = ChatTemplate::new(template_source, &bos_token, &eos_token)?;
+    let mut eos = end_of_turn_ids(&tokenizer);
+    if let Some(id) = get_int(md, "tokenizer.ggml.eos_token_id") {
+        push_unique(&mut eos, id as u32);
+    }
+    // llama.cpp's default: SentencePiece vocabularies add BOS, byte-level BPE ones do not.
+    let default_add_bos = get_str(md, "tokenizer.ggml.model") == Some("llama");
+    let add_bos = md
+        .get("tokenizer.ggml.add_bos_token")
+        .and_then(|v| v.to_bool().ok())
+        .unwrap_or(default_add_bos);
+    let bos = add_bos
+        .then(|| get_int(md, "tokenizer.ggml.bos_token_id").map(|i| i as u32))
+        .flatten();
+    let context_window = md
+        .get(&format!("{arch}.context_length"))
+        .and_then(int_of)
+        .map(|n| n as usize)
+        .unwrap_or(2048);
+
+    let corrupt = |e: candle_core::Error| LlmError::corrupt(path, e);
+    let model: Box<dyn CausalLm> = match arch.as_str() {
+        "llama" => {
+            Box::new(quantized_llama::ModelWeights::from_gguf(content, &mut file, device).map_err(corrupt)?)
+        }
+        "qwen2" => {
+            Box::new(quantized_qwen2::ModelWeights::from_gguf(content, &mut file, device).map_err(corrupt)?)
+        }
+        "qwen3" => {
+            Box::new(quantized_qwen3::ModelWeights::from_gguf(content, &mut file, device).map_err(corrupt)?)
+        }
+        "gemma3" | "gemma2" | "gemma" => {
+            Box::new(quantized_gemma3::ModelWeights::from_gguf(content, &mut file, device).map_err(corrupt)?)
+        }
+        "glm4" => Box::new(
+            quantized_glm4::ModelWeights::from_gguf(
+                content,
+                &mut file,
+                device,
+                compute_dtype(device, DType::F32),
+            )
+            .map_err(corrupt)?,
+        ),
+        other => {
+            return Err(LlmError::UnsupportedArchitecture {
+                path: path.to_path_buf(),
+                arch: other.to_string(),
+            })
+        }
+    };
+    Ok(LocalGenerator {
+        id: model_id(path),
+        tokenizer,
+        template,
+        eos,
+        bos,
+        context_window,
+        device: device.clone(),
+        model: Mutex::new(model),
+    })
+}
+
+/// A truncated download passes the header check; compare the tensor table with the file's length so the
+/// error names the file instead of surfacing later as an I/O error deep inside a layer.
+fn check_gguf_size(content: &Content, path: &Path) -> LlmResult<()> {
+    let len = std::fs::metadata(path)
+        .map_err(|e| ModelError::io(path, e))?
+        .len();
+    let needed = content
+        .tensor_infos
+        .values()
+        .map(|t| {
+            let blocks = t.shape.elem_count() / t.ggml_dtype.block_size();
+            t.offset + (blocks * t.ggml_dtype.type_size()) as u64
+        })
+        .max()
+        .unwrap_or(0)
+        + content.tensor_data_offset;
+    if len < needed {
+        return Err(LlmError::corrupt(
+            path,
+            format!("file is {len} bytes but its tensors need {needed}: truncated download?"),
+        ));
+    }
+    Ok(())
+}
+
+/// The GLM family from a `transformers`-style directory: `config.json`, `tokenizer.json`, safetensors.
+fn load_safetensors_dir(dir: &Path, device: &Device) -> LlmResult<LocalGenerator> {
+    let config_path = dir.join("config.json");
+    require_file(&config_path)?;
+    let config_text = std::fs::read_to_string(&config_path).map_err(|e| ModelError::io(&config_path, e))?;
+    let bad_config = |reason: String| ModelError::BadConfig {
+        path: config_path.clone(),
+        reason,
+    };
+    let config: serde_json::Value =
+        serde_json::from_str(&config_text).map_err(|e| bad_config(e.to_string()))?;
+    let model_type = config["model_type"].as_str().unwrap_or_default().to_string();
+    let tokenizer_path = dir.join("tokenizer.json");
+    require_file(&tokenizer_path)?;
+    let tokenizer = read_tokenizer_json(&tokenizer_path)?;
+    let weights = safetensors_files(dir)?;
+    let file_dtype = match config["torch_dtype"].as_str() {
+        Some("bfloat16") => DType::BF16,
+        Some("float16") => DType::F16,
+        _ => DType::F32,
+    };
+    let dtype = compute_dtype(device, file_dtype);
+    // SAFETY: the files are memory-mapped read-only; we have checked each header above and do not
+    // modify them while the model lives (the usual candle contract for mmaped weights).
+    let vb = unsafe { VarBuilder::from_mmaped_safetensors(&weights, dtype, device)? };
+    let (model, context_window, builtin_template): (Box<dyn CausalLm>, usize, &str) =
+        match model_type.as_str() {
+            "chatglm" => {
+                let cfg: glm4::Config =
+                    serde_json::from_value(config.clone()).map_err(|e| bad_config(e.to_string()))?;
+                // ChatGLM2/3's vocabulary is 65024 entries; GLM-4's is 151552.
+                let template = if cfg.padded_vocab_size <= 65_024 {
+                    CHATGLM3_TEMPLATE
+                } else {
+                    GLM4_TEMPLATE
+                };
+                (Box::new(glm4::Model::new(&cfg, vb)?), cfg.seq_length, template)
+            }
+            "glm4" => {
+                let cfg: glm4_new::Config =
+                    serde_json::from_value(config.clone()).map_err(|e| bad_config(e.to_string()))?;
+                (
+                    Box::new(glm4_new::ModelForCausalLM::new(&cfg, vb)?),
+                    cfg.max_position_embeddings,
+                    GLM4_TEMPLATE,
+                )
+            }
+            "glm" => {
+                let cfg: glm::Config =
+                    serde_json::from_value(config.clone()).map_err(|e| bad_config(e.to_string()))?;
+                (
+                    Box::new(glm::Model::new(&cfg, vb)?),
+                    cfg.max_position_embeddings,
+                    GLM4_TEMPLATE,
+                )
+            }
+            other => {
+                return Err(LlmError::UnsupportedArchitecture {
+                    path: config_path.clone(),
+                    arch: other.to_string(),
+                });
+            }
+        };
+    let template_source = chat_template_from_dir(dir)?.unwrap_or_else(|| builtin_template.to_string());
+    let template = ChatTemplate::new(&template_source, "", "")?;
+    let mut eos = end_of_turn_ids(&tokenizer);
+    for id in json_ids(&config["eos_token_id"]) {
+        push_unique(&mut eos, id);
+    }
+    Ok(LocalGenerator {
+        id: model_id(dir),
+        tokenizer,
+        template,
+        eos,
+        bos: None,
+        context_window,
+        device: device.clone(),
+        model: Mutex::new(model),
+    })
+}
+
+/// The weight files: the shards an index names, else `model.safetensors`, else every `*.safetensors`.
+/// Each header is parsed here so that a broken file is reported by name.
+fn safetensors_files(dir: &Path) -> LlmResult<Vec<PathBuf>> {
+    let index = dir.join("model.safetensors.index.json");
+    let files = if index.is_file() {
+        let text = std::fs::read_to_string(&index).map_err(|e| ModelError::io(&index, e))?;
+        let json: serde_json::Value =
+            serde_json::from_str(&text).map_err(|e| LlmError::corrupt(&index, e))?;
+        let mut names: Vec<String> = json["weight_map"]
+            .as_object()
+            .map(|m| {
+                m.values()
+                    .filter_map(|v| v.as_str().map(str::to_string))
+                    .collect()
+            })
+            .unwrap_or_default();
+        names.sort();
+        names.dedup();
+        names.into_iter().map(|n| dir.join(n)).collect()
+    } else {
+        let found = files_with_extension(dir, "safetensors")?;
+        if found.is_empty() {
+            vec![dir.join("model.safetensors")]
+        } else {
+            found
+        }
+    };
+    for file in &files {
+        require_file(file)?;
+        // SAFETY: read-only map, dropped at the end of this statement.
+        unsafe { candle_core::safetensors::MmapedSafetensors::new(file) }
+            .map_err(|e| LlmError::corrupt(file, e))?;
+    }
+    Ok(files)
+}
+
+/// `chat_template` from `tokenizer_config.json`, when the directory has one.
+fn chat_template_from_dir(dir: &Path) -> LlmResult<Option<String>> {
+    let path = dir.join("tokenizer_config.json");
+    if !path.is_file() {
+        return Ok(None);
+    }
+    let text = std::fs::read_to_string(&path).map_err(|e| ModelError::io(&path, e))?;
+    let json: serde_json::Value = serde_json::from_str(&text).map_err(|e| LlmError::corrupt(&path, e))?;
+    Ok(json["chat_template"].as_str().map(str::to_string))
+}
+
+fn read_tokenizer_json(path: &Path) -> LlmResult<Tokenizer> {
+    Tokenizer::from_file(path).map_err(|e| LlmError::corrupt(path, e))
+}
+
+/// CPU kernels for bf16/f16 are much slower than f32 in candle, so CPU runs in f32; GPUs keep the
+/// file's precision.
+fn compute_dtype(device: &Device, file_dtype: DType) -> DType {
+    if device.is_cpu() {
+        DType::F32
+    } else {
+        file_dtype
+    }
+}
+
+fn end_of_turn_ids(tokenizer: &Tokenizer) -> Vec<u32> {
+    END_OF_TURN_TOKENS
+        .iter()
+        .filter_map(|t| tokenizer.token_to_id(t))
+        .collect()
+}
+
+fn json_ids(value: &serde_json::Value) -> Vec<u32> {
+    match value {
+        serde_json::Value::Number(n) => n.as_u64().map(|n| vec![n as u32]).unwrap_or_default(),
+        serde_json::Value::Array(a) => a.iter().filter_map(|v| v.as_u64()).map(|n| n as u32).collect(),
+        _ => Vec::new(),
+    }
+}
+
+fn push_unique(ids: &mut Vec<u32>, id: u32) {
+    if !ids.contains(&id) {
+        ids.push(id);
+    }
+}
+
+fn require_file(path: &Path) -> LlmResult<()> {
+    if path.is_file() {
+        return Ok(());
+    }
+    Err(ModelError::MissingFile {
+        dir: path.parent().map(Path::to_path_buf).unwrap_or_default(),
+        file: path
+            .file_name()
+            .map(|f| f.to_string_lossy().into_owned())
+            .unwrap_or_default(),
+    }
+    .into())
+}
+
+fn files_with_extension(dir: &Path, ext: &str) -> LlmResult<Vec<PathBuf>> {
+    let entries = std::fs::read_dir(dir).map_err(|e| ModelError::io(dir, e))?;
+    let mut files: Vec<PathBuf> = entries
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.is_file() && p.extension().is_some_and(|e| e == ext))
+        .collect();
+    files.sort();
+    Ok(files)
+}
+
+fn model_id(path: &Path) -> String {
+    let name = if path.is_dir() {
+        path.file_name()
+    } else {
+        path.file_stem()
+    };
+    name.map(|n| n.to_string_lossy().to_lowercase())
+        .unwrap_or_else(|| "local-model".into())
+}

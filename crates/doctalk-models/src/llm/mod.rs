@@ -1,0 +1,52 @@
+//! Local LLMs behind the [`Generator`] trait: small GGUF chat models on the CPU and the GLM family.
+//!
+//! Main types:
+//! - [`Generator`]: prompt in, streamed text out, with the model's chat template and token counting.
+//! - [`LocalGenerator`]: the candle implementation; [`load_generator`] opens a `.gguf` file (llama,
+//!   qwen2, qwen3, gemma3, glm4 architectures; tokenizer rebuilt from the metadata when no
+//!   `tokenizer.json` lies beside it) or a safetensors directory (ChatGLM3 / GLM-4-9B-chat `chatglm`,
+//!   GLM-4-0414 `glm4`, `transformers`-native GLM-4 `glm`).
+//! - [`GenerationParams`], [`GenerationOutput`], [`StopReason`], [`ChatMessage`].
+//! - [`DEFAULT_LLM`] and [`find_llm`]: the offline default model and where `scripts/fetch-llm.sh` puts it.
+//! - [`LlmError`]: this side's error type; it wraps the crate's [`ModelError`](crate::ModelError).
+//!
+//! ```no_run
+//! use std::ops::ControlFlow;
+//! use doctalk_models::llm::{find_llm, load_generator, ChatMessage, GenerationParams, DEFAULT_LLM};
+//! use doctalk_models::{DeviceChoice, SearchRoots};
+//!
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let path = find_llm(&DEFAULT_LLM, &SearchRoots::from_env())?;
+//! let llm = load_generator(&path, DeviceChoice::Cpu)?;
+//! let prompt = llm.render_chat(&[ChatMessage::user("What is the capital of France?")])?;
+//! let out = llm.generate(&prompt, &GenerationParams::greedy(32), &mut |piece| {
+//!     print!("{piece}");
+//!     ControlFlow::Continue(())
+//! })?;
+//! assert!(out.text.contains("Paris"));
+//! # Ok(())
+//! # }
+//! ```
+
+mod backend;
+mod engine;
+mod error;
+mod generator;
+mod gguf_tokenizer;
+pub mod glm;
+mod load;
+mod sampling;
+mod spec;
+mod stops;
+mod template;
+mod types;
+
+pub use engine::LocalGenerator;
+pub use error::{LlmError, LlmResult};
+pub use generator::Generator;
+pub use load::{load_generator, load_local};
+pub use spec::{
+    find_llm, LlmSpec, DEFAULT_LLM, KNOWN_LLMS, QWEN25_CODER_05B_INSTRUCT, SMOLLM2_135M_INSTRUCT,
+};
+pub use template::{ChatTemplate, CHATGLM3_TEMPLATE, GEMMA3_TEMPLATE, GLM4_TEMPLATE};
+pub use types::{ChatMessage, GenerationOutput, GenerationParams, Role, StopReason};

@@ -1,0 +1,65 @@
+//! The small chat models DocTalk knows how to fetch and run without a GPU.
+
+use std::path::PathBuf;
+
+use crate::error::ModelError;
+use crate::resolve::SearchRoots;
+
+/// What we know about a local chat model before opening its file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LlmSpec {
+    /// Directory name under a models root (also the manifest name, `models/<name>.json`).
+    pub name: &'static str,
+    /// The GGUF file inside that directory.
+    pub file: &'static str,
+    pub license: &'static str,
+    /// Languages the model answers in reliably.
+    pub languages: &'static [&'static str],
+}
+
+/// Qwen2.5-Coder-0.5B-Instruct, Q4_K_M: answers in Chinese and English; ~470 MB.
+pub const QWEN25_CODER_05B_INSTRUCT: LlmSpec = LlmSpec {
+    name: "qwen2.5-coder-0.5b-instruct-q4_k_m",
+    file: "qwen2.5-coder-0.5b-instruct-q4_k_m.gguf",
+    license: "Apache-2.0",
+    languages: &["zh", "en"],
+};
+
+/// SmolLM2-135M-Instruct, Q4_1: English only, ~94 MB; the fastest fallback.
+pub const SMOLLM2_135M_INSTRUCT: LlmSpec = LlmSpec {
+    name: "smollm2-135m-instruct-q4_1",
+    file: "SmolLM2-135M-Instruct.Q4_1.gguf",
+    license: "Apache-2.0",
+    languages: &["en"],
+};
+
+/// What DocTalk uses when the user has chosen nothing: the smallest model here that speaks both languages.
+pub const DEFAULT_LLM: LlmSpec = QWEN25_CODER_05B_INSTRUCT;
+
+/// Every model `scripts/fetch-llm.sh` knows.
+pub const KNOWN_LLMS: &[LlmSpec] = &[QWEN25_CODER_05B_INSTRUCT, SMOLLM2_135M_INSTRUCT];
+
+/// Finds `spec`'s GGUF file under the usual roots (explicit directory, `$DOCTALK_MODELS_DIR`, the data
+/// directory, a checkout's `.models/`). The HuggingFace cache is not searched: these files come from
+/// `scripts/fetch-llm.sh`, not from the hub.
+pub fn find_llm(spec: &LlmSpec, roots: &SearchRoots) -> Result<PathBuf, ModelError> {
+    let mut searched = Vec::new();
+    if let Some(dir) = &roots.explicit {
+        searched.push(dir.clone());
+    } else {
+        searched.extend(roots.models_dir.iter().map(|r| r.join(spec.name)));
+        searched.extend(roots.data_dir.iter().map(|r| r.join("models").join(spec.name)));
+        searched.extend(roots.repo_local.iter().map(|r| r.join(spec.name)));
+    }
+    for dir in &searched {
+        let file = dir.join(spec.file);
+        if file.is_file() {
+            return Ok(file);
+        }
+    }
+    Err(ModelError::NotFound {
+        id: spec.name.to_string(),
+        searched,
+        required: vec![spec.file.to_string()],
+    })
+}

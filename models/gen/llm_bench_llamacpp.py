@@ -1,0 +1,55 @@
+#!/usr/bin/env python3
+"""llama.cpp (llama-cpp-python) on the same GGUF and prompt as `cargo run --example llm_bench`:
+prefill and decode tokens/s, medians over runs, 2 threads by default.
+
+Run: /var/cache/doctalk-llamacpp-venv/bin/python models/gen/llm_bench_llamacpp.py [model.gguf] [runs] [threads]
+"""
+import os
+import pathlib
+import statistics
+import sys
+import time
+
+from jinja2.sandbox import ImmutableSandboxedEnvironment
+from llama_cpp import Llama
+
+REPO = pathlib.Path(__file__).resolve().parents[2]
+MODELS = pathlib.Path(os.environ.get("DOCTALK_MODELS_DIR", REPO / ".models"))
+DEFAULT = MODELS / "qwen2.5-coder-0.5b-instruct-q4_k_m/qwen2.5-coder-0.5b-instruct-q4_k_m.gguf"
+DECODE_TOKENS = 64
+
+
+def main():
+    path = sys.argv[1] if len(sys.argv) > 1 and sys.argv[1] else str(DEFAULT)
+    runs = int(sys.argv[2]) if len(sys.argv) > 2 else 3
+    threads = int(sys.argv[3]) if len(sys.argv) > 3 else 2
+    llm = Llama(model_path=path, n_threads=threads, n_threads_batch=threads, n_ctx=2048, n_batch=512, verbose=False)
+    text = "DocTalk answers questions from a person's own documents, offline, with citations. " * 12
+    messages = [{"role": "user", "content": f"{text}\nSummarise the text above in one long paragraph."}]
+    env = ImmutableSandboxedEnvironment(trim_blocks=True, lstrip_blocks=True)
+    prompt = env.from_string(llm.metadata["tokenizer.chat_template"]).render(messages=messages, add_generation_prompt=True)
+    ids = llm.tokenize(prompt.encode(), add_bos=False, special=True)
+
+    prefill, decode = [], []
+    for _ in range(runs):
+        llm.reset()
+        t = time.perf_counter()
+        llm.eval(ids)
+        prefill.append(len(ids) / (time.perf_counter() - t))
+        t = time.perf_counter()
+        made = 0
+        for _ in range(DECODE_TOKENS):
+            tok = llm.sample(temp=0.0)
+            if tok == llm.token_eos():
+                break
+            llm.eval([tok])
+            made += 1
+        decode.append(max(made, 1) / (time.perf_counter() - t))
+    print(f"llama.cpp, {threads} threads, {path}")
+    print(f"prompt tokens:  {len(ids)}")
+    print(f"prefill:        {statistics.median(prefill):.1f} tokens/s (median of {runs})")
+    print(f"decode:         {statistics.median(decode):.1f} tokens/s (median of {runs}, up to {DECODE_TOKENS} tokens)")
+
+
+if __name__ == "__main__":
+    main()
