@@ -67,9 +67,20 @@ impl Ctx {
                 .context("no platform data directory; pass --data-dir or set DOCTALK_DATA_DIR")?,
         };
         let valid = !cli.kb.is_empty()
-            && cli.kb.chars().all(|c| c.is_alphanumeric() || c == '-' || c == '_');
-        anyhow::ensure!(valid, "knowledge-base names use letters, digits, '-' and '_' only: {:?}", cli.kb);
-        Ok(Ctx { data_dir, kb_name: cli.kb.clone(), models_dir: cli.models_dir.clone() })
+            && cli
+                .kb
+                .chars()
+                .all(|c| c.is_alphanumeric() || c == '-' || c == '_');
+        anyhow::ensure!(
+            valid,
+            "knowledge-base names use letters, digits, '-' and '_' only: {:?}",
+            cli.kb
+        );
+        Ok(Ctx {
+            data_dir,
+            kb_name: cli.kb.clone(),
+            models_dir: cli.models_dir.clone(),
+        })
     }
 
     pub fn kb_dir(&self) -> PathBuf {
@@ -107,14 +118,19 @@ impl Ctx {
 }
 
 fn init_logging(verbose: u8) {
+    // pdf_oxide warns about every unmapped font glyph; those end up as our own page
+    // diagnostics, so its warnings would only be noise on a user's terminal.
     let default = match verbose {
-        0 => "warn",
-        1 => "info",
+        0 => "warn,pdf_oxide=error",
+        1 => "info,pdf_oxide=warn",
         _ => "debug",
     };
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
-    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).try_init();
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
 }
 
 fn is_broken_pipe(err: &anyhow::Error) -> bool {

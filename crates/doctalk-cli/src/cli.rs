@@ -13,7 +13,13 @@ pub struct Cli {
     pub data_dir: Option<PathBuf>,
 
     /// Knowledge base to use (several can live in one data directory)
-    #[arg(long, global = true, env = "DOCTALK_KB", default_value = "default", value_name = "NAME")]
+    #[arg(
+        long,
+        global = true,
+        env = "DOCTALK_KB",
+        default_value = "default",
+        value_name = "NAME"
+    )]
     pub kb: String,
 
     /// Directory holding model folders (overrides the usual search places)

@@ -34,14 +34,20 @@ pub fn rrf(dense: &[(String, f32)], bm25: &[(String, f32)]) -> Vec<Fused> {
     for (i, (key, score)) in dense.iter().enumerate() {
         let entry = by_key.entry(key).or_insert_with(|| empty(key));
         if entry.dense.is_none() {
-            entry.dense = Some(ComponentScore { rank: i + 1, score: *score });
+            entry.dense = Some(ComponentScore {
+                rank: i + 1,
+                score: *score,
+            });
             entry.fused += 1.0 / (RRF_K + (i + 1) as f32);
         }
     }
     for (i, (key, score)) in bm25.iter().enumerate() {
         let entry = by_key.entry(key).or_insert_with(|| empty(key));
         if entry.bm25.is_none() {
-            entry.bm25 = Some(ComponentScore { rank: i + 1, score: *score });
+            entry.bm25 = Some(ComponentScore {
+                rank: i + 1,
+                score: *score,
+            });
             entry.fused += 1.0 / (RRF_K + (i + 1) as f32);
         }
     }
@@ -56,7 +62,12 @@ pub fn rrf(dense: &[(String, f32)], bm25: &[(String, f32)]) -> Vec<Fused> {
 }
 
 fn empty(key: &str) -> Fused {
-    Fused { key: key.to_string(), fused: 0.0, dense: None, bm25: None }
+    Fused {
+        key: key.to_string(),
+        fused: 0.0,
+        dense: None,
+        bm25: None,
+    }
 }
 
 fn best_rank(f: &Fused) -> usize {
@@ -66,7 +77,22 @@ fn best_rank(f: &Fused) -> usize {
 }
 
 /// Politeness and filler that do not change what is asked ("请问…", "…呢？").
-const PREFIXES: &[&str] = &["请问一下", "请问", "请教一下", "请教", "你好", "您好", "我想知道", "我想问一下", "我想问", "想问一下", "麻烦问一下", "hi", "hello", "please"];
+const PREFIXES: &[&str] = &[
+    "请问一下",
+    "请问",
+    "请教一下",
+    "请教",
+    "你好",
+    "您好",
+    "我想知道",
+    "我想问一下",
+    "我想问",
+    "想问一下",
+    "麻烦问一下",
+    "hi",
+    "hello",
+    "please",
+];
 const SUFFIXES: &[&str] = &["呢", "吗", "呀", "啊", "please"];
 
 /// Lower-cases, drops punctuation/whitespace and filler words, so that "请问，如何下载滴滴APP？"
@@ -134,7 +160,10 @@ mod tests {
     use super::*;
 
     fn list(keys: &[&str]) -> Vec<(String, f32)> {
-        keys.iter().enumerate().map(|(i, k)| (k.to_string(), 1.0 - i as f32 * 0.1)).collect()
+        keys.iter()
+            .enumerate()
+            .map(|(i, k)| (k.to_string(), 1.0 - i as f32 * 0.1))
+            .collect()
     }
 
     #[test]
@@ -157,8 +186,14 @@ mod tests {
 
     #[test]
     fn questions_compare_without_filler_and_punctuation() {
-        assert_eq!(question_similarity("请问，如何下载滴滴APP？", "如何下载滴滴app"), 1.0);
-        assert_eq!(question_similarity("如何登陆管理员后台呀", "如何登陆管理员后台"), 1.0);
+        assert_eq!(
+            question_similarity("请问，如何下载滴滴APP？", "如何下载滴滴app"),
+            1.0
+        );
+        assert_eq!(
+            question_similarity("如何登陆管理员后台呀", "如何登陆管理员后台"),
+            1.0
+        );
         assert!(question_similarity("如何登陆管理员后台", "如何登录管理员后台") < 1.0);
         assert!(question_similarity("如何下载滴滴APP", "如何申请年假") < 0.5);
         assert!(question_similarity("How do I reset my password?", "how do i reset my password") > 0.99);

@@ -68,8 +68,15 @@ pub enum IngestStage {
 /// Progress of an ingest job, in order, for progress bars and the UI.
 #[derive(Debug, Clone, PartialEq)]
 pub enum IngestEvent {
-    FileStarted { path: PathBuf, index: usize, total: usize },
-    Stage { path: PathBuf, stage: IngestStage },
+    FileStarted {
+        path: PathBuf,
+        index: usize,
+        total: usize,
+    },
+    Stage {
+        path: PathBuf,
+        stage: IngestStage,
+    },
     FileFinished(FileReport),
 }
 
@@ -96,7 +103,9 @@ pub fn collect_files(paths: &[PathBuf]) -> (Vec<PathBuf>, Vec<FileReport>) {
 }
 
 fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
-    let Ok(entries) = std::fs::read_dir(dir) else { return };
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
     let mut entries: Vec<_> = entries.filter_map(|e| e.ok()).collect();
     entries.sort_by_key(|e| e.file_name());
     for entry in entries {
@@ -121,14 +130,21 @@ fn failed(path: &Path, code: &str, message: String) -> FileReport {
         doc_id: None,
         pages: None,
         chunks: 0,
-        diagnostics: vec![ReportedDiagnostic { code: code.to_string(), message, page: None }],
+        diagnostics: vec![ReportedDiagnostic {
+            code: code.to_string(),
+            message,
+            page: None,
+        }],
     }
 }
 
 /// The key a document is stored under: its absolute path, so that the same file reached by
 /// different relative paths is one document.
 pub(crate) fn path_key(path: &Path) -> String {
-    std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf()).to_string_lossy().into_owned()
+    std::fs::canonicalize(path)
+        .unwrap_or_else(|_| path.to_path_buf())
+        .to_string_lossy()
+        .into_owned()
 }
 
 fn hash_file(path: &Path) -> std::io::Result<(String, u64)> {
@@ -167,7 +183,11 @@ pub(crate) fn index_text(chunk: &Chunk) -> String {
 fn diagnostics_of(doc: &Document) -> Vec<ReportedDiagnostic> {
     doc.diagnostics
         .iter()
-        .map(|d| ReportedDiagnostic { code: d.code.as_str().to_string(), message: d.message.clone(), page: d.page })
+        .map(|d| ReportedDiagnostic {
+            code: d.code.as_str().to_string(),
+            message: d.message.clone(),
+            page: d.page,
+        })
         .collect()
 }
 
@@ -185,7 +205,11 @@ impl KnowledgeBase {
         }
         let total = files.len();
         for (index, path) in files.into_iter().enumerate() {
-            progress(IngestEvent::FileStarted { path: path.clone(), index, total });
+            progress(IngestEvent::FileStarted {
+                path: path.clone(),
+                index,
+                total,
+            });
             let report = self.ingest_one(&path, progress).await?;
             progress(IngestEvent::FileFinished(report.clone()));
             reports.push(report);
@@ -198,7 +222,11 @@ impl KnowledgeBase {
         Ok(reports)
     }
 
-    async fn ingest_one(&self, path: &Path, progress: &(dyn Fn(IngestEvent) + Send + Sync)) -> Result<FileReport> {
+    async fn ingest_one(
+        &self,
+        path: &Path,
+        progress: &(dyn Fn(IngestEvent) + Send + Sync),
+    ) -> Result<FileReport> {
         let key = path_key(path);
         let (hash, size) = match hash_file(path) {
             Ok(v) => v,
@@ -218,7 +246,10 @@ impl KnowledgeBase {
             }
         }
 
-        progress(IngestEvent::Stage { path: path.to_path_buf(), stage: IngestStage::Parse });
+        progress(IngestEvent::Stage {
+            path: path.to_path_buf(),
+            stage: IngestStage::Parse,
+        });
         let parse_opts = self.parse_options().clone();
         let chunk_cfg = *self.chunk_config();
         let owned = path.to_path_buf();
@@ -236,7 +267,11 @@ impl KnowledgeBase {
         };
         let diagnostics = diagnostics_of(&doc);
         if chunks.is_empty() {
-            let mut report = failed(path, "no_text", format!("{}: no indexable text was found", path.display()));
+            let mut report = failed(
+                path,
+                "no_text",
+                format!("{}: no indexable text was found", path.display()),
+            );
             report.pages = doc.page_count;
             report.diagnostics.splice(0..0, diagnostics);
             return Ok(report);
@@ -247,16 +282,25 @@ impl KnowledgeBase {
         for batch in texts.chunks(EMBED_BATCH) {
             progress(IngestEvent::Stage {
                 path: path.to_path_buf(),
-                stage: IngestStage::Embed { done: vectors.len(), total: texts.len() },
+                stage: IngestStage::Embed {
+                    done: vectors.len(),
+                    total: texts.len(),
+                },
             });
             vectors.extend(self.embed_passages(batch.to_vec()).await?);
         }
         progress(IngestEvent::Stage {
             path: path.to_path_buf(),
-            stage: IngestStage::Embed { done: vectors.len(), total: texts.len() },
+            stage: IngestStage::Embed {
+                done: vectors.len(),
+                total: texts.len(),
+            },
         });
 
-        progress(IngestEvent::Stage { path: path.to_path_buf(), stage: IngestStage::Commit });
+        progress(IngestEvent::Stage {
+            path: path.to_path_buf(),
+            stage: IngestStage::Commit,
+        });
         let new_chunks: Vec<NewChunk> = chunks
             .iter()
             .zip(texts.iter())

@@ -51,9 +51,17 @@ pub struct KnowledgeBase {
 impl KnowledgeBase {
     /// Opens (or creates) the knowledge base stored in `dir`.
     pub async fn open(dir: &Path, embedder: Arc<dyn Embedder>) -> Result<Self> {
-        std::fs::create_dir_all(dir).map_err(|source| CoreError::DataDir { path: dir.to_path_buf(), source })?;
+        std::fs::create_dir_all(dir).map_err(|source| CoreError::DataDir {
+            path: dir.to_path_buf(),
+            source,
+        })?;
         let store = Store::open(dir).await?;
-        Ok(KnowledgeBase { store, embedder, parse_options: ParseOptions::default(), chunk_config: ChunkConfig::default() })
+        Ok(KnowledgeBase {
+            store,
+            embedder,
+            parse_options: ParseOptions::default(),
+            chunk_config: ChunkConfig::default(),
+        })
     }
 
     pub fn with_parse_options(mut self, opts: ParseOptions) -> Self {
@@ -83,7 +91,13 @@ impl KnowledgeBase {
     }
 
     pub async fn documents(&self) -> Result<Vec<DocumentInfo>> {
-        let mut docs: Vec<DocumentInfo> = self.store.list_documents().await?.into_iter().map(Into::into).collect();
+        let mut docs: Vec<DocumentInfo> = self
+            .store
+            .list_documents()
+            .await?
+            .into_iter()
+            .map(Into::into)
+            .collect();
         docs.sort_by(|a, b| a.path.cmp(&b.path));
         Ok(docs)
     }
@@ -97,8 +111,12 @@ impl KnowledgeBase {
             return Ok(Some(doc.into()));
         }
         if key.len() >= 6 {
-            let matches: Vec<DocumentInfo> =
-                self.documents().await?.into_iter().filter(|d| d.id.starts_with(key)).collect();
+            let matches: Vec<DocumentInfo> = self
+                .documents()
+                .await?
+                .into_iter()
+                .filter(|d| d.id.starts_with(key))
+                .collect();
             if matches.len() == 1 {
                 return Ok(matches.into_iter().next());
             }
@@ -108,7 +126,10 @@ impl KnowledgeBase {
 
     /// Removes a document and all of its chunks. The user's file is not touched.
     pub async fn remove(&self, key: &str) -> Result<DocumentInfo> {
-        let doc = self.find_document(key).await?.ok_or_else(|| CoreError::NoSuchDocument(key.to_string()))?;
+        let doc = self
+            .find_document(key)
+            .await?
+            .ok_or_else(|| CoreError::NoSuchDocument(key.to_string()))?;
         self.store.remove_document(&doc.id).await?;
         Ok(doc)
     }
@@ -125,7 +146,12 @@ impl KnowledgeBase {
     /// Documents whose vectors were made by another embedding model than the current one.
     pub async fn stale_documents(&self) -> Result<Vec<DocumentInfo>> {
         let current = self.embedder.model_id();
-        Ok(self.documents().await?.into_iter().filter(|d| d.embedding_model != current).collect())
+        Ok(self
+            .documents()
+            .await?
+            .into_iter()
+            .filter(|d| d.embedding_model != current)
+            .collect())
     }
 
     /// Re-embeds every stale document with the current model, one document per commit, so an
@@ -135,7 +161,9 @@ impl KnowledgeBase {
         let stale = self.stale_documents().await?;
         let total = stale.len();
         for (i, doc) in stale.iter().enumerate() {
-            let Some(record) = self.store.document(&doc.id).await? else { continue };
+            let Some(record) = self.store.document(&doc.id).await? else {
+                continue;
+            };
             let chunks = self.store.chunks_of(&doc.id).await?;
             let texts: Vec<String> = chunks.iter().map(reindex_text).collect();
             let vectors = self.embed_passages(texts).await?;

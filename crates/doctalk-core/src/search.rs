@@ -49,7 +49,10 @@ impl KnowledgeBase {
         let vector = tokio::task::spawn_blocking(move || embedder.embed_query(&owned))
             .await
             .map_err(|e| CoreError::Task(format!("embedding the query: {e}")))??;
-        let dense = self.store().vector_search(&vector, self.embedder().model_id(), candidates).await?;
+        let dense = self
+            .store()
+            .vector_search(&vector, self.embedder().model_id(), candidates)
+            .await?;
         let segmented = segment::segment(query);
         let lexical = if segmented.is_empty() {
             Vec::new()
@@ -102,10 +105,14 @@ impl KnowledgeBase {
             if hits.len() == top_k {
                 break;
             }
-            let Some(chunk) = chunks.remove(&f.key) else { continue };
+            let Some(chunk) = chunks.remove(&f.key) else {
+                continue;
+            };
             if !titles.contains_key(&chunk.doc_id) {
                 // A document removed between the two queries is skipped, never shown half-gone.
-                let Some(doc) = self.store().document(&chunk.doc_id).await? else { continue };
+                let Some(doc) = self.store().document(&chunk.doc_id).await? else {
+                    continue;
+                };
                 titles.insert(chunk.doc_id.clone(), (doc.path, doc.title));
             }
             let (path, title) = titles[&chunk.doc_id].clone();

@@ -79,7 +79,10 @@ mod tests {
 
     #[test]
     fn english_is_lowercased_without_stemming() {
-        assert_eq!(tokens("Download the VPN-Client, now!"), ["download", "the", "vpn", "client", "now"]);
+        assert_eq!(
+            tokens("Download the VPN-Client, now!"),
+            ["download", "the", "vpn", "client", "now"]
+        );
     }
 
     #[test]

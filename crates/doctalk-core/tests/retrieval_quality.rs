@@ -11,7 +11,10 @@ use doctalk_core::{KnowledgeBase, SearchHit};
 const RECALL_AT_5_FLOOR: f64 = 0.80;
 
 fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().unwrap()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .canonicalize()
+        .unwrap()
 }
 
 struct Labelled {
@@ -52,18 +55,30 @@ fn is_relevant(hit: &SearchHit, rel: &serde_json::Value) -> bool {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn recall_at_5_on_the_labelled_set() {
     let data = tempfile::tempdir().unwrap();
-    let models = std::env::var_os("DOCTALK_MODELS_DIR").map(PathBuf::from).unwrap_or(repo_root().join(".models"));
+    let models = std::env::var_os("DOCTALK_MODELS_DIR")
+        .map(PathBuf::from)
+        .unwrap_or(repo_root().join(".models"));
     let embedder = doctalk_models::load_default_embedder(Some(&models), data.path()).unwrap();
     let kb = KnowledgeBase::open(data.path(), embedder).await.unwrap();
-    let reports = kb.ingest(&[repo_root().join("examples/sample-kb")], &|_| {}).await.unwrap();
-    assert!(reports.iter().all(|r| r.status == doctalk_core::FileStatus::Indexed), "{reports:?}");
+    let reports = kb
+        .ingest(&[repo_root().join("examples/sample-kb")], &|_| {})
+        .await
+        .unwrap();
+    assert!(
+        reports
+            .iter()
+            .all(|r| r.status == doctalk_core::FileStatus::Indexed),
+        "{reports:?}"
+    );
 
     let set = load_set();
     let mut per_lang: std::collections::BTreeMap<String, (usize, usize)> = Default::default();
     let mut misses = Vec::new();
     for item in set.iter().filter(|i| !i.relevant.is_empty()) {
         let hits = kb.search(&item.question, 5).await.unwrap();
-        let found = hits.iter().any(|h| item.relevant.iter().any(|r| is_relevant(h, r)));
+        let found = hits
+            .iter()
+            .any(|h| item.relevant.iter().any(|r| is_relevant(h, r)));
         let entry = per_lang.entry(item.lang.clone()).or_default();
         entry.1 += 1;
         if found {
@@ -76,5 +91,8 @@ async fn recall_at_5_on_the_labelled_set() {
     assert!(total >= 40, "the labelled set shrank: {total}");
     let recall = hit as f64 / total as f64;
     eprintln!("recall@5 = {recall:.3} ({hit}/{total}); per language: {per_lang:?}; misses: {misses:#?}");
-    assert!(recall >= RECALL_AT_5_FLOOR, "recall@5 {recall:.3} fell below {RECALL_AT_5_FLOOR}; misses: {misses:#?}");
+    assert!(
+        recall >= RECALL_AT_5_FLOOR,
+        "recall@5 {recall:.3} fell below {RECALL_AT_5_FLOOR}; misses: {misses:#?}"
+    );
 }

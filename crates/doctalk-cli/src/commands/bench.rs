@@ -47,9 +47,18 @@ async fn ingest(ctx: &Ctx, args: BenchIngestArgs) -> anyhow::Result<ExitCode> {
             let now = Instant::now();
             let (path, next) = match &event {
                 IngestEvent::FileStarted { path, .. } => (path.clone(), None),
-                IngestEvent::Stage { path, stage: IngestStage::Parse } => (path.clone(), Some("parse")),
-                IngestEvent::Stage { path, stage: IngestStage::Embed { .. } } => (path.clone(), Some("embed")),
-                IngestEvent::Stage { path, stage: IngestStage::Commit } => (path.clone(), Some("commit")),
+                IngestEvent::Stage {
+                    path,
+                    stage: IngestStage::Parse,
+                } => (path.clone(), Some("parse")),
+                IngestEvent::Stage {
+                    path,
+                    stage: IngestStage::Embed { .. },
+                } => (path.clone(), Some("embed")),
+                IngestEvent::Stage {
+                    path,
+                    stage: IngestStage::Commit,
+                } => (path.clone(), Some("commit")),
                 IngestEvent::FileFinished(r) => (r.path.clone(), Some("done")),
             };
             if let Some(next) = next {
@@ -66,7 +75,13 @@ async fn ingest(ctx: &Ctx, args: BenchIngestArgs) -> anyhow::Result<ExitCode> {
                 }
                 let keep = clocks.get(&path).is_some_and(|c| c.stage == next);
                 if !keep {
-                    clocks.insert(path, Clock { stage: next, since: now });
+                    clocks.insert(
+                        path,
+                        Clock {
+                            stage: next,
+                            since: now,
+                        },
+                    );
                 }
             }
         })
@@ -78,7 +93,13 @@ async fn ingest(ctx: &Ctx, args: BenchIngestArgs) -> anyhow::Result<ExitCode> {
     let failed = reports.iter().filter(|r| r.status == FileStatus::Failed).count();
     let peak = peak_rss_kib();
     let secs = |d: Duration| d.as_secs_f64();
-    let per_sec = |n: f64, d: Duration| if d.as_secs_f64() > 0.0 { n / d.as_secs_f64() } else { 0.0 };
+    let per_sec = |n: f64, d: Duration| {
+        if d.as_secs_f64() > 0.0 {
+            n / d.as_secs_f64()
+        } else {
+            0.0
+        }
+    };
     let result = json!({
         "files": reports.len(),
         "failed": failed,

@@ -47,7 +47,10 @@ pub async fn run(ctx: &Ctx, args: IngestArgs) -> anyhow::Result<ExitCode> {
                     Ok(())
                 };
                 if let Err(e) = result {
-                    write_error.lock().unwrap_or_else(|p| p.into_inner()).get_or_insert(e);
+                    write_error
+                        .lock()
+                        .unwrap_or_else(|p| p.into_inner())
+                        .get_or_insert(e);
                 }
             }
         })
@@ -57,7 +60,11 @@ pub async fn run(ctx: &Ctx, args: IngestArgs) -> anyhow::Result<ExitCode> {
         return Err(e.into());
     }
     let count = |s: FileStatus| reports.iter().filter(|r| r.status == s).count();
-    let (indexed, unchanged, failed) = (count(FileStatus::Indexed), count(FileStatus::Unchanged), count(FileStatus::Failed));
+    let (indexed, unchanged, failed) = (
+        count(FileStatus::Indexed),
+        count(FileStatus::Unchanged),
+        count(FileStatus::Failed),
+    );
     if !json {
         eprintln!("{indexed} indexed, {unchanged} unchanged, {failed} failed");
     }
@@ -86,7 +93,12 @@ fn report_json(r: &FileReport) -> serde_json::Value {
 
 fn report_human(r: &FileReport) -> String {
     let mut line = match r.status {
-        FileStatus::Indexed => format!("indexed    {} ({} chunks{})", r.path.display(), r.chunks, pages(r)),
+        FileStatus::Indexed => format!(
+            "indexed    {} ({} chunks{})",
+            r.path.display(),
+            r.chunks,
+            pages(r)
+        ),
         FileStatus::Unchanged => format!("unchanged  {}", r.path.display()),
         FileStatus::Failed => format!("FAILED     {}", r.path.display()),
     };

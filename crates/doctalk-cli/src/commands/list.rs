@@ -26,7 +26,14 @@ pub async fn run(ctx: &Ctx, args: ListArgs) -> anyhow::Result<ExitCode> {
     }
     for d in &docs {
         let pages = d.pages.map(|p| format!("{p} pages, ")).unwrap_or_default();
-        out_line(&format!("{}  {}  ({}{} chunks)\n              {}", &d.id[..12.min(d.id.len())], d.title, pages, d.chunks, d.path))?;
+        out_line(&format!(
+            "{}  {}  ({}{} chunks)\n              {}",
+            &d.id[..12.min(d.id.len())],
+            d.title,
+            pages,
+            d.chunks,
+            d.path
+        ))?;
     }
     Ok(ExitCode::SUCCESS)
 }

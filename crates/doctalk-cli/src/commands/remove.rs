@@ -12,7 +12,9 @@ pub async fn run(ctx: &Ctx, args: RemoveArgs) -> anyhow::Result<ExitCode> {
     let mut missing = 0;
     for key in &args.docs {
         match kb.remove(key).await {
-            Ok(doc) if args.json => out_line(&json!({"doc": key, "removed": true, "id": doc.id, "path": doc.path}).to_string())?,
+            Ok(doc) if args.json => {
+                out_line(&json!({"doc": key, "removed": true, "id": doc.id, "path": doc.path}).to_string())?
+            }
             Ok(doc) => out_line(&format!("removed {} ({})", doc.title, doc.path))?,
             Err(CoreError::NoSuchDocument(_)) => {
                 missing += 1;
@@ -25,5 +27,9 @@ pub async fn run(ctx: &Ctx, args: RemoveArgs) -> anyhow::Result<ExitCode> {
             Err(e) => return Err(e.into()),
         }
     }
-    Ok(if missing == 0 { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+    Ok(if missing == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
 }

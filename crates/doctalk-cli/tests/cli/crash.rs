@@ -11,7 +11,18 @@ use crate::harness::{stderr, Doctalk};
 
 /// Writes a corpus big enough that ingest takes a few seconds: many small documents.
 fn write_corpus(dir: &Path) {
-    let topics = ["出差", "报销", "年假", "会议室", "打印机", "VPN", "门禁", "食堂", "班车", "快递"];
+    let topics = [
+        "出差",
+        "报销",
+        "年假",
+        "会议室",
+        "打印机",
+        "VPN",
+        "门禁",
+        "食堂",
+        "班车",
+        "快递",
+    ];
     for i in 0..36 {
         let topic = topics[i % topics.len()];
         let mut body = format!("# 文档 {i}：{topic}\n\n");
@@ -33,7 +44,12 @@ fn listing(dt: &Doctalk) -> BTreeMap<String, u64> {
         .as_array()
         .unwrap()
         .iter()
-        .map(|d| (d["path"].as_str().unwrap().to_string(), d["chunks"].as_u64().unwrap()))
+        .map(|d| {
+            (
+                d["path"].as_str().unwrap().to_string(),
+                d["chunks"].as_u64().unwrap(),
+            )
+        })
         .collect()
 }
 
@@ -96,7 +112,10 @@ fn sigkill_mid_ingest_never_leaves_half_documents() {
         }
         let hits = dt.json(&["search", "出差 rule number", "--json", "--top-k", "50"]);
         for h in hits.as_array().unwrap() {
-            assert!(now.contains_key(h["path"].as_str().unwrap()), "orphan chunk visible: {h}");
+            assert!(
+                now.contains_key(h["path"].as_str().unwrap()),
+                "orphan chunk visible: {h}"
+            );
         }
     }
 
@@ -107,13 +126,22 @@ fn sigkill_mid_ingest_never_leaves_half_documents() {
     // No duplicated or lost chunks: a query that matches one passage of every document
     // finds each document at most once per ordinal (chunk ids are unique).
     let hits = dt.json(&["search", "办理时限", "--json", "--top-k", "200"]);
-    let ids: Vec<&str> = hits.as_array().unwrap().iter().map(|h| h["chunk_id"].as_str().unwrap()).collect();
+    let ids: Vec<&str> = hits
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h["chunk_id"].as_str().unwrap())
+        .collect();
     let mut unique = ids.clone();
     unique.sort();
     unique.dedup();
     assert_eq!(unique.len(), ids.len(), "duplicated chunks");
     let total: u64 = expected.values().sum();
     let status = dt.json(&["status", "--json"]);
-    assert_eq!(status["chunks"].as_u64().unwrap(), total, "stored chunks = the documents' chunks: {status}");
+    assert_eq!(
+        status["chunks"].as_u64().unwrap(),
+        total,
+        "stored chunks = the documents' chunks: {status}"
+    );
     assert_eq!(status["documents"].as_u64().unwrap(), 36);
 }

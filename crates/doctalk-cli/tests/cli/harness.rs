@@ -4,7 +4,10 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 pub fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().expect("repo root")
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .canonicalize()
+        .expect("repo root")
 }
 
 pub fn sample_kb() -> PathBuf {
@@ -12,7 +15,9 @@ pub fn sample_kb() -> PathBuf {
 }
 
 pub fn models_dir() -> PathBuf {
-    std::env::var_os("DOCTALK_MODELS_DIR").map(PathBuf::from).unwrap_or_else(|| repo_root().join(".models"))
+    std::env::var_os("DOCTALK_MODELS_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| repo_root().join(".models"))
 }
 
 pub struct Doctalk {
@@ -21,7 +26,9 @@ pub struct Doctalk {
 
 impl Doctalk {
     pub fn new() -> Self {
-        Doctalk { data: tempfile::tempdir().expect("tempdir") }
+        Doctalk {
+            data: tempfile::tempdir().expect("tempdir"),
+        }
     }
 
     pub fn command(&self) -> Command {
@@ -54,10 +61,13 @@ impl Doctalk {
     #[track_caller]
     pub fn json(&self, args: &[&str]) -> serde_json::Value {
         let out = self.run(args);
-        assert!(out.status.success(), "{args:?} failed: {}", String::from_utf8_lossy(&out.stderr));
-        serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
-            panic!("not JSON ({e}): {}", String::from_utf8_lossy(&out.stdout))
-        })
+        assert!(
+            out.status.success(),
+            "{args:?} failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice(&out.stdout)
+            .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&out.stdout)))
     }
 }
 

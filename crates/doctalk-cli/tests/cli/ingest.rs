@@ -12,13 +12,25 @@ fn sample_kb_indexes_then_is_unchanged() {
     let kb = sample_kb();
     let (out, lines) = dt.json_lines(&["ingest", kb.to_str().unwrap(), "--json"]);
     assert!(out.status.success(), "{}", stderr(&out));
-    assert!(lines.len() >= 3, "expected the handbook PDF, the English PDF and the FAQ: {lines:?}");
+    assert!(
+        lines.len() >= 3,
+        "expected the handbook PDF, the English PDF and the FAQ: {lines:?}"
+    );
     assert_eq!(by_status(&lines, "indexed").len(), lines.len(), "{lines:?}");
-    let pdf = lines.iter().find(|l| l["path"].as_str().unwrap().ends_with("员工手册.pdf")).expect("handbook");
+    let pdf = lines
+        .iter()
+        .find(|l| l["path"].as_str().unwrap().ends_with("员工手册.pdf"))
+        .expect("handbook");
     assert!(pdf["pages"].as_u64().unwrap() >= 5, "{pdf}");
     assert!(pdf["chunks"].as_u64().unwrap() >= 5, "{pdf}");
-    let faq = lines.iter().find(|l| l["path"].as_str().unwrap().ends_with("faq.csv")).expect("faq");
-    assert!(faq["chunks"].as_u64().unwrap() >= 40, "one chunk per Q&A pair: {faq}");
+    let faq = lines
+        .iter()
+        .find(|l| l["path"].as_str().unwrap().ends_with("faq.csv"))
+        .expect("faq");
+    assert!(
+        faq["chunks"].as_u64().unwrap() >= 40,
+        "one chunk per Q&A pair: {faq}"
+    );
 
     let (out, again) = dt.json_lines(&["ingest", kb.to_str().unwrap(), "--json"]);
     assert!(out.status.success());
@@ -33,20 +45,36 @@ fn changed_file_replaces_its_old_chunks() {
     let dt = Doctalk::new();
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("notes.md");
-    fs::write(&file, "# Parking\n\nVisitors park on level B2. The gate code is 4711.\n").unwrap();
+    fs::write(
+        &file,
+        "# Parking\n\nVisitors park on level B2. The gate code is 4711.\n",
+    )
+    .unwrap();
     let (out, first) = dt.json_lines(&["ingest", file.to_str().unwrap(), "--json"]);
     assert!(out.status.success(), "{}", stderr(&out));
     assert_eq!(first[0]["status"], "indexed");
 
-    fs::write(&file, "# Parking\n\nVisitors now park on level C3. The gate code is 9876.\n").unwrap();
+    fs::write(
+        &file,
+        "# Parking\n\nVisitors now park on level C3. The gate code is 9876.\n",
+    )
+    .unwrap();
     let (_, second) = dt.json_lines(&["ingest", file.to_str().unwrap(), "--json"]);
     assert_eq!(second[0]["status"], "indexed");
     assert_ne!(first[0]["doc_id"], second[0]["doc_id"]);
 
     let hits = dt.json(&["search", "gate code", "--json"]);
-    let texts: Vec<&str> = hits.as_array().unwrap().iter().map(|h| h["text"].as_str().unwrap()).collect();
+    let texts: Vec<&str> = hits
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h["text"].as_str().unwrap())
+        .collect();
     assert!(texts.iter().any(|t| t.contains("9876")), "{texts:?}");
-    assert!(!texts.iter().any(|t| t.contains("4711")), "old version still searchable: {texts:?}");
+    assert!(
+        !texts.iter().any(|t| t.contains("4711")),
+        "old version still searchable: {texts:?}"
+    );
     assert_eq!(dt.json(&["list", "--json"]).as_array().unwrap().len(), 1);
 }
 
@@ -55,9 +83,17 @@ fn bad_files_are_reported_and_the_rest_indexed() {
     let dt = Doctalk::new();
     let dir = tempfile::tempdir().unwrap();
     let p = |name: &str| dir.path().join(name);
-    fs::write(p("good.md"), "# 报销\n\n差旅费用须在出差结束后30天内提交报销申请。\n").unwrap();
+    fs::write(
+        p("good.md"),
+        "# 报销\n\n差旅费用须在出差结束后30天内提交报销申请。\n",
+    )
+    .unwrap();
     fs::write(p("empty.txt"), "").unwrap();
-    fs::write(p("broken.pdf"), b"%PDF-1.7\n1 0 obj << /Type /Catalog >>\nthis is not a pdf\x00\xff").unwrap();
+    fs::write(
+        p("broken.pdf"),
+        b"%PDF-1.7\n1 0 obj << /Type /Catalog >>\nthis is not a pdf\x00\xff",
+    )
+    .unwrap();
     fs::write(p("bad.json"), "[{\"question\": \"a\", \"answer\": ").unwrap();
     fs::write(p("program.exe"), b"MZ\x90\x00").unwrap();
     let (out, lines) = dt.json_lines(&[
@@ -67,13 +103,21 @@ fn bad_files_are_reported_and_the_rest_indexed() {
         p("does-not-exist.pdf").to_str().unwrap(),
         "--json",
     ]);
-    assert_eq!(out.status.code(), Some(3), "partial success has its own exit code: {}", stderr(&out));
+    assert_eq!(
+        out.status.code(),
+        Some(3),
+        "partial success has its own exit code: {}",
+        stderr(&out)
+    );
     let status_of = |name: &str| {
         let l = lines
             .iter()
             .find(|l| l["path"].as_str().unwrap().ends_with(name))
             .unwrap_or_else(|| panic!("no line for {name}: {lines:?}"));
-        (l["status"].as_str().unwrap().to_string(), l["diagnostics"][0]["code"].as_str().unwrap_or("").to_string())
+        (
+            l["status"].as_str().unwrap().to_string(),
+            l["diagnostics"][0]["code"].as_str().unwrap_or("").to_string(),
+        )
     };
     assert_eq!(status_of("good.md").0, "indexed");
     assert_eq!(status_of("empty.txt"), ("failed".into(), "empty".into()));
@@ -83,7 +127,10 @@ fn bad_files_are_reported_and_the_rest_indexed() {
     assert_eq!(status_of("does-not-exist.pdf"), ("failed".into(), "io".into()));
     for l in &lines {
         if l["status"] == "failed" {
-            assert!(!l["diagnostics"][0]["message"].as_str().unwrap().is_empty(), "{l}");
+            assert!(
+                !l["diagnostics"][0]["message"].as_str().unwrap().is_empty(),
+                "{l}"
+            );
         }
     }
     // Nothing of the bad files is searchable; the good one is.
@@ -96,15 +143,22 @@ fn remove_deletes_the_document_and_its_chunks_but_not_the_file() {
     let dt = Doctalk::new();
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("wifi.txt");
-    fs::write(&file, "The guest Wi-Fi network is called Harbor-Guest and its password changes every Monday.\n")
-        .unwrap();
+    fs::write(
+        &file,
+        "The guest Wi-Fi network is called Harbor-Guest and its password changes every Monday.\n",
+    )
+    .unwrap();
     let (_, lines) = dt.json_lines(&["ingest", file.to_str().unwrap(), "--json"]);
     let id = lines[0]["doc_id"].as_str().unwrap().to_string();
     let out = dt.run(&["remove", &id[..8]]);
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(file.exists(), "user files are never modified");
     assert!(dt.json(&["list", "--json"]).as_array().unwrap().is_empty());
-    assert!(dt.json(&["search", "guest wifi password", "--json"]).as_array().unwrap().is_empty());
+    assert!(dt
+        .json(&["search", "guest wifi password", "--json"])
+        .as_array()
+        .unwrap()
+        .is_empty());
     let out = dt.run(&["remove", "no-such-doc"]);
     assert_eq!(out.status.code(), Some(1));
     assert!(stderr(&out).contains("no document matches"), "{}", stderr(&out));
@@ -125,6 +179,9 @@ fn missing_model_is_a_clear_error() {
         .unwrap();
     assert_eq!(out.status.code(), Some(1));
     let err = stderr(&out);
-    assert!(err.contains("embedding model") && err.contains("fetch-models"), "{err}");
+    assert!(
+        err.contains("embedding model") && err.contains("fetch-models"),
+        "{err}"
+    );
     assert!(!err.contains("panicked"), "{err}");
 }

@@ -17,7 +17,7 @@ pub(crate) fn read_bert_config(path: &Path) -> Result<BertConfig> {
     if config.hidden_size == 0 || config.num_attention_heads == 0 {
         return Err(bad("hidden_size and num_attention_heads must be positive".into()));
     }
-    if config.hidden_size % config.num_attention_heads != 0 {
+    if !config.hidden_size.is_multiple_of(config.num_attention_heads) {
         return Err(bad(format!(
             "hidden_size {} is not a multiple of num_attention_heads {}",
             config.hidden_size, config.num_attention_heads

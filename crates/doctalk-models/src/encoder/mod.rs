@@ -76,13 +76,13 @@ impl BertEncoder {
                 });
             }
         }
+        // At least 2 so that [CLS] and [SEP] fit even with a degenerate config.
+        let upper = config.max_position_embeddings.clamp(2, BERT_MAX_POSITIONS);
         let max_tokens = options
             .max_tokens
             .or(config::read_sentence_bert_max_len(dir)?)
             .unwrap_or(options.fallback_max_tokens)
-            .min(config.max_position_embeddings)
-            .min(BERT_MAX_POSITIONS)
-            .max(2);
+            .clamp(2, upper);
 
         let tokenizer = load_tokenizer(&dir.join("tokenizer.json"), max_tokens)?;
         // An id beyond the embedding table would fail inside the forward pass with an opaque error.
