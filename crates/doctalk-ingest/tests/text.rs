@@ -93,3 +93,29 @@ fn plain_english_with_numbered_and_caps_headings() {
         ]
     );
 }
+
+#[test]
+fn a_single_line_file_is_indexed_not_dropped() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("requirements.txt");
+    std::fs::write(&path, "reportlab==5.1.0\n").unwrap();
+    let doc = doctalk_ingest::parse_file(&path, &Default::default()).unwrap();
+    let chunks = doctalk_ingest::chunk_document(&doc, &Default::default());
+    assert_eq!(chunks.len(), 1, "{chunks:?}");
+    assert!(chunks[0].text.contains("reportlab==5.1.0"), "{chunks:?}");
+
+    let md = dir.path().join("title-only.md");
+    std::fs::write(&md, "# 出差制度\n").unwrap();
+    let doc = doctalk_ingest::parse_file(&md, &Default::default()).unwrap();
+    assert_eq!(doc.title, "出差制度");
+    assert!(!doctalk_ingest::chunk_document(&doc, &Default::default()).is_empty());
+
+    let blank = dir.path().join("blank.txt");
+    std::fs::write(&blank, "\n \n\t\n").unwrap();
+    assert_eq!(
+        doctalk_ingest::parse_file(&blank, &Default::default())
+            .unwrap_err()
+            .code(),
+        "no_text"
+    );
+}

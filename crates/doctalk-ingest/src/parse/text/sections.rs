@@ -77,9 +77,19 @@ pub(in crate::parse) fn into_document_titled(
     title: Option<String>,
     diagnostic: Option<Diagnostic>,
 ) -> Result<Document> {
-    let (blocks, first_heading) = sections.finish();
+    let (mut blocks, first_heading) = sections.finish();
     if blocks.is_empty() {
-        return Err(super::no_text(path));
+        // A file that is only a heading or a single short line ("reportlab==5.1.0") still has
+        // text worth finding; indexing nothing would silently lose it.
+        match &first_heading {
+            Some(heading) if !heading.trim().is_empty() => blocks.push(Block::Text(TextBlock {
+                page: None,
+                heading_path: Vec::new(),
+                text: heading.clone(),
+                engine: None,
+            })),
+            _ => return Err(super::no_text(path)),
+        }
     }
     let title = title
         .map(|t| collapse_whitespace(&t))
