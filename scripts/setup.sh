@@ -28,4 +28,4 @@ fi
 # Model files, each checked against its manifest in models/:
 scripts/fetch-models.sh all-minilm-l6-v2   # English sentence encoder (all-MiniLM-L6-v2)
 scripts/fetch-e5.sh                        # multilingual encoder (multilingual-e5-small, 4-bit)
-scripts/fetch-llm.sh                       # default chat LLM (Qwen2.5-Coder-0.5B-Instruct, Q4_K_M GGUF)
+scripts/fetch-llm.sh qwen2.5-coder-0.5b-instruct-q4_k_m smollm2-135m-instruct-q4_1   # default chat LLM + the SmolLM2 used by tokenizer tests

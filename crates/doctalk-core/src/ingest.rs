@@ -165,19 +165,36 @@ fn hash_file(path: &Path) -> std::io::Result<(String, u64)> {
 
 /// What is embedded and full-text indexed for a chunk: the heading path gives a passage its
 /// context ("出差制度 > 住宿标准"); a Q&A chunk's similar questions make it findable by them.
-pub(crate) fn index_text(chunk: &Chunk) -> String {
-    match chunk.kind {
-        ChunkKind::Qa => {
-            let mut s = chunk.questions.join("\n");
-            if let Some(answer) = &chunk.answer {
-                s.push('\n');
-                s.push_str(answer);
-            }
-            s
+/// Re-embedding rebuilds it from the stored fields, so it takes fields, not a [`Chunk`].
+pub(crate) fn index_text(
+    is_qa: bool,
+    questions: &[String],
+    answer: Option<&str>,
+    heading_path: &[String],
+    text: &str,
+) -> String {
+    if is_qa {
+        let mut s = questions.join("\n");
+        if let Some(answer) = answer {
+            s.push('\n');
+            s.push_str(answer);
         }
-        ChunkKind::Passage if chunk.heading_path.is_empty() => chunk.text.clone(),
-        ChunkKind::Passage => format!("{}\n{}", chunk.heading_path.join(" > "), chunk.text),
+        s
+    } else if heading_path.is_empty() {
+        text.to_string()
+    } else {
+        format!("{}\n{}", heading_path.join(" > "), text)
     }
+}
+
+fn chunk_index_text(chunk: &Chunk) -> String {
+    index_text(
+        chunk.kind == ChunkKind::Qa,
+        &chunk.questions,
+        chunk.answer.as_deref(),
+        &chunk.heading_path,
+        &chunk.text,
+    )
 }
 
 fn diagnostics_of(doc: &Document) -> Vec<ReportedDiagnostic> {
@@ -277,7 +294,7 @@ impl KnowledgeBase {
             return Ok(report);
         }
 
-        let texts: Vec<String> = chunks.iter().map(index_text).collect();
+        let texts: Vec<String> = chunks.iter().map(chunk_index_text).collect();
         let mut vectors = Vec::with_capacity(texts.len());
         for batch in texts.chunks(EMBED_BATCH) {
             progress(IngestEvent::Stage {

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use doctalk_ingest::{ChunkConfig, ParseOptions};
 use doctalk_store::{DocumentRecord, NewChunk, NewDocument, Store};
 
-use crate::ingest::path_key;
+use crate::ingest::{index_text, path_key};
 use crate::{CoreError, Embedder, Result};
 
 /// A document as listed to users.
@@ -207,18 +207,13 @@ impl KnowledgeBase {
     }
 }
 
-/// The embedding input of a stored chunk, rebuilt the same way ingest built it.
+/// The embedding input of a stored chunk, rebuilt exactly as ingest built it.
 fn reindex_text(c: &doctalk_store::ChunkRecord) -> String {
-    if c.kind == "qa" {
-        let mut s = c.questions.join("\n");
-        if let Some(a) = &c.answer {
-            s.push('\n');
-            s.push_str(a);
-        }
-        s
-    } else if c.heading_path.is_empty() {
-        c.text.clone()
-    } else {
-        format!("{}\n{}", c.heading_path.join(" > "), c.text)
-    }
+    index_text(
+        c.kind == "qa",
+        &c.questions,
+        c.answer.as_deref(),
+        &c.heading_path,
+        &c.text,
+    )
 }

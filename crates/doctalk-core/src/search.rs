@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use doctalk_store::ChunkRecord;
+use doctalk_store::{ChunkHit, ChunkRecord};
 
 use crate::fusion::{question_similarity, rrf, ComponentScore, FAQ_MATCH_THRESHOLD};
 use crate::kb::KnowledgeBase;
@@ -61,22 +61,8 @@ impl KnowledgeBase {
         };
 
         let mut chunks: HashMap<String, ChunkRecord> = HashMap::new();
-        let dense_list: Vec<(String, f32)> = dense
-            .into_iter()
-            .map(|h| {
-                let key = h.chunk.id.clone();
-                chunks.entry(key.clone()).or_insert(h.chunk);
-                (key, h.score)
-            })
-            .collect();
-        let lexical_list: Vec<(String, f32)> = lexical
-            .into_iter()
-            .map(|h| {
-                let key = h.chunk.id.clone();
-                chunks.entry(key.clone()).or_insert(h.chunk);
-                (key, h.score)
-            })
-            .collect();
+        let dense_list = ranked_keys(dense, &mut chunks);
+        let lexical_list = ranked_keys(lexical, &mut chunks);
 
         let mut fused: Vec<(crate::fusion::Fused, Option<f32>)> = rrf(&dense_list, &lexical_list)
             .into_iter()
@@ -137,4 +123,16 @@ impl KnowledgeBase {
         }
         Ok(hits)
     }
+}
+
+/// A component's hits as `(chunk id, score)` in rank order; the chunks themselves go into
+/// `chunks` once, whichever component found them first.
+fn ranked_keys(hits: Vec<ChunkHit>, chunks: &mut HashMap<String, ChunkRecord>) -> Vec<(String, f32)> {
+    hits.into_iter()
+        .map(|h| {
+            let key = h.chunk.id.clone();
+            chunks.entry(key.clone()).or_insert(h.chunk);
+            (key, h.score)
+        })
+        .collect()
 }
