@@ -47,6 +47,7 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::List(args) => commands::list::run(&ctx, args).await,
         Command::Remove(args) => commands::remove::run(&ctx, args).await,
         Command::Status(args) => commands::status::run(&ctx, args).await,
+        Command::Generate(args) => commands::generate::run(&ctx, args).await,
         Command::Bench(cmd) => commands::bench::run(&ctx, cmd).await,
     }
 }
@@ -85,6 +86,15 @@ impl Ctx {
 
     pub fn kb_dir(&self) -> PathBuf {
         self.data_dir.join("kb").join(&self.kb_name)
+    }
+
+    /// Where models are looked for: `--models-dir`, then the usual places (see `SearchRoots`).
+    pub fn model_roots(&self) -> doctalk_models::SearchRoots {
+        let mut roots = doctalk_models::SearchRoots::from_env().with_data_dir(&self.data_dir);
+        if let Some(dir) = &self.models_dir {
+            roots.models_dir = Some(dir.clone());
+        }
+        roots
     }
 
     pub fn load_embedder(&self) -> anyhow::Result<Arc<dyn Embedder>> {

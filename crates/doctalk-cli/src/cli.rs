@@ -48,6 +48,8 @@ pub enum Command {
     Remove(RemoveArgs),
     /// Where the data lives and what the index holds
     Status(ListArgs),
+    /// Run the local LLM on a prompt (no knowledge base): streams the answer; Ctrl+C stops it
+    Generate(GenerateArgs),
     /// Benchmarks (throughput and memory), never part of the tests
     #[command(subcommand)]
     Bench(BenchCommand),
@@ -96,6 +98,45 @@ pub struct SearchArgs {
     #[arg(long, short = 'k', default_value_t = 5)]
     pub top_k: usize,
     /// Print a JSON array
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct GenerateArgs {
+    /// What to ask the model
+    #[arg(required = true)]
+    pub prompt: String,
+    /// A known model name, a .gguf file or a GLM safetensors directory [default: the offline default]
+    #[arg(long, env = "DOCTALK_LLM", value_name = "ID|PATH")]
+    pub model: Option<String>,
+    /// A system message placed before the prompt
+    #[arg(long)]
+    pub system: Option<String>,
+    /// Send the prompt as-is, without the model's chat template
+    #[arg(long, conflicts_with = "system")]
+    pub raw: bool,
+    /// Most tokens to generate
+    #[arg(long, default_value_t = 512)]
+    pub max_tokens: usize,
+    /// 0 = greedy (deterministic)
+    #[arg(long, default_value_t = 0.0)]
+    pub temperature: f64,
+    #[arg(long)]
+    pub top_p: Option<f64>,
+    #[arg(long)]
+    pub top_k: Option<usize>,
+    #[arg(long, default_value_t = 1.1)]
+    pub repeat_penalty: f32,
+    #[arg(long, default_value_t = 299_792_458)]
+    pub seed: u64,
+    /// Stop before this text (repeatable)
+    #[arg(long, value_name = "TEXT")]
+    pub stop: Vec<String>,
+    /// cpu, or cuda / cuda:N (needs a build with the `cuda` feature)
+    #[arg(long, default_value = "cpu")]
+    pub device: String,
+    /// Print one JSON object (text, token counts, stop reason, speeds) instead of streaming
     #[arg(long)]
     pub json: bool,
 }

@@ -3,7 +3,7 @@
 use std::fmt::Write as _;
 use std::path::PathBuf;
 
-/// Everything that can go wrong while finding, loading or running a model.
+/// Everything that can go wrong while finding, loading or running a model: encoders and LLMs alike.
 #[derive(Debug, thiserror::Error)]
 pub enum ModelError {
     /// A model directory was found but lacks a file the model needs.
@@ -46,6 +46,37 @@ pub enum ModelError {
     /// A device was requested that this build or machine does not have.
     #[error("device unavailable: {0}")]
     DeviceUnavailable(String),
+
+    /// A weight file exists but its contents cannot be used (truncated, wrong magic, bad tensor table).
+    #[error("corrupt model file {path}: {reason}", path = .path.display())]
+    CorruptFile { path: PathBuf, reason: String },
+
+    /// The model file describes an architecture this crate does not run.
+    #[error("unsupported model architecture {arch:?} in {path}", path = .path.display())]
+    UnsupportedArchitecture { path: PathBuf, arch: String },
+
+    /// The prompt leaves no room for even one generated token.
+    #[error(
+        "prompt is {prompt_tokens} tokens but {model} has a context window of {context_window} tokens; \
+         shorten the prompt (fewer sources or less history)"
+    )]
+    PromptTooLong {
+        model: String,
+        prompt_tokens: usize,
+        context_window: usize,
+    },
+
+    /// The prompt is empty after tokenization: there is nothing to condition on.
+    #[error("empty prompt")]
+    EmptyPrompt,
+
+    /// The chat template could not be parsed or rendered.
+    #[error("chat template: {0}")]
+    Template(String),
+
+    /// Generation parameters that make no sense (negative temperature, top_p outside (0, 1]).
+    #[error("invalid generation parameter: {0}")]
+    InvalidParams(String),
 }
 
 /// The crate's result type.
@@ -55,6 +86,13 @@ impl ModelError {
     /// Wraps a `tokenizers` error; their error type is a boxed trait object, so we keep its message.
     pub(crate) fn tokenizer(err: impl std::fmt::Display) -> Self {
         ModelError::Tokenizer(err.to_string())
+    }
+
+    pub(crate) fn corrupt(path: impl Into<PathBuf>, reason: impl std::fmt::Display) -> Self {
+        ModelError::CorruptFile {
+            path: path.into(),
+            reason: reason.to_string(),
+        }
     }
 
     pub(crate) fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {

@@ -8,10 +8,9 @@ use std::ops::ControlFlow;
 use std::sync::OnceLock;
 
 use doctalk_models::llm::{
-    find_llm, load_local, ChatMessage, GenerationParams, Generator, LlmError, LocalGenerator, StopReason,
-    DEFAULT_LLM,
+    find_llm, load_local, ChatMessage, GenerationParams, Generator, LocalGenerator, StopReason, DEFAULT_LLM,
 };
-use doctalk_models::{DeviceChoice, SearchRoots};
+use doctalk_models::{DeviceChoice, ModelError, SearchRoots};
 
 fn model() -> &'static LocalGenerator {
     static MODEL: OnceLock<LocalGenerator> = OnceLock::new();
@@ -167,7 +166,7 @@ fn a_prompt_longer_than_the_context_window_is_a_clear_error() {
         })
         .unwrap_err();
     match &err {
-        LlmError::PromptTooLong {
+        ModelError::PromptTooLong {
             prompt_tokens,
             context_window,
             ..

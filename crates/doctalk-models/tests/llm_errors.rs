@@ -4,7 +4,7 @@ use std::path::{Path, PathBuf};
 
 use candle_core::quantized::{gguf_file, QTensor};
 use candle_core::{Device, Tensor};
-use doctalk_models::llm::{load_generator, LlmError};
+use doctalk_models::llm::load_generator;
 use doctalk_models::{DeviceChoice, ModelError};
 
 fn glm_fixture() -> PathBuf {
@@ -18,7 +18,7 @@ fn copy_dir(from: &Path, to: &Path) {
     }
 }
 
-fn load_err(path: &Path) -> LlmError {
+fn load_err(path: &Path) -> ModelError {
     match load_generator(path, DeviceChoice::Cpu) {
         Ok(_) => panic!("{} loaded", path.display()),
         Err(e) => e,
@@ -30,7 +30,7 @@ fn a_missing_gguf_file_is_named() {
     let dir = tempfile::tempdir().unwrap();
     let err = load_err(&dir.path().join("model.gguf"));
     assert!(
-        matches!(&err, LlmError::Model(ModelError::MissingFile { file, .. }) if file == "model.gguf"),
+        matches!(&err, ModelError::MissingFile { file, .. } if file == "model.gguf"),
         "{err}"
     );
     assert!(err.to_string().contains("model.gguf"), "{err}");
@@ -44,7 +44,7 @@ fn each_missing_file_of_a_safetensors_model_is_named() {
         std::fs::remove_file(dir.path().join(missing)).unwrap();
         let err = load_err(dir.path());
         assert!(
-            matches!(&err, LlmError::Model(ModelError::MissingFile { file, .. }) if file == missing),
+            matches!(&err, ModelError::MissingFile { file, .. } if file == missing),
             "{missing}: {err}"
         );
     }
@@ -58,7 +58,7 @@ fn corrupt_safetensors_are_named() {
     std::fs::write(&weights, b"this is not a safetensors file").unwrap();
     let err = load_err(dir.path());
     assert!(
-        matches!(&err, LlmError::CorruptFile { path, .. } if *path == weights),
+        matches!(&err, ModelError::CorruptFile { path, .. } if *path == weights),
         "{err}"
     );
 }
@@ -70,7 +70,7 @@ fn a_malformed_config_is_named() {
     std::fs::write(dir.path().join("config.json"), b"{\"model_type\": \"glm\"").unwrap();
     let err = load_err(dir.path());
     assert!(
-        matches!(&err, LlmError::Model(ModelError::BadConfig { path, .. }) if path.ends_with("config.json")),
+        matches!(&err, ModelError::BadConfig { path, .. } if path.ends_with("config.json")),
         "{err}"
     );
 }
@@ -101,7 +101,7 @@ fn a_truncated_gguf_is_named() {
     std::fs::write(&path, &bytes[..bytes.len() - 100]).unwrap();
     let err = load_err(&path);
     assert!(
-        matches!(&err, LlmError::CorruptFile { path: p, .. } if *p == path),
+        matches!(&err, ModelError::CorruptFile { path: p, .. } if *p == path),
         "{err}"
     );
     assert!(err.to_string().contains("truncated"), "{err}");
@@ -114,7 +114,7 @@ fn a_file_that_is_not_gguf_is_named() {
     std::fs::write(&path, b"GGUX not a model at all").unwrap();
     let err = load_err(&path);
     assert!(
-        matches!(&err, LlmError::CorruptFile { path: p, .. } if *p == path),
+        matches!(&err, ModelError::CorruptFile { path: p, .. } if *p == path),
         "{err}"
     );
 }
@@ -147,7 +147,7 @@ fn an_unknown_architecture_is_reported_with_its_name() {
     drop(file);
     let err = load_err(&path);
     assert!(
-        matches!(&err, LlmError::UnsupportedArchitecture { arch, .. } if arch == "mamba"),
+        matches!(&err, ModelError::UnsupportedArchitecture { arch, .. } if arch == "mamba"),
         "{err}"
     );
 }

@@ -4,6 +4,7 @@
 //! - `glm-hf`: transformers' `GlmForCausalLM` (our `llm::glm`),
 //! - `glm4-0414`: transformers' `Glm4ForCausalLM` (candle's `glm4_new`),
 //! - `chatglm3`, `glm4-chat`: an independent PyTorch ChatGLM (candle's `glm4`, rope_ratio 1 and 500).
+//! - `chatglm3-gguf`: the `chatglm3` checkpoint as llama.cpp stores it in GGUF (our `llm::glm::Model::from_gguf`).
 
 use std::path::PathBuf;
 
@@ -92,4 +93,11 @@ fn chatglm3_uses_its_own_chat_format_and_stop_tokens() {
     assert_eq!(prompt, "[gMASK]sop<|user|>\nw1 w2<|assistant|>");
     // [gMASK] sop <|user|> w1 w2 <|assistant|>: the special tokens are single tokens.
     assert_eq!(model.count_tokens(&prompt).unwrap(), 6);
+}
+
+/// ChatGLM3 from a llama.cpp-layout GGUF (models/gen/chatglm_gguf.py; llama.cpp itself reproduces these
+/// reference logits from the same file within 4e-6), through our quantized GLM path.
+#[test]
+fn chatglm3_gguf_matches_the_reference() {
+    check("chatglm3-gguf");
 }

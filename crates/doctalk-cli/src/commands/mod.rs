@@ -1,6 +1,7 @@
 //! One module per subcommand: each turns engine results into human or JSON output.
 
 pub mod bench;
+pub mod generate;
 pub mod ingest;
 pub mod list;
 pub mod remove;

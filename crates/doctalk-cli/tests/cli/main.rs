@@ -2,6 +2,7 @@
 //! directory and the real embedding model (fetched by scripts/setup.sh).
 
 mod crash;
+mod generate;
 mod harness;
 mod ingest;
 mod search;

@@ -7,12 +7,12 @@ use candle_core::{Device, Tensor};
 use tokenizers::Tokenizer;
 
 use super::backend::CausalLm;
-use super::error::{LlmError, LlmResult};
 use super::generator::Generator;
 use super::sampling::Sampler;
 use super::stops::StopMatcher;
 use super::template::ChatTemplate;
 use super::types::{ChatMessage, GenerationOutput, GenerationParams, StopReason};
+use crate::error::{ModelError, Result};
 
 /// A model that runs in this process. Built by [`load_generator`](super::load_generator).
 pub struct LocalGenerator {
@@ -41,8 +41,11 @@ impl std::fmt::Debug for LocalGenerator {
 
 impl LocalGenerator {
     /// The prompt's token ids as `generate` feeds them to the model.
-    pub fn encode(&self, text: &str) -> LlmResult<Vec<u32>> {
-        let enc = self.tokenizer.encode(text, false).map_err(LlmError::tokenizer)?;
+    pub fn encode(&self, text: &str) -> Result<Vec<u32>> {
+        let enc = self
+            .tokenizer
+            .encode(text, false)
+            .map_err(ModelError::tokenizer)?;
         let mut ids = enc.get_ids().to_vec();
         if let Some(bos) = self.bos {
             if ids.first() != Some(&bos) {
@@ -54,7 +57,7 @@ impl LocalGenerator {
 
     /// Runs one forward pass over `tokens` at `offset` and returns the next-token logits, for parity
     /// tests and benchmarks. Holds the model lock only for this call.
-    pub fn logits(&self, tokens: &[u32], offset: usize) -> LlmResult<Vec<f32>> {
+    pub fn logits(&self, tokens: &[u32], offset: usize) -> Result<Vec<f32>> {
         let mut model = self.model.lock().unwrap_or_else(PoisonError::into_inner);
         let input = Tensor::new(tokens, &self.device)?.unsqueeze(0)?;
         let logits = model.forward(&input, offset)?;
@@ -71,11 +74,11 @@ impl Generator for LocalGenerator {
         self.context_window
     }
 
-    fn count_tokens(&self, text: &str) -> LlmResult<usize> {
+    fn count_tokens(&self, text: &str) -> Result<usize> {
         Ok(self.encode(text)?.len())
     }
 
-    fn render_chat(&self, messages: &[ChatMessage]) -> LlmResult<String> {
+    fn render_chat(&self, messages: &[ChatMessage]) -> Result<String> {
         self.template.render(messages)
     }
 
@@ -84,14 +87,14 @@ impl Generator for LocalGenerator {
         prompt: &str,
         params: &GenerationParams,
         on_token: &mut dyn FnMut(&str) -> ControlFlow<()>,
-    ) -> LlmResult<GenerationOutput> {
+    ) -> Result<GenerationOutput> {
         let mut sampler = Sampler::new(params)?;
         let prompt_ids = self.encode(prompt)?;
         if prompt_ids.is_empty() {
-            return Err(LlmError::EmptyPrompt);
+            return Err(ModelError::EmptyPrompt);
         }
         if prompt_ids.len() >= self.context_window {
-            return Err(LlmError::PromptTooLong {
+            return Err(ModelError::PromptTooLong {
                 model: self.id.clone(),
                 prompt_tokens: prompt_ids.len(),
                 context_window: self.context_window,
@@ -113,7 +116,7 @@ impl LocalGenerator {
         params: &GenerationParams,
         sampler: &mut Sampler,
         on_token: &mut dyn FnMut(&str) -> ControlFlow<()>,
-    ) -> LlmResult<GenerationOutput> {
+    ) -> Result<GenerationOutput> {
         let mut context = prompt_ids.to_vec();
         let mut detok = IncrementalDecoder::default();
         let mut stops = StopMatcher::new(&params.stop);
@@ -183,7 +186,7 @@ struct IncrementalDecoder {
 }
 
 impl IncrementalDecoder {
-    fn push(&mut self, tokenizer: &Tokenizer, token: u32) -> LlmResult<String> {
+    fn push(&mut self, tokenizer: &Tokenizer, token: u32) -> Result<String> {
         self.tokens.push(token);
         let seen = decode(tokenizer, &self.tokens[self.prefix..self.read])?;
         let now = decode(tokenizer, &self.tokens[self.prefix..])?;
@@ -199,7 +202,7 @@ impl IncrementalDecoder {
     }
 
     /// Whatever is still undecoded, even if incomplete.
-    fn flush(&mut self, tokenizer: &Tokenizer) -> LlmResult<String> {
+    fn flush(&mut self, tokenizer: &Tokenizer) -> Result<String> {
         let seen = decode(tokenizer, &self.tokens[self.prefix..self.read])?;
         let now = decode(tokenizer, &self.tokens[self.prefix..])?;
         self.prefix = self.tokens.len();
@@ -208,6 +211,6 @@ impl IncrementalDecoder {
     }
 }
 
-fn decode(tokenizer: &Tokenizer, ids: &[u32]) -> LlmResult<String> {
-    tokenizer.decode(ids, true).map_err(LlmError::tokenizer)
+fn decode(tokenizer: &Tokenizer, ids: &[u32]) -> Result<String> {
+    tokenizer.decode(ids, true).map_err(ModelError::tokenizer)
 }

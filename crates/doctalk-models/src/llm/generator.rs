@@ -2,8 +2,8 @@
 
 use std::ops::ControlFlow;
 
-use super::error::LlmResult;
 use super::types::{ChatMessage, GenerationOutput, GenerationParams};
+use crate::error::Result;
 
 /// A local text generator with its own tokenizer and chat template.
 ///
@@ -17,10 +17,10 @@ pub trait Generator: Send + Sync {
     fn context_window(&self) -> usize;
 
     /// Tokens `text` takes, counted exactly as `generate` will tokenize a prompt.
-    fn count_tokens(&self, text: &str) -> LlmResult<usize>;
+    fn count_tokens(&self, text: &str) -> Result<usize>;
 
     /// The model's own chat format applied to `messages`, ending with the assistant's turn opened.
-    fn render_chat(&self, messages: &[ChatMessage]) -> LlmResult<String>;
+    fn render_chat(&self, messages: &[ChatMessage]) -> Result<String>;
 
     /// Continues `prompt` (usually the output of [`Generator::render_chat`]).
     ///
@@ -33,5 +33,5 @@ pub trait Generator: Send + Sync {
         prompt: &str,
         params: &GenerationParams,
         on_token: &mut dyn FnMut(&str) -> ControlFlow<()>,
-    ) -> LlmResult<GenerationOutput>;
+    ) -> Result<GenerationOutput>;
 }

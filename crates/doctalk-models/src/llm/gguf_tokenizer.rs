@@ -21,7 +21,7 @@ use tokenizers::{
     AddedToken, DecoderWrapper, NormalizerWrapper, PreTokenizerWrapper, SplitDelimiterBehavior, Tokenizer,
 };
 
-use super::error::{LlmError, LlmResult};
+use crate::error::{ModelError, Result};
 
 const TOKEN_TYPE_CONTROL: i64 = 3;
 const TOKEN_TYPE_USER_DEFINED: i64 = 4;
@@ -32,9 +32,9 @@ const QWEN2_PATTERN: &str = r"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{
 const LLAMA3_PATTERN: &str = r"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+";
 
 /// Builds the tokenizer described by `content`'s metadata. `what` names the file in errors.
-pub(crate) fn tokenizer_from_gguf(content: &Content, what: &str) -> LlmResult<Tokenizer> {
+pub(crate) fn tokenizer_from_gguf(content: &Content, what: &str) -> Result<Tokenizer> {
     let md = &content.metadata;
-    let bad = |reason: String| LlmError::tokenizer(format!("{what}: {reason}"));
+    let bad = |reason: String| ModelError::tokenizer(format!("{what}: {reason}"));
     let model = get_str(md, "tokenizer.ggml.model").ok_or_else(|| bad("no tokenizer.ggml.model".into()))?;
     let tokens =
         get_strings(md, "tokenizer.ggml.tokens").ok_or_else(|| bad("no tokenizer.ggml.tokens".into()))?;

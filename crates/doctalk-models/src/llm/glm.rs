@@ -3,10 +3,19 @@
 //! candle has the original `ChatGLMModel` layout (`glm4`) and GLM-4-0414 (`glm4_new`, which adds two
 //! post-norms per layer) but not this one: Llama-shaped blocks with q/k/v biases, a fused
 //! `gate_up_proj`, and interleaved rotary embeddings on the first `partial_rotary_factor` of each head.
+//!
+//! The same blocks, with a fused `query_key_value` projection, are ChatGLM3-6B / GLM-4-9B-chat as
+//! llama.cpp stores them in GGUF (architecture `chatglm`): [`Model::from_gguf`] loads those, so a
+//! quantized ChatGLM3 runs through this one implementation (candle has no quantized ChatGLM).
 
+use std::io::{Read, Seek};
+use std::sync::Arc;
+
+use candle_core::quantized::{gguf_file, QTensor};
 use candle_core::{DType, Device, Module, Result, Tensor, D};
 use candle_nn::kv_cache::KvCache;
 use candle_nn::{embedding, linear_b, linear_no_bias, rms_norm, Embedding, Linear, RmsNorm, VarBuilder};
+use candle_transformers::quantized_nn;
 use candle_transformers::utils::repeat_kv;
 
 use super::backend::CausalLm;
@@ -92,12 +101,34 @@ impl Rotary {
     }
 }
 
+/// A linear layer with dense (safetensors) or GGUF-quantized weights.
+#[derive(Debug, Clone)]
+enum Proj {
+    Dense(Linear),
+    Quantized(quantized_nn::Linear),
+}
+
+impl Module for Proj {
+    fn forward(&self, xs: &Tensor) -> Result<Tensor> {
+        match self {
+            Proj::Dense(l) => l.forward(xs),
+            Proj::Quantized(l) => l.forward(xs),
+        }
+    }
+}
+
+/// The query/key/value projections: separate in the `transformers` layout, one fused matrix
+/// (`[q; k; v]` rows) in ChatGLM's.
+#[derive(Debug, Clone)]
+enum Qkv {
+    Split { q: Proj, k: Proj, v: Proj },
+    Fused(Proj),
+}
+
 #[derive(Debug, Clone)]
 struct Attention {
-    q_proj: Linear,
-    k_proj: Linear,
-    v_proj: Linear,
-    o_proj: Linear,
+    qkv: Qkv,
+    o_proj: Proj,
     num_heads: usize,
     num_kv_heads: usize,
     head_dim: usize,
@@ -109,17 +140,42 @@ impl Attention {
         let head_dim = cfg.head_dim();
         let (h, kv) = (cfg.num_attention_heads, cfg.num_key_value_heads);
         let bias = cfg.attention_bias;
-        Ok(Self {
-            q_proj: linear_b(cfg.hidden_size, h * head_dim, bias, vb.pp("q_proj"))?,
-            k_proj: linear_b(cfg.hidden_size, kv * head_dim, bias, vb.pp("k_proj"))?,
-            v_proj: linear_b(cfg.hidden_size, kv * head_dim, bias, vb.pp("v_proj"))?,
-            o_proj: linear_no_bias(h * head_dim, cfg.hidden_size, vb.pp("o_proj"))?,
-            num_heads: h,
-            num_kv_heads: kv,
-            head_dim,
+        let qkv = Qkv::Split {
+            q: Proj::Dense(linear_b(cfg.hidden_size, h * head_dim, bias, vb.pp("q_proj"))?),
+            k: Proj::Dense(linear_b(cfg.hidden_size, kv * head_dim, bias, vb.pp("k_proj"))?),
+            v: Proj::Dense(linear_b(cfg.hidden_size, kv * head_dim, bias, vb.pp("v_proj"))?),
+        };
+        let o_proj = Proj::Dense(linear_no_bias(h * head_dim, cfg.hidden_size, vb.pp("o_proj"))?);
+        Ok(Self::with_weights(qkv, o_proj, cfg))
+    }
+
+    fn with_weights(qkv: Qkv, o_proj: Proj, cfg: &Config) -> Self {
+        Self {
+            qkv,
+            o_proj,
+            num_heads: cfg.num_attention_heads,
+            num_kv_heads: cfg.num_key_value_heads,
+            head_dim: cfg.head_dim(),
             // Dimension 2 is the sequence in (batch, heads, seq, head_dim); 512 is only the growth step.
             cache: KvCache::new(2, 512),
-        })
+        }
+    }
+
+    /// `(q, k, v)`, each `(batch, seq, heads * head_dim)`.
+    fn project(&self, xs: &Tensor) -> Result<(Tensor, Tensor, Tensor)> {
+        match &self.qkv {
+            Qkv::Split { q, k, v } => Ok((q.forward(xs)?, k.forward(xs)?, v.forward(xs)?)),
+            Qkv::Fused(qkv) => {
+                let fused = qkv.forward(xs)?;
+                let q_len = self.num_heads * self.head_dim;
+                let kv_len = self.num_kv_heads * self.head_dim;
+                Ok((
+                    fused.narrow(D::Minus1, 0, q_len)?,
+                    fused.narrow(D::Minus1, q_len, kv_len)?,
+                    fused.narrow(D::Minus1, q_len + kv_len, kv_len)?,
+                ))
+            }
+        }
     }
 
     fn forward(
@@ -131,9 +187,10 @@ impl Attention {
     ) -> Result<Tensor> {
         let (b, l, _) = xs.dims3()?;
         let split = |t: Tensor, heads: usize| t.reshape((b, l, heads, self.head_dim))?.transpose(1, 2);
-        let q = split(self.q_proj.forward(xs)?, self.num_heads)?;
-        let k = split(self.k_proj.forward(xs)?, self.num_kv_heads)?;
-        let v = split(self.v_proj.forward(xs)?, self.num_kv_heads)?.contiguous()?;
+        let (q, k, v) = self.project(xs)?;
+        let q = split(q, self.num_heads)?;
+        let k = split(k, self.num_kv_heads)?;
+        let v = split(v, self.num_kv_heads)?.contiguous()?;
         let q = rotary.apply(&q, offset)?;
         let k = rotary.apply(&k, offset)?.contiguous()?;
         if offset == 0 {
@@ -160,16 +217,24 @@ impl Attention {
 
 #[derive(Debug, Clone)]
 struct Mlp {
-    gate_up_proj: Linear,
-    down_proj: Linear,
+    gate_up_proj: Proj,
+    down_proj: Proj,
     intermediate: usize,
 }
 
 impl Mlp {
     fn new(cfg: &Config, vb: VarBuilder) -> Result<Self> {
         Ok(Self {
-            gate_up_proj: linear_no_bias(cfg.hidden_size, 2 * cfg.intermediate_size, vb.pp("gate_up_proj"))?,
-            down_proj: linear_no_bias(cfg.intermediate_size, cfg.hidden_size, vb.pp("down_proj"))?,
+            gate_up_proj: Proj::Dense(linear_no_bias(
+                cfg.hidden_size,
+                2 * cfg.intermediate_size,
+                vb.pp("gate_up_proj"),
+            )?),
+            down_proj: Proj::Dense(linear_no_bias(
+                cfg.intermediate_size,
+                cfg.hidden_size,
+                vb.pp("down_proj"),
+            )?),
             intermediate: cfg.intermediate_size,
         })
     }
@@ -226,7 +291,7 @@ pub struct Model {
     embed_tokens: Embedding,
     layers: Vec<DecoderLayer>,
     norm: RmsNorm,
-    lm_head: Linear,
+    lm_head: Proj,
     rotary: Rotary,
     dtype: DType,
 }
@@ -239,11 +304,11 @@ impl Model {
             .map(|i| DecoderLayer::new(cfg, m.pp("layers").pp(i)))
             .collect::<Result<Vec<_>>>()?;
         let norm = rms_norm(cfg.hidden_size, cfg.rms_norm_eps, m.pp("norm"))?;
-        let lm_head = if cfg.tie_word_embeddings {
+        let lm_head = Proj::Dense(if cfg.tie_word_embeddings {
             Linear::new(embed_tokens.embeddings().clone(), None)
         } else {
             linear_no_bias(cfg.hidden_size, cfg.vocab_size, vb.pp("lm_head"))?
-        };
+        });
         Ok(Self {
             rotary: Rotary::new(cfg, vb.dtype(), vb.device())?,
             embed_tokens,
@@ -251,6 +316,97 @@ impl Model {
             norm,
             lm_head,
             dtype: vb.dtype(),
+        })
+    }
+
+    /// ChatGLM3 / GLM-4-9B-chat from a llama.cpp GGUF (architecture `chatglm`): fused `attn_qkv` with
+    /// bias, fused `ffn_up` (gate rows first), rotary on the first `rope.dimension_count` of each head.
+    /// Norms and embeddings are dequantized to f32; the matrices stay quantized.
+    pub fn from_gguf<R: Read + Seek>(
+        ct: &gguf_file::Content,
+        reader: &mut R,
+        device: &Device,
+    ) -> Result<Self> {
+        let md = |key: &str| {
+            ct.metadata
+                .get(&format!("chatglm.{key}"))
+                .ok_or_else(|| candle_core::Error::Msg(format!("no chatglm.{key} in the GGUF metadata")))
+        };
+        let hidden_size = md("embedding_length")?.to_u32()? as usize;
+        let num_attention_heads = md("attention.head_count")?.to_u32()? as usize;
+        let head_dim = match md("attention.key_length") {
+            Ok(v) => v.to_u32()? as usize,
+            Err(_) => hidden_size / num_attention_heads,
+        };
+        let rotary_dim = match md("rope.dimension_count") {
+            Ok(v) => v.to_u32()? as usize,
+            Err(_) => head_dim / 2,
+        };
+        let embed = ct.tensor(reader, "token_embd.weight", device)?;
+        let vocab_size = embed.shape().dims()[0];
+        let cfg = Config {
+            vocab_size,
+            hidden_size,
+            intermediate_size: md("feed_forward_length")?.to_u32()? as usize,
+            num_hidden_layers: md("block_count")?.to_u32()? as usize,
+            num_attention_heads,
+            num_key_value_heads: md("attention.head_count_kv")?.to_u32()? as usize,
+            head_dim: Some(head_dim),
+            partial_rotary_factor: rotary_dim as f64 / head_dim as f64,
+            attention_bias: true,
+            max_position_embeddings: md("context_length")?.to_u32()? as usize,
+            rope_theta: md("rope.freq_base")
+                .and_then(|v| v.to_f32())
+                .map_or(10_000.0, f64::from),
+            rms_norm_eps: md("attention.layer_norm_rms_epsilon")?.to_f32()? as f64,
+            tie_word_embeddings: false,
+        };
+        let mut qtensor = |name: &str| ct.tensor(reader, name, device);
+        let embed_tokens = Embedding::new(embed.dequantize(device)?, hidden_size);
+        let mut layers = Vec::with_capacity(cfg.num_hidden_layers);
+        for i in 0..cfg.num_hidden_layers {
+            let p = format!("blk.{i}");
+            let qkv_bias = qtensor(&format!("{p}.attn_qkv.bias"))?.dequantize(device)?;
+            let qkv = quantized_nn::Linear::from_arc(
+                Arc::new(qtensor(&format!("{p}.attn_qkv.weight"))?),
+                Some(qkv_bias),
+            )?;
+            let quantized = |t: QTensor| -> Result<Proj> {
+                Ok(Proj::Quantized(quantized_nn::Linear::from_arc(
+                    Arc::new(t),
+                    None,
+                )?))
+            };
+            let o_proj = quantized(qtensor(&format!("{p}.attn_output.weight"))?)?;
+            let mlp = Mlp {
+                gate_up_proj: quantized(qtensor(&format!("{p}.ffn_up.weight"))?)?,
+                down_proj: quantized(qtensor(&format!("{p}.ffn_down.weight"))?)?,
+                intermediate: cfg.intermediate_size,
+            };
+            let norm =
+                |t: QTensor| -> Result<RmsNorm> { Ok(RmsNorm::new(t.dequantize(device)?, cfg.rms_norm_eps)) };
+            layers.push(DecoderLayer {
+                self_attn: Attention::with_weights(Qkv::Fused(Proj::Quantized(qkv)), o_proj, &cfg),
+                mlp,
+                input_layernorm: norm(qtensor(&format!("{p}.attn_norm.weight"))?)?,
+                post_attention_layernorm: norm(qtensor(&format!("{p}.ffn_norm.weight"))?)?,
+            });
+        }
+        let norm = RmsNorm::new(
+            qtensor("output_norm.weight")?.dequantize(device)?,
+            cfg.rms_norm_eps,
+        );
+        let lm_head = Proj::Quantized(quantized_nn::Linear::from_arc(
+            Arc::new(qtensor("output.weight")?),
+            None,
+        )?);
+        Ok(Self {
+            rotary: Rotary::new(&cfg, DType::F32, device)?,
+            embed_tokens,
+            layers,
+            norm,
+            lm_head,
+            dtype: DType::F32,
         })
     }
 

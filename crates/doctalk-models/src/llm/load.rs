@@ -1,9 +1,10 @@
 //! Opening a model from disk: a GGUF file, or a directory of safetensors (the GLM family).
 //!
 //! Every failure names the file: a missing file is `ModelError::MissingFile`, a file that cannot be
-//! parsed (truncated, wrong magic, a bad header) is `LlmError::CorruptFile`.
+//! parsed (truncated, wrong magic, a bad header) is `ModelError::CorruptFile`.
 
 use std::fs::File;
+use std::io::{Read, Seek};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
@@ -17,12 +18,12 @@ use tokenizers::Tokenizer;
 
 use super::backend::CausalLm;
 use super::engine::LocalGenerator;
-use super::error::{LlmError, LlmResult};
 use super::gguf_tokenizer::{get_int, get_str, int_of, tokenizer_from_gguf};
 use super::glm;
+use super::requantize;
 use super::template::{ChatTemplate, CHATGLM3_TEMPLATE, GEMMA3_TEMPLATE, GLM4_TEMPLATE};
 use crate::device::DeviceChoice;
-use crate::error::ModelError;
+use crate::error::{ModelError, Result};
 
 /// Used when a model carries no template of its own and we know no official one: ChatML, the most
 /// common format among small instruction-tuned models.
@@ -42,12 +43,12 @@ const END_OF_TURN_TOKENS: &[&str] = &[
 ];
 
 /// Opens a GGUF file or a model directory and returns it behind the [`Generator`](super::Generator) trait.
-pub fn load_generator(path: impl AsRef<Path>, device: DeviceChoice) -> LlmResult<Box<dyn super::Generator>> {
+pub fn load_generator(path: impl AsRef<Path>, device: DeviceChoice) -> Result<Box<dyn super::Generator>> {
     Ok(Box::new(load_local(path, device)?))
 }
 
 /// [`load_generator`] with the concrete type (for logits access in tests and benchmarks).
-pub fn load_local(path: impl AsRef<Path>, device: DeviceChoice) -> LlmResult<LocalGenerator> {
+pub fn load_local(path: impl AsRef<Path>, device: DeviceChoice) -> Result<LocalGenerator> {
     let path = path.as_ref();
     let device = device.open()?;
     if path.is_dir() {
@@ -55,10 +56,10 @@ pub fn load_local(path: impl AsRef<Path>, device: DeviceChoice) -> LlmResult<Loc
         match ggufs.as_slice() {
             [one] => load_gguf(one, &device),
             [] => load_safetensors_dir(path, &device),
-            _ => Err(LlmError::Model(ModelError::BadConfig {
+            _ => Err(ModelError::BadConfig {
                 path: path.to_path_buf(),
                 reason: "more than one .gguf file; name the one to load".into(),
-            })),
+            }),
         }
     } else {
         require_file(path)?;
@@ -66,13 +67,13 @@ pub fn load_local(path: impl AsRef<Path>, device: DeviceChoice) -> LlmResult<Loc
     }
 }
 
-fn load_gguf(path: &Path, device: &Device) -> LlmResult<LocalGenerator> {
+fn load_gguf(path: &Path, device: &Device) -> Result<LocalGenerator> {
     let mut file = File::open(path).map_err(|e| ModelError::io(path, e))?;
-    let content = Content::read(&mut file).map_err(|e| LlmError::corrupt(path, e))?;
+    let content = Content::read(&mut file).map_err(|e| ModelError::corrupt(path, e))?;
     check_gguf_size(&content, path)?;
     let md = &content.metadata;
     let arch = get_str(md, "general.architecture")
-        .ok_or_else(|| LlmError::corrupt(path, "no general.architecture in the metadata"))?
+        .ok_or_else(|| ModelError::corrupt(path, "no general.architecture in the metadata"))?
         .to_string();
     let what = path.display().to_string();
     // A tokenizer.json beside the file is the original; the metadata copy is a reconstruction.
@@ -92,6 +93,8 @@ fn load_gguf(path: &Path, device: &Device) -> LlmResult<LocalGenerator> {
     let template_source = match get_str(md, "tokenizer.chat_template") {
         Some(t) => t,
         None if arch.starts_with("gemma") => GEMMA3_TEMPLATE,
+        // llama.cpp calls both ChatGLM3 (65k vocabulary) and GLM-4-9B-chat (151k) `chatglm`.
+        None if arch == "chatglm" && tokenizer.get_vocab_size(true) < 100_000 => CHATGLM3_TEMPLATE,
         None if arch == "glm4" || arch == "chatglm" => GLM4_TEMPLATE,
         None => CHATML_TEMPLATE,
     };
@@ -115,35 +118,19 @@ fn load_gguf(path: &Path, device: &Device) -> LlmResult<LocalGenerator> {
         .map(|n| n as usize)
         .unwrap_or(2048);
 
-    let corrupt = |e: candle_core::Error| LlmError::corrupt(path, e);
-    let model: Box<dyn CausalLm> = match arch.as_str() {
-        "llama" => {
-            Box::new(quantized_llama::ModelWeights::from_gguf(content, &mut file, device).map_err(corrupt)?)
-        }
-        "qwen2" => {
-            Box::new(quantized_qwen2::ModelWeights::from_gguf(content, &mut file, device).map_err(corrupt)?)
-        }
-        "qwen3" => {
-            Box::new(quantized_qwen3::ModelWeights::from_gguf(content, &mut file, device).map_err(corrupt)?)
-        }
-        "gemma3" | "gemma2" | "gemma" => {
-            Box::new(quantized_gemma3::ModelWeights::from_gguf(content, &mut file, device).map_err(corrupt)?)
-        }
-        "glm4" => Box::new(
-            quantized_glm4::ModelWeights::from_gguf(
-                content,
-                &mut file,
-                device,
-                compute_dtype(device, DType::F32),
-            )
-            .map_err(corrupt)?,
-        ),
-        other => {
-            return Err(LlmError::UnsupportedArchitecture {
-                path: path.to_path_buf(),
-                arch: other.to_string(),
-            })
-        }
+    if !KNOWN_ARCHITECTURES.contains(&arch.as_str()) {
+        return Err(ModelError::UnsupportedArchitecture {
+            path: path.to_path_buf(),
+            arch,
+        });
+    }
+    let corrupt = |e: candle_core::Error| ModelError::corrupt(path, e);
+    let model = if device.is_cpu() && requantize::has_slow_tensors(&content) {
+        let (content, mut memory) = requantize::requantize_slow_tensors(&content, &mut file)
+            .map_err(|e| ModelError::corrupt(path, e))?;
+        build_gguf_model(&arch, content, &mut memory, device).map_err(corrupt)?
+    } else {
+        build_gguf_model(&arch, content, &mut file, device).map_err(corrupt)?
     };
     Ok(LocalGenerator {
         id: model_id(path),
@@ -157,9 +144,38 @@ fn load_gguf(path: &Path, device: &Device) -> LlmResult<LocalGenerator> {
     })
 }
 
+/// The GGUF `general.architecture` values [`build_gguf_model`] knows.
+const KNOWN_ARCHITECTURES: &[&str] = &[
+    "llama", "qwen2", "qwen3", "gemma3", "gemma2", "gemma", "glm4", "chatglm",
+];
+
+fn build_gguf_model<R: Read + Seek>(
+    arch: &str,
+    content: Content,
+    reader: &mut R,
+    device: &Device,
+) -> candle_core::Result<Box<dyn CausalLm>> {
+    Ok(match arch {
+        "llama" => Box::new(quantized_llama::ModelWeights::from_gguf(content, reader, device)?),
+        "qwen2" => Box::new(quantized_qwen2::ModelWeights::from_gguf(content, reader, device)?),
+        "qwen3" => Box::new(quantized_qwen3::ModelWeights::from_gguf(content, reader, device)?),
+        "gemma3" | "gemma2" | "gemma" => Box::new(quantized_gemma3::ModelWeights::from_gguf(
+            content, reader, device,
+        )?),
+        "glm4" => Box::new(quantized_glm4::ModelWeights::from_gguf(
+            content,
+            reader,
+            device,
+            compute_dtype(device, DType::F32),
+        )?),
+        "chatglm" => Box::new(glm::Model::from_gguf(&content, reader, device)?),
+        other => candle_core::bail!("no GGUF loader for architecture {other}"),
+    })
+}
+
 /// A truncated download passes the header check; compare the tensor table with the file's length so the
 /// error names the file instead of surfacing later as an I/O error deep inside a layer.
-fn check_gguf_size(content: &Content, path: &Path) -> LlmResult<()> {
+fn check_gguf_size(content: &Content, path: &Path) -> Result<()> {
     let len = std::fs::metadata(path)
         .map_err(|e| ModelError::io(path, e))?
         .len();
@@ -174,7 +190,7 @@ fn check_gguf_size(content: &Content, path: &Path) -> LlmResult<()> {
         .unwrap_or(0)
         + content.tensor_data_offset;
     if len < needed {
-        return Err(LlmError::corrupt(
+        return Err(ModelError::corrupt(
             path,
             format!("file is {len} bytes but its tensors need {needed}: truncated download?"),
         ));
@@ -183,7 +199,7 @@ fn check_gguf_size(content: &Content, path: &Path) -> LlmResult<()> {
 }
 
 /// The GLM family from a `transformers`-style directory: `config.json`, `tokenizer.json`, safetensors.
-fn load_safetensors_dir(dir: &Path, device: &Device) -> LlmResult<LocalGenerator> {
+fn load_safetensors_dir(dir: &Path, device: &Device) -> Result<LocalGenerator> {
     let config_path = dir.join("config.json");
     require_file(&config_path)?;
     let config_text = std::fs::read_to_string(&config_path).map_err(|e| ModelError::io(&config_path, e))?;
@@ -239,7 +255,7 @@ fn load_safetensors_dir(dir: &Path, device: &Device) -> LlmResult<LocalGenerator
                 )
             }
             other => {
-                return Err(LlmError::UnsupportedArchitecture {
+                return Err(ModelError::UnsupportedArchitecture {
                     path: config_path.clone(),
                     arch: other.to_string(),
                 });
@@ -265,12 +281,12 @@ fn load_safetensors_dir(dir: &Path, device: &Device) -> LlmResult<LocalGenerator
 
 /// The weight files: the shards an index names, else `model.safetensors`, else every `*.safetensors`.
 /// Each header is parsed here so that a broken file is reported by name.
-fn safetensors_files(dir: &Path) -> LlmResult<Vec<PathBuf>> {
+fn safetensors_files(dir: &Path) -> Result<Vec<PathBuf>> {
     let index = dir.join("model.safetensors.index.json");
     let files = if index.is_file() {
         let text = std::fs::read_to_string(&index).map_err(|e| ModelError::io(&index, e))?;
         let json: serde_json::Value =
-            serde_json::from_str(&text).map_err(|e| LlmError::corrupt(&index, e))?;
+            serde_json::from_str(&text).map_err(|e| ModelError::corrupt(&index, e))?;
         let mut names: Vec<String> = json["weight_map"]
             .as_object()
             .map(|m| {
@@ -294,24 +310,24 @@ fn safetensors_files(dir: &Path) -> LlmResult<Vec<PathBuf>> {
         require_file(file)?;
         // SAFETY: read-only map, dropped at the end of this statement.
         unsafe { candle_core::safetensors::MmapedSafetensors::new(file) }
-            .map_err(|e| LlmError::corrupt(file, e))?;
+            .map_err(|e| ModelError::corrupt(file, e))?;
     }
     Ok(files)
 }
 
 /// `chat_template` from `tokenizer_config.json`, when the directory has one.
-fn chat_template_from_dir(dir: &Path) -> LlmResult<Option<String>> {
+fn chat_template_from_dir(dir: &Path) -> Result<Option<String>> {
     let path = dir.join("tokenizer_config.json");
     if !path.is_file() {
         return Ok(None);
     }
     let text = std::fs::read_to_string(&path).map_err(|e| ModelError::io(&path, e))?;
-    let json: serde_json::Value = serde_json::from_str(&text).map_err(|e| LlmError::corrupt(&path, e))?;
+    let json: serde_json::Value = serde_json::from_str(&text).map_err(|e| ModelError::corrupt(&path, e))?;
     Ok(json["chat_template"].as_str().map(str::to_string))
 }
 
-fn read_tokenizer_json(path: &Path) -> LlmResult<Tokenizer> {
-    Tokenizer::from_file(path).map_err(|e| LlmError::corrupt(path, e))
+fn read_tokenizer_json(path: &Path) -> Result<Tokenizer> {
+    Tokenizer::from_file(path).map_err(|e| ModelError::corrupt(path, e))
 }
 
 /// CPU kernels for bf16/f16 are much slower than f32 in candle, so CPU runs in f32; GPUs keep the
@@ -345,7 +361,7 @@ fn push_unique(ids: &mut Vec<u32>, id: u32) {
     }
 }
 
-fn require_file(path: &Path) -> LlmResult<()> {
+fn require_file(path: &Path) -> Result<()> {
     if path.is_file() {
         return Ok(());
     }
@@ -355,11 +371,10 @@ fn require_file(path: &Path) -> LlmResult<()> {
             .file_name()
             .map(|f| f.to_string_lossy().into_owned())
             .unwrap_or_default(),
-    }
-    .into())
+    })
 }
 
-fn files_with_extension(dir: &Path, ext: &str) -> LlmResult<Vec<PathBuf>> {
+fn files_with_extension(dir: &Path, ext: &str) -> Result<Vec<PathBuf>> {
     let entries = std::fs::read_dir(dir).map_err(|e| ModelError::io(dir, e))?;
     let mut files: Vec<PathBuf> = entries
         .filter_map(|e| e.ok().map(|e| e.path()))

@@ -8,7 +8,8 @@
 //!   GLM-4-0414 `glm4`, `transformers`-native GLM-4 `glm`).
 //! - [`GenerationParams`], [`GenerationOutput`], [`StopReason`], [`ChatMessage`].
 //! - [`DEFAULT_LLM`] and [`find_llm`]: the offline default model and where `scripts/fetch-llm.sh` puts it.
-//! - [`LlmError`]: this side's error type; it wraps the crate's [`ModelError`](crate::ModelError).
+//!
+//! Errors are the crate's one [`ModelError`](crate::ModelError).
 //!
 //! ```no_run
 //! use std::ops::ControlFlow;
@@ -30,11 +31,11 @@
 
 mod backend;
 mod engine;
-mod error;
 mod generator;
 mod gguf_tokenizer;
 pub mod glm;
 mod load;
+mod requantize;
 mod sampling;
 mod spec;
 mod stops;
@@ -42,11 +43,10 @@ mod template;
 mod types;
 
 pub use engine::LocalGenerator;
-pub use error::{LlmError, LlmResult};
 pub use generator::Generator;
 pub use load::{load_generator, load_local};
 pub use spec::{
-    find_llm, LlmSpec, DEFAULT_LLM, KNOWN_LLMS, QWEN25_CODER_05B_INSTRUCT, SMOLLM2_135M_INSTRUCT,
+    find_llm, locate_llm, LlmSpec, DEFAULT_LLM, KNOWN_LLMS, QWEN25_CODER_05B_INSTRUCT, SMOLLM2_135M_INSTRUCT,
 };
 pub use template::{ChatTemplate, CHATGLM3_TEMPLATE, GEMMA3_TEMPLATE, GLM4_TEMPLATE};
 pub use types::{ChatMessage, GenerationOutput, GenerationParams, Role, StopReason};

@@ -3,8 +3,8 @@
 use candle_core::{DType, Tensor};
 use candle_transformers::generation::{LogitsProcessor, Sampling};
 
-use super::error::{LlmError, LlmResult};
 use super::types::GenerationParams;
+use crate::error::{ModelError, Result};
 
 /// Per-generation sampling state (the RNG lives here, so one `Sampler` per `generate` call).
 pub(crate) struct Sampler {
@@ -14,7 +14,7 @@ pub(crate) struct Sampler {
 }
 
 impl Sampler {
-    pub(crate) fn new(params: &GenerationParams) -> LlmResult<Self> {
+    pub(crate) fn new(params: &GenerationParams) -> Result<Self> {
         validate(params)?;
         let temperature = params.temperature;
         let sampling = if temperature <= 0.0 {
@@ -35,7 +35,7 @@ impl Sampler {
     }
 
     /// `logits` is one row (vocab) in any float dtype; `context` is every token so far.
-    pub(crate) fn next_token(&mut self, logits: &Tensor, context: &[u32]) -> LlmResult<u32> {
+    pub(crate) fn next_token(&mut self, logits: &Tensor, context: &[u32]) -> Result<u32> {
         let logits = logits.to_dtype(DType::F32)?;
         let logits = if self.repeat_penalty == 1.0 || context.is_empty() {
             logits
@@ -47,8 +47,8 @@ impl Sampler {
     }
 }
 
-fn validate(p: &GenerationParams) -> LlmResult<()> {
-    let bad = |msg: String| Err(LlmError::InvalidParams(msg));
+fn validate(p: &GenerationParams) -> Result<()> {
+    let bad = |msg: String| Err(ModelError::InvalidParams(msg));
     if !p.temperature.is_finite() || p.temperature < 0.0 {
         return bad(format!("temperature must be >= 0, got {}", p.temperature));
     }
@@ -151,7 +151,7 @@ mod tests {
                 ..Default::default()
             },
         ] {
-            assert!(matches!(Sampler::new(&params), Err(LlmError::InvalidParams(_))));
+            assert!(matches!(Sampler::new(&params), Err(ModelError::InvalidParams(_))));
         }
     }
 }

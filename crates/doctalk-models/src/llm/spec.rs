@@ -63,3 +63,27 @@ pub fn find_llm(spec: &LlmSpec, roots: &SearchRoots) -> Result<PathBuf, ModelErr
         required: vec![spec.file.to_string()],
     })
 }
+
+/// What a user typed as `--model`: a path to a `.gguf` file or a model directory, or the name of a
+/// known model (see [`KNOWN_LLMS`]); `None` is [`DEFAULT_LLM`].
+pub fn locate_llm(model: Option<&str>, roots: &SearchRoots) -> Result<PathBuf, ModelError> {
+    let Some(model) = model else {
+        return find_llm(&DEFAULT_LLM, roots);
+    };
+    if let Some(spec) = KNOWN_LLMS.iter().find(|s| s.name == model) {
+        return find_llm(spec, roots);
+    }
+    let path = PathBuf::from(model);
+    if path.exists() {
+        return Ok(path);
+    }
+    let known: Vec<&str> = KNOWN_LLMS.iter().map(|s| s.name).collect();
+    Err(ModelError::NotFound {
+        id: model.to_string(),
+        searched: vec![path],
+        required: vec![format!(
+            "a .gguf file or a GLM safetensors directory (or use a known model: {})",
+            known.join(", ")
+        )],
+    })
+}

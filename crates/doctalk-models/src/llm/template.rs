@@ -8,8 +8,8 @@
 
 use minijinja::{context, Environment, Error as JinjaError, ErrorKind};
 
-use super::error::{LlmError, LlmResult};
 use super::types::ChatMessage;
+use crate::error::{ModelError, Result};
 
 /// ChatGLM3-6B: `[gMASK]sop<|role|>\n content…<|assistant|>` (its tokenizer's `build_chat_input`).
 pub const CHATGLM3_TEMPLATE: &str = include_str!("templates/chatglm3.jinja");
@@ -38,7 +38,7 @@ impl std::fmt::Debug for ChatTemplate {
 
 impl ChatTemplate {
     /// Compiles `source`; fails on a syntax error, naming the line.
-    pub fn new(source: &str, bos_token: &str, eos_token: &str) -> LlmResult<Self> {
+    pub fn new(source: &str, bos_token: &str, eos_token: &str) -> Result<Self> {
         let mut env = Environment::new();
         env.set_trim_blocks(true);
         env.set_lstrip_blocks(true);
@@ -55,7 +55,7 @@ impl ChatTemplate {
     }
 
     /// Renders `messages` and opens the assistant's turn (`add_generation_prompt = true`).
-    pub fn render(&self, messages: &[ChatMessage]) -> LlmResult<String> {
+    pub fn render(&self, messages: &[ChatMessage]) -> Result<String> {
         let messages: Vec<_> = messages
             .iter()
             .map(|m| context! { role => m.role.as_str(), content => m.content.as_str() })
@@ -76,7 +76,7 @@ fn raise_exception(message: String) -> Result<String, JinjaError> {
     Err(JinjaError::new(ErrorKind::InvalidOperation, message))
 }
 
-fn template_error(err: JinjaError) -> LlmError {
+fn template_error(err: JinjaError) -> ModelError {
     // minijinja's Display omits the cause chain; the detail often names the offending construct.
     let mut msg = err.to_string();
     if let Some(detail) = err.detail() {
@@ -84,7 +84,7 @@ fn template_error(err: JinjaError) -> LlmError {
             msg = format!("{msg}: {detail}");
         }
     }
-    LlmError::Template(msg)
+    ModelError::Template(msg)
 }
 
 #[cfg(test)]
@@ -94,7 +94,7 @@ mod tests {
     #[test]
     fn a_syntax_error_is_a_template_error() {
         let err = ChatTemplate::new("{% for m in messages %}", "", "").unwrap_err();
-        assert!(matches!(err, LlmError::Template(_)), "{err}");
+        assert!(matches!(err, ModelError::Template(_)), "{err}");
     }
 
     #[test]
