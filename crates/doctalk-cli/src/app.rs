@@ -48,6 +48,7 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Remove(args) => commands::remove::run(&ctx, args).await,
         Command::Status(args) => commands::status::run(&ctx, args).await,
         Command::Generate(args) => commands::generate::run(&ctx, args).await,
+        Command::Models(cmd) => commands::models::run(&ctx, cmd).await,
         Command::Bench(cmd) => commands::bench::run(&ctx, cmd).await,
     }
 }

@@ -48,6 +48,9 @@ pub enum Command {
     Remove(RemoveArgs),
     /// Where the data lives and what the index holds
     Status(ListArgs),
+    /// Known models: list, download (from the hub or HF_ENDPOINT mirror), inspect, remove
+    #[command(subcommand)]
+    Models(ModelsCommand),
     /// Run the local LLM on a prompt (no knowledge base): streams the answer; Ctrl+C stops it
     Generate(GenerateArgs),
     /// Benchmarks (throughput and memory), never part of the tests
@@ -98,6 +101,27 @@ pub struct SearchArgs {
     #[arg(long, short = 'k', default_value_t = 5)]
     pub top_k: usize,
     /// Print a JSON array
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ModelsCommand {
+    /// Every known model, whether it is installed and where
+    List(ListArgs),
+    /// Download a model into the HuggingFace cache (resumable, checksums verified; honours
+    /// HF_ENDPOINT, HF_HOME, HF_HUB_OFFLINE, HF_TOKEN)
+    Pull(ModelArgs),
+    /// Licence, languages, sources, files and the installed location of one model
+    Info(ModelArgs),
+    /// Delete the copies DocTalk downloaded (a directory you placed yourself is left alone)
+    Rm(ModelArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ModelArgs {
+    /// Full id (intfloat/multilingual-e5-small) or short name (multilingual-e5-small)
+    pub model: String,
     #[arg(long)]
     pub json: bool,
 }

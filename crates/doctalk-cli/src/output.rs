@@ -24,6 +24,23 @@ impl Progress {
         Progress { bar: Some(bar) }
     }
 
+    /// A byte counter (download) with rate and time left.
+    pub fn bytes(len: u64, label: &str) -> Self {
+        if !std::io::stderr().is_terminal() {
+            return Progress { bar: None };
+        }
+        let bar = ProgressBar::new(len);
+        bar.set_style(
+            ProgressStyle::with_template(
+                "{prefix:>24} [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec} eta {eta}",
+            )
+            .unwrap_or_else(|_| ProgressStyle::default_bar())
+            .progress_chars("=> "),
+        );
+        bar.set_prefix(label.to_string());
+        Progress { bar: Some(bar) }
+    }
+
     pub fn set(&self, pos: u64) {
         if let Some(b) = &self.bar {
             b.set_position(pos);

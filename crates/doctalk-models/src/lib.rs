@@ -40,6 +40,7 @@ pub mod llm;
 mod pooling;
 mod resolve;
 mod spec;
+pub mod store;
 
 pub use default_model::load_default_embedder;
 pub use device::DeviceChoice;

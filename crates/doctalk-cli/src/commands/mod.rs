@@ -4,6 +4,7 @@ pub mod bench;
 pub mod generate;
 pub mod ingest;
 pub mod list;
+pub mod models;
 pub mod remove;
 pub mod search;
 pub mod status;

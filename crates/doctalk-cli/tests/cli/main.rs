@@ -5,4 +5,5 @@ mod crash;
 mod generate;
 mod harness;
 mod ingest;
+mod models;
 mod search;
