@@ -7,6 +7,7 @@ use std::sync::Arc;
 use anyhow::Context;
 use clap::Parser;
 use doctalk_core::{Embedder, KnowledgeBase};
+use doctalk_models::llm::Generator;
 
 use crate::cli::{Cli, Command};
 use crate::commands;
@@ -49,6 +50,8 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Status(args) => commands::status::run(&ctx, args).await,
         Command::Generate(args) => commands::generate::run(&ctx, args).await,
         Command::Models(cmd) => commands::models::run(&ctx, cmd).await,
+        Command::Ask(args) => commands::ask::run(&ctx, args).await,
+        Command::Chat(args) => commands::chat::run(&ctx, args).await,
         Command::Bench(cmd) => commands::bench::run(&ctx, cmd).await,
     }
 }
@@ -58,6 +61,7 @@ pub struct Ctx {
     pub data_dir: PathBuf,
     pub kb_name: String,
     pub models_dir: Option<PathBuf>,
+    pub encoder: Option<String>,
 }
 
 impl Ctx {
@@ -82,6 +86,7 @@ impl Ctx {
             data_dir,
             kb_name: cli.kb.clone(),
             models_dir: cli.models_dir.clone(),
+            encoder: cli.encoder.clone(),
         })
     }
 
@@ -98,9 +103,48 @@ impl Ctx {
         roots
     }
 
+    /// The language model for answers, or `None` (with a message saying why) so that answering falls
+    /// back to extractive mode instead of failing.
+    pub async fn load_generator_or_warn(&self, args: &crate::cli::AnswerArgs) -> Option<Arc<dyn Generator>> {
+        if args.no_llm {
+            return None;
+        }
+        let roots = self.model_roots();
+        let model = args.model.clone();
+        let loaded = tokio::task::spawn_blocking(move || {
+            let path = doctalk_models::llm::locate_llm(model.as_deref(), &roots)?;
+            doctalk_models::llm::load_generator(&path, doctalk_models::DeviceChoice::Cpu)
+        })
+        .await;
+        match loaded {
+            Ok(Ok(g)) => Some(Arc::from(g)),
+            Ok(Err(e)) => {
+                eprintln!(
+                    "The language model could not be loaded ({e}); answering from the passages instead."
+                );
+                None
+            }
+            Err(e) => {
+                eprintln!(
+                    "The language model could not be loaded ({e}); answering from the passages instead."
+                );
+                None
+            }
+        }
+    }
+
+    /// Where this knowledge base's conversations are kept.
+    pub fn conversations(&self) -> doctalk_core::ConversationStore {
+        doctalk_core::ConversationStore::new(self.kb_dir().join("conversations"))
+    }
+
     pub fn load_embedder(&self) -> anyhow::Result<Arc<dyn Embedder>> {
-        let embedder = doctalk_models::load_default_embedder(self.models_dir.as_deref(), &self.data_dir)
-            .context("cannot load the embedding model")?;
+        let embedder = doctalk_models::load_embedder(
+            self.encoder.as_deref(),
+            self.models_dir.as_deref(),
+            &self.data_dir,
+        )
+        .context("cannot load the embedding model")?;
         Ok(embedder)
     }
 

@@ -26,6 +26,11 @@ pub struct Cli {
     #[arg(long, global = true, env = "DOCTALK_MODELS_DIR", value_name = "DIR")]
     pub models_dir: Option<PathBuf>,
 
+    /// Sentence encoder: multilingual-e5-small (default; Chinese and English), all-MiniLM-L6-v2, or a
+    /// model directory. A knowledge base built with another encoder is re-embedded when opened.
+    #[arg(long, global = true, env = "DOCTALK_ENCODER", value_name = "ID|DIR")]
+    pub encoder: Option<String>,
+
     /// More logging (-v info, -vv debug); RUST_LOG also works
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     pub verbose: u8,
@@ -48,6 +53,10 @@ pub enum Command {
     Remove(RemoveArgs),
     /// Where the data lives and what the index holds
     Status(ListArgs),
+    /// Answer a question from the knowledge base, with cited sources (streams; Ctrl+C stops)
+    Ask(AskArgs),
+    /// Interactive conversation over the knowledge base (/new, /sources, /history, /quit)
+    Chat(ChatArgs),
     /// Known models: list, download (from the hub or HF_ENDPOINT mirror), inspect, remove
     #[command(subcommand)]
     Models(ModelsCommand),
@@ -63,6 +72,20 @@ pub enum BenchCommand {
     /// Ingest files into a fresh temporary knowledge base and report stage times,
     /// pages/s, chunks/s and peak memory
     Ingest(BenchIngestArgs),
+    /// Retrieval quality on a BEIR-style folder (corpus.jsonl, queries.jsonl, qrels/test.tsv):
+    /// recall@1/5/10 and nDCG@10 for dense, BM25 and hybrid
+    Retrieval(BenchRetrievalArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct BenchRetrievalArgs {
+    #[arg(long, value_name = "DIR")]
+    pub dataset: PathBuf,
+    /// Evaluate only the first N judged queries
+    #[arg(long, value_name = "N")]
+    pub max_queries: Option<usize>,
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, clap::Args)]
@@ -103,6 +126,47 @@ pub struct SearchArgs {
     /// Print a JSON array
     #[arg(long)]
     pub json: bool,
+}
+
+/// How answers are made: shared by `ask` and `chat`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct AnswerArgs {
+    /// Answer without a language model: the best FAQ answer or passages, cited
+    #[arg(long)]
+    pub no_llm: bool,
+    /// Language model: a known name, a .gguf file or a GLM directory [default: the offline default]
+    #[arg(long, env = "DOCTALK_LLM", value_name = "ID|PATH")]
+    pub model: Option<String>,
+    /// Passages retrieved and offered to the model
+    #[arg(long, default_value_t = 5)]
+    pub top_k: usize,
+    /// Longest answer in tokens
+    #[arg(long, default_value_t = 384)]
+    pub max_tokens: usize,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct AskArgs {
+    #[arg(required = true)]
+    pub question: String,
+    #[command(flatten)]
+    pub answer: AnswerArgs,
+    /// Continue this conversation (its history rewrites follow-up questions) and save the turn to it;
+    /// `new` starts one (its id is printed)
+    #[arg(long, value_name = "ID|new")]
+    pub conversation: Option<String>,
+    /// One JSON object: answer, sources, query, grounded, mode, evidence
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ChatArgs {
+    #[command(flatten)]
+    pub answer: AnswerArgs,
+    /// Resume a saved conversation
+    #[arg(long, value_name = "ID")]
+    pub conversation: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]

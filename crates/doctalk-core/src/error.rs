@@ -18,6 +18,15 @@ pub enum CoreError {
     NoSuchDocument(String),
     #[error("a background task failed: {0}")]
     Task(String),
+    #[error("the question is empty")]
+    EmptyQuestion,
+    #[error("no conversation {0:?} (use an id shown by `doctalk chat` or the conversations API)")]
+    NoSuchConversation(String),
+    #[error("cannot read or write conversation {path}: {reason}", path = .path.display())]
+    Conversation { path: PathBuf, reason: String },
+    /// An evaluation dataset (BEIR folder) is missing a file or malformed.
+    #[error("bad dataset file {path}: {reason}", path = .path.display())]
+    Dataset { path: PathBuf, reason: String },
 }
 
 pub type Result<T, E = CoreError> = std::result::Result<T, E>;

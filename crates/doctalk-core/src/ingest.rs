@@ -197,6 +197,19 @@ fn chunk_index_text(chunk: &Chunk) -> String {
     )
 }
 
+/// A chunk's stored metadata: an FAQ row's extra columns plus its row number (for citations).
+fn chunk_metadata(doc: &Document, chunk: &Chunk) -> String {
+    let mut meta: serde_json::Map<String, serde_json::Value> = chunk
+        .metadata
+        .iter()
+        .map(|(k, v)| (k.clone(), serde_json::Value::String(v.clone())))
+        .collect();
+    if let Some(doctalk_ingest::Block::Qa(qa)) = doc.blocks.get(chunk.block_index) {
+        meta.insert("row".into(), qa.row.into());
+    }
+    serde_json::Value::Object(meta).to_string()
+}
+
 fn diagnostics_of(doc: &Document) -> Vec<ReportedDiagnostic> {
     doc.diagnostics
         .iter()
@@ -337,7 +350,7 @@ impl KnowledgeBase {
                 span_end: chunk.span.end as u32,
                 questions: chunk.questions.clone(),
                 answer: chunk.answer.clone(),
-                metadata_json: serde_json::to_string(&chunk.metadata).unwrap_or_else(|_| "{}".into()),
+                metadata_json: chunk_metadata(&doc, chunk),
                 engine: chunk.engine.map(|e| e.as_str().to_string()),
                 vector,
             })

@@ -17,15 +17,22 @@
 //! # Ok(()) }
 //! ```
 
+pub mod answer;
+pub mod conversations;
 mod error;
+pub mod eval;
 pub mod fusion;
 mod ingest;
 mod kb;
+mod passages;
 mod search;
 pub mod segment;
 
+pub use answer::{Answer, AnswerEvent, AnswerRequest, Lang, Source, Turn};
+pub use conversations::{Conversation, ConversationStore};
 pub use doctalk_models::Embedder;
 pub use error::{CoreError, Result};
 pub use ingest::{collect_files, FileReport, FileStatus, IngestEvent, IngestStage, ReportedDiagnostic};
 pub use kb::{DocumentInfo, KnowledgeBase};
+pub use passages::Passage;
 pub use search::SearchHit;

@@ -34,6 +34,8 @@ pub struct SearchHit {
     pub bm25: Option<ComponentScore>,
     /// Similarity to a stored FAQ question when it is a near-exact match (ranked first).
     pub faq_match: Option<f32>,
+    /// The chunk's metadata: an FAQ row's extra columns and its row number, a passage's source id.
+    pub metadata: serde_json::Value,
 }
 
 impl KnowledgeBase {
@@ -119,6 +121,7 @@ impl KnowledgeBase {
                 dense: f.dense,
                 bm25: f.bm25,
                 faq_match: faq,
+                metadata: serde_json::from_str(&chunk.metadata_json).unwrap_or(serde_json::Value::Null),
             });
         }
         Ok(hits)

@@ -5,7 +5,8 @@
 //! ```
 //!
 //! Prints the median passages/s over the runs for each matmul path asked for (f32 by default,
-//! `--q4` for candle's quantised matmul, `--both`), and the process's peak RSS. The package's own
+//! `--q4` for candle's quantised matmul, `--both`), and the process's peak RSS. `--minilm` measures
+//! all-MiniLM-L6-v2 (BertEncoder) on the same passages instead. The package's own
 //! engine on the same file: models/gen/e5_bench_package.py.
 
 use std::path::PathBuf;
@@ -38,8 +39,18 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let model = models.join(E5_SHORT_NAME).join(E5_Q4_FILE);
     let text = std::fs::read_to_string(crate_dir.join("tests/fixtures/e5/bench_passages.txt"))?;
     let passages: Vec<&str> = text.lines().filter(|l| !l.is_empty()).collect();
-    let threads = std::env::var("RAYON_NUM_THREADS").unwrap_or_else(|_| "all".into());
-
+    if args.iter().any(|a| a == "--minilm") {
+        // all-MiniLM-L6-v2 on the same passages (no prefix), for the sentence-transformers comparison
+        // in models/gen/minilm_bench_st.py.
+        let t = Instant::now();
+        let enc = doctalk_models::BertEncoder::from_spec(
+            &doctalk_models::ALL_MINILM_L6_V2,
+            &doctalk_models::SearchRoots::from_env(),
+        )?;
+        let load_s = t.elapsed().as_secs_f64();
+        report("BertEncoder all-MiniLM-L6-v2", &enc, &passages, runs, load_s)?;
+        return Ok(());
+    }
     for compute in paths {
         let t = Instant::now();
         let enc = E5Encoder::load_q4(&model, E5Options::default().q4_compute(compute))?;
@@ -48,24 +59,43 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             .iter()
             .map(|p| enc.token_ids(&format!("passage: {p}")).map(|ids| ids.len()))
             .sum::<Result<usize, _>>()?;
-        enc.embed_passages(&passages[..8])?; // warm-up
-        let mut rates = Vec::with_capacity(runs);
-        for _ in 0..runs {
-            let t = Instant::now();
-            enc.embed_passages(&passages)?;
-            rates.push(passages.len() as f64 / t.elapsed().as_secs_f64());
-        }
-        rates.sort_by(f64::total_cmp);
-        println!(
-            "E5Encoder {compute:?}: {} passages ({tokens} tokens), threads {threads}: median {:.1} passages/s \
-             over {runs} runs (min {:.1}, max {:.1}); load {load_s:.2}s; peak RSS so far {} MB",
-            passages.len(),
-            rates[rates.len() / 2],
-            rates[0],
-            rates[rates.len() - 1],
-            peak_rss_mb().map_or_else(|| "?".into(), |m| m.to_string()),
-        );
+        report(
+            &format!("E5Encoder {compute:?} ({tokens} tokens)"),
+            &enc,
+            &passages,
+            runs,
+            load_s,
+        )?;
     }
+    Ok(())
+}
+
+/// Warms up, embeds `passages` `runs` times and prints the median rate with the process's peak RSS.
+fn report(
+    name: &str,
+    enc: &dyn Embedder,
+    passages: &[&str],
+    runs: usize,
+    load_s: f64,
+) -> Result<(), Box<dyn std::error::Error>> {
+    let threads = std::env::var("RAYON_NUM_THREADS").unwrap_or_else(|_| "all".into());
+    enc.embed_passages(&passages[..8])?;
+    let mut rates = Vec::with_capacity(runs);
+    for _ in 0..runs {
+        let t = Instant::now();
+        enc.embed_passages(passages)?;
+        rates.push(passages.len() as f64 / t.elapsed().as_secs_f64());
+    }
+    rates.sort_by(f64::total_cmp);
+    println!(
+        "{name}: {} passages, threads {threads}: median {:.1} passages/s over {runs} runs (min {:.1}, max {:.1}); \
+         load {load_s:.2}s; peak RSS so far {} MB",
+        passages.len(),
+        rates[rates.len() / 2],
+        rates[0],
+        rates[rates.len() - 1],
+        peak_rss_mb().map_or_else(|| "?".into(), |m| m.to_string()),
+    );
     Ok(())
 }
 

@@ -42,12 +42,10 @@ mod resolve;
 mod spec;
 pub mod store;
 
-pub use default_model::load_default_embedder;
+pub use default_model::{load_default_embedder, load_embedder, DEFAULT_ENCODER_ID};
 pub use device::DeviceChoice;
 pub use embedder::Embedder;
 pub use encoder::{BertEncoder, EncoderOptions, BERT_MAX_POSITIONS, DEFAULT_BATCH_SIZE};
 pub use error::{ModelError, Result};
 pub use resolve::{resolve_model_dir, SearchRoots, MODELS_DIR_ENV};
-pub use spec::{
-    known_encoder, ModelSpec, ALL_MINILM_L6_V2, BERT_REQUIRED_FILES, DEFAULT_ENCODER, KNOWN_ENCODERS,
-};
+pub use spec::{known_encoder, ModelSpec, ALL_MINILM_L6_V2, BERT_REQUIRED_FILES, KNOWN_ENCODERS};

@@ -41,9 +41,6 @@ pub const ALL_MINILM_L6_V2: ModelSpec = ModelSpec {
 /// Every encoder this build knows by name.
 pub const KNOWN_ENCODERS: &[ModelSpec] = &[ALL_MINILM_L6_V2];
 
-/// The default encoder for new knowledge bases.
-pub const DEFAULT_ENCODER: &ModelSpec = &ALL_MINILM_L6_V2;
-
 /// Looks a known encoder up by full id or short name (case-insensitive, as the hub treats ids).
 pub fn known_encoder(id: &str) -> Option<&'static ModelSpec> {
     KNOWN_ENCODERS

@@ -16,6 +16,7 @@ use crate::output::out_line;
 pub async fn run(ctx: &Ctx, cmd: BenchCommand) -> anyhow::Result<ExitCode> {
     match cmd {
         BenchCommand::Ingest(args) => ingest(ctx, args).await,
+        BenchCommand::Retrieval(args) => super::bench_retrieval::run(ctx, args).await,
     }
 }
 
@@ -121,7 +122,7 @@ async fn ingest(ctx: &Ctx, args: BenchIngestArgs) -> anyhow::Result<ExitCode> {
 }
 
 /// Peak resident set size of this process (VmHWM), in KiB; Linux only.
-fn peak_rss_kib() -> Option<u64> {
+pub fn peak_rss_kib() -> Option<u64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
     let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
     line.split_whitespace().nth(1)?.parse().ok()

@@ -1,6 +1,9 @@
 //! One module per subcommand: each turns engine results into human or JSON output.
 
+pub mod ask;
 pub mod bench;
+pub mod bench_retrieval;
+pub mod chat;
 pub mod generate;
 pub mod ingest;
 pub mod list;

@@ -185,3 +185,34 @@ fn missing_model_is_a_clear_error() {
     );
     assert!(!err.contains("panicked"), "{err}");
 }
+
+/// An index built with all-MiniLM is re-embedded, with a message, the first time the default
+/// multilingual-e5 opens it: vectors of two models are never mixed, nothing is lost, and Chinese
+/// questions then find their answers.
+#[test]
+fn a_changed_encoder_re_embeds_the_index_instead_of_mixing_vectors() {
+    let dt = Doctalk::new();
+    let faq = sample_kb().join("faq.csv");
+    let out = dt.run(&["--encoder", "all-MiniLM-L6-v2", "ingest", faq.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let before = dt.json(&["--encoder", "all-MiniLM-L6-v2", "list", "--json"]);
+    assert_eq!(
+        before[0]["embedding_model"],
+        "sentence-transformers/all-MiniLM-L6-v2"
+    );
+    let chunks_before = before[0]["chunks"].as_u64().unwrap();
+
+    let out = dt.run(&["search", "如何下载滴滴APP", "--json", "--top-k", "1"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(err.contains("re-embedding 1 document"), "{err}");
+    let hits: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(hits[0]["text"].as_str().unwrap().contains("滴滴"), "{hits}");
+
+    let after = dt.json(&["list", "--json"]);
+    assert_eq!(after[0]["embedding_model"], "intfloat/multilingual-e5-small");
+    assert_eq!(after[0]["chunks"].as_u64().unwrap(), chunks_before);
+    // Opening again: nothing left to re-embed.
+    let out = dt.run(&["status"]);
+    assert!(!stderr(&out).contains("re-embedding"), "{}", stderr(&out));
+}

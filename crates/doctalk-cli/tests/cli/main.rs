@@ -1,6 +1,8 @@
 //! End-to-end tests that drive the built `doctalk` binary on real files, a real LanceDB
 //! directory and the real embedding model (fetched by scripts/setup.sh).
 
+mod ask;
+mod bench;
 mod crash;
 mod generate;
 mod harness;

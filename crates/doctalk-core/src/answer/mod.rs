@@ -1,0 +1,410 @@
+//! Grounded answers: retrieve → decide whether the evidence is strong enough → answer with citations,
+//! by a local LLM (streamed) or extractively (the best FAQ answer or passages, no model needed).
+//!
+//! The same [`Answer`] comes out of every path: the answer text, its numbered sources with path, page
+//! and the exact passage, the query as searched (rewritten for follow-ups), whether it is grounded,
+//! and the evidence that decided it.
+
+mod citations;
+mod prompt;
+mod rewrite;
+
+use std::ops::ControlFlow;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+use doctalk_models::llm::{GenerationParams, Generator};
+use serde::{Deserialize, Serialize};
+
+pub use citations::{attribute_citations, check_citations, CitationCheck};
+
+use crate::kb::KnowledgeBase;
+use crate::search::SearchHit;
+use crate::{CoreError, Result};
+
+/// Below these cosine similarities between the question and the best passage, retrieval has not found
+/// the answer. They belong to multilingual-e5-small, whose similarities crowd into 0.75–0.95 and sit
+/// higher for Chinese than for English, so there is one per language. Calibrated on
+/// examples/eval/retrieval.jsonl (tests/retrieval_quality.rs prints the distribution): answerable
+/// questions score 0.878–0.936 (zh) and 0.807–0.891 (en), unanswerable ones 0.836–0.891 (zh) and
+/// 0.796–0.836 (en); at these values 50 of 52 answerable questions count as grounded and 2 of 8
+/// unanswerable ones do. A near-exact FAQ question match is grounded whatever the score.
+pub const MIN_GROUNDED_E5_ZH: f32 = 0.878;
+pub const MIN_GROUNDED_E5_EN: f32 = 0.84;
+
+/// The grounding threshold for an encoder and question language; `None` for encoders not calibrated
+/// (then any retrieved passage counts as evidence, and the model's own "not found" rule decides).
+pub fn grounding_threshold(encoder_id: &str, lang: Lang) -> Option<f32> {
+    match (encoder_id, lang) {
+        ("intfloat/multilingual-e5-small", Lang::Zh) => Some(MIN_GROUNDED_E5_ZH),
+        ("intfloat/multilingual-e5-small", Lang::En) => Some(MIN_GROUNDED_E5_EN),
+        _ => None,
+    }
+}
+
+/// What the answer says when the documents do not contain it.
+pub const NOT_FOUND_EN: &str = "I can't find this in your documents.";
+pub const NOT_FOUND_ZH: &str = "您的文档中没有找到相关内容。";
+
+/// The language an answer is written in: the question's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Lang {
+    Zh,
+    En,
+}
+
+impl Lang {
+    /// Chinese when the question has any Han character.
+    pub fn of(text: &str) -> Lang {
+        if text
+            .chars()
+            .any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c) || ('\u{3400}'..='\u{4dbf}').contains(&c))
+        {
+            Lang::Zh
+        } else {
+            Lang::En
+        }
+    }
+
+    pub fn not_found(self) -> &'static str {
+        match self {
+            Lang::Zh => NOT_FOUND_ZH,
+            Lang::En => NOT_FOUND_EN,
+        }
+    }
+}
+
+/// A numbered source of an answer.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Source {
+    /// The number the answer cites it by, `[n]`.
+    pub n: usize,
+    pub path: String,
+    pub title: String,
+    pub page: Option<u32>,
+    /// The exact passage (for an FAQ entry: question and answer).
+    pub text: String,
+    /// "passage" or "qa".
+    pub kind: String,
+    pub doc_id: String,
+    pub chunk_id: String,
+    pub heading_path: Vec<String>,
+    /// The FAQ row (1-based, header excluded) for "qa" sources from a spreadsheet export.
+    pub row: Option<u64>,
+    pub score: f32,
+}
+
+impl Source {
+    fn from_hit(n: usize, h: &SearchHit) -> Source {
+        let text = match (&h.kind[..], &h.answer) {
+            ("qa", Some(answer)) => format!("{}\n{answer}", h.questions.first().cloned().unwrap_or_default()),
+            _ => h.text.clone(),
+        };
+        Source {
+            n,
+            path: h.path.clone(),
+            title: h.title.clone(),
+            page: h.page,
+            text,
+            kind: h.kind.clone(),
+            doc_id: h.doc_id.clone(),
+            chunk_id: h.chunk_id.clone(),
+            heading_path: h.heading_path.clone(),
+            row: h
+                .metadata
+                .get("row")
+                .and_then(|r| r.as_u64().or_else(|| r.as_str()?.parse().ok())),
+            score: h.dense.map_or(h.fused_score, |d| d.score),
+        }
+    }
+
+    /// "《员工手册》 第3页" / "Employee handbook, page 3".
+    pub fn label(&self, lang: Lang) -> String {
+        match (lang, self.page, self.row) {
+            (Lang::Zh, Some(p), _) => format!("《{}》 第{p}页", self.title),
+            (Lang::Zh, None, Some(r)) => format!("《{}》 第{r}条", self.title),
+            (Lang::Zh, None, None) => format!("《{}》", self.title),
+            (Lang::En, Some(p), _) => format!("{}, page {p}", self.title),
+            (Lang::En, None, Some(r)) => format!("{}, row {r}", self.title),
+            (Lang::En, None, None) => self.title.clone(),
+        }
+    }
+}
+
+/// Why an answer is (not) grounded: the numbers the decision was made on.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Evidence {
+    /// Cosine similarity of the best dense match.
+    pub top_dense_score: Option<f32>,
+    /// BM25 score of the best lexical match.
+    pub top_bm25_score: Option<f32>,
+    /// Similarity to a stored FAQ question when one matched near-exactly.
+    pub faq_match: Option<f32>,
+    /// The dense score a grounded answer needs (None: this encoder is not calibrated).
+    pub threshold: Option<f32>,
+}
+
+/// One past exchange of a conversation.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Turn {
+    pub question: String,
+    /// What was searched (the rewritten question for a follow-up).
+    pub query: String,
+    pub answer: String,
+    pub sources: Vec<Source>,
+    pub grounded: bool,
+    pub mode: String,
+    /// Unix seconds.
+    pub at: u64,
+}
+
+/// A finished answer.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Answer {
+    pub answer: String,
+    pub sources: Vec<Source>,
+    /// The query as searched.
+    pub query: String,
+    pub grounded: bool,
+    /// "llm" or "extractive".
+    pub mode: String,
+    pub lang: Lang,
+    pub evidence: Evidence,
+    /// Source numbers the answer cites.
+    pub cited: Vec<usize>,
+    /// Citation numbers the model made up; removed from `answer`.
+    pub invalid_citations: Vec<usize>,
+    /// Why the LLM was not used when one was asked for (failed to load, failed to run, no room).
+    pub fallback_reason: Option<String>,
+    /// The model that wrote the answer, if any.
+    pub model: Option<String>,
+    /// The user stopped generation; `answer` holds what was produced.
+    pub cancelled: bool,
+}
+
+/// Progress of an answer, for streaming shells.
+#[derive(Debug, Clone, PartialEq)]
+pub enum AnswerEvent {
+    /// The query that will be searched (differs from the question for follow-ups).
+    Query(String),
+    /// Retrieval finished: the numbered sources.
+    Sources(Vec<Source>),
+    /// A piece of the answer text.
+    Token(String),
+}
+
+/// What to answer and how.
+#[derive(Clone)]
+pub struct AnswerRequest {
+    pub question: String,
+    pub history: Vec<Turn>,
+    /// `None`: extractive mode.
+    pub generator: Option<Arc<dyn Generator>>,
+    pub top_k: usize,
+    pub max_answer_tokens: usize,
+    /// Set to stop generation within one token.
+    pub cancel: Arc<AtomicBool>,
+}
+
+impl AnswerRequest {
+    pub fn new(question: impl Into<String>) -> Self {
+        AnswerRequest {
+            question: question.into(),
+            history: Vec::new(),
+            generator: None,
+            top_k: 5,
+            max_answer_tokens: 384,
+            cancel: Arc::new(AtomicBool::new(false)),
+        }
+    }
+}
+
+pub type EventSink = Arc<dyn Fn(AnswerEvent) + Send + Sync>;
+
+impl KnowledgeBase {
+    /// Answers `req.question` from the knowledge base; `on_event` sees the query, the sources and the
+    /// streamed text as they happen.
+    pub async fn answer(&self, req: AnswerRequest, on_event: EventSink) -> Result<Answer> {
+        let question = req.question.trim().to_string();
+        if question.is_empty() {
+            return Err(CoreError::EmptyQuestion);
+        }
+        let lang = Lang::of(&question);
+
+        let query = match (&req.generator, req.history.is_empty()) {
+            (_, true) => question.clone(),
+            (Some(g), false) => {
+                let (g, q, h) = (g.clone(), question.clone(), req.history.clone());
+                tokio::task::spawn_blocking(move || rewrite::with_llm(g.as_ref(), &q, &h, lang))
+                    .await
+                    .map_err(|e| CoreError::Task(e.to_string()))?
+            }
+            (None, false) => rewrite::cheap(&question, &req.history),
+        };
+        on_event(AnswerEvent::Query(query.clone()));
+
+        let hits = self.search(&query, req.top_k.max(1)).await?;
+        let sources: Vec<Source> = hits
+            .iter()
+            .enumerate()
+            .map(|(i, h)| Source::from_hit(i + 1, h))
+            .collect();
+        on_event(AnswerEvent::Sources(sources.clone()));
+        let evidence = Evidence {
+            top_dense_score: hits
+                .iter()
+                .filter_map(|h| h.dense)
+                .map(|d| d.score)
+                .reduce(f32::max),
+            top_bm25_score: hits
+                .iter()
+                .filter_map(|h| h.bm25)
+                .map(|b| b.score)
+                .reduce(f32::max),
+            faq_match: hits.first().and_then(|h| h.faq_match),
+            threshold: grounding_threshold(self.embedding_model_id(), lang),
+        };
+        let grounded = evidence.faq_match.is_some()
+            || match (evidence.top_dense_score, evidence.threshold) {
+                (Some(score), Some(min)) => score >= min,
+                (Some(_), None) => true,
+                (None, _) => false,
+            };
+
+        let mut answer = Answer {
+            answer: String::new(),
+            sources,
+            query,
+            grounded,
+            mode: "extractive".into(),
+            lang,
+            evidence,
+            cited: Vec::new(),
+            invalid_citations: Vec::new(),
+            fallback_reason: None,
+            model: None,
+            cancelled: false,
+        };
+        if !grounded {
+            answer.answer = lang.not_found().to_string();
+            on_event(AnswerEvent::Token(answer.answer.clone()));
+            return Ok(answer);
+        }
+        // A near-exact FAQ match is answered by the FAQ itself: the curated answer beats a paraphrase.
+        if let (Some(generator), None) = (&req.generator, answer.evidence.faq_match) {
+            match generate(
+                generator.clone(),
+                &question,
+                lang,
+                &answer.sources,
+                &req,
+                on_event.clone(),
+            )
+            .await
+            {
+                Ok((text, used, cancelled)) => {
+                    let check = check_citations(&text, used);
+                    answer.invalid_citations = check.invalid;
+                    let offered: Vec<&str> = answer.sources[..used].iter().map(|s| s.text.as_str()).collect();
+                    let (text, inferred) = attribute_citations(&check.text, &offered);
+                    answer.answer = text;
+                    answer.cited = check.cited;
+                    for n in inferred {
+                        if !answer.cited.contains(&n) {
+                            answer.cited.push(n);
+                        }
+                    }
+                    answer.mode = "llm".into();
+                    answer.model = Some(generator.model_id().to_string());
+                    answer.cancelled = cancelled;
+                    if answer.answer.contains(lang.not_found()) {
+                        answer.grounded = false;
+                    }
+                    return Ok(answer);
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "generation failed; answering extractively");
+                    answer.fallback_reason = Some(e.to_string());
+                }
+            }
+        }
+        let (text, cited) = extractive(&answer.sources, lang);
+        on_event(AnswerEvent::Token(text.clone()));
+        answer.answer = text;
+        answer.cited = cited;
+        Ok(answer)
+    }
+}
+
+/// Runs the model on the prompt off the async runtime, streaming tokens. Returns the raw text, how many
+/// sources the prompt held, and whether it was cancelled.
+async fn generate(
+    generator: Arc<dyn Generator>,
+    question: &str,
+    lang: Lang,
+    sources: &[Source],
+    req: &AnswerRequest,
+    on_event: EventSink,
+) -> std::result::Result<(String, usize, bool), doctalk_models::ModelError> {
+    let (q, s, max, cancel) = (
+        question.to_string(),
+        sources.to_vec(),
+        req.max_answer_tokens,
+        req.cancel.clone(),
+    );
+    tokio::task::spawn_blocking(move || {
+        let prompt = prompt::build(generator.as_ref(), &q, lang, &s, max).map_err(|e| match e {
+            CoreError::Model(m) => m,
+            other => doctalk_models::ModelError::Template(other.to_string()),
+        })?;
+        let params = GenerationParams {
+            max_tokens: max,
+            repeat_penalty: 1.05,
+            ..GenerationParams::default()
+        };
+        let out = generator.generate(&prompt.text, &params, &mut |piece| {
+            if !piece.is_empty() {
+                on_event(AnswerEvent::Token(piece.to_string()));
+            }
+            if cancel.load(Ordering::Relaxed) {
+                ControlFlow::Break(())
+            } else {
+                ControlFlow::Continue(())
+            }
+        })?;
+        let cancelled = out.stop_reason == doctalk_models::llm::StopReason::Cancelled;
+        Ok((out.text.trim().to_string(), prompt.sources_used, cancelled))
+    })
+    .await
+    .map_err(|e| doctalk_models::ModelError::Template(format!("generation task: {e}")))?
+}
+
+/// The answer without a model: the best FAQ answer, else the best passages, each cited.
+fn extractive(sources: &[Source], lang: Lang) -> (String, Vec<usize>) {
+    let Some(best) = sources.first() else {
+        return (lang.not_found().to_string(), Vec::new());
+    };
+    if best.kind == "qa" {
+        let answer = best.text.split_once('\n').map_or(best.text.as_str(), |(_, a)| a);
+        return (format!("{} [1]", answer.trim()), vec![1]);
+    }
+    let mut text = String::new();
+    let mut cited = Vec::new();
+    for s in sources.iter().take(2) {
+        if s.kind == "qa" || (!cited.is_empty() && s.score < best.score - 0.03) {
+            continue;
+        }
+        let passage: String = s.text.split_whitespace().collect::<Vec<_>>().join(" ");
+        let clipped = match passage.char_indices().nth(400) {
+            Some((cut, _)) => format!("{}…", &passage[..cut]),
+            None => passage,
+        };
+        if !text.is_empty() {
+            text.push_str("\n\n");
+        }
+        text.push_str(&format!("{clipped} [{}]", s.n));
+        cited.push(s.n);
+    }
+    (text, cited)
+}
