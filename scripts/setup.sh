@@ -29,3 +29,13 @@ fi
 scripts/fetch-models.sh all-minilm-l6-v2   # English sentence encoder (all-MiniLM-L6-v2)
 scripts/fetch-e5.sh                        # multilingual encoder (multilingual-e5-small, 4-bit)
 scripts/fetch-llm.sh qwen2.5-coder-0.5b-instruct-q4_k_m smollm2-135m-instruct-q4_1   # default chat LLM + the SmolLM2 used by tokenizer tests
+
+# Python clients the end-to-end tests drive DocTalk with (the official OpenAI and MCP SDKs), in a
+# venv of their own; tests find it through DOCTALK_TEST_PYTHON or <repo>/.venv-test.
+TEST_VENV="${DOCTALK_TEST_VENV:-$PWD/.venv-test}"
+if ! "$TEST_VENV/bin/python" -c "import openai, mcp" 2>/dev/null; then
+  echo "setup: creating the test venv $TEST_VENV (openai, mcp)"
+  python3 -m venv "$TEST_VENV"
+  "$TEST_VENV/bin/pip" install --quiet --disable-pip-version-check "openai==1.109.1" "mcp==1.30.0"
+fi
+

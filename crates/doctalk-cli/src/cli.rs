@@ -57,6 +57,10 @@ pub enum Command {
     Ask(AskArgs),
     /// Interactive conversation over the knowledge base (/new, /sources, /history, /quit)
     Chat(ChatArgs),
+    /// Serve the knowledge base over HTTP: REST + SSE for the UI, an OpenAI-compatible /v1 API
+    Serve(ServeArgs),
+    /// Serve the knowledge base to other AI tools over the Model Context Protocol (stdio)
+    Mcp(McpArgs),
     /// Known models: list, download (from the hub or HF_ENDPOINT mirror), inspect, remove
     #[command(subcommand)]
     Models(ModelsCommand),
@@ -158,6 +162,27 @@ pub struct AskArgs {
     /// One JSON object: answer, sources, query, grounded, mode, evidence
     #[arg(long)]
     pub json: bool,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ServeArgs {
+    /// Address to listen on; anything but loopback needs --token
+    #[arg(long, default_value = "127.0.0.1:8765")]
+    pub bind: std::net::SocketAddr,
+    /// Access token every request must send as `Authorization: Bearer TOKEN`
+    #[arg(long, env = "DOCTALK_TOKEN")]
+    pub token: Option<String>,
+    /// Largest upload in MiB
+    #[arg(long, default_value_t = 512)]
+    pub max_upload_mib: usize,
+    #[command(flatten)]
+    pub answer: AnswerArgs,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct McpArgs {
+    #[command(flatten)]
+    pub answer: AnswerArgs,
 }
 
 #[derive(Debug, clap::Args)]

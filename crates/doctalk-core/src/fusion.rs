@@ -10,7 +10,7 @@ pub const RRF_K: f32 = 60.0;
 pub const FAQ_MATCH_THRESHOLD: f32 = 0.85;
 
 /// A component's opinion of one candidate.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
 pub struct ComponentScore {
     /// 1-based rank in that component's list.
     pub rank: usize,

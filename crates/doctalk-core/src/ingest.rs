@@ -19,7 +19,8 @@ use crate::{segment, CoreError, Result};
 /// Chunks embedded per call; small enough to report progress often on slow CPUs.
 const EMBED_BATCH: usize = 32;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
 pub enum FileStatus {
     /// Parsed, embedded and committed (new or changed file).
     Indexed,
@@ -48,7 +49,7 @@ pub struct ReportedDiagnostic {
 }
 
 /// The outcome for one file of an ingest job.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct FileReport {
     pub path: PathBuf,
     pub status: FileStatus,
@@ -58,7 +59,8 @@ pub struct FileReport {
     pub diagnostics: Vec<ReportedDiagnostic>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(tag = "stage", rename_all = "lowercase")]
 pub enum IngestStage {
     Parse,
     Embed { done: usize, total: usize },
@@ -66,7 +68,8 @@ pub enum IngestStage {
 }
 
 /// Progress of an ingest job, in order, for progress bars and the UI.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[serde(tag = "event", rename_all = "snake_case")]
 pub enum IngestEvent {
     FileStarted {
         path: PathBuf,

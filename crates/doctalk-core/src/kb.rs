@@ -10,7 +10,7 @@ use crate::ingest::{index_text, path_key};
 use crate::{CoreError, Embedder, Result};
 
 /// A document as listed to users.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct DocumentInfo {
     pub id: String,
     pub path: String,
@@ -100,6 +100,35 @@ impl KnowledgeBase {
             .collect();
         docs.sort_by(|a, b| a.path.cmp(&b.path));
         Ok(docs)
+    }
+
+    /// A document's indexed text, chunk by chunk in document order, with page markers: what other
+    /// tools see of it (MCP resources). `None` when no document has this id.
+    pub async fn document_text(&self, id: &str) -> Result<Option<String>> {
+        if self.store.document(id).await?.is_none() {
+            return Ok(None);
+        }
+        let mut chunks = self.store.chunks_of(id).await?;
+        chunks.sort_by_key(|c| c.ordinal);
+        let mut text = String::new();
+        let mut page = None;
+        for c in chunks {
+            if c.page.is_some() && c.page != page {
+                page = c.page;
+                text.push_str(&format!("\n[page {}]\n", c.page.unwrap_or_default()));
+            }
+            match (&c.kind[..], &c.answer) {
+                ("qa", Some(answer)) => text.push_str(&format!(
+                    "Q: {}\nA: {answer}\n\n",
+                    c.questions.first().cloned().unwrap_or_default()
+                )),
+                _ => {
+                    text.push_str(&c.text);
+                    text.push_str("\n\n");
+                }
+            }
+        }
+        Ok(Some(text.trim().to_string()))
     }
 
     /// Finds a document by id, id prefix (≥ 6 characters, unambiguous) or path.

@@ -13,7 +13,7 @@ use crate::{segment, CoreError, Result};
 const MIN_CANDIDATES: usize = 50;
 
 /// One retrieved passage or FAQ entry with its provenance and scores.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct SearchHit {
     /// 1-based rank after fusion.
     pub rank: usize,

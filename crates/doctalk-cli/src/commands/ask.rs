@@ -128,5 +128,6 @@ pub fn answer_json(a: &Answer) -> serde_json::Value {
         "invalid_citations": a.invalid_citations,
         "fallback_reason": a.fallback_reason,
         "cancelled": a.cancelled,
+        "timings": a.timings,
     })
 }

@@ -9,3 +9,4 @@ mod harness;
 mod ingest;
 mod models;
 mod search;
+mod serve;

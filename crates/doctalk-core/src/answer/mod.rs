@@ -181,6 +181,23 @@ pub struct Answer {
     pub model: Option<String>,
     /// The user stopped generation; `answer` holds what was produced.
     pub cancelled: bool,
+    /// Where the time went, in milliseconds since the question arrived.
+    pub timings: Timings,
+}
+
+/// Milestones of one answer, in milliseconds since the question arrived. Time to first token splits
+/// into `rewrite_ms` (follow-ups only) + `retrieval_ms` + prompt building + prefill.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Timings {
+    /// The query is ready (rewritten by the model for a follow-up).
+    pub query_ms: f64,
+    /// Retrieval finished.
+    pub retrieval_ms: f64,
+    /// The prompt was rendered and fitted to the context window (LLM mode).
+    pub prompt_ms: Option<f64>,
+    /// The first answer text appeared.
+    pub first_token_ms: Option<f64>,
+    pub total_ms: f64,
 }
 
 /// Progress of an answer, for streaming shells.
@@ -226,6 +243,8 @@ impl KnowledgeBase {
     /// Answers `req.question` from the knowledge base; `on_event` sees the query, the sources and the
     /// streamed text as they happen.
     pub async fn answer(&self, req: AnswerRequest, on_event: EventSink) -> Result<Answer> {
+        let started = std::time::Instant::now();
+        let ms = move || started.elapsed().as_secs_f64() * 1000.0;
         let question = req.question.trim().to_string();
         if question.is_empty() {
             return Err(CoreError::EmptyQuestion);
@@ -243,8 +262,13 @@ impl KnowledgeBase {
             (None, false) => rewrite::cheap(&question, &req.history),
         };
         on_event(AnswerEvent::Query(query.clone()));
+        let mut timings = Timings {
+            query_ms: ms(),
+            ..Timings::default()
+        };
 
         let hits = self.search(&query, req.top_k.max(1)).await?;
+        timings.retrieval_ms = ms();
         let sources: Vec<Source> = hits
             .iter()
             .enumerate()
@@ -285,10 +309,13 @@ impl KnowledgeBase {
             fallback_reason: None,
             model: None,
             cancelled: false,
+            timings,
         };
         if !grounded {
             answer.answer = lang.not_found().to_string();
             on_event(AnswerEvent::Token(answer.answer.clone()));
+            answer.timings.first_token_ms = Some(ms());
+            answer.timings.total_ms = ms();
             return Ok(answer);
         }
         // A near-exact FAQ match is answered by the FAQ itself: the curated answer beats a paraphrase.
@@ -303,7 +330,13 @@ impl KnowledgeBase {
             )
             .await
             {
-                Ok((text, used, cancelled)) => {
+                Ok(Generated {
+                    text,
+                    sources_used: used,
+                    cancelled,
+                    prompt_ms,
+                    first_token_ms,
+                }) => {
                     let check = check_citations(&text, used);
                     answer.invalid_citations = check.invalid;
                     let offered: Vec<&str> = answer.sources[..used].iter().map(|s| s.text.as_str()).collect();
@@ -318,6 +351,10 @@ impl KnowledgeBase {
                     answer.mode = "llm".into();
                     answer.model = Some(generator.model_id().to_string());
                     answer.cancelled = cancelled;
+                    let base = answer.timings.retrieval_ms;
+                    answer.timings.prompt_ms = Some(base + prompt_ms);
+                    answer.timings.first_token_ms = first_token_ms.map(|f| base + f);
+                    answer.timings.total_ms = ms();
                     if answer.answer.contains(lang.not_found()) {
                         answer.grounded = false;
                     }
@@ -333,12 +370,23 @@ impl KnowledgeBase {
         on_event(AnswerEvent::Token(text.clone()));
         answer.answer = text;
         answer.cited = cited;
+        answer.timings.first_token_ms = Some(ms());
+        answer.timings.total_ms = ms();
         Ok(answer)
     }
 }
 
-/// Runs the model on the prompt off the async runtime, streaming tokens. Returns the raw text, how many
-/// sources the prompt held, and whether it was cancelled.
+/// What one generation produced; times in milliseconds from the start of [`generate`].
+struct Generated {
+    text: String,
+    /// How many of the sources fitted into the prompt.
+    sources_used: usize,
+    cancelled: bool,
+    prompt_ms: f64,
+    first_token_ms: Option<f64>,
+}
+
+/// Runs the model on the prompt off the async runtime, streaming tokens.
 async fn generate(
     generator: Arc<dyn Generator>,
     question: &str,
@@ -346,7 +394,7 @@ async fn generate(
     sources: &[Source],
     req: &AnswerRequest,
     on_event: EventSink,
-) -> std::result::Result<(String, usize, bool), doctalk_models::ModelError> {
+) -> std::result::Result<Generated, doctalk_models::ModelError> {
     let (q, s, max, cancel) = (
         question.to_string(),
         sources.to_vec(),
@@ -354,10 +402,14 @@ async fn generate(
         req.cancel.clone(),
     );
     tokio::task::spawn_blocking(move || {
+        let started = std::time::Instant::now();
+        let ms = || started.elapsed().as_secs_f64() * 1000.0;
         let prompt = prompt::build(generator.as_ref(), &q, lang, &s, max).map_err(|e| match e {
             CoreError::Model(m) => m,
             other => doctalk_models::ModelError::Template(other.to_string()),
         })?;
+        let prompt_ms = ms();
+        let mut first_token_ms = None;
         let params = GenerationParams {
             max_tokens: max,
             repeat_penalty: 1.05,
@@ -365,6 +417,7 @@ async fn generate(
         };
         let out = generator.generate(&prompt.text, &params, &mut |piece| {
             if !piece.is_empty() {
+                first_token_ms.get_or_insert_with(ms);
                 on_event(AnswerEvent::Token(piece.to_string()));
             }
             if cancel.load(Ordering::Relaxed) {
@@ -374,7 +427,13 @@ async fn generate(
             }
         })?;
         let cancelled = out.stop_reason == doctalk_models::llm::StopReason::Cancelled;
-        Ok((out.text.trim().to_string(), prompt.sources_used, cancelled))
+        Ok(Generated {
+            text: out.text.trim().to_string(),
+            sources_used: prompt.sources_used,
+            cancelled,
+            prompt_ms,
+            first_token_ms,
+        })
     })
     .await
     .map_err(|e| doctalk_models::ModelError::Template(format!("generation task: {e}")))?

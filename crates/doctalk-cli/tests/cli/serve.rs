@@ -1,0 +1,333 @@
+//! `doctalk serve` on loopback: the official OpenAI Python SDK against /v1, the UI's /api with
+//! uploads and server-sent events, and bad requests that must get a JSON 4xx while the server keeps
+//! serving.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::sync::OnceLock;
+
+use crate::harness::{repo_root, sample_kb, stderr, Doctalk};
+
+/// A running `doctalk serve`, killed when dropped.
+struct Server {
+    child: Child,
+    addr: String,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn start(dt: &Doctalk, extra: &[&str]) -> Server {
+    let mut child = dt
+        .command()
+        .args(["serve", "--bind", "127.0.0.1:0"])
+        .args(extra)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("start doctalk serve");
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let addr = line
+        .trim()
+        .strip_prefix("listening on http://")
+        .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
+        .to_string();
+    Server { child, addr }
+}
+
+fn indexed() -> &'static Doctalk {
+    static KB: OnceLock<Doctalk> = OnceLock::new();
+    KB.get_or_init(|| {
+        let dt = Doctalk::new();
+        let out = dt.run(&["ingest", sample_kb().to_str().unwrap()]);
+        assert!(out.status.success(), "{}", stderr(&out));
+        dt
+    })
+}
+
+struct Reply {
+    status: u16,
+    content_type: String,
+    body: String,
+}
+
+impl Reply {
+    fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.body))
+    }
+}
+
+/// One HTTP/1.1 request with `Connection: close`; chunked bodies are decoded.
+fn http(addr: &str, method: &str, path: &str, token: Option<&str>, body: &[u8]) -> Reply {
+    let mut s = TcpStream::connect(addr).unwrap();
+    let auth = token
+        .map(|t| format!("Authorization: Bearer {t}\r\n"))
+        .unwrap_or_default();
+    let head = format!(
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\n{auth}Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        body.len()
+    );
+    s.write_all(head.as_bytes()).unwrap();
+    let _ = s.write_all(body);
+    let mut raw = Vec::new();
+    let _ = s.read_to_end(&mut raw);
+    let text = String::from_utf8_lossy(&raw).into_owned();
+    let (head, rest) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+    let status = head
+        .split_whitespace()
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(0);
+    let header = |name: &str| {
+        head.lines()
+            .find_map(|l| {
+                l.split_once(':')
+                    .filter(|(k, _)| k.eq_ignore_ascii_case(name))
+                    .map(|(_, v)| v.trim().to_string())
+            })
+            .unwrap_or_default()
+    };
+    let body = if header("transfer-encoding").eq_ignore_ascii_case("chunked") {
+        dechunk(rest)
+    } else {
+        rest.to_string()
+    };
+    Reply {
+        status,
+        content_type: header("content-type"),
+        body,
+    }
+}
+
+fn dechunk(mut s: &str) -> String {
+    let mut out = String::new();
+    while let Some((size, rest)) = s.split_once("\r\n") {
+        let n = usize::from_str_radix(size.trim(), 16).unwrap_or(0);
+        if n == 0 || rest.len() < n {
+            break;
+        }
+        out.push_str(&rest[..n]);
+        s = rest[n..].trim_start_matches("\r\n");
+    }
+    out
+}
+
+/// `(event, data)` pairs of a server-sent event stream.
+fn sse_events(body: &str) -> Vec<(String, serde_json::Value)> {
+    body.split("\n\n")
+        .filter_map(|block| {
+            let mut event = "message".to_string();
+            let mut data = String::new();
+            for line in block.lines() {
+                if let Some(e) = line.strip_prefix("event:") {
+                    event = e.trim().to_string();
+                } else if let Some(d) = line.strip_prefix("data:") {
+                    data.push_str(d.trim_start());
+                }
+            }
+            (!data.is_empty()).then(|| {
+                (
+                    event,
+                    serde_json::from_str(&data).unwrap_or(serde_json::Value::String(data)),
+                )
+            })
+        })
+        .collect()
+}
+
+fn test_python() -> PathBuf {
+    std::env::var_os("DOCTALK_TEST_PYTHON")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| repo_root().join(".venv-test/bin/python"))
+}
+
+#[test]
+fn the_official_openai_sdk_talks_to_doctalk() {
+    let server = start(indexed(), &["--token", "s3cret", "--max-tokens", "48"]);
+    let script = repo_root().join("crates/doctalk-cli/tests/cli/openai_client.py");
+    let out = Command::new(test_python())
+        .arg(&script)
+        .arg(format!("http://{}", server.addr))
+        .arg("s3cret")
+        .output()
+        .unwrap_or_else(|e| panic!("{}: {e} (run scripts/setup.sh)", test_python().display()));
+    assert!(
+        out.status.success(),
+        "{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    eprintln!("{}", String::from_utf8_lossy(&out.stdout));
+}
+
+#[test]
+fn uploads_stream_their_progress_and_answers_stream_their_tokens() {
+    let dt = Doctalk::new();
+    let server = start(&dt, &["--no-llm"]);
+    let note = "# 停车\n\n地下停车位在B2层，每月300元，申请请在企业微信联系行政部。\n";
+    let reply = http(
+        &server.addr,
+        "POST",
+        "/api/ingest?name=parking.md",
+        None,
+        note.as_bytes(),
+    );
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    assert!(
+        reply.content_type.starts_with("text/event-stream"),
+        "{}",
+        reply.content_type
+    );
+    let events = sse_events(&reply.body);
+    let kinds: Vec<&str> = events
+        .iter()
+        .map(|(_, d)| d["event"].as_str().unwrap_or(""))
+        .collect();
+    assert!(
+        kinds.contains(&"file_started") && kinds.contains(&"file_finished"),
+        "{events:?}"
+    );
+    let (name, done) = events.last().unwrap();
+    assert_eq!(name, "done");
+    assert_eq!(done["files"][0]["status"], "indexed", "{done}");
+
+    let hits = http(
+        &server.addr,
+        "GET",
+        "/api/search?q=%E5%81%9C%E8%BD%A6%E4%BD%8D&k=3",
+        None,
+        b"",
+    )
+    .json();
+    assert!(
+        hits[0]["path"].as_str().unwrap().ends_with("parking.md"),
+        "{hits}"
+    );
+
+    let body = serde_json::json!({"question": "地下停车位每月多少钱", "no_llm": true, "conversation": "new"});
+    let reply = http(
+        &server.addr,
+        "POST",
+        "/api/ask/stream",
+        None,
+        body.to_string().as_bytes(),
+    );
+    let events = sse_events(&reply.body);
+    let names: Vec<&str> = events.iter().map(|(e, _)| e.as_str()).collect();
+    assert_eq!(names.first(), Some(&"query"), "{names:?}");
+    assert!(
+        names.contains(&"sources") && names.contains(&"token"),
+        "{names:?}"
+    );
+    let done = &events.last().unwrap().1;
+    assert!(done["answer"].as_str().unwrap().contains("300"), "{done}");
+    let id = done["conversation"].as_str().unwrap();
+    let conv = http(
+        &server.addr,
+        "GET",
+        &format!("/api/conversations/{id}"),
+        None,
+        b"",
+    )
+    .json();
+    assert_eq!(conv["turns"].as_array().unwrap().len(), 1, "{conv}");
+}
+
+#[test]
+fn bad_requests_get_a_json_4xx_and_the_server_keeps_serving() {
+    let dt = Doctalk::new();
+    let server = start(&dt, &["--no-llm", "--token", "t0k", "--max-upload-mib", "1"]);
+    let a = server.addr.as_str();
+    let t = Some("t0k");
+    let check = |reply: Reply, status: u16, code: &str| {
+        assert_eq!(reply.status, status, "{}", reply.body);
+        assert_eq!(reply.json()["error"]["code"], code, "{}", reply.body);
+    };
+    check(http(a, "GET", "/api/documents", None, b""), 401, "unauthorized");
+    check(
+        http(a, "GET", "/api/documents", Some("wrong"), b""),
+        401,
+        "unauthorized",
+    );
+    check(http(a, "POST", "/api/ask", t, b"{not json"), 400, "bad_request");
+    check(
+        http(a, "POST", "/api/ask", t, br#"{"question": "   "}"#),
+        400,
+        "empty_question",
+    );
+    let big = vec![b'x'; 2 << 20];
+    check(
+        http(a, "POST", "/api/ingest?name=big.txt", t, &big),
+        413,
+        "payload_too_large",
+    );
+    check(
+        http(a, "GET", "/api/conversations/..%2F..%2Fetc%2Fpasswd", t, b""),
+        404,
+        "not_found",
+    );
+    check(
+        http(a, "DELETE", "/api/documents/..%2F..%2Fetc", t, b""),
+        400,
+        "bad_request",
+    );
+    check(http(a, "GET", "/api/nothing-here", t, b""), 404, "not_found");
+    let chat = br#"{"model": "gpt-17", "messages": [{"role": "user", "content": "hi"}]}"#;
+    check(
+        http(a, "POST", "/v1/chat/completions", t, chat),
+        404,
+        "model_not_found",
+    );
+
+    // An upload named to climb out of the uploads folder lands inside it.
+    let reply = http(
+        a,
+        "POST",
+        "/api/ingest?name=..%2F..%2F..%2Fescape.md",
+        t,
+        b"# Escape\n\ntext\n",
+    );
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    assert!(dt.data.path().join("kb/default/uploads/escape.md").is_file());
+    assert!(!dt.data.path().join("escape.md").exists() && !dt.data.path().join("kb/escape.md").exists());
+
+    let health = http(a, "GET", "/api/health", t, b"");
+    assert_eq!(health.status, 200);
+    assert_eq!(health.json()["status"], "ok");
+}
+
+#[test]
+fn a_public_bind_without_a_token_is_refused() {
+    let dt = Doctalk::new();
+    let out = dt.run(&["serve", "--bind", "0.0.0.0:0"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("--token"), "{}", stderr(&out));
+}
+
+#[test]
+fn the_official_mcp_sdk_lists_and_calls_the_tools() {
+    let dt = indexed();
+    let script = repo_root().join("crates/doctalk-cli/tests/cli/mcp_client.py");
+    let out = Command::new(test_python())
+        .arg(&script)
+        .arg(env!("CARGO_BIN_EXE_doctalk"))
+        .arg(dt.data.path())
+        .env("DOCTALK_MODELS_DIR", crate::harness::models_dir())
+        .output()
+        .unwrap_or_else(|e| panic!("{}: {e} (run scripts/setup.sh)", test_python().display()));
+    assert!(
+        out.status.success(),
+        "{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

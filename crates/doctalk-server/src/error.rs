@@ -1,0 +1,91 @@
+//! The server's error type, and how every error reaches a client: `{"error": {"code", "message"}}`
+//! with a fitting status (OpenAI clients read the same shape).
+
+use std::net::SocketAddr;
+
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use doctalk_core::CoreError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ServerError {
+    #[error("refusing to listen on {0} without an access token: pass --token (or bind 127.0.0.1)")]
+    TokenRequired(SocketAddr),
+    #[error("cannot listen on {0}: {1}")]
+    Bind(SocketAddr, #[source] std::io::Error),
+    #[error(transparent)]
+    Core(#[from] CoreError),
+    #[error("{0}")]
+    BadRequest(String),
+    #[error("{0}")]
+    NotFound(String),
+    #[error("unknown model {0:?}: this server answers as {1:?} (see /v1/models)")]
+    UnknownModel(String, String),
+    #[error("missing or wrong access token")]
+    Unauthorized,
+    #[error("{0}")]
+    Io(String),
+}
+
+impl ServerError {
+    fn status_and_code(&self) -> (StatusCode, &'static str) {
+        match self {
+            ServerError::BadRequest(_) => (StatusCode::BAD_REQUEST, "bad_request"),
+            ServerError::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
+            ServerError::Unauthorized => (StatusCode::UNAUTHORIZED, "unauthorized"),
+            ServerError::UnknownModel(..) => (StatusCode::NOT_FOUND, "model_not_found"),
+            ServerError::Core(CoreError::NoSuchDocument(_) | CoreError::NoSuchConversation(_)) => {
+                (StatusCode::NOT_FOUND, "not_found")
+            }
+            ServerError::Core(CoreError::EmptyQuestion) => (StatusCode::BAD_REQUEST, "empty_question"),
+            _ => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
+        }
+    }
+}
+
+impl IntoResponse for ServerError {
+    fn into_response(self) -> Response {
+        let (status, code) = self.status_and_code();
+        if status.is_server_error() {
+            tracing::error!(error = %self, "request failed");
+        }
+        let body = serde_json::json!({"error": {"code": code, "message": self.to_string(), "type": code}});
+        (status, crate::json::JsonResponse(body)).into_response()
+    }
+}
+
+/// Errors produced by axum itself (a body over the limit, a wrong method, an unparsable query) come
+/// as plain text; clients get the same JSON shape for those as for ours.
+pub async fn json_errors(request: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    let response = next.run(request).await;
+    let status = response.status();
+    let is_json = response
+        .headers()
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
+    if !(status.is_client_error() || status.is_server_error()) || is_json {
+        return response;
+    }
+    let code = match status.as_u16() {
+        400 | 422 => "bad_request",
+        401 => "unauthorized",
+        404 => "not_found",
+        405 => "method_not_allowed",
+        413 => "payload_too_large",
+        415 => "unsupported_media_type",
+        _ if status.is_server_error() => "internal",
+        _ => "error",
+    };
+    let bytes = axum::body::to_bytes(response.into_body(), 64 * 1024)
+        .await
+        .unwrap_or_default();
+    let message = String::from_utf8_lossy(&bytes).trim().to_string();
+    let message = if message.is_empty() {
+        status.canonical_reason().unwrap_or("error").to_string()
+    } else {
+        message
+    };
+    let body = serde_json::json!({"error": {"code": code, "message": message, "type": code}});
+    (status, crate::json::JsonResponse(body)).into_response()
+}

@@ -1,0 +1,37 @@
+//! JSON request bodies and responses without axum's `json` feature: that feature switches on
+//! serde_json's `raw_value`, which changes serde_json's build for the whole workspace (arrow, lance,
+//! datafusion, tokenizers are then rebuilt); the few lines here avoid it.
+
+use axum::body::Bytes;
+use axum::extract::{FromRequest, Request};
+use axum::http::header::CONTENT_TYPE;
+use axum::response::{IntoResponse, Response};
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+
+use crate::ServerError;
+
+/// A JSON request body.
+pub struct JsonBody<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for JsonBody<T> {
+    type Rejection = ServerError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let bytes = Bytes::from_request(req, state)
+            .await
+            .map_err(|e| ServerError::BadRequest(format!("cannot read the request body: {e}")))?;
+        serde_json::from_slice(&bytes)
+            .map(JsonBody)
+            .map_err(|e| ServerError::BadRequest(format!("invalid JSON body: {e}")))
+    }
+}
+
+/// A JSON response (200).
+pub struct JsonResponse(pub Value);
+
+impl IntoResponse for JsonResponse {
+    fn into_response(self) -> Response {
+        ([(CONTENT_TYPE, "application/json")], self.0.to_string()).into_response()
+    }
+}

@@ -1,0 +1,61 @@
+//! `doctalk serve`: the knowledge base over HTTP on loopback (or, with a token, on a network).
+//!
+//! - `/api/*`: REST + server-sent events for the UI: documents, ingest uploads with progress, search,
+//!   answers (streamed), conversations.
+//! - `/v1/*`: an OpenAI-compatible API (`/v1/models`, `/v1/chat/completions` streaming or not, and
+//!   `/v1/embeddings`) whose chat answers are grounded in the knowledge base; the sources ride along in
+//!   an extra `sources` field.
+//!
+//! Safety: loopback by default; a non-loopback bind is refused without an access token; every
+//! request then needs `Authorization: Bearer <token>`; uploads are size-limited and stored under the
+//! data directory with a sanitised name, so no request can read or write outside it.
+
+mod api;
+mod error;
+mod json;
+mod openai;
+mod state;
+
+use std::net::SocketAddr;
+
+pub use error::ServerError;
+pub use state::{AppState, ServerConfig};
+
+/// Binds `config.bind` and serves until `shutdown` resolves.
+pub async fn serve(
+    state: AppState,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> Result<SocketAddr, ServerError> {
+    let bind = state.config.bind;
+    if !bind.ip().is_loopback() && state.config.token.is_none() {
+        return Err(ServerError::TokenRequired(bind));
+    }
+    let listener = tokio::net::TcpListener::bind(bind)
+        .await
+        .map_err(|e| ServerError::Bind(bind, e))?;
+    let addr = listener.local_addr().map_err(|e| ServerError::Bind(bind, e))?;
+    let app = router(state);
+    tracing::info!(%addr, "serving");
+    tokio::spawn(async move {
+        if let Err(e) = axum::serve(listener, app).with_graceful_shutdown(shutdown).await {
+            tracing::error!(error = %e, "server stopped");
+        }
+    });
+    Ok(addr)
+}
+
+/// All routes, with the token check in front.
+pub fn router(state: AppState) -> axum::Router {
+    let limit = state.config.max_upload_bytes;
+    axum::Router::new()
+        .merge(api::routes())
+        .merge(openai::routes())
+        .fallback(|| async { ServerError::NotFound("no such endpoint".into()) })
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            state::require_token,
+        ))
+        .layer(axum::extract::DefaultBodyLimit::max(limit))
+        .layer(axum::middleware::from_fn(error::json_errors))
+        .with_state(state)
+}

@@ -1,0 +1,234 @@
+//! `/v1/*`: enough of the OpenAI API for existing clients (the official SDKs, chat front-ends) to talk
+//! to the knowledge base. A chat completion is a grounded answer to the last user message, with the
+//! earlier turns as history; its sources ride along in an extra top-level `sources` field (and in the
+//! last chunk of a stream).
+
+use std::sync::Arc;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use axum::extract::State;
+use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::Router;
+
+use crate::json::{JsonBody, JsonResponse};
+use doctalk_core::{Answer, AnswerEvent, AnswerRequest, Turn};
+use serde::Deserialize;
+use serde_json::{json, Value};
+use tokio::sync::mpsc;
+
+use crate::api::channel_stream;
+use crate::{AppState, ServerError};
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/v1/models", get(models))
+        .route("/v1/chat/completions", post(chat_completions))
+        .route("/v1/embeddings", post(embeddings))
+}
+
+async fn models(State(s): State<AppState>) -> JsonResponse {
+    JsonResponse(json!({
+        "object": "list",
+        "data": [{"id": s.config.model_name, "object": "model", "created": 0, "owned_by": "doctalk"}],
+    }))
+}
+
+#[derive(Deserialize)]
+struct ChatMessage {
+    role: String,
+    /// A string, or the newer list of `{type: "text", text}` parts.
+    content: Value,
+}
+
+#[derive(Deserialize)]
+struct ChatRequest {
+    #[serde(default)]
+    model: Option<String>,
+    messages: Vec<ChatMessage>,
+    #[serde(default)]
+    stream: bool,
+    #[serde(default)]
+    max_tokens: Option<usize>,
+    #[serde(default)]
+    max_completion_tokens: Option<usize>,
+}
+
+fn text_of(content: &Value) -> String {
+    match content {
+        Value::String(s) => s.clone(),
+        Value::Array(parts) => parts
+            .iter()
+            .filter_map(|p| p.get("text").and_then(|t| t.as_str()))
+            .collect::<Vec<_>>()
+            .join("\n"),
+        _ => String::new(),
+    }
+}
+
+async fn chat_completions(
+    State(s): State<AppState>,
+    JsonBody(body): JsonBody<ChatRequest>,
+) -> Result<Response, ServerError> {
+    let Some(last_user) = body.messages.iter().rposition(|m| m.role == "user") else {
+        return Err(ServerError::BadRequest("messages has no user message".into()));
+    };
+    let question = text_of(&body.messages[last_user].content);
+    let mut history = Vec::new();
+    let mut pending: Option<String> = None;
+    for m in &body.messages[..last_user] {
+        match m.role.as_str() {
+            "user" => pending = Some(text_of(&m.content)),
+            "assistant" => {
+                if let Some(q) = pending.take() {
+                    history.push(Turn {
+                        query: q.clone(),
+                        question: q,
+                        answer: text_of(&m.content),
+                        sources: Vec::new(),
+                        grounded: true,
+                        mode: "client".into(),
+                        at: 0,
+                    });
+                }
+            }
+            _ => {}
+        }
+    }
+    let mut req = AnswerRequest::new(question);
+    req.history = history;
+    req.generator = s.generator.clone();
+    if let Some(n) = body.max_completion_tokens.or(body.max_tokens) {
+        req.max_answer_tokens = n.clamp(1, 4096);
+    }
+    let model = s.config.model_name.clone();
+    if body.model.as_deref().is_some_and(|m| !m.is_empty() && m != model) {
+        return Err(ServerError::UnknownModel(body.model.unwrap_or_default(), model));
+    }
+    let id = format!("chatcmpl-{}", now_nanos());
+    if !body.stream {
+        let answer = s.kb.answer(req, Arc::new(|_| {})).await?;
+        return Ok(JsonResponse(completion(&id, &model, &answer)).into_response());
+    }
+
+    let (tx, rx) = mpsc::unbounded_channel::<Event>();
+    let chunk = {
+        let (id, model) = (id.clone(), model.clone());
+        move |delta: Value, finish: Option<&str>| {
+            json!({
+                "id": id, "object": "chat.completion.chunk", "created": now_secs(), "model": model,
+                "choices": [{"index": 0, "delta": delta, "finish_reason": finish}],
+            })
+        }
+    };
+    let _ =
+        tx.send(Event::default().data(chunk(json!({"role": "assistant", "content": ""}), None).to_string()));
+    tokio::spawn(async move {
+        let events = tx.clone();
+        let token_chunk = chunk.clone();
+        let sink = Arc::new(move |e: AnswerEvent| {
+            if let AnswerEvent::Token(t) = e {
+                let _ =
+                    events.send(Event::default().data(token_chunk(json!({"content": t}), None).to_string()));
+            }
+        });
+        match s.kb.answer(req, sink).await {
+            Ok(answer) => {
+                let mut last = chunk(json!({}), Some("stop"));
+                last["sources"] = json!(answer.sources);
+                last["doctalk"] = extras(&answer);
+                let _ = tx.send(Event::default().data(last.to_string()));
+            }
+            Err(e) => {
+                let error = json!({"error": {"code": "answer_failed", "message": e.to_string()}});
+                let _ = tx.send(Event::default().data(error.to_string()));
+            }
+        }
+        let _ = tx.send(Event::default().data("[DONE]"));
+    });
+    Ok(Sse::new(channel_stream(rx))
+        .keep_alive(KeepAlive::default())
+        .into_response())
+}
+
+/// The non-streaming response. The answer text is final (citations checked), so it may differ
+/// slightly from what a stream of the same question showed token by token.
+fn completion(id: &str, model: &str, a: &Answer) -> Value {
+    json!({
+        "id": id,
+        "object": "chat.completion",
+        "created": now_secs(),
+        "model": model,
+        "choices": [{"index": 0, "message": {"role": "assistant", "content": a.answer}, "finish_reason": "stop"}],
+        "usage": {"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0},
+        "sources": a.sources,
+        "doctalk": extras(a),
+    })
+}
+
+fn extras(a: &Answer) -> Value {
+    json!({"grounded": a.grounded, "query": a.query, "mode": a.mode, "cited": a.cited, "evidence": a.evidence})
+}
+
+#[derive(Deserialize)]
+struct EmbeddingsRequest {
+    input: Value,
+    #[serde(default)]
+    model: Option<String>,
+}
+
+/// Embeddings of the knowledge base's encoder (as passages: what documents are indexed with).
+async fn embeddings(
+    State(s): State<AppState>,
+    JsonBody(body): JsonBody<EmbeddingsRequest>,
+) -> Result<JsonResponse, ServerError> {
+    let inputs: Vec<String> = match &body.input {
+        Value::String(t) => vec![t.clone()],
+        Value::Array(items) if items.iter().all(Value::is_string) => items
+            .iter()
+            .filter_map(|v| v.as_str().map(str::to_string))
+            .collect(),
+        _ => {
+            return Err(ServerError::BadRequest(
+                "input must be a string or an array of strings".into(),
+            ))
+        }
+    };
+    if inputs.is_empty() || inputs.len() > 2048 {
+        return Err(ServerError::BadRequest(
+            "input must hold 1 to 2048 strings".into(),
+        ));
+    }
+    let embedder = s.embedder.clone();
+    let vectors = tokio::task::spawn_blocking(move || {
+        let refs: Vec<&str> = inputs.iter().map(String::as_str).collect();
+        embedder.embed_passages(&refs)
+    })
+    .await
+    .map_err(|e| ServerError::Io(e.to_string()))?
+    .map_err(|e| ServerError::Core(e.into()))?;
+    let data: Vec<Value> = vectors
+        .into_iter()
+        .enumerate()
+        .map(|(i, v)| json!({"object": "embedding", "index": i, "embedding": v}))
+        .collect();
+    Ok(JsonResponse(json!({
+        "object": "list",
+        "data": data,
+        "model": body.model.unwrap_or_else(|| s.embedder.model_id().to_string()),
+        "usage": {"prompt_tokens": 0, "total_tokens": 0},
+    })))
+}
+
+fn now_secs() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
+fn now_nanos() -> u128 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos())
+}
