@@ -3,23 +3,12 @@
 
 use std::io::Write;
 use std::process::Stdio;
-use std::sync::OnceLock;
 
-use crate::harness::{sample_kb, stderr, Doctalk};
-
-fn indexed() -> &'static Doctalk {
-    static KB: OnceLock<Doctalk> = OnceLock::new();
-    KB.get_or_init(|| {
-        let dt = Doctalk::new();
-        let out = dt.run(&["ingest", sample_kb().to_str().unwrap()]);
-        assert!(out.status.success(), "{}", stderr(&out));
-        dt
-    })
-}
+use crate::harness::{indexed_sample, stderr};
 
 #[test]
 fn the_model_answers_with_the_fact_and_cites_the_right_page() {
-    let a = indexed().json(&["ask", "出差的话一天餐补给多少", "--json", "--max-tokens", "160"]);
+    let a = indexed_sample().json(&["ask", "出差的话一天餐补给多少", "--json", "--max-tokens", "160"]);
     assert_eq!(a["mode"], "llm", "{a}");
     assert_eq!(a["grounded"], true, "{a}");
     let text = a["answer"].as_str().unwrap();
@@ -43,13 +32,13 @@ fn the_model_answers_with_the_fact_and_cites_the_right_page() {
 
 #[test]
 fn an_unanswerable_question_is_not_answered() {
-    let a = indexed().json(&["ask", "公司健身房几点开门", "--json"]);
+    let a = indexed_sample().json(&["ask", "公司健身房几点开门", "--json"]);
     assert_eq!(a["grounded"], false, "{a}");
     assert_eq!(a["answer"], "您的文档中没有找到相关内容。", "{a}");
     assert!(
         a["evidence"]["top_dense_score"].as_f64().unwrap() < a["evidence"]["threshold"].as_f64().unwrap()
     );
-    let a = indexed().json(&[
+    let a = indexed_sample().json(&[
         "ask",
         "Is there a shuttle bus from the metro station to the office?",
         "--json",
@@ -59,7 +48,7 @@ fn an_unanswerable_question_is_not_answered() {
 
 #[test]
 fn extractive_mode_answers_from_the_faq_without_a_model() {
-    let a = indexed().json(&["ask", "如何下载滴滴APP", "--json", "--no-llm"]);
+    let a = indexed_sample().json(&["ask", "如何下载滴滴APP", "--json", "--no-llm"]);
     assert_eq!(a["mode"], "extractive");
     assert!(a["model"].is_null());
     let text = a["answer"].as_str().unwrap();
@@ -73,7 +62,7 @@ fn extractive_mode_answers_from_the_faq_without_a_model() {
 
 #[test]
 fn a_follow_up_is_rewritten_with_the_conversation() {
-    let dt = indexed();
+    let dt = indexed_sample();
     let first = dt.json(&[
         "ask",
         "出差的话一天餐补给多少",
@@ -108,7 +97,7 @@ fn a_follow_up_is_rewritten_with_the_conversation() {
 
 #[test]
 fn chat_keeps_a_conversation_and_shows_sources() {
-    let dt = indexed();
+    let dt = indexed_sample();
     let mut child = dt
         .command()
         .args(["chat", "--no-llm"])

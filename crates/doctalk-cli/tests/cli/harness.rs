@@ -2,6 +2,7 @@
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
+use std::sync::OnceLock;
 
 pub fn repo_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -73,4 +74,16 @@ impl Doctalk {
 
 pub fn stderr(out: &Output) -> String {
     String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+/// The sample knowledge base, indexed once and shared by the tests that only read it (search, ask,
+/// serve); they may add conversations, never documents.
+pub fn indexed_sample() -> &'static Doctalk {
+    static SAMPLE: OnceLock<Doctalk> = OnceLock::new();
+    SAMPLE.get_or_init(|| {
+        let dt = Doctalk::new();
+        let out = dt.run(&["ingest", sample_kb().to_str().unwrap(), "--json"]);
+        assert!(out.status.success(), "{}", stderr(&out));
+        dt
+    })
 }

@@ -1,17 +1,4 @@
-use std::sync::OnceLock;
-
-use crate::harness::{sample_kb, stderr, Doctalk};
-
-/// The sample knowledge base, indexed once and shared by these read-only tests.
-fn indexed_sample() -> &'static Doctalk {
-    static SAMPLE: OnceLock<Doctalk> = OnceLock::new();
-    SAMPLE.get_or_init(|| {
-        let dt = Doctalk::new();
-        let out = dt.run(&["ingest", sample_kb().to_str().unwrap(), "--json"]);
-        assert!(out.status.success(), "{}", stderr(&out));
-        dt
-    })
-}
+use crate::harness::{indexed_sample, stderr};
 
 #[test]
 fn seed_questions_find_cited_passages() {

@@ -6,9 +6,8 @@ use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
-use std::sync::OnceLock;
 
-use crate::harness::{repo_root, sample_kb, stderr, Doctalk};
+use crate::harness::{indexed_sample, repo_root, stderr, Doctalk};
 
 /// A running `doctalk serve`, killed when dropped.
 struct Server {
@@ -42,16 +41,6 @@ fn start(dt: &Doctalk, extra: &[&str]) -> Server {
         .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
         .to_string();
     Server { child, addr }
-}
-
-fn indexed() -> &'static Doctalk {
-    static KB: OnceLock<Doctalk> = OnceLock::new();
-    KB.get_or_init(|| {
-        let dt = Doctalk::new();
-        let out = dt.run(&["ingest", sample_kb().to_str().unwrap()]);
-        assert!(out.status.success(), "{}", stderr(&out));
-        dt
-    })
 }
 
 struct Reply {
@@ -152,21 +141,9 @@ fn test_python() -> PathBuf {
 
 #[test]
 fn the_official_openai_sdk_talks_to_doctalk() {
-    let server = start(indexed(), &["--token", "s3cret", "--max-tokens", "48"]);
-    let script = repo_root().join("crates/doctalk-cli/tests/cli/openai_client.py");
-    let out = Command::new(test_python())
-        .arg(&script)
-        .arg(format!("http://{}", server.addr))
-        .arg("s3cret")
-        .output()
-        .unwrap_or_else(|e| panic!("{}: {e} (run scripts/setup.sh)", test_python().display()));
-    assert!(
-        out.status.success(),
-        "{}\n{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    eprintln!("{}", String::from_utf8_lossy(&out.stdout));
+    let server = start(indexed_sample(), &["--token", "s3cret", "--max-tokens", "48"]);
+    let url = format!("http://{}", server.addr);
+    run_python("openai_client.py", &[&url, "s3cret"], &[]);
 }
 
 #[test]
@@ -315,13 +292,23 @@ fn a_public_bind_without_a_token_is_refused() {
 
 #[test]
 fn the_official_mcp_sdk_lists_and_calls_the_tools() {
-    let dt = indexed();
-    let script = repo_root().join("crates/doctalk-cli/tests/cli/mcp_client.py");
+    let dt = indexed_sample();
+    let data = dt.data.path().display().to_string();
+    let models = crate::harness::models_dir().display().to_string();
+    run_python(
+        "mcp_client.py",
+        &[env!("CARGO_BIN_EXE_doctalk"), &data],
+        &[("DOCTALK_MODELS_DIR", &models)],
+    );
+}
+
+/// Runs one of the client scripts beside this file with the test venv's Python; fails with its output.
+fn run_python(script: &str, args: &[&str], env: &[(&str, &str)]) {
+    let script = repo_root().join("crates/doctalk-cli/tests/cli").join(script);
     let out = Command::new(test_python())
         .arg(&script)
-        .arg(env!("CARGO_BIN_EXE_doctalk"))
-        .arg(dt.data.path())
-        .env("DOCTALK_MODELS_DIR", crate::harness::models_dir())
+        .args(args)
+        .envs(env.iter().copied())
         .output()
         .unwrap_or_else(|e| panic!("{}: {e} (run scripts/setup.sh)", test_python().display()));
     assert!(
@@ -330,4 +317,5 @@ fn the_official_mcp_sdk_lists_and_calls_the_tools() {
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr)
     );
+    eprintln!("{}", String::from_utf8_lossy(&out.stdout));
 }
