@@ -98,11 +98,7 @@ impl Ctx {
 
     /// Where models are looked for: `--models-dir`, then the usual places (see `SearchRoots`).
     pub fn model_roots(&self) -> doctalk_models::SearchRoots {
-        let mut roots = doctalk_models::SearchRoots::from_env().with_data_dir(&self.data_dir);
-        if let Some(dir) = &self.models_dir {
-            roots.models_dir = Some(dir.clone());
-        }
-        roots
+        doctalk_models::SearchRoots::for_app(self.models_dir.as_deref(), &self.data_dir)
     }
 
     /// The language model for answers, or `None` (with a message saying why) so that answering falls

@@ -23,10 +23,7 @@ pub fn load_embedder(
     models_dir: Option<&Path>,
     data_dir: &Path,
 ) -> Result<Arc<dyn Embedder>> {
-    let mut roots = SearchRoots::from_env().with_data_dir(data_dir);
-    if let Some(dir) = models_dir {
-        roots.models_dir = Some(dir.to_path_buf());
-    }
+    let roots = SearchRoots::for_app(models_dir, data_dir);
     let name = name.unwrap_or(DEFAULT_ENCODER_ID);
     let is_e5 = |n: &str| n.eq_ignore_ascii_case(E5_MODEL_ID) || n.eq_ignore_ascii_case(E5_SHORT_NAME);
     if is_e5(name) {

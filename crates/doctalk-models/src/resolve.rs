@@ -60,6 +60,16 @@ impl SearchRoots {
         }
     }
 
+    /// What an application uses: the environment's roots, DocTalk's data directory, and a root of
+    /// model folders given on the command line (`--models-dir`), which wins over `DOCTALK_MODELS_DIR`.
+    pub fn for_app(models_dir: Option<&Path>, data_dir: &Path) -> Self {
+        let mut roots = Self::from_env().with_data_dir(data_dir);
+        if let Some(dir) = models_dir {
+            roots.models_dir = Some(dir.to_path_buf());
+        }
+        roots
+    }
+
     /// Use exactly this model directory.
     pub fn with_explicit(mut self, dir: impl Into<PathBuf>) -> Self {
         self.explicit = Some(dir.into());

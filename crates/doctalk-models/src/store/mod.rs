@@ -47,10 +47,7 @@ impl ModelStore {
     /// The environment's roots and hub settings, with DocTalk's data directory and an optional
     /// models directory (`--models-dir`).
     pub fn from_env(models_dir: Option<&Path>, data_dir: &Path) -> Self {
-        let mut roots = SearchRoots::from_env().with_data_dir(data_dir);
-        if let Some(dir) = models_dir {
-            roots.models_dir = Some(dir.to_path_buf());
-        }
+        let mut roots = SearchRoots::for_app(models_dir, data_dir);
         let hub = HubSettings::from_env();
         roots.hf_hub = Some(hub.cache_dir.clone());
         Self { roots, hub }
