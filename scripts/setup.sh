@@ -8,7 +8,8 @@ cd "$(dirname "$0")/.."
 APT_PACKAGES=(
   build-essential pkg-config libssl-dev      # native crates
   protobuf-compiler libprotobuf-dev          # lance (LanceDB) build
-  libasound2-dev                             # cpal (voice)
+  libasound2-dev                             # cpal (voice playback)
+  libespeak-ng1 espeak-ng-data               # the offline default voice (opened at run time)
   poppler-utils qpdf                         # PDF fixtures and tools used by tests/benchmarks
   fonts-wqy-microhei                         # CJK font used to (re)generate the sample PDFs
   python3 python3-venv unzip ca-certificates
@@ -26,16 +27,18 @@ if ((${#missing[@]})); then
 fi
 
 # Model files, each checked against its manifest in models/:
-scripts/fetch-models.sh all-minilm-l6-v2   # English sentence encoder (all-MiniLM-L6-v2)
+scripts/fetch-models.sh all-minilm-l6-v2 whisper-base   # English sentence encoder; Whisper base (speech recognition, zh + en)
 scripts/fetch-e5.sh                        # multilingual encoder (multilingual-e5-small, 4-bit)
 scripts/fetch-llm.sh qwen2.5-coder-0.5b-instruct-q4_k_m smollm2-135m-instruct-q4_1   # default chat LLM + the SmolLM2 used by tokenizer tests
 
-# Python clients the end-to-end tests drive DocTalk with (the official OpenAI and MCP SDKs), in a
-# venv of their own; tests find it through DOCTALK_TEST_PYTHON or <repo>/.venv-test.
+# Python clients the end-to-end tests drive DocTalk with (the official OpenAI and MCP SDKs) and the
+# S3-compatible server the shared-index test stores into (moto's server mode), in a venv of their
+# own; tests find it through DOCTALK_TEST_PYTHON or <repo>/.venv-test.
 TEST_VENV="${DOCTALK_TEST_VENV:-$PWD/.venv-test}"
-if ! "$TEST_VENV/bin/python" -c "import openai, mcp" 2>/dev/null; then
-  echo "setup: creating the test venv $TEST_VENV (openai, mcp)"
+if ! "$TEST_VENV/bin/python" -c "import openai, mcp, moto.server" 2>/dev/null; then
+  echo "setup: creating the test venv $TEST_VENV (openai, mcp, moto)"
   python3 -m venv "$TEST_VENV"
-  "$TEST_VENV/bin/pip" install --quiet --disable-pip-version-check "openai==1.109.1" "mcp==1.30.0"
+  "$TEST_VENV/bin/pip" install --quiet --disable-pip-version-check \
+    "openai==1.109.1" "mcp==1.30.0" "moto[server]==5.2.5"
 fi
 

@@ -6,7 +6,9 @@
 
 Each asker loops over the sample questions, POSTing /api/ask (extractive unless --llm); with
 --ingest FILE the file is uploaded to /api/ingest repeatedly (as new names) for the whole run.
-Prints requests, errors, and p50/p90/p99 latency in ms as one JSON line. Standard library only.
+Prints requests, errors, and p50/p90/p99 latency in ms as one JSON line, overall and per answer mode
+(with --llm, the server answers what its model queue cannot take extractively: `--max-waiting`).
+Standard library only.
 """
 import argparse
 import json
@@ -43,6 +45,7 @@ def main():
     args = ap.parse_args()
     stop = time.monotonic() + args.seconds
     latencies, errors, ingests = [], [], []
+    by_mode = {}
     lock = threading.Lock()
 
     def asker(i):
@@ -54,12 +57,16 @@ def main():
             t = time.perf_counter()
             try:
                 status, raw = request(f"{args.base}/api/ask", body, args.token)
-                ok = status == 200 and "answer" in json.loads(raw)
+                answer = json.loads(raw)
+                ok = status == 200 and "answer" in answer
+                mode = answer.get("mode", "?")
             except (urllib.error.URLError, OSError, ValueError) as e:
                 ok, raw = False, str(e).encode()
             ms = (time.perf_counter() - t) * 1000
             with lock:
                 (latencies if ok else errors).append(ms if ok else raw[:200].decode(errors="replace"))
+                if ok:
+                    by_mode.setdefault(mode, []).append(ms)
 
     def ingester():
         data = open(args.ingest, "rb").read()
@@ -84,12 +91,16 @@ def main():
         t.start()
     for t in threads:
         t.join()
-    lat = sorted(latencies)
-    pct = lambda p: lat[min(len(lat) - 1, int(p * len(lat)))] if lat else None  # noqa: E731
+    def pct(values, p):
+        v = sorted(values)
+        return v[min(len(v) - 1, int(p * len(v)))] if v else None
+
+    lat = latencies
     print(json.dumps({
         "askers": args.askers, "seconds": args.seconds, "requests": len(lat) + len(errors),
         "errors": len(errors), "error_samples": errors[:3],
-        "p50_ms": pct(0.50), "p90_ms": pct(0.90), "p99_ms": pct(0.99),
+        "p50_ms": pct(lat, 0.50), "p90_ms": pct(lat, 0.90), "p99_ms": pct(lat, 0.99),
+        "modes": {m: {"answers": len(v), "p50_ms": pct(v, 0.5), "p99_ms": pct(v, 0.99)} for m, v in by_mode.items()},
         "mean_ms": statistics.mean(lat) if lat else None,
         "ingests": len(ingests), "ingest_failures": sum(1 for ok, _ in ingests if not ok),
     }))

@@ -55,6 +55,9 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Mcp(args) => commands::mcp::run(&ctx, args).await,
         Command::Chat(args) => commands::chat::run(&ctx, args).await,
         Command::Bench(cmd) => commands::bench::run(&ctx, cmd).await,
+        Command::Say(args) => commands::voice::say(args).await,
+        Command::Transcribe(args) => commands::voice::transcribe(&ctx, args).await,
+        Command::Voice(args) => commands::assistant::run(&ctx, args).await,
     }
 }
 
@@ -64,6 +67,8 @@ pub struct Ctx {
     pub kb_name: String,
     pub models_dir: Option<PathBuf>,
     pub encoder: Option<String>,
+    /// The index on shared object storage (`s3://…`) instead of the data directory.
+    pub store_uri: Option<String>,
 }
 
 impl Ctx {
@@ -89,6 +94,7 @@ impl Ctx {
             kb_name: cli.kb.clone(),
             models_dir: cli.models_dir.clone(),
             encoder: cli.encoder.clone(),
+            store_uri: cli.store_uri.clone(),
         })
     }
 
@@ -106,6 +112,15 @@ impl Ctx {
     pub async fn load_generator_or_warn(&self, args: &crate::cli::AnswerArgs) -> Option<Arc<dyn Generator>> {
         if args.no_llm {
             return None;
+        }
+        if let Some(url) = &args.llm_url {
+            return match remote_generator(url, args).await {
+                Ok(g) => Some(g),
+                Err(e) => {
+                    eprintln!("The remote language model cannot be used ({e:#}); answering from the passages instead.");
+                    None
+                }
+            };
         }
         let roots = self.model_roots();
         let model = args.model.clone();
@@ -150,10 +165,20 @@ impl Ctx {
     /// (with progress), because vectors of two models must never be mixed.
     pub async fn open_kb(&self) -> anyhow::Result<KnowledgeBase> {
         let embedder = self.load_embedder()?;
-        let kb_dir = self.kb_dir();
-        let kb = KnowledgeBase::open(&kb_dir, embedder.clone())
-            .await
-            .with_context(|| format!("cannot open the knowledge base in {}", kb_dir.display()))?;
+        let kb = match &self.store_uri {
+            Some(uri) => {
+                let uri = format!("{}/{}", uri.trim_end_matches('/'), self.kb_name);
+                KnowledgeBase::open_uri(&uri, embedder.clone())
+                    .await
+                    .with_context(|| format!("cannot open the knowledge base at {uri}"))?
+            }
+            None => {
+                let kb_dir = self.kb_dir();
+                KnowledgeBase::open(&kb_dir, embedder.clone())
+                    .await
+                    .with_context(|| format!("cannot open the knowledge base in {}", kb_dir.display()))?
+            }
+        };
         let stale = kb.stale_documents().await?;
         if !stale.is_empty() {
             eprintln!(
@@ -168,6 +193,27 @@ impl Ctx {
         }
         Ok(kb)
     }
+}
+
+/// The `--llm-url` endpoint as a generator; without `--model`, the first model it lists that is not a
+/// DocTalk knowledge base (those answer with retrieval of their own, not as a plain model).
+async fn remote_generator(url: &str, args: &crate::cli::AnswerArgs) -> anyhow::Result<Arc<dyn Generator>> {
+    use doctalk_models::llm::{RemoteConfig, RemoteGenerator};
+    let model = match &args.model {
+        Some(m) => m.clone(),
+        None => {
+            let listed = RemoteGenerator::list_models(url, args.llm_api_key.as_deref()).await?;
+            listed
+                .iter()
+                .find(|m| !m.starts_with("doctalk-"))
+                .cloned()
+                .with_context(|| format!("{url} lists no usable model ({listed:?}); pass --model"))?
+        }
+    };
+    let mut config = RemoteConfig::new(url, model);
+    config.api_key = args.llm_api_key.clone();
+    config.context_window = args.llm_context.max(512);
+    Ok(Arc::new(RemoteGenerator::new(config)?))
 }
 
 fn init_logging(verbose: u8) {

@@ -31,6 +31,13 @@ pub struct Cli {
     #[arg(long, global = true, env = "DOCTALK_ENCODER", value_name = "ID|DIR")]
     pub encoder: Option<String>,
 
+    /// Keep the index on shared object storage instead of the data directory, e.g.
+    /// s3://bucket/doctalk (each knowledge base in a folder of its own). Credentials, region and
+    /// endpoint come from the usual AWS_* variables (AWS_ENDPOINT and AWS_ALLOW_HTTP=true for MinIO
+    /// and other S3-compatible servers). Conversations and uploads stay in the data directory.
+    #[arg(long, global = true, env = "DOCTALK_STORE_URI", value_name = "URI")]
+    pub store_uri: Option<String>,
+
     /// More logging (-v info, -vv debug); RUST_LOG also works
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     pub verbose: u8,
@@ -66,9 +73,70 @@ pub enum Command {
     Models(ModelsCommand),
     /// Run the local LLM on a prompt (no knowledge base): streams the answer; Ctrl+C stops it
     Generate(GenerateArgs),
+    /// Speak text aloud (or into a WAV file) in the default voice; Chinese and English sentences
+    /// each get their language's voice
+    Say(SayArgs),
+    /// Transcribe a recording (WAV) with Whisper; Chinese and English detected automatically
+    Transcribe(TranscribeArgs),
+    /// Voice assistant: hear a question (microphone, or --input-wav), answer it from the knowledge
+    /// base, speak the answer while it is written
+    Voice(VoiceArgs),
     /// Benchmarks (throughput and memory), never part of the tests
     #[command(subcommand)]
     Bench(BenchCommand),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct VoiceArgs {
+    /// A recorded question instead of the microphone (WAV)
+    #[arg(long, value_name = "FILE.wav")]
+    pub input_wav: Option<PathBuf>,
+    /// Write the spoken answer to a WAV file instead of playing it
+    #[arg(long, value_name = "FILE.wav")]
+    pub out: Option<PathBuf>,
+    /// Language of the question (zh, en); detected when omitted
+    #[arg(long)]
+    pub language: Option<String>,
+    /// Print one JSON object: question, answer, sources, timings
+    #[arg(long)]
+    pub json: bool,
+    #[command(flatten)]
+    pub answer: AnswerArgs,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct SayArgs {
+    /// What to say ("-" reads standard input)
+    #[arg(required = true)]
+    pub text: String,
+    /// Voice: espeak-ng (the offline default)
+    #[arg(long, default_value = "espeak-ng")]
+    pub voice: String,
+    /// Write a WAV file instead of playing
+    #[arg(long, value_name = "FILE.wav")]
+    pub out: Option<PathBuf>,
+    /// Words per minute
+    #[arg(long, default_value_t = 165)]
+    pub rate: u32,
+    /// Print one JSON object (file, seconds, sample rate, sentences)
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct TranscribeArgs {
+    /// A WAV recording (any sample rate, mono or stereo)
+    #[arg(required = true, value_name = "FILE.wav")]
+    pub file: PathBuf,
+    /// Language code (zh, en, …); detected when omitted
+    #[arg(long)]
+    pub language: Option<String>,
+    /// Whisper model directory [default: whisper-base from the model directories]
+    #[arg(long, value_name = "DIR")]
+    pub model: Option<PathBuf>,
+    /// Print one JSON object: text, language, segments, timings
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -79,6 +147,18 @@ pub enum BenchCommand {
     /// Retrieval quality on a BEIR-style folder (corpus.jsonl, queries.jsonl, qrels/test.tsv):
     /// recall@1/5/10 and nDCG@10 for dense, BM25 and hybrid
     Retrieval(BenchRetrievalArgs),
+    /// Voice: real-time factor of the default voice and of Whisper, time from a complete answer
+    /// sentence to its first audio, barge-in stop latency (when a sound card exists)
+    Voice(BenchVoiceArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct BenchVoiceArgs {
+    /// Recordings to transcribe (WAV) [default: the test recordings in tests/fixtures/audio]
+    #[arg(value_name = "FILE.wav")]
+    pub recordings: Vec<PathBuf>,
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, clap::Args)]
@@ -147,6 +227,17 @@ pub struct AnswerArgs {
     /// Longest answer in tokens
     #[arg(long, default_value_t = 384)]
     pub max_tokens: usize,
+    /// Use a remote OpenAI-compatible endpoint (vLLM, Ollama, llama.cpp server, another `doctalk
+    /// serve`) as the language model, e.g. http://gpu-box:8000/v1; --model names its model (default:
+    /// the first it lists that is not a DocTalk knowledge base)
+    #[arg(long, env = "DOCTALK_LLM_URL", value_name = "URL")]
+    pub llm_url: Option<String>,
+    /// API key for --llm-url, sent as a bearer token
+    #[arg(long, env = "DOCTALK_LLM_API_KEY", value_name = "KEY", hide_env_values = true)]
+    pub llm_api_key: Option<String>,
+    /// Context window of the --llm-url model in tokens (prompts are fitted to it)
+    #[arg(long, default_value_t = 8192, value_name = "TOKENS")]
+    pub llm_context: usize,
 }
 
 #[derive(Debug, clap::Args)]
@@ -175,6 +266,10 @@ pub struct ServeArgs {
     /// Largest upload in MiB
     #[arg(long, default_value_t = 512)]
     pub max_upload_mib: usize,
+    /// Questions that may wait for the language model while it answers another; beyond that they
+    /// are answered extractively at once (plain completions get 503)
+    #[arg(long, default_value_t = 4, value_name = "N")]
+    pub max_waiting: usize,
     #[command(flatten)]
     pub answer: AnswerArgs,
 }

@@ -64,6 +64,21 @@ impl KnowledgeBase {
         })
     }
 
+    /// Opens (or creates) the knowledge base at `uri`: a local directory or an object-store URI
+    /// (`s3://bucket/prefix`, see [`Store::open_uri`]) that several machines share.
+    pub async fn open_uri(uri: &str, embedder: Arc<dyn Embedder>) -> Result<Self> {
+        if !doctalk_store::is_object_store_uri(uri) {
+            return Self::open(Path::new(uri.strip_prefix("file://").unwrap_or(uri)), embedder).await;
+        }
+        let store = Store::open_uri(uri).await?;
+        Ok(KnowledgeBase {
+            store,
+            embedder,
+            parse_options: ParseOptions::default(),
+            chunk_config: ChunkConfig::default(),
+        })
+    }
+
     pub fn with_parse_options(mut self, opts: ParseOptions) -> Self {
         self.parse_options = opts;
         self
@@ -72,6 +87,11 @@ impl KnowledgeBase {
     pub fn with_chunk_config(mut self, cfg: ChunkConfig) -> Self {
         self.chunk_config = cfg;
         self
+    }
+
+    /// Where the index lives: a local directory or an object-store URI.
+    pub fn location(&self) -> &str {
+        self.store.location()
     }
 
     pub(crate) fn store(&self) -> &Store {

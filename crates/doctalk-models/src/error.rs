@@ -114,6 +114,11 @@ pub enum ModelError {
     )]
     NoHubSource { id: String, packages: Vec<String> },
 
+    /// A remote OpenAI-compatible endpoint refused or failed a request (connection, HTTP status, a
+    /// malformed or error event in the stream).
+    #[error("remote model at {url}: {reason}")]
+    Remote { url: String, reason: String },
+
     /// Generation parameters that make no sense (negative temperature, top_p outside (0, 1]).
     #[error("invalid generation parameter: {0}")]
     InvalidParams(String),

@@ -41,6 +41,7 @@ mod pooling;
 mod resolve;
 mod spec;
 pub mod store;
+pub mod whisper;
 
 pub use default_model::{load_default_embedder, load_embedder, DEFAULT_ENCODER_ID};
 pub use device::DeviceChoice;

@@ -138,7 +138,7 @@ pub(crate) async fn run_answer(
     };
     let mut req = AnswerRequest::new(body.question.clone());
     req.history = conversation.as_ref().map(|c| c.turns.clone()).unwrap_or_default();
-    req.generator = if body.no_llm { None } else { s.generator.clone() };
+    let _admitted = if body.no_llm { None } else { admit(s, &mut req) };
     if let Some(k) = body.top_k {
         req.top_k = k.clamp(1, 20);
     }
@@ -148,6 +148,22 @@ pub(crate) async fn run_answer(
         s.conversations.save(c)?;
     }
     Ok((answer, conversation))
+}
+
+/// Gives `req` the language model when the queue has room; otherwise leaves it extractive and says
+/// why. The returned place must be held until the answer is finished.
+pub(crate) fn admit(s: &AppState, req: &mut AnswerRequest) -> Option<crate::gate::Admitted> {
+    let generator = s.generator.clone()?;
+    match s.llm_gate.try_enter() {
+        Some(place) => {
+            req.generator = Some(generator);
+            Some(place)
+        }
+        None => {
+            req.without_llm_reason = Some(s.llm_gate.busy_reason());
+            None
+        }
+    }
 }
 
 fn answer_json(a: &Answer, conversation: Option<&Conversation>) -> Value {

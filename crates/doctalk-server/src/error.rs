@@ -19,8 +19,10 @@ pub enum ServerError {
     BadRequest(String),
     #[error("{0}")]
     NotFound(String),
-    #[error("unknown model {0:?}: this server answers as {1:?} (see /v1/models)")]
+    #[error("unknown model {0:?}: this server answers as {1} (see /v1/models)")]
     UnknownModel(String, String),
+    #[error("{0}; try again shortly")]
+    Busy(String),
     #[error("missing or wrong access token")]
     Unauthorized,
     #[error("{0}")]
@@ -34,6 +36,7 @@ impl ServerError {
             ServerError::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
             ServerError::Unauthorized => (StatusCode::UNAUTHORIZED, "unauthorized"),
             ServerError::UnknownModel(..) => (StatusCode::NOT_FOUND, "model_not_found"),
+            ServerError::Busy(_) => (StatusCode::SERVICE_UNAVAILABLE, "model_busy"),
             ServerError::Core(CoreError::NoSuchDocument(_) | CoreError::NoSuchConversation(_)) => {
                 (StatusCode::NOT_FOUND, "not_found")
             }
@@ -46,8 +49,11 @@ impl ServerError {
 impl IntoResponse for ServerError {
     fn into_response(self) -> Response {
         let (status, code) = self.status_and_code();
-        if status.is_server_error() {
-            tracing::error!(error = %self, "request failed");
+        match &self {
+            // A full queue is the admission policy working, not a fault.
+            ServerError::Busy(_) => tracing::debug!(error = %self, "request refused"),
+            _ if status.is_server_error() => tracing::error!(error = %self, "request failed"),
+            _ => {}
         }
         let body = serde_json::json!({"error": {"code": code, "message": self.to_string(), "type": code}});
         (status, crate::json::JsonResponse(body)).into_response()

@@ -11,7 +11,9 @@
 //! data directory with a sanitised name, so no request can read or write outside it.
 
 mod api;
+mod completion;
 mod error;
+mod gate;
 mod json;
 mod openai;
 mod state;
@@ -19,6 +21,7 @@ mod state;
 use std::net::SocketAddr;
 
 pub use error::ServerError;
+pub use gate::LlmGate;
 pub use state::{AppState, ServerConfig};
 
 /// Binds `config.bind` and serves until `shutdown` resolves.

@@ -28,34 +28,47 @@ pub fn routes() -> Router<AppState> {
         .route("/v1/embeddings", post(embeddings))
 }
 
+/// The grounded knowledge-base model, and the language model alone when one is loaded.
 async fn models(State(s): State<AppState>) -> JsonResponse {
-    JsonResponse(json!({
-        "object": "list",
-        "data": [{"id": s.config.model_name, "object": "model", "created": 0, "owned_by": "doctalk"}],
-    }))
+    let mut data =
+        vec![json!({"id": s.config.model_name, "object": "model", "created": 0, "owned_by": "doctalk"})];
+    if let Some(g) = &s.generator {
+        data.push(json!({"id": g.model_id(), "object": "model", "created": 0, "owned_by": "doctalk"}));
+    }
+    JsonResponse(json!({"object": "list", "data": data}))
 }
 
 #[derive(Deserialize)]
-struct ChatMessage {
-    role: String,
+pub(crate) struct ChatMessage {
+    pub role: String,
     /// A string, or the newer list of `{type: "text", text}` parts.
-    content: Value,
+    pub content: Value,
 }
 
 #[derive(Deserialize)]
-struct ChatRequest {
+pub(crate) struct ChatRequest {
     #[serde(default)]
-    model: Option<String>,
-    messages: Vec<ChatMessage>,
+    pub model: Option<String>,
+    pub messages: Vec<ChatMessage>,
     #[serde(default)]
-    stream: bool,
+    pub stream: bool,
     #[serde(default)]
-    max_tokens: Option<usize>,
+    pub max_tokens: Option<usize>,
     #[serde(default)]
-    max_completion_tokens: Option<usize>,
+    pub max_completion_tokens: Option<usize>,
+    // Sampling, used by plain completions of the language model (grounded answers decode greedily).
+    #[serde(default)]
+    pub temperature: Option<f64>,
+    #[serde(default)]
+    pub top_p: Option<f64>,
+    #[serde(default)]
+    pub seed: Option<u64>,
+    /// A string or a list of strings.
+    #[serde(default)]
+    pub stop: Option<Value>,
 }
 
-fn text_of(content: &Value) -> String {
+pub(crate) fn text_of(content: &Value) -> String {
     match content {
         Value::String(s) => s.clone(),
         Value::Array(parts) => parts
@@ -71,6 +84,24 @@ async fn chat_completions(
     State(s): State<AppState>,
     JsonBody(body): JsonBody<ChatRequest>,
 ) -> Result<Response, ServerError> {
+    let requested = body.model.clone().unwrap_or_default();
+    if requested.is_empty() || requested == s.config.model_name {
+        return grounded_completion(s, body).await;
+    }
+    match &s.generator {
+        Some(g) if g.model_id() == requested => crate::completion::plain(s.clone(), g.clone(), body).await,
+        _ => {
+            let mut names = format!("{:?} (answers from the knowledge base)", s.config.model_name);
+            if let Some(g) = &s.generator {
+                names.push_str(&format!(" or {:?} (the language model alone)", g.model_id()));
+            }
+            Err(ServerError::UnknownModel(requested, names))
+        }
+    }
+}
+
+/// A grounded answer to the last user message, with the earlier turns as history.
+async fn grounded_completion(s: AppState, body: ChatRequest) -> Result<Response, ServerError> {
     let Some(last_user) = body.messages.iter().rposition(|m| m.role == "user") else {
         return Err(ServerError::BadRequest("messages has no user message".into()));
     };
@@ -98,17 +129,15 @@ async fn chat_completions(
     }
     let mut req = AnswerRequest::new(question);
     req.history = history;
-    req.generator = s.generator.clone();
+    let admitted = crate::api::admit(&s, &mut req);
     if let Some(n) = body.max_completion_tokens.or(body.max_tokens) {
         req.max_answer_tokens = n.clamp(1, 4096);
     }
     let model = s.config.model_name.clone();
-    if body.model.as_deref().is_some_and(|m| !m.is_empty() && m != model) {
-        return Err(ServerError::UnknownModel(body.model.unwrap_or_default(), model));
-    }
     let id = format!("chatcmpl-{}", now_nanos());
     if !body.stream {
         let answer = s.kb.answer(req, Arc::new(|_| {})).await?;
+        drop(admitted);
         return Ok(JsonResponse(completion(&id, &model, &answer)).into_response());
     }
 
@@ -133,7 +162,9 @@ async fn chat_completions(
                     events.send(Event::default().data(token_chunk(json!({"content": t}), None).to_string()));
             }
         });
-        match s.kb.answer(req, sink).await {
+        let answer = s.kb.answer(req, sink).await;
+        drop(admitted);
+        match answer {
             Ok(answer) => {
                 let mut last = chunk(json!({}), Some("stop"));
                 last["sources"] = json!(answer.sources);
@@ -221,13 +252,13 @@ async fn embeddings(
     })))
 }
 
-fn now_secs() -> u64 {
+pub(crate) fn now_secs() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_secs())
 }
 
-fn now_nanos() -> u128 {
+pub(crate) fn now_nanos() -> u128 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_nanos())

@@ -10,6 +10,7 @@ use axum::response::{IntoResponse, Response};
 use doctalk_core::{ConversationStore, Embedder, KnowledgeBase};
 use doctalk_models::llm::Generator;
 
+use crate::gate::LlmGate;
 use crate::ServerError;
 
 /// Settings of one server.
@@ -22,7 +23,9 @@ pub struct ServerConfig {
     pub max_upload_bytes: usize,
     /// Where uploaded files are kept (inside the data directory).
     pub uploads_dir: PathBuf,
-    /// The name `/v1/models` lists; any requested model name is answered by this knowledge base.
+    /// The name `/v1/models` lists for grounded answers from this knowledge base. The language model
+    /// itself is listed too, under its own id, for plain completions (so that another DocTalk, or any
+    /// OpenAI client, can use this server's model as its generator).
     pub model_name: String,
 }
 
@@ -31,6 +34,8 @@ pub struct ServerConfig {
 pub struct AppState {
     pub kb: Arc<KnowledgeBase>,
     pub generator: Option<Arc<dyn Generator>>,
+    /// Admission to `generator` (see [`LlmGate`]).
+    pub llm_gate: Arc<LlmGate>,
     pub embedder: Arc<dyn Embedder>,
     pub conversations: ConversationStore,
     pub config: Arc<ServerConfig>,

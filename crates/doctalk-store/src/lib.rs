@@ -65,5 +65,5 @@ mod types;
 mod write;
 
 pub use error::{Result, StoreError};
-pub use store::Store;
+pub use store::{is_object_store_uri, Store};
 pub use types::{ChunkHit, ChunkRecord, DocumentRecord, NewChunk, NewDocument};

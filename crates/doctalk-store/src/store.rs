@@ -1,7 +1,7 @@
 //! The store handle: opening, table handles, and reads of the documents table.
 
 use std::collections::HashSet;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -26,7 +26,8 @@ pub struct Store {
 }
 
 pub(crate) struct Inner {
-    pub(crate) dir: PathBuf,
+    /// A local directory or an object-store URI.
+    pub(crate) location: String,
     pub(crate) conn: Connection,
     pub(crate) documents: Table,
     /// `None` until the first chunk is committed: the vector dimension is only
@@ -45,7 +46,9 @@ pub(crate) struct ChunksTable {
 
 impl std::fmt::Debug for Store {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Store").field("dir", &self.inner.dir).finish()
+        f.debug_struct("Store")
+            .field("location", &self.inner.location)
+            .finish()
     }
 }
 
@@ -64,7 +67,7 @@ pub(crate) fn fts_params() -> FtsIndexBuilder {
 }
 
 impl Store {
-    /// Opens or creates the store in `dir`.
+    /// Opens or creates the store in the local directory `dir`.
     ///
     /// Runs recovery: chunks whose document has no committed row (left by an
     /// ingest killed between its steps) are deleted, and a missing full-text
@@ -77,8 +80,24 @@ impl Store {
         let uri = dir
             .to_str()
             .ok_or_else(|| StoreError::NonUtf8Path { path: dir.to_owned() })?;
+        Self::connect(uri).await
+    }
+
+    /// Opens or creates the store at `uri`: a local directory, or an object-store URI such as
+    /// `s3://bucket/prefix` (credentials, region and endpoint come from the standard `AWS_*`
+    /// environment variables, e.g. `AWS_ENDPOINT=http://minio:9000` and `AWS_ALLOW_HTTP=true` for
+    /// an S3-compatible server), so that a team can share one index.
+    pub async fn open_uri(uri: &str) -> Result<Store> {
+        if is_object_store_uri(uri) {
+            Self::connect(uri).await
+        } else {
+            Self::open(Path::new(uri.strip_prefix("file://").unwrap_or(uri))).await
+        }
+    }
+
+    async fn connect(uri: &str) -> Result<Store> {
         // Another process (the CLI while the server runs) may write the same
-        // directory; a zero interval makes every read see the latest commit.
+        // store; a zero interval makes every read see the latest commit.
         let conn = lancedb::connect(uri)
             .read_consistency_interval(Duration::ZERO)
             .execute()
@@ -99,7 +118,7 @@ impl Store {
         };
         let store = Store {
             inner: Arc::new(Inner {
-                dir: dir.to_owned(),
+                location: uri.to_owned(),
                 conn,
                 documents,
                 chunks: RwLock::new(chunks),
@@ -116,9 +135,9 @@ impl Store {
         Ok(store)
     }
 
-    /// The directory this store lives in.
-    pub fn dir(&self) -> &Path {
-        &self.inner.dir
+    /// Where this store lives: a local directory or an object-store URI.
+    pub fn location(&self) -> &str {
+        &self.inner.location
     }
 
     /// All committed documents, ordered by path.
@@ -274,4 +293,13 @@ pub(crate) async fn ensure_fts_index(table: &Table) -> Result<()> {
 pub(crate) async fn collect(query: impl ExecutableQuery, op: &'static str) -> Result<Vec<RecordBatch>> {
     let stream = query.execute().await.map_err(lance(op))?;
     stream.try_collect().await.map_err(lance(op))
+}
+
+/// `s3://…`, `gs://…`, `az://…` and the like, as opposed to a local path (`file://` counts as local).
+pub fn is_object_store_uri(uri: &str) -> bool {
+    uri.split_once("://").is_some_and(|(scheme, _)| {
+        scheme != "file"
+            && !scheme.is_empty()
+            && scheme.chars().all(|c| c.is_ascii_alphanumeric() || c == '+')
+    })
 }

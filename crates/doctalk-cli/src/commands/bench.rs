@@ -17,6 +17,7 @@ pub async fn run(ctx: &Ctx, cmd: BenchCommand) -> anyhow::Result<ExitCode> {
     match cmd {
         BenchCommand::Ingest(args) => ingest(ctx, args).await,
         BenchCommand::Retrieval(args) => super::bench_retrieval::run(ctx, args).await,
+        BenchCommand::Voice(args) => super::bench_voice::run(ctx, args).await,
     }
 }
 

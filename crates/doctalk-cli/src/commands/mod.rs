@@ -1,8 +1,10 @@
 //! One module per subcommand: each turns engine results into human or JSON output.
 
 pub mod ask;
+pub mod assistant;
 pub mod bench;
 pub mod bench_retrieval;
+pub mod bench_voice;
 pub mod chat;
 pub mod generate;
 pub mod ingest;
@@ -13,3 +15,4 @@ pub mod remove;
 pub mod search;
 pub mod serve;
 pub mod status;
+pub mod voice;

@@ -19,6 +19,7 @@ pub async fn run(ctx: &Ctx, args: ServeArgs) -> anyhow::Result<ExitCode> {
     let state = AppState {
         kb: Arc::new(kb),
         generator,
+        llm_gate: Arc::new(doctalk_server::LlmGate::new(args.max_waiting)),
         embedder,
         conversations: ctx.conversations(),
         config: Arc::new(ServerConfig {

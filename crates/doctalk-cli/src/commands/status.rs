@@ -11,11 +11,11 @@ pub async fn run(ctx: &Ctx, args: ListArgs) -> anyhow::Result<ExitCode> {
     let docs = kb.documents().await?;
     let chunks = kb.chunk_count().await?;
     let model = kb.embedding_model_id().to_string();
-    let kb_dir = ctx.kb_dir();
+    let location = kb.location().to_string();
     if args.json {
         out_line(
             &json!({"data_dir": ctx.data_dir.display().to_string(), "kb": ctx.kb_name,
-                    "kb_dir": kb_dir.display().to_string(), "documents": docs.len(), "chunks": chunks,
+                    "kb_dir": ctx.kb_dir().display().to_string(), "index": location, "documents": docs.len(), "chunks": chunks,
                     "embedding_model": model})
             .to_string(),
         )?;
@@ -24,7 +24,7 @@ pub async fn run(ctx: &Ctx, args: ListArgs) -> anyhow::Result<ExitCode> {
             "data directory   {}\nknowledge base   {} ({})\ndocuments        {}\nchunks           {}\nembedding model  {}",
             ctx.data_dir.display(),
             ctx.kb_name,
-            kb_dir.display(),
+            location,
             docs.len(),
             chunks,
             model

@@ -8,5 +8,7 @@ mod generate;
 mod harness;
 mod ingest;
 mod models;
+mod scale_out;
 mod search;
 mod serve;
+mod voice;

@@ -1,4 +1,4 @@
-"""Drives `doctalk serve` with the official OpenAI Python SDK: models, chat (plain and streamed),
+"""Drives `doctalk serve` with the official OpenAI Python SDK: models, the language model alone, grounded chat (plain and streamed),
 embeddings, and an unknown model. Called by serve.rs with the server's base URL and token."""
 import json
 import sys
@@ -10,8 +10,17 @@ base, token = sys.argv[1], sys.argv[2]
 client = OpenAI(base_url=f"{base}/v1", api_key=token)
 
 models = [m.id for m in client.models.list().data]
-assert len(models) == 1, models
-model = models[0]
+# The knowledge base (grounded answers) first, then the language model alone (plain completions).
+assert len(models) == 2 and models[0].startswith("doctalk-"), models
+model, llm = models
+
+plain = client.chat.completions.create(
+    model=llm,
+    messages=[{"role": "user", "content": "What is the capital of France? Answer with the city name only."}],
+    max_tokens=8,
+)
+assert "Paris" in plain.choices[0].message.content, plain
+assert plain.usage.completion_tokens > 0 and plain.model_extra.get("sources") is None, plain
 
 r = client.chat.completions.create(model=model, messages=[{"role": "user", "content": "如何下载滴滴APP"}])
 text = r.choices[0].message.content
@@ -48,4 +57,4 @@ try:
 except openai.NotFoundError:
     pass
 
-print(json.dumps({"models": models, "plain": text[:80], "streamed_pieces": len(pieces), "streamed": streamed[:120]}, ensure_ascii=False))
+print(json.dumps({"models": models, "llm_alone": plain.choices[0].message.content, "plain": text[:80], "streamed_pieces": len(pieces), "streamed": streamed[:120]}, ensure_ascii=False))

@@ -10,9 +10,9 @@ use std::process::{Child, Command, Stdio};
 use crate::harness::{indexed_sample, repo_root, stderr, Doctalk};
 
 /// A running `doctalk serve`, killed when dropped.
-struct Server {
+pub struct Server {
     child: Child,
-    addr: String,
+    pub addr: String,
 }
 
 impl Drop for Server {
@@ -22,7 +22,7 @@ impl Drop for Server {
     }
 }
 
-fn start(dt: &Doctalk, extra: &[&str]) -> Server {
+pub fn start(dt: &Doctalk, extra: &[&str]) -> Server {
     let mut child = dt
         .command()
         .args(["serve", "--bind", "127.0.0.1:0"])
@@ -43,20 +43,20 @@ fn start(dt: &Doctalk, extra: &[&str]) -> Server {
     Server { child, addr }
 }
 
-struct Reply {
-    status: u16,
-    content_type: String,
-    body: String,
+pub struct Reply {
+    pub status: u16,
+    pub content_type: String,
+    pub body: String,
 }
 
 impl Reply {
-    fn json(&self) -> serde_json::Value {
+    pub fn json(&self) -> serde_json::Value {
         serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.body))
     }
 }
 
 /// One HTTP/1.1 request with `Connection: close`; chunked bodies are decoded.
-fn http(addr: &str, method: &str, path: &str, token: Option<&str>, body: &[u8]) -> Reply {
+pub fn http(addr: &str, method: &str, path: &str, token: Option<&str>, body: &[u8]) -> Reply {
     let mut s = TcpStream::connect(addr).unwrap();
     let auth = token
         .map(|t| format!("Authorization: Bearer {t}\r\n"))
@@ -111,7 +111,7 @@ fn dechunk(mut s: &str) -> String {
 }
 
 /// `(event, data)` pairs of a server-sent event stream.
-fn sse_events(body: &str) -> Vec<(String, serde_json::Value)> {
+pub fn sse_events(body: &str) -> Vec<(String, serde_json::Value)> {
     body.split("\n\n")
         .filter_map(|block| {
             let mut event = "message".to_string();
@@ -133,7 +133,7 @@ fn sse_events(body: &str) -> Vec<(String, serde_json::Value)> {
         .collect()
 }
 
-fn test_python() -> PathBuf {
+pub fn test_python() -> PathBuf {
     std::env::var_os("DOCTALK_TEST_PYTHON")
         .map(PathBuf::from)
         .unwrap_or_else(|| repo_root().join(".venv-test/bin/python"))

@@ -222,6 +222,9 @@ pub struct AnswerRequest {
     pub max_answer_tokens: usize,
     /// Set to stop generation within one token.
     pub cancel: Arc<AtomicBool>,
+    /// Why there is no `generator` although the caller has one (a busy model): reported as the
+    /// answer's `fallback_reason`.
+    pub without_llm_reason: Option<String>,
 }
 
 impl AnswerRequest {
@@ -233,6 +236,7 @@ impl AnswerRequest {
             top_k: 5,
             max_answer_tokens: 384,
             cancel: Arc::new(AtomicBool::new(false)),
+            without_llm_reason: None,
         }
     }
 }
@@ -306,7 +310,7 @@ impl KnowledgeBase {
             evidence,
             cited: Vec::new(),
             invalid_citations: Vec::new(),
-            fallback_reason: None,
+            fallback_reason: req.without_llm_reason.clone(),
             model: None,
             cancelled: false,
             timings,
@@ -415,7 +419,7 @@ async fn generate(
             repeat_penalty: 1.05,
             ..GenerationParams::default()
         };
-        let out = generator.generate(&prompt.text, &params, &mut |piece| {
+        let out = generator.chat(&prompt.messages, &params, &mut |piece| {
             if !piece.is_empty() {
                 first_token_ms.get_or_insert_with(ms);
                 on_event(AnswerEvent::Token(piece.to_string()));

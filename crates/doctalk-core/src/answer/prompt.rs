@@ -23,9 +23,9 @@ const RULES_ZH: &str = "你只根据编号资料回答问题，这些资料摘�
 3. 如果资料中没有答案，只回答：“您的文档中没有找到相关内容。”\n\
 4. 用中文简洁准确地回答。";
 
-/// The chat-formatted prompt and how many of `sources` it holds (the first ones, in rank order).
+/// The prompt's messages and how many of `sources` they hold (the first ones, in rank order).
 pub(crate) struct Prompt {
-    pub text: String,
+    pub messages: Vec<ChatMessage>,
     pub sources_used: usize,
 }
 
@@ -41,10 +41,11 @@ pub(crate) fn build(
     let budget = generator.context_window().saturating_sub(max_answer_tokens);
     let mut n = sources.len();
     loop {
-        let text = generator.render_chat(&messages(question, lang, &sources[..n]))?;
+        let messages = messages(question, lang, &sources[..n]);
+        let text = generator.render_chat(&messages)?;
         if generator.count_tokens(&text)? <= budget || n == 0 {
             return Ok(Prompt {
-                text,
+                messages,
                 sources_used: n,
             });
         }

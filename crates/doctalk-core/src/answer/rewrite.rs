@@ -42,11 +42,8 @@ pub(crate) fn with_llm(generator: &dyn Generator, question: &str, history: &[Tur
     }
     messages.push(ChatMessage::user(question.to_string()));
     let rewritten = generator
-        .render_chat(&messages)
-        .and_then(|prompt| {
-            generator.generate(&prompt, &GenerationParams::greedy(64), &mut |_| {
-                ControlFlow::Continue(())
-            })
+        .chat(&messages, &GenerationParams::greedy(64), &mut |_| {
+            ControlFlow::Continue(())
         })
         .map(|out| {
             out.text

@@ -5,7 +5,7 @@ use std::ops::ControlFlow;
 use super::types::{ChatMessage, GenerationOutput, GenerationParams};
 use crate::error::Result;
 
-/// A local text generator with its own tokenizer and chat template.
+/// A text generator: a local model with its own tokenizer and chat template, or a remote endpoint.
 ///
 /// Implementations serialise `generate` calls internally (the KV cache is mutable state), so one
 /// instance can be shared between threads behind an `Arc`.
@@ -34,4 +34,16 @@ pub trait Generator: Send + Sync {
         params: &GenerationParams,
         on_token: &mut dyn FnMut(&str) -> ControlFlow<()>,
     ) -> Result<GenerationOutput>;
+
+    /// Answers a conversation: the model's chat format applied to `messages`, then [`Generator::generate`].
+    /// Remote endpoints override this to send the messages as they are (they own the template).
+    fn chat(
+        &self,
+        messages: &[ChatMessage],
+        params: &GenerationParams,
+        on_token: &mut dyn FnMut(&str) -> ControlFlow<()>,
+    ) -> Result<GenerationOutput> {
+        let prompt = self.render_chat(messages)?;
+        self.generate(&prompt, params, on_token)
+    }
 }

@@ -6,6 +6,8 @@
 //!   qwen2, qwen3, gemma3, glm4 architectures; tokenizer rebuilt from the metadata when no
 //!   `tokenizer.json` lies beside it) or a safetensors directory (ChatGLM3 / GLM-4-9B-chat `chatglm`,
 //!   GLM-4-0414 `glm4`, `transformers`-native GLM-4 `glm`).
+//! - [`RemoteGenerator`]: an OpenAI-compatible endpoint (vLLM, Ollama, llama.cpp server, another
+//!   DocTalk's `/v1`) as a generator.
 //! - [`GenerationParams`], [`GenerationOutput`], [`StopReason`], [`ChatMessage`].
 //! - [`DEFAULT_LLM`] and [`find_llm`]: the offline default model and where `scripts/fetch-llm.sh` puts it.
 //!
@@ -35,6 +37,7 @@ mod generator;
 mod gguf_tokenizer;
 pub mod glm;
 mod load;
+mod remote;
 mod requantize;
 mod sampling;
 mod spec;
@@ -45,6 +48,7 @@ mod types;
 pub use engine::LocalGenerator;
 pub use generator::Generator;
 pub use load::{load_generator, load_local};
+pub use remote::{estimate_tokens, RemoteConfig, RemoteGenerator};
 pub use spec::{
     find_llm, locate_llm, LlmSpec, DEFAULT_LLM, KNOWN_LLMS, QWEN25_CODER_05B_INSTRUCT, SMOLLM2_135M_INSTRUCT,
 };

@@ -192,6 +192,10 @@ const EMBEDDED: &[(&str, &str)] = &[
         "gemma-3-270m-q4_k_m.json",
         include_str!("../../../../models/gemma-3-270m-q4_k_m.json"),
     ),
+    (
+        "whisper-base.json",
+        include_str!("../../../../models/whisper-base.json"),
+    ),
 ];
 
 #[cfg(test)]

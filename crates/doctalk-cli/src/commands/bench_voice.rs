@@ -1,0 +1,124 @@
+//! `doctalk bench voice`: how fast the voice is on this machine.
+//!
+//! - Real-time factor (compute time / audio time; below 1 is faster than real time) of the default
+//!   voice on answer-like sentences in Chinese and English, and of Whisper on recordings.
+//! - First sentence → first audio: the time from an answer sentence being complete to its audio
+//!   being ready, which is what the assistant adds before speaking (goal: under 300 ms); on a
+//!   machine with a sound card, also until the first sample reaches the device.
+//! - Barge-in: from `stop` to the device callback delivering silence (goal: under 100 ms).
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+
+use doctalk_models::whisper::{find_whisper, load_whisper};
+use doctalk_models::DeviceChoice;
+use doctalk_voice::text::{self, Lang};
+use doctalk_voice::{transcribe_file, EspeakSpeaker, Player, Speaker};
+use serde_json::json;
+
+use crate::app::Ctx;
+use crate::cli::BenchVoiceArgs;
+use crate::output::out_line;
+
+const SENTENCES: &[&str] = &[
+    "出差的话一天餐补给一百二十元。",
+    "住宿标准为一线城市每晚不超过六百元。",
+    "密码至少需要十二个字符，并且每九十天更换一次。",
+    "The VPN session lasts at most twelve hours.",
+    "It is disconnected after thirty minutes without traffic.",
+    "Passwords must be at least twelve characters long.",
+];
+
+fn percentile(values: &mut [f64], p: f64) -> f64 {
+    values.sort_by(f64::total_cmp);
+    values[((values.len() - 1) as f64 * p).round() as usize]
+}
+
+pub async fn run(ctx: &Ctx, args: BenchVoiceArgs) -> anyhow::Result<ExitCode> {
+    let recordings = if args.recordings.is_empty() {
+        let dir = PathBuf::from("tests/fixtures/audio");
+        let mut found: Vec<PathBuf> = std::fs::read_dir(&dir)
+            .map(|d| d.filter_map(|e| e.ok().map(|e| e.path())).collect())
+            .unwrap_or_default();
+        found.retain(|p| p.extension().is_some_and(|e| e == "wav"));
+        found.sort();
+        found
+    } else {
+        args.recordings.clone()
+    };
+    let whisper_dir = find_whisper(None, &ctx.model_roots())?;
+    let report = tokio::task::spawn_blocking(move || -> anyhow::Result<serde_json::Value> {
+        // The default voice, sentence by sentence, as the assistant speaks answers.
+        let voice = EspeakSpeaker::default();
+        voice.synthesize("warm up", Lang::En)?;
+        let (mut latencies, mut synth_s, mut audio_s) = (Vec::new(), 0.0, 0.0);
+        for sentence in SENTENCES.iter().cycle().take(SENTENCES.len() * 3) {
+            let lang = text::detect(sentence).map_err(anyhow::Error::msg)?;
+            let t = Instant::now();
+            let audio = voice.synthesize(sentence, lang)?;
+            let took = t.elapsed().as_secs_f64();
+            latencies.push(took * 1000.0);
+            synth_s += took;
+            audio_s += audio.duration_s();
+        }
+        let espeak = json!({
+            "real_time_factor": synth_s / audio_s,
+            "sentence_to_audio_ms_p50": percentile(&mut latencies, 0.5),
+            "sentence_to_audio_ms_max": percentile(&mut latencies, 1.0),
+            "sentences": latencies.len(),
+        });
+
+        // Whisper on recordings.
+        let t = Instant::now();
+        let model = load_whisper(&whisper_dir, DeviceChoice::Cpu)?;
+        let load_s = t.elapsed().as_secs_f64();
+        let mut clips = Vec::new();
+        let (mut run_total, mut audio_total) = (0.0, 0.0);
+        for path in &recordings {
+            let t = Instant::now();
+            let transcript = transcribe_file(&model, path, None)?;
+            let took = t.elapsed().as_secs_f64();
+            run_total += took;
+            audio_total += transcript.audio_seconds;
+            clips.push(json!({"file": path.display().to_string(), "audio_s": transcript.audio_seconds,
+                              "transcribe_s": took, "language": transcript.language, "text": transcript.text}));
+        }
+        let whisper = json!({
+            "model": model.model_id(), "load_s": load_s, "clips": clips,
+            "real_time_factor": if audio_total > 0.0 { run_total / audio_total } else { 0.0 },
+            "note": "each clip is decoded as a full 30 s window, so short clips have a high factor",
+        });
+
+        // The sound card, where there is one.
+        let device = match Player::open() {
+            Ok(player) => {
+                let audio = voice.synthesize(SENTENCES[3], Lang::En)?;
+                let queued = Instant::now();
+                player.enqueue(&audio);
+                std::thread::sleep(Duration::from_millis(400));
+                let first = player.first_sample_at().map(|t| t.duration_since(queued).as_secs_f64() * 1000.0);
+                let stop = Instant::now();
+                player.stop();
+                std::thread::sleep(Duration::from_millis(300));
+                let silenced = player.silenced_at().map(|t| t.duration_since(stop).as_secs_f64() * 1000.0);
+                json!({"device": player.device_name(), "queue_to_first_sample_ms": first, "barge_in_stop_ms": silenced})
+            }
+            Err(e) => json!({"device": null, "unavailable": e.to_string()}),
+        };
+        Ok(json!({
+            "threads": std::thread::available_parallelism().map_or(1, |n| n.get()),
+            "espeak": espeak,
+            "whisper": whisper,
+            "playback": device,
+            "peak_rss_mib": super::bench::peak_rss_kib().map(|k| k as f64 / 1024.0),
+        }))
+    })
+    .await??;
+    if args.json {
+        out_line(&report.to_string())?;
+    } else {
+        out_line(&serde_json::to_string_pretty(&report)?)?;
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,52 @@
+//! DocTalk's voice: answers spoken aloud and questions heard.
+//!
+//! - [`Speaker`]: one sentence in one language → audio. [`EspeakSpeaker`] is the offline default
+//!   voice (eSpeak NG, Mandarin and English), opened at run time.
+//! - [`speak_text`]: a whole answer, sentence by sentence, each in its own language
+//!   ([`text::detect`]), citations and Markdown removed ([`text::speakable`]);
+//!   [`text::SentenceStream`] cuts a token stream into sentences as they complete.
+//! - [`wav`]: WAV in (any common PCM/float layout, mixed to mono) and out (16-bit PCM);
+//!   [`resample()`] converts rates (windowed sinc).
+//! - [`Player`]: the sound card through cpal; queued sentences, resampled to the device rate, and a
+//!   stop obeyed within one device period (barge-in).
+//! - [`Microphone`] and [`vad`]: microphone capture cut into utterances by an energy voice-activity
+//!   detector; the start of speech is the barge-in signal.
+//! - [`transcribe_file`]: a recording → 16 kHz → Whisper (`doctalk_models::whisper`).
+//!
+//! Errors are the crate's one [`VoiceError`].
+
+mod capture;
+mod device;
+mod error;
+mod espeak;
+mod playback;
+pub mod resample;
+mod speaker;
+pub mod text;
+pub mod vad;
+pub mod wav;
+
+use std::path::Path;
+
+pub use capture::Microphone;
+pub use error::{Result, VoiceError};
+pub use playback::Player;
+pub use resample::resample;
+pub use speaker::{speak_text, EspeakSpeaker, Speaker};
+pub use wav::{read_wav, write_wav, Audio};
+
+use doctalk_models::whisper::{Transcriber, Transcript, SAMPLE_RATE};
+
+/// Reads a WAV recording, resamples it to Whisper's 16 kHz and transcribes it in `language`
+/// (`zh`, `en`) or the language Whisper detects.
+pub fn transcribe_file(model: &Transcriber, path: &Path, language: Option<&str>) -> Result<Transcript> {
+    let audio = read_wav(path)?;
+    if audio.samples.is_empty() {
+        return Err(VoiceError::BadAudio {
+            path: path.to_owned(),
+            reason: "the recording is empty".into(),
+        });
+    }
+    let pcm = resample(&audio.samples, audio.sample_rate, SAMPLE_RATE as u32);
+    Ok(model.transcribe(&pcm, language)?)
+}
