@@ -76,6 +76,9 @@ pub enum Command {
     /// Speak text aloud (or into a WAV file) in the default voice; Chinese and English sentences
     /// each get their language's voice
     Say(SayArgs),
+    /// Voices: which exist, which languages they speak, whether they work on this machine
+    #[command(subcommand)]
+    Voices(VoicesCommand),
     /// Transcribe a recording (WAV) with Whisper; Chinese and English detected automatically
     Transcribe(TranscribeArgs),
     /// Voice assistant: hear a question (microphone, or --input-wav), answer it from the knowledge
@@ -104,12 +107,21 @@ pub struct VoiceArgs {
     pub answer: AnswerArgs,
 }
 
+#[derive(Debug, Subcommand)]
+pub enum VoicesCommand {
+    /// Every voice, its languages and licence, and whether it can speak here
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+}
+
 #[derive(Debug, clap::Args)]
 pub struct SayArgs {
     /// What to say ("-" reads standard input)
     #[arg(required = true)]
     pub text: String,
-    /// Voice: espeak-ng (the offline default)
+    /// Voice (see `doctalk voices list`)
     #[arg(long, default_value = "espeak-ng")]
     pub voice: String,
     /// Write a WAV file instead of playing

@@ -122,6 +122,11 @@ fn engine() -> Result<&'static Mutex<Api>> {
         })
 }
 
+/// Whether libespeak-ng can be used here, or why not.
+pub fn check() -> Result<()> {
+    engine().map(|_| ())
+}
+
 /// Speaks `text` with the eSpeak NG voice `voice` (e.g. `en-us`, `cmn-latn-pinyin`) at `rate`
 /// words per minute; returns 16-bit samples and their rate (22050 Hz).
 pub fn synthesize(text: &str, voice: &str, rate_wpm: u32) -> Result<(Vec<i16>, u32)> {

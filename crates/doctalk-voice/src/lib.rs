@@ -32,7 +32,7 @@ pub use capture::Microphone;
 pub use error::{Result, VoiceError};
 pub use playback::Player;
 pub use resample::resample;
-pub use speaker::{speak_text, EspeakSpeaker, Speaker};
+pub use speaker::{speak_text, voices, EspeakSpeaker, Speaker, VoiceInfo};
 pub use wav::{read_wav, write_wav, Audio};
 
 use doctalk_models::whisper::{Transcriber, Transcript, SAMPLE_RATE};

@@ -12,7 +12,7 @@ use doctalk_voice::{speak_text, text, transcribe_file, write_wav, EspeakSpeaker}
 use serde_json::json;
 
 use crate::app::Ctx;
-use crate::cli::{SayArgs, TranscribeArgs};
+use crate::cli::{SayArgs, TranscribeArgs, VoicesCommand};
 use crate::output::out_line;
 
 pub async fn say(args: SayArgs) -> anyhow::Result<ExitCode> {
@@ -25,10 +25,12 @@ pub async fn say(args: SayArgs) -> anyhow::Result<ExitCode> {
     } else {
         args.text.clone()
     };
+    let known: Vec<&str> = doctalk_voice::voices().iter().map(|v| v.id).collect();
     anyhow::ensure!(
-        args.voice == "espeak-ng",
-        "unknown voice {:?}; available: espeak-ng",
-        args.voice
+        known.contains(&args.voice.as_str()),
+        "unknown voice {:?}; available: {} (doctalk voices list)",
+        args.voice,
+        known.join(", ")
     );
     let speaker = EspeakSpeaker { rate_wpm: args.rate };
     let Some(out) = &args.out else {
@@ -78,6 +80,36 @@ async fn play(speaker: EspeakSpeaker, text: String) -> anyhow::Result<ExitCode> 
     tokio::select! {
         done = work => done??,
         _ = tokio::signal::ctrl_c() => stopper.stop(),
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn voices(cmd: VoicesCommand) -> anyhow::Result<ExitCode> {
+    let VoicesCommand::List { json } = cmd;
+    let voices = doctalk_voice::voices();
+    if json {
+        out_line(&serde_json::to_string(&voices)?)?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    for v in &voices {
+        let langs: Vec<String> = v
+            .languages
+            .iter()
+            .map(|l| format!("{l:?}").to_lowercase())
+            .collect();
+        let state = match &v.unavailable {
+            None => "ready".to_string(),
+            Some(why) => format!("unavailable: {why}"),
+        };
+        out_line(&format!(
+            "{}{}  [{}]  {}\n    {}; licence: {}",
+            v.id,
+            if v.default { " (default)" } else { "" },
+            langs.join(", "),
+            state,
+            v.engine,
+            v.licence
+        ))?;
     }
     Ok(ExitCode::SUCCESS)
 }

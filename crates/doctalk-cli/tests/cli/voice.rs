@@ -28,6 +28,22 @@ fn say_writes_a_wav_that_transcribe_hears() {
 }
 
 #[test]
+fn voices_list_says_which_voices_work_here() {
+    let dt = Doctalk::new();
+    let out = dt.run(&["voices", "list", "--json"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let voices: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let espeak = &voices[0];
+    assert_eq!(espeak["id"], "espeak-ng", "{voices}");
+    assert_eq!(espeak["default"], true);
+    assert_eq!(espeak["languages"], serde_json::json!(["zh", "en"]));
+    assert!(
+        espeak["unavailable"].is_null(),
+        "setup installs libespeak-ng: {voices}"
+    );
+}
+
+#[test]
 fn transcribe_detects_the_language_of_a_real_recording() {
     let dt = Doctalk::new();
     let clip = repo_root().join("tests/fixtures/audio/en_goforward_16k.wav");
