@@ -4,7 +4,7 @@
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use cpal::traits::{DeviceTrait, HostTrait, StreamTrait};
+use cpal::traits::{DeviceTrait, StreamTrait};
 
 use crate::error::{Result, VoiceError};
 use crate::vad::{Vad, VadConfig, VadEvent};
@@ -65,14 +65,7 @@ impl Microphone {
 }
 
 fn start(tx: mpsc::Sender<Vec<f32>>) -> std::result::Result<(cpal::Stream, u32, String), String> {
-    let host = cpal::default_host();
-    let device = host
-        .default_input_device()
-        .ok_or_else(|| "no microphone (sound input device)".to_string())?;
-    let name = device.name().unwrap_or_else(|_| "default".into());
-    let supported = device
-        .default_input_config()
-        .map_err(|e| format!("{name}: {e}"))?;
+    let (device, name, supported) = crate::device::default_device(false)?;
     let rate = supported.sample_rate().0;
     let channels = supported.channels().max(1) as usize;
     let config: cpal::StreamConfig = supported.config();

@@ -3,6 +3,29 @@
 
 use std::sync::mpsc;
 
+use cpal::traits::{DeviceTrait, HostTrait};
+
+/// The default output (or input) device, its name and its preferred configuration.
+pub(crate) fn default_device(
+    output: bool,
+) -> Result<(cpal::Device, String, cpal::SupportedStreamConfig), String> {
+    let host = cpal::default_host();
+    let device = if output {
+        host.default_output_device().ok_or("no sound output device")?
+    } else {
+        host.default_input_device()
+            .ok_or("no microphone (sound input device)")?
+    };
+    let name = device.name().unwrap_or_else(|_| "default".into());
+    let supported = if output {
+        device.default_output_config()
+    } else {
+        device.default_input_config()
+    }
+    .map_err(|e| format!("{name}: {e}"))?;
+    Ok((device, name, supported))
+}
+
 /// Keeps the device thread (and its stream) alive; dropping it closes the stream.
 pub(crate) struct DeviceThread {
     _keepalive: mpsc::Sender<()>,

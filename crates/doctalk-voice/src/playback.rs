@@ -10,7 +10,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use cpal::traits::{DeviceTrait, HostTrait, StreamTrait};
+use cpal::traits::{DeviceTrait, StreamTrait};
 
 use crate::error::{Result, VoiceError};
 use crate::resample::resample;
@@ -121,14 +121,7 @@ fn no_device(reason: String) -> VoiceError {
 type Stream = cpal::Stream;
 
 fn start_stream(shared: Arc<Shared>) -> std::result::Result<(Stream, u32, String), String> {
-    let host = cpal::default_host();
-    let device = host
-        .default_output_device()
-        .ok_or_else(|| "no sound output device".to_string())?;
-    let name = device.name().unwrap_or_else(|_| "default".into());
-    let supported = device
-        .default_output_config()
-        .map_err(|e| format!("{name}: {e}"))?;
+    let (device, name, supported) = crate::device::default_device(true)?;
     let rate = supported.sample_rate().0;
     let channels = supported.channels() as usize;
     let mut config: cpal::StreamConfig = supported.config();

@@ -2,9 +2,9 @@
 //! per sentence, so a Chinese answer quoting an English term is read by both.
 
 use crate::error::{Result, VoiceError};
+use crate::espeak;
 use crate::text::{self, Lang};
 use crate::wav::Audio;
-use crate::{espeak, resample};
 
 /// A speech engine.
 pub trait Speaker: Send + Sync {
@@ -83,9 +83,6 @@ pub fn voices() -> Vec<VoiceInfo> {
     }]
 }
 
-/// Pause between sentences.
-const SENTENCE_GAP_S: f32 = 0.18;
-
 /// Speaks a whole text: sentence by sentence, each in its own language, joined at `speaker`'s first
 /// sentence's rate with a short pause between sentences.
 pub fn speak_text(speaker: &dyn Speaker, text: &str) -> Result<Audio> {
@@ -105,15 +102,7 @@ pub fn speak_text(speaker: &dyn Speaker, text: &str) -> Result<Audio> {
         let audio = speaker.synthesize(&sentence, lang)?;
         match &mut out {
             None => out = Some(audio),
-            Some(all) => {
-                let gap = (SENTENCE_GAP_S * all.sample_rate as f32) as usize;
-                all.samples.extend(std::iter::repeat_n(0.0, gap));
-                all.samples.extend(resample::resample(
-                    &audio.samples,
-                    audio.sample_rate,
-                    all.sample_rate,
-                ));
-            }
+            Some(all) => all.append_sentence(&audio),
         }
     }
     out.ok_or(VoiceError::EmptyText)

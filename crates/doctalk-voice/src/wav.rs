@@ -24,6 +24,20 @@ impl Audio {
         self.samples.len() as f64 / self.sample_rate.max(1) as f64
     }
 
+    /// Appends another sentence: a short pause (when this already holds speech), then `next`
+    /// resampled to this audio's rate.
+    pub fn append_sentence(&mut self, next: &Audio) {
+        if !self.samples.is_empty() {
+            let gap = (SENTENCE_GAP_S * self.sample_rate as f32) as usize;
+            self.samples.extend(std::iter::repeat_n(0.0, gap));
+        }
+        self.samples.extend(crate::resample::resample(
+            &next.samples,
+            next.sample_rate,
+            self.sample_rate,
+        ));
+    }
+
     /// Root-mean-square level (0 for silence).
     pub fn rms(&self) -> f32 {
         if self.samples.is_empty() {
@@ -35,6 +49,9 @@ impl Audio {
 
 /// One little-endian sample's bytes → [-1, 1].
 type SampleDecoder = dyn Fn(&[u8]) -> f32;
+
+/// Pause between spoken sentences.
+const SENTENCE_GAP_S: f32 = 0.18;
 
 const PCM: u16 = 1;
 const FLOAT: u16 = 3;

@@ -231,15 +231,7 @@ fn speak_sentences(
         match &mut sink {
             Sink::Device(player) => player.enqueue(&audio),
             Sink::File(all) => {
-                if !all.samples.is_empty() {
-                    all.samples
-                        .extend(std::iter::repeat_n(0.0, (0.18 * all.sample_rate as f32) as usize));
-                }
-                all.samples.extend(doctalk_voice::resample(
-                    &audio.samples,
-                    audio.sample_rate,
-                    all.sample_rate,
-                ));
+                all.append_sentence(&audio);
             }
         }
         if spoken.sentences == 0 {

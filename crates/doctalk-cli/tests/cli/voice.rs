@@ -127,14 +127,6 @@ fn the_voice_assistant_answers_a_spoken_question_aloud() {
         v["spoken"]["first_sentence_to_audio_ms"].as_f64().is_some(),
         "{v}"
     );
-    let heard = doctalk_voice_wav_seconds(&answer);
+    let heard = doctalk_voice::read_wav(&answer).unwrap().duration_s();
     assert!(heard > 1.0, "{heard}");
-}
-
-/// Seconds of a 16-bit mono WAV file written by DocTalk (44-byte header).
-fn doctalk_voice_wav_seconds(path: &std::path::Path) -> f64 {
-    let bytes = std::fs::read(path).unwrap();
-    assert_eq!(&bytes[..4], b"RIFF");
-    let rate = u32::from_le_bytes(bytes[24..28].try_into().unwrap());
-    (bytes.len() - 44) as f64 / 2.0 / rate as f64
 }

@@ -11,7 +11,7 @@
 use std::collections::HashMap;
 use std::path::Path;
 
-use candle_core::{DType, Device, Tensor};
+use candle_core::{Device, Tensor};
 
 use crate::error::{ModelError, Result};
 
@@ -231,7 +231,7 @@ pub(crate) fn to_hf_tensors(
     };
     let tensor = |name: &str| -> Result<Tensor> {
         let v = get(name)?;
-        Ok(Tensor::from_vec(v.to_f32(), v.shape.as_slice(), device)?.to_dtype(DType::F32)?)
+        Ok(Tensor::from_vec(v.to_f32(), v.shape.as_slice(), device)?)
     };
     let mut out = HashMap::new();
     let linear = |out: &mut HashMap<String, Tensor>, from: &str, to: &str, bias: bool| -> Result<()> {

@@ -263,7 +263,7 @@ impl Transcriber {
             let start = w * m::N_FRAMES;
             let window = mel.narrow(2, start, m::N_FRAMES)?;
             let features = model.encoder.forward(&window, true)?;
-            let (code, lang_token) = match &lang {
+            let (_, lang_token) = match &lang {
                 Some(l) => l.clone(),
                 None => {
                     let detected = self.detect_language(&mut model, &features)?;
@@ -271,7 +271,6 @@ impl Transcriber {
                     detected
                 }
             };
-            let _ = code;
             let (text, no_speech_prob, avg_logprob) =
                 self.decode_window(&mut model, &features, lang_token)?;
             let start_s = (w * m::N_SAMPLES) as f64 / SAMPLE_RATE as f64;
