@@ -13,6 +13,8 @@ APT_PACKAGES=(
   poppler-utils qpdf                         # PDF fixtures and tools used by tests/benchmarks
   fonts-wqy-microhei                         # CJK font used to (re)generate the sample PDFs
   python3 python3-venv unzip ca-certificates
+  libwebkit2gtk-4.1-dev libgtk-3-dev         # the desktop app (Tauri 2: WebKitGTK webview)
+  librsvg2-dev libxdo-dev
 )
 
 missing=()
@@ -42,3 +44,19 @@ if ! "$TEST_VENV/bin/python" -c "import openai, mcp, moto.server" 2>/dev/null; t
     "openai==1.109.1" "mcp==1.30.0" "moto[server]==5.2.5"
 fi
 
+
+# The UI (ui/): the desktop app embeds its build and `doctalk serve` serves it. Node.js 20+ and npm
+# come from the machine, or from Debian when missing; versions are pinned by ui/package-lock.json.
+if ! command -v npm >/dev/null 2>&1; then
+  echo "setup: installing nodejs and npm"
+  SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends nodejs npm
+fi
+if [ ! -f ui/node_modules/.package-lock.json ] || ! cmp -s ui/package-lock.json ui/node_modules/.package-lock.json.copy 2>/dev/null; then
+  echo "setup: npm ci (ui)"
+  npm --prefix ui ci --no-audit --no-fund --loglevel=error
+  cp ui/package-lock.json ui/node_modules/.package-lock.json.copy
+fi
+echo "setup: building the UI (ui/dist)"
+npm --prefix ui run build --silent >/dev/null

@@ -114,6 +114,19 @@ impl Ctx {
         if args.no_llm {
             return None;
         }
+        // Without a flag choosing the model, the saved settings (the app's settings screen) do.
+        let mut args = args.clone();
+        if args.model.is_none() && args.llm_url.is_none() {
+            match doctalk_core::settings::Settings::load(&self.data_dir) {
+                Ok(saved) => match saved.model.kind.as_str() {
+                    "none" => return None,
+                    "remote" => args.llm_url = saved.model.url,
+                    _ => args.model = saved.model.path.or(saved.model.id),
+                },
+                Err(e) => eprintln!("{e}; using the default model."),
+            }
+        }
+        let args = &args;
         if let Some(url) = &args.llm_url {
             return match remote_generator(url, args).await {
                 Ok(g) => Some(g),
@@ -145,6 +158,16 @@ impl Ctx {
                 None
             }
         }
+    }
+
+    /// The data directory's knowledge bases, for the server (this one is the default).
+    pub fn workspace(&self, embedder: Arc<dyn Embedder>) -> doctalk_core::Workspace {
+        doctalk_core::Workspace::new(
+            self.data_dir.clone(),
+            self.store_uri.clone(),
+            embedder,
+            self.kb_name.clone(),
+        )
     }
 
     /// Where this knowledge base's conversations are kept.

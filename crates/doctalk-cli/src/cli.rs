@@ -282,6 +282,9 @@ pub struct ServeArgs {
     /// are answered extractively at once (plain completions get 503)
     #[arg(long, default_value_t = 4, value_name = "N")]
     pub max_waiting: usize,
+    /// The built web UI to serve at / [default: the installed one, or ui/dist of this checkout]
+    #[arg(long, env = "DOCTALK_UI_DIR", value_name = "DIR")]
+    pub ui_dir: Option<PathBuf>,
     #[command(flatten)]
     pub answer: AnswerArgs,
 }

@@ -16,6 +16,20 @@ pub enum CoreError {
     },
     #[error("no document matches {0:?} (use an id or a path shown by `doctalk list`)")]
     NoSuchDocument(String),
+    #[error("knowledge-base names use letters, digits, '-' and '_' only (1 to 64): {0:?}")]
+    BadKbName(String),
+    #[error("no knowledge base {0:?} (create it first)")]
+    NoSuchKb(String),
+    #[error("cannot write the sample knowledge base to {path}: {source}", path = .path.display())]
+    Sample {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("cannot read or write the settings {path}: {reason}", path = .path.display())]
+    Settings { path: PathBuf, reason: String },
+    #[error("bad settings: {0}")]
+    BadSettings(String),
     #[error("a background task failed: {0}")]
     Task(String),
     #[error("the question is empty")]

@@ -232,6 +232,35 @@ impl KnowledgeBase {
         paths: &[PathBuf],
         progress: &(dyn Fn(IngestEvent) + Send + Sync),
     ) -> Result<Vec<FileReport>> {
+        self.ingest_with(paths, false, progress).await
+    }
+
+    /// Parses, embeds and commits document `key` (id, id prefix or path) again from its file, even
+    /// if the file did not change: after a parser upgrade, or when the user asks. The indexed
+    /// version stays searchable until the new one is committed, and stays if the file is gone or
+    /// cannot be read any more.
+    pub async fn reindex(
+        &self,
+        key: &str,
+        progress: &(dyn Fn(IngestEvent) + Send + Sync),
+    ) -> Result<FileReport> {
+        let doc = self
+            .find_document(key)
+            .await?
+            .ok_or_else(|| CoreError::NoSuchDocument(key.to_string()))?;
+        let reports = self.ingest_with(&[PathBuf::from(&doc.path)], true, progress).await?;
+        reports
+            .into_iter()
+            .next()
+            .ok_or_else(|| CoreError::Task(format!("re-indexing {} gave no report", doc.path)))
+    }
+
+    async fn ingest_with(
+        &self,
+        paths: &[PathBuf],
+        force: bool,
+        progress: &(dyn Fn(IngestEvent) + Send + Sync),
+    ) -> Result<Vec<FileReport>> {
         let (files, mut reports) = collect_files(paths);
         for r in &reports {
             progress(IngestEvent::FileFinished(r.clone()));
@@ -243,7 +272,7 @@ impl KnowledgeBase {
                 index,
                 total,
             });
-            let report = self.ingest_one(&path, progress).await?;
+            let report = self.ingest_one(&path, force, progress).await?;
             progress(IngestEvent::FileFinished(report.clone()));
             reports.push(report);
         }
@@ -258,6 +287,7 @@ impl KnowledgeBase {
     async fn ingest_one(
         &self,
         path: &Path,
+        force: bool,
         progress: &(dyn Fn(IngestEvent) + Send + Sync),
     ) -> Result<FileReport> {
         let key = path_key(path);
@@ -267,7 +297,7 @@ impl KnowledgeBase {
         };
         let model_id = self.embedder().model_id().to_string();
         if let Some(existing) = self.store().document_by_path(&key).await? {
-            if existing.content_hash == hash && existing.embedding_model == model_id {
+            if !force && existing.content_hash == hash && existing.embedding_model == model_id {
                 return Ok(FileReport {
                     path: path.to_path_buf(),
                     status: FileStatus::Unchanged,

@@ -98,7 +98,8 @@ impl KnowledgeBase {
         &self.store
     }
 
-    pub(crate) fn embedder(&self) -> &Arc<dyn Embedder> {
+    /// The model that embeds this knowledge base's passages and queries.
+    pub fn embedder(&self) -> &Arc<dyn Embedder> {
         &self.embedder
     }
 

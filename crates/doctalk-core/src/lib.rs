@@ -25,8 +25,11 @@ pub mod fusion;
 mod ingest;
 mod kb;
 mod passages;
+pub mod sample;
 mod search;
 pub mod segment;
+pub mod settings;
+mod workspace;
 
 pub use answer::{Answer, AnswerEvent, AnswerRequest, Lang, Source, Turn};
 pub use conversations::{Conversation, ConversationStore};
@@ -36,3 +39,4 @@ pub use ingest::{collect_files, FileReport, FileStatus, IngestEvent, IngestStage
 pub use kb::{DocumentInfo, KnowledgeBase};
 pub use passages::Passage;
 pub use search::SearchHit;
+pub use workspace::{valid_kb_name, KbSummary, Library, Workspace};

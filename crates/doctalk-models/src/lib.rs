@@ -43,6 +43,9 @@ mod spec;
 pub mod store;
 pub mod whisper;
 
+/// Whether this build can run models on an NVIDIA GPU (the `cuda` feature).
+pub const CUDA_BUILT: bool = cfg!(feature = "cuda");
+
 pub use default_model::{load_default_embedder, load_embedder, DEFAULT_ENCODER_ID};
 pub use device::DeviceChoice;
 pub use embedder::Embedder;

@@ -23,8 +23,8 @@ pub(crate) async fn plain(
 ) -> Result<Response, ServerError> {
     let messages = messages(&body)?;
     let params = params(&body)?;
-    let Some(admitted) = s.llm_gate.try_enter() else {
-        return Err(ServerError::Busy(s.llm_gate.busy_reason()));
+    let Some(admitted) = s.engine.llm_gate.try_enter() else {
+        return Err(ServerError::Busy(s.engine.llm_gate.busy_reason()));
     };
     let id = format!("chatcmpl-{}", now_nanos());
     let model = generator.model_id().to_string();

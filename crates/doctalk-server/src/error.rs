@@ -30,6 +30,11 @@ pub enum ServerError {
 }
 
 impl ServerError {
+    /// The stable, machine-readable code clients switch on (`not_found`, `bad_request`, …).
+    pub fn code(&self) -> &'static str {
+        self.status_and_code().1
+    }
+
     fn status_and_code(&self) -> (StatusCode, &'static str) {
         match self {
             ServerError::BadRequest(_) => (StatusCode::BAD_REQUEST, "bad_request"),
@@ -37,8 +42,11 @@ impl ServerError {
             ServerError::Unauthorized => (StatusCode::UNAUTHORIZED, "unauthorized"),
             ServerError::UnknownModel(..) => (StatusCode::NOT_FOUND, "model_not_found"),
             ServerError::Busy(_) => (StatusCode::SERVICE_UNAVAILABLE, "model_busy"),
-            ServerError::Core(CoreError::NoSuchDocument(_) | CoreError::NoSuchConversation(_)) => {
-                (StatusCode::NOT_FOUND, "not_found")
+            ServerError::Core(
+                CoreError::NoSuchDocument(_) | CoreError::NoSuchConversation(_) | CoreError::NoSuchKb(_),
+            ) => (StatusCode::NOT_FOUND, "not_found"),
+            ServerError::Core(CoreError::BadKbName(_) | CoreError::BadSettings(_)) => {
+                (StatusCode::BAD_REQUEST, "bad_request")
             }
             ServerError::Core(CoreError::EmptyQuestion) => (StatusCode::BAD_REQUEST, "empty_question"),
             _ => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),

@@ -2,6 +2,7 @@
 //!
 //! - `/api/*`: REST + server-sent events for the UI: documents, ingest uploads with progress, search,
 //!   answers (streamed), conversations.
+//! - `/`: the web UI (`ui/dist`), the same front-end as the desktop app.
 //! - `/v1/*`: an OpenAI-compatible API (`/v1/models`, `/v1/chat/completions` streaming or not, and
 //!   `/v1/embeddings`) whose chat answers are grounded in the knowledge base; the sources ride along in
 //!   an extra `sources` field.
@@ -16,13 +17,16 @@ mod error;
 mod gate;
 mod json;
 mod openai;
+pub mod service;
 mod state;
+mod ui;
 
 use std::net::SocketAddr;
 
 pub use error::ServerError;
 pub use gate::LlmGate;
-pub use state::{AppState, ServerConfig};
+pub use state::{AppState, Engine, ServerConfig};
+pub use ui::CONTENT_SECURITY_POLICY;
 
 /// Binds `config.bind` and serves until `shutdown` resolves.
 pub async fn serve(
@@ -53,7 +57,7 @@ pub fn router(state: AppState) -> axum::Router {
     axum::Router::new()
         .merge(api::routes())
         .merge(openai::routes())
-        .fallback(|| async { ServerError::NotFound("no such endpoint".into()) })
+        .fallback(ui::serve)
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             state::require_token,

@@ -32,7 +32,7 @@ pub fn routes() -> Router<AppState> {
 async fn models(State(s): State<AppState>) -> JsonResponse {
     let mut data =
         vec![json!({"id": s.config.model_name, "object": "model", "created": 0, "owned_by": "doctalk"})];
-    if let Some(g) = &s.generator {
+    if let Some(g) = &s.engine.generator {
         data.push(json!({"id": g.model_id(), "object": "model", "created": 0, "owned_by": "doctalk"}));
     }
     JsonResponse(json!({"object": "list", "data": data}))
@@ -88,11 +88,11 @@ async fn chat_completions(
     if requested.is_empty() || requested == s.config.model_name {
         return grounded_completion(s, body).await;
     }
-    match &s.generator {
+    match &s.engine.generator {
         Some(g) if g.model_id() == requested => crate::completion::plain(s.clone(), g.clone(), body).await,
         _ => {
             let mut names = format!("{:?} (answers from the knowledge base)", s.config.model_name);
-            if let Some(g) = &s.generator {
+            if let Some(g) = &s.engine.generator {
                 names.push_str(&format!(" or {:?} (the language model alone)", g.model_id()));
             }
             Err(ServerError::UnknownModel(requested, names))
@@ -129,14 +129,15 @@ async fn grounded_completion(s: AppState, body: ChatRequest) -> Result<Response,
     }
     let mut req = AnswerRequest::new(question);
     req.history = history;
-    let admitted = crate::api::admit(&s, &mut req);
+    let admitted = crate::service::admit(&s.engine, &mut req);
     if let Some(n) = body.max_completion_tokens.or(body.max_tokens) {
         req.max_answer_tokens = n.clamp(1, 4096);
     }
     let model = s.config.model_name.clone();
     let id = format!("chatcmpl-{}", now_nanos());
     if !body.stream {
-        let answer = s.kb.answer(req, Arc::new(|_| {})).await?;
+        let lib = s.engine.library(None).await?;
+        let answer = lib.kb.answer(req, Arc::new(|_| {})).await?;
         drop(admitted);
         return Ok(JsonResponse(completion(&id, &model, &answer)).into_response());
     }
@@ -162,7 +163,10 @@ async fn grounded_completion(s: AppState, body: ChatRequest) -> Result<Response,
                     events.send(Event::default().data(token_chunk(json!({"content": t}), None).to_string()));
             }
         });
-        let answer = s.kb.answer(req, sink).await;
+        let answer = match s.engine.library(None).await {
+            Ok(lib) => lib.kb.answer(req, sink).await.map_err(ServerError::from),
+            Err(e) => Err(e),
+        };
         drop(admitted);
         match answer {
             Ok(answer) => {
@@ -231,7 +235,7 @@ async fn embeddings(
             "input must hold 1 to 2048 strings".into(),
         ));
     }
-    let embedder = s.embedder.clone();
+    let embedder = s.engine.workspace.embedder().clone();
     let vectors = tokio::task::spawn_blocking(move || {
         let refs: Vec<&str> = inputs.iter().map(String::as_str).collect();
         embedder.embed_passages(&refs)
@@ -247,7 +251,7 @@ async fn embeddings(
     Ok(JsonResponse(json!({
         "object": "list",
         "data": data,
-        "model": body.model.unwrap_or_else(|| s.embedder.model_id().to_string()),
+        "model": body.model.unwrap_or_else(|| s.engine.workspace.embedder().model_id().to_string()),
         "usage": {"prompt_tokens": 0, "total_tokens": 0},
     })))
 }

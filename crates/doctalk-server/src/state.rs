@@ -1,4 +1,4 @@
-//! What every request shares: the knowledge base, the optional language model, the settings.
+//! What every request shares: the knowledge bases, the optional language model, the settings.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -7,8 +7,9 @@ use std::sync::Arc;
 use axum::extract::{Request, State};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use doctalk_core::{ConversationStore, Embedder, KnowledgeBase};
+use doctalk_core::{Library, Workspace};
 use doctalk_models::llm::Generator;
+use doctalk_models::store::ModelStore;
 
 use crate::gate::LlmGate;
 use crate::ServerError;
@@ -21,31 +22,52 @@ pub struct ServerConfig {
     pub token: Option<String>,
     /// Largest accepted request body (uploads).
     pub max_upload_bytes: usize,
-    /// Where uploaded files are kept (inside the data directory).
-    pub uploads_dir: PathBuf,
+    /// The built UI (`ui/dist`) served at `/`; `None`: `/` explains how to build it.
+    pub ui_dir: Option<PathBuf>,
     /// The name `/v1/models` lists for grounded answers from this knowledge base. The language model
     /// itself is listed too, under its own id, for plain completions (so that another DocTalk, or any
     /// OpenAI client, can use this server's model as its generator).
     pub model_name: String,
 }
 
-/// Shared request state; cheap to clone.
+/// What the UI's operations need, whichever shell asks (this server or the desktop app); cheap to
+/// clone.
 #[derive(Clone)]
-pub struct AppState {
-    pub kb: Arc<KnowledgeBase>,
+pub struct Engine {
+    /// The knowledge bases of the data directory; requests name one (default: the one the shell
+    /// was started with).
+    pub workspace: Arc<Workspace>,
     pub generator: Option<Arc<dyn Generator>>,
     /// Admission to `generator` (see [`LlmGate`]).
     pub llm_gate: Arc<LlmGate>,
-    pub embedder: Arc<dyn Embedder>,
-    pub conversations: ConversationStore,
+    /// The model catalogue and downloads (settings screen).
+    pub models: Arc<ModelStore>,
+}
+
+impl Engine {
+    /// Knowledge base `name`, or the default one.
+    pub async fn library(&self, name: Option<&str>) -> Result<Arc<Library>, ServerError> {
+        Ok(self.workspace.get(name).await?)
+    }
+}
+
+/// Shared request state; cheap to clone.
+#[derive(Clone)]
+pub struct AppState {
+    pub engine: Engine,
     pub config: Arc<ServerConfig>,
 }
 
-/// Rejects requests without the configured token (no token configured: loopback only, all allowed).
+/// Rejects API requests without the configured token (no token configured: loopback only, all
+/// allowed). The UI's own files are not secret and load without it; the page then sends the token.
 pub async fn require_token(State(state): State<AppState>, request: Request, next: Next) -> Response {
     let Some(token) = &state.config.token else {
         return next.run(request).await;
     };
+    let path = request.uri().path();
+    if !path.starts_with("/api/") && !path.starts_with("/v1/") {
+        return next.run(request).await;
+    }
     let presented = request
         .headers()
         .get(axum::http::header::AUTHORIZATION)

@@ -1,9 +1,10 @@
 //! `doctalk serve`: the knowledge base over HTTP until Ctrl+C.
 
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 
-use doctalk_server::{AppState, ServerConfig};
+use doctalk_server::{AppState, Engine, ServerConfig};
 
 use crate::app::Ctx;
 use crate::cli::ServeArgs;
@@ -14,19 +15,28 @@ pub async fn run(ctx: &Ctx, args: ServeArgs) -> anyhow::Result<ExitCode> {
         anyhow::bail!(doctalk_server::ServerError::TokenRequired(args.bind));
     }
     let kb = ctx.open_kb().await?;
-    let embedder = ctx.load_embedder()?;
+    let workspace = ctx.workspace(kb.embedder().clone());
+    workspace.insert(&ctx.kb_name, kb).await;
     let generator = ctx.load_generator_or_warn(&args.answer).await;
+    let ui_dir = args.ui_dir.clone().or_else(installed_ui_dir);
+    if ui_dir.is_none() {
+        eprintln!("The web UI is not built (npm --prefix ui ci && npm --prefix ui run build); serving the API only.");
+    }
     let state = AppState {
-        kb: Arc::new(kb),
-        generator,
-        llm_gate: Arc::new(doctalk_server::LlmGate::new(args.max_waiting)),
-        embedder,
-        conversations: ctx.conversations(),
+        engine: Engine {
+            workspace: Arc::new(workspace),
+            generator,
+            llm_gate: Arc::new(doctalk_server::LlmGate::new(args.max_waiting)),
+            models: Arc::new(doctalk_models::store::ModelStore::from_env(
+                ctx.models_dir.as_deref(),
+                &ctx.data_dir,
+            )),
+        },
         config: Arc::new(ServerConfig {
             bind: args.bind,
             token: args.token.clone(),
             max_upload_bytes: args.max_upload_mib.saturating_mul(1 << 20),
-            uploads_dir: ctx.kb_dir().join("uploads"),
+            ui_dir,
             model_name: format!("doctalk-{}", ctx.kb_name),
         }),
     };
@@ -44,4 +54,17 @@ pub async fn run(ctx: &Ctx, args: ServeArgs) -> anyhow::Result<ExitCode> {
     tokio::signal::ctrl_c().await?;
     let _ = stop_tx.send(());
     Ok(ExitCode::SUCCESS)
+}
+
+/// The built UI: beside an installed binary (`../share/doctalk/ui`, as the .deb lays it out), or
+/// this checkout's `ui/dist` for a development build.
+fn installed_ui_dir() -> Option<PathBuf> {
+    let exe_dir = std::env::current_exe().ok()?.parent()?.to_path_buf();
+    [
+        exe_dir.join("../share/doctalk/ui"),
+        exe_dir.join("ui"),
+        PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../ui/dist")),
+    ]
+    .into_iter()
+    .find(|d| d.join("index.html").is_file())
 }

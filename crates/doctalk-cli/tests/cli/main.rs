@@ -7,6 +7,7 @@ mod crash;
 mod generate;
 mod harness;
 mod ingest;
+mod library_api;
 mod models;
 mod scale_out;
 mod search;

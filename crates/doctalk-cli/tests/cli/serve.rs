@@ -46,6 +46,8 @@ pub fn start(dt: &Doctalk, extra: &[&str]) -> Server {
 pub struct Reply {
     pub status: u16,
     pub content_type: String,
+    /// The status line and headers.
+    pub head: String,
     pub body: String,
 }
 
@@ -93,6 +95,7 @@ pub fn http(addr: &str, method: &str, path: &str, token: Option<&str>, body: &[u
     Reply {
         status,
         content_type: header("content-type"),
+        head: head.to_string(),
         body,
     }
 }

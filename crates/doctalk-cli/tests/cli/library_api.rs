@@ -1,0 +1,157 @@
+//! What the UI needs from `doctalk serve` beyond questions: several knowledge bases, the original
+//! file for the PDF viewer, re-indexing, the one-click sample, settings, and the UI itself.
+
+use crate::harness::{repo_root, Doctalk};
+use crate::serve::{http, sse_events, start};
+
+#[test]
+fn the_sample_installs_in_one_request_and_its_pdf_can_be_read_back_and_reindexed() {
+    let dt = Doctalk::new();
+    let server = start(&dt, &["--no-llm"]);
+    let a = server.addr.as_str();
+    let events = sse_events(&http(a, "POST", "/api/sample", None, b"").body);
+    let (name, done) = events.last().unwrap();
+    assert_eq!(name, "done", "{events:?}");
+    let files = done["files"].as_array().unwrap();
+    assert_eq!(files.len(), 3, "{done}");
+    assert!(files.iter().all(|f| f["status"] == "indexed"), "{done}");
+    let stages: Vec<&str> = events
+        .iter()
+        .filter_map(|(_, d)| d["stage"]["stage"].as_str())
+        .collect();
+    for stage in ["parse", "embed", "commit"] {
+        assert!(stages.contains(&stage), "no {stage} progress: {stages:?}");
+    }
+    // Installing again changes nothing.
+    let again = sse_events(&http(a, "POST", "/api/sample", None, b"").body);
+    let again = &again.last().unwrap().1["files"];
+    assert!(again.as_array().unwrap().iter().all(|f| f["status"] == "unchanged"), "{again}");
+
+    let docs = http(a, "GET", "/api/documents", None, b"").json();
+    let handbook = docs
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["path"].as_str().unwrap().ends_with("员工手册.pdf"))
+        .unwrap_or_else(|| panic!("{docs}"));
+    let id = handbook["id"].as_str().unwrap();
+    let file = http(a, "GET", &format!("/api/documents/{id}/file"), None, b"");
+    assert_eq!(file.status, 200);
+    assert_eq!(file.content_type, "application/pdf");
+    let original = std::fs::read(repo_root().join("examples/sample-kb/员工手册.pdf")).unwrap();
+    assert!(file.body.starts_with("%PDF") && file.body.len() > original.len() / 2);
+
+    // Re-indexing an unchanged file commits it again (new id), and the old one is gone.
+    let events = sse_events(&http(a, "POST", &format!("/api/documents/{id}/reindex"), None, b"").body);
+    let report = &events.last().unwrap().1["files"][0];
+    assert_eq!(report["status"], "indexed", "{events:?}");
+    let new_id = report["doc_id"].as_str().unwrap();
+    assert_ne!(new_id, id);
+    let docs = http(a, "GET", "/api/documents", None, b"").json();
+    assert_eq!(docs.as_array().unwrap().len(), 3, "{docs}");
+    let gone = http(a, "GET", &format!("/api/documents/{id}/file"), None, b"");
+    assert_eq!(gone.status, 404, "{}", gone.body);
+    assert_eq!(gone.json()["error"]["code"], "not_found");
+}
+
+#[test]
+fn knowledge_bases_are_separate_and_named_per_request() {
+    let dt = Doctalk::new();
+    let server = start(&dt, &["--no-llm"]);
+    let a = server.addr.as_str();
+    let created = http(a, "POST", "/api/kbs", None, br#"{"name": "personal"}"#);
+    assert_eq!(created.status, 200, "{}", created.body);
+    let bad = http(a, "POST", "/api/kbs", None, br#"{"name": "../x"}"#);
+    assert_eq!(bad.status, 400, "{}", bad.body);
+    let note = "# Bike\n\nMy bike lock code is 4711.\n";
+    let up = http(a, "POST", "/api/ingest?name=bike.md&kb=personal", None, note.as_bytes());
+    assert_eq!(sse_events(&up.body).last().unwrap().1["files"][0]["status"], "indexed");
+
+    let personal = http(a, "GET", "/api/documents?kb=personal", None, b"").json();
+    assert_eq!(personal.as_array().unwrap().len(), 1, "{personal}");
+    let default = http(a, "GET", "/api/documents", None, b"").json();
+    assert_eq!(default.as_array().unwrap().len(), 0, "{default}");
+    let hits = http(a, "GET", "/api/search?q=bike%20lock&kb=personal", None, b"").json();
+    assert!(hits[0]["text"].as_str().unwrap().contains("4711"), "{hits}");
+    let kbs = http(a, "GET", "/api/kbs", None, b"").json();
+    assert_eq!(kbs["current"], "default");
+    let names: Vec<(&str, u64)> = kbs["kbs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| (k["name"].as_str().unwrap(), k["documents"].as_u64().unwrap()))
+        .collect();
+    assert_eq!(names, vec![("default", 0), ("personal", 1)]);
+    let missing = http(a, "GET", "/api/documents?kb=nope", None, b"");
+    assert_eq!(missing.status, 404, "{}", missing.body);
+    assert!(dt.data.path().join("kb/personal/uploads/bike.md").is_file());
+}
+
+#[test]
+fn settings_are_saved_checked_and_show_licences_before_downloads() {
+    let dt = Doctalk::new();
+    let server = start(&dt, &["--no-llm"]);
+    let a = server.addr.as_str();
+    let s = http(a, "GET", "/api/settings", None, b"").json();
+    assert_eq!(s["language"], "auto");
+    assert_eq!(s["device"]["current"], "cpu");
+    let catalogue = s["catalogue"].as_array().unwrap();
+    let e5 = catalogue
+        .iter()
+        .find(|m| m["id"] == "multilingual-e5-small")
+        .unwrap_or_else(|| panic!("{s}"));
+    assert_eq!(e5["license"], "MIT");
+    assert_eq!(e5["installed"], true, "the test models directory holds it");
+    assert!(s["voices"].as_array().unwrap().iter().any(|v| v["id"] == "espeak-ng"));
+
+    let patch = br#"{"language": "zh", "model": {"kind": "remote", "url": "http://gpu:8000/v1"}, "data_dir": "/ignored"}"#;
+    let saved = http(a, "PUT", "/api/settings", None, patch).json();
+    assert_eq!(saved["language"], "zh");
+    assert_eq!(saved["restart_required"], true);
+    assert_eq!(saved["data_dir"], dt.data.path().to_str().unwrap());
+    let on_disk: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dt.data.path().join("settings.json")).unwrap()).unwrap();
+    assert_eq!(on_disk["model"]["url"], "http://gpu:8000/v1");
+
+    let bad = http(a, "PUT", "/api/settings", None, br#"{"language": "fr"}"#);
+    assert_eq!(bad.status, 400, "{}", bad.body);
+    assert!(bad.json()["error"]["message"].as_str().unwrap().contains("fr"));
+
+    // No network here: a download fails with a reason, as an event, and the server goes on.
+    let events = sse_events(&http(a, "POST", "/api/models/all-minilm-l6-v2/download", None, b"").body);
+    let (name, err) = events.last().unwrap();
+    assert_eq!(name, "error", "{events:?}");
+    assert_eq!(err["code"], "download_failed");
+    let unknown = sse_events(&http(a, "POST", "/api/models/gpt-17/download", None, b"").body);
+    assert_eq!(unknown.last().unwrap().0, "error");
+    assert_eq!(http(a, "GET", "/api/health", None, b"").status, 200);
+}
+
+#[test]
+fn the_ui_is_served_with_a_strict_policy_and_without_the_api_token() {
+    let dt = Doctalk::new();
+    let ui = tempfile::tempdir().unwrap();
+    std::fs::create_dir(ui.path().join("assets")).unwrap();
+    std::fs::write(ui.path().join("index.html"), "<!doctype html><title>DocTalk UI</title>").unwrap();
+    std::fs::write(ui.path().join("assets/app.js"), "console.log(1)").unwrap();
+    std::fs::write(dt.data.path().join("secret.txt"), "s3cr3t").unwrap();
+    let ui_dir = ui.path().to_str().unwrap();
+    let server = start(&dt, &["--no-llm", "--token", "t0k", "--ui-dir", ui_dir]);
+    let a = server.addr.as_str();
+    let index = http(a, "GET", "/", None, b"");
+    assert_eq!(index.status, 200);
+    assert!(index.body.contains("DocTalk UI"));
+    assert!(index.content_type.starts_with("text/html"));
+    let js = http(a, "GET", "/assets/app.js", None, b"");
+    assert_eq!(js.content_type, "text/javascript; charset=utf-8");
+    // A client-side route falls back to the page; a climb out of the UI directory does not.
+    assert!(http(a, "GET", "/chat/123", None, b"").body.contains("DocTalk UI"));
+    let climb = http(a, "GET", "/assets/%2e%2e/%2e%2e/secret.txt", None, b"");
+    assert!(!climb.body.contains("s3cr3t"), "{}", climb.body);
+    assert_eq!(http(a, "GET", "/api/documents", None, b"").status, 401);
+    assert!(
+        index.head.to_ascii_lowercase().contains("content-security-policy: default-src 'self'"),
+        "{}",
+        index.head
+    );
+}

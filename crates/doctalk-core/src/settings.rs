@@ -1,0 +1,178 @@
+//! The user's settings (`<data dir>/settings.json`): what the desktop app and the server's UI
+//! change, and what `doctalk serve` and the desktop app start with when no flag says otherwise.
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::{CoreError, Result};
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Settings {
+    /// "auto" (follow the system locale), "zh" or "en".
+    pub language: String,
+    pub model: ModelChoice,
+    /// "cpu" or "cuda".
+    pub device: String,
+    pub voice: VoiceChoice,
+}
+
+/// Which language model answers.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ModelChoice {
+    /// "local" (a model from the store or a file), "remote" (an OpenAI-compatible endpoint) or
+    /// "none" (extractive answers only).
+    pub kind: String,
+    /// A model store name, for "local".
+    pub id: Option<String>,
+    /// A model file or directory, for "local" (wins over `id`).
+    pub path: Option<String>,
+    /// The endpoint, for "remote" (`http://host:port/v1`).
+    pub url: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct VoiceChoice {
+    /// Speak answers aloud.
+    pub enabled: bool,
+    /// A voice id from `doctalk voices list`; `None`: the default voice per language.
+    pub voice: Option<String>,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            language: "auto".into(),
+            model: ModelChoice {
+                kind: "local".into(),
+                ..ModelChoice::default()
+            },
+            device: "cpu".into(),
+            voice: VoiceChoice::default(),
+        }
+    }
+}
+
+impl Settings {
+    pub fn path(data_dir: &Path) -> PathBuf {
+        data_dir.join("settings.json")
+    }
+
+    /// The saved settings, or the defaults when none were saved. A damaged file is an error that
+    /// names it (it is not silently replaced: the user may want what is in it).
+    pub fn load(data_dir: &Path) -> Result<Settings> {
+        let path = Self::path(data_dir);
+        match std::fs::read_to_string(&path) {
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Settings::default()),
+            Err(e) => Err(CoreError::Settings {
+                path,
+                reason: e.to_string(),
+            }),
+            Ok(text) => serde_json::from_str(&text).map_err(|e| CoreError::Settings {
+                path,
+                reason: e.to_string(),
+            }),
+        }
+    }
+
+    /// Checks the values, then writes them atomically (a crash leaves the old file or the new one).
+    pub fn save(&self, data_dir: &Path) -> Result<()> {
+        self.validate()?;
+        let path = Self::path(data_dir);
+        let err = |reason: String| CoreError::Settings {
+            path: path.clone(),
+            reason,
+        };
+        std::fs::create_dir_all(data_dir).map_err(|e| err(e.to_string()))?;
+        let partial = data_dir.join(".settings.json.partial");
+        let text = serde_json::to_string_pretty(self).map_err(|e| err(e.to_string()))?;
+        std::fs::write(&partial, text).map_err(|e| err(e.to_string()))?;
+        std::fs::rename(&partial, &path).map_err(|e| err(e.to_string()))
+    }
+
+    /// These settings with the fields of `patch` (a partial JSON object of the same shape) applied.
+    pub fn merged(&self, patch: &serde_json::Value) -> Result<Settings> {
+        let mut value = serde_json::to_value(self).map_err(|e| CoreError::BadSettings(e.to_string()))?;
+        merge(&mut value, patch);
+        let merged: Settings =
+            serde_json::from_value(value).map_err(|e| CoreError::BadSettings(e.to_string()))?;
+        merged.validate()?;
+        Ok(merged)
+    }
+
+    /// Whether going from `self` to `new` needs the model reloaded (a restart of the app or server).
+    pub fn needs_restart(&self, new: &Settings) -> bool {
+        self.model != new.model || self.device != new.device
+    }
+
+    fn validate(&self) -> Result<()> {
+        let bad = |m: String| Err(CoreError::BadSettings(m));
+        if !["auto", "zh", "en"].contains(&self.language.as_str()) {
+            return bad(format!("language must be auto, zh or en, not {:?}", self.language));
+        }
+        if !["cpu", "cuda"].contains(&self.device.as_str()) {
+            return bad(format!("device must be cpu or cuda, not {:?}", self.device));
+        }
+        match self.model.kind.as_str() {
+            "local" | "none" => Ok(()),
+            "remote" => match self.model.url.as_deref() {
+                Some(u) if u.starts_with("http://") || u.starts_with("https://") => Ok(()),
+                _ => bad("a remote model needs an http:// or https:// URL".into()),
+            },
+            other => bad(format!("model kind must be local, remote or none, not {other:?}")),
+        }
+    }
+}
+
+/// JSON merge patch (RFC 7386) without deletion: objects merge key by key, anything else replaces.
+fn merge(target: &mut serde_json::Value, patch: &serde_json::Value) {
+    match (target, patch) {
+        (serde_json::Value::Object(t), serde_json::Value::Object(p)) => {
+            for (k, v) in p {
+                merge(t.entry(k.clone()).or_insert(serde_json::Value::Null), v);
+            }
+        }
+        (t, p) => *t = p.clone(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn defaults_until_saved_then_what_was_saved() {
+        let dir = tempfile::tempdir().unwrap();
+        assert_eq!(Settings::load(dir.path()).unwrap(), Settings::default());
+        let s = Settings::default()
+            .merged(&json!({"language": "zh", "model": {"kind": "remote", "url": "http://gpu:8000/v1"}}))
+            .unwrap();
+        assert_eq!(s.model.kind, "remote");
+        assert_eq!(s.device, "cpu", "untouched fields keep their values");
+        s.save(dir.path()).unwrap();
+        assert_eq!(Settings::load(dir.path()).unwrap(), s);
+        assert!(Settings::default().needs_restart(&s));
+    }
+
+    #[test]
+    fn bad_values_are_refused_and_a_damaged_file_is_named() {
+        let d = Settings::default();
+        for patch in [
+            json!({"language": "fr"}),
+            json!({"device": "tpu"}),
+            json!({"model": {"kind": "remote"}}),
+            json!({"model": {"kind": "remote", "url": "ftp://x"}}),
+            json!({"voice": {"enabled": "yes"}}),
+        ] {
+            assert!(d.merged(&patch).is_err(), "{patch}");
+        }
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(Settings::path(dir.path()), "{not json").unwrap();
+        let e = Settings::load(dir.path()).unwrap_err().to_string();
+        assert!(e.contains("settings.json"), "{e}");
+    }
+}

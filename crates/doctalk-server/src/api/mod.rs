@@ -1,0 +1,252 @@
+//! `/api/*`: what the UI calls over HTTP, as thin wrappers over [`crate::service`]. JSON in and
+//! out; long work (ingest, answers, downloads) as server-sent events. Every endpoint takes
+//! `?kb=NAME` to pick a knowledge base (default: the one the server was started with).
+
+use std::convert::Infallible;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+use axum::body::{Body, Bytes};
+use axum::extract::{Path, Query, State};
+use axum::http::header;
+use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{delete, get, post};
+use axum::Router;
+use futures::Stream;
+use serde::Deserialize;
+use serde_json::{json, Value};
+use tokio::sync::mpsc;
+
+use crate::json::{JsonBody, JsonResponse};
+use crate::service::{self, AskRequest, Emit};
+use crate::{AppState, ServerError};
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/api/health", get(health))
+        .route("/api/kbs", get(kbs).post(create_kb))
+        .route("/api/documents", get(documents))
+        .route("/api/documents/{id}", delete(remove_document))
+        .route("/api/documents/{id}/file", get(document_file))
+        .route("/api/documents/{id}/reindex", post(reindex))
+        .route("/api/ingest", post(ingest))
+        .route("/api/sample", post(sample))
+        .route("/api/search", get(search))
+        .route("/api/ask", post(ask))
+        .route("/api/ask/stream", post(ask_stream))
+        .route("/api/conversations", get(conversations))
+        .route(
+            "/api/conversations/{id}",
+            get(conversation).delete(delete_conversation),
+        )
+        .route("/api/settings", get(settings).put(update_settings))
+        .route("/api/models/{id}/download", post(download_model))
+}
+
+/// `?kb=NAME`: which knowledge base a request is about.
+#[derive(Deserialize, Default)]
+struct KbParam {
+    kb: Option<String>,
+}
+
+impl KbParam {
+    fn name(&self) -> Option<&str> {
+        self.kb.as_deref().filter(|k| !k.is_empty())
+    }
+}
+
+type Reply = Result<JsonResponse, ServerError>;
+
+async fn health(State(s): State<AppState>, Query(kb): Query<KbParam>) -> Reply {
+    Ok(JsonResponse(service::health(&s.engine, kb.name()).await?))
+}
+
+async fn kbs(State(s): State<AppState>) -> Reply {
+    Ok(JsonResponse(service::kbs(&s.engine).await?))
+}
+
+#[derive(Deserialize)]
+struct NewKb {
+    name: String,
+}
+
+async fn create_kb(State(s): State<AppState>, JsonBody(body): JsonBody<NewKb>) -> Reply {
+    Ok(JsonResponse(service::create_kb(&s.engine, &body.name).await?))
+}
+
+async fn documents(State(s): State<AppState>, Query(kb): Query<KbParam>) -> Reply {
+    Ok(JsonResponse(json!(service::documents(&s.engine, kb.name()).await?)))
+}
+
+async fn remove_document(State(s): State<AppState>, Query(kb): Query<KbParam>, Path(id): Path<String>) -> Reply {
+    Ok(JsonResponse(json!(service::remove_document(&s.engine, kb.name(), &id).await?)))
+}
+
+async fn document_file(
+    State(s): State<AppState>,
+    Query(kb): Query<KbParam>,
+    Path(id): Path<String>,
+) -> Result<Response, ServerError> {
+    let (bytes, mime) = service::document_file(&s.engine, kb.name(), &id).await?;
+    let headers = [(header::CONTENT_TYPE, mime), (header::CACHE_CONTROL, "no-store")];
+    Ok((headers, Body::from(bytes)).into_response())
+}
+
+async fn reindex(State(s): State<AppState>, Query(kb): Query<KbParam>, Path(id): Path<String>) -> EventStream {
+    event_stream("reindex_failed", move |emit| async move {
+        service::reindex(&s.engine, kb.name(), &id, emit).await
+    })
+}
+
+#[derive(Deserialize)]
+struct UploadQuery {
+    /// The file's name (its extension decides the parser).
+    name: String,
+    kb: Option<String>,
+}
+
+/// One uploaded file (the request body, `?name=` its file name) → kept under the knowledge base's
+/// uploads directory → ingested with progress. The UI sends several files as several requests, so
+/// each file's progress and errors stay its own.
+async fn ingest(
+    State(s): State<AppState>,
+    Query(upload): Query<UploadQuery>,
+    bytes: Bytes,
+) -> Result<EventStream, ServerError> {
+    let kb = upload.kb.filter(|k| !k.is_empty());
+    let path = service::save_upload(&s.engine, kb.as_deref(), &upload.name, &bytes).await?;
+    Ok(event_stream("ingest_failed", move |emit| async move {
+        service::ingest_paths(&s.engine, kb.as_deref(), vec![path], emit).await
+    }))
+}
+
+async fn sample(State(s): State<AppState>, Query(kb): Query<KbParam>) -> EventStream {
+    event_stream("ingest_failed", move |emit| async move {
+        service::sample(&s.engine, kb.name(), emit).await
+    })
+}
+
+#[derive(Deserialize)]
+struct SearchQuery {
+    q: String,
+    #[serde(default = "default_k")]
+    k: usize,
+    kb: Option<String>,
+}
+
+fn default_k() -> usize {
+    5
+}
+
+async fn search(State(s): State<AppState>, Query(q): Query<SearchQuery>) -> Reply {
+    let kb = q.kb.as_deref().filter(|k| !k.is_empty());
+    Ok(JsonResponse(json!(service::search(&s.engine, kb, &q.q, q.k).await?)))
+}
+
+async fn ask(State(s): State<AppState>, Query(kb): Query<KbParam>, JsonBody(body): JsonBody<AskRequest>) -> Reply {
+    let cancel = Arc::new(AtomicBool::new(false));
+    let answer = service::ask(&s.engine, kb.name(), body, Arc::new(|_, _| {}), cancel).await?;
+    Ok(JsonResponse(answer))
+}
+
+/// Events: `query`, `sources`, `token`…, then `done` (the answer) or `error`. A client that hangs
+/// up stops generation: the next event finds nobody listening.
+async fn ask_stream(
+    State(s): State<AppState>,
+    Query(kb): Query<KbParam>,
+    JsonBody(body): JsonBody<AskRequest>,
+) -> EventStream {
+    let (tx, rx) = mpsc::unbounded_channel::<Event>();
+    let cancel = Arc::new(AtomicBool::new(false));
+    let hung_up = cancel.clone();
+    let events = tx.clone();
+    let emit: Emit = Arc::new(move |name, value| {
+        if events.send(sse(name, &value)).is_err() {
+            hung_up.store(true, Ordering::Relaxed);
+        }
+    });
+    tokio::spawn(async move {
+        let last = match service::ask(&s.engine, kb.name(), body, emit, cancel).await {
+            Ok(answer) => sse("done", &answer),
+            Err(e) => error_event("answer_failed", &e),
+        };
+        let _ = tx.send(last);
+    });
+    sse_response(rx)
+}
+
+async fn conversations(State(s): State<AppState>, Query(kb): Query<KbParam>) -> Reply {
+    Ok(JsonResponse(service::conversations(&s.engine, kb.name()).await?))
+}
+
+async fn conversation(State(s): State<AppState>, Query(kb): Query<KbParam>, Path(id): Path<String>) -> Reply {
+    Ok(JsonResponse(json!(service::conversation(&s.engine, kb.name(), &id).await?)))
+}
+
+async fn delete_conversation(
+    State(s): State<AppState>,
+    Query(kb): Query<KbParam>,
+    Path(id): Path<String>,
+) -> Reply {
+    Ok(JsonResponse(service::delete_conversation(&s.engine, kb.name(), &id).await?))
+}
+
+async fn settings(State(s): State<AppState>) -> Reply {
+    Ok(JsonResponse(service::settings(&s.engine).await?))
+}
+
+async fn update_settings(State(s): State<AppState>, JsonBody(patch): JsonBody<Value>) -> Reply {
+    Ok(JsonResponse(service::update_settings(&s.engine, patch).await?))
+}
+
+async fn download_model(State(s): State<AppState>, Path(id): Path<String>) -> EventStream {
+    event_stream("download_failed", move |emit| async move {
+        service::download_model(&s.engine, &id, emit).await
+    })
+}
+
+type EventStream = Sse<futures::stream::BoxStream<'static, Result<Event, Infallible>>>;
+
+/// Runs `job` in the background: what it emits becomes server-sent events, its result the final
+/// `done` event (or `error` {code, message}).
+fn event_stream<F, Fut>(code: &'static str, job: F) -> EventStream
+where
+    F: FnOnce(Emit) -> Fut + Send + 'static,
+    Fut: std::future::Future<Output = Result<Value, ServerError>> + Send + 'static,
+{
+    let (tx, rx) = mpsc::unbounded_channel::<Event>();
+    let events = tx.clone();
+    let emit: Emit = Arc::new(move |name, value| {
+        let _ = events.send(sse(name, &value));
+    });
+    tokio::spawn(async move {
+        let last = match job(emit).await {
+            Ok(done) => sse("done", &done),
+            Err(e) => error_event(code, &e),
+        };
+        let _ = tx.send(last);
+    });
+    sse_response(rx)
+}
+
+fn sse_response(rx: mpsc::UnboundedReceiver<Event>) -> EventStream {
+    Sse::new(futures::StreamExt::boxed(channel_stream(rx))).keep_alive(KeepAlive::default())
+}
+
+fn error_event(code: &str, e: &ServerError) -> Event {
+    sse("error", &json!({"code": code, "message": e.to_string()}))
+}
+
+/// A named server-sent event with a JSON payload.
+fn sse(name: &str, value: &impl serde::Serialize) -> Event {
+    Event::default()
+        .event(name)
+        .data(serde_json::to_string(value).unwrap_or_else(|_| "null".into()))
+}
+
+pub(crate) fn channel_stream<T: Send + 'static>(
+    rx: mpsc::UnboundedReceiver<T>,
+) -> impl Stream<Item = Result<T, Infallible>> {
+    futures::stream::unfold(rx, |mut rx| async move { rx.recv().await.map(|e| (Ok(e), rx)) })
+}

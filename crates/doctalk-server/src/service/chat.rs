@@ -1,0 +1,107 @@
+//! Search, answers and conversations.
+
+use std::sync::atomic::AtomicBool;
+use std::sync::Arc;
+
+use doctalk_core::{Answer, AnswerEvent, AnswerRequest, Conversation, SearchHit};
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use super::Emit;
+use crate::{Engine, ServerError};
+
+pub async fn search(s: &Engine, kb: Option<&str>, q: &str, k: usize) -> Result<Vec<SearchHit>, ServerError> {
+    let lib = s.library(kb).await?;
+    Ok(lib.kb.search(q, k.clamp(1, 50)).await?)
+}
+
+/// A question, as the UI sends it.
+#[derive(Debug, Clone, Deserialize)]
+pub struct AskRequest {
+    pub question: String,
+    /// A conversation id, or "new" to start one.
+    #[serde(default)]
+    pub conversation: Option<String>,
+    #[serde(default)]
+    pub no_llm: bool,
+    #[serde(default)]
+    pub top_k: Option<usize>,
+}
+
+/// Answers (continuing or starting the request's conversation, and saving the turn). Events:
+/// `query` (the searched query), `sources`, `token`…; returns the answer with its `conversation`.
+/// Setting `cancel` stops generation within a token.
+pub async fn ask(
+    s: &Engine,
+    kb: Option<&str>,
+    request: AskRequest,
+    emit: Emit,
+    cancel: Arc<AtomicBool>,
+) -> Result<Value, ServerError> {
+    let lib = s.library(kb).await?;
+    let mut conversation = match request.conversation.as_deref() {
+        Some("new") => Some(lib.conversations.create()),
+        Some(id) => Some(lib.conversations.load(id)?),
+        None => None,
+    };
+    let mut req = AnswerRequest::new(request.question.clone());
+    req.cancel = cancel;
+    req.history = conversation.as_ref().map(|c| c.turns.clone()).unwrap_or_default();
+    let _admitted = if request.no_llm { None } else { admit(s, &mut req) };
+    if let Some(k) = request.top_k {
+        req.top_k = k.clamp(1, 20);
+    }
+    let sink = Arc::new(move |e: AnswerEvent| match e {
+        AnswerEvent::Query(q) => emit("query", json!({"query": q})),
+        AnswerEvent::Sources(s) => emit("sources", json!(s)),
+        AnswerEvent::Token(t) => emit("token", json!({"text": t})),
+    });
+    let answer = lib.kb.answer(req, sink).await?;
+    if let Some(c) = conversation.as_mut() {
+        c.push(&request.question, &answer);
+        lib.conversations.save(c)?;
+    }
+    Ok(answer_json(&answer, conversation.as_ref()))
+}
+
+/// Gives `req` the language model when the queue has room; otherwise leaves it extractive and says
+/// why. The returned place must be held until the answer is finished.
+pub(crate) fn admit(s: &Engine, req: &mut AnswerRequest) -> Option<crate::gate::Admitted> {
+    let generator = s.generator.clone()?;
+    match s.llm_gate.try_enter() {
+        Some(place) => {
+            req.generator = Some(generator);
+            Some(place)
+        }
+        None => {
+            req.without_llm_reason = Some(s.llm_gate.busy_reason());
+            None
+        }
+    }
+}
+
+fn answer_json(a: &Answer, conversation: Option<&Conversation>) -> Value {
+    let mut v = json!(a);
+    v["conversation"] = json!(conversation.map(|c| c.id.clone()));
+    v
+}
+
+pub async fn conversations(s: &Engine, kb: Option<&str>) -> Result<Value, ServerError> {
+    let lib = s.library(kb).await?;
+    let list: Vec<Value> = lib
+        .conversations
+        .list()?
+        .into_iter()
+        .map(|c| json!({"id": c.id, "title": c.title, "updated_at": c.updated_at, "turns": c.turns.len()}))
+        .collect();
+    Ok(json!(list))
+}
+
+pub async fn conversation(s: &Engine, kb: Option<&str>, id: &str) -> Result<Conversation, ServerError> {
+    Ok(s.library(kb).await?.conversations.load(id)?)
+}
+
+pub async fn delete_conversation(s: &Engine, kb: Option<&str>, id: &str) -> Result<Value, ServerError> {
+    s.library(kb).await?.conversations.delete(id)?;
+    Ok(json!({"deleted": id}))
+}

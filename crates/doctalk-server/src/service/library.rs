@@ -1,0 +1,171 @@
+//! Knowledge bases and their documents: list, ingest with progress, re-index, remove, the original
+//! file (for the PDF viewer), and the one-click sample.
+
+use std::path::{Path, PathBuf};
+
+use doctalk_core::{DocumentInfo, Library};
+use serde_json::{json, Value};
+
+use super::Emit;
+use crate::{Engine, ServerError};
+
+pub async fn health(s: &Engine, kb: Option<&str>) -> Result<Value, ServerError> {
+    let lib = s.library(kb).await?;
+    Ok(json!({
+        "status": "ok",
+        "kb": lib.name,
+        "documents": lib.kb.documents().await?.len(),
+        "encoder": lib.kb.embedding_model_id(),
+        "model": s.generator.as_ref().map(|g| g.model_id().to_string()),
+        "version": env!("CARGO_PKG_VERSION"),
+    }))
+}
+
+pub async fn kbs(s: &Engine) -> Result<Value, ServerError> {
+    Ok(json!({
+        "current": s.workspace.default_kb(),
+        "kbs": s.workspace.list().await?,
+    }))
+}
+
+pub async fn create_kb(s: &Engine, name: &str) -> Result<Value, ServerError> {
+    let lib = s.workspace.create(name.trim()).await?;
+    Ok(json!({"name": lib.name}))
+}
+
+pub async fn documents(s: &Engine, kb: Option<&str>) -> Result<Vec<DocumentInfo>, ServerError> {
+    Ok(s.library(kb).await?.kb.documents().await?)
+}
+
+/// Only ids: a path here could name a file outside the data directory.
+fn document_id(id: &str) -> Result<&str, ServerError> {
+    if id.contains(['/', '\\']) {
+        return Err(ServerError::BadRequest("documents are named by id".into()));
+    }
+    Ok(id)
+}
+
+pub async fn remove_document(s: &Engine, kb: Option<&str>, id: &str) -> Result<DocumentInfo, ServerError> {
+    let lib = s.library(kb).await?;
+    Ok(lib.kb.remove(document_id(id)?).await?)
+}
+
+/// The indexed document's own file as it is on disk now, and its media type (what the PDF viewer
+/// shows). Only files the index names can be read this way.
+pub async fn document_file(
+    s: &Engine,
+    kb: Option<&str>,
+    id: &str,
+) -> Result<(Vec<u8>, &'static str), ServerError> {
+    let lib = s.library(kb).await?;
+    let doc = lib
+        .kb
+        .find_document(document_id(id)?)
+        .await?
+        .ok_or_else(|| ServerError::NotFound(format!("no document {id:?} in knowledge base {:?}", lib.name)))?;
+    let bytes = tokio::fs::read(&doc.path).await.map_err(|e| {
+        ServerError::NotFound(format!(
+            "the file of {:?} cannot be read on this machine ({}: {e})",
+            doc.title, doc.path
+        ))
+    })?;
+    Ok((bytes, crate::ui::content_type(Path::new(&doc.path))))
+}
+
+/// Parses, embeds and commits a document again from its file; `done`: `{files: [report]}`.
+pub async fn reindex(s: &Engine, kb: Option<&str>, id: &str, emit: Emit) -> Result<Value, ServerError> {
+    let lib = s.library(kb).await?;
+    let report = lib.kb.reindex(document_id(id)?, &progress(emit)).await?;
+    Ok(json!({"files": [report]}))
+}
+
+/// Ingests files and folders where they are (the desktop app's drag and drop); `done`:
+/// `{files: reports}`.
+pub async fn ingest_paths(
+    s: &Engine,
+    kb: Option<&str>,
+    paths: Vec<PathBuf>,
+    emit: Emit,
+) -> Result<Value, ServerError> {
+    let lib = s.library(kb).await?;
+    ingest_into(&lib, &paths, emit).await
+}
+
+/// Keeps an uploaded file under the knowledge base's uploads directory and returns where; a name
+/// that tries to climb out of it is cut to its last component.
+pub async fn save_upload(
+    s: &Engine,
+    kb: Option<&str>,
+    name: &str,
+    bytes: &[u8],
+) -> Result<PathBuf, ServerError> {
+    let lib = s.library(kb).await?;
+    let dir = lib.uploads_dir.clone();
+    std::fs::create_dir_all(&dir).map_err(|e| ServerError::Io(format!("{}: {e}", dir.display())))?;
+    let name = sanitize(name);
+    if name.is_empty() {
+        return Err(ServerError::BadRequest("the upload needs a file name (?name=…)".into()));
+    }
+    let path = unique_path(&dir, &name, bytes);
+    // Written beside and renamed: a server killed mid-write leaves no half file to be indexed later.
+    let partial = dir.join(format!(".{name}.partial"));
+    std::fs::write(&partial, bytes)
+        .and_then(|_| std::fs::rename(&partial, &path))
+        .map_err(|e| ServerError::Io(format!("{}: {e}", path.display())))?;
+    Ok(path)
+}
+
+/// Installs the built-in sample knowledge base into the data directory and ingests it.
+pub async fn sample(s: &Engine, kb: Option<&str>, emit: Emit) -> Result<Value, ServerError> {
+    let lib = s.library(kb).await?;
+    let paths = doctalk_core::sample::install(&s.workspace.data_dir().join("sample"))?;
+    ingest_into(&lib, &paths, emit).await
+}
+
+async fn ingest_into(lib: &Library, paths: &[PathBuf], emit: Emit) -> Result<Value, ServerError> {
+    let reports = lib.kb.ingest(paths, &progress(emit)).await?;
+    Ok(json!({"files": reports}))
+}
+
+/// Ingest progress as `progress` events (the CLI's `file_started`, `stage`, `file_finished`).
+fn progress(emit: Emit) -> impl Fn(doctalk_core::IngestEvent) + Send + Sync {
+    move |e| emit("progress", json!(e))
+}
+
+/// The last path component, without control characters; never `..` or empty.
+fn sanitize(name: &str) -> String {
+    let base = name.rsplit(['/', '\\']).next().unwrap_or("");
+    let clean: String = base.chars().filter(|c| !c.is_control()).collect();
+    let clean = clean.trim().trim_start_matches('.').to_string();
+    clean.chars().take(200).collect()
+}
+
+/// `dir/name`, or `dir/name (2).ext`… when another upload with different content holds that name.
+fn unique_path(dir: &Path, name: &str, bytes: &[u8]) -> PathBuf {
+    let first = dir.join(name);
+    let same = |p: &PathBuf| std::fs::read(p).map(|b| b == bytes).unwrap_or(false);
+    if !first.exists() || same(&first) {
+        return first;
+    }
+    let (stem, ext) = match name.rsplit_once('.') {
+        Some((s, e)) => (s.to_string(), format!(".{e}")),
+        None => (name.to_string(), String::new()),
+    };
+    (2..)
+        .map(|i| dir.join(format!("{stem} ({i}){ext}")))
+        .find(|p| !p.exists() || same(p))
+        .expect("an unused name exists")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn upload_names_cannot_leave_the_uploads_directory() {
+        assert_eq!(sanitize("../../etc/passwd"), "passwd");
+        assert_eq!(sanitize("C:\\Users\\a\\手册.pdf"), "手册.pdf");
+        assert_eq!(sanitize(".."), "");
+        assert_eq!(sanitize("..hidden.pdf"), "hidden.pdf");
+    }
+}

@@ -1,0 +1,22 @@
+//! What the UI can ask for, independent of how it asks: the HTTP API (`crate::api`) and the desktop
+//! app's Tauri commands are thin wrappers over these functions, so both give the same JSON shapes
+//! and the same events. Long operations report through an [`Emit`] callback with the event name
+//! and payload that become a server-sent event or a Tauri channel message; their return value is
+//! the final `done` payload.
+
+mod chat;
+mod library;
+mod settings;
+
+use std::sync::Arc;
+
+pub(crate) use chat::admit;
+pub use chat::{ask, conversation, conversations, delete_conversation, search, AskRequest};
+pub use library::{
+    create_kb, document_file, documents, health, ingest_paths, kbs, reindex, remove_document,
+    sample, save_upload,
+};
+pub use settings::{download_model, settings, update_settings};
+
+/// Receives the progress events of a long operation: (event name, JSON payload).
+pub type Emit = Arc<dyn Fn(&str, serde_json::Value) + Send + Sync>;

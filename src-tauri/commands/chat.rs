@@ -1,0 +1,62 @@
+//! Search, answers and conversations.
+
+use doctalk_core::{Conversation, SearchHit};
+use doctalk_server::service::{self, AskRequest};
+use serde_json::Value;
+use tauri::ipc::Channel;
+use tauri::State;
+
+use super::{emit_to, finish};
+use crate::error::CommandResult;
+use crate::Desktop;
+
+#[tauri::command]
+pub async fn search(
+    desktop: State<'_, Desktop>,
+    kb: Option<String>,
+    q: String,
+    k: Option<usize>,
+) -> CommandResult<Vec<SearchHit>> {
+    Ok(service::search(desktop.engine().await?, kb.as_deref(), &q, k.unwrap_or(5)).await?)
+}
+
+/// A streamed answer: `query`, `sources`, `token`… then `done` with the answer. `ask_stop` with the
+/// same request id stops it within a token.
+#[tauri::command]
+pub async fn ask_stream(
+    desktop: State<'_, Desktop>,
+    kb: Option<String>,
+    request: AskRequest,
+    request_id: String,
+    on_event: Channel<Value>,
+) -> CommandResult<Value> {
+    let engine = desktop.engine().await?;
+    let cancel = desktop.start_ask(&request_id);
+    let result = service::ask(engine, kb.as_deref(), request, emit_to(&on_event), cancel).await;
+    desktop.finish_ask(&request_id);
+    finish(&on_event, result.map_err(Into::into))
+}
+
+#[tauri::command]
+pub fn ask_stop(desktop: State<'_, Desktop>, request_id: String) -> bool {
+    desktop.stop_ask(&request_id)
+}
+
+#[tauri::command]
+pub async fn conversations_list(desktop: State<'_, Desktop>, kb: Option<String>) -> CommandResult<Value> {
+    Ok(service::conversations(desktop.engine().await?, kb.as_deref()).await?)
+}
+
+#[tauri::command]
+pub async fn conversation_get(
+    desktop: State<'_, Desktop>,
+    kb: Option<String>,
+    id: String,
+) -> CommandResult<Conversation> {
+    Ok(service::conversation(desktop.engine().await?, kb.as_deref(), &id).await?)
+}
+
+#[tauri::command]
+pub async fn conversation_delete(desktop: State<'_, Desktop>, kb: Option<String>, id: String) -> CommandResult<Value> {
+    Ok(service::delete_conversation(desktop.engine().await?, kb.as_deref(), &id).await?)
+}

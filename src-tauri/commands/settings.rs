@@ -1,0 +1,29 @@
+//! Settings, the model catalogue and downloads.
+
+use doctalk_server::service;
+use serde_json::Value;
+use tauri::ipc::Channel;
+use tauri::State;
+
+use super::{emit_to, finish};
+use crate::error::CommandResult;
+use crate::Desktop;
+
+#[tauri::command]
+pub async fn settings_get(desktop: State<'_, Desktop>) -> CommandResult<Value> {
+    Ok(service::settings(desktop.engine().await?).await?)
+}
+
+#[tauri::command]
+pub async fn settings_set(desktop: State<'_, Desktop>, settings: Value) -> CommandResult<Value> {
+    Ok(service::update_settings(desktop.engine().await?, settings).await?)
+}
+
+/// Downloads a catalogue model (the UI shows its licence and size first): `progress` events, then
+/// `done` {id, path}.
+#[tauri::command]
+pub async fn model_download(desktop: State<'_, Desktop>, id: String, on_event: Channel<Value>) -> CommandResult<Value> {
+    let engine = desktop.engine().await?;
+    let result = service::download_model(engine, &id, emit_to(&on_event)).await;
+    finish(&on_event, result.map_err(Into::into))
+}

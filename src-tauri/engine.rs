@@ -1,0 +1,151 @@
+//! The engine behind the window, started once: where the data lives, the knowledge bases, the
+//! language model the settings choose, and the answers in flight (so that Stop can reach them).
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::atomic::AtomicBool;
+use std::sync::{Arc, Mutex};
+
+use doctalk_core::settings::Settings;
+use doctalk_core::Workspace;
+use doctalk_models::llm::Generator;
+use doctalk_models::store::ModelStore;
+use doctalk_server::{Engine, LlmGate};
+use tokio::sync::OnceCell;
+
+use crate::error::{CommandError, CommandResult};
+
+/// Tauri-managed state; cheap to clone.
+#[derive(Clone)]
+pub struct Desktop {
+    data_dir: PathBuf,
+    models_dir: Option<PathBuf>,
+    engine: Arc<OnceCell<Engine>>,
+    /// Cancel flags of the answers being generated, by the UI's request id.
+    asks: Arc<Mutex<HashMap<String, Arc<AtomicBool>>>>,
+}
+
+impl Desktop {
+    /// The data directory from `DOCTALK_DATA_DIR` or the platform default (the CLI's too, so the
+    /// app and `doctalk` share knowledge bases); models from `DOCTALK_MODELS_DIR` and the usual
+    /// places.
+    pub fn from_env() -> Self {
+        let data_dir = std::env::var_os("DOCTALK_DATA_DIR")
+            .map(PathBuf::from)
+            .or_else(|| dirs::data_dir().map(|d| d.join("doctalk")))
+            .unwrap_or_else(|| PathBuf::from(".doctalk"));
+        Desktop {
+            data_dir,
+            models_dir: std::env::var_os("DOCTALK_MODELS_DIR").map(PathBuf::from),
+            engine: Arc::new(OnceCell::new()),
+            asks: Arc::new(Mutex::new(HashMap::new())),
+        }
+    }
+
+    /// The engine, started by the first caller (the others wait for it).
+    pub async fn engine(&self) -> CommandResult<&Engine> {
+        self.engine.get_or_try_init(|| self.start()).await
+    }
+
+    async fn start(&self) -> CommandResult<Engine> {
+        let fail = |what: &str, e: &dyn std::fmt::Display| CommandError::new("engine_failed", format!("{what}: {e}"));
+        let (models_dir, data_dir) = (self.models_dir.clone(), self.data_dir.clone());
+        let embedder = tokio::task::spawn_blocking(move || {
+            doctalk_models::load_embedder(None, models_dir.as_deref(), &data_dir)
+        })
+        .await
+        .map_err(|e| fail("cannot load the embedding model", &e))?
+        .map_err(|e| fail("cannot load the embedding model", &e))?;
+        let workspace = Workspace::new(self.data_dir.clone(), None, embedder, "default");
+        workspace
+            .get(None)
+            .await
+            .map_err(|e| fail("cannot open the knowledge base", &e))?;
+        Ok(Engine {
+            workspace: Arc::new(workspace),
+            generator: self.load_generator().await,
+            llm_gate: Arc::new(LlmGate::new(4)),
+            models: Arc::new(ModelStore::from_env(self.models_dir.as_deref(), &self.data_dir)),
+        })
+    }
+
+    /// The language model the settings choose; `None` (extractive answers, which the UI labels)
+    /// when it is switched off or cannot be loaded.
+    async fn load_generator(&self) -> Option<Arc<dyn Generator>> {
+        let settings = Settings::load(&self.data_dir).unwrap_or_default();
+        match settings.model.kind.as_str() {
+            "none" => None,
+            "remote" => {
+                let url = settings.model.url?;
+                let model = match settings.model.id {
+                    Some(id) => id,
+                    // Without a chosen model, the endpoint's first one that is not a knowledge base.
+                    None => doctalk_models::llm::RemoteGenerator::list_models(&url, None)
+                        .await
+                        .ok()?
+                        .into_iter()
+                        .find(|m| !m.starts_with("doctalk-"))?,
+                };
+                let config = doctalk_models::llm::RemoteConfig::new(&url, model);
+                match doctalk_models::llm::RemoteGenerator::new(config) {
+                    Ok(g) => Some(Arc::new(g)),
+                    Err(e) => {
+                        tracing::warn!(error = %e, "the remote language model cannot be used");
+                        None
+                    }
+                }
+            }
+            _ => {
+                let roots = doctalk_models::SearchRoots::for_app(self.models_dir.as_deref(), &self.data_dir);
+                let choice = settings.model.path.or(settings.model.id);
+                let device = match settings.device.as_str() {
+                    "cuda" => doctalk_models::DeviceChoice::Cuda(0),
+                    _ => doctalk_models::DeviceChoice::Cpu,
+                };
+                let loaded = tokio::task::spawn_blocking(move || {
+                    let path = doctalk_models::llm::locate_llm(choice.as_deref(), &roots)?;
+                    doctalk_models::llm::load_generator(&path, device)
+                })
+                .await;
+                match loaded {
+                    Ok(Ok(g)) => Some(Arc::from(g)),
+                    Ok(Err(e)) => {
+                        tracing::warn!(error = %e, "no language model: answers are extractive");
+                        None
+                    }
+                    Err(e) => {
+                        tracing::warn!(error = %e, "no language model: answers are extractive");
+                        None
+                    }
+                }
+            }
+        }
+    }
+
+    /// Registers an answer in flight; the returned flag stops it.
+    pub fn start_ask(&self, request_id: &str) -> Arc<AtomicBool> {
+        let flag = Arc::new(AtomicBool::new(false));
+        self.asks().insert(request_id.to_string(), flag.clone());
+        flag
+    }
+
+    pub fn finish_ask(&self, request_id: &str) {
+        self.asks().remove(request_id);
+    }
+
+    /// Stops an answer in flight; `false` when it already finished.
+    pub fn stop_ask(&self, request_id: &str) -> bool {
+        match self.asks().get(request_id) {
+            Some(flag) => {
+                flag.store(true, std::sync::atomic::Ordering::Relaxed);
+                true
+            }
+            None => false,
+        }
+    }
+
+    fn asks(&self) -> std::sync::MutexGuard<'_, HashMap<String, Arc<AtomicBool>>> {
+        // A panic while holding this lock leaves only a map of flags: still usable.
+        self.asks.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}

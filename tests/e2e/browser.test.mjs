@@ -1,0 +1,192 @@
+// The UI in a real browser against a real server: Debian's Chromium, driven by playwright-core,
+// on `doctalk serve` (built binary, real embedding model, a fresh data directory) serving ui/dist.
+//
+// Environment: DOCTALK_BIN (the built binary), DOCTALK_MODELS_DIR, CHROMIUM (default
+// /usr/bin/chromium), DOCTALK_E2E_ARTIFACTS (screenshots; default target/e2e-artifacts).
+
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, mkdirSync, writeFileSync, openSync, ftruncateSync, closeSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { createInterface } from 'node:readline';
+import { chromium } from 'playwright-core';
+
+const repo = resolve(import.meta.dirname, '../..');
+const artifacts = process.env.DOCTALK_E2E_ARTIFACTS ?? join(repo, 'target/e2e-artifacts');
+const bin = process.env.DOCTALK_BIN;
+assert.ok(bin, 'DOCTALK_BIN must name the built doctalk binary');
+mkdirSync(artifacts, { recursive: true });
+
+const scratch = mkdtempSync(join(tmpdir(), 'doctalk-e2e-'));
+let server;
+let browser;
+let base;
+
+/** Starts `doctalk serve` on a free loopback port and waits for its "listening on" line. */
+async function startServer() {
+  const child = spawn(
+    bin,
+    ['serve', '--bind', '127.0.0.1:0', '--no-llm', '--max-upload-mib', '64', '--ui-dir', join(repo, 'ui/dist')],
+    {
+      env: { ...process.env, DOCTALK_DATA_DIR: join(scratch, 'data'), RUST_LOG: 'warn' },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
+  const lines = createInterface({ input: child.stdout });
+  const first = await new Promise((ok, fail) => {
+    lines.once('line', ok);
+    child.once('exit', (code) => fail(new Error(`doctalk serve exited with ${code}`)));
+  });
+  const m = /^listening on (http:\/\/\S+)$/.exec(first);
+  assert.ok(m, `unexpected first line ${first}`);
+  return { child, url: m[1] };
+}
+
+before(async () => {
+  ({ child: server, url: base } = await startServer());
+  browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
+    // The machine has no network: keep Chromium from trying to reach Google at start.
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+});
+
+after(async () => {
+  await browser?.close();
+  server?.kill();
+  rmSync(scratch, { recursive: true, force: true });
+});
+
+/** A fresh page in English with every console error and page error collected. */
+async function openPage() {
+  const context = await browser.newContext({ locale: 'en-US', viewport: { width: 1400, height: 900 } });
+  const page = await context.newPage();
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(String(e)));
+  page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
+  await page.goto(base);
+  return { page, errors, context };
+}
+
+const shot = (page, name) => page.screenshot({ path: join(artifacts, `${name}.png`), fullPage: true });
+
+test('upload a PDF, ask, read the streamed answer, open the cited page with the passage highlighted', async () => {
+  const { page, errors, context } = await openPage();
+  await page.getByTestId('sample-button').waitFor();
+  await shot(page, '01-first-run');
+
+  await page.getByTestId('file-input').setInputFiles(join(repo, 'examples/sample-kb/员工手册.pdf'));
+  // The row follows the file through parse, embed and commit, and ends indexed.
+  const row = page.locator('[data-testid="upload-row"][data-name="员工手册.pdf"]');
+  const seen = new Set();
+  const deadline = Date.now() + 120_000;
+  while (Date.now() < deadline) {
+    const status = await row.getAttribute('data-status').catch(() => null);
+    if (status) seen.add(status);
+    if (status === 'indexed' || status === 'failed') break;
+    await page.waitForTimeout(25);
+  }
+  assert.ok(seen.has('indexed'), `ended indexed: ${[...seen]}`);
+  assert.ok(['parse', 'embed', 'commit'].some((s) => seen.has(s)), `showed progress: ${[...seen]}`);
+  await page.locator('[data-testid="doc-row"]').first().waitFor();
+  await shot(page, '02-uploaded');
+
+  await page.getByTestId('composer').fill('出差的话一天餐补给多少');
+  await page.getByTestId('composer').press('Enter');
+  const answer = page.getByTestId('message-assistant').last();
+  await page.locator('[data-testid="message-assistant"][data-state="done"]').waitFor({ timeout: 60_000 });
+  const text = await answer.innerText();
+  assert.match(text, /120/, `the answer names the meal allowance: ${text}`);
+  await shot(page, '03-answer');
+
+  const chip = answer.getByTestId('citation').first();
+  await chip.click();
+  const viewer = page.locator('[data-testid="pdf-viewer"][data-ready="true"]');
+  await viewer.waitFor({ timeout: 60_000 });
+  const shownPage = Number(await viewer.getAttribute('data-page'));
+  assert.ok(shownPage >= 2, `the cited page, not the cover: ${shownPage}`);
+  const highlighted = await viewer.locator('.highlight').allInnerTexts();
+  assert.ok(highlighted.length > 0, 'the cited passage is highlighted');
+  assert.match(highlighted.join(''), /120|餐补|伙食/, `highlight covers the passage: ${highlighted.join('')}`);
+  await shot(page, '04-cited-page');
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
+test('bad files get their own clear errors and nothing else is lost', async () => {
+  const { page, errors, context } = await openPage();
+  const dir = join(scratch, 'bad');
+  mkdirSync(dir, { recursive: true });
+  const empty = join(dir, 'empty.pdf');
+  writeFileSync(empty, '');
+  const binary = join(dir, 'photo.png');
+  writeFileSync(binary, Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 13]));
+  // 500 MB without writing 500 MB: a sparse file, above the server's 64 MiB limit in this test.
+  const huge = join(dir, 'huge.pdf');
+  const fd = openSync(huge, 'w');
+  ftruncateSync(fd, 500 * 1024 * 1024);
+  closeSync(fd);
+  const good = join(dir, 'notes.md');
+  writeFileSync(good, '# Parking\n\nUnderground parking is on level B2 and costs 300 per month.\n');
+
+  await page.getByTestId('file-input').setInputFiles([empty, binary, huge, good]);
+  const row = (name, status) => page.locator(`[data-testid="upload-row"][data-name="${name}"][data-status="${status}"]`);
+  await row('notes.md', 'indexed').waitFor({ timeout: 120_000 });
+  for (const name of ['empty.pdf', 'photo.png', 'huge.pdf']) {
+    await row(name, 'failed').waitFor({ timeout: 120_000 });
+    const why = await row(name, 'failed').getByTestId('upload-error').first().innerText();
+    assert.ok(why.trim().length > 5, `${name} says why: ${why}`);
+  }
+  const hugeWhy = await row('huge.pdf', 'failed').innerText();
+  assert.match(hugeWhy, /large|MB|MiB/i, hugeWhy);
+  await shot(page, '05-bad-files');
+  // The window still answers while and after those failed.
+  await page.getByTestId('composer').fill('Where is the underground parking?');
+  await page.getByTestId('send-button').click();
+  await page.locator('[data-testid="message-assistant"][data-state="done"]').waitFor({ timeout: 60_000 });
+  assert.match(await page.getByTestId('message-assistant').last().innerText(), /B2/);
+  assert.deepEqual(errors.filter((e) => !/Failed to load resource/.test(e)), []);
+  await context.close();
+});
+
+test('a folder of 1,000 files: documents indexed, the rest skipped and counted, the window stays responsive', async () => {
+  const { page, errors, context } = await openPage();
+  const folder = join(scratch, 'export');
+  mkdirSync(folder, { recursive: true });
+  const notes = 40;
+  for (let i = 0; i < 1000; i++) {
+    if (i < notes) {
+      writeFileSync(join(folder, `note-${i}.md`), `# Note ${i}\n\nRoom ${i} has ${i + 3} chairs.\n`);
+    } else {
+      writeFileSync(join(folder, `scan-${i}.png`), Buffer.from([0x89, 0x50, 0x4e, 0x47, i & 0xff]));
+    }
+  }
+  // The longest gap between animation frames while the folder is taken in: the window's worst stall.
+  await page.evaluate(() => {
+    window.__worstFrameGap = 0;
+    let last = performance.now();
+    const tick = (now) => {
+      window.__worstFrameGap = Math.max(window.__worstFrameGap, now - last);
+      last = now;
+      requestAnimationFrame(tick);
+    };
+    requestAnimationFrame(tick);
+  });
+  await page.getByTestId('folder-input').setInputFiles(folder);
+  await page.getByText(/960 files skipped/).waitFor({ timeout: 30_000 });
+  const indexed = page.locator('[data-testid="upload-row"][data-status="indexed"][data-name^="note-"]');
+  const deadline = Date.now() + 300_000;
+  while ((await indexed.count()) < notes && Date.now() < deadline) await page.waitForTimeout(500);
+  assert.equal(await indexed.count(), notes);
+  const worst = await page.evaluate(() => window.__worstFrameGap);
+  console.log(`worst frame gap while ingesting the folder: ${Math.round(worst)} ms`);
+  assert.ok(worst < 2000, `the window stalled for ${worst} ms`);
+  await shot(page, '06-folder-of-1000');
+  const docs = await (await fetch(`${base}/api/documents`)).json();
+  assert.equal(docs.filter((d) => /note-\d+\.md$/.test(d.path)).length, notes, 'nothing lost');
+  assert.deepEqual(errors, []);
+  await context.close();
+});

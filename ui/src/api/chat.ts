@@ -1,0 +1,90 @@
+// Questions and answers: the answer stream, search, and stored conversations.
+
+import { newId } from '../lib/ids';
+import { inKb, isObject, typedStream, type KbScope } from './client';
+import type { StreamEvent, StreamHandle, Transport } from './transport';
+import type { Answer, AskRequest, Conversation, ConversationSummary, SearchHit, Source } from './types';
+
+export type AskEvent =
+  | { event: 'query'; data: { query: string } }
+  | { event: 'sources'; data: Source[] }
+  | { event: 'token'; data: { text: string } };
+
+export function narrowAsk(e: StreamEvent): AskEvent | null {
+  switch (e.event) {
+    case 'query':
+      return isObject(e.data) && typeof e.data.query === 'string' ? { event: 'query', data: { query: e.data.query } } : null;
+    case 'sources':
+      return Array.isArray(e.data) ? { event: 'sources', data: e.data as Source[] } : null;
+    case 'token':
+      return isObject(e.data) && typeof e.data.text === 'string' ? { event: 'token', data: { text: e.data.text } } : null;
+    default:
+      return null;
+  }
+}
+
+const enc = encodeURIComponent;
+
+export class ChatClient {
+  readonly #t: Transport;
+  readonly #kb: KbScope;
+
+  constructor(transport: Transport, kb: KbScope) {
+    this.#t = transport;
+    this.#kb = kb;
+  }
+
+  /**
+   * Streams an answer. Stopping aborts the HTTP request (the server cancels when the client hangs
+   * up); over Tauri the request id names the answer to cancel.
+   */
+  ask(request: AskRequest, onEvent: (e: AskEvent) => void): StreamHandle<Answer> {
+    const requestId = newId('ask');
+    return typedStream(
+      this.#t,
+      inKb(
+        {
+          method: 'POST',
+          path: '/api/ask/stream',
+          body: request,
+          command: 'ask_stream',
+          args: { request, requestId },
+          stop: { command: 'ask_stop', args: { requestId } },
+        },
+        this.#kb(),
+      ),
+      onEvent,
+      narrowAsk,
+    );
+  }
+
+  search(q: string, k = 8): Promise<SearchHit[]> {
+    return this.#t.request(
+      inKb({ method: 'GET', path: '/api/search', query: { q, k }, command: 'search', args: { q, k } }, this.#kb()),
+    );
+  }
+
+  conversations(): Promise<ConversationSummary[]> {
+    return this.#t.request(
+      inKb({ method: 'GET', path: '/api/conversations', command: 'conversations_list' }, this.#kb()),
+    );
+  }
+
+  conversation(id: string): Promise<Conversation> {
+    return this.#t.request(
+      inKb(
+        { method: 'GET', path: `/api/conversations/${enc(id)}`, command: 'conversation_get', args: { id } },
+        this.#kb(),
+      ),
+    );
+  }
+
+  deleteConversation(id: string): Promise<unknown> {
+    return this.#t.request(
+      inKb(
+        { method: 'DELETE', path: `/api/conversations/${enc(id)}`, command: 'conversation_delete', args: { id } },
+        this.#kb(),
+      ),
+    );
+  }
+}

@@ -1,0 +1,126 @@
+// Knowledge bases, documents and ingestion.
+
+import { ApiError } from './errors';
+import { inKb, isObject, typedStream, type KbScope } from './client';
+import type { StreamEvent, StreamHandle, Transport } from './transport';
+import type { DocumentInfo, Health, IngestDone, IngestProgress, KbList } from './types';
+
+export interface IngestEvent {
+  event: 'progress';
+  data: IngestProgress;
+}
+
+export function narrowIngest(e: StreamEvent): IngestEvent | null {
+  if (e.event !== 'progress' || !isObject(e.data) || typeof e.data.event !== 'string') return null;
+  return { event: 'progress', data: e.data as unknown as IngestProgress };
+}
+
+const enc = encodeURIComponent;
+
+export class LibraryClient {
+  readonly #t: Transport;
+  readonly #kb: KbScope;
+
+  constructor(transport: Transport, kb: KbScope) {
+    this.#t = transport;
+    this.#kb = kb;
+  }
+
+  health(): Promise<Health> {
+    return this.#t.request(inKb({ method: 'GET', path: '/api/health', command: 'health' }, this.#kb()));
+  }
+
+  /** Not scoped: the list of knowledge bases is the same whichever one is chosen. */
+  kbs(): Promise<KbList> {
+    return this.#t.request({ method: 'GET', path: '/api/kbs', command: 'kbs_list' });
+  }
+
+  createKb(name: string): Promise<{ name: string }> {
+    return this.#t.request({
+      method: 'POST',
+      path: '/api/kbs',
+      body: { name },
+      command: 'kbs_create',
+      args: { name },
+    });
+  }
+
+  documents(): Promise<DocumentInfo[]> {
+    return this.#t.request(inKb({ method: 'GET', path: '/api/documents', command: 'documents_list' }, this.#kb()));
+  }
+
+  removeDocument(id: string): Promise<unknown> {
+    return this.#t.request(
+      inKb(
+        { method: 'DELETE', path: `/api/documents/${enc(id)}`, command: 'documents_remove', args: { id } },
+        this.#kb(),
+      ),
+    );
+  }
+
+  reindex(id: string, onEvent: (e: IngestEvent) => void): StreamHandle<IngestDone> {
+    return typedStream(
+      this.#t,
+      inKb(
+        { method: 'POST', path: `/api/documents/${enc(id)}/reindex`, command: 'documents_reindex', args: { id } },
+        this.#kb(),
+      ),
+      onEvent,
+      narrowIngest,
+    );
+  }
+
+  /** The original file (a PDF for the viewer). */
+  documentFile(id: string): Promise<ArrayBuffer> {
+    return this.#t.bytes(
+      inKb(
+        { method: 'GET', path: `/api/documents/${enc(id)}/file`, command: 'document_file', args: { id } },
+        this.#kb(),
+      ),
+    );
+  }
+
+  /**
+   * Uploads one file's bytes and ingests it. One call per file so that each file's progress and
+   * errors stay its own. Over Tauri this is the fallback for the file pickers, which give bytes but
+   * no paths; drag and drop there uses `ingestPaths`.
+   */
+  ingestFile(file: Blob, name: string, onEvent: (e: IngestEvent) => void): StreamHandle<IngestDone> {
+    return typedStream(
+      this.#t,
+      inKb(
+        { method: 'POST', path: '/api/ingest', query: { name }, raw: file, command: 'ingest_file', args: { name } },
+        this.#kb(),
+      ),
+      onEvent,
+      narrowIngest,
+    );
+  }
+
+  /**
+   * Ingests native files or folders in place. Desktop only: a browser never sees native paths, and
+   * the HTTP API has no such endpoint, so over HTTP this fails at once instead of guessing a route.
+   */
+  ingestPaths(paths: string[], onEvent: (e: IngestEvent) => void): StreamHandle<IngestDone> {
+    if (this.#t.kind !== 'tauri') {
+      const done = Promise.reject(new ApiError('unsupported', 'Ingesting by path needs the desktop app.'));
+      done.catch(() => undefined);
+      return { done, stop: () => undefined };
+    }
+    return typedStream(
+      this.#t,
+      inKb({ method: 'POST', path: '/api/ingest', command: 'ingest_paths', args: { paths } }, this.#kb()),
+      onEvent,
+      narrowIngest,
+    );
+  }
+
+  installSample(onEvent: (e: IngestEvent) => void): StreamHandle<IngestDone> {
+    return typedStream(
+      this.#t,
+      inKb({ method: 'POST', path: '/api/sample', command: 'sample_install' }, this.#kb()),
+      onEvent,
+      narrowIngest,
+    );
+  }
+}

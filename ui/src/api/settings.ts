@@ -1,0 +1,53 @@
+// Settings, the model catalogue and model downloads.
+
+import { isObject, typedStream } from './client';
+import type { StreamEvent, StreamHandle, Transport } from './transport';
+import type { DownloadDone, DownloadProgress, SavedSettings, Settings, SettingsPatch } from './types';
+
+export interface DownloadEvent {
+  event: 'progress';
+  data: DownloadProgress;
+}
+
+export function narrowDownload(e: StreamEvent): DownloadEvent | null {
+  if (e.event !== 'progress' || !isObject(e.data) || typeof e.data.downloaded !== 'number') return null;
+  const total = typeof e.data.total === 'number' ? e.data.total : null;
+  return { event: 'progress', data: { downloaded: e.data.downloaded, total } };
+}
+
+/** Settings are the application's, not a knowledge base's, so no call here is kb-scoped. */
+export class SettingsClient {
+  readonly #t: Transport;
+
+  constructor(transport: Transport) {
+    this.#t = transport;
+  }
+
+  get(): Promise<Settings> {
+    return this.#t.request({ method: 'GET', path: '/api/settings', command: 'settings_get' });
+  }
+
+  set(patch: SettingsPatch): Promise<SavedSettings> {
+    return this.#t.request({
+      method: 'PUT',
+      path: '/api/settings',
+      body: patch,
+      command: 'settings_set',
+      args: { settings: patch },
+    });
+  }
+
+  download(id: string, onEvent: (e: DownloadEvent) => void): StreamHandle<DownloadDone> {
+    return typedStream(
+      this.#t,
+      {
+        method: 'POST',
+        path: `/api/models/${encodeURIComponent(id)}/download`,
+        command: 'model_download',
+        args: { id },
+      },
+      onEvent,
+      narrowDownload,
+    );
+  }
+}

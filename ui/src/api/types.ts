@@ -1,0 +1,199 @@
+// The server's JSON shapes (see the API contract). The Tauri commands return the same objects, so
+// these types are shared by both transports. Fields the UI never reads are left out or typed loosely
+// on purpose: the server may add fields without breaking the UI.
+
+export interface Health {
+  status: 'ok';
+  documents: number;
+  encoder: string;
+  model: string | null;
+  kb: string;
+  version: string;
+}
+
+export interface KbList {
+  current: string;
+  kbs: { name: string; documents: number }[];
+}
+
+export interface DocumentInfo {
+  id: string;
+  path: string;
+  title: string;
+  /** "pdf", "csv", "xlsx", "markdown", "text", "html", "docx", … */
+  format: string;
+  pages: number | null;
+  chunks: number;
+  size_bytes: number;
+  embedding_model: string;
+  ingested_at_ms: number;
+}
+
+export interface Diagnostic {
+  code: string;
+  message: string;
+  page: number | null;
+}
+
+export type FileStatus = 'indexed' | 'unchanged' | 'failed';
+
+export interface FileReport {
+  path: string;
+  status: FileStatus;
+  doc_id: string | null;
+  pages: number | null;
+  chunks: number;
+  diagnostics: Diagnostic[];
+}
+
+export type IngestStage =
+  | { stage: 'parse' }
+  | { stage: 'embed'; done: number; total: number }
+  | { stage: 'commit' };
+
+/** The data of an ingest stream's `progress` event. */
+export type IngestProgress =
+  | { event: 'file_started'; path: string; index: number; total: number }
+  | { event: 'stage'; path: string; stage: IngestStage }
+  | ({ event: 'file_finished' } & FileReport);
+
+/** The data of an ingest stream's `done` event. */
+export interface IngestDone {
+  files: FileReport[];
+}
+
+export type SourceKind = 'passage' | 'qa';
+
+export interface Source {
+  /** The number the answer cites it by: `[n]`. */
+  n: number;
+  path: string;
+  title: string;
+  page: number | null;
+  /** The exact passage; for an FAQ entry the question, a newline, then the answer. */
+  text: string;
+  kind: SourceKind;
+  doc_id: string;
+  chunk_id: string;
+  heading_path: string[];
+  /** FAQ row (1-based, header excluded) for spreadsheet exports. */
+  row: number | null;
+  score: number;
+}
+
+export interface SearchHit {
+  rank: number;
+  chunk_id: string;
+  doc_id: string;
+  path: string;
+  title: string;
+  page: number | null;
+  kind: SourceKind;
+  text: string;
+  heading_path: string[];
+  questions: string[];
+  answer: string | null;
+}
+
+export interface Answer {
+  answer: string;
+  sources: Source[];
+  query: string;
+  grounded: boolean;
+  mode: 'llm' | 'extractive';
+  lang: 'zh' | 'en';
+  cited: number[];
+  invalid_citations: number[];
+  fallback_reason: string | null;
+  model: string | null;
+  cancelled: boolean;
+  timings: Record<string, number | null>;
+  conversation: string | null;
+}
+
+export interface AskRequest {
+  question: string;
+  /** A conversation id, or "new" to start one. */
+  conversation?: string;
+  no_llm?: boolean;
+  top_k?: number;
+}
+
+export interface ConversationSummary {
+  id: string;
+  title: string;
+  /** Unix seconds. */
+  updated_at: number;
+  turns: number;
+}
+
+/** A stored turn. Only `question` and `answer` are guaranteed; the rest is read defensively. */
+export interface Turn {
+  question: string;
+  answer: string;
+  query?: string;
+  sources?: Source[];
+  mode?: string;
+  grounded?: boolean;
+}
+
+export interface Conversation {
+  id: string;
+  title: string;
+  turns: Turn[];
+}
+
+export type ModelKind = 'local' | 'remote' | 'none';
+
+export interface CatalogueEntry {
+  id: string;
+  kind: string;
+  license: string;
+  size_bytes: number;
+  installed: boolean;
+  description: string;
+}
+
+export interface VoiceInfo {
+  id: string;
+  languages: string[];
+  license: string;
+  available: boolean;
+}
+
+export type LanguagePref = 'auto' | 'zh' | 'en';
+
+export interface Settings {
+  data_dir: string;
+  kb: string;
+  language: LanguagePref;
+  model: { kind: ModelKind; id: string | null; path: string | null; url: string | null };
+  device: { current: string; available: string[] };
+  encoder: string;
+  voice: { enabled: boolean; voice: string | null };
+  catalogue: CatalogueEntry[];
+  voices: VoiceInfo[];
+}
+
+/** What PUT /api/settings takes: any subset, nested objects partially too. */
+export interface SettingsPatch {
+  kb?: string;
+  language?: LanguagePref;
+  model?: Partial<Settings['model']>;
+  device?: { current?: string };
+  voice?: Partial<Settings['voice']>;
+}
+
+export interface SavedSettings extends Settings {
+  restart_required: boolean;
+}
+
+export interface DownloadProgress {
+  downloaded: number;
+  total: number | null;
+}
+
+export interface DownloadDone {
+  id: string;
+  path: string;
+}

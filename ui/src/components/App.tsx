@@ -1,0 +1,252 @@
+// The page: header, library, chat and source panel, wired to one transport. State lives in small
+// hooks and stores (kb choice, documents, conversations, uploads, chat session); this component
+// only connects them.
+
+import { useCallback, useEffect, useMemo, useRef, useState } from 'preact/hooks';
+import { createApi } from '../api';
+import type { Transport } from '../api/transport';
+import type { DocumentInfo, LanguagePref, SearchHit, Source } from '../api/types';
+import { loadLangPref, resolveLang, saveLangPref, translate, type Key, type Vars } from '../i18n';
+import { selectForUpload, isHiddenPath, type PickedFile } from '../lib/files';
+import { UploadQueue } from '../lib/uploadQueue';
+import { baseName } from '../lib/uploads';
+import { ChatSession } from '../state/chatSession';
+import { ServicesContext, type Services } from '../state/context';
+import { ToastStore } from '../state/toasts';
+import { useConversations } from '../state/useConversations';
+import { useDocuments } from '../state/useDocuments';
+import { useKbs } from '../state/useKbs';
+import { fromDocument, fromHit, fromSource, type ViewerTarget } from '../state/viewer';
+import { ChatPane } from './chat/ChatPane';
+import { Header } from './Header';
+import { DropZone } from './library/DropZone';
+import { LibraryPane } from './library/LibraryPane';
+import { SettingsDialog } from './settings/SettingsDialog';
+import { Toasts } from './Toasts';
+import { SourcePanel } from './viewer/SourcePanel';
+
+/** Files uploaded at once: enough to keep the server busy, few enough to keep memory flat. */
+const UPLOAD_CONCURRENCY = 3;
+
+interface Props {
+  transport: Transport;
+  toasts?: ToastStore;
+}
+
+export function App({ transport, toasts: givenToasts }: Props) {
+  const toasts = useMemo(() => givenToasts ?? new ToastStore(), [givenToasts]);
+  const kbRef = useRef<string | undefined>(undefined);
+  const api = useMemo(() => createApi(transport, () => kbRef.current), [transport]);
+
+  // ---- language ----
+  const [langPref, setLangPrefState] = useState<LanguagePref>(() => loadLangPref(globalThis.localStorage));
+  const lang = resolveLang(langPref, globalThis.navigator?.language);
+  const setLangPref = useCallback((pref: LanguagePref) => {
+    saveLangPref(globalThis.localStorage, pref);
+    setLangPrefState(pref);
+  }, []);
+  useEffect(() => {
+    document.documentElement.lang = lang;
+  }, [lang]);
+  const t = useCallback((key: Key, vars?: Vars) => translate(lang, key, vars), [lang]);
+  const services: Services = useMemo(
+    () => ({ api, t, lang, langPref, setLangPref, toasts }),
+    [api, t, lang, langPref, setLangPref, toasts],
+  );
+
+  // ---- knowledge base, documents, conversations ----
+  const kbs = useKbs(api, kbRef, toasts);
+  const documents = useDocuments(api, kbs.kb, kbs.ready, toasts);
+  const conversations = useConversations(api, kbs.kb, kbs.ready, toasts);
+
+  // Stores outlive renders; callbacks reach the latest hook values through this ref.
+  const latest = useRef({ documents, conversations, kbs });
+  latest.current = { documents, conversations, kbs };
+
+  // ---- uploads ----
+  const queue = useMemo(
+    () =>
+      new UploadQueue({
+        concurrency: UPLOAD_CONCURRENCY,
+        onFinished: (row) => {
+          if (row.status === 'indexed') latest.current.documents.refreshSoon();
+        },
+      }),
+    [],
+  );
+  const [uploading, setUploading] = useState(false);
+  useEffect(() => queue.subscribeChange(() => setUploading(queue.busy)), [queue]);
+
+  const addFiles = useCallback(
+    (picked: PickedFile[]) => {
+      const { send, skipped } = selectForUpload(picked);
+      queue.addSkipped(skipped);
+      queue.enqueueFiles(
+        send.map((p) => ({
+          name: p.file.name,
+          path: p.path,
+          size: p.file.size,
+          start: (onEvent) => api.library.ingestFile(p.file, p.file.name, onEvent),
+        })),
+      );
+    },
+    [api, queue],
+  );
+
+  const addPaths = useCallback(
+    (paths: string[]) => {
+      const visible = paths.filter((p) => !isHiddenPath(baseName(p)));
+      queue.addSkipped(paths.length - visible.length);
+      if (visible.length === 0) return;
+      queue.enqueueBatch({
+        label: baseName(visible[0] as string),
+        start: (onEvent) => api.library.ingestPaths(visible, onEvent),
+      });
+    },
+    [api, queue],
+  );
+
+  const installSample = useCallback(() => {
+    queue.enqueueBatch({
+      label: 'sample',
+      start: (onEvent) => {
+        const handle = api.library.installSample(onEvent);
+        // The sample may add documents without an "indexed" row (unchanged on a re-install).
+        handle.done.finally(() => {
+          latest.current.documents.refresh();
+          latest.current.kbs.refresh();
+        }).catch(() => undefined);
+        return handle;
+      },
+    });
+  }, [api, queue]);
+
+  const reindex = useCallback(
+    (doc: DocumentInfo) =>
+      queue.enqueueBatch({ label: doc.title || doc.path, start: (onEvent) => api.library.reindex(doc.id, onEvent) }),
+    [api, queue],
+  );
+
+  // ---- viewer ----
+  const [target, setTarget] = useState<ViewerTarget | null>(null);
+  const openSource = useCallback((s: Source) => setTarget(fromSource(s)), []);
+  const openHit = useCallback((h: SearchHit) => setTarget(fromHit(h)), []);
+  const openDoc = useCallback((d: DocumentInfo) => setTarget(fromDocument(d)), []);
+
+  const remove = useCallback(
+    (doc: DocumentInfo) => {
+      api.library.removeDocument(doc.id).then(
+        () => {
+          toasts.info(t('removed', { title: doc.title || doc.path }));
+          setTarget((current) => (current?.docId === doc.id ? null : current));
+          latest.current.documents.refresh();
+        },
+        (e: unknown) => toasts.error(e),
+      );
+    },
+    [api, t, toasts],
+  );
+
+  // ---- chat ----
+  const session = useMemo(
+    () =>
+      new ChatSession(
+        api.chat,
+        (e) => toasts.error(e),
+        () => latest.current.conversations.refresh(),
+      ),
+    [api, toasts],
+  );
+
+  const openConversation = useCallback(
+    (id: string) => {
+      api.chat.conversation(id).then(
+        (c) => session.load(c),
+        (e: unknown) => toasts.error(e),
+      );
+    },
+    [api, session, toasts],
+  );
+
+  const deleteConversation = useCallback(
+    (id: string) => {
+      api.chat.deleteConversation(id).then(
+        () => {
+          if (session.conversationId === id) session.reset();
+          latest.current.conversations.refresh();
+        },
+        (e: unknown) => toasts.error(e),
+      );
+    },
+    [api, session, toasts],
+  );
+
+  const selectKb = useCallback(
+    (name: string) => {
+      if (name === latest.current.kbs.kb) return;
+      // Conversations, sources and the viewer all belong to the kb being left.
+      session.reset();
+      setTarget(null);
+      latest.current.kbs.select(name);
+    },
+    [session],
+  );
+
+  // ---- keyboard: Ctrl/Cmd+K finds documents ----
+  const findRef = useRef<HTMLInputElement>(null);
+  useEffect(() => {
+    const onKey = (e: KeyboardEvent) => {
+      if ((e.ctrlKey || e.metaKey) && e.key.toLowerCase() === 'k') {
+        e.preventDefault();
+        findRef.current?.focus();
+        findRef.current?.select();
+      }
+    };
+    window.addEventListener('keydown', onKey);
+    return () => window.removeEventListener('keydown', onKey);
+  }, []);
+
+  const [settingsOpen, setSettingsOpen] = useState(false);
+
+  return (
+    <ServicesContext.Provider value={services}>
+      <DropZone onFiles={addFiles} onPaths={addPaths}>
+        <div class={`app${target ? ' with-viewer' : ''}`}>
+          <Header
+            kb={kbs.kb}
+            kbs={kbs.kbs}
+            health={documents.health}
+            onSelectKb={selectKb}
+            onCreateKb={kbs.create}
+            onOpenSettings={() => setSettingsOpen(true)}
+          />
+          <div class="workspace">
+            <LibraryPane
+              docs={documents.docs}
+              docsLoaded={documents.loaded}
+              queue={queue}
+              uploading={uploading}
+              findRef={findRef}
+              onFiles={addFiles}
+              onSample={installSample}
+              onOpenDoc={openDoc}
+              onOpenHit={openHit}
+              onRemove={remove}
+              onReindex={reindex}
+            />
+            <ChatPane
+              session={session}
+              conversations={conversations.conversations}
+              onOpenConversation={openConversation}
+              onDeleteConversation={deleteConversation}
+              onOpenSource={openSource}
+            />
+            {target && <SourcePanel target={target} docs={documents.docs} onClose={() => setTarget(null)} />}
+          </div>
+        </div>
+        {settingsOpen && <SettingsDialog onClose={() => setSettingsOpen(false)} />}
+        <Toasts />
+      </DropZone>
+    </ServicesContext.Provider>
+  );
+}

@@ -1,0 +1,43 @@
+// The top bar: name, knowledge base, model status, language and settings.
+
+import type { Health, KbList } from '../api/types';
+import { useServices } from '../state/context';
+import { KbSwitcher } from './KbSwitcher';
+
+interface Props {
+  kb: string;
+  kbs: KbList['kbs'];
+  health: Health | null;
+  onSelectKb: (name: string) => void;
+  onCreateKb: (name: string) => Promise<boolean>;
+  onOpenSettings: () => void;
+}
+
+export function Header({ kb, kbs, health, onSelectKb, onCreateKb, onOpenSettings }: Props) {
+  const { t, lang, setLangPref } = useServices();
+  return (
+    <header class="app-header">
+      <div class="brand">
+        <span class="brand-name">{t('appName')}</span>
+        <span class="brand-tagline">{t('tagline')}</span>
+      </div>
+      <KbSwitcher kb={kb} kbs={kbs} onSelect={onSelectKb} onCreate={onCreateKb} />
+      <span class="model-status" title={health?.encoder}>
+        {health ? (health.model ? t('modelStatus', { model: health.model }) : t('noModel')) : ''}
+      </span>
+      <div class="header-actions">
+        <button
+          type="button"
+          data-testid="lang-toggle"
+          title={t('langToggleTitle')}
+          onClick={() => setLangPref(lang === 'zh' ? 'en' : 'zh')}
+        >
+          {t('langToggle')}
+        </button>
+        <button type="button" data-testid="settings-button" onClick={onOpenSettings}>
+          {t('settings')}
+        </button>
+      </div>
+    </header>
+  );
+}

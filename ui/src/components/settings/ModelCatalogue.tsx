@@ -1,0 +1,111 @@
+// The models DocTalk can use, with licence, size and whether each is installed. A download always
+// shows the licence and size first and starts only once the user agrees.
+
+import { useState } from 'preact/hooks';
+import type { CatalogueEntry } from '../../api/types';
+import { formatBytes } from '../../lib/format';
+import { useServices } from '../../state/context';
+import { ConfirmDialog } from './ConfirmDialog';
+
+interface Props {
+  entries: readonly CatalogueEntry[];
+  onInstalled: () => void;
+}
+
+interface Progress {
+  downloaded: number;
+  total: number | null;
+}
+
+export function ModelCatalogue({ entries, onInstalled }: Props) {
+  const { api, t, toasts } = useServices();
+  const [asking, setAsking] = useState<CatalogueEntry | null>(null);
+  const [progress, setProgress] = useState<Record<string, Progress>>({});
+  // Downloads are not stopped when the dialog closes (over HTTP that would abort them): they run
+  // on, and their toast says when they are done.
+
+  const start = (entry: CatalogueEntry) => {
+    setAsking(null);
+    setProgress((p) => ({ ...p, [entry.id]: { downloaded: 0, total: entry.size_bytes || null } }));
+    const handle = api.settings.download(entry.id, (e) =>
+      setProgress((p) => ({ ...p, [entry.id]: { downloaded: e.data.downloaded, total: e.data.total ?? entry.size_bytes } })),
+    );
+    handle.done
+      .then(
+        () => {
+          toasts.info(t('downloaded', { id: entry.id }));
+          onInstalled();
+        },
+        (e: unknown) => toasts.error(e),
+      )
+      .finally(() => {
+        setProgress((p) => {
+          const next = { ...p };
+          delete next[entry.id];
+          return next;
+        });
+      });
+  };
+
+  return (
+    <>
+      <table class="catalogue" data-testid="model-catalogue">
+        <thead>
+          <tr>
+            <th>{t('modelChoose')}</th>
+            <th>{t('licence')}</th>
+            <th>{t('size')}</th>
+            <th />
+          </tr>
+        </thead>
+        <tbody>
+          {entries.map((entry) => {
+            const p = progress[entry.id];
+            const percent = p && p.total ? Math.min(100, Math.round((100 * p.downloaded) / p.total)) : null;
+            return (
+              <tr key={entry.id} data-testid="catalogue-row" data-model-id={entry.id}>
+                <td>
+                  <div>
+                    <strong>{entry.id}</strong> <span class="badge">{entry.kind}</span>
+                  </div>
+                  <div class="muted small">{entry.description}</div>
+                </td>
+                <td>{entry.license}</td>
+                <td>{formatBytes(entry.size_bytes)}</td>
+                <td class="catalogue-action">
+                  {entry.installed ? (
+                    <span class="good">{t('installed')}</span>
+                  ) : p ? (
+                    <div class="download-progress">
+                      <span class="small">{t('downloading', { percent: percent === null ? formatBytes(p.downloaded) : `${percent}%` })}</span>
+                      <div class="progress" role="progressbar" aria-valuemin={0} aria-valuemax={100} aria-valuenow={percent ?? 0}>
+                        <div class="progress-bar" style={{ width: `${percent ?? 0}%` }} />
+                      </div>
+                    </div>
+                  ) : (
+                    <button type="button" data-testid="download-button" onClick={() => setAsking(entry)}>
+                      {t('download')}
+                    </button>
+                  )}
+                </td>
+              </tr>
+            );
+          })}
+        </tbody>
+      </table>
+      {asking && (
+        <ConfirmDialog
+          title={t('confirmDownloadTitle', { id: asking.id })}
+          confirmLabel={t('download')}
+          onConfirm={() => start(asking)}
+          onCancel={() => setAsking(null)}
+        >
+          <p>{asking.description}</p>
+          <p data-testid="download-licence">
+            {t('confirmDownloadBody', { size: formatBytes(asking.size_bytes), license: asking.license })}
+          </p>
+        </ConfirmDialog>
+      )}
+    </>
+  );
+}

@@ -1,0 +1,256 @@
+// Settings: language model (local, remote endpoint or none), device, the model catalogue, voice,
+// the data directory (shown, not editable here) and the interface language. Only what changed is
+// sent, so an untouched setting never triggers "restart required".
+
+import { useEffect, useState } from 'preact/hooks';
+import type { LanguagePref, ModelKind, Settings, SettingsPatch } from '../../api/types';
+import { useServices } from '../../state/context';
+import { ModelCatalogue } from './ModelCatalogue';
+
+interface Props {
+  onClose: () => void;
+}
+
+interface Draft {
+  modelKind: ModelKind;
+  modelId: string;
+  modelUrl: string;
+  device: string;
+  voiceEnabled: boolean;
+  voice: string;
+  language: LanguagePref;
+}
+
+function draftFrom(s: Settings, language: LanguagePref): Draft {
+  return {
+    modelKind: s.model?.kind ?? 'none',
+    modelId: s.model?.id ?? '',
+    modelUrl: s.model?.url ?? '',
+    device: s.device?.current ?? 'cpu',
+    voiceEnabled: Boolean(s.voice?.enabled),
+    voice: s.voice?.voice ?? '',
+    language,
+  };
+}
+
+/** The settings that differ between `before` and `after`, in the server's nested shape. */
+export function settingsPatch(before: Draft, after: Draft): SettingsPatch {
+  const patch: SettingsPatch = {};
+  if (before.modelKind !== after.modelKind || before.modelId !== after.modelId || before.modelUrl !== after.modelUrl) {
+    patch.model = {
+      kind: after.modelKind,
+      id: after.modelKind === 'local' ? after.modelId || null : null,
+      url: after.modelKind === 'remote' ? after.modelUrl || null : null,
+    };
+  }
+  if (before.device !== after.device) patch.device = { current: after.device };
+  if (before.voiceEnabled !== after.voiceEnabled || before.voice !== after.voice) {
+    patch.voice = { enabled: after.voiceEnabled, voice: after.voice || null };
+  }
+  if (before.language !== after.language) patch.language = after.language;
+  return patch;
+}
+
+export function SettingsDialog({ onClose }: Props) {
+  const { api, t, toasts, langPref, setLangPref } = useServices();
+  const [settings, setSettings] = useState<Settings | null>(null);
+  const [initial, setInitial] = useState<Draft | null>(null);
+  const [draft, setDraft] = useState<Draft | null>(null);
+  const [saving, setSaving] = useState(false);
+  const [restart, setRestart] = useState(false);
+
+  const load = (resetDraft: boolean) =>
+    api.settings.get().then(
+      (s) => {
+        setSettings(s);
+        // The interface language is this browser's choice; the server's value is its default.
+        const fresh = draftFrom(s, langPref);
+        setInitial(fresh);
+        if (resetDraft) setDraft(fresh);
+      },
+      (e: unknown) => toasts.error(e),
+    );
+
+  useEffect(() => {
+    void load(true);
+    // Loaded once per opening; later reloads (after a download) keep the user's unsaved edits.
+  }, []);
+
+  const update = (change: Partial<Draft>) => setDraft((d) => (d ? { ...d, ...change } : d));
+
+  const save = async () => {
+    if (!draft || !initial) return;
+    const patch = settingsPatch(initial, draft);
+    if (draft.language !== langPref) setLangPref(draft.language);
+    if (Object.keys(patch).length === 0) {
+      onClose();
+      return;
+    }
+    setSaving(true);
+    try {
+      const saved = await api.settings.set(patch);
+      setSettings(saved);
+      setInitial(draftFrom(saved, draft.language));
+      setRestart(Boolean(saved.restart_required));
+      toasts.info(t('saved'));
+      if (!saved.restart_required) onClose();
+    } catch (e) {
+      toasts.error(e);
+    } finally {
+      setSaving(false);
+    }
+  };
+
+  const catalogue = settings?.catalogue ?? [];
+  const voices = settings?.voices ?? [];
+  const devices = settings?.device?.available ?? [];
+  const llms = catalogue.filter((c) => c.kind === 'llm' && c.installed);
+  return (
+    <div class="modal-backdrop" onClick={(e) => e.target === e.currentTarget && onClose()}>
+      <div
+        class="modal settings"
+        role="dialog"
+        aria-modal="true"
+        aria-label={t('settingsTitle')}
+        data-testid="settings-dialog"
+        onKeyDown={(e) => e.key === 'Escape' && onClose()}
+      >
+        <div class="pane-header">
+          <h2>{t('settingsTitle')}</h2>
+          <button type="button" class="icon-button" aria-label={t('close')} onClick={onClose}>
+            ×
+          </button>
+        </div>
+        {restart && (
+          <div class="banner" role="status" data-testid="restart-required">
+            {t('restartRequired')}
+          </div>
+        )}
+        {!settings || !draft ? (
+          <p class="muted">{t('loading')}</p>
+        ) : (
+          <form
+            class="settings-form"
+            onSubmit={(e) => {
+              e.preventDefault();
+              void save();
+            }}
+          >
+            <fieldset>
+              <legend>{t('model')}</legend>
+              {(['local', 'remote', 'none'] as const).map((kind) => (
+                <label key={kind} class="radio">
+                  <input
+                    type="radio"
+                    name="model-kind"
+                    value={kind}
+                    checked={draft.modelKind === kind}
+                    onChange={() => update({ modelKind: kind })}
+                  />
+                  {kind === 'local' ? t('modelLocal') : kind === 'remote' ? t('modelRemote') : t('modelNone')}
+                </label>
+              ))}
+              {draft.modelKind === 'local' && (
+                <label>
+                  {t('modelChoose')}
+                  <select value={draft.modelId} onChange={(e) => update({ modelId: e.currentTarget.value })}>
+                    {draft.modelId && !llms.some((m) => m.id === draft.modelId) && (
+                      <option value={draft.modelId}>{draft.modelId}</option>
+                    )}
+                    {llms.map((m) => (
+                      <option key={m.id} value={m.id}>
+                        {m.id}
+                      </option>
+                    ))}
+                  </select>
+                </label>
+              )}
+              {draft.modelKind === 'remote' && (
+                <label>
+                  {t('modelUrl')}
+                  <input
+                    type="url"
+                    value={draft.modelUrl}
+                    placeholder="http://127.0.0.1:8080/v1"
+                    onInput={(e) => update({ modelUrl: e.currentTarget.value })}
+                  />
+                </label>
+              )}
+            </fieldset>
+
+            <label>
+              {t('device')}
+              <select value={draft.device} onChange={(e) => update({ device: e.currentTarget.value })}>
+                {(devices.length > 0 ? devices : [draft.device]).map((d) => (
+                  <option key={d} value={d}>
+                    {d}
+                  </option>
+                ))}
+              </select>
+            </label>
+
+            <fieldset>
+              <legend>{t('catalogue')}</legend>
+              <ModelCatalogue entries={catalogue} onInstalled={() => void load(false)} />
+            </fieldset>
+
+            <fieldset>
+              <legend>{t('voice')}</legend>
+              <label class="checkbox">
+                <input
+                  type="checkbox"
+                  checked={draft.voiceEnabled}
+                  onChange={(e) => update({ voiceEnabled: e.currentTarget.checked })}
+                />
+                {t('voiceEnabled')}
+              </label>
+              <label>
+                {t('voiceChoose')}
+                <select
+                  value={draft.voice}
+                  disabled={!draft.voiceEnabled}
+                  onChange={(e) => update({ voice: e.currentTarget.value })}
+                >
+                  <option value="">—</option>
+                  {voices.map((v) => (
+                    <option key={v.id} value={v.id} disabled={!v.available}>
+                      {v.id} ({(v.languages ?? []).join(', ')}) · {v.license}
+                      {v.available ? '' : ` ${t('voiceUnavailable')}`}
+                    </option>
+                  ))}
+                </select>
+              </label>
+            </fieldset>
+
+            <label>
+              {t('language')}
+              <select
+                data-testid="settings-language"
+                value={draft.language}
+                onChange={(e) => update({ language: e.currentTarget.value as LanguagePref })}
+              >
+                <option value="auto">{t('langAuto')}</option>
+                <option value="zh">{t('langZh')}</option>
+                <option value="en">{t('langEn')}</option>
+              </select>
+            </label>
+
+            <div class="readonly-field">
+              <span>{t('dataDir')}</span>
+              <code data-testid="data-dir">{settings.data_dir}</code>
+            </div>
+
+            <div class="modal-actions">
+              <button type="button" onClick={onClose}>
+                {t('cancel')}
+              </button>
+              <button type="submit" class="primary" disabled={saving}>
+                {t('save')}
+              </button>
+            </div>
+          </form>
+        )}
+      </div>
+    </div>
+  );
+}

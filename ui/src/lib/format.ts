@@ -1,0 +1,28 @@
+// Small display helpers shared by several components.
+
+import type { Source } from '../api/types';
+import type { T } from '../i18n';
+
+export function formatBytes(n: number): string {
+  if (!Number.isFinite(n) || n < 0) return '—';
+  const units = ['B', 'KB', 'MB', 'GB', 'TB'];
+  let value = n;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit++;
+  }
+  const digits = unit === 0 || value >= 100 ? 0 : 1;
+  return `${value.toFixed(digits)} ${units[unit]}`;
+}
+
+/** "page 3", "FAQ row 12", or nothing, for a source's location line. */
+export function sourceLocation(source: Pick<Source, 'kind' | 'page' | 'row'>, t: T): string {
+  if (source.kind === 'qa' && source.row !== null && source.row !== undefined) return t('faqRow', { n: source.row });
+  if (source.page !== null && source.page !== undefined) return t('page', { n: source.page });
+  return '';
+}
+
+export function isPdfPath(path: string): boolean {
+  return /\.pdf$/i.test(path);
+}
