@@ -48,7 +48,9 @@ impl Desktop {
     }
 
     async fn start(&self) -> CommandResult<Engine> {
-        let fail = |what: &str, e: &dyn std::fmt::Display| CommandError::new("engine_failed", format!("{what}: {e}"));
+        let fail = |what: &str, e: &dyn std::fmt::Display| {
+            CommandError::new("engine_failed", format!("{what}: {e}"))
+        };
         let (models_dir, data_dir) = (self.models_dir.clone(), self.data_dir.clone());
         let embedder = tokio::task::spawn_blocking(move || {
             doctalk_models::load_embedder(None, models_dir.as_deref(), &data_dir)

@@ -57,6 +57,10 @@ pub async fn conversation_get(
 }
 
 #[tauri::command]
-pub async fn conversation_delete(desktop: State<'_, Desktop>, kb: Option<String>, id: String) -> CommandResult<Value> {
+pub async fn conversation_delete(
+    desktop: State<'_, Desktop>,
+    kb: Option<String>,
+    id: String,
+) -> CommandResult<Value> {
     Ok(service::delete_conversation(desktop.engine().await?, kb.as_deref(), &id).await?)
 }

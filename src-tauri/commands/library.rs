@@ -28,7 +28,10 @@ pub async fn kbs_create(desktop: State<'_, Desktop>, name: String) -> CommandRes
 }
 
 #[tauri::command]
-pub async fn documents_list(desktop: State<'_, Desktop>, kb: Option<String>) -> CommandResult<Vec<DocumentInfo>> {
+pub async fn documents_list(
+    desktop: State<'_, Desktop>,
+    kb: Option<String>,
+) -> CommandResult<Vec<DocumentInfo>> {
     Ok(service::documents(desktop.engine().await?, kb.as_deref()).await?)
 }
 
@@ -55,7 +58,11 @@ pub async fn documents_reindex(
 
 /// The document's own file, as raw bytes (the PDF viewer).
 #[tauri::command]
-pub async fn document_file(desktop: State<'_, Desktop>, kb: Option<String>, id: String) -> CommandResult<Response> {
+pub async fn document_file(
+    desktop: State<'_, Desktop>,
+    kb: Option<String>,
+    id: String,
+) -> CommandResult<Response> {
     let (bytes, _mime) = service::document_file(desktop.engine().await?, kb.as_deref(), &id).await?;
     Ok(Response::new(bytes))
 }
@@ -79,7 +86,10 @@ pub async fn ingest_paths(
 #[tauri::command]
 pub async fn ingest_file(desktop: State<'_, Desktop>, request: Request<'_>) -> CommandResult<Value> {
     let InvokeBody::Raw(bytes) = request.body() else {
-        return Err(CommandError::new("bad_request", "ingest_file takes the file's bytes as the body"));
+        return Err(CommandError::new(
+            "bad_request",
+            "ingest_file takes the file's bytes as the body",
+        ));
     };
     let header = |name: &str| {
         request

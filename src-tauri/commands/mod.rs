@@ -20,7 +20,10 @@ fn emit_to(channel: &Channel<Value>) -> Emit {
 }
 
 /// Sends the final `done` (or `error`) message and returns the same result to `invoke`.
-fn finish(channel: &Channel<Value>, result: crate::error::CommandResult<Value>) -> crate::error::CommandResult<Value> {
+fn finish(
+    channel: &Channel<Value>,
+    result: crate::error::CommandResult<Value>,
+) -> crate::error::CommandResult<Value> {
     let message = match &result {
         Ok(done) => json!({"event": "done", "data": done}),
         Err(e) => json!({"event": "error", "data": e}),

@@ -22,7 +22,11 @@ pub async fn settings_set(desktop: State<'_, Desktop>, settings: Value) -> Comma
 /// Downloads a catalogue model (the UI shows its licence and size first): `progress` events, then
 /// `done` {id, path}.
 #[tauri::command]
-pub async fn model_download(desktop: State<'_, Desktop>, id: String, on_event: Channel<Value>) -> CommandResult<Value> {
+pub async fn model_download(
+    desktop: State<'_, Desktop>,
+    id: String,
+    on_event: Channel<Value>,
+) -> CommandResult<Value> {
     let engine = desktop.engine().await?;
     let result = service::download_model(engine, &id, emit_to(&on_event)).await;
     finish(&on_event, result.map_err(Into::into))

@@ -248,7 +248,9 @@ impl KnowledgeBase {
             .find_document(key)
             .await?
             .ok_or_else(|| CoreError::NoSuchDocument(key.to_string()))?;
-        let reports = self.ingest_with(&[PathBuf::from(&doc.path)], true, progress).await?;
+        let reports = self
+            .ingest_with(&[PathBuf::from(&doc.path)], true, progress)
+            .await?;
         reports
             .into_iter()
             .next()

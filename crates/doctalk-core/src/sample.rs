@@ -8,7 +8,10 @@ use crate::{CoreError, Result};
 /// (file name, contents): a Chinese employee handbook, an English IT security policy and a
 /// helpdesk FAQ export (see `examples/sample-kb-source` for how they were made).
 const FILES: &[(&str, &[u8])] = &[
-    ("员工手册.pdf", include_bytes!("../../../examples/sample-kb/员工手册.pdf")),
+    (
+        "员工手册.pdf",
+        include_bytes!("../../../examples/sample-kb/员工手册.pdf"),
+    ),
     (
         "it-security-policy.pdf",
         include_bytes!("../../../examples/sample-kb/it-security-policy.pdf"),

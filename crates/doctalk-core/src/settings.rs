@@ -111,7 +111,10 @@ impl Settings {
     fn validate(&self) -> Result<()> {
         let bad = |m: String| Err(CoreError::BadSettings(m));
         if !["auto", "zh", "en"].contains(&self.language.as_str()) {
-            return bad(format!("language must be auto, zh or en, not {:?}", self.language));
+            return bad(format!(
+                "language must be auto, zh or en, not {:?}",
+                self.language
+            ));
         }
         if !["cpu", "cuda"].contains(&self.device.as_str()) {
             return bad(format!("device must be cpu or cuda, not {:?}", self.device));

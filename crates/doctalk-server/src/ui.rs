@@ -37,18 +37,18 @@ pub async fn serve(State(s): State<AppState>, method: Method, uri: Uri) -> Respo
     };
     match tokio::fs::read(&file).await {
         Ok(bytes) => {
-            let mut response = (
-                [(header::CONTENT_TYPE, content_type(&file))],
-                Body::from(bytes),
-            )
-                .into_response();
+            let mut response =
+                ([(header::CONTENT_TYPE, content_type(&file))], Body::from(bytes)).into_response();
             if file.extension().is_some_and(|e| e == "html") {
                 let headers = response.headers_mut();
                 headers.insert(
                     header::CONTENT_SECURITY_POLICY,
                     header::HeaderValue::from_static(CONTENT_SECURITY_POLICY),
                 );
-                headers.insert(header::CACHE_CONTROL, header::HeaderValue::from_static("no-cache"));
+                headers.insert(
+                    header::CACHE_CONTROL,
+                    header::HeaderValue::from_static("no-cache"),
+                );
             }
             response
         }
@@ -116,7 +116,10 @@ mod tests {
 
     #[test]
     fn only_paths_inside_the_ui_directory() {
-        assert_eq!(safe_relative("/assets/app.js"), Some(PathBuf::from("assets/app.js")));
+        assert_eq!(
+            safe_relative("/assets/app.js"),
+            Some(PathBuf::from("assets/app.js"))
+        );
         assert_eq!(safe_relative("/"), Some(PathBuf::from("")));
         assert_eq!(safe_relative("/../etc/passwd"), None);
         assert_eq!(safe_relative("/assets/%2e%2e/%2e%2e/x"), None);

@@ -25,7 +25,14 @@ fn the_sample_installs_in_one_request_and_its_pdf_can_be_read_back_and_reindexed
     // Installing again changes nothing.
     let again = sse_events(&http(a, "POST", "/api/sample", None, b"").body);
     let again = &again.last().unwrap().1["files"];
-    assert!(again.as_array().unwrap().iter().all(|f| f["status"] == "unchanged"), "{again}");
+    assert!(
+        again
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|f| f["status"] == "unchanged"),
+        "{again}"
+    );
 
     let docs = http(a, "GET", "/api/documents", None, b"").json();
     let handbook = docs
@@ -64,8 +71,17 @@ fn knowledge_bases_are_separate_and_named_per_request() {
     let bad = http(a, "POST", "/api/kbs", None, br#"{"name": "../x"}"#);
     assert_eq!(bad.status, 400, "{}", bad.body);
     let note = "# Bike\n\nMy bike lock code is 4711.\n";
-    let up = http(a, "POST", "/api/ingest?name=bike.md&kb=personal", None, note.as_bytes());
-    assert_eq!(sse_events(&up.body).last().unwrap().1["files"][0]["status"], "indexed");
+    let up = http(
+        a,
+        "POST",
+        "/api/ingest?name=bike.md&kb=personal",
+        None,
+        note.as_bytes(),
+    );
+    assert_eq!(
+        sse_events(&up.body).last().unwrap().1["files"][0]["status"],
+        "indexed"
+    );
 
     let personal = http(a, "GET", "/api/documents?kb=personal", None, b"").json();
     assert_eq!(personal.as_array().unwrap().len(), 1, "{personal}");
@@ -102,7 +118,11 @@ fn settings_are_saved_checked_and_show_licences_before_downloads() {
         .unwrap_or_else(|| panic!("{s}"));
     assert_eq!(e5["license"], "MIT");
     assert_eq!(e5["installed"], true, "the test models directory holds it");
-    assert!(s["voices"].as_array().unwrap().iter().any(|v| v["id"] == "espeak-ng"));
+    assert!(s["voices"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|v| v["id"] == "espeak-ng"));
 
     let patch = br#"{"language": "zh", "model": {"kind": "remote", "url": "http://gpu:8000/v1"}, "data_dir": "/ignored"}"#;
     let saved = http(a, "PUT", "/api/settings", None, patch).json();
@@ -132,7 +152,11 @@ fn the_ui_is_served_with_a_strict_policy_and_without_the_api_token() {
     let dt = Doctalk::new();
     let ui = tempfile::tempdir().unwrap();
     std::fs::create_dir(ui.path().join("assets")).unwrap();
-    std::fs::write(ui.path().join("index.html"), "<!doctype html><title>DocTalk UI</title>").unwrap();
+    std::fs::write(
+        ui.path().join("index.html"),
+        "<!doctype html><title>DocTalk UI</title>",
+    )
+    .unwrap();
     std::fs::write(ui.path().join("assets/app.js"), "console.log(1)").unwrap();
     std::fs::write(dt.data.path().join("secret.txt"), "s3cr3t").unwrap();
     let ui_dir = ui.path().to_str().unwrap();
@@ -150,7 +174,10 @@ fn the_ui_is_served_with_a_strict_policy_and_without_the_api_token() {
     assert!(!climb.body.contains("s3cr3t"), "{}", climb.body);
     assert_eq!(http(a, "GET", "/api/documents", None, b"").status, 401);
     assert!(
-        index.head.to_ascii_lowercase().contains("content-security-policy: default-src 'self'"),
+        index
+            .head
+            .to_ascii_lowercase()
+            .contains("content-security-policy: default-src 'self'"),
         "{}",
         index.head
     );

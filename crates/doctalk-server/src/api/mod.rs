@@ -76,11 +76,19 @@ async fn create_kb(State(s): State<AppState>, JsonBody(body): JsonBody<NewKb>) -
 }
 
 async fn documents(State(s): State<AppState>, Query(kb): Query<KbParam>) -> Reply {
-    Ok(JsonResponse(json!(service::documents(&s.engine, kb.name()).await?)))
+    Ok(JsonResponse(json!(
+        service::documents(&s.engine, kb.name()).await?
+    )))
 }
 
-async fn remove_document(State(s): State<AppState>, Query(kb): Query<KbParam>, Path(id): Path<String>) -> Reply {
-    Ok(JsonResponse(json!(service::remove_document(&s.engine, kb.name(), &id).await?)))
+async fn remove_document(
+    State(s): State<AppState>,
+    Query(kb): Query<KbParam>,
+    Path(id): Path<String>,
+) -> Reply {
+    Ok(JsonResponse(json!(
+        service::remove_document(&s.engine, kb.name(), &id).await?
+    )))
 }
 
 async fn document_file(
@@ -93,7 +101,11 @@ async fn document_file(
     Ok((headers, Body::from(bytes)).into_response())
 }
 
-async fn reindex(State(s): State<AppState>, Query(kb): Query<KbParam>, Path(id): Path<String>) -> EventStream {
+async fn reindex(
+    State(s): State<AppState>,
+    Query(kb): Query<KbParam>,
+    Path(id): Path<String>,
+) -> EventStream {
     event_stream("reindex_failed", move |emit| async move {
         service::reindex(&s.engine, kb.name(), &id, emit).await
     })
@@ -141,10 +153,16 @@ fn default_k() -> usize {
 
 async fn search(State(s): State<AppState>, Query(q): Query<SearchQuery>) -> Reply {
     let kb = q.kb.as_deref().filter(|k| !k.is_empty());
-    Ok(JsonResponse(json!(service::search(&s.engine, kb, &q.q, q.k).await?)))
+    Ok(JsonResponse(json!(
+        service::search(&s.engine, kb, &q.q, q.k).await?
+    )))
 }
 
-async fn ask(State(s): State<AppState>, Query(kb): Query<KbParam>, JsonBody(body): JsonBody<AskRequest>) -> Reply {
+async fn ask(
+    State(s): State<AppState>,
+    Query(kb): Query<KbParam>,
+    JsonBody(body): JsonBody<AskRequest>,
+) -> Reply {
     let cancel = Arc::new(AtomicBool::new(false));
     let answer = service::ask(&s.engine, kb.name(), body, Arc::new(|_, _| {}), cancel).await?;
     Ok(JsonResponse(answer))
@@ -181,7 +199,9 @@ async fn conversations(State(s): State<AppState>, Query(kb): Query<KbParam>) -> 
 }
 
 async fn conversation(State(s): State<AppState>, Query(kb): Query<KbParam>, Path(id): Path<String>) -> Reply {
-    Ok(JsonResponse(json!(service::conversation(&s.engine, kb.name(), &id).await?)))
+    Ok(JsonResponse(json!(
+        service::conversation(&s.engine, kb.name(), &id).await?
+    )))
 }
 
 async fn delete_conversation(
@@ -189,7 +209,9 @@ async fn delete_conversation(
     Query(kb): Query<KbParam>,
     Path(id): Path<String>,
 ) -> Reply {
-    Ok(JsonResponse(service::delete_conversation(&s.engine, kb.name(), &id).await?))
+    Ok(JsonResponse(
+        service::delete_conversation(&s.engine, kb.name(), &id).await?,
+    ))
 }
 
 async fn settings(State(s): State<AppState>) -> Reply {
@@ -206,7 +228,8 @@ async fn download_model(State(s): State<AppState>, Path(id): Path<String>) -> Ev
     })
 }
 
-type EventStream = Sse<futures::stream::BoxStream<'static, Result<Event, Infallible>>>;
+/// A `text/event-stream` response.
+type EventStream = Response;
 
 /// Runs `job` in the background: what it emits becomes server-sent events, its result the final
 /// `done` event (or `error` {code, message}).
@@ -231,7 +254,9 @@ where
 }
 
 fn sse_response(rx: mpsc::UnboundedReceiver<Event>) -> EventStream {
-    Sse::new(futures::StreamExt::boxed(channel_stream(rx))).keep_alive(KeepAlive::default())
+    Sse::new(channel_stream(rx))
+        .keep_alive(KeepAlive::default())
+        .into_response()
 }
 
 fn error_event(code: &str, e: &ServerError) -> Event {

@@ -58,11 +58,9 @@ pub async fn document_file(
     id: &str,
 ) -> Result<(Vec<u8>, &'static str), ServerError> {
     let lib = s.library(kb).await?;
-    let doc = lib
-        .kb
-        .find_document(document_id(id)?)
-        .await?
-        .ok_or_else(|| ServerError::NotFound(format!("no document {id:?} in knowledge base {:?}", lib.name)))?;
+    let doc = lib.kb.find_document(document_id(id)?).await?.ok_or_else(|| {
+        ServerError::NotFound(format!("no document {id:?} in knowledge base {:?}", lib.name))
+    })?;
     let bytes = tokio::fs::read(&doc.path).await.map_err(|e| {
         ServerError::NotFound(format!(
             "the file of {:?} cannot be read on this machine ({}: {e})",
@@ -104,7 +102,9 @@ pub async fn save_upload(
     std::fs::create_dir_all(&dir).map_err(|e| ServerError::Io(format!("{}: {e}", dir.display())))?;
     let name = sanitize(name);
     if name.is_empty() {
-        return Err(ServerError::BadRequest("the upload needs a file name (?name=…)".into()));
+        return Err(ServerError::BadRequest(
+            "the upload needs a file name (?name=…)".into(),
+        ));
     }
     let path = unique_path(&dir, &name, bytes);
     // Written beside and renamed: a server killed mid-write leaves no half file to be indexed later.

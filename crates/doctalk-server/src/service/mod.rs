@@ -13,8 +13,8 @@ use std::sync::Arc;
 pub(crate) use chat::admit;
 pub use chat::{ask, conversation, conversations, delete_conversation, search, AskRequest};
 pub use library::{
-    create_kb, document_file, documents, health, ingest_paths, kbs, reindex, remove_document,
-    sample, save_upload,
+    create_kb, document_file, documents, health, ingest_paths, kbs, reindex, remove_document, sample,
+    save_upload,
 };
 pub use settings::{download_model, settings, update_settings};
 
