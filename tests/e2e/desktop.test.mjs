@@ -46,7 +46,7 @@ async function waitFor(css, timeout = 60_000) {
   while (Date.now() < deadline) {
     try {
       const found = await wd('POST', s('/element'), { using: 'css selector', value: css });
-      return found[ELEMENT];
+      return found[ELEMENT] ?? Object.values(found)[0];
     } catch (e) {
       last = e;
       await sleep(200);
