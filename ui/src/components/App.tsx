@@ -75,7 +75,15 @@ export function App({ transport, toasts: givenToasts }: Props) {
     [],
   );
   const [uploading, setUploading] = useState(false);
-  useEffect(() => queue.subscribeChange(() => setUploading(queue.busy)), [queue]);
+  useEffect(() => {
+    let wasBusy = queue.busy;
+    return queue.subscribeChange(() => {
+      setUploading(queue.busy);
+      // The header's document counts, once per batch rather than once per file.
+      if (wasBusy && !queue.busy) latest.current.kbs.refresh();
+      wasBusy = queue.busy;
+    });
+  }, [queue]);
 
   const addFiles = useCallback(
     (picked: PickedFile[]) => {
