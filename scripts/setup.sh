@@ -29,19 +29,20 @@ if ((${#missing[@]})); then
 fi
 
 # Model files, each checked against its manifest in models/:
-scripts/fetch-models.sh all-minilm-l6-v2 whisper-base   # English sentence encoder; Whisper base (speech recognition, zh + en)
+scripts/fetch-models.sh all-minilm-l6-v2 whisper-base piper-en_us-joe-medium   # English sentence encoder; Whisper base (speech recognition, zh + en); the English Piper voice
 scripts/fetch-e5.sh                        # multilingual encoder (multilingual-e5-small, 4-bit)
 scripts/fetch-llm.sh qwen2.5-coder-0.5b-instruct-q4_k_m smollm2-135m-instruct-q4_1   # default chat LLM + the SmolLM2 used by tokenizer tests
 
 # Python clients the end-to-end tests drive DocTalk with (the official OpenAI and MCP SDKs) and the
 # S3-compatible server the shared-index test stores into (moto's server mode), in a venv of their
-# own; tests find it through DOCTALK_TEST_PYTHON or <repo>/.venv-test.
+# own; tests find it through DOCTALK_TEST_PYTHON or <repo>/.venv-test. ONNX Runtime is the reference
+# the candle VITS (Piper voices) is checked against.
 TEST_VENV="${DOCTALK_TEST_VENV:-$PWD/.venv-test}"
-if ! "$TEST_VENV/bin/python" -c "import openai, mcp, moto.server" 2>/dev/null; then
-  echo "setup: creating the test venv $TEST_VENV (openai, mcp, moto)"
+if ! "$TEST_VENV/bin/python" -c "import openai, mcp, moto.server, onnxruntime, numpy" 2>/dev/null; then
+  echo "setup: creating the test venv $TEST_VENV (openai, mcp, moto, onnxruntime)"
   python3 -m venv "$TEST_VENV"
   "$TEST_VENV/bin/pip" install --quiet --disable-pip-version-check \
-    "openai==1.109.1" "mcp==1.30.0" "moto[server]==5.2.5"
+    "openai==1.109.1" "mcp==1.30.0" "moto[server]==5.2.5" "onnxruntime==1.31.1" "numpy==2.4.6"
 fi
 
 

@@ -1,6 +1,9 @@
 fn main() {
     // The UI is compiled into the binary: fail with the fix, not with a codegen error about paths.
-    let dist = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("ui/dist/index.html");
+    // Read at run time, not with env!(): a build script compiled in another checkout (CI's fresh
+    // clone sharing the target directory) must still look in this one.
+    let root = std::env::var_os("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR");
+    let dist = std::path::Path::new(&root).join("ui/dist/index.html");
     if !dist.is_file() {
         panic!(
             "the desktop app embeds the built UI, and ui/dist is missing: run `npm --prefix ui ci && npm --prefix ui run build` first (scripts/setup.sh does)"

@@ -55,8 +55,8 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Mcp(args) => commands::mcp::run(&ctx, args).await,
         Command::Chat(args) => commands::chat::run(&ctx, args).await,
         Command::Bench(cmd) => commands::bench::run(&ctx, cmd).await,
-        Command::Say(args) => commands::voice::say(args).await,
-        Command::Voices(cmd) => commands::voice::voices(cmd),
+        Command::Say(args) => commands::voice::say(&ctx, args).await,
+        Command::Voices(cmd) => commands::voice::voices(&ctx, cmd),
         Command::Transcribe(args) => commands::voice::transcribe(&ctx, args).await,
         Command::Voice(args) => commands::assistant::run(&ctx, args).await,
     }

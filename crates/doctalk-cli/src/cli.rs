@@ -100,6 +100,9 @@ pub struct VoiceArgs {
     /// Language of the question (zh, en); detected when omitted
     #[arg(long)]
     pub language: Option<String>,
+    /// Voice for the answers (see `doctalk voices list`) [default: the saved setting, else espeak-ng]
+    #[arg(long)]
+    pub voice: Option<String>,
     /// Print one JSON object: question, answer, sources, timings
     #[arg(long)]
     pub json: bool,
@@ -114,6 +117,25 @@ pub enum VoicesCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Make a cloned voice from a recording of one person speaking (10–30 s is best)
+    Add {
+        /// The new voice's name (letters, digits, - and _)
+        name: String,
+        /// The reference recording (WAV)
+        #[arg(long, value_name = "FILE.wav")]
+        sample: PathBuf,
+        /// Whose voice it is and that they agreed to its use (stored with the voice)
+        #[arg(long)]
+        consent: String,
+        /// The voice whose speech is tone-matched to the recording [default: the Piper voice when
+        /// installed, else espeak-ng]
+        #[arg(long)]
+        base: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Delete a cloned voice and its recording
+    Rm { name: String },
 }
 
 #[derive(Debug, clap::Args)]
@@ -121,13 +143,13 @@ pub struct SayArgs {
     /// What to say ("-" reads standard input)
     #[arg(required = true)]
     pub text: String,
-    /// Voice (see `doctalk voices list`)
-    #[arg(long, default_value = "espeak-ng")]
-    pub voice: String,
+    /// Voice (see `doctalk voices list`) [default: the saved setting, else espeak-ng]
+    #[arg(long)]
+    pub voice: Option<String>,
     /// Write a WAV file instead of playing
     #[arg(long, value_name = "FILE.wav")]
     pub out: Option<PathBuf>,
-    /// Words per minute
+    /// Words per minute (the espeak-ng voice)
     #[arg(long, default_value_t = 165)]
     pub rate: u32,
     /// Print one JSON object (file, seconds, sample rate, sentences)

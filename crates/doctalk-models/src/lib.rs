@@ -41,6 +41,7 @@ mod pooling;
 mod resolve;
 mod spec;
 pub mod store;
+pub mod vits;
 pub mod whisper;
 
 /// Whether this build can run models on an NVIDIA GPU (the `cuda` feature).

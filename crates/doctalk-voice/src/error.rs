@@ -35,8 +35,12 @@ pub enum VoiceError {
     #[error("cannot listen: {0}; pass a recorded question with --input-wav FILE.wav")]
     NoMicrophone(String),
 
-    #[error("unknown voice {0:?}")]
+    #[error("unknown voice {0:?} (doctalk voices list shows the voices here)")]
     UnknownVoice(String),
+
+    /// A voice profile that cannot be made or read.
+    #[error("{0}")]
+    BadProfile(String),
 
     #[error("speech synthesis failed: {0}")]
     Synthesis(String),

@@ -18,6 +18,8 @@ const POS_CHARACTER: c_int = 1;
 const ESPEAK_CHARS_UTF8: c_uint = 1;
 const EE_OK: c_int = 0;
 const RATE: c_int = 1;
+/// `espeak_TextToPhonemes` phoneme mode: IPA as UTF-8 (what Piper voices are trained on).
+const PHONEMES_IPA: c_int = 0x02;
 
 /// `espeak_EVENT` (40 bytes on 64-bit Linux); only its presence matters to us.
 #[repr(C)]
@@ -50,6 +52,7 @@ struct Api {
         *mut c_void,
     ) -> c_int,
     synchronize: unsafe extern "C" fn() -> c_int,
+    text_to_phonemes: unsafe extern "C" fn(*mut *const c_void, c_int, c_int) -> *const c_char,
     sample_rate: u32,
 }
 
@@ -96,6 +99,7 @@ fn open() -> std::result::Result<Mutex<Api>, String> {
         set_parameter: sym!(b"espeak_SetParameter\0"),
         synth: sym!(b"espeak_Synth\0"),
         synchronize: sym!(b"espeak_Synchronize\0"),
+        text_to_phonemes: sym!(b"espeak_TextToPhonemes\0"),
         sample_rate: 0,
         _lib: lib,
     };
@@ -162,4 +166,40 @@ pub fn synthesize(text: &str, voice: &str, rate_wpm: u32) -> Result<(Vec<i16>, u
     }
     let samples = std::mem::take(&mut *SAMPLES.lock().map_err(|_| VoiceError::Poisoned)?);
     Ok((samples, api.sample_rate))
+}
+
+/// The IPA phonemes eSpeak NG gives `text` in voice `voice`, one string per clause (eSpeak drops
+/// the punctuation between clauses; the caller keeps track of it).
+pub fn phonemize(text: &str, voice: &str) -> Result<Vec<String>> {
+    let api = engine()?.lock().map_err(|_| VoiceError::Poisoned)?;
+    let voice_c = CString::new(voice).map_err(|_| VoiceError::UnknownVoice(voice.to_string()))?;
+    // SAFETY: a valid C string; espeak copies what it needs.
+    if unsafe { (api.set_voice_by_name)(voice_c.as_ptr()) } != EE_OK {
+        return Err(VoiceError::UnknownVoice(voice.to_string()));
+    }
+    let text_c = CString::new(text.replace('\0', " ")).expect("NULs were replaced");
+    let mut cursor: *const c_void = text_c.as_ptr().cast();
+    let mut clauses = Vec::new();
+    // Each call phonemizes one clause and moves the cursor past it (null at the end). The bound
+    // guards against a library that never advances.
+    for _ in 0..=text.len() {
+        if cursor.is_null() {
+            break;
+        }
+        // SAFETY: `cursor` points into `text_c`, NUL-terminated UTF-8 that outlives the loop; the
+        // returned string is espeak's own buffer, copied before the next call.
+        let out = unsafe { (api.text_to_phonemes)(&mut cursor, ESPEAK_CHARS_UTF8 as c_int, PHONEMES_IPA) };
+        if out.is_null() {
+            break;
+        }
+        // SAFETY: espeak returns a NUL-terminated string.
+        let ipa = unsafe { std::ffi::CStr::from_ptr(out) }
+            .to_string_lossy()
+            .trim()
+            .to_string();
+        if !ipa.is_empty() {
+            clauses.push(ipa);
+        }
+    }
+    Ok(clauses)
 }

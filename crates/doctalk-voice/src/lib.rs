@@ -2,6 +2,12 @@
 //!
 //! - [`Speaker`]: one sentence in one language → audio. [`EspeakSpeaker`] is the offline default
 //!   voice (eSpeak NG, Mandarin and English), opened at run time.
+//! - [`PiperSpeaker`]: a Piper neural voice (VITS in candle, `doctalk_models::vits`), phonemized by
+//!   eSpeak NG. [`VoiceCatalog`] lists and opens voices by name; a voice reads the languages it
+//!   lacks with the default voice ([`WithFallback`]).
+//! - Cloned voices: [`ProfileStore`] keeps each reference recording with its speaker embedding
+//!   ([`features`]), measured [`tone::Tone`] and consent note; [`ClonedSpeaker`] speaks with a base
+//!   voice tone-matched to the recording ([`tone::convert`]: pitch and long-term spectrum).
 //! - [`speak_text`]: a whole answer, sentence by sentence, each in its own language
 //!   ([`text::detect`]), citations and Markdown removed ([`text::speakable`]);
 //!   [`text::SentenceStream`] cuts a token stream into sentences as they complete.
@@ -16,23 +22,32 @@
 //! Errors are the crate's one [`VoiceError`].
 
 mod capture;
+mod catalog;
 mod device;
 mod error;
 mod espeak;
+pub mod features;
+mod fft;
+mod piper;
 mod playback;
+pub mod profiles;
 pub mod resample;
 mod speaker;
 pub mod text;
+pub mod tone;
 pub mod vad;
 pub mod wav;
 
 use std::path::Path;
 
 pub use capture::Microphone;
+pub use catalog::{ClonedSpeaker, VoiceCatalog, VoiceInfo, WithFallback, ESPEAK_VOICE};
 pub use error::{Result, VoiceError};
+pub use piper::{PiperSpeaker, DEFAULT_PIPER_VOICE};
 pub use playback::Player;
+pub use profiles::{ProfileStore, VoiceProfile};
 pub use resample::resample;
-pub use speaker::{speak_text, voices, EspeakSpeaker, Speaker, VoiceInfo};
+pub use speaker::{speak_text, EspeakSpeaker, Speaker};
 pub use wav::{read_wav, write_wav, Audio};
 
 use doctalk_models::whisper::{Transcriber, Transcript, SAMPLE_RATE};

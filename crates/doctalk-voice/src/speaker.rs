@@ -59,30 +59,6 @@ impl Speaker for EspeakSpeaker {
     }
 }
 
-/// A voice as the user picks it.
-#[derive(Debug, Clone, serde::Serialize)]
-pub struct VoiceInfo {
-    pub id: &'static str,
-    pub languages: Vec<Lang>,
-    pub engine: &'static str,
-    pub licence: &'static str,
-    pub default: bool,
-    /// Why it cannot speak on this machine (`None`: ready).
-    pub unavailable: Option<String>,
-}
-
-/// The voices this build knows, and whether each can speak here.
-pub fn voices() -> Vec<VoiceInfo> {
-    vec![VoiceInfo {
-        id: "espeak-ng",
-        languages: vec![Lang::Zh, Lang::En],
-        engine: "eSpeak NG formant synthesis (system library libespeak-ng)",
-        licence: "GPL-3.0-or-later (the system library; DocTalk only loads it)",
-        default: true,
-        unavailable: espeak::check().err().map(|e| e.to_string()),
-    }]
-}
-
 /// Speaks a whole text: sentence by sentence, each in its own language, joined at `speaker`'s first
 /// sentence's rate with a short pause between sentences.
 pub fn speak_text(speaker: &dyn Speaker, text: &str) -> Result<Audio> {

@@ -8,7 +8,10 @@ use std::sync::OnceLock;
 use doctalk_models::whisper::{load_whisper, Transcriber};
 use doctalk_models::DeviceChoice;
 use doctalk_voice::text::Lang;
-use doctalk_voice::{read_wav, speak_text, transcribe_file, write_wav, EspeakSpeaker, Speaker, VoiceError};
+use doctalk_voice::{
+    read_wav, speak_text, transcribe_file, write_wav, EspeakSpeaker, Speaker, VoiceCatalog, VoiceError,
+    DEFAULT_PIPER_VOICE,
+};
 
 fn repo() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
@@ -257,4 +260,223 @@ fn bad_input_gets_clear_errors() {
         .unwrap()
         .to_string();
     assert!(err.contains("model.bin"), "{err}");
+}
+
+fn models_root() -> PathBuf {
+    std::env::var_os("DOCTALK_MODELS_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| repo().join(".models"))
+}
+
+/// The voices of a fresh data directory: the Piper voice from the models root, no profiles yet.
+fn catalog(data: &Path) -> VoiceCatalog {
+    let roots = doctalk_models::SearchRoots {
+        models_dir: Some(models_root()),
+        ..Default::default()
+    };
+    VoiceCatalog::new(&roots, &data.join("voices"))
+}
+
+fn transcribe_audio(audio: &doctalk_voice::Audio) -> String {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("said.wav");
+    write_wav(&path, audio).unwrap();
+    transcribe_file(whisper(), &path, Some("en")).unwrap().text
+}
+
+#[test]
+fn the_piper_voice_speaks_english_that_whisper_understands() {
+    let data = tempfile::tempdir().unwrap();
+    let catalog = catalog(data.path());
+    let listed: Vec<_> = catalog
+        .list()
+        .into_iter()
+        .map(|v| (v.id, v.unavailable))
+        .collect();
+    assert!(
+        listed.contains(&(DEFAULT_PIPER_VOICE.to_string(), None)),
+        "{listed:?} (run scripts/setup.sh for the Piper voice)"
+    );
+    let voice = catalog.open(DEFAULT_PIPER_VOICE).unwrap();
+    let sentence = "Please open the employee handbook and read the travel policy.";
+    let short = voice.synthesize("Hello.", Lang::En).unwrap();
+    let long = voice.synthesize(sentence, Lang::En).unwrap();
+    assert_eq!(long.sample_rate, 22050);
+    assert!(long.rms() > 0.05, "rms {}", long.rms());
+    assert!(
+        long.duration_s() > 3.0 * short.duration_s(),
+        "{} vs {}",
+        long.duration_s(),
+        short.duration_s()
+    );
+    let heard = transcribe_audio(&long);
+    let (refw, hyp) = (words(sentence), words(&heard));
+    let wer = edits(&refw, &hyp) as f64 / refw.len() as f64;
+    eprintln!("piper round trip: {heard:?} (WER {wer:.2})");
+    assert!(wer <= 0.2, "{heard:?}");
+
+    // A Chinese sentence in the same answer is read by the default voice, not refused.
+    let mixed = speak_text(
+        voice.as_ref(),
+        "出差餐补为每天120元。The limit is 120 yuan per day.",
+    )
+    .unwrap();
+    assert!(mixed.duration_s() > 3.0, "{}", mixed.duration_s());
+}
+
+#[test]
+fn a_cloned_voice_sounds_closer_to_its_speaker_than_the_voice_it_is_built_on() {
+    use doctalk_voice::features::{cosine, speaker_embedding, ANALYSIS_RATE};
+    let data = tempfile::tempdir().unwrap();
+    let catalog = catalog(data.path());
+    // The profile learns from one recording of a LibriVox reader…
+    let profile = catalog
+        .profiles
+        .add(
+            "reader",
+            &clip("en_librivox_0870_16k.wav"),
+            DEFAULT_PIPER_VOICE,
+            "LibriVox reader, public-domain recording (test)",
+        )
+        .unwrap();
+    assert_eq!(profile.base_voice, DEFAULT_PIPER_VOICE);
+    assert!(
+        !profile.warnings.is_empty(),
+        "7 s of speech is below the recommended 10 s"
+    );
+    let stored = data.path().join("voices/reader");
+    for file in ["sample.wav", "profile.json"] {
+        assert!(stored.join(file).is_file(), "{file}");
+    }
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(stored.join("profile.json")).unwrap()).unwrap();
+    assert!(json["consent"].as_str().unwrap().contains("LibriVox"));
+    assert_eq!(
+        json["embedding"].as_array().unwrap().len(),
+        profile.embedding.len()
+    );
+
+    // …and is judged on another recording of the same reader it has never seen.
+    let held_out = read_wav(&clip("en_librivox_0880_16k.wav")).unwrap();
+    let embed = |a: &doctalk_voice::Audio| {
+        speaker_embedding(&doctalk_voice::resample(&a.samples, a.sample_rate, ANALYSIS_RATE)).unwrap()
+    };
+    let target = embed(&held_out);
+    let sentence =
+        "The travel policy says that trips abroad must be requested fifteen working days in advance.";
+    let base = catalog
+        .open(DEFAULT_PIPER_VOICE)
+        .unwrap()
+        .synthesize(sentence, Lang::En)
+        .unwrap();
+    let cloned_voice = catalog.open("reader").unwrap();
+    assert_eq!(cloned_voice.id(), "reader");
+    let cloned = cloned_voice.synthesize(sentence, Lang::En).unwrap();
+    let (base_sim, cloned_sim) = (cosine(&embed(&base), &target), cosine(&embed(&cloned), &target));
+    let pitch = |a: &doctalk_voice::Audio| doctalk_voice::tone::Tone::measure(a).unwrap().f0_hz;
+    eprintln!(
+        "similarity to the held-out clip: base {base_sim:.3}, cloned {cloned_sim:.3}; pitch: profile {:.0} Hz, held-out {:.0} Hz, base {:.0} Hz, cloned {:.0} Hz",
+        profile.tone.f0_hz,
+        pitch(&held_out),
+        pitch(&base),
+        pitch(&cloned)
+    );
+    assert!(cloned_sim > base_sim, "cloned {cloned_sim} vs base {base_sim}");
+    // The pitch lands on the one measured in the sample (utterances of one speaker differ more).
+    let to_profile = |a: &doctalk_voice::Audio| (pitch(a) - profile.tone.f0_hz).abs() / profile.tone.f0_hz;
+    assert!(to_profile(&cloned) < 0.05, "cloned pitch {}", pitch(&cloned));
+    assert!(
+        to_profile(&cloned) < to_profile(&base),
+        "base {} was already there",
+        pitch(&base)
+    );
+    // Still intelligible.
+    let heard = transcribe_audio(&cloned);
+    let recovered = words(sentence)
+        .iter()
+        .filter(|w| words(&heard).contains(w))
+        .count();
+    eprintln!(
+        "cloned round trip: {heard:?} ({recovered}/{} words)",
+        words(sentence).len()
+    );
+    assert!(recovered * 10 >= words(sentence).len() * 7, "{heard:?}");
+
+    // Listed, then removed with its recording.
+    assert!(catalog
+        .list()
+        .iter()
+        .any(|v| v.id == "reader" && v.kind == "cloned"));
+    catalog.profiles.remove("reader").unwrap();
+    assert!(!stored.exists());
+    assert!(matches!(catalog.open("reader"), Err(VoiceError::UnknownVoice(_))));
+}
+
+#[test]
+fn bad_voice_samples_and_voices_get_clear_errors_and_leave_nothing_behind() {
+    let data = tempfile::tempdir().unwrap();
+    let catalog = catalog(data.path());
+    let store = &catalog.profiles;
+    let add = |name: &str, path: &Path| store.add(name, path, "espeak-ng", "test recording");
+
+    let silent = data.path().join("silent.wav");
+    write_wav(&silent, &doctalk_voice::Audio::new(vec![0.0; 16000 * 12], 16000)).unwrap();
+    let err = add("quiet", &silent).unwrap_err();
+    assert!(matches!(err, VoiceError::Silent(_)), "{err}");
+
+    let corrupt = data.path().join("corrupt.wav");
+    std::fs::write(&corrupt, b"RIFF\x10\0\0\0WAVEjunkjunk").unwrap();
+    let err = add("broken", &corrupt).unwrap_err().to_string();
+    assert!(err.contains("corrupt.wav"), "{err}");
+
+    // Two seconds of speech is too little to learn a voice from.
+    let err = add("short", &clip("en_mary_48k.wav")).unwrap_err().to_string();
+    assert!(err.contains("at least"), "{err}");
+
+    assert!(add("bad/name", &clip("en_librivox_0870_16k.wav")).is_err());
+    assert!(add("espeak-ng", &clip("en_librivox_0870_16k.wav")).is_err());
+    let err = store
+        .add("noconsent", &clip("en_librivox_0870_16k.wav"), "espeak-ng", "  ")
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("consent"), "{err}");
+
+    // Nothing half-made was left in the voices directory.
+    let left: Vec<_> = std::fs::read_dir(store.dir())
+        .map(|d| d.flatten().map(|e| e.file_name()).collect())
+        .unwrap_or_default();
+    assert!(left.is_empty(), "{left:?}");
+
+    add("twice", &clip("en_librivox_0870_16k.wav")).unwrap();
+    assert!(add("twice", &clip("en_librivox_0870_16k.wav"))
+        .unwrap_err()
+        .to_string()
+        .contains("exists"));
+    assert!(matches!(catalog.open("nobody"), Err(VoiceError::UnknownVoice(_))));
+
+    // A Piper voice directory missing its model file says which file.
+    let models = tempfile::tempdir().unwrap();
+    let broken = models.path().join("piper-en_US-broken-medium");
+    std::fs::create_dir(&broken).unwrap();
+    std::fs::write(broken.join("en_US-broken-medium.onnx.json"), "{}").unwrap();
+    let roots = doctalk_models::SearchRoots {
+        models_dir: Some(models.path().to_owned()),
+        ..Default::default()
+    };
+    let catalog = VoiceCatalog::new(&roots, &data.path().join("voices"));
+    let listed = catalog.list();
+    let entry = listed
+        .iter()
+        .find(|v| v.id == "piper-en_US-broken-medium")
+        .unwrap();
+    assert!(
+        entry.unavailable.as_deref().unwrap_or("").contains(".onnx"),
+        "{entry:?}"
+    );
+    let err = catalog
+        .open("piper-en_US-broken-medium")
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(err.contains(".onnx"), "{err}");
 }

@@ -14,9 +14,7 @@ use doctalk_models::whisper::{find_whisper, load_whisper};
 use doctalk_models::DeviceChoice;
 use doctalk_voice::text::{self, SentenceStream};
 use doctalk_voice::vad::VadConfig;
-use doctalk_voice::{
-    transcribe_file, write_wav, Audio, EspeakSpeaker, Microphone, Player, Speaker, VoiceError,
-};
+use doctalk_voice::{transcribe_file, write_wav, Audio, Microphone, Player, Speaker, VoiceError};
 use serde_json::json;
 
 use crate::app::Ctx;
@@ -62,10 +60,16 @@ pub async fn run(ctx: &Ctx, args: VoiceArgs) -> anyhow::Result<ExitCode> {
             .await?
             .context("cannot load the speech model")?,
     );
+    let speaker: Arc<dyn Speaker> = Arc::from(crate::commands::voice::open_voice(
+        ctx,
+        args.voice.as_deref(),
+        165,
+    )?);
     let turn = Turn {
         kb: &kb,
         generator,
         args: &args,
+        speaker,
     };
 
     let Some(mut microphone) = microphone else {
@@ -121,6 +125,7 @@ struct Turn<'a> {
     kb: &'a doctalk_core::KnowledgeBase,
     generator: Option<Arc<dyn doctalk_models::llm::Generator>>,
     args: &'a VoiceArgs,
+    speaker: Arc<dyn Speaker>,
 }
 
 impl Turn<'_> {
@@ -147,7 +152,9 @@ impl Turn<'_> {
         // Sentences flow from the answer stream to a synthesis thread.
         let asked_at = Instant::now();
         let (tx, rx) = mpsc::channel::<(String, Instant)>();
-        let speaker_thread = std::thread::spawn(move || speak_sentences(rx, sink, asked_at));
+        let speaker = self.speaker.clone();
+        let speaker_thread =
+            std::thread::spawn(move || speak_sentences(rx, sink, asked_at, speaker.as_ref()));
         let splitter = Arc::new(std::sync::Mutex::new(SentenceStream::default()));
         let (show, stream_tx) = (!args.json, tx.clone());
         let events_splitter = splitter.clone();
@@ -208,8 +215,8 @@ fn speak_sentences(
     rx: mpsc::Receiver<(String, Instant)>,
     mut sink: Sink,
     asked_at: Instant,
+    speaker: &dyn Speaker,
 ) -> (Spoken, Sink) {
-    let speaker = EspeakSpeaker::default();
     let mut spoken = Spoken::default();
     let ms = |t: Instant| t.duration_since(asked_at).as_secs_f64() * 1000.0;
     for (sentence, completed_at) in rx {

@@ -1,7 +1,8 @@
 //! `doctalk bench voice`: how fast the voice is on this machine.
 //!
-//! - Real-time factor (compute time / audio time; below 1 is faster than real time) of the default
-//!   voice on answer-like sentences in Chinese and English, and of Whisper on recordings.
+//! - Real-time factor (compute time / audio time; below 1 is faster than real time) of each voice
+//!   engine on answer-like sentences (the default voice in Chinese and English; the Piper voice and
+//!   a cloned voice made from a test recording in English), and of Whisper on recordings.
 //! - First sentence → first audio: the time from an answer sentence being complete to its audio
 //!   being ready, which is what the assistant adds before speaking (goal: under 300 ms); on a
 //!   machine with a sound card, also until the first sample reaches the device.
@@ -14,7 +15,7 @@ use std::time::{Duration, Instant};
 use doctalk_models::whisper::{find_whisper, load_whisper};
 use doctalk_models::DeviceChoice;
 use doctalk_voice::text::{self, Lang};
-use doctalk_voice::{transcribe_file, EspeakSpeaker, Player, Speaker};
+use doctalk_voice::{transcribe_file, EspeakSpeaker, Player, ProfileStore, Speaker, DEFAULT_PIPER_VOICE};
 use serde_json::json;
 
 use crate::app::Ctx;
@@ -35,7 +36,31 @@ fn percentile(values: &mut [f64], p: f64) -> f64 {
     values[((values.len() - 1) as f64 * p).round() as usize]
 }
 
+/// Real-time factor and sentence → audio latency of one voice over `sentences` (three rounds,
+/// after one warm-up sentence that loads the engine).
+fn measure(voice: &dyn Speaker, sentences: &[&str]) -> anyhow::Result<serde_json::Value> {
+    voice.synthesize("warm up", Lang::En)?;
+    let (mut latencies, mut synth_s, mut audio_s) = (Vec::new(), 0.0, 0.0);
+    for sentence in sentences.iter().cycle().take(sentences.len() * 3) {
+        let lang = text::detect(sentence).map_err(anyhow::Error::msg)?;
+        let t = Instant::now();
+        let audio = voice.synthesize(sentence, lang)?;
+        let took = t.elapsed().as_secs_f64();
+        latencies.push(took * 1000.0);
+        synth_s += took;
+        audio_s += audio.duration_s();
+    }
+    Ok(json!({
+        "voice": voice.id(),
+        "real_time_factor": synth_s / audio_s,
+        "sentence_to_audio_ms_p50": percentile(&mut latencies, 0.5),
+        "sentence_to_audio_ms_max": percentile(&mut latencies, 1.0),
+        "sentences": latencies.len(),
+    }))
+}
+
 pub async fn run(ctx: &Ctx, args: BenchVoiceArgs) -> anyhow::Result<ExitCode> {
+    let catalog = crate::commands::voice::catalog(ctx);
     let recordings = if args.recordings.is_empty() {
         let dir = PathBuf::from("tests/fixtures/audio");
         let mut found: Vec<PathBuf> = std::fs::read_dir(&dir)
@@ -49,25 +74,32 @@ pub async fn run(ctx: &Ctx, args: BenchVoiceArgs) -> anyhow::Result<ExitCode> {
     };
     let whisper_dir = find_whisper(None, &ctx.model_roots())?;
     let report = tokio::task::spawn_blocking(move || -> anyhow::Result<serde_json::Value> {
-        // The default voice, sentence by sentence, as the assistant speaks answers.
+        // Each engine, sentence by sentence, as the assistant speaks answers.
         let voice = EspeakSpeaker::default();
-        voice.synthesize("warm up", Lang::En)?;
-        let (mut latencies, mut synth_s, mut audio_s) = (Vec::new(), 0.0, 0.0);
-        for sentence in SENTENCES.iter().cycle().take(SENTENCES.len() * 3) {
-            let lang = text::detect(sentence).map_err(anyhow::Error::msg)?;
-            let t = Instant::now();
-            let audio = voice.synthesize(sentence, lang)?;
-            let took = t.elapsed().as_secs_f64();
-            latencies.push(took * 1000.0);
-            synth_s += took;
-            audio_s += audio.duration_s();
-        }
-        let espeak = json!({
-            "real_time_factor": synth_s / audio_s,
-            "sentence_to_audio_ms_p50": percentile(&mut latencies, 0.5),
-            "sentence_to_audio_ms_max": percentile(&mut latencies, 1.0),
-            "sentences": latencies.len(),
-        });
+        let espeak = measure(&voice, SENTENCES)?;
+        let english: Vec<&str> = SENTENCES.iter().copied().filter(|s| s.is_ascii()).collect();
+        let piper = match catalog.open(DEFAULT_PIPER_VOICE) {
+            Ok(piper) => measure(piper.as_ref(), &english)?,
+            Err(e) => json!({"unavailable": e.to_string()}),
+        };
+        // A cloned voice built from a real recording, in a scratch profile directory.
+        let scratch = tempfile::tempdir()?;
+        let reference = PathBuf::from("tests/fixtures/audio/en_librivox_0870_16k.wav");
+        let cloned = match ProfileStore::new(scratch.path()).add(
+            "bench",
+            &reference,
+            &catalog.default_base(),
+            "LibriVox reader (public domain recording), benchmark only",
+        ) {
+            Ok(profile) => {
+                let base = catalog.open(&profile.base_voice)?;
+                let speaker = doctalk_voice::ClonedSpeaker::new(profile, base);
+                let mut v = measure(&speaker, &english)?;
+                v["base_voice"] = json!(catalog.default_base());
+                v
+            }
+            Err(e) => json!({"unavailable": e.to_string()}),
+        };
 
         // Whisper on recordings.
         let t = Instant::now();
@@ -109,6 +141,8 @@ pub async fn run(ctx: &Ctx, args: BenchVoiceArgs) -> anyhow::Result<ExitCode> {
         Ok(json!({
             "threads": std::thread::available_parallelism().map_or(1, |n| n.get()),
             "espeak": espeak,
+            "piper": piper,
+            "cloned": cloned,
             "whisper": whisper,
             "playback": device,
             "peak_rss_mib": super::bench::peak_rss_kib().map(|k| k as f64 / 1024.0),

@@ -8,14 +8,37 @@ use std::time::Instant;
 use anyhow::Context;
 use doctalk_models::whisper::{find_whisper, load_whisper};
 use doctalk_models::DeviceChoice;
-use doctalk_voice::{speak_text, text, transcribe_file, write_wav, EspeakSpeaker};
+use doctalk_voice::{speak_text, text, transcribe_file, write_wav, EspeakSpeaker, Speaker, VoiceCatalog};
 use serde_json::json;
 
 use crate::app::Ctx;
 use crate::cli::{SayArgs, TranscribeArgs, VoicesCommand};
 use crate::output::out_line;
 
-pub async fn say(args: SayArgs) -> anyhow::Result<ExitCode> {
+/// The installation's voices: Piper voices among the model directories, profiles in the data
+/// directory's `voices/`.
+pub fn catalog(ctx: &Ctx) -> VoiceCatalog {
+    VoiceCatalog::new(&ctx.model_roots(), &ctx.data_dir.join("voices"))
+}
+
+/// The voice a command speaks with: the one asked for, else the saved setting, else the default.
+pub fn open_voice(ctx: &Ctx, requested: Option<&str>, rate_wpm: u32) -> anyhow::Result<Box<dyn Speaker>> {
+    let saved = doctalk_core::settings::Settings::load(&ctx.data_dir)
+        .ok()
+        .and_then(|s| s.voice.voice);
+    let id = requested
+        .map(str::to_string)
+        .or(saved)
+        .unwrap_or_else(|| doctalk_voice::ESPEAK_VOICE.into());
+    if id == doctalk_voice::ESPEAK_VOICE {
+        return Ok(Box::new(EspeakSpeaker { rate_wpm }));
+    }
+    catalog(ctx)
+        .open(&id)
+        .with_context(|| format!("cannot open the voice {id:?}"))
+}
+
+pub async fn say(ctx: &Ctx, args: SayArgs) -> anyhow::Result<ExitCode> {
     let text = if args.text == "-" {
         let mut s = String::new();
         std::io::stdin()
@@ -25,27 +48,21 @@ pub async fn say(args: SayArgs) -> anyhow::Result<ExitCode> {
     } else {
         args.text.clone()
     };
-    let known: Vec<&str> = doctalk_voice::voices().iter().map(|v| v.id).collect();
-    anyhow::ensure!(
-        known.contains(&args.voice.as_str()),
-        "unknown voice {:?}; available: {} (doctalk voices list)",
-        args.voice,
-        known.join(", ")
-    );
-    let speaker = EspeakSpeaker { rate_wpm: args.rate };
+    let speaker = open_voice(ctx, args.voice.as_deref(), args.rate)?;
     let Some(out) = &args.out else {
         return play(speaker, text).await;
     };
     let started = Instant::now();
     let spoken = text.clone();
-    let audio = tokio::task::spawn_blocking(move || speak_text(&speaker, &spoken)).await??;
+    let voice_id = speaker.id().to_string();
+    let audio = tokio::task::spawn_blocking(move || speak_text(speaker.as_ref(), &spoken)).await??;
     let synth_s = started.elapsed().as_secs_f64();
     let sentences = text::sentences(&text).len();
     write_wav(out, &audio)?;
     if args.json {
         out_line(
             &json!({"file": out.display().to_string(), "seconds": audio.duration_s(),
-                    "sample_rate": audio.sample_rate, "sentences": sentences, "voice": args.voice,
+                    "sample_rate": audio.sample_rate, "sentences": sentences, "voice": voice_id,
                     "synthesis_s": synth_s, "real_time_factor": synth_s / audio.duration_s().max(1e-9)})
             .to_string(),
         )?;
@@ -63,7 +80,7 @@ pub async fn say(args: SayArgs) -> anyhow::Result<ExitCode> {
 
 /// Speaks on the sound card sentence by sentence: the first is heard while the next is synthesised.
 /// Ctrl+C stops within one device period.
-async fn play(speaker: EspeakSpeaker, text: String) -> anyhow::Result<ExitCode> {
+async fn play(speaker: Box<dyn Speaker>, text: String) -> anyhow::Result<ExitCode> {
     let sentences = text::sentences(&text);
     anyhow::ensure!(!sentences.is_empty(), doctalk_voice::VoiceError::EmptyText);
     let player = std::sync::Arc::new(doctalk_voice::Player::open()?);
@@ -71,7 +88,7 @@ async fn play(speaker: EspeakSpeaker, text: String) -> anyhow::Result<ExitCode> 
     let work = tokio::task::spawn_blocking(move || -> anyhow::Result<()> {
         for sentence in sentences {
             let lang = text::detect(&sentence).map_err(doctalk_voice::VoiceError::UnsupportedLanguage)?;
-            let audio = doctalk_voice::Speaker::synthesize(&speaker, &sentence, lang)?;
+            let audio = speaker.synthesize(&sentence, lang)?;
             player.enqueue(&audio);
         }
         player.wait();
@@ -84,9 +101,47 @@ async fn play(speaker: EspeakSpeaker, text: String) -> anyhow::Result<ExitCode> 
     Ok(ExitCode::SUCCESS)
 }
 
-pub fn voices(cmd: VoicesCommand) -> anyhow::Result<ExitCode> {
-    let VoicesCommand::List { json } = cmd;
-    let voices = doctalk_voice::voices();
+pub fn voices(ctx: &Ctx, cmd: VoicesCommand) -> anyhow::Result<ExitCode> {
+    let catalog = catalog(ctx);
+    match cmd {
+        VoicesCommand::List { json } => list_voices(&catalog, json),
+        VoicesCommand::Add {
+            name,
+            sample,
+            consent,
+            base,
+            json,
+        } => {
+            let base = base.unwrap_or_else(|| catalog.default_base());
+            // The base voice must speak before a profile is built on it.
+            catalog
+                .open(&base)
+                .with_context(|| format!("the base voice {base:?} cannot speak here"))?;
+            let profile = catalog.profiles.add(&name, &sample, &base, &consent)?;
+            if json {
+                out_line(&serde_json::to_string(&profile)?)?;
+            } else {
+                eprintln!(
+                    "Added the voice {name}: {:.1} s of speech, pitch {:.0} Hz, built on {base}.",
+                    profile.speech_seconds, profile.tone.f0_hz
+                );
+                for w in &profile.warnings {
+                    eprintln!("Note: {w}");
+                }
+                eprintln!("Try it: doctalk say --voice {name} \"Hello.\" --out hello.wav");
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        VoicesCommand::Rm { name } => {
+            catalog.profiles.remove(&name)?;
+            eprintln!("Removed the voice {name} and its recording.");
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+fn list_voices(catalog: &VoiceCatalog, json: bool) -> anyhow::Result<ExitCode> {
+    let voices = catalog.list();
     if json {
         out_line(&serde_json::to_string(&voices)?)?;
         return Ok(ExitCode::SUCCESS);

@@ -196,6 +196,10 @@ const EMBEDDED: &[(&str, &str)] = &[
         "whisper-base.json",
         include_str!("../../../../models/whisper-base.json"),
     ),
+    (
+        "piper-en_us-joe-medium.json",
+        include_str!("../../../../models/piper-en_us-joe-medium.json"),
+    ),
 ];
 
 #[cfg(test)]

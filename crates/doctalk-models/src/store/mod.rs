@@ -53,6 +53,11 @@ impl ModelStore {
         Self { roots, hub }
     }
 
+    /// Where models are looked for.
+    pub fn roots(&self) -> &SearchRoots {
+        &self.roots
+    }
+
     pub fn hub(&self) -> &HubSettings {
         &self.hub
     }

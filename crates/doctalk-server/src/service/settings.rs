@@ -54,11 +54,14 @@ fn view(s: &Engine, settings: &Settings, restart_required: bool) -> Value {
             })
         })
         .collect();
-    let voices: Vec<Value> = doctalk_voice::voices()
+    let voices_dir = s.workspace.data_dir().join("voices");
+    let voices: Vec<Value> = doctalk_voice::VoiceCatalog::new(s.models.roots(), &voices_dir)
+        .list()
         .into_iter()
         .map(|v| {
             json!({
                 "id": v.id,
+                "kind": v.kind,
                 "languages": v.languages,
                 "license": v.licence,
                 "available": v.unavailable.is_none(),
