@@ -3,7 +3,7 @@
 
 use candle_core::Tensor;
 
-use super::layers::{flip_channels, halves, WaveNet};
+use super::layers::{flip_channels, halves, leaky_relu, WaveNet};
 use super::weights::{Conv, Weights};
 use crate::error::Result;
 
@@ -115,7 +115,7 @@ impl Generator {
             x = x.broadcast_add(&cond.forward(g)?)?;
         }
         for (up, blocks) in self.ups.iter().zip(&self.resblocks) {
-            x = up.forward(&candle_nn::ops::leaky_relu(&x, 0.1)?)?;
+            x = up.forward(&leaky_relu(&x, 0.1)?)?;
             let mut sum: Option<Tensor> = None;
             for block in blocks {
                 let y = block.forward(&x)?;
@@ -129,10 +129,7 @@ impl Generator {
             }
         }
         // PyTorch's default slope here (0.01), unlike the 0.1 inside the network.
-        let x = self
-            .conv_post
-            .forward(&candle_nn::ops::leaky_relu(&x, 0.01)?)?
-            .tanh()?;
+        let x = self.conv_post.forward(&leaky_relu(&x, 0.01)?)?.tanh()?;
         Ok(x.flatten_all()?.to_vec1()?)
     }
 }
@@ -164,14 +161,14 @@ impl ResBlock {
         match self {
             ResBlock::Pairs(pairs) => {
                 for (c1, c2) in pairs {
-                    let y = c1.forward(&candle_nn::ops::leaky_relu(&x, 0.1)?)?;
-                    let y = c2.forward(&candle_nn::ops::leaky_relu(&y, 0.1)?)?;
+                    let y = c1.forward(&leaky_relu(&x, 0.1)?)?;
+                    let y = c2.forward(&leaky_relu(&y, 0.1)?)?;
                     x = (x + y)?;
                 }
             }
             ResBlock::Singles(convs) => {
                 for c in convs {
-                    x = (x.clone() + c.forward(&candle_nn::ops::leaky_relu(&x, 0.1)?)?)?;
+                    x = (x.clone() + c.forward(&leaky_relu(&x, 0.1)?)?)?;
                 }
             }
         }

@@ -143,3 +143,18 @@ pub(crate) fn halves(x: &Tensor) -> Result<(Tensor, Tensor)> {
     let c = x.dim(D::Minus2)? / 2;
     Ok((x.narrow(1, 0, c)?, x.narrow(1, c, c)?))
 }
+
+/// Leaky ReLU. On the CPU one pass over the values: candle's version builds a comparison and a
+/// select over the whole signal, ~14 ms per HiFi-GAN layer at 40k samples.
+pub(crate) fn leaky_relu(x: &Tensor, slope: f32) -> Result<Tensor> {
+    if !x.device().is_cpu() {
+        return Ok(candle_nn::ops::leaky_relu(x, f64::from(slope))?);
+    }
+    let values: Vec<f32> = x
+        .flatten_all()?
+        .to_vec1::<f32>()?
+        .into_iter()
+        .map(|v| if v >= 0.0 { v } else { v * slope })
+        .collect();
+    Ok(Tensor::from_vec(values, x.shape(), x.device())?)
+}

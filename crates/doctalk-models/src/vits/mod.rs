@@ -9,6 +9,7 @@
 //! Parity with ONNX Runtime on the same file is checked by `tests/vits_parity.rs`.
 
 mod decoder;
+mod direct_conv;
 mod duration;
 mod encoder;
 mod layers;

@@ -92,15 +92,7 @@ fn parse_int_attribute(bytes: &[u8]) -> Result<Option<(String, Vec<i64>)>, Parse
             (1, value) => name = value.string()?,
             (3, Value::Varint(v)) => ints.push(v as i64),
             (8, Value::Varint(v)) => ints.push(v as i64),
-            (8, Value::Bytes(packed)) => {
-                let mut reader = Reader {
-                    bytes: packed,
-                    pos: 0,
-                };
-                while reader.pos < packed.len() {
-                    ints.push(reader.varint()? as i64);
-                }
-            }
+            (8, Value::Bytes(packed)) => ints.extend(packed_varints(packed)?.into_iter().map(|v| v as i64)),
             _ => {}
         }
     }
@@ -135,15 +127,7 @@ fn parse_tensor(bytes: &[u8]) -> Result<(String, Option<Initializer>), ParseErro
     for field in Fields::new(bytes) {
         match field? {
             (1, Value::Varint(v)) => dims.push(v as usize),
-            (1, Value::Bytes(packed)) => {
-                let mut reader = Reader {
-                    bytes: packed,
-                    pos: 0,
-                };
-                while reader.pos < packed.len() {
-                    dims.push(reader.varint()? as usize);
-                }
-            }
+            (1, Value::Bytes(packed)) => dims.extend(packed_varints(packed)?.into_iter().map(|v| v as usize)),
             (2, Value::Varint(v)) => data_type = v,
             (4, Value::Fixed32(v)) => floats.push(f32::from_bits(v)),
             (4, Value::Bytes(packed)) => floats.extend(

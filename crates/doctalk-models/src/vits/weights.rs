@@ -137,6 +137,7 @@ impl Weights {
             stride: attrs.stride,
             groups: attrs.groups,
             transposed: attrs.transposed,
+            cpu_params: std::sync::OnceLock::new(),
         })
     }
 }
@@ -165,6 +166,12 @@ fn conv_attrs(node: &Node) -> ConvAttrs {
     }
 }
 
+/// Signals at least this long go through the direct CPU convolution; shorter ones (the text
+/// encoder, the flow) are faster through candle's matrix multiply, where per-row overhead is paid
+/// once. Grouped (depthwise) convolutions always take the direct path: candle runs one convolution
+/// per group and concatenates them.
+const DIRECT_MIN_LEN: usize = 1024;
+
 /// A 1-D convolution with the export's settings; "same" padding for the forward ones.
 pub(crate) struct Conv {
     weight: Tensor,
@@ -174,6 +181,8 @@ pub(crate) struct Conv {
     stride: usize,
     groups: usize,
     transposed: bool,
+    /// Weights and bias as plain vectors for the direct CPU convolution, made on first use.
+    cpu_params: std::sync::OnceLock<(Vec<f32>, Option<Vec<f32>>)>,
 }
 
 impl Conv {
@@ -184,6 +193,12 @@ impl Conv {
             let full = x.conv_transpose1d(&self.weight, 0, 0, self.stride, self.dilation, self.groups)?;
             let len = full.dim(2)? - 2 * self.padding;
             full.narrow(2, self.padding, len)?
+        } else if x.device().is_cpu()
+            && self.stride == 1
+            && x.dim(0)? == 1
+            && (x.dim(2)? >= DIRECT_MIN_LEN || self.groups > 1)
+        {
+            return self.forward_direct(x);
         } else {
             x.conv1d(
                 &self.weight,
@@ -197,6 +212,35 @@ impl Conv {
             Some(bias) => y.broadcast_add(&bias.reshape((1, (), 1))?)?,
             None => y,
         })
+    }
+
+    /// The CPU path (see `direct_conv`): weights and bias are copied out once and cached.
+    fn forward_direct(&self, x: &Tensor) -> Result<Tensor> {
+        let (_, c_in, len) = x.dims3()?;
+        let (c_out, _, k) = self.weight.dims3()?;
+        let (w, b) = self.cpu_params.get_or_init(|| {
+            let w = self
+                .weight
+                .flatten_all()
+                .and_then(|t| t.to_vec1::<f32>())
+                .unwrap_or_default();
+            let b = self.bias.as_ref().and_then(|b| b.to_vec1::<f32>().ok());
+            (w, b)
+        });
+        let input: Vec<f32> = x.flatten_all()?.to_vec1()?;
+        let (y, len_out) = super::direct_conv::conv1d(
+            &input,
+            c_in,
+            len,
+            w,
+            c_out,
+            k,
+            b.as_deref(),
+            self.padding,
+            self.dilation,
+            self.groups,
+        );
+        Ok(Tensor::from_vec(y, (1, c_out, len_out), x.device())?)
     }
 
     pub(crate) fn out_channels(&self) -> Result<usize> {
