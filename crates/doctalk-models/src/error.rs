@@ -39,6 +39,10 @@ pub enum ModelError {
     #[error("candle: {0}")]
     Candle(#[from] candle_core::Error),
 
+    /// A streaming caller asked to stop (its receiver went away).
+    #[error("stopped by the caller")]
+    Stopped,
+
     /// The tokenizer could not be loaded or could not encode an input.
     #[error("tokenizer: {0}")]
     Tokenizer(String),

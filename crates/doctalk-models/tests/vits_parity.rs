@@ -163,3 +163,33 @@ fn broken_voices_give_clear_errors() {
     assert!(err.to_string().contains("9999"), "{err}");
     assert!(voice().synthesize_ids(&[], DETERMINISTIC, 0).is_err());
 }
+
+#[test]
+fn streamed_pieces_join_into_the_whole_sentence() {
+    let (ids, _) = voice().phoneme_ids(&phonemes(
+        "ðɪ ˈænsɚ ɪz ɪn ðə hˈændbʊk ɑːn pˈeɪdʒ sˈɪks, ˈʌndɚ tɹˈævəl pˈɑːlɪsi.",
+    ));
+    let scales = voice().config.inference;
+    let whole = voice().synthesize_ids(&ids, scales, 3).unwrap();
+    let mut pieces = Vec::new();
+    voice()
+        .synthesize_streaming(&ids, scales, 3, 20, &mut |p| {
+            pieces.push(p.to_vec());
+            Ok(())
+        })
+        .unwrap();
+    assert!(pieces.len() >= 3, "{} pieces", pieces.len());
+    assert_eq!(pieces[0].len(), 20 * 256, "the first piece is 20 frames");
+    let joined: Vec<f32> = pieces.concat();
+    assert_eq!(joined.len(), whole.len());
+    let err = joined
+        .iter()
+        .zip(&whole)
+        .map(|(a, b)| (a - b).abs())
+        .fold(0.0, f32::max);
+    eprintln!(
+        "streamed vs whole: {} pieces, max abs difference {err:.1e}",
+        pieces.len()
+    );
+    assert!(err < 1e-3, "seams: {err}");
+}

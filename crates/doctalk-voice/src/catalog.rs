@@ -206,6 +206,19 @@ impl Speaker for WithFallback {
             self.fallback.synthesize(sentence, lang)
         }
     }
+
+    fn synthesize_streaming(
+        &self,
+        sentence: &str,
+        lang: Lang,
+        on_audio: &mut dyn FnMut(Audio) -> Result<()>,
+    ) -> Result<()> {
+        if self.main.speaks(lang) {
+            self.main.synthesize_streaming(sentence, lang, on_audio)
+        } else {
+            self.fallback.synthesize_streaming(sentence, lang, on_audio)
+        }
+    }
 }
 
 /// A cloned voice: its base voice's speech, tone-matched to the profile's recording.

@@ -100,6 +100,55 @@ impl Speaker for PiperSpeaker {
     }
 
     fn synthesize(&self, sentence: &str, _lang: Lang) -> Result<Audio> {
+        let (ids, seed) = self.ids(sentence)?;
+        let mut samples = self.voice.synthesize_ids(&ids, self.scales, seed)?;
+        // Piper's own post-processing: peak-normalise, then leave a little headroom.
+        let peak = samples.iter().fold(0.0f32, |m, s| m.max(s.abs()));
+        let gain = 0.9 / peak.max(1e-6);
+        samples.iter_mut().for_each(|s| *s *= gain);
+        Ok(Audio::new(samples, self.sample_rate()))
+    }
+
+    fn synthesize_streaming(
+        &self,
+        sentence: &str,
+        _lang: Lang,
+        on_audio: &mut dyn FnMut(Audio) -> Result<()>,
+    ) -> Result<()> {
+        let (ids, seed) = self.ids(sentence)?;
+        let rate = self.sample_rate();
+        // The sentence's peak is unknown until its end: the first piece sets the gain (never
+        // above what a quiet voice needs), and later pieces are clipped to full scale.
+        let mut gain: Option<f32> = None;
+        let mut failure = None;
+        self.voice
+            .synthesize_streaming(&ids, self.scales, seed, FIRST_PIECE_FRAMES, &mut |piece| {
+                let g = *gain.get_or_insert_with(|| {
+                    let peak = piece.iter().fold(0.0f32, |m, s| m.max(s.abs()));
+                    0.9 / peak.max(0.25)
+                });
+                let samples = piece.iter().map(|s| (s * g).clamp(-1.0, 1.0)).collect();
+                if let Err(e) = on_audio(Audio::new(samples, rate)) {
+                    failure = Some(e);
+                    return Err(doctalk_models::ModelError::Stopped);
+                }
+                Ok(())
+            })
+            .map_err(|e| match failure.take() {
+                Some(stop) => stop,
+                None => VoiceError::from(e),
+            })
+    }
+}
+
+/// Latent frames in the first streamed piece: 24 × 256 samples ≈ 0.28 s of speech at 22.05 kHz,
+/// enough to cover the synthesis of the next, larger piece.
+const FIRST_PIECE_FRAMES: usize = 24;
+
+impl PiperSpeaker {
+    /// The sentence's phoneme ids and the noise seed (from its text: the same sentence always
+    /// sounds the same).
+    fn ids(&self, sentence: &str) -> Result<(Vec<u32>, u64)> {
         let phonemes = self.phonemes(sentence)?;
         if phonemes.iter().all(|p| p.trim().is_empty()) {
             return Err(VoiceError::EmptyText);
@@ -108,18 +157,10 @@ impl Speaker for PiperSpeaker {
         if !unknown.is_empty() {
             tracing::debug!(?unknown, "phonemes the voice has no symbol for were skipped");
         }
-        // The same sentence always sounds the same: the noise is seeded from its text.
         let seed = sentence.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
             (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3)
         });
-        let mut samples = self.voice.synthesize_ids(&ids, self.scales, seed)?;
-        // Piper's own post-processing: peak-normalise, then leave a little headroom.
-        let peak = samples.iter().fold(0.0f32, |m, s| m.max(s.abs()));
-        if peak > 1e-6 {
-            let gain = 0.9 / peak;
-            samples.iter_mut().for_each(|s| *s *= gain);
-        }
-        Ok(Audio::new(samples, self.sample_rate()))
+        Ok((ids, seed))
     }
 }
 

@@ -14,6 +14,16 @@ pub trait Speaker: Send + Sync {
     fn speaks(&self, lang: Lang) -> bool;
     /// One sentence, already speakable (no citations, no Markdown).
     fn synthesize(&self, sentence: &str, lang: Lang) -> Result<Audio>;
+    /// One sentence handed out in pieces as they are ready, so playback starts before the whole
+    /// sentence is synthesised. Engines that cannot stream give the sentence as one piece.
+    fn synthesize_streaming(
+        &self,
+        sentence: &str,
+        lang: Lang,
+        on_audio: &mut dyn FnMut(Audio) -> Result<()>,
+    ) -> Result<()> {
+        on_audio(self.synthesize(sentence, lang)?)
+    }
 }
 
 /// The offline default voice (eSpeak NG): Mandarin and English on any machine with libespeak-ng.

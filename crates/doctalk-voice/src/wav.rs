@@ -38,6 +38,15 @@ impl Audio {
         ));
     }
 
+    /// Appends the next piece of the same sentence: no pause, resampled to this audio's rate.
+    pub fn append_piece(&mut self, next: &Audio) {
+        self.samples.extend(crate::resample::resample(
+            &next.samples,
+            next.sample_rate,
+            self.sample_rate,
+        ));
+    }
+
     /// Root-mean-square level (0 for silence).
     pub fn rms(&self) -> f32 {
         if self.samples.is_empty() {

@@ -228,22 +228,24 @@ fn speak_sentences(
                 continue;
             }
         };
-        let audio = match speaker.synthesize(&sentence, lang) {
-            Ok(a) => a,
-            Err(e) => {
-                spoken.error = Some(e.to_string());
-                break;
+        // Pieces of the sentence are played (or written) as they are synthesised.
+        let mut first_piece = true;
+        let result = speaker.synthesize_streaming(&sentence, lang, &mut |audio| {
+            match &mut sink {
+                Sink::Device(player) => player.enqueue(&audio),
+                Sink::File(all) if first_piece => all.append_sentence(&audio),
+                Sink::File(all) => all.append_piece(&audio),
             }
-        };
-        match &mut sink {
-            Sink::Device(player) => player.enqueue(&audio),
-            Sink::File(all) => {
-                all.append_sentence(&audio);
+            if first_piece && spoken.sentences == 0 {
+                spoken.first_sentence_ms = Some(ms(completed_at));
+                spoken.first_audio_ms = Some(ms(Instant::now()));
             }
-        }
-        if spoken.sentences == 0 {
-            spoken.first_sentence_ms = Some(ms(completed_at));
-            spoken.first_audio_ms = Some(ms(Instant::now()));
+            first_piece = false;
+            Ok(())
+        });
+        if let Err(e) = result {
+            spoken.error = Some(e.to_string());
+            break;
         }
         spoken.sentences += 1;
     }

@@ -36,19 +36,22 @@ fn percentile(values: &mut [f64], p: f64) -> f64 {
     values[((values.len() - 1) as f64 * p).round() as usize]
 }
 
-/// Real-time factor and sentence → audio latency of one voice over `sentences` (three rounds,
-/// after one warm-up sentence that loads the engine).
+/// Real-time factor and sentence → first audio latency (the first streamed piece) of one voice
+/// over `sentences` (three rounds, after one warm-up sentence that loads the engine).
 fn measure(voice: &dyn Speaker, sentences: &[&str]) -> anyhow::Result<serde_json::Value> {
     voice.synthesize("warm up", Lang::En)?;
     let (mut latencies, mut synth_s, mut audio_s) = (Vec::new(), 0.0, 0.0);
     for sentence in sentences.iter().cycle().take(sentences.len() * 3) {
         let lang = text::detect(sentence).map_err(anyhow::Error::msg)?;
         let t = Instant::now();
-        let audio = voice.synthesize(sentence, lang)?;
-        let took = t.elapsed().as_secs_f64();
-        latencies.push(took * 1000.0);
-        synth_s += took;
-        audio_s += audio.duration_s();
+        let mut first: Option<f64> = None;
+        voice.synthesize_streaming(sentence, lang, &mut |audio| {
+            first.get_or_insert_with(|| t.elapsed().as_secs_f64());
+            audio_s += audio.duration_s();
+            Ok(())
+        })?;
+        synth_s += t.elapsed().as_secs_f64();
+        latencies.push(first.unwrap_or_default() * 1000.0);
     }
     Ok(json!({
         "voice": voice.id(),

@@ -88,8 +88,10 @@ async fn play(speaker: Box<dyn Speaker>, text: String) -> anyhow::Result<ExitCod
     let work = tokio::task::spawn_blocking(move || -> anyhow::Result<()> {
         for sentence in sentences {
             let lang = text::detect(&sentence).map_err(doctalk_voice::VoiceError::UnsupportedLanguage)?;
-            let audio = speaker.synthesize(&sentence, lang)?;
-            player.enqueue(&audio);
+            speaker.synthesize_streaming(&sentence, lang, &mut |audio| {
+                player.enqueue(&audio);
+                Ok(())
+            })?;
         }
         player.wait();
         Ok(())

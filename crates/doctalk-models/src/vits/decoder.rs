@@ -108,6 +108,11 @@ impl Generator {
         })
     }
 
+    /// Audio samples per latent frame (the product of the upsampling strides).
+    pub(crate) fn hop(&self) -> usize {
+        self.ups.iter().map(Conv::stride).product()
+    }
+
     /// `[1, c, frames]` → `[samples]` in [-1, 1].
     pub(crate) fn forward(&self, z: &Tensor, g: Option<&Tensor>) -> Result<Vec<f32>> {
         let mut x = self.conv_pre.forward(z)?;

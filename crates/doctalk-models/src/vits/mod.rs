@@ -258,6 +258,47 @@ impl PiperVoice {
     /// Runs the network on one id sequence. Noise comes from a generator seeded with `seed`, so the
     /// same input gives the same audio. Returns raw samples (not normalised).
     pub fn synthesize_ids(&self, ids: &[u32], scales: Scales, seed: u64) -> Result<Vec<f32>> {
+        let mut all = Vec::new();
+        self.synthesize_streaming(ids, scales, seed, usize::MAX, &mut |piece| {
+            all.extend_from_slice(piece);
+            Ok(())
+        })?;
+        Ok(all)
+    }
+
+    /// Like [`PiperVoice::synthesize_ids`], but the generator runs over the latent frames in pieces
+    /// of `first_frames` (then four times that), each decoded with [`CONTEXT_FRAMES`] of context
+    /// on both sides, and `on_audio` receives each piece as it is ready: playback can start after
+    /// the first piece instead of the whole sentence.
+    pub fn synthesize_streaming(
+        &self,
+        ids: &[u32],
+        scales: Scales,
+        seed: u64,
+        first_frames: usize,
+        on_audio: &mut dyn FnMut(&[f32]) -> Result<()>,
+    ) -> Result<()> {
+        let z = self.latent(ids, scales, seed)?;
+        let frames = z.dim(2)?;
+        let hop = self.generator.hop();
+        let mut chunk = first_frames.max(1);
+        let mut start = 0;
+        while start < frames {
+            let end = start.saturating_add(chunk).min(frames);
+            let lo = start.saturating_sub(CONTEXT_FRAMES);
+            let hi = end.saturating_add(CONTEXT_FRAMES).min(frames);
+            let piece = self.generator.forward(&z.narrow(2, lo, hi - lo)?, None)?;
+            let skip = (start - lo) * hop;
+            let take = ((end - start) * hop).min(piece.len().saturating_sub(skip));
+            on_audio(&piece[skip..skip + take])?;
+            start = end;
+            chunk = chunk.saturating_mul(4);
+        }
+        Ok(())
+    }
+
+    /// Phoneme ids → the latent frames the generator decodes (`[1, channels, frames]`).
+    fn latent(&self, ids: &[u32], scales: Scales, seed: u64) -> Result<Tensor> {
         if ids.is_empty() {
             return Err(ModelError::BadConfig {
                 path: self.model_path.clone(),
@@ -302,10 +343,13 @@ impl PiperVoice {
             .tensor(channels * len, scales.noise_scale, &self.device)?
             .reshape((1, channels, len))?;
         let z_p = (mean + (eps * log_scale.exp()?)?)?;
-        let z = self.flow.reverse(&z_p, None)?;
-        self.generator.forward(&z, None)
+        self.flow.reverse(&z_p, None)
     }
 }
+
+/// Latent frames of context decoded on each side of a streamed piece: more than HiFi-GAN's
+/// receptive field (about ±4 frames for Piper's generators), so pieces join without a seam.
+pub const CONTEXT_FRAMES: usize = 16;
 
 /// Standard normal samples from a seeded generator (SplitMix64 + Box–Muller): the same seed gives
 /// the same voice, so a sentence always sounds the same.

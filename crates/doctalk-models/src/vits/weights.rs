@@ -243,6 +243,10 @@ impl Conv {
         Ok(Tensor::from_vec(y, (1, c_out, len_out), x.device())?)
     }
 
+    pub(crate) fn stride(&self) -> usize {
+        self.stride
+    }
+
     pub(crate) fn out_channels(&self) -> Result<usize> {
         let (a, b, _) = self.weight.dims3()?;
         Ok(if self.transposed { b * self.groups } else { a })
