@@ -1,4 +1,4 @@
-//! Settings, the model catalogue and downloads.
+//! Settings, the model catalogue and downloads, and speech for answers read aloud.
 
 use doctalk_server::service;
 use serde_json::Value;
@@ -30,4 +30,15 @@ pub async fn model_download(
     let engine = desktop.engine().await?;
     let result = service::download_model(engine, &id, emit_to(&on_event)).await;
     finish(&on_event, result.map_err(Into::into))
+}
+
+/// An answer read aloud: WAV bytes in the chosen voice (the window plays them).
+#[tauri::command]
+pub async fn speak(
+    desktop: State<'_, Desktop>,
+    text: String,
+    voice: Option<String>,
+) -> CommandResult<tauri::ipc::Response> {
+    let wav = service::speak(desktop.engine().await?, &text, voice.as_deref()).await?;
+    Ok(tauri::ipc::Response::new(wav))
 }

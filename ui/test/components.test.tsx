@@ -129,6 +129,7 @@ describe('App', () => {
     expect(message.textContent).toContain('Use the portal');
     expect($$('citation')).toHaveLength(0);
     expect($('stop-button')).not.toBeNull();
+    expect($('read-aloud-button')).toBeNull(); // only a finished answer is read aloud
 
     await act(async () => {
       ask.emit('token', { text: '[1' });
@@ -163,6 +164,11 @@ describe('App', () => {
     expect($('fallback-reason')?.textContent).toContain('no model configured');
     expect($('source-item')?.textContent).toContain('FAQ row 12');
     expect($('copy-button')).not.toBeNull();
+
+    await click($('read-aloud-button')!);
+    const speak = transport.calls.find((c) => c.command === 'speak');
+    expect(speak?.path).toBe('/api/speak');
+    expect(speak?.body).toEqual({ text: 'Use the portal [1]' });
 
     await click($('citation')!);
     const qa = $('qa-viewer');

@@ -14,7 +14,7 @@ use crate::{AppState, ServerError};
 /// What the page may do: its own scripts, styles, workers and API, nothing from elsewhere.
 /// `wasm-unsafe-eval`: pdf.js decodes some image formats with WebAssembly.
 pub const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; \
-style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; worker-src 'self' blob:; \
+style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; worker-src 'self' blob:; media-src 'self' blob:; \
 connect-src 'self'; font-src 'self' data:; object-src 'none'; base-uri 'self'; frame-ancestors 'none'";
 
 /// Serves a UI file for any GET outside `/api` and `/v1`; unknown paths get `index.html`.

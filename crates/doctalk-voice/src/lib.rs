@@ -48,7 +48,7 @@ pub use playback::Player;
 pub use profiles::{ProfileStore, VoiceProfile};
 pub use resample::resample;
 pub use speaker::{speak_text, EspeakSpeaker, Speaker};
-pub use wav::{read_wav, write_wav, Audio};
+pub use wav::{encode_wav, read_wav, write_wav, Audio};
 
 use doctalk_models::whisper::{Transcriber, Transcript, SAMPLE_RATE};
 

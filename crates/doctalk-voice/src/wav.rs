@@ -159,6 +159,18 @@ fn parse_wav(bytes: &[u8]) -> std::result::Result<Audio, String> {
 
 /// Writes 16-bit PCM mono, atomically (a temporary file renamed into place).
 pub fn write_wav(path: &Path, audio: &Audio) -> Result<()> {
+    let out = encode_wav(audio);
+    let tmp = path.with_extension("wav.partial");
+    let io = |source| VoiceError::Io {
+        path: path.to_owned(),
+        source,
+    };
+    std::fs::write(&tmp, &out).map_err(io)?;
+    std::fs::rename(&tmp, path).map_err(io)
+}
+
+/// The bytes of a 16-bit mono PCM WAV file (for HTTP responses and the desktop app).
+pub fn encode_wav(audio: &Audio) -> Vec<u8> {
     let data_len = audio.samples.len() * 2;
     let mut out = Vec::with_capacity(44 + data_len);
     out.extend_from_slice(b"RIFF");
@@ -176,13 +188,7 @@ pub fn write_wav(path: &Path, audio: &Audio) -> Result<()> {
     for s in &audio.samples {
         out.extend_from_slice(&((s.clamp(-1.0, 1.0) * 32767.0).round() as i16).to_le_bytes());
     }
-    let tmp = path.with_extension("wav.partial");
-    let io = |source| VoiceError::Io {
-        path: path.to_owned(),
-        source,
-    };
-    std::fs::write(&tmp, &out).map_err(io)?;
-    std::fs::rename(&tmp, path).map_err(io)
+    out
 }
 
 #[cfg(test)]

@@ -37,6 +37,12 @@ export class SettingsClient {
     });
   }
 
+  /** Text read aloud in the chosen voice (the saved one when none is given): WAV bytes. */
+  speak(text: string, voice?: string): Promise<ArrayBuffer> {
+    const body = voice ? { text, voice } : { text };
+    return this.#t.bytes({ method: 'POST', path: '/api/speak', body, command: 'speak', args: body });
+  }
+
   download(id: string, onEvent: (e: DownloadEvent) => void): StreamHandle<DownloadDone> {
     return typedStream(
       this.#t,

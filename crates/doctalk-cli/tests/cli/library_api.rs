@@ -182,3 +182,55 @@ fn the_ui_is_served_with_a_strict_policy_and_without_the_api_token() {
         index.head
     );
 }
+
+#[test]
+fn answers_are_read_aloud_as_wav_in_the_chosen_voice() {
+    let dt = Doctalk::new();
+    let server = start(&dt, &["--no-llm"]);
+    let a = server.addr.as_str();
+    let body = br#"{"text": "The limit is 120 yuan per day [1]. \u51fa\u5dee\u9910\u8865\u4e3a\u6bcf\u5929120\u5143\u3002"}"#;
+    let wav = http(a, "POST", "/api/speak", None, body);
+    assert_eq!(wav.status, 200, "{}", wav.body);
+    assert_eq!(wav.content_type, "audio/wav");
+    assert!(
+        wav.body.starts_with("RIFF"),
+        "{:?}",
+        &wav.body[..16.min(wav.body.len())]
+    );
+    let length: usize = wav
+        .head
+        .lines()
+        .find_map(|l| {
+            l.to_ascii_lowercase()
+                .strip_prefix("content-length:")
+                .map(|v| v.trim().parse().unwrap())
+        })
+        .expect("content-length");
+    let seconds = (length - 44) as f64 / 2.0 / 22050.0;
+    assert!(seconds > 2.0, "{seconds} s for two sentences");
+
+    // The Piper voice (an English voice that hands Chinese to the default voice).
+    let piper = http(
+        a,
+        "POST",
+        "/api/speak",
+        None,
+        br#"{"text": "Welcome back.", "voice": "piper-en_US-joe-medium"}"#,
+    );
+    assert_eq!(piper.status, 200, "{}", piper.body);
+
+    let empty = http(a, "POST", "/api/speak", None, br#"{"text": " [1] "}"#);
+    assert_eq!(empty.status, 400, "{}", empty.body);
+    let unknown = http(
+        a,
+        "POST",
+        "/api/speak",
+        None,
+        br#"{"text": "Hi.", "voice": "nobody"}"#,
+    );
+    assert_eq!(unknown.status, 404, "{}", unknown.body);
+    assert!(unknown.json()["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("nobody"));
+}

@@ -42,6 +42,7 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/api/settings", get(settings).put(update_settings))
         .route("/api/models/{id}/download", post(download_model))
+        .route("/api/speak", post(speak))
 }
 
 /// `?kb=NAME`: which knowledge base a request is about.
@@ -97,8 +98,7 @@ async fn document_file(
     Path(id): Path<String>,
 ) -> Result<Response, ServerError> {
     let (bytes, mime) = service::document_file(&s.engine, kb.name(), &id).await?;
-    let headers = [(header::CONTENT_TYPE, mime), (header::CACHE_CONTROL, "no-store")];
-    Ok((headers, Body::from(bytes)).into_response())
+    Ok(file_response(mime, bytes))
 }
 
 async fn reindex(
@@ -226,6 +226,27 @@ async fn download_model(State(s): State<AppState>, Path(id): Path<String>) -> Ev
     event_stream("download_failed", move |emit| async move {
         service::download_model(&s.engine, &id, emit).await
     })
+}
+
+#[derive(Deserialize)]
+struct SpeakRequest {
+    text: String,
+    voice: Option<String>,
+}
+
+/// `{text, voice?}` → `audio/wav`.
+async fn speak(
+    State(s): State<AppState>,
+    JsonBody(req): JsonBody<SpeakRequest>,
+) -> Result<Response, ServerError> {
+    let wav = service::speak(&s.engine, &req.text, req.voice.as_deref()).await?;
+    Ok(file_response("audio/wav", wav))
+}
+
+/// Bytes of one type, never cached (documents and speech are the user's own).
+fn file_response(mime: &'static str, bytes: Vec<u8>) -> Response {
+    let headers = [(header::CONTENT_TYPE, mime), (header::CACHE_CONTROL, "no-store")];
+    (headers, Body::from(bytes)).into_response()
 }
 
 /// A `text/event-stream` response.

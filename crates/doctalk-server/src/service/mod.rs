@@ -7,6 +7,7 @@
 mod chat;
 mod library;
 mod settings;
+mod speech;
 
 use std::sync::Arc;
 
@@ -17,6 +18,7 @@ pub use library::{
     save_upload,
 };
 pub use settings::{download_model, settings, update_settings};
+pub use speech::speak;
 
 /// Receives the progress events of a long operation: (event name, JSON payload).
 pub type Emit = Arc<dyn Fn(&str, serde_json::Value) + Send + Sync>;

@@ -9,6 +9,7 @@ import type { AssistantMessage } from '../../state/chatSession';
 import { useServices } from '../../state/context';
 import { AnswerText } from './AnswerText';
 import { CopyButton } from './CopyButton';
+import { ReadAloudButton } from './ReadAloudButton';
 import { SourceList } from './SourceList';
 
 interface Props {
@@ -57,6 +58,7 @@ function AssistantMessageInner({ message: m, onOpenSource }: Props) {
             </span>
           )}
           {m.text && <CopyButton text={m.text} />}
+          {m.text && m.state === 'done' && <ReadAloudButton text={m.text} />}
         </div>
       )}
       <SourceList sources={m.sources} cited={cited} onOpen={onOpenSource} />

@@ -1,0 +1,52 @@
+// Reads an answer aloud in the voice chosen in settings: the engine synthesises a WAV file and the
+// page plays it (an <audio> element on a blob URL; the CSP allows blob: media). Click again to stop.
+
+import { useEffect, useRef, useState } from 'preact/hooks';
+import { useServices } from '../../state/context';
+
+export function ReadAloudButton({ text }: { text: string }) {
+  const { api, t, toasts } = useServices();
+  const [state, setState] = useState<'idle' | 'loading' | 'playing'>('idle');
+  const audio = useRef<HTMLAudioElement | null>(null);
+  const url = useRef<string | null>(null);
+
+  const stop = () => {
+    audio.current?.pause();
+    audio.current = null;
+    if (url.current) URL.revokeObjectURL(url.current);
+    url.current = null;
+    setState('idle');
+  };
+  useEffect(() => stop, []);
+
+  const start = () => {
+    setState('loading');
+    api.settings.speak(text).then(
+      (wav) => {
+        url.current = URL.createObjectURL(new Blob([wav], { type: 'audio/wav' }));
+        const player = new Audio(url.current);
+        player.onended = stop;
+        audio.current = player;
+        setState('playing');
+        player.play().catch(() => stop());
+      },
+      (e: unknown) => {
+        setState('idle');
+        toasts.info(t('readAloudFailed', { reason: e instanceof Error ? e.message : String(e) }));
+      },
+    );
+  };
+
+  return (
+    <button
+      type="button"
+      class="small-button"
+      data-testid="read-aloud-button"
+      data-state={state}
+      disabled={state === 'loading'}
+      onClick={() => (state === 'playing' ? stop() : start())}
+    >
+      {state === 'playing' ? t('stopReading') : t('readAloud')}
+    </button>
+  );
+}
