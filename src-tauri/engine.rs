@@ -8,9 +8,8 @@ use std::sync::{Arc, Mutex};
 
 use doctalk_core::settings::Settings;
 use doctalk_core::Workspace;
-use doctalk_models::llm::Generator;
 use doctalk_models::store::ModelStore;
-use doctalk_server::{Engine, LlmGate};
+use doctalk_server::{Engine, LanguageModel, LlmGate};
 use tokio::sync::OnceCell;
 
 use crate::error::{CommandError, CommandResult};
@@ -20,6 +19,8 @@ use crate::error::{CommandError, CommandResult};
 pub struct Desktop {
     data_dir: PathBuf,
     models_dir: Option<PathBuf>,
+    /// The model catalogue and downloads; usable before the engine starts (first run).
+    models: Arc<ModelStore>,
     engine: Arc<OnceCell<Engine>>,
     /// Cancel flags of the answers being generated, by the UI's request id.
     asks: Arc<Mutex<HashMap<String, Arc<AtomicBool>>>>,
@@ -34,15 +35,22 @@ impl Desktop {
             .map(PathBuf::from)
             .or_else(|| dirs::data_dir().map(|d| d.join("doctalk")))
             .unwrap_or_else(|| PathBuf::from(".doctalk"));
+        let models_dir = std::env::var_os("DOCTALK_MODELS_DIR").map(PathBuf::from);
         Desktop {
+            models: Arc::new(ModelStore::from_env(models_dir.as_deref(), &data_dir)),
             data_dir,
-            models_dir: std::env::var_os("DOCTALK_MODELS_DIR").map(PathBuf::from),
+            models_dir,
             engine: Arc::new(OnceCell::new()),
             asks: Arc::new(Mutex::new(HashMap::new())),
         }
     }
 
-    /// The engine, started by the first caller (the others wait for it).
+    pub fn models(&self) -> &ModelStore {
+        &self.models
+    }
+
+    /// The engine, started by the first caller (the others wait for it). A start that fails (a
+    /// model still to download) is tried again by the next caller.
     pub async fn engine(&self) -> CommandResult<&Engine> {
         self.engine.get_or_try_init(|| self.start()).await
     }
@@ -57,7 +65,18 @@ impl Desktop {
         })
         .await
         .map_err(|e| fail("cannot load the embedding model", &e))?
-        .map_err(|e| fail("cannot load the embedding model", &e))?;
+        .map_err(|e| {
+            let ready = doctalk_server::service::setup_status(&self.models)["ready"].as_bool();
+            if ready == Some(false) {
+                // First run: the UI shows the setup screen for this code.
+                CommandError::new(
+                    "models_missing",
+                    format!("the models DocTalk needs are not on this computer yet: {e}"),
+                )
+            } else {
+                fail("cannot load the embedding model", &e)
+            }
+        })?;
         let workspace = Workspace::new(self.data_dir.clone(), None, embedder, "default");
         workspace
             .get(None)
@@ -65,63 +84,25 @@ impl Desktop {
             .map_err(|e| fail("cannot open the knowledge base", &e))?;
         Ok(Engine {
             workspace: Arc::new(workspace),
-            generator: self.load_generator().await,
+            language_model: Arc::new(self.language_model().await),
             llm_gate: Arc::new(LlmGate::new(4)),
-            models: Arc::new(ModelStore::from_env(self.models_dir.as_deref(), &self.data_dir)),
+            models: self.models.clone(),
         })
     }
 
-    /// The language model the settings choose; `None` (extractive answers, which the UI labels)
-    /// when it is switched off or cannot be loaded.
-    async fn load_generator(&self) -> Option<Arc<dyn Generator>> {
+    /// The language model the settings choose; none (extractive answers, which the UI labels)
+    /// when it is switched off or cannot be loaded. The settings screen switches it later.
+    async fn language_model(&self) -> LanguageModel {
         let settings = Settings::load(&self.data_dir).unwrap_or_default();
-        match settings.model.kind.as_str() {
-            "none" => None,
-            "remote" => {
-                let url = settings.model.url?;
-                let model = match settings.model.id {
-                    Some(id) => id,
-                    // Without a chosen model, the endpoint's first one that is not a knowledge base.
-                    None => doctalk_models::llm::RemoteGenerator::list_models(&url, None)
-                        .await
-                        .ok()?
-                        .into_iter()
-                        .find(|m| !m.starts_with("doctalk-"))?,
-                };
-                let config = doctalk_models::llm::RemoteConfig::new(&url, model);
-                match doctalk_models::llm::RemoteGenerator::new(config) {
-                    Ok(g) => Some(Arc::new(g)),
-                    Err(e) => {
-                        tracing::warn!(error = %e, "the remote language model cannot be used");
-                        None
-                    }
-                }
+        let roots = doctalk_models::SearchRoots::for_app(self.models_dir.as_deref(), &self.data_dir);
+        let initial = match doctalk_server::language_model::load(&settings, &roots).await {
+            Ok(g) => g,
+            Err(e) => {
+                tracing::warn!(error = %e, "no language model: answers are extractive");
+                None
             }
-            _ => {
-                let roots = doctalk_models::SearchRoots::for_app(self.models_dir.as_deref(), &self.data_dir);
-                let choice = settings.model.path.or(settings.model.id);
-                let device = match settings.device.as_str() {
-                    "cuda" => doctalk_models::DeviceChoice::Cuda(0),
-                    _ => doctalk_models::DeviceChoice::Cpu,
-                };
-                let loaded = tokio::task::spawn_blocking(move || {
-                    let path = doctalk_models::llm::locate_llm(choice.as_deref(), &roots)?;
-                    doctalk_models::llm::load_generator(&path, device)
-                })
-                .await;
-                match loaded {
-                    Ok(Ok(g)) => Some(Arc::from(g)),
-                    Ok(Err(e)) => {
-                        tracing::warn!(error = %e, "no language model: answers are extractive");
-                        None
-                    }
-                    Err(e) => {
-                        tracing::warn!(error = %e, "no language model: answers are extractive");
-                        None
-                    }
-                }
-            }
-        }
+        };
+        LanguageModel::new(initial, roots)
     }
 
     /// Registers an answer in flight; the returned flag stops it.

@@ -51,6 +51,7 @@ pub fn run() {
             commands::settings::settings_get,
             commands::settings::settings_set,
             commands::settings::model_download,
+            commands::settings::setup_status,
             commands::settings::speak,
         ])
         .run(tauri::generate_context!());

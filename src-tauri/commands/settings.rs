@@ -19,6 +19,13 @@ pub async fn settings_set(desktop: State<'_, Desktop>, settings: Value) -> Comma
     Ok(service::update_settings(desktop.engine().await?, settings).await?)
 }
 
+/// What the app needs before it can start, installed or not (the first-run screen); works before
+/// the engine has started.
+#[tauri::command]
+pub async fn setup_status(desktop: State<'_, Desktop>) -> CommandResult<Value> {
+    Ok(service::setup_status(desktop.models()))
+}
+
 /// Downloads a catalogue model (the UI shows its licence and size first): `progress` events, then
 /// `done` {id, path}.
 #[tauri::command]
@@ -27,8 +34,7 @@ pub async fn model_download(
     id: String,
     on_event: Channel<Value>,
 ) -> CommandResult<Value> {
-    let engine = desktop.engine().await?;
-    let result = service::download_model(engine, &id, emit_to(&on_event)).await;
+    let result = service::download_model(desktop.models(), &id, emit_to(&on_event)).await;
     finish(&on_event, result.map_err(Into::into))
 }
 

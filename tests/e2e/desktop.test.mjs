@@ -6,10 +6,12 @@
 // /var/cache/doctalk-tools/bin/tauri-driver), DOCTALK_E2E_ARTIFACTS (screenshots). Needs a display
 // (run under `xvfb-run -a`).
 
-import { test, before, after } from 'node:test';
+import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, mkdirSync, writeFileSync, rmSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { mkdtempSync, mkdirSync, readFileSync, writeFileSync, rmSync } from 'node:fs';
+import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -20,102 +22,196 @@ assert.ok(app, 'DOCTALK_DESKTOP_BIN must name the built desktop app');
 const artifacts = process.env.DOCTALK_E2E_ARTIFACTS ?? join(repo, 'target/e2e-artifacts');
 mkdirSync(artifacts, { recursive: true });
 const scratch = mkdtempSync(join(tmpdir(), 'doctalk-desktop-'));
-const port = 4444 + Math.floor(Math.random() * 1000);
-const driverUrl = `http://127.0.0.1:${port}`;
-let driver;
-let session;
-let launched;
-
-async function wd(method, path, body) {
-  const res = await fetch(`${driverUrl}${path}`, {
-    method,
-    headers: { 'content-type': 'application/json' },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const json = await res.json();
-  if (!res.ok) throw new Error(`${method} ${path}: ${JSON.stringify(json.value ?? json)}`);
-  return json.value;
-}
-
-const s = (path) => `/session/${session}${path}`;
 const ELEMENT = 'element-6066-11e4-a07c-4e9a2c7e6e6b';
 
-/** Polls for an element matching `css` until `timeout` ms pass. */
-async function waitFor(css, timeout = 60_000) {
-  const deadline = Date.now() + timeout;
-  let last;
-  while (Date.now() < deadline) {
-    try {
-      const found = await wd('POST', s('/element'), { using: 'css selector', value: css });
-      return found[ELEMENT] ?? Object.values(found)[0];
-    } catch (e) {
-      last = e;
-      await sleep(200);
+/** One app window: its own tauri-driver (and so its own environment for the app), one session. */
+class AppWindow {
+  static async launch(env, cwd) {
+    const port = 4444 + Math.floor(Math.random() * 1000);
+    const w = new AppWindow(`http://127.0.0.1:${port}`);
+    const bin = process.env.TAURI_DRIVER ?? '/var/cache/doctalk-tools/bin/tauri-driver';
+    // The app inherits this environment (and working directory) through WebKitWebDriver.
+    w.driver = spawn(bin, ['--port', String(port), '--native-driver', '/usr/bin/WebKitWebDriver'], {
+      env: { ...process.env, RUST_LOG: 'warn', ...env },
+      cwd,
+      stdio: ['ignore', 'inherit', 'inherit'],
+    });
+    for (let i = 0; i < 100; i++) {
+      try {
+        await fetch(`${w.url}/status`);
+        break;
+      } catch {
+        await sleep(100);
+      }
     }
+    w.launched = Date.now();
+    const created = await w.wd('POST', '/session', {
+      capabilities: { alwaysMatch: { 'tauri:options': { application: app } } },
+    });
+    w.session = created.sessionId;
+    return w;
   }
-  throw new Error(`no ${css} after ${timeout} ms: ${last}`);
+
+  constructor(url) {
+    this.url = url;
+  }
+
+  async wd(method, path, body) {
+    const res = await fetch(`${this.url}${path}`, {
+      method,
+      headers: { 'content-type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const json = await res.json();
+    if (!res.ok) throw new Error(`${method} ${path}: ${JSON.stringify(json.value ?? json)}`);
+    return json.value;
+  }
+
+  s(path) {
+    return `/session/${this.session}${path}`;
+  }
+
+  /** Polls for an element matching `css` until `timeout` ms pass. */
+  async waitFor(css, timeout = 60_000) {
+    const deadline = Date.now() + timeout;
+    let last;
+    while (Date.now() < deadline) {
+      try {
+        const found = await this.wd('POST', this.s('/element'), { using: 'css selector', value: css });
+        // WebKitWebDriver names the key differently from the W3C constant: take the only value.
+        return found[ELEMENT] ?? Object.values(found)[0];
+      } catch (e) {
+        last = e;
+        await sleep(200);
+      }
+    }
+    throw new Error(`no ${css} after ${timeout} ms: ${last}`);
+  }
+
+  async all(css) {
+    const found = await this.wd('POST', this.s('/elements'), { using: 'css selector', value: css });
+    return found.map((f) => f[ELEMENT] ?? Object.values(f)[0]);
+  }
+
+  text(el) {
+    return this.wd('GET', this.s(`/element/${el}/text`));
+  }
+
+  async click(css) {
+    await this.wd('POST', this.s(`/element/${await this.waitFor(css)}/click`), {});
+  }
+
+  async type(el, text) {
+    await this.wd('POST', this.s(`/element/${el}/value`), { text, value: [...text] });
+  }
+
+  async screenshot(name) {
+    const png = await this.wd('GET', this.s('/screenshot'));
+    writeFileSync(join(artifacts, `${name}.png`), Buffer.from(png, 'base64'));
+  }
+
+  async close() {
+    if (this.session) await this.wd('DELETE', this.s('')).catch(() => {});
+    this.driver?.kill();
+  }
 }
 
-const text = async (el) => wd('GET', s(`/element/${el}/text`));
-const screenshot = async (name) => {
-  const png = await wd('GET', s('/screenshot'));
-  writeFileSync(join(artifacts, `${name}.png`), Buffer.from(png, 'base64'));
-};
-
-before(async () => {
-  const bin = process.env.TAURI_DRIVER ?? '/var/cache/doctalk-tools/bin/tauri-driver';
-  driver = spawn(bin, ['--port', String(port), '--native-driver', '/usr/bin/WebKitWebDriver'], {
-    // The app inherits this environment through WebKitWebDriver: a fresh data directory.
-    env: { ...process.env, DOCTALK_DATA_DIR: join(scratch, 'data'), RUST_LOG: 'warn' },
-    stdio: ['ignore', 'inherit', 'inherit'],
-  });
-  for (let i = 0; i < 100; i++) {
-    try {
-      await fetch(`${driverUrl}/status`);
-      break;
-    } catch {
-      await sleep(100);
+/**
+ * A HuggingFace-hub stand-in on loopback: `HEAD|GET /{repo}/resolve/{rev}/{file}` with the hub's
+ * ETag and X-Repo-Commit headers, serving `repos` ({repo: folder}); anything else is a 404.
+ */
+function startHub(repos) {
+  const server = createServer((req, res) => {
+    const m = /^\/(.+?\/.+?)\/resolve\/[^/]+\/(.+)$/.exec(decodeURIComponent(req.url ?? ''));
+    const folder = m && repos[m[1]];
+    if (!folder) {
+      res.writeHead(404).end('not found');
+      return;
     }
-  }
-  launched = Date.now();
-  const created = await wd('POST', '/session', {
-    capabilities: {
-      alwaysMatch: {
-        'tauri:options': { application: app },
-      },
-    },
+    let body;
+    try {
+      body = readFileSync(join(folder, m[2]));
+    } catch {
+      res.writeHead(404).end('not found');
+      return;
+    }
+    res.writeHead(200, {
+      etag: `"${createHash('sha256').update(body).digest('hex')}"`,
+      'x-repo-commit': '0123456789abcdef0123456789abcdef01234567',
+      'content-length': String(body.length),
+    });
+    res.end(req.method === 'HEAD' ? undefined : body);
   });
-  session = created.sessionId;
-});
+  return new Promise((ok) => server.listen(0, '127.0.0.1', () => ok(server)));
+}
 
-after(async () => {
-  if (session) await wd('DELETE', `/session/${session}`).catch(() => {});
-  driver?.kill();
+after(() => {
   rmSync(scratch, { recursive: true, force: true });
 });
 
+test('a first run without models shows the licences, downloads the encoder, and opens the app', async () => {
+  const home = join(scratch, 'first-run');
+  mkdirSync(join(home, 'models'), { recursive: true });
+  const hub = await startHub({
+    'intfloat/multilingual-e5-small': join(repo, 'crates/doctalk-models/tests/fixtures/e5/tiny-hf'),
+  });
+  const w = await AppWindow.launch(
+    {
+      DOCTALK_DATA_DIR: join(home, 'data'),
+      DOCTALK_MODELS_DIR: join(home, 'models'),
+      HF_HOME: join(home, 'hf'),
+      HF_ENDPOINT: `http://127.0.0.1:${hub.address().port}`,
+    },
+    home, // not the checkout: its .models/ would be found
+  );
+  try {
+    await w.waitFor('[data-testid="setup-screen"]');
+    const licences = await Promise.all((await w.all('[data-testid="setup-licence"]')).map((el) => w.text(el)));
+    assert.equal(licences.length, 2, licences.join(' | '));
+    assert.match(licences[0], /MIT/);
+    assert.match(licences[1], /Apache-2\.0/);
+    await w.screenshot('desktop-00-setup');
+
+    // The encoder comes from the hub stand-in; the recommended model is not there (404), which
+    // is reported, and the app can start without it.
+    await w.click('[data-testid="setup-download"]');
+    await w.waitFor('[data-testid="setup-model"][data-model-id="multilingual-e5-small"][data-installed="true"]', 60_000);
+    const failed = await w.text(await w.waitFor('[data-testid="setup-error"]'));
+    assert.match(failed, /404|not found/i, failed);
+    await w.screenshot('desktop-00-setup-downloaded');
+    await w.click('[data-testid="setup-start"]');
+    // The engine starts on the downloaded encoder: the empty library offers the sample.
+    await w.waitFor('[data-testid="sample-button"]', 60_000);
+  } finally {
+    await w.close();
+    hub.close();
+  }
+});
+
 test('the desktop window opens, takes a document, and answers from it', async () => {
-  assert.equal(await wd('GET', s('/title')), 'DocTalk');
-  await waitFor('[data-testid="drop-zone"]');
-  // Launch → a window whose UI can be used (the engine may still be loading behind it).
-  console.log(`interactive window ${Date.now() - launched} ms after launch`);
-  await screenshot('desktop-01-first-run');
+  const w = await AppWindow.launch({ DOCTALK_DATA_DIR: join(scratch, 'data') }, repo);
+  try {
+    assert.equal(await w.wd('GET', w.s('/title')), 'DocTalk');
+    await w.waitFor('[data-testid="drop-zone"]');
+    // Launch → a window whose UI can be used (the engine may still be loading behind it).
+    console.log(`interactive window ${Date.now() - w.launched} ms after launch`);
+    await w.screenshot('desktop-01-first-run');
 
-  // A document through the file picker: WebKitWebDriver types the path into the file input.
-  const note = join(scratch, 'parking.md');
-  writeFileSync(note, '# Parking\n\nUnderground parking is on level B2 and costs 300 per month.\n');
-  const input = await waitFor('[data-testid="file-input"]');
-  await wd('POST', s(`/element/${input}/value`), { text: note, value: [...note] });
-  await waitFor('[data-testid="upload-row"][data-status="indexed"]', 120_000);
-  await waitFor('[data-testid="doc-row"]');
-  await screenshot('desktop-02-document-added');
+    // A document through the file picker: WebKitWebDriver types the path into the file input.
+    const note = join(scratch, 'parking.md');
+    writeFileSync(note, '# Parking\n\nUnderground parking is on level B2 and costs 300 per month.\n');
+    await w.type(await w.waitFor('[data-testid="file-input"]'), note);
+    await w.waitFor('[data-testid="upload-row"][data-status="indexed"]', 120_000);
+    await w.waitFor('[data-testid="doc-row"]');
+    await w.screenshot('desktop-02-document-added');
 
-  const composer = await waitFor('[data-testid="composer"]');
-  const question = 'Where is the underground parking?';
-  await wd('POST', s(`/element/${composer}/value`), { text: question, value: [...question] });
-  await wd('POST', s(`/element/${await waitFor('[data-testid="send-button"]')}/click`), {});
-  const done = await waitFor('[data-testid="message-assistant"][data-state="done"]', 120_000);
-  const answer = await text(done);
-  assert.match(answer, /B2/, answer);
-  await screenshot('desktop-03-answer');
+    await w.type(await w.waitFor('[data-testid="composer"]'), 'Where is the underground parking?');
+    await w.click('[data-testid="send-button"]');
+    const done = await w.waitFor('[data-testid="message-assistant"][data-state="done"]', 120_000);
+    const answer = await w.text(done);
+    assert.match(answer, /B2/, answer);
+    await w.screenshot('desktop-03-answer');
+  } finally {
+    await w.close();
+  }
 });

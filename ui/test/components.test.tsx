@@ -5,6 +5,8 @@ import { createApi } from '../src/api';
 import { App } from '../src/components/App';
 import { Composer } from '../src/components/chat/Composer';
 import { translate, type Key, type Vars } from '../src/i18n';
+import type { Settings } from '../src/api/types';
+import { MODEL_POLL_MS } from '../src/components/settings/SettingsDialog';
 import { ServicesContext, type Services } from '../src/state/context';
 import { ToastStore } from '../src/state/toasts';
 import { FakeTransport } from './fakeTransport';
@@ -36,6 +38,8 @@ async function renderApp(transport: FakeTransport) {
   await act(async () => {
     render(<App transport={transport} toasts={new ToastStore(0)} />, root);
   });
+  // The setup check first, then the workspace's own requests.
+  await settle();
   await settle();
 }
 
@@ -203,6 +207,213 @@ describe('App', () => {
   });
 });
 
+/** A settings reply as GET/PUT /api/settings give it. */
+function settingsReply(over: Partial<Settings> = {}): Settings {
+  return {
+    data_dir: '/data',
+    kb: 'default',
+    language: 'en',
+    model: { kind: 'local', id: null, path: null, url: null },
+    device: { current: 'cpu', available: ['cpu'] },
+    encoder: 'e5',
+    voice: { enabled: false, voice: null },
+    model_loaded: 'qwen-0.5b',
+    model_status: { state: 'ready', model: 'qwen-0.5b' },
+    catalogue: [],
+    voices: [],
+    ...over,
+  };
+}
+
+describe('Voice and model settings', () => {
+  async function askAndFinish(transport: FakeTransport, answer: string) {
+    await type($('composer')!, 'question');
+    await key($('composer')!, { key: 'Enter' });
+    const ask = transport.last('ask_stream');
+    await act(async () => {
+      ask.emit('token', { text: answer });
+      ask.emit('done', {
+        answer,
+        sources: [],
+        query: 'question',
+        grounded: false,
+        mode: 'extractive',
+        lang: 'en',
+        cited: [],
+        invalid_citations: [],
+        fallback_reason: null,
+        model: null,
+        cancelled: false,
+        timings: {},
+        conversation: 'conv-1',
+      });
+    });
+    await settle();
+  }
+
+  it('reads a finished answer aloud by itself when the settings say so', async () => {
+    const transport = new FakeTransport();
+    transport.replies.settings_get = settingsReply({ voice: { enabled: true, voice: 'piper-en_us-joe-medium' } });
+    await renderApp(transport);
+    await askAndFinish(transport, 'The office opens at nine.');
+    const speak = transport.calls.filter((c) => c.command === 'speak');
+    expect(speak).toHaveLength(1);
+    expect(speak[0]?.body).toEqual({ text: 'The office opens at nine.' });
+  });
+
+  it('does not read answers aloud when speaking is off', async () => {
+    const transport = new FakeTransport();
+    transport.replies.settings_get = settingsReply();
+    await renderApp(transport);
+    await askAndFinish(transport, 'The office opens at nine.');
+    expect(transport.calls.some((c) => c.command === 'speak')).toBe(false);
+    expect($('read-aloud-button')).not.toBeNull();
+  });
+
+  it('switches the model without a restart and follows it while it loads', async () => {
+    const transport = new FakeTransport();
+    const remoteModel = { kind: 'remote' as const, id: null, path: null, url: 'http://gpu:8080/v1' };
+    const loading = {
+      model: remoteModel,
+      model_status: { state: 'loading' as const, model: 'qwen-0.5b', choice: 'the first model at http://gpu:8080/v1' },
+    };
+    let phase: 'before' | 'loading' | 'loaded' = 'before';
+    transport.replies.settings_get = () =>
+      phase === 'before'
+        ? settingsReply()
+        : phase === 'loading'
+          ? settingsReply(loading)
+          : settingsReply({
+              model: remoteModel,
+              model_loaded: 'glm-4-9b',
+              model_status: { state: 'ready', model: 'glm-4-9b' },
+            });
+    transport.replies.settings_set = () => {
+      phase = 'loading';
+      return settingsReply(loading);
+    };
+    await renderApp(transport);
+    await click($('settings-button')!);
+    expect($('model-status')?.dataset.state).toBe('ready');
+    expect($('model-status')?.textContent).toBe('Answering with qwen-0.5b.');
+
+    const remote = root.querySelector<HTMLInputElement>('input[name="model-kind"][value="remote"]')!;
+    await act(async () => {
+      remote.click();
+    });
+    const url = root.querySelector<HTMLInputElement>('input[type="url"]')!;
+    await type(url, 'http://gpu:8080/v1');
+    await act(async () => {
+      root.querySelector<HTMLFormElement>('.settings-form')!.requestSubmit();
+    });
+    await settle();
+    const set = transport.calls.find((c) => c.command === 'settings_set');
+    expect(set?.body).toEqual({ model: { kind: 'remote', id: null, url: 'http://gpu:8080/v1' } });
+    // Still open, saying what loads and who answers meanwhile.
+    expect($('settings-dialog')).not.toBeNull();
+    expect($('model-status')?.dataset.state).toBe('loading');
+    expect($('model-status')?.textContent).toContain('qwen-0.5b answers until it is ready');
+
+    phase = 'loaded';
+    await act(async () => {
+      await new Promise((r) => setTimeout(r, MODEL_POLL_MS + 200));
+    });
+    await settle();
+    expect($('model-status')?.dataset.state).toBe('ready');
+    expect($('model-status')?.textContent).toBe('Answering with glm-4-9b.');
+    expect(root.textContent).toContain('Now answering with glm-4-9b.');
+  });
+
+  it('says why a chosen model could not be loaded', async () => {
+    const transport = new FakeTransport();
+    transport.replies.settings_get = settingsReply({
+      model_status: { state: 'failed', model: 'qwen-0.5b', message: 'no model file at /nowhere.gguf' },
+    });
+    await renderApp(transport);
+    await click($('settings-button')!);
+    expect($('model-status')?.dataset.state).toBe('failed');
+    expect($('model-status')?.textContent).toBe('The chosen model could not be loaded: no model file at /nowhere.gguf');
+  });
+});
+
+describe('First run', () => {
+  const e5 = {
+    id: 'multilingual-e5-small',
+    role: 'required' as const,
+    installed: false,
+    downloadable: true,
+    license: 'MIT',
+    license_url: 'https://opensource.org/licenses/MIT',
+    size_bytes: null,
+    kind: 'sentence-encoder',
+    description: 'intfloat/multilingual-e5-small',
+  };
+  const qwen = {
+    ...e5,
+    id: 'qwen2.5-coder-0.5b-instruct-q4_k_m',
+    role: 'recommended' as const,
+    license: 'Apache-2.0',
+    license_url: 'https://www.apache.org/licenses/LICENSE-2.0',
+    size_bytes: 491_400_064,
+    kind: 'chat-llm',
+    description: 'Qwen/Qwen2.5-Coder-0.5B-Instruct-GGUF',
+  };
+
+  it('lists the models with licence and size, downloads them in order, then opens the app', async () => {
+    const transport = new FakeTransport();
+    let installed = false;
+    transport.replies.setup_status = () => ({
+      ready: installed,
+      models: [e5, qwen].map((m) => ({ ...m, installed })),
+      models_dir: '/home/u/.local/share/doctalk/models',
+    });
+    await renderApp(transport);
+    expect($('setup-screen')).not.toBeNull();
+    expect($('drop-zone')).toBeNull();
+    const rows = $$('setup-model');
+    expect(rows.map((r) => r.dataset.modelId)).toEqual([e5.id, qwen.id]);
+    expect(rows[0]?.textContent).toContain('required');
+    expect($$('setup-licence').map((l) => l.textContent)).toEqual([
+      'MIThttps://opensource.org/licenses/MIT',
+      'Apache-2.0https://www.apache.org/licenses/LICENSE-2.0',
+    ]);
+    // One size is unknown until the download starts, so no total is promised.
+    expect($('setup-download')?.textContent).toBe('Download and start');
+    expect(root.textContent).toContain('/home/u/.local/share/doctalk/models');
+
+    await click($('setup-download')!);
+    const first = transport.last('model_download');
+    expect(first.call.args).toEqual({ id: e5.id });
+    await act(async () => first.emit('progress', { downloaded: 50, total: 200 }));
+    expect($('download-progress')?.textContent).toContain('25%');
+    await act(async () => first.emit('done', { id: e5.id, path: '/x' }));
+    await settle();
+    const second = transport.last('model_download');
+    expect(second.call.args).toEqual({ id: qwen.id });
+    installed = true;
+    await act(async () => second.emit('done', { id: qwen.id, path: '/y' }));
+    await settle();
+    await settle();
+    expect($('setup-screen')).toBeNull();
+    expect(root.textContent).toContain('Drop documents here');
+  });
+
+  it('stops at a failed required download and says why', async () => {
+    const transport = new FakeTransport();
+    transport.replies.setup_status = { ready: false, models: [e5, qwen], models_dir: null };
+    await renderApp(transport);
+    await click($('setup-download')!);
+    await act(async () =>
+      transport.last('model_download').emit('error', { code: 'download_failed', message: 'cannot reach huggingface.co' }),
+    );
+    await settle();
+    expect($('setup-error')?.textContent).toBe('Download failed: cannot reach huggingface.co');
+    expect(transport.calls.filter((c) => c.command === 'model_download')).toHaveLength(1);
+    expect($('setup-screen')).not.toBeNull();
+    expect($('setup-start')).toBeNull(); // nothing to start without the encoder
+  });
+});
+
 describe('Composer', () => {
   function services(): Services {
     return {
@@ -212,6 +423,7 @@ describe('Composer', () => {
       langPref: 'en',
       setLangPref: () => undefined,
       toasts: new ToastStore(0),
+      speakAnswers: false,
     };
   }
 

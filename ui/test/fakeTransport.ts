@@ -20,6 +20,7 @@ export class FakeTransport implements Transport {
     documents_list: [],
     health: { status: 'ok', documents: 0, encoder: 'bge-small', model: null, kb: 'default', version: '0.1.0' },
     conversations_list: [],
+    setup_status: { ready: true, models: [], models_dir: null },
   };
 
   async request<T>(call: Call): Promise<T> {

@@ -103,8 +103,8 @@ impl Settings {
         Ok(merged)
     }
 
-    /// Whether going from `self` to `new` needs the model reloaded (a restart of the app or server).
-    pub fn needs_restart(&self, new: &Settings) -> bool {
+    /// Whether going from `self` to `new` needs the language model reloaded.
+    pub fn model_changed(&self, new: &Settings) -> bool {
         self.model != new.model || self.device != new.device
     }
 
@@ -158,7 +158,7 @@ mod tests {
         assert_eq!(s.device, "cpu", "untouched fields keep their values");
         s.save(dir.path()).unwrap();
         assert_eq!(Settings::load(dir.path()).unwrap(), s);
-        assert!(Settings::default().needs_restart(&s));
+        assert!(Settings::default().model_changed(&s));
     }
 
     #[test]

@@ -16,6 +16,7 @@ mod completion;
 mod error;
 mod gate;
 mod json;
+pub mod language_model;
 mod openai;
 pub mod service;
 mod state;
@@ -25,6 +26,7 @@ use std::net::SocketAddr;
 
 pub use error::ServerError;
 pub use gate::LlmGate;
+pub use language_model::LanguageModel;
 pub use state::{AppState, Engine, ServerConfig};
 pub use ui::CONTENT_SECURITY_POLICY;
 

@@ -32,7 +32,7 @@ pub fn routes() -> Router<AppState> {
 async fn models(State(s): State<AppState>) -> JsonResponse {
     let mut data =
         vec![json!({"id": s.config.model_name, "object": "model", "created": 0, "owned_by": "doctalk"})];
-    if let Some(g) = &s.engine.generator {
+    if let Some(g) = s.engine.generator() {
         data.push(json!({"id": g.model_id(), "object": "model", "created": 0, "owned_by": "doctalk"}));
     }
     JsonResponse(json!({"object": "list", "data": data}))
@@ -88,11 +88,12 @@ async fn chat_completions(
     if requested.is_empty() || requested == s.config.model_name {
         return grounded_completion(s, body).await;
     }
-    match &s.engine.generator {
-        Some(g) if g.model_id() == requested => crate::completion::plain(s.clone(), g.clone(), body).await,
+    let generator = s.engine.generator();
+    match generator {
+        Some(g) if g.model_id() == requested => crate::completion::plain(s.clone(), g, body).await,
         _ => {
             let mut names = format!("{:?} (answers from the knowledge base)", s.config.model_name);
-            if let Some(g) = &s.engine.generator {
+            if let Some(g) = s.engine.generator() {
                 names.push_str(&format!(" or {:?} (the language model alone)", g.model_id()));
             }
             Err(ServerError::UnknownModel(requested, names))

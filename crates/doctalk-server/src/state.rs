@@ -8,10 +8,10 @@ use axum::extract::{Request, State};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use doctalk_core::{Library, Workspace};
-use doctalk_models::llm::Generator;
 use doctalk_models::store::ModelStore;
 
 use crate::gate::LlmGate;
+use crate::language_model::LanguageModel;
 use crate::ServerError;
 
 /// Settings of one server.
@@ -37,7 +37,8 @@ pub struct Engine {
     /// The knowledge bases of the data directory; requests name one (default: the one the shell
     /// was started with).
     pub workspace: Arc<Workspace>,
-    pub generator: Option<Arc<dyn Generator>>,
+    /// The language model for answers; the settings screen switches it while the app runs.
+    pub language_model: Arc<LanguageModel>,
     /// Admission to `generator` (see [`LlmGate`]).
     pub llm_gate: Arc<LlmGate>,
     /// The model catalogue and downloads (settings screen).
@@ -48,6 +49,11 @@ impl Engine {
     /// Knowledge base `name`, or the default one.
     pub async fn library(&self, name: Option<&str>) -> Result<Arc<Library>, ServerError> {
         Ok(self.workspace.get(name).await?)
+    }
+
+    /// The language model answering now, if any.
+    pub fn generator(&self) -> Option<Arc<dyn doctalk_models::llm::Generator>> {
+        self.language_model.current()
     }
 }
 

@@ -103,6 +103,11 @@ impl Player {
         std::thread::sleep(PERIOD * 2);
     }
 
+    /// Seconds of speech handed to the device so far.
+    pub fn played_s(&self) -> f64 {
+        self.shared.played.load(Ordering::SeqCst) as f64 / self.rate as f64
+    }
+
     /// When the first speech sample reached the device.
     pub fn first_sample_at(&self) -> Option<Instant> {
         *self.shared.first_sample_at.lock().ok()?

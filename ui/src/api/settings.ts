@@ -2,7 +2,7 @@
 
 import { isObject, typedStream } from './client';
 import type { StreamEvent, StreamHandle, Transport } from './transport';
-import type { DownloadDone, DownloadProgress, SavedSettings, Settings, SettingsPatch } from './types';
+import type { DownloadDone, DownloadProgress, Settings, SettingsPatch, SetupStatus } from './types';
 
 export interface DownloadEvent {
   event: 'progress';
@@ -27,7 +27,12 @@ export class SettingsClient {
     return this.#t.request({ method: 'GET', path: '/api/settings', command: 'settings_get' });
   }
 
-  set(patch: SettingsPatch): Promise<SavedSettings> {
+  /** First run: the models the app needs before it can start, and whether they are here. */
+  setupStatus(): Promise<SetupStatus> {
+    return this.#t.request({ method: 'GET', path: '/api/setup', command: 'setup_status' });
+  }
+
+  set(patch: SettingsPatch): Promise<Settings> {
     return this.#t.request({
       method: 'PUT',
       path: '/api/settings',

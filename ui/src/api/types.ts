@@ -171,6 +171,8 @@ export interface Settings {
   device: { current: string; available: string[] };
   encoder: string;
   voice: { enabled: boolean; voice: string | null };
+  model_loaded: string | null;
+  model_status: ModelStatus;
   catalogue: CatalogueEntry[];
   voices: VoiceInfo[];
 }
@@ -184,8 +186,15 @@ export interface SettingsPatch {
   voice?: Partial<Settings['voice']>;
 }
 
-export interface SavedSettings extends Settings {
-  restart_required: boolean;
+/** The language model's state: a change loads in the background while the old model answers. */
+export interface ModelStatus {
+  state: 'off' | 'ready' | 'loading' | 'failed';
+  /** The model answering now. */
+  model: string | null;
+  /** What is loading (state "loading"). */
+  choice?: string;
+  /** Why the last choice could not be loaded (state "failed"). */
+  message?: string;
 }
 
 export interface DownloadProgress {
@@ -196,4 +205,27 @@ export interface DownloadProgress {
 export interface DownloadDone {
   id: string;
   path: string;
+}
+
+/** A model the app needs before it can start (required) or recommends (the default LLM). */
+export interface SetupModel {
+  id: string;
+  role: 'required' | 'recommended';
+  installed: boolean;
+  /** Whether the model store can download it (it has a hub source). */
+  downloadable: boolean;
+  license: string;
+  license_url: string | null;
+  /** What the download brings; null when only the download itself will tell. */
+  size_bytes: number | null;
+  kind: string;
+  description: string;
+}
+
+/** First run: `ready` once every required model is on this computer. */
+export interface SetupStatus {
+  ready: boolean;
+  models: SetupModel[];
+  /** Where model folders copied by hand are found (computers without internet). */
+  models_dir: string | null;
 }

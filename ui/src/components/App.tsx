@@ -1,8 +1,9 @@
 // The page: header, library, chat and source panel, wired to one transport. State lives in small
-// hooks and stores (kb choice, documents, conversations, uploads, chat session); this component
-// only connects them.
+// hooks and stores (kb choice, documents, conversations, uploads, chat session); these components
+// only connect them. On a first run without the models the app needs, the setup screen comes first.
 
 import { useCallback, useEffect, useMemo, useRef, useState } from 'preact/hooks';
+import type { RefObject } from 'preact';
 import { createApi } from '../api';
 import type { Transport } from '../api/transport';
 import type { DocumentInfo, LanguagePref, SearchHit, Source } from '../api/types';
@@ -11,17 +12,19 @@ import { selectForUpload, isHiddenPath, type PickedFile } from '../lib/files';
 import { UploadQueue } from '../lib/uploadQueue';
 import { baseName } from '../lib/uploads';
 import { ChatSession } from '../state/chatSession';
-import { ServicesContext, type Services } from '../state/context';
+import { ServicesContext, useServices, type Services } from '../state/context';
 import { ToastStore } from '../state/toasts';
 import { useConversations } from '../state/useConversations';
 import { useDocuments } from '../state/useDocuments';
 import { useKbs } from '../state/useKbs';
+import { useSetup } from '../state/useSetup';
 import { fromDocument, fromHit, fromSource, type ViewerTarget } from '../state/viewer';
 import { ChatPane } from './chat/ChatPane';
 import { Header } from './Header';
 import { DropZone } from './library/DropZone';
 import { LibraryPane } from './library/LibraryPane';
 import { SettingsDialog } from './settings/SettingsDialog';
+import { SetupScreen } from './setup/SetupScreen';
 import { Toasts } from './Toasts';
 import { SourcePanel } from './viewer/SourcePanel';
 
@@ -49,10 +52,50 @@ export function App({ transport, toasts: givenToasts }: Props) {
     document.documentElement.lang = lang;
   }, [lang]);
   const t = useCallback((key: Key, vars?: Vars) => translate(lang, key, vars), [lang]);
+
+  // ---- first run: the models the app needs ----
+  const setup = useSetup(api);
+
+  // ---- settings the whole window follows (read at start and whenever the dialog closes) ----
+  const [settingsOpen, setSettingsOpen] = useState(false);
+  const [speakAnswers, setSpeakAnswers] = useState(false);
+  useEffect(() => {
+    if (settingsOpen || setup.phase !== 'ready') return;
+    api.settings.get().then(
+      (s) => setSpeakAnswers(Boolean(s?.voice?.enabled)),
+      () => undefined, // the settings dialog reports what is wrong with them
+    );
+  }, [api, settingsOpen, setup.phase]);
+
   const services: Services = useMemo(
-    () => ({ api, t, lang, langPref, setLangPref, toasts }),
-    [api, t, lang, langPref, setLangPref, toasts],
+    () => ({ api, t, lang, langPref, setLangPref, toasts, speakAnswers }),
+    [api, t, lang, langPref, setLangPref, toasts, speakAnswers],
   );
+
+  return (
+    <ServicesContext.Provider value={services}>
+      {setup.phase === 'ready' ? (
+        <Workspace kbRef={kbRef} onOpenSettings={() => setSettingsOpen(true)} />
+      ) : setup.phase === 'needed' && setup.status ? (
+        <SetupScreen status={setup.status} onRecheck={setup.recheck} onStart={setup.start} />
+      ) : (
+        <p class="muted setup-checking">{t('loading')}</p>
+      )}
+      {settingsOpen && <SettingsDialog onClose={() => setSettingsOpen(false)} />}
+      <Toasts />
+    </ServicesContext.Provider>
+  );
+}
+
+interface WorkspaceProps {
+  /** The knowledge base the API calls go to (read by the api's kb getter). */
+  kbRef: RefObject<string | undefined>;
+  onOpenSettings: () => void;
+}
+
+/** The app proper: header, library, chat and source panel. */
+function Workspace({ kbRef, onOpenSettings }: WorkspaceProps) {
+  const { api, t, toasts } = useServices();
 
   // ---- knowledge base, documents, conversations ----
   const kbs = useKbs(api, kbRef, toasts);
@@ -214,47 +257,41 @@ export function App({ transport, toasts: givenToasts }: Props) {
     return () => window.removeEventListener('keydown', onKey);
   }, []);
 
-  const [settingsOpen, setSettingsOpen] = useState(false);
-
   return (
-    <ServicesContext.Provider value={services}>
-      <DropZone onFiles={addFiles} onPaths={addPaths}>
-        <div class={`app${target ? ' with-viewer' : ''}`}>
-          <Header
-            kb={kbs.kb}
-            kbs={kbs.kbs}
-            health={documents.health}
-            onSelectKb={selectKb}
-            onCreateKb={kbs.create}
-            onOpenSettings={() => setSettingsOpen(true)}
+    <DropZone onFiles={addFiles} onPaths={addPaths}>
+      <div class={`app${target ? ' with-viewer' : ''}`}>
+        <Header
+          kb={kbs.kb}
+          kbs={kbs.kbs}
+          health={documents.health}
+          onSelectKb={selectKb}
+          onCreateKb={kbs.create}
+          onOpenSettings={onOpenSettings}
+        />
+        <div class="workspace">
+          <LibraryPane
+            docs={documents.docs}
+            docsLoaded={documents.loaded}
+            queue={queue}
+            uploading={uploading}
+            findRef={findRef}
+            onFiles={addFiles}
+            onSample={installSample}
+            onOpenDoc={openDoc}
+            onOpenHit={openHit}
+            onRemove={remove}
+            onReindex={reindex}
           />
-          <div class="workspace">
-            <LibraryPane
-              docs={documents.docs}
-              docsLoaded={documents.loaded}
-              queue={queue}
-              uploading={uploading}
-              findRef={findRef}
-              onFiles={addFiles}
-              onSample={installSample}
-              onOpenDoc={openDoc}
-              onOpenHit={openHit}
-              onRemove={remove}
-              onReindex={reindex}
-            />
-            <ChatPane
-              session={session}
-              conversations={conversations.conversations}
-              onOpenConversation={openConversation}
-              onDeleteConversation={deleteConversation}
-              onOpenSource={openSource}
-            />
-            {target && <SourcePanel target={target} docs={documents.docs} onClose={() => setTarget(null)} />}
-          </div>
+          <ChatPane
+            session={session}
+            conversations={conversations.conversations}
+            onOpenConversation={openConversation}
+            onDeleteConversation={deleteConversation}
+            onOpenSource={openSource}
+          />
+          {target && <SourcePanel target={target} docs={documents.docs} onClose={() => setTarget(null)} />}
         </div>
-        {settingsOpen && <SettingsDialog onClose={() => setSettingsOpen(false)} />}
-        <Toasts />
-      </DropZone>
-    </ServicesContext.Provider>
+      </div>
+    </DropZone>
   );
 }

@@ -15,6 +15,8 @@ export interface Services {
   langPref: LanguagePref;
   setLangPref: (pref: LanguagePref) => void;
   toasts: ToastStore;
+  /** Settings → Voice → "speak answers": each answer is read aloud when it finishes. */
+  speakAnswers: boolean;
 }
 
 export const ServicesContext = createContext<Services | null>(null);

@@ -25,7 +25,7 @@ pub async fn run(ctx: &Ctx, args: ServeArgs) -> anyhow::Result<ExitCode> {
     let state = AppState {
         engine: Engine {
             workspace: Arc::new(workspace),
-            generator,
+            language_model: Arc::new(doctalk_server::LanguageModel::new(generator, ctx.model_roots())),
             llm_gate: Arc::new(doctalk_server::LlmGate::new(args.max_waiting)),
             models: Arc::new(doctalk_models::store::ModelStore::from_env(
                 ctx.models_dir.as_deref(),

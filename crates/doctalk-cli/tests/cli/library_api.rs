@@ -124,14 +124,52 @@ fn settings_are_saved_checked_and_show_licences_before_downloads() {
         .iter()
         .any(|v| v["id"] == "espeak-ng"));
 
-    let patch = br#"{"language": "zh", "model": {"kind": "remote", "url": "http://gpu:8000/v1"}, "data_dir": "/ignored"}"#;
+    // First run: what the app needs, with licences; a running server has its encoder.
+    let setup = http(a, "GET", "/api/setup", None, b"").json();
+    assert_eq!(setup["ready"], true, "{setup}");
+    let needed: Vec<(&str, &str, bool)> = setup["models"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| {
+            (
+                m["id"].as_str().unwrap(),
+                m["role"].as_str().unwrap(),
+                m["installed"] == true,
+            )
+        })
+        .collect();
+    assert_eq!(
+        needed,
+        vec![
+            ("multilingual-e5-small", "required", true),
+            ("qwen2.5-coder-0.5b-instruct-q4_k_m", "recommended", true),
+        ],
+        "{setup}"
+    );
+    assert_eq!(setup["models"][1]["license"], "Apache-2.0");
+    assert_eq!(
+        setup["models"][1]["size_bytes"], 491_400_064,
+        "the GGUF is the hub's file"
+    );
+    assert_eq!(
+        setup["models"][0]["size_bytes"],
+        serde_json::Value::Null,
+        "hub layout sizes unknown"
+    );
+
+    // Nothing listens on the discard port: the remote model fails to load, says why, and the
+    // server goes on answering without one.
+    let patch = br#"{"language": "zh", "model": {"kind": "remote", "url": "http://127.0.0.1:9/v1"}, "data_dir": "/ignored"}"#;
     let saved = http(a, "PUT", "/api/settings", None, patch).json();
     assert_eq!(saved["language"], "zh");
-    assert_eq!(saved["restart_required"], true);
+    assert_eq!(saved["model_status"]["state"], "loading", "{saved}");
     assert_eq!(saved["data_dir"], dt.data.path().to_str().unwrap());
     let on_disk: serde_json::Value =
         serde_json::from_slice(&std::fs::read(dt.data.path().join("settings.json")).unwrap()).unwrap();
-    assert_eq!(on_disk["model"]["url"], "http://gpu:8000/v1");
+    assert_eq!(on_disk["model"]["url"], "http://127.0.0.1:9/v1");
+    let settled = model_failed(a, "127.0.0.1:9");
+    assert_eq!(settled["model_loaded"], serde_json::Value::Null);
 
     let bad = http(a, "PUT", "/api/settings", None, br#"{"language": "fr"}"#);
     assert_eq!(bad.status, 400, "{}", bad.body);
@@ -233,4 +271,98 @@ fn answers_are_read_aloud_as_wav_in_the_chosen_voice() {
         .as_str()
         .unwrap()
         .contains("nobody"));
+}
+
+/// GET /api/settings until the language model is no longer loading (at most two minutes).
+fn model_settled(addr: &str) -> serde_json::Value {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+    loop {
+        let s = http(addr, "GET", "/api/settings", None, b"").json();
+        if s["model_status"]["state"] != "loading" {
+            return s;
+        }
+        assert!(std::time::Instant::now() < deadline, "still loading: {s}");
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+}
+
+/// Waits for the model to settle, checks it failed with a message naming `mentioning`.
+#[track_caller]
+fn model_failed(addr: &str, mentioning: &str) -> serde_json::Value {
+    let settled = model_settled(addr);
+    assert_eq!(settled["model_status"]["state"], "failed", "{settled}");
+    let message = settled["model_status"]["message"].as_str().unwrap_or_default();
+    assert!(message.contains(mentioning), "{settled}");
+    settled
+}
+
+#[test]
+fn the_language_model_switches_while_the_server_runs() {
+    let dt = Doctalk::new();
+    let notes = tempfile::tempdir().unwrap();
+    let note = notes.path().join("parking.md");
+    std::fs::write(
+        &note,
+        "# Parking\n\nUnderground parking is on level B2 and costs 300 per month.\n",
+    )
+    .unwrap();
+    assert!(dt.run(&["ingest", note.to_str().unwrap()]).status.success());
+    let server = start(&dt, &["--no-llm"]);
+    let a = server.addr.as_str();
+    let ask = |q: &str| {
+        http(
+            a,
+            "POST",
+            "/api/ask",
+            None,
+            serde_json::json!({"question": q}).to_string().as_bytes(),
+        )
+        .json()
+    };
+    let question = "Where is the underground parking?";
+    assert_eq!(ask(question)["mode"], "extractive");
+
+    // The default local model (real weights from the test models directory), loaded live.
+    let saved = http(
+        a,
+        "PUT",
+        "/api/settings",
+        None,
+        br#"{"model": {"kind": "local"}}"#,
+    )
+    .json();
+    assert_eq!(saved["model_status"]["state"], "loading", "{saved}");
+    let settled = model_settled(a);
+    assert_eq!(settled["model_status"]["state"], "ready", "{settled}");
+    let model = settled["model_loaded"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{settled}"))
+        .to_string();
+    assert!(model.contains("qwen"), "{settled}");
+    let answer = ask(question);
+    assert_eq!(answer["mode"], "llm", "{answer}");
+    assert_eq!(answer["model"], model.as_str(), "{answer}");
+    let listed = http(a, "GET", "/v1/models", None, b"").json();
+    assert!(
+        listed["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|m| m["id"] == model.as_str()),
+        "{listed}"
+    );
+
+    // A model file that does not exist: the loaded model keeps answering, and the reason is shown.
+    let missing = dt.data.path().join("nowhere.gguf");
+    let patch = serde_json::json!({"model": {"kind": "local", "path": missing}}).to_string();
+    http(a, "PUT", "/api/settings", None, patch.as_bytes()).json();
+    let settled = model_failed(a, "nowhere.gguf");
+    assert_eq!(settled["model_loaded"], model.as_str());
+    assert_eq!(ask(question)["mode"], "llm");
+
+    // Off takes effect at once.
+    let off = http(a, "PUT", "/api/settings", None, br#"{"model": {"kind": "none"}}"#).json();
+    assert_eq!(off["model_status"]["state"], "off", "{off}");
+    assert_eq!(off["model_loaded"], serde_json::Value::Null);
+    assert_eq!(ask(question)["mode"], "extractive");
 }

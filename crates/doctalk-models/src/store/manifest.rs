@@ -141,6 +141,21 @@ impl Manifest {
         }
     }
 
+    /// What a hub download brings, when known: a single `file` is the registry copy's file (same
+    /// size); a `files` list counts only if every entry gives its size. (The e5 encoder's hub
+    /// layout is f32 safetensors, several times its 4-bit registry copy, so the registry size
+    /// would mislead.)
+    pub fn hub_download_bytes(&self) -> Option<u64> {
+        let hub = self.hub()?;
+        if hub.file.is_some() {
+            return self.size_bytes();
+        }
+        match &hub.files {
+            Some(_) => self.hub_files().iter().map(|f| f.size).sum(),
+            None => self.size_bytes(),
+        }
+    }
+
     /// Total size of the registry files, when the manifest says.
     pub fn size_bytes(&self) -> Option<u64> {
         self.files.iter().map(|f| f.size).sum()

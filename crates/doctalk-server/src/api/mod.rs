@@ -42,6 +42,7 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/api/settings", get(settings).put(update_settings))
         .route("/api/models/{id}/download", post(download_model))
+        .route("/api/setup", get(setup))
         .route("/api/speak", post(speak))
 }
 
@@ -222,9 +223,14 @@ async fn update_settings(State(s): State<AppState>, JsonBody(patch): JsonBody<Va
     Ok(JsonResponse(service::update_settings(&s.engine, patch).await?))
 }
 
+/// A running server has its encoder; this tells the UI so (the desktop app may start without).
+async fn setup(State(s): State<AppState>) -> Reply {
+    Ok(JsonResponse(service::setup_status(&s.engine.models)))
+}
+
 async fn download_model(State(s): State<AppState>, Path(id): Path<String>) -> EventStream {
     event_stream("download_failed", move |emit| async move {
-        service::download_model(&s.engine, &id, emit).await
+        service::download_model(&s.engine.models, &id, emit).await
     })
 }
 

@@ -67,7 +67,12 @@ pub async fn ask(
 /// Gives `req` the language model when the queue has room; otherwise leaves it extractive and says
 /// why. The returned place must be held until the answer is finished.
 pub(crate) fn admit(s: &Engine, req: &mut AnswerRequest) -> Option<crate::gate::Admitted> {
-    let generator = s.generator.clone()?;
+    let Some(generator) = s.generator() else {
+        if let crate::language_model::ModelState::Loading { choice } = s.language_model.state() {
+            req.without_llm_reason = Some(format!("the language model ({choice}) is still loading"));
+        }
+        return None;
+    };
     match s.llm_gate.try_enter() {
         Some(place) => {
             req.generator = Some(generator);

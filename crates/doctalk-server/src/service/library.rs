@@ -16,7 +16,7 @@ pub async fn health(s: &Engine, kb: Option<&str>) -> Result<Value, ServerError> 
         "kb": lib.name,
         "documents": lib.kb.documents().await?.len(),
         "encoder": lib.kb.embedding_model_id(),
-        "model": s.generator.as_ref().map(|g| g.model_id().to_string()),
+        "model": s.generator().map(|g| g.model_id().to_string()),
         "version": env!("CARGO_PKG_VERSION"),
     }))
 }

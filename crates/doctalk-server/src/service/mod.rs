@@ -7,6 +7,7 @@
 mod chat;
 mod library;
 mod settings;
+mod setup;
 mod speech;
 
 use std::sync::Arc;
@@ -18,6 +19,7 @@ pub use library::{
     save_upload,
 };
 pub use settings::{download_model, settings, update_settings};
+pub use setup::setup_status;
 pub use speech::speak;
 
 /// Receives the progress events of a long operation: (event name, JSON payload).

@@ -4,16 +4,19 @@
 use serde_json::{json, Value};
 
 use super::Emit;
+use crate::language_model::ModelState;
 use crate::{Engine, ServerError};
 use doctalk_core::settings::Settings;
+use doctalk_models::store::ModelStore;
 
 pub async fn settings(s: &Engine) -> Result<Value, ServerError> {
     let settings = Settings::load(s.workspace.data_dir())?;
-    Ok(view(s, &settings, false))
+    Ok(view(s, &settings))
 }
 
 /// Takes a partial settings object (the shape `settings` returns; read-only fields are ignored)
-/// and returns the saved settings, with `restart_required` when the model or device changed.
+/// and returns the saved settings. Another model or device starts loading at once (the current
+/// one answers until it is ready); `model_status` says how that goes.
 pub async fn update_settings(s: &Engine, patch: Value) -> Result<Value, ServerError> {
     let Value::Object(fields) = patch else {
         return Err(ServerError::BadRequest("settings are a JSON object".into()));
@@ -33,10 +36,20 @@ pub async fn update_settings(s: &Engine, patch: Value) -> Result<Value, ServerEr
     let old = Settings::load(&dir)?;
     let new = old.merged(&Value::Object(editable))?;
     new.save(&dir)?;
-    Ok(view(s, &new, old.needs_restart(&new)))
+    // A changed choice loads; so does choosing the same again when it is not running (a server
+    // started with --no-llm, or a load that failed and whose cause the user has since fixed).
+    let asked = fields.contains_key("model") || fields.contains_key("device");
+    let running = matches!(
+        s.language_model.state(),
+        ModelState::Ready | ModelState::Loading { .. }
+    );
+    if old.model_changed(&new) || (asked && !running && new.model.kind != "none") {
+        s.language_model.apply(&new);
+    }
+    Ok(view(s, &new))
 }
 
-fn view(s: &Engine, settings: &Settings, restart_required: bool) -> Value {
+fn view(s: &Engine, settings: &Settings) -> Value {
     let catalogue: Vec<Value> = s
         .models
         .list()
@@ -78,21 +91,21 @@ fn view(s: &Engine, settings: &Settings, restart_required: bool) -> Value {
         "kb": s.workspace.default_kb(),
         "language": settings.language,
         "model": settings.model,
-        "model_loaded": s.generator.as_ref().map(|g| g.model_id().to_string()),
+        "model_loaded": s.generator().map(|g| g.model_id().to_string()),
+        "model_status": s.language_model.status_json(),
         "device": {"current": settings.device, "available": devices},
         "encoder": s.workspace.embedder().model_id(),
         "voice": settings.voice,
         "catalogue": catalogue,
         "voices": voices,
-        "restart_required": restart_required,
     })
 }
 
 /// Downloads a catalogue model into the model store: `progress` {file, downloaded, total}; returns
 /// {id, path}. Offline, an unknown model, no hub source or a checksum mismatch are errors.
-pub async fn download_model(s: &Engine, id: &str, emit: Emit) -> Result<Value, ServerError> {
-    let path = s
-        .models
+/// Needs only the model store, so the first-run screen can download before the engine starts.
+pub async fn download_model(models: &ModelStore, id: &str, emit: Emit) -> Result<Value, ServerError> {
+    let path = models
         .pull(id, &move |file: &str, downloaded: u64, total: Option<u64>| {
             emit(
                 "progress",

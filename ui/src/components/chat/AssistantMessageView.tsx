@@ -1,7 +1,7 @@
 // One answer: what was searched, the text with citation chips (streamed as it arrives), how it was
 // made (LLM or extractive, and why no LLM if one was expected), copy, and the sources.
 
-import { useMemo } from 'preact/hooks';
+import { useMemo, useRef } from 'preact/hooks';
 import type { Source } from '../../api/types';
 import { parseCitations } from '../../lib/citations';
 import { memo } from '../../lib/memo';
@@ -22,7 +22,9 @@ function normalise(s: string): string {
 }
 
 function AssistantMessageInner({ message: m, onOpenSource }: Props) {
-  const { t } = useServices();
+  const { t, speakAnswers } = useServices();
+  // Only an answer seen streaming in this window is spoken by itself, never one from history.
+  const live = useRef(m.state === 'streaming');
   const cited = useMemo(() => {
     const known = new Set(m.sources.map((s) => s.n));
     const numbers = parseCitations(m.text, known).flatMap((p) => (p.kind === 'cite' ? [p.n] : []));
@@ -58,7 +60,7 @@ function AssistantMessageInner({ message: m, onOpenSource }: Props) {
             </span>
           )}
           {m.text && <CopyButton text={m.text} />}
-          {m.text && m.state === 'done' && <ReadAloudButton text={m.text} />}
+          {m.text && m.state === 'done' && <ReadAloudButton text={m.text} autoPlay={speakAnswers && live.current} />}
         </div>
       )}
       <SourceList sources={m.sources} cited={cited} onOpen={onOpenSource} />

@@ -1,10 +1,11 @@
 // Reads an answer aloud in the voice chosen in settings: the engine synthesises a WAV file and the
 // page plays it (an <audio> element on a blob URL; the CSP allows blob: media). Click again to stop.
+// With `autoPlay` (Settings → Voice → speak answers) it starts by itself once the answer is done.
 
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { useServices } from '../../state/context';
 
-export function ReadAloudButton({ text }: { text: string }) {
+export function ReadAloudButton({ text, autoPlay = false }: { text: string; autoPlay?: boolean }) {
   const { api, t, toasts } = useServices();
   const [state, setState] = useState<'idle' | 'loading' | 'playing'>('idle');
   const audio = useRef<HTMLAudioElement | null>(null);
@@ -36,6 +37,11 @@ export function ReadAloudButton({ text }: { text: string }) {
       },
     );
   };
+
+  useEffect(() => {
+    if (autoPlay) start();
+    // Once, when the finished answer first shows.
+  }, []);
 
   return (
     <button

@@ -6,15 +6,26 @@ import type { CatalogueEntry } from '../../api/types';
 import { formatBytes } from '../../lib/format';
 import { useServices } from '../../state/context';
 import { ConfirmDialog } from './ConfirmDialog';
+import { DownloadProgress, type Progress } from './DownloadProgress';
 
 interface Props {
   entries: readonly CatalogueEntry[];
   onInstalled: () => void;
 }
 
-interface Progress {
-  downloaded: number;
-  total: number | null;
+/** The columns of a model list: model, licence, size, action. */
+export function CatalogueHead() {
+  const { t } = useServices();
+  return (
+    <thead>
+      <tr>
+        <th>{t('modelChoose')}</th>
+        <th>{t('licence')}</th>
+        <th>{t('size')}</th>
+        <th />
+      </tr>
+    </thead>
+  );
 }
 
 export function ModelCatalogue({ entries, onInstalled }: Props) {
@@ -50,18 +61,10 @@ export function ModelCatalogue({ entries, onInstalled }: Props) {
   return (
     <>
       <table class="catalogue" data-testid="model-catalogue">
-        <thead>
-          <tr>
-            <th>{t('modelChoose')}</th>
-            <th>{t('licence')}</th>
-            <th>{t('size')}</th>
-            <th />
-          </tr>
-        </thead>
+        <CatalogueHead />
         <tbody>
           {entries.map((entry) => {
             const p = progress[entry.id];
-            const percent = p && p.total ? Math.min(100, Math.round((100 * p.downloaded) / p.total)) : null;
             return (
               <tr key={entry.id} data-testid="catalogue-row" data-model-id={entry.id}>
                 <td>
@@ -76,12 +79,7 @@ export function ModelCatalogue({ entries, onInstalled }: Props) {
                   {entry.installed ? (
                     <span class="good">{t('installed')}</span>
                   ) : p ? (
-                    <div class="download-progress">
-                      <span class="small">{t('downloading', { percent: percent === null ? formatBytes(p.downloaded) : `${percent}%` })}</span>
-                      <div class="progress" role="progressbar" aria-valuemin={0} aria-valuemax={100} aria-valuenow={percent ?? 0}>
-                        <div class="progress-bar" style={{ width: `${percent ?? 0}%` }} />
-                      </div>
-                    </div>
+                    <DownloadProgress progress={p} />
                   ) : (
                     <button type="button" data-testid="download-button" onClick={() => setAsking(entry)}>
                       {t('download')}

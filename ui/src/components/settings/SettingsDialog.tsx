@@ -1,9 +1,11 @@
 // Settings: language model (local, remote endpoint or none), device, the model catalogue, voice,
 // the data directory (shown, not editable here) and the interface language. Only what changed is
-// sent, so an untouched setting never triggers "restart required".
+// sent, so an untouched model setting never reloads the model. A new model or device applies at
+// once: it loads in the background (the old model answers meanwhile) and the dialog follows it.
 
 import { useEffect, useState } from 'preact/hooks';
-import type { LanguagePref, ModelKind, Settings, SettingsPatch } from '../../api/types';
+import type { LanguagePref, ModelKind, ModelStatus, Settings, SettingsPatch } from '../../api/types';
+import type { T } from '../../i18n';
 import { useServices } from '../../state/context';
 import { ModelCatalogue } from './ModelCatalogue';
 
@@ -51,13 +53,32 @@ export function settingsPatch(before: Draft, after: Draft): SettingsPatch {
   return patch;
 }
 
+/** How often the dialog asks after a model that is loading. */
+export const MODEL_POLL_MS = 1000;
+
+/** One line on the language model's state, in the interface language. */
+export function modelStatusText(status: ModelStatus, t: T): string {
+  switch (status.state) {
+    case 'ready':
+      return t('modelStatusReady', { model: status.model ?? '' });
+    case 'loading':
+      return status.model
+        ? t('modelStatusLoading', { choice: status.choice ?? '', current: status.model })
+        : t('modelStatusLoadingNone', { choice: status.choice ?? '' });
+    case 'failed':
+      return t('modelStatusFailed', { message: status.message ?? '' });
+    default:
+      return t('modelStatusOff');
+  }
+}
+
 export function SettingsDialog({ onClose }: Props) {
   const { api, t, toasts, langPref, setLangPref } = useServices();
   const [settings, setSettings] = useState<Settings | null>(null);
   const [initial, setInitial] = useState<Draft | null>(null);
   const [draft, setDraft] = useState<Draft | null>(null);
   const [saving, setSaving] = useState(false);
-  const [restart, setRestart] = useState(false);
+  const loading = settings?.model_status?.state === 'loading';
 
   const load = (resetDraft: boolean) =>
     api.settings.get().then(
@@ -76,6 +97,21 @@ export function SettingsDialog({ onClose }: Props) {
     // Loaded once per opening; later reloads (after a download) keep the user's unsaved edits.
   }, []);
 
+  // While a model loads, follow it until it is ready or has failed.
+  useEffect(() => {
+    if (!loading) return undefined;
+    const timer = setInterval(() => {
+      api.settings.get().then(
+        (s) => {
+          setSettings((prev) => (prev ? { ...prev, model_loaded: s.model_loaded, model_status: s.model_status } : s));
+          if (s.model_status?.state === 'ready') toasts.info(t('modelReady', { model: s.model_status.model ?? '' }));
+        },
+        () => undefined, // a missed poll is retried on the next tick
+      );
+    }, MODEL_POLL_MS);
+    return () => clearInterval(timer);
+  }, [loading]);
+
   const update = (change: Partial<Draft>) => setDraft((d) => (d ? { ...d, ...change } : d));
 
   const save = async () => {
@@ -91,9 +127,9 @@ export function SettingsDialog({ onClose }: Props) {
       const saved = await api.settings.set(patch);
       setSettings(saved);
       setInitial(draftFrom(saved, draft.language));
-      setRestart(Boolean(saved.restart_required));
       toasts.info(t('saved'));
-      if (!saved.restart_required) onClose();
+      // A model that is loading keeps the dialog open so its progress (or failure) is seen.
+      if (saved.model_status?.state !== 'loading') onClose();
     } catch (e) {
       toasts.error(e);
     } finally {
@@ -121,9 +157,14 @@ export function SettingsDialog({ onClose }: Props) {
             ×
           </button>
         </div>
-        {restart && (
-          <div class="banner" role="status" data-testid="restart-required">
-            {t('restartRequired')}
+        {settings?.model_status && (
+          <div
+            class={`banner${settings.model_status.state === 'failed' ? ' error' : ''}`}
+            role="status"
+            data-testid="model-status"
+            data-state={settings.model_status.state}
+          >
+            {modelStatusText(settings.model_status, t)}
           </div>
         )}
         {!settings || !draft ? (

@@ -1,0 +1,191 @@
+//! The language model behind answers, switchable while the app runs. A settings change (another
+//! model, a remote endpoint, another device) loads the new model in the background while the old
+//! one keeps answering, then swaps; a model that fails to load leaves the old one in place and
+//! says why. Answers hold their own `Arc`, so a swap never cuts one short.
+
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use doctalk_core::settings::Settings;
+use doctalk_models::llm::{Generator, RemoteConfig, RemoteGenerator};
+use doctalk_models::{DeviceChoice, SearchRoots};
+use serde_json::{json, Value};
+
+/// Where the model stands, as the settings screen shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ModelState {
+    /// No language model: answers are extractive.
+    Off,
+    Ready,
+    /// `choice` is being loaded; the previous model (if any) answers meanwhile.
+    Loading {
+        choice: String,
+    },
+    /// The last choice could not be loaded; the previous model (if any) still answers.
+    Failed {
+        message: String,
+    },
+}
+
+struct Slot {
+    current: Option<Arc<dyn Generator>>,
+    state: ModelState,
+    /// Bumped by every change, so that a slow load finishing after a newer choice is dropped.
+    ticket: u64,
+}
+
+/// The swappable language model of one engine.
+pub struct LanguageModel {
+    slot: Mutex<Slot>,
+    /// Where local models are looked for.
+    roots: SearchRoots,
+}
+
+impl LanguageModel {
+    pub fn new(initial: Option<Arc<dyn Generator>>, roots: SearchRoots) -> Self {
+        let state = if initial.is_some() {
+            ModelState::Ready
+        } else {
+            ModelState::Off
+        };
+        LanguageModel {
+            slot: Mutex::new(Slot {
+                current: initial,
+                state,
+                ticket: 0,
+            }),
+            roots,
+        }
+    }
+
+    /// The model answering now, if any.
+    pub fn current(&self) -> Option<Arc<dyn Generator>> {
+        self.lock().current.clone()
+    }
+
+    pub fn state(&self) -> ModelState {
+        self.lock().state.clone()
+    }
+
+    /// `{state, model, choice?, message?}` for the settings screen and `/api/health`.
+    pub fn status_json(&self) -> Value {
+        let slot = self.lock();
+        let model = slot.current.as_ref().map(|g| g.model_id().to_string());
+        match &slot.state {
+            ModelState::Off => json!({"state": "off", "model": model}),
+            ModelState::Ready => json!({"state": "ready", "model": model}),
+            ModelState::Loading { choice } => json!({"state": "loading", "model": model, "choice": choice}),
+            ModelState::Failed { message } => json!({"state": "failed", "model": model, "message": message}),
+        }
+    }
+
+    /// Switches to what `settings` choose. "none" takes effect at once; a model loads in the
+    /// background (on the current tokio runtime) and replaces the current one when it is ready.
+    pub fn apply(self: &Arc<Self>, settings: &Settings) {
+        let mut slot = self.lock();
+        slot.ticket += 1;
+        if settings.model.kind == "none" {
+            slot.current = None;
+            slot.state = ModelState::Off;
+            return;
+        }
+        let ticket = slot.ticket;
+        slot.state = ModelState::Loading {
+            choice: describe(settings),
+        };
+        drop(slot);
+        let (this, settings) = (self.clone(), settings.clone());
+        tokio::spawn(async move {
+            let loaded = load(&settings, &this.roots).await;
+            let mut slot = this.lock();
+            if slot.ticket != ticket {
+                return; // a newer choice was made while this one loaded
+            }
+            match loaded {
+                Ok(Some(g)) => {
+                    tracing::info!(model = g.model_id(), "language model switched");
+                    slot.current = Some(g);
+                    slot.state = ModelState::Ready;
+                }
+                Ok(None) => {
+                    slot.current = None;
+                    slot.state = ModelState::Off;
+                }
+                Err(message) => {
+                    tracing::warn!(%message, "the chosen language model could not be loaded");
+                    slot.state = ModelState::Failed { message };
+                }
+            }
+        });
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Slot> {
+        // The slot is replaced whole under the lock, so a poisoned one is still consistent.
+        self.slot.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+/// The model `settings` choose: `Ok(None)` when they switch it off, `Err` with a message a user can
+/// act on when it cannot be loaded.
+pub async fn load(settings: &Settings, roots: &SearchRoots) -> Result<Option<Arc<dyn Generator>>, String> {
+    match settings.model.kind.as_str() {
+        "none" => Ok(None),
+        "remote" => {
+            let url = settings
+                .model
+                .url
+                .clone()
+                .ok_or("a remote model needs the endpoint's URL")?;
+            let model = match settings.model.id.clone() {
+                Some(id) => id,
+                // Without a chosen model, the endpoint's first one that is not a knowledge base.
+                None => RemoteGenerator::list_models(&url, None)
+                    .await
+                    .map_err(|e| format!("{url}: {e}"))?
+                    .into_iter()
+                    .find(|m| !m.starts_with("doctalk-"))
+                    .ok_or_else(|| format!("{url} lists no usable model; choose one by name"))?,
+            };
+            let generator =
+                RemoteGenerator::new(RemoteConfig::new(&url, model)).map_err(|e| e.to_string())?;
+            Ok(Some(Arc::new(generator)))
+        }
+        _ => {
+            let choice = settings.model.path.clone().or(settings.model.id.clone());
+            let device = match settings.device.as_str() {
+                "cuda" => DeviceChoice::Cuda(0),
+                _ => DeviceChoice::Cpu,
+            };
+            let roots = roots.clone();
+            let loaded = tokio::task::spawn_blocking(move || {
+                let path = doctalk_models::llm::locate_llm(choice.as_deref(), &roots)?;
+                doctalk_models::llm::load_generator(&path, device)
+            })
+            .await
+            .map_err(|e| format!("loading stopped: {e}"))?;
+            loaded
+                .map(|g| Some(Arc::<dyn Generator>::from(g)))
+                .map_err(|e| e.to_string())
+        }
+    }
+}
+
+/// What is being loaded, in a few words.
+fn describe(settings: &Settings) -> String {
+    let m = &settings.model;
+    let what = match m.kind.as_str() {
+        "remote" => format!(
+            "{} at {}",
+            m.id.as_deref().unwrap_or("the first model"),
+            m.url.as_deref().unwrap_or("?")
+        ),
+        _ => m
+            .path
+            .clone()
+            .or(m.id.clone())
+            .unwrap_or_else(|| "the default local model".into()),
+    };
+    match settings.device.as_str() {
+        "cpu" | "" => what,
+        device => format!("{what} on {device}"),
+    }
+}
