@@ -106,6 +106,9 @@ class AppWindow {
   }
 
   async screenshot(name) {
+    // WebKitGTK under Xvfb paints a moment after the DOM changes: without this the picture shows
+    // the previous state (or a blank window).
+    await sleep(750);
     const png = await this.wd('GET', this.s('/screenshot'));
     writeFileSync(join(artifacts, `${name}.png`), Buffer.from(png, 'base64'));
   }

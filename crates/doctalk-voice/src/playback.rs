@@ -134,31 +134,54 @@ fn start_stream(shared: Arc<Shared>) -> std::result::Result<(Stream, u32, String
     if let cpal::SupportedBufferSize::Range { min, max } = supported.buffer_size() {
         config.buffer_size = cpal::BufferSize::Fixed(period_frames.clamp(*min, *max));
     }
+    // A short fixed period makes a stop heard sooner; some devices (ALSA's pulse plugin, i.e.
+    // PulseAudio and PipeWire desktops) refuse a fixed size they list as supported, so the
+    // device's own default is the fallback.
+    let format = supported.sample_format();
+    let stream = match build_stream(&device, &config, format, channels, &shared) {
+        Ok(stream) => stream,
+        Err(fixed) if matches!(config.buffer_size, cpal::BufferSize::Fixed(_)) => {
+            tracing::debug!(error = %fixed, "a fixed audio period was refused; using the device's default");
+            config.buffer_size = cpal::BufferSize::Default;
+            build_stream(&device, &config, format, channels, &shared).map_err(|e| format!("{name}: {e}"))?
+        }
+        Err(e) => return Err(format!("{name}: {e}")),
+    };
+    stream.play().map_err(|e| format!("{name}: {e}"))?;
+    Ok((stream, rate, name))
+}
+
+fn build_stream(
+    device: &cpal::Device,
+    config: &cpal::StreamConfig,
+    format: cpal::SampleFormat,
+    channels: usize,
+    shared: &Arc<Shared>,
+) -> std::result::Result<Stream, String> {
     let err = |e: cpal::StreamError| tracing::warn!(error = %e, "audio output error");
-    let stream = match supported.sample_format() {
+    let shared = shared.clone();
+    match format {
         cpal::SampleFormat::F32 => device.build_output_stream(
-            &config,
+            config,
             move |out: &mut [f32], _| fill(&shared, out, channels, |s| s),
             err,
             None,
         ),
         cpal::SampleFormat::I16 => device.build_output_stream(
-            &config,
+            config,
             move |out: &mut [i16], _| fill(&shared, out, channels, |s| (s * 32767.0) as i16),
             err,
             None,
         ),
         cpal::SampleFormat::U16 => device.build_output_stream(
-            &config,
+            config,
             move |out: &mut [u16], _| fill(&shared, out, channels, |s| ((s + 1.0) * 32767.5) as u16),
             err,
             None,
         ),
-        other => return Err(format!("{name}: unsupported sample format {other:?}")),
+        other => return Err(format!("unsupported sample format {other:?}")),
     }
-    .map_err(|e| format!("{name}: {e}"))?;
-    stream.play().map_err(|e| format!("{name}: {e}"))?;
-    Ok((stream, rate, name))
+    .map_err(|e| e.to_string())
 }
 
 /// The device callback: queued speech, else silence.
