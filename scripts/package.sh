@@ -28,5 +28,5 @@ binary="$CARGO_TARGET_DIR/$profile/doctalk-desktop"
 echo
 echo "binary:  $binary ($(du -h "$binary" | cut -f1))"
 for f in "$CARGO_TARGET_DIR/$profile"/bundle/*/*.{deb,AppImage}; do
-  [ -e "$f" ] && echo "package: $f ($(du -h "$f" | cut -f1))"
+  if [ -e "$f" ]; then echo "package: $f ($(du -h "$f" | cut -f1))"; fi
 done

@@ -24,6 +24,9 @@ struct Shared {
     stop: AtomicBool,
     /// Frames handed to the device that carried speech.
     played: AtomicU64,
+    /// What the device reported at the last callback: from handing samples over to their playing,
+    /// in microseconds (0: the backend does not say).
+    output_latency_us: AtomicU64,
     /// When the first queued sample reached the device.
     first_sample_at: Mutex<Option<Instant>>,
     /// When a stop was first obeyed by the device callback.
@@ -46,6 +49,7 @@ impl Player {
             queue: Mutex::new(VecDeque::new()),
             stop: AtomicBool::new(false),
             played: AtomicU64::new(0),
+            output_latency_us: AtomicU64::new(0),
             first_sample_at: Mutex::new(None),
             silenced_at: Mutex::new(None),
         });
@@ -108,6 +112,15 @@ impl Player {
         self.shared.played.load(Ordering::SeqCst) as f64 / self.rate as f64
     }
 
+    /// How long samples wait in the device (and sound server) before they are heard, as the
+    /// backend last reported it; a stop is heard this much after the callback goes silent.
+    pub fn output_latency(&self) -> Option<Duration> {
+        match self.shared.output_latency_us.load(Ordering::Relaxed) {
+            0 => None,
+            us => Some(Duration::from_micros(us)),
+        }
+    }
+
     /// When the first speech sample reached the device.
     pub fn first_sample_at(&self) -> Option<Instant> {
         *self.shared.first_sample_at.lock().ok()?
@@ -163,19 +176,19 @@ fn build_stream(
     match format {
         cpal::SampleFormat::F32 => device.build_output_stream(
             config,
-            move |out: &mut [f32], _| fill(&shared, out, channels, |s| s),
+            move |out: &mut [f32], info| fill(&shared, info, out, channels, |s| s),
             err,
             None,
         ),
         cpal::SampleFormat::I16 => device.build_output_stream(
             config,
-            move |out: &mut [i16], _| fill(&shared, out, channels, |s| (s * 32767.0) as i16),
+            move |out: &mut [i16], info| fill(&shared, info, out, channels, |s| (s * 32767.0) as i16),
             err,
             None,
         ),
         cpal::SampleFormat::U16 => device.build_output_stream(
             config,
-            move |out: &mut [u16], _| fill(&shared, out, channels, |s| ((s + 1.0) * 32767.5) as u16),
+            move |out: &mut [u16], info| fill(&shared, info, out, channels, |s| ((s + 1.0) * 32767.5) as u16),
             err,
             None,
         ),
@@ -185,7 +198,19 @@ fn build_stream(
 }
 
 /// The device callback: queued speech, else silence.
-fn fill<T: Copy>(shared: &Shared, out: &mut [T], channels: usize, convert: impl Fn(f32) -> T) {
+fn fill<T: Copy>(
+    shared: &Shared,
+    info: &cpal::OutputCallbackInfo,
+    out: &mut [T],
+    channels: usize,
+    convert: impl Fn(f32) -> T,
+) {
+    let stamp = info.timestamp();
+    if let Some(latency) = stamp.playback.duration_since(&stamp.callback) {
+        shared
+            .output_latency_us
+            .store(latency.as_micros() as u64, Ordering::Relaxed);
+    }
     let silence = convert(0.0);
     if shared.stop.load(Ordering::Relaxed) {
         out.fill(silence);

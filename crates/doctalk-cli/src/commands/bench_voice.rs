@@ -158,22 +158,24 @@ pub async fn run(ctx: &Ctx, args: BenchVoiceArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// Queue → first sample at the device, and barge-in: stop → the device callback handing out
-/// silence, over several answers interrupted 300 ms into their speech.
+/// Queue → first speech handed to the device, and barge-in: stop → the device callback handing
+/// out silence, over several answers interrupted 300 ms into their speech. Both are measured at
+/// our side of the device callback; `barge_in_heard_ms_p50` adds the output latency the backend
+/// reports (audio already in the device or sound server), i.e. when the speaker goes quiet.
 fn measure_playback(player: &Player, audio: &doctalk_voice::Audio) -> serde_json::Value {
     const TRIALS: usize = 10;
     let (mut first, mut stops) = (Vec::new(), Vec::new());
     for _ in 0..TRIALS {
         player.resume();
-        let before = player.first_sample_at();
+        let before = player.played_s();
         let queued = Instant::now();
         player.enqueue(audio);
         let deadline = queued + Duration::from_secs(5);
-        while player.first_sample_at() == before && Instant::now() < deadline {
+        while player.played_s() <= before && Instant::now() < deadline {
             std::thread::sleep(Duration::from_millis(1));
         }
-        if let Some(t) = player.first_sample_at().filter(|t| Some(*t) != before) {
-            first.push(t.duration_since(queued).as_secs_f64() * 1000.0);
+        if player.played_s() > before {
+            first.push(queued.elapsed().as_secs_f64() * 1000.0);
         }
         std::thread::sleep(Duration::from_millis(300));
         let stop = Instant::now();
@@ -185,9 +187,15 @@ fn measure_playback(player: &Player, audio: &doctalk_voice::Audio) -> serde_json
             stops.push(t.duration_since(stop).as_secs_f64() * 1000.0);
         }
     }
+    let latency_ms = player.output_latency().map(|d| d.as_secs_f64() * 1000.0);
+    let heard_ms = latency_ms
+        .zip(summary(&mut stops.clone())["p50"].as_f64())
+        .map(|(l, s)| l + s);
     json!({
         "device": player.device_name(),
         "trials": TRIALS,
+        "output_latency_ms": latency_ms,
+        "barge_in_heard_ms_p50": heard_ms,
         "queue_to_first_sample_ms": summary(&mut first),
         "barge_in_stop_ms": summary(&mut stops),
     })
