@@ -9,5 +9,11 @@ fn main() {
             "the desktop app embeds the built UI, and ui/dist is missing: run `npm --prefix ui ci && npm --prefix ui run build` first (scripts/setup.sh does)"
         );
     }
-    tauri_build::build()
+    // The capabilities live in src-tauri/ (the design's layout), not beside Cargo.toml where
+    // tauri-build looks by default; without this pattern the app gets none and the window may
+    // not listen for drag-and-drop events.
+    let attributes = tauri_build::Attributes::new().capabilities_path_pattern("src-tauri/capabilities/**/*");
+    if let Err(e) = tauri_build::try_build(attributes) {
+        panic!("tauri-build: {e:#}");
+    }
 }

@@ -66,8 +66,7 @@ impl Desktop {
         .await
         .map_err(|e| fail("cannot load the embedding model", &e))?
         .map_err(|e| {
-            let ready = doctalk_server::service::setup_status(&self.models)["ready"].as_bool();
-            if ready == Some(false) {
+            if !doctalk_server::service::setup_ready(&self.models) {
                 // First run: the UI shows the setup screen for this code.
                 CommandError::new(
                     "models_missing",

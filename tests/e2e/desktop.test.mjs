@@ -199,6 +199,10 @@ test('the desktop window opens, takes a document, and answers from it', async ()
     // Launch → a window whose UI can be used (the engine may still be loading behind it).
     console.log(`interactive window ${Date.now() - w.launched} ms after launch`);
     await w.screenshot('desktop-01-first-run');
+    // The window listens for drag-and-drop events: a capability the app must have been built with
+    // (a missing one shows up as an "event.listen not allowed" toast).
+    const toasts = await Promise.all((await w.all('[data-testid="toast"]')).map((el) => w.text(el)));
+    assert.ok(!toasts.some((t) => /not allowed/.test(t)), toasts.join(' | '));
 
     // A document through the file picker: WebKitWebDriver types the path into the file input.
     const note = join(scratch, 'parking.md');

@@ -19,7 +19,7 @@ pub use library::{
     save_upload,
 };
 pub use settings::{download_model, settings, update_settings};
-pub use setup::setup_status;
+pub use setup::{setup_ready, setup_status};
 pub use speech::speak;
 
 /// Receives the progress events of a long operation: (event name, JSON payload).

@@ -6,6 +6,11 @@
 use doctalk_models::store::ModelStore;
 use serde_json::{json, Value};
 
+/// Whether every model the app cannot start without is on this machine.
+pub fn setup_ready(models: &ModelStore) -> bool {
+    setup_status(models)["ready"].as_bool().unwrap_or(true)
+}
+
 /// `{ready, models: [{id, role: required|recommended, installed, downloadable, license, license_url,
 /// size_bytes, kind, description}]}`; `ready` once every required model is on this machine.
 pub fn setup_status(models: &ModelStore) -> Value {
