@@ -36,6 +36,7 @@ pub mod e5;
 mod embedder;
 mod encoder;
 mod error;
+pub mod fft;
 pub mod llm;
 mod pooling;
 mod resolve;

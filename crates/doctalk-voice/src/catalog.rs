@@ -4,11 +4,15 @@
 //! Piper voice still reads a Chinese sentence.
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
+use doctalk_models::store::{HubSettings, ModelStore};
+use doctalk_models::vits::converter::ToneConverter;
 use doctalk_models::SearchRoots;
 
 use crate::error::{Result, VoiceError};
 use crate::espeak;
+use crate::neural_tone::{self, converter_id, NeuralTone, CONVERTER_MODEL};
 use crate::piper::PiperSpeaker;
 use crate::profiles::{ProfileStore, VoiceProfile};
 use crate::speaker::{EspeakSpeaker, Speaker};
@@ -36,6 +40,8 @@ pub struct VoiceInfo {
 pub struct VoiceCatalog {
     model_dirs: Vec<PathBuf>,
     pub profiles: ProfileStore,
+    /// Where the neural tone converter's weights are (`None`: cloned voices use tone matching).
+    converter_dir: Option<PathBuf>,
 }
 
 impl VoiceCatalog {
@@ -50,10 +56,60 @@ impl VoiceCatalog {
         .into_iter()
         .flatten()
         .collect();
+        let store = ModelStore::new(roots.clone(), HubSettings::from_env());
+        let converter_dir = store.status(CONVERTER_MODEL).ok().and_then(|s| s.installed);
         VoiceCatalog {
             model_dirs,
             profiles: ProfileStore::new(voices_dir),
+            converter_dir,
         }
+    }
+
+    /// Uses the converter in `dir` (or none: tone matching) instead of the one the model store found.
+    pub fn with_converter_dir(mut self, dir: Option<PathBuf>) -> Self {
+        self.converter_dir = dir;
+        self
+    }
+
+    /// The neural converter, when its weights are installed and load.
+    pub fn converter(&self) -> Option<Result<Arc<ToneConverter>>> {
+        self.converter_dir.as_deref().map(neural_tone::load_converter)
+    }
+
+    /// Makes a cloned voice from a recording (see [`ProfileStore::add`]); where the neural converter
+    /// is installed, also measures the embeddings it needs, so the first sentence is not delayed.
+    pub fn add_voice(
+        &self,
+        name: &str,
+        sample: &Path,
+        base_voice: &str,
+        consent: &str,
+    ) -> Result<VoiceProfile> {
+        let profile = self.profiles.add(name, sample, base_voice, consent)?;
+        match self.converter() {
+            None => Ok(profile),
+            Some(converter) => {
+                let measured = converter.and_then(|c| self.measure_neural(&c, &profile));
+                match measured {
+                    Ok(neural) => self.profiles.set_neural(name, neural),
+                    Err(e) => {
+                        // The profile stands: it speaks with tone matching, and the next open retries.
+                        tracing::warn!(profile = name, error = %e, "the neural voice converter could not measure this voice");
+                        let mut profile = profile;
+                        profile.warnings.push(format!(
+                            "the neural voice converter failed ({e}); tone matching is used"
+                        ));
+                        Ok(profile)
+                    }
+                }
+            }
+        }
+    }
+
+    fn measure_neural(&self, converter: &ToneConverter, profile: &VoiceProfile) -> Result<NeuralTone> {
+        let base = WithFallback::new(self.open_base(&profile.base_voice)?);
+        let recording = self.profiles.sample(&profile.name)?;
+        neural_tone::measure(converter, &recording, &base)
     }
 
     /// Directories holding a Piper voice, by voice id (`piper-en_US-joe-medium`), first root wins.
@@ -113,14 +169,23 @@ impl VoiceCatalog {
                 .open_base(&profile.base_voice)
                 .err()
                 .map(|e| format!("its base voice {} cannot speak: {e}", profile.base_voice));
+            let engine = if self.converter_dir.is_some() {
+                format!(
+                    "cloned: {} re-voiced as the recording's speaker by the neural tone-colour converter ({CONVERTER_MODEL})",
+                    profile.base_voice
+                )
+            } else {
+                format!(
+                    "cloned: {} with pitch and voice colour matched to the recording (tone matching; \
+                     `doctalk models pull {CONVERTER_MODEL}` adds the neural converter)",
+                    profile.base_voice
+                )
+            };
             voices.push(VoiceInfo {
                 id: profile.name.clone(),
                 languages: vec![Lang::Zh, Lang::En],
                 kind: "cloned",
-                engine: format!(
-                    "cloned: {} with pitch and voice colour matched to the recording (tone matching)",
-                    profile.base_voice
-                ),
+                engine,
                 licence: format!("your recording; consent: {}", profile.consent),
                 default: false,
                 unavailable,
@@ -140,6 +205,19 @@ impl VoiceCatalog {
         }
         let profile = self.profiles.get(id)?;
         let base = self.open_base(&profile.base_voice)?;
+        if let Some(converter) = self.converter() {
+            let converter = converter?;
+            let current = converter_id(&converter);
+            let profile = match &profile.neural {
+                Some(n) if n.converter == current => profile,
+                // Made before the converter was installed (or with another one): measured now, once.
+                _ => {
+                    let neural = self.measure_neural(&converter, &profile)?;
+                    self.profiles.set_neural(id, neural)?
+                }
+            };
+            return Ok(Box::new(ClonedSpeaker::with_converter(profile, base, converter)));
+        }
         Ok(Box::new(ClonedSpeaker::new(profile, base)))
     }
 
@@ -221,22 +299,47 @@ impl Speaker for WithFallback {
     }
 }
 
-/// A cloned voice: its base voice's speech, tone-matched to the profile's recording.
+/// A cloned voice: its base voice's speech, re-voiced by the neural converter or tone-matched to
+/// the profile's recording.
 pub struct ClonedSpeaker {
     profile: VoiceProfile,
     base: WithFallback,
+    converter: Option<Arc<ToneConverter>>,
 }
 
 impl ClonedSpeaker {
+    /// Tone matching (DSP): works without model weights.
     pub fn new(profile: VoiceProfile, base: Box<dyn Speaker>) -> Self {
         ClonedSpeaker {
             profile,
             base: WithFallback::new(base),
+            converter: None,
+        }
+    }
+
+    /// The neural converter; `profile.neural` must hold its embeddings (else tone matching is used).
+    pub fn with_converter(
+        profile: VoiceProfile,
+        base: Box<dyn Speaker>,
+        converter: Arc<ToneConverter>,
+    ) -> Self {
+        ClonedSpeaker {
+            profile,
+            base: WithFallback::new(base),
+            converter: Some(converter),
         }
     }
 
     pub fn tone(&self) -> &Tone {
         &self.profile.tone
+    }
+
+    /// `neural` or `tone-matching`: how this voice is made.
+    pub fn engine(&self) -> &'static str {
+        match (&self.converter, &self.profile.neural) {
+            (Some(_), Some(_)) => "neural",
+            _ => "tone-matching",
+        }
     }
 }
 
@@ -251,6 +354,29 @@ impl Speaker for ClonedSpeaker {
 
     fn synthesize(&self, sentence: &str, lang: Lang) -> Result<Audio> {
         let audio = self.base.synthesize(sentence, lang)?;
-        Ok(convert(&audio, &self.profile.tone))
+        match (&self.converter, &self.profile.neural) {
+            (Some(converter), Some(neural)) => neural_tone::convert(converter, neural, &audio, lang),
+            _ => Ok(convert(&audio, &self.profile.tone)),
+        }
+    }
+
+    /// The neural converter streams its decoder: the base voice's whole sentence is converted,
+    /// but playback starts after the first piece. Tone matching works on whole sentences.
+    fn synthesize_streaming(
+        &self,
+        sentence: &str,
+        lang: Lang,
+        on_audio: &mut dyn FnMut(Audio) -> Result<()>,
+    ) -> Result<()> {
+        match (&self.converter, &self.profile.neural) {
+            (Some(converter), Some(neural)) => {
+                let audio = self.base.synthesize(sentence, lang)?;
+                neural_tone::convert_streaming(converter, neural, &audio, lang, FIRST_PIECE_FRAMES, on_audio)
+            }
+            _ => on_audio(self.synthesize(sentence, lang)?),
+        }
     }
 }
+
+/// Latent frames in the converter's first streamed piece (24 × 256 samples ≈ 0.28 s at 22.05 kHz).
+const FIRST_PIECE_FRAMES: usize = 24;

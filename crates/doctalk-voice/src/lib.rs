@@ -7,7 +7,9 @@
 //!   lacks with the default voice ([`WithFallback`]).
 //! - Cloned voices: [`ProfileStore`] keeps each reference recording with its speaker embedding
 //!   ([`features`]), measured [`tone::Tone`] and consent note; [`ClonedSpeaker`] speaks with a base
-//!   voice tone-matched to the recording ([`tone::convert`]: pitch and long-term spectrum).
+//!   voice re-voiced by the neural tone-colour converter ([`neural_tone`], OpenVoice V2's network
+//!   in candle) where its weights are installed, else tone-matched to the recording
+//!   ([`tone::convert`]: pitch and long-term spectrum).
 //! - [`speak_text`]: a whole answer, sentence by sentence, each in its own language
 //!   ([`text::detect`]), citations and Markdown removed ([`text::speakable`]);
 //!   [`text::SentenceStream`] cuts a token stream into sentences as they complete.
@@ -27,7 +29,7 @@ mod device;
 mod error;
 mod espeak;
 pub mod features;
-mod fft;
+pub mod neural_tone;
 mod piper;
 mod playback;
 pub mod profiles;

@@ -120,24 +120,17 @@ impl Speaker for PiperSpeaker {
         // The sentence's peak is unknown until its end: the first piece sets the gain (never
         // above what a quiet voice needs), and later pieces are clipped to full scale.
         let mut gain: Option<f32> = None;
-        let mut failure = None;
-        self.voice
-            .synthesize_streaming(&ids, self.scales, seed, FIRST_PIECE_FRAMES, &mut |piece| {
-                let g = *gain.get_or_insert_with(|| {
-                    let peak = piece.iter().fold(0.0f32, |m, s| m.max(s.abs()));
-                    0.9 / peak.max(0.25)
-                });
-                let samples = piece.iter().map(|s| (s * g).clamp(-1.0, 1.0)).collect();
-                if let Err(e) = on_audio(Audio::new(samples, rate)) {
-                    failure = Some(e);
-                    return Err(doctalk_models::ModelError::Stopped);
-                }
-                Ok(())
-            })
-            .map_err(|e| match failure.take() {
-                Some(stop) => stop,
-                None => VoiceError::from(e),
-            })
+        crate::speaker::relay_pieces(on_audio, |sink| {
+            self.voice
+                .synthesize_streaming(&ids, self.scales, seed, FIRST_PIECE_FRAMES, &mut |piece| {
+                    let g = *gain.get_or_insert_with(|| {
+                        let peak = piece.iter().fold(0.0f32, |m, s| m.max(s.abs()));
+                        0.9 / peak.max(0.25)
+                    });
+                    let samples = piece.iter().map(|s| (s * g).clamp(-1.0, 1.0)).collect();
+                    sink(Audio::new(samples, rate))
+                })
+        })
     }
 }
 

@@ -16,7 +16,8 @@ use crate::error::{Result, VoiceError};
 use crate::resample::resample;
 use crate::wav::Audio;
 
-/// Device period asked for: short enough that a stop is heard within ~20 ms.
+/// About one device buffer at the shortest size asked for: what is still in the device when the
+/// queue has run dry.
 const PERIOD: Duration = Duration::from_millis(20);
 
 struct Shared {
@@ -142,27 +143,40 @@ fn start_stream(shared: Arc<Shared>) -> std::result::Result<(Stream, u32, String
     let (device, name, supported) = crate::device::default_device(true)?;
     let rate = supported.sample_rate().0;
     let channels = supported.channels() as usize;
-    let mut config: cpal::StreamConfig = supported.config();
-    let period_frames = (rate as u64 * PERIOD.as_millis() as u64 / 1000) as u32;
-    if let cpal::SupportedBufferSize::Range { min, max } = supported.buffer_size() {
-        config.buffer_size = cpal::BufferSize::Fixed(period_frames.clamp(*min, *max));
-    }
-    // A short fixed period makes a stop heard sooner; some devices (ALSA's pulse plugin, i.e.
-    // PulseAudio and PipeWire desktops) refuse a fixed size they list as supported, so the
-    // device's own default is the fallback.
     let format = supported.sample_format();
-    let stream = match build_stream(&device, &config, format, channels, &shared) {
-        Ok(stream) => stream,
-        Err(fixed) if matches!(config.buffer_size, cpal::BufferSize::Fixed(_)) => {
-            tracing::debug!(error = %fixed, "a fixed audio period was refused; using the device's default");
-            config.buffer_size = cpal::BufferSize::Default;
-            build_stream(&device, &config, format, channels, &shared).map_err(|e| format!("{name}: {e}"))?
+    let mut config: cpal::StreamConfig = supported.config();
+    // A short buffer makes a stop heard sooner. cpal asks ALSA for the buffer in four periods, and
+    // ALSA's pulse plugin (PulseAudio and PipeWire desktops) refuses a buffer that is not a whole
+    // number of periods, so sizes are multiples of four frames, shortest first; the device's
+    // own default (about 100 ms) is the last resort.
+    let mut sizes: Vec<u32> = Vec::new();
+    if let cpal::SupportedBufferSize::Range { min, max } = supported.buffer_size() {
+        for ms in BUFFER_LADDER_MS {
+            let frames = ((rate as u64 * ms / 1000) as u32 / 4 * 4).clamp(*min, *max);
+            if !sizes.contains(&frames) {
+                sizes.push(frames);
+            }
         }
-        Err(e) => return Err(format!("{name}: {e}")),
-    };
+    }
+    for frames in sizes {
+        config.buffer_size = cpal::BufferSize::Fixed(frames);
+        match build_stream(&device, &config, format, channels, &shared) {
+            Ok(stream) => {
+                stream.play().map_err(|e| format!("{name}: {e}"))?;
+                return Ok((stream, rate, name));
+            }
+            Err(e) => tracing::debug!(frames, error = %e, "an audio buffer size was refused"),
+        }
+    }
+    config.buffer_size = cpal::BufferSize::Default;
+    let stream =
+        build_stream(&device, &config, format, channels, &shared).map_err(|e| format!("{name}: {e}"))?;
     stream.play().map_err(|e| format!("{name}: {e}"))?;
     Ok((stream, rate, name))
 }
+
+/// Buffer lengths tried, shortest first (see `start_stream`).
+const BUFFER_LADDER_MS: [u64; 4] = [20, 30, 40, 60];
 
 fn build_stream(
     device: &cpal::Device,

@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Result, VoiceError};
 use crate::features::{speaker_embedding, ANALYSIS_RATE};
+use crate::neural_tone::NeuralTone;
 use crate::resample::resample;
 use crate::tone::Tone;
 use crate::wav::{read_wav, write_wav, Audio};
@@ -36,6 +37,9 @@ pub struct VoiceProfile {
     /// Notes for the user (a short sample).
     #[serde(default)]
     pub warnings: Vec<String>,
+    /// The neural converter's embeddings, once measured (only where its weights are installed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub neural: Option<NeuralTone>,
 }
 
 /// The profiles under one directory.
@@ -121,6 +125,7 @@ impl ProfileStore {
             tone,
             embedding,
             warnings,
+            neural: None,
         };
 
         // Written into a temporary directory and renamed: a profile is there whole or not at all.
@@ -177,6 +182,20 @@ impl ProfileStore {
         })?;
         serde_json::from_str(&text)
             .map_err(|e| VoiceError::BadProfile(format!("{} is damaged: {e}", path.display())))
+    }
+
+    /// Stores the neural converter's embeddings in an existing profile (written to a temporary
+    /// file and renamed, so `profile.json` is never half-written).
+    pub fn set_neural(&self, name: &str, neural: NeuralTone) -> Result<VoiceProfile> {
+        let mut profile = self.get(name)?;
+        profile.neural = Some(neural);
+        let dir = self.dir.join(name);
+        let staging = dir.join(".profile.json.partial");
+        let json = serde_json::to_string_pretty(&profile).expect("profiles serialise");
+        std::fs::write(&staging, json).map_err(|source| io(&staging, source))?;
+        let path = dir.join("profile.json");
+        std::fs::rename(&staging, &path).map_err(|source| io(&path, source))?;
+        Ok(profile)
     }
 
     /// The stored reference recording.

@@ -69,6 +69,23 @@ impl Speaker for EspeakSpeaker {
     }
 }
 
+/// Runs a model's streaming loop with `on_audio` as the sink of its pieces. When `on_audio`
+/// fails (a stop), the model is told to stop (`ModelError::Stopped`) and the caller gets
+/// `on_audio`'s own error back, not the model's.
+pub(crate) fn relay_pieces(
+    on_audio: &mut dyn FnMut(Audio) -> Result<()>,
+    run: impl FnOnce(&mut dyn FnMut(Audio) -> doctalk_models::Result<()>) -> doctalk_models::Result<()>,
+) -> Result<()> {
+    let mut failure = None;
+    let outcome = run(&mut |audio| {
+        on_audio(audio).map_err(|e| {
+            failure = Some(e);
+            doctalk_models::ModelError::Stopped
+        })
+    });
+    outcome.map_err(|e| failure.take().unwrap_or_else(|| VoiceError::from(e)))
+}
+
 /// Speaks a whole text: sentence by sentence, each in its own language, joined at `speaker`'s first
 /// sentence's rate with a short pause between sentences.
 pub fn speak_text(speaker: &dyn Speaker, text: &str) -> Result<Audio> {

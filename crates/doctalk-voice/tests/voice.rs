@@ -269,12 +269,13 @@ fn models_root() -> PathBuf {
 }
 
 /// The voices of a fresh data directory: the Piper voice from the models root, no profiles yet.
+/// Cloned voices use tone matching (even where the neural converter is in the HF cache).
 fn catalog(data: &Path) -> VoiceCatalog {
     let roots = doctalk_models::SearchRoots {
         models_dir: Some(models_root()),
         ..Default::default()
     };
-    VoiceCatalog::new(&roots, &data.join("voices"))
+    VoiceCatalog::new(&roots, &data.join("voices")).with_converter_dir(None)
 }
 
 fn transcribe_audio(audio: &doctalk_voice::Audio) -> String {
@@ -479,4 +480,180 @@ fn bad_voice_samples_and_voices_get_clear_errors_and_leave_nothing_behind() {
         .unwrap()
         .to_string();
     assert!(err.contains(".onnx"), "{err}");
+}
+
+/// A models root holding only the neural converter: the tiny random checkpoint of the converter's
+/// parity test, in the hub's layout (`openvoice-v2/converter/…`).
+fn models_with_tiny_converter() -> tempfile::TempDir {
+    let models = tempfile::tempdir().unwrap();
+    let from = repo().join("crates/doctalk-models/tests/fixtures/openvoice/tiny/converter");
+    let to = models.path().join("openvoice-v2/converter");
+    std::fs::create_dir_all(&to).unwrap();
+    for file in ["config.json", "checkpoint.pth"] {
+        std::fs::copy(from.join(file), to.join(file)).unwrap();
+    }
+    models
+}
+
+/// The pipeline of a neural cloned voice: found through the model store, embeddings measured when
+/// the voice is added (or on first use), stored in the profile, sentences re-voiced in both
+/// languages. OpenVoice V2's weights cannot be had on this machine, so the converter is the tiny
+/// random one: this checks the plumbing and the audio's shape, not the likeness (that is the
+/// tone-matching test above, and the converter's parity test).
+#[test]
+fn a_cloned_voice_goes_through_the_neural_converter_where_it_is_installed() {
+    let data = tempfile::tempdir().unwrap();
+    let models = models_with_tiny_converter();
+    let roots = doctalk_models::SearchRoots {
+        models_dir: Some(models.path().to_owned()),
+        ..Default::default()
+    };
+    let catalog = VoiceCatalog::new(&roots, &data.path().join("voices"));
+    let converter = catalog
+        .converter()
+        .expect("the model store finds openvoice-v2")
+        .unwrap();
+    assert_eq!(converter.sample_rate(), 22050);
+
+    let profile = catalog
+        .add_voice(
+            "reader",
+            &clip("en_librivox_0870_16k.wav"),
+            "espeak-ng",
+            "LibriVox reader, public-domain recording (test)",
+        )
+        .unwrap();
+    let neural = profile.neural.clone().expect("measured when the voice was added");
+    assert_eq!(neural.target.len(), converter.embedding_dim());
+    assert_eq!(neural.source.keys().collect::<Vec<_>>(), ["en", "zh"]);
+    assert!(neural.target.iter().all(|v| v.is_finite()));
+    assert_ne!(
+        neural.target, neural.source["en"],
+        "the recording and the base voice differ"
+    );
+    let stored = std::fs::read_to_string(data.path().join("voices/reader/profile.json")).unwrap();
+    assert!(stored.contains("\"neural\""), "{stored}");
+    let listed = catalog.list();
+    let entry = listed.iter().find(|v| v.id == "reader").unwrap();
+    assert!(entry.engine.contains("neural"), "{}", entry.engine);
+
+    let voice = catalog.open("reader").unwrap();
+    let base = EspeakSpeaker::default();
+    for (sentence, lang) in [
+        (
+            "The travel policy asks for fifteen working days of notice.",
+            Lang::En,
+        ),
+        ("出差需要提前十五个工作日申请。", Lang::Zh),
+    ] {
+        let cloned = voice.synthesize(sentence, lang).unwrap();
+        let plain = base.synthesize(sentence, lang).unwrap();
+        assert_eq!(cloned.sample_rate, 22050);
+        // The converter keeps the timing: as long as the base voice's speech.
+        let ratio = cloned.duration_s() / plain.duration_s();
+        assert!((0.98..1.02).contains(&ratio), "{lang:?}: {ratio}");
+        assert!(cloned.rms() > 0.01, "{lang:?}: silent output");
+        assert!(cloned.samples.iter().all(|s| s.is_finite() && s.abs() <= 1.0));
+    }
+    // Streamed, the pieces come as the decoder makes them and join into the whole conversion
+    // (compared on one base recording: eSpeak's own output varies a little from call to call).
+    let spoken = base
+        .synthesize("Hello there, how are you today?", Lang::En)
+        .unwrap();
+    let whole = doctalk_voice::neural_tone::convert(&converter, &neural, &spoken, Lang::En).unwrap();
+    assert_eq!(
+        whole.samples,
+        doctalk_voice::neural_tone::convert(&converter, &neural, &spoken, Lang::En)
+            .unwrap()
+            .samples,
+        "the same audio is converted the same way"
+    );
+    let mut pieces = Vec::new();
+    doctalk_voice::neural_tone::convert_streaming(&converter, &neural, &spoken, Lang::En, 24, &mut |a| {
+        pieces.push(a.samples);
+        Ok(())
+    })
+    .unwrap();
+    assert!(pieces.len() >= 2, "{} pieces", pieces.len());
+    assert_eq!(pieces[0].len(), 24 * 256);
+    let joined = pieces.concat();
+    assert_eq!(joined.len(), whole.samples.len());
+    let err = joined
+        .iter()
+        .zip(&whole.samples)
+        .map(|(a, b)| (a - b).abs())
+        .fold(0.0, f32::max);
+    assert!(err < 1e-4, "streamed vs whole: {err}");
+    let mut streamed_pieces = 0;
+    voice
+        .synthesize_streaming("Hello there, how are you today?", Lang::En, &mut |_| {
+            streamed_pieces += 1;
+            Ok(())
+        })
+        .unwrap();
+    assert!(
+        streamed_pieces >= 2,
+        "the voice streams ({streamed_pieces} pieces)"
+    );
+
+    // A voice made before the converter was installed is measured on its first use, once.
+    let without = VoiceCatalog::new(&roots, &data.path().join("voices")).with_converter_dir(None);
+    let early = without
+        .add_voice(
+            "early",
+            &clip("en_librivox_0870_16k.wav"),
+            "espeak-ng",
+            "test recording",
+        )
+        .unwrap();
+    assert!(early.neural.is_none());
+    assert!(without
+        .list()
+        .iter()
+        .any(|v| v.id == "early" && v.engine.contains("tone matching")));
+    catalog.open("early").unwrap();
+    let early = catalog.profiles.get("early").unwrap();
+    assert_eq!(
+        early.neural.as_ref().map(|n| n.converter.as_str()),
+        Some(neural.converter.as_str())
+    );
+    let left: Vec<_> = std::fs::read_dir(data.path().join("voices/early"))
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(left.len(), 2, "sample.wav and profile.json only: {left:?}");
+
+    // A damaged converter: opening says which file; adding still makes a tone-matched voice.
+    let broken = tempfile::tempdir().unwrap();
+    let dir = broken.path().join("converter");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::copy(
+        models.path().join("openvoice-v2/converter/config.json"),
+        dir.join("config.json"),
+    )
+    .unwrap();
+    std::fs::write(dir.join("checkpoint.pth"), b"PK\x03\x04 not really a checkpoint").unwrap();
+    let damaged = VoiceCatalog::new(&roots, &data.path().join("voices"))
+        .with_converter_dir(Some(broken.path().to_owned()));
+    let err = damaged
+        .open("reader")
+        .err()
+        .expect("a damaged converter")
+        .to_string();
+    assert!(err.contains("checkpoint.pth"), "{err}");
+    let fallback = damaged
+        .add_voice(
+            "fallback",
+            &clip("en_librivox_0870_16k.wav"),
+            "espeak-ng",
+            "test recording",
+        )
+        .unwrap();
+    assert!(fallback.neural.is_none());
+    assert!(
+        fallback.warnings.iter().any(|w| w.contains("tone matching")),
+        "{:?}",
+        fallback.warnings
+    );
 }

@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 use doctalk_models::whisper::{find_whisper, load_whisper};
 use doctalk_models::DeviceChoice;
 use doctalk_voice::text::{self, Lang};
-use doctalk_voice::{transcribe_file, EspeakSpeaker, Player, ProfileStore, Speaker, DEFAULT_PIPER_VOICE};
+use doctalk_voice::{transcribe_file, EspeakSpeaker, Player, Speaker, VoiceCatalog, DEFAULT_PIPER_VOICE};
 use serde_json::json;
 
 use crate::app::Ctx;
@@ -72,6 +72,7 @@ fn measure(voice: &dyn Speaker, sentences: &[&str]) -> anyhow::Result<serde_json
 
 pub async fn run(ctx: &Ctx, args: BenchVoiceArgs) -> anyhow::Result<ExitCode> {
     let catalog = crate::commands::voice::catalog(ctx);
+    let roots = ctx.model_roots();
     let recordings = if args.recordings.is_empty() {
         let dir = PathBuf::from("tests/fixtures/audio");
         let mut found: Vec<PathBuf> = std::fs::read_dir(&dir)
@@ -93,21 +94,30 @@ pub async fn run(ctx: &Ctx, args: BenchVoiceArgs) -> anyhow::Result<ExitCode> {
             Ok(piper) => measure(piper.as_ref(), &english)?,
             Err(e) => json!({"unavailable": e.to_string()}),
         };
-        // A cloned voice built from a real recording, in a scratch profile directory.
+        // A cloned voice built from a real recording, in a scratch profile directory: through the
+        // neural converter where its weights are installed, and always through tone matching.
         let scratch = tempfile::tempdir()?;
         let reference = PathBuf::from("tests/fixtures/audio/en_librivox_0870_16k.wav");
-        let cloned = match ProfileStore::new(scratch.path()).add(
+        let scratch_catalog = VoiceCatalog::new(&roots, scratch.path());
+        let cloned = match scratch_catalog.add_voice(
             "bench",
             &reference,
             &catalog.default_base(),
             "LibriVox reader (public domain recording), benchmark only",
         ) {
             Ok(profile) => {
+                let mut engines = serde_json::Map::new();
+                if profile.neural.is_some() {
+                    let neural = scratch_catalog.open("bench")?;
+                    let mut v = measure(neural.as_ref(), &english)?;
+                    v["converter"] = json!(scratch_catalog.converter().and_then(|c| c.ok()).map(|c| c.checkpoint.display().to_string()));
+                    engines.insert("neural".into(), v);
+                }
                 let base = catalog.open(&profile.base_voice)?;
                 let speaker = doctalk_voice::ClonedSpeaker::new(profile, base);
-                let mut v = measure(&speaker, &english)?;
-                v["base_voice"] = json!(catalog.default_base());
-                v
+                engines.insert("tone_matching".into(), measure(&speaker, &english)?);
+                engines.insert("base_voice".into(), json!(catalog.default_base()));
+                serde_json::Value::Object(engines)
             }
             Err(e) => json!({"unavailable": e.to_string()}),
         };

@@ -119,12 +119,22 @@ pub fn voices(ctx: &Ctx, cmd: VoicesCommand) -> anyhow::Result<ExitCode> {
             catalog
                 .open(&base)
                 .with_context(|| format!("the base voice {base:?} cannot speak here"))?;
-            let profile = catalog.profiles.add(&name, &sample, &base, &consent)?;
+            if catalog.converter().is_some() {
+                eprintln!(
+                    "Measuring the voice for the neural converter (the base voice reads a short text)…"
+                );
+            }
+            let profile = catalog.add_voice(&name, &sample, &base, &consent)?;
             if json {
                 out_line(&serde_json::to_string(&profile)?)?;
             } else {
+                let engine = if profile.neural.is_some() {
+                    "the neural tone-colour converter"
+                } else {
+                    "tone matching"
+                };
                 eprintln!(
-                    "Added the voice {name}: {:.1} s of speech, pitch {:.0} Hz, built on {base}.",
+                    "Added the voice {name}: {:.1} s of speech, pitch {:.0} Hz, built on {base}, spoken through {engine}.",
                     profile.speech_seconds, profile.tone.f0_hz
                 );
                 for w in &profile.warnings {

@@ -215,6 +215,10 @@ const EMBEDDED: &[(&str, &str)] = &[
         "piper-en_us-joe-medium.json",
         include_str!("../../../../models/piper-en_us-joe-medium.json"),
     ),
+    (
+        "openvoice-v2.json",
+        include_str!("../../../../models/openvoice-v2.json"),
+    ),
 ];
 
 #[cfg(test)]

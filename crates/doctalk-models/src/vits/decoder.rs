@@ -5,6 +5,7 @@ use candle_core::Tensor;
 
 use super::layers::{flip_channels, halves, leaky_relu, WaveNet};
 use super::weights::{Conv, Weights};
+use super::CONTEXT_FRAMES;
 use crate::error::Result;
 
 /// The residual coupling block (`models.ResidualCouplingBlock`): mean-only affine couplings
@@ -37,6 +38,17 @@ impl Flow {
         Ok(Flow { couplings })
     }
 
+    /// Latent → speaker-independent prior space (the training direction; converters use it with
+    /// the source speaker's condition).
+    pub(crate) fn forward(&self, x: &Tensor, g: Option<&Tensor>) -> Result<Tensor> {
+        let mut x = x.clone();
+        for coupling in &self.couplings {
+            x = coupling.apply(&x, g, 1.0)?;
+            x = flip_channels(&x)?;
+        }
+        Ok(x)
+    }
+
     /// Prior sample → latent (the flow's inverse direction).
     pub(crate) fn reverse(&self, z: &Tensor, g: Option<&Tensor>) -> Result<Tensor> {
         let mut x = z.clone();
@@ -49,7 +61,7 @@ impl Flow {
 }
 
 impl Coupling {
-    /// `direction` +1: x1 + m (training direction, kept for converters); −1: x1 − m.
+    /// `direction` +1: x1 + m (training direction); −1: x1 − m.
     fn apply(&self, x: &Tensor, g: Option<&Tensor>, direction: f64) -> Result<Tensor> {
         let (x0, x1) = halves(x)?;
         let h = self.pre.forward(&x0)?;
@@ -111,6 +123,34 @@ impl Generator {
     /// Audio samples per latent frame (the product of the upsampling strides).
     pub(crate) fn hop(&self) -> usize {
         self.ups.iter().map(Conv::stride).product()
+    }
+
+    /// Decodes `z` in pieces of `first_frames` latent frames, then four times that, each with
+    /// [`CONTEXT_FRAMES`] of context on both sides, handing each piece's audio to `on_audio` as it
+    /// is ready: playback can start after the first piece instead of the whole utterance.
+    pub(crate) fn forward_streaming(
+        &self,
+        z: &Tensor,
+        g: Option<&Tensor>,
+        first_frames: usize,
+        on_audio: &mut dyn FnMut(&[f32]) -> Result<()>,
+    ) -> Result<()> {
+        let frames = z.dim(2)?;
+        let hop = self.hop();
+        let mut chunk = first_frames.max(1);
+        let mut start = 0;
+        while start < frames {
+            let end = start.saturating_add(chunk).min(frames);
+            let lo = start.saturating_sub(CONTEXT_FRAMES);
+            let hi = end.saturating_add(CONTEXT_FRAMES).min(frames);
+            let piece = self.forward(&z.narrow(2, lo, hi - lo)?, g)?;
+            let skip = (start - lo) * hop;
+            let take = ((end - start) * hop).min(piece.len().saturating_sub(skip));
+            on_audio(&piece[skip..skip + take])?;
+            start = end;
+            chunk = chunk.saturating_mul(4);
+        }
+        Ok(())
     }
 
     /// `[1, c, frames]` → `[samples]` in [-1, 1].

@@ -7,13 +7,19 @@
 //! with the voice's own table ([`PiperVoice::phoneme_ids`]).
 //!
 //! Parity with ONNX Runtime on the same file is checked by `tests/vits_parity.rs`.
+//!
+//! [`converter`] re-voices speech with the same parts (posterior encoder, flow, HiFi-GAN) and a
+//! speaker encoder: the tone-colour converter behind cloned voices.
 
+pub mod converter;
 mod decoder;
 mod direct_conv;
 mod duration;
 mod encoder;
 mod layers;
 mod onnx;
+mod reference_encoder;
+pub mod spectrogram;
 mod weights;
 
 use std::collections::HashMap;
@@ -279,22 +285,7 @@ impl PiperVoice {
         on_audio: &mut dyn FnMut(&[f32]) -> Result<()>,
     ) -> Result<()> {
         let z = self.latent(ids, scales, seed)?;
-        let frames = z.dim(2)?;
-        let hop = self.generator.hop();
-        let mut chunk = first_frames.max(1);
-        let mut start = 0;
-        while start < frames {
-            let end = start.saturating_add(chunk).min(frames);
-            let lo = start.saturating_sub(CONTEXT_FRAMES);
-            let hi = end.saturating_add(CONTEXT_FRAMES).min(frames);
-            let piece = self.generator.forward(&z.narrow(2, lo, hi - lo)?, None)?;
-            let skip = (start - lo) * hop;
-            let take = ((end - start) * hop).min(piece.len().saturating_sub(skip));
-            on_audio(&piece[skip..skip + take])?;
-            start = end;
-            chunk = chunk.saturating_mul(4);
-        }
-        Ok(())
+        self.generator.forward_streaming(&z, None, first_frames, on_audio)
     }
 
     /// Phoneme ids → the latent frames the generator decodes (`[1, channels, frames]`).
@@ -353,12 +344,12 @@ pub const CONTEXT_FRAMES: usize = 16;
 
 /// Standard normal samples from a seeded generator (SplitMix64 + Box–Muller): the same seed gives
 /// the same voice, so a sentence always sounds the same.
-struct Gaussian {
+pub(crate) struct Gaussian {
     state: u64,
 }
 
 impl Gaussian {
-    fn new(seed: u64) -> Self {
+    pub(crate) fn new(seed: u64) -> Self {
         Gaussian { state: seed }
     }
 
@@ -375,7 +366,7 @@ impl Gaussian {
         ((self.next_u64() >> 11) as f64 + 1.0) / (1u64 << 53) as f64
     }
 
-    fn tensor(&mut self, n: usize, scale: f32, device: &Device) -> Result<Tensor> {
+    pub(crate) fn tensor(&mut self, n: usize, scale: f32, device: &Device) -> Result<Tensor> {
         let values: Vec<f32> = if scale == 0.0 {
             vec![0.0; n]
         } else {

@@ -14,16 +14,27 @@ use candle_core::{Device, Tensor};
 use super::onnx::{Graph, Node};
 use crate::error::{ModelError, Result};
 
-/// How a convolution node was configured in the export.
+/// How a convolution is configured: read from an export's graph, or set by the loader that knows
+/// the architecture (a PyTorch checkpoint holds only tensors).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct ConvAttrs {
-    dilation: usize,
-    stride: usize,
-    groups: usize,
+pub(crate) struct ConvAttrs {
+    pub(crate) dilation: usize,
+    pub(crate) stride: usize,
+    pub(crate) groups: usize,
     /// Padding on each side (only trusted for transposed convolutions: exporters sometimes move a
     /// convolution's padding into a separate `Pad` node).
-    pad: usize,
-    transposed: bool,
+    pub(crate) pad: usize,
+    pub(crate) transposed: bool,
+}
+
+impl ConvAttrs {
+    pub(crate) const PLAIN: ConvAttrs = ConvAttrs {
+        dilation: 1,
+        stride: 1,
+        groups: 1,
+        pad: 0,
+        transposed: false,
+    };
 }
 
 /// The tensors of one network, by module path.
@@ -88,6 +99,64 @@ impl Weights {
         })
     }
 
+    /// The state dict of a PyTorch checkpoint (`torch.save`, zip format), under `key` when the
+    /// file holds more than the weights (`{"model": state_dict, ...}`). Weight-normalised layers
+    /// are folded into plain weights, whichever way they were stored (`weight_g` / `weight_v`, or
+    /// `parametrizations.weight.original0` / `original1`).
+    pub(crate) fn from_pth(path: &Path, key: Option<&str>, device: &Device) -> Result<Self> {
+        let corrupt = |reason: String| ModelError::CorruptFile {
+            path: path.to_owned(),
+            reason,
+        };
+        let named = candle_core::pickle::read_all_with_key(path, key)
+            .map_err(|e| corrupt(format!("not a readable PyTorch checkpoint: {e}")))?;
+        if named.is_empty() {
+            return Err(corrupt(format!(
+                "no tensors{}",
+                key.map(|k| format!(" under {k:?}")).unwrap_or_default()
+            )));
+        }
+        let mut raw = HashMap::new();
+        for (name, tensor) in named {
+            let tensor = tensor.to_dtype(candle_core::DType::F32)?.to_device(device)?;
+            raw.insert(name, tensor);
+        }
+        let mut tensors = HashMap::new();
+        for (name, tensor) in &raw {
+            let pair = [
+                (".weight_g", ".weight_v"),
+                (
+                    ".parametrizations.weight.original0",
+                    ".parametrizations.weight.original1",
+                ),
+            ]
+            .into_iter()
+            .find_map(|(g, v)| name.strip_suffix(g).map(|module| (module, v)));
+            if let Some((module, v_suffix)) = pair {
+                let v = raw
+                    .get(&format!("{module}{v_suffix}"))
+                    .ok_or_else(|| corrupt(format!("{name} has no matching {module}{v_suffix}")))?;
+                tensors.insert(format!("{module}.weight"), fold_weight_norm(tensor, v)?);
+            } else if !name.ends_with(".weight_v") && !name.ends_with(".parametrizations.weight.original1") {
+                tensors.insert(name.clone(), tensor.clone());
+            }
+        }
+        Ok(Weights {
+            tensors,
+            convs: HashMap::new(),
+            path: path.to_owned(),
+        })
+    }
+
+    /// Sets how the convolution at `module` runs (checkpoints without a graph).
+    pub(crate) fn set_conv(&mut self, module: &str, attrs: ConvAttrs) {
+        self.convs.insert(module.to_owned(), attrs);
+    }
+
+    pub(crate) fn path(&self) -> &Path {
+        &self.path
+    }
+
     /// The tensor at `name`, or an error naming the file and the missing parameter.
     pub(crate) fn get(&self, name: &str) -> Result<Tensor> {
         self.tensors
@@ -116,13 +185,7 @@ impl Weights {
         let weight = self.get(&format!("{module}.weight"))?;
         let bias_name = format!("{module}.bias");
         let bias = self.has(&bias_name).then(|| self.get(&bias_name)).transpose()?;
-        let attrs = self.convs.get(module).copied().unwrap_or(ConvAttrs {
-            dilation: 1,
-            stride: 1,
-            groups: 1,
-            pad: 0,
-            transposed: false,
-        });
+        let attrs = self.convs.get(module).copied().unwrap_or(ConvAttrs::PLAIN);
         let (_, _, kernel) = weight.dims3()?;
         let padding = if attrs.transposed {
             attrs.pad
@@ -140,6 +203,16 @@ impl Weights {
             cpu_params: std::sync::OnceLock::new(),
         })
     }
+}
+
+/// Weight normalisation undone: `w = g · v / ‖v‖`, the norm over every axis but the first.
+fn fold_weight_norm(g: &Tensor, v: &Tensor) -> Result<Tensor> {
+    let rows = v.dim(0)?;
+    let norm = v.reshape((rows, ()))?.sqr()?.sum_keepdim(1)?.sqrt()?;
+    let scale = (g.reshape((rows, 1))? / norm)?;
+    let mut shape = vec![rows];
+    shape.resize(v.rank(), 1);
+    Ok(v.broadcast_mul(&scale.reshape(shape)?)?)
 }
 
 /// `/flow/flows.0/enc/in_layers.0/Conv` → `flow.flows.0.enc.in_layers.0`.

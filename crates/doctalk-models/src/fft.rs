@@ -1,5 +1,6 @@
-//! A radix-2 FFT for the voice measurements' short frames. Small and dependency-free on purpose:
-//! an FFT crate would pull in num-complex features that rebuild arrow and lance (see ARCHITECTURE.md).
+//! A radix-2 FFT for short audio frames: the voice measurements (`doctalk-voice`) and the tone
+//! converter's spectrogram. Small and dependency-free on purpose: an FFT crate would pull in
+//! num-complex features that rebuild arrow and lance (see ARCHITECTURE.md).
 
 /// A forward transform of one power-of-two size, twiddles precomputed.
 pub struct Fft {
