@@ -53,6 +53,8 @@ pub fn run() {
             commands::settings::model_download,
             commands::settings::setup_status,
             commands::settings::speak,
+            commands::settings::voice_add,
+            commands::settings::voice_remove,
         ])
         .run(tauri::generate_context!());
     if let Err(e) = result {

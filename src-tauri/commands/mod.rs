@@ -8,7 +8,9 @@ use std::sync::Arc;
 
 use doctalk_server::service::Emit;
 use serde_json::{json, Value};
-use tauri::ipc::Channel;
+use tauri::ipc::{Channel, InvokeBody, Request};
+
+use crate::error::{CommandError, CommandResult};
 
 /// Streams a long operation's events to the UI as `{event, data}` messages: the names and
 /// payloads of the server's SSE events.
@@ -30,4 +32,80 @@ fn finish(
     };
     let _ = channel.send(message);
     result
+}
+
+/// A file from the file picker (bytes without a path): the raw IPC body, with the command's other
+/// arguments as URI-encoded `x-doctalk-<name>` headers (the UI's Tauri transport sends them so).
+pub(crate) struct RawUpload<'a> {
+    pub(crate) bytes: &'a [u8],
+    request: &'a Request<'a>,
+    command: &'static str,
+}
+
+impl<'a> RawUpload<'a> {
+    pub(crate) fn read(request: &'a Request<'a>, command: &'static str) -> CommandResult<Self> {
+        let InvokeBody::Raw(bytes) = request.body() else {
+            return Err(CommandError::new(
+                "bad_request",
+                format!("{command} takes the file's bytes as the body"),
+            ));
+        };
+        Ok(RawUpload {
+            bytes,
+            request,
+            command,
+        })
+    }
+
+    /// The argument `name`, decoded; `None` when absent or empty.
+    pub(crate) fn header(&self, name: &str) -> Option<String> {
+        self.request
+            .headers()
+            .get(format!("x-doctalk-{name}"))
+            .and_then(|v| v.to_str().ok())
+            .map(percent_decode)
+            .filter(|v| !v.is_empty())
+    }
+
+    pub(crate) fn required(&self, name: &str) -> CommandResult<String> {
+        self.header(name).ok_or_else(|| {
+            CommandError::new(
+                "bad_request",
+                format!("{} needs the x-doctalk-{name} header", self.command),
+            )
+        })
+    }
+}
+
+/// `encodeURIComponent`'s inverse; malformed escapes are kept as they are.
+fn percent_decode(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = (bytes[i] == b'%')
+            .then(|| s.get(i + 1..i + 3))
+            .flatten()
+            .and_then(|h| u8::from_str_radix(h, 16).ok());
+        match hex {
+            Some(b) => {
+                out.push(b);
+                i += 3;
+            }
+            None => {
+                out.push(bytes[i]);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn header_names_decode_like_encode_uri_component() {
+        assert_eq!(super::percent_decode("%E5%91%98%E5%B7%A5.pdf"), "员工.pdf");
+        assert_eq!(super::percent_decode("a%20b%zz"), "a b%zz");
+    }
 }

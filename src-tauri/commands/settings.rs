@@ -1,11 +1,11 @@
-//! Settings, the model catalogue and downloads, and speech for answers read aloud.
+//! Settings, the model catalogue and downloads, speech for answers read aloud, and cloned voices.
 
 use doctalk_server::service;
 use serde_json::Value;
-use tauri::ipc::Channel;
+use tauri::ipc::{Channel, Request};
 use tauri::State;
 
-use super::{emit_to, finish};
+use super::{emit_to, finish, RawUpload};
 use crate::error::CommandResult;
 use crate::Desktop;
 
@@ -47,4 +47,24 @@ pub async fn speak(
 ) -> CommandResult<tauri::ipc::Response> {
     let wav = service::speak(desktop.engine().await?, &text, voice.as_deref()).await?;
     Ok(tauri::ipc::Response::new(wav))
+}
+
+/// A cloned voice from a recording picked in the window: the WAV bytes as the raw body, `name`,
+/// `consent` and optionally `base` as `x-doctalk-*` headers. Returns {voice} (no progress events:
+/// a raw body leaves no room for a channel).
+#[tauri::command]
+pub async fn voice_add(desktop: State<'_, Desktop>, request: Request<'_>) -> CommandResult<Value> {
+    let upload = RawUpload::read(&request, "voice_add")?;
+    let name = upload.required("name")?;
+    let consent = upload.header("consent").unwrap_or_default();
+    let base = upload.header("base");
+    let engine = desktop.engine().await?;
+    let ignore: service::Emit = std::sync::Arc::new(|_, _| {});
+    Ok(service::add_voice(engine, &name, &consent, base.as_deref(), upload.bytes, ignore).await?)
+}
+
+/// Deletes a cloned voice and its recording.
+#[tauri::command]
+pub async fn voice_remove(desktop: State<'_, Desktop>, name: String) -> CommandResult<Value> {
+    Ok(service::remove_voice(desktop.engine().await?, &name).await?)
 }

@@ -273,6 +273,113 @@ fn answers_are_read_aloud_as_wav_in_the_chosen_voice() {
         .contains("nobody"));
 }
 
+/// The last event of an SSE reply: ("done" | "error", data).
+fn last_event(reply: &crate::serve::Reply) -> (String, serde_json::Value) {
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    sse_events(&reply.body).pop().expect("an event")
+}
+
+#[test]
+fn cloned_voices_are_made_from_an_uploaded_recording_and_removed() {
+    let dt = Doctalk::new();
+    let server = start(&dt, &["--no-llm"]);
+    let a = server.addr.as_str();
+    let sample = std::fs::read(repo_root().join("tests/fixtures/audio/en_librivox_0870_16k.wav")).unwrap();
+    let add = |query: &str, body: &[u8]| http(a, "POST", &format!("/api/voices?{query}"), None, body);
+
+    let made = add(
+        "name=reader&consent=LibriVox%20reader%2C%20public%20domain&base=espeak-ng",
+        &sample,
+    );
+    let events = sse_events(&made.body);
+    assert!(
+        events
+            .iter()
+            .any(|(e, d)| e == "progress" && d["stage"] == "reading"),
+        "{events:?}"
+    );
+    let (event, done) = events.last().cloned().unwrap();
+    assert_eq!(event, "done", "{done}");
+    assert_eq!(done["voice"]["id"], "reader");
+    assert_eq!(done["voice"]["base_voice"], "espeak-ng");
+    assert!(done["voice"]["speech_seconds"].as_f64().unwrap() > 5.0, "{done}");
+    // No converter weights in this data directory: tone matching, and the list says how to get more.
+    assert_eq!(done["voice"]["engine"], "tone-matching");
+    let settings = http(a, "GET", "/api/settings", None, b"").json();
+    let listed = settings["voices"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|v| v["id"] == "reader")
+        .cloned()
+        .expect("the new voice is listed");
+    assert_eq!(listed["kind"], "cloned");
+    assert!(
+        listed["engine"].as_str().unwrap().contains("openvoice-v2"),
+        "{listed}"
+    );
+    assert!(settings["catalogue"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|m| m["id"] == "openvoice-v2"
+            && m["kind"] == "tone-converter"
+            && m["license"].as_str().unwrap().contains("MIT")));
+
+    let spoken = http(
+        a,
+        "POST",
+        "/api/speak",
+        None,
+        br#"{"text": "Hello there.", "voice": "reader"}"#,
+    );
+    assert_eq!(spoken.status, 200, "{}", spoken.body);
+    assert!(spoken.body.starts_with("RIFF"));
+
+    // Bad uploads fail with the reason, and leave nothing behind.
+    let failures = [
+        (
+            "name=broken&consent=test",
+            &b"RIFF\x10\0\0\0WAVEjunkjunk"[..],
+            "not usable audio",
+        ),
+        ("name=quiet&consent=test", &b""[..], "empty"),
+        ("name=nobody&consent=", &sample[..], "consent"),
+        ("name=reader&consent=test", &sample[..], "exists"),
+        (
+            "name=bad%2Fname&consent=test",
+            &sample[..],
+            "not a usable voice name",
+        ),
+    ];
+    for (query, body, reason) in failures {
+        let (event, data) = last_event(&add(query, body));
+        assert_eq!(event, "error", "{query}: {data}");
+        let message = data["message"].as_str().unwrap_or_default();
+        assert!(message.contains(reason), "{query}: {data}");
+    }
+    let voices_dir = dt.data.path().join("voices");
+    let mut left: Vec<String> = std::fs::read_dir(&voices_dir)
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    left.sort();
+    assert_eq!(left, ["reader"], "only the good voice, no uploads left over");
+
+    let removed = http(a, "DELETE", "/api/voices/reader", None, b"");
+    assert_eq!(removed.status, 200, "{}", removed.body);
+    assert_eq!(http(a, "DELETE", "/api/voices/reader", None, b"").status, 404);
+    let gone = http(
+        a,
+        "POST",
+        "/api/speak",
+        None,
+        br#"{"text": "Hi.", "voice": "reader"}"#,
+    );
+    assert_eq!(gone.status, 404, "{}", gone.body);
+}
+
 /// GET /api/settings until the language model is no longer loading (at most two minutes).
 fn model_settled(addr: &str) -> serde_json::Value {
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);

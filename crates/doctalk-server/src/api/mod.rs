@@ -44,6 +44,8 @@ pub fn routes() -> Router<AppState> {
         .route("/api/models/{id}/download", post(download_model))
         .route("/api/setup", get(setup))
         .route("/api/speak", post(speak))
+        .route("/api/voices", post(add_voice))
+        .route("/api/voices/{name}", delete(remove_voice))
 }
 
 /// `?kb=NAME`: which knowledge base a request is about.
@@ -247,6 +249,26 @@ async fn speak(
 ) -> Result<Response, ServerError> {
     let wav = service::speak(&s.engine, &req.text, req.voice.as_deref()).await?;
     Ok(file_response("audio/wav", wav))
+}
+
+#[derive(Deserialize)]
+struct NewVoice {
+    name: String,
+    #[serde(default)]
+    consent: String,
+    base: Option<String>,
+}
+
+/// `POST /api/voices?name=N&consent=C[&base=V]` with the recording as the body.
+async fn add_voice(State(s): State<AppState>, Query(voice): Query<NewVoice>, bytes: Bytes) -> EventStream {
+    event_stream("voice_failed", move |emit| async move {
+        let base = voice.base.as_deref().filter(|b| !b.is_empty());
+        service::add_voice(&s.engine, &voice.name, &voice.consent, base, &bytes, emit).await
+    })
+}
+
+async fn remove_voice(State(s): State<AppState>, Path(name): Path<String>) -> Reply {
+    Ok(JsonResponse(service::remove_voice(&s.engine, &name).await?))
 }
 
 /// Bytes of one type, never cached (documents and speech are the user's own).

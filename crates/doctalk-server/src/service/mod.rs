@@ -9,6 +9,7 @@ mod library;
 mod settings;
 mod setup;
 mod speech;
+mod voices;
 
 use std::sync::Arc;
 
@@ -21,6 +22,7 @@ pub use library::{
 pub use settings::{download_model, settings, update_settings};
 pub use setup::{setup_ready, setup_status};
 pub use speech::speak;
+pub use voices::{add_voice, remove_voice};
 
 /// Receives the progress events of a long operation: (event name, JSON payload).
 pub type Emit = Arc<dyn Fn(&str, serde_json::Value) + Send + Sync>;

@@ -75,6 +75,7 @@ fn view(s: &Engine, settings: &Settings) -> Value {
             json!({
                 "id": v.id,
                 "kind": v.kind,
+                "engine": v.engine,
                 "languages": v.languages,
                 "license": v.licence,
                 "available": v.unavailable.is_none(),

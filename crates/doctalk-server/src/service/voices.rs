@@ -1,0 +1,90 @@
+//! Cloned voices made and removed from the UI: a recording (WAV bytes; the UI converts other
+//! formats), a name and a consent note become a voice profile, as `doctalk voices add` makes one.
+//! Where the neural converter is installed the base voice first reads a calibration text, which
+//! takes seconds, hence the progress events.
+
+use serde_json::{json, Value};
+
+use doctalk_voice::{VoiceCatalog, VoiceError};
+
+use crate::service::Emit;
+use crate::{Engine, ServerError};
+
+/// The most audio bytes a sample may have (two minutes of 48 kHz stereo 16-bit is ~23 MB).
+const MAX_SAMPLE_BYTES: usize = 32 * 1024 * 1024;
+
+fn catalog(s: &Engine) -> VoiceCatalog {
+    VoiceCatalog::new(s.models.roots(), &s.workspace.data_dir().join("voices"))
+}
+
+fn voice_error(e: VoiceError) -> ServerError {
+    match e {
+        VoiceError::BadAudio { .. } | VoiceError::Silent(_) | VoiceError::BadProfile(_) => {
+            ServerError::BadRequest(e.to_string())
+        }
+        VoiceError::UnknownVoice(_) => ServerError::NotFound(e.to_string()),
+        other => ServerError::Io(other.to_string()),
+    }
+}
+
+/// Makes the voice `name` from `sample` (WAV bytes) built on `base` (default: the best installed
+/// voice). Events: `progress` {stage: "reading" | "measuring"}. Returns {voice: {…}}.
+pub async fn add_voice(
+    s: &Engine,
+    name: &str,
+    consent: &str,
+    base: Option<&str>,
+    sample: &[u8],
+    emit: Emit,
+) -> Result<Value, ServerError> {
+    if sample.is_empty() {
+        return Err(ServerError::BadRequest("the recording is empty".into()));
+    }
+    if sample.len() > MAX_SAMPLE_BYTES {
+        return Err(ServerError::BadRequest(
+            "the recording is too large; use 10–30 s of one person speaking".into(),
+        ));
+    }
+    let catalog = catalog(s);
+    let dir = catalog.profiles.dir().to_path_buf();
+    std::fs::create_dir_all(&dir).map_err(|e| ServerError::Io(format!("{}: {e}", dir.display())))?;
+    // The store reads a file; the upload is kept beside the profiles only until it is read.
+    let stamp = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos());
+    let upload = dir.join(format!(".upload-{}-{stamp}.wav", std::process::id()));
+    std::fs::write(&upload, sample).map_err(|e| ServerError::Io(format!("{}: {e}", upload.display())))?;
+    let (name, consent, base) = (name.to_string(), consent.to_string(), base.map(str::to_string));
+    let path = upload.clone();
+    let result = tokio::task::spawn_blocking(move || {
+        emit("progress", json!({"stage": "reading"}));
+        let base = base.unwrap_or_else(|| catalog.default_base());
+        catalog.open(&base)?;
+        if catalog.converter().is_some() {
+            emit("progress", json!({"stage": "measuring"}));
+        }
+        let profile = catalog.add_voice(&name, &path, &base, &consent)?;
+        let info = catalog.list().into_iter().find(|v| v.id == profile.name);
+        Ok::<_, VoiceError>(json!({
+            "voice": {
+                "id": profile.name,
+                "base_voice": profile.base_voice,
+                "speech_seconds": profile.speech_seconds,
+                "engine": if profile.neural.is_some() { "neural" } else { "tone-matching" },
+                "description": info.map(|v| v.engine),
+                "warnings": profile.warnings,
+            }
+        }))
+    })
+    .await;
+    let _ = std::fs::remove_file(&upload);
+    result
+        .map_err(|e| ServerError::Io(format!("making the voice stopped: {e}")))?
+        .map_err(voice_error)
+}
+
+/// Deletes a cloned voice and its recording. Returns {removed: name}.
+pub async fn remove_voice(s: &Engine, name: &str) -> Result<Value, ServerError> {
+    catalog(s).profiles.remove(name).map_err(voice_error)?;
+    Ok(json!({"removed": name}))
+}
