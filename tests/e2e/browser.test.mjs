@@ -191,3 +191,34 @@ test('a folder of 1,000 files: documents indexed, the rest skipped and counted, 
   assert.deepEqual(errors, []);
   await context.close();
 });
+
+test('a voice cloned from a recording in the settings reads answers aloud', async () => {
+  const { page, errors, context } = await openPage();
+  await page.getByTestId('settings-button').click();
+  await page.getByText('Clone a voice…').click();
+  await page.getByTestId('voice-name').fill('reader');
+  await page.getByTestId('voice-sample').setInputFiles(join(repo, 'tests/fixtures/audio/en_librivox_0870_16k.wav'));
+  assert.equal(await page.getByTestId('voice-create').isDisabled(), true, 'consent is required');
+  await page.getByTestId('voice-consent').fill('LibriVox reader, public-domain recording (test)');
+  await page.getByTestId('voice-create').click();
+  await page.getByText(/Added the voice reader/).waitFor({ timeout: 120_000 });
+  const listed = page.getByTestId('cloned-voice');
+  await listed.waitFor();
+  assert.match(await listed.innerText(), /reader/);
+  // It became the voice that reads answers: saved, and the server speaks with it.
+  await shot(page, '07-cloned-voice');
+  await page.getByRole('button', { name: 'Save' }).click();
+  await page.getByTestId('settings-dialog').waitFor({ state: 'detached' });
+  const settings = await (await fetch(`${base}/api/settings`)).json();
+  assert.deepEqual(settings.voice, { enabled: true, voice: 'reader' });
+  const spoken = await fetch(`${base}/api/speak`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ text: 'Hello there.' }),
+  });
+  assert.equal(spoken.status, 200);
+  assert.equal(spoken.headers.get('content-type'), 'audio/wav');
+  assert.ok((await spoken.arrayBuffer()).byteLength > 22050, 'about a second of speech or more');
+  assert.deepEqual(errors, []);
+  await context.close();
+});

@@ -7,6 +7,7 @@ import { Composer } from '../src/components/chat/Composer';
 import { translate, type Key, type Vars } from '../src/i18n';
 import type { Settings } from '../src/api/types';
 import { MODEL_POLL_MS } from '../src/components/settings/SettingsDialog';
+import { encodeWav } from '../src/lib/wav';
 import { ServicesContext, type Services } from '../src/state/context';
 import { ToastStore } from '../src/state/toasts';
 import { FakeTransport } from './fakeTransport';
@@ -268,6 +269,89 @@ describe('Voice and model settings', () => {
     await askAndFinish(transport, 'The office opens at nine.');
     expect(transport.calls.some((c) => c.command === 'speak')).toBe(false);
     expect($('read-aloud-button')).not.toBeNull();
+  });
+
+  it('makes a cloned voice from a picked recording, shows its progress and selects it', async () => {
+    const transport = new FakeTransport();
+    const me = {
+      id: 'me',
+      kind: 'cloned',
+      engine: 'cloned: espeak-ng re-voiced by the neural tone-colour converter (openvoice-v2)',
+      languages: ['zh', 'en'],
+      license: 'your recording; consent: my own voice',
+      available: true,
+    };
+    let made = false;
+    transport.replies.settings_get = () => settingsReply(made ? { voices: [me] } : {});
+    await renderApp(transport);
+    await click($('settings-button')!);
+    const create = $('voice-create') as HTMLButtonElement;
+    expect(create.disabled).toBe(true);
+
+    await type($('voice-name')!, 'me');
+    const picker = $('voice-sample') as HTMLInputElement;
+    const file = new File([encodeWav(new Float32Array(16000), 16000)], 'me.wav', { type: 'audio/wav' });
+    Object.defineProperty(picker, 'files', { value: [file] });
+    await act(async () => {
+      picker.dispatchEvent(new Event('change', { bubbles: true }));
+    });
+    expect(create.disabled).toBe(true); // no consent yet
+    await type($('voice-consent')!, 'my own voice');
+    expect(create.disabled).toBe(false);
+
+    await click(create);
+    await settle();
+    const stream = transport.last('voice_add');
+    expect(stream.call.path).toBe('/api/voices');
+    expect(stream.call.query).toEqual({ name: 'me', consent: 'my own voice' });
+    expect(stream.call.args).toEqual({ name: 'me', consent: 'my own voice' });
+    expect(stream.call.raw).toBe(file); // a WAV file is sent as it is
+    await act(async () => stream.emit('progress', { stage: 'measuring' }));
+    expect(create.textContent).toContain('Measuring the voice');
+
+    made = true;
+    await act(async () =>
+      stream.emit('done', {
+        voice: { id: 'me', base_voice: 'espeak-ng', speech_seconds: 12, engine: 'neural', warnings: [] },
+      }),
+    );
+    await settle();
+    expect(root.textContent).toContain('Added the voice me (neural converter).');
+    expect($$('cloned-voice').map((li) => li.textContent)).toEqual([expect.stringContaining('neural')]);
+    // Chosen as the voice that reads answers.
+    expect(Array.from(root.querySelectorAll<HTMLSelectElement>('select')).some((s) => s.value === 'me')).toBe(true);
+
+    // Removing asks first, then deletes it.
+    await click(root.querySelector<HTMLElement>('[data-testid="cloned-voice"] button')!);
+    await click($('confirm-yes')!);
+    await settle();
+    const removal = transport.calls.find((c) => c.command === 'voice_remove');
+    expect(removal?.path).toBe('/api/voices/me');
+    expect(removal?.method).toBe('DELETE');
+  });
+
+  it('says why a recording could not become a voice', async () => {
+    const transport = new FakeTransport();
+    transport.replies.settings_get = settingsReply();
+    await renderApp(transport);
+    await click($('settings-button')!);
+    await type($('voice-name')!, 'quiet');
+    const picker = $('voice-sample') as HTMLInputElement;
+    Object.defineProperty(picker, 'files', {
+      value: [new File([encodeWav(new Float32Array(8000), 8000)], 'quiet.wav')],
+    });
+    await act(async () => {
+      picker.dispatchEvent(new Event('change', { bubbles: true }));
+    });
+    await type($('voice-consent')!, 'test');
+    await click($('voice-create')!);
+    await settle();
+    await act(async () =>
+      transport.last('voice_add').emit('error', { code: 'bad_request', message: 'has 0.0 s of speech' }),
+    );
+    await settle();
+    expect($('voice-error')?.textContent).toContain('has 0.0 s of speech');
+    expect(($('voice-create') as HTMLButtonElement).disabled).toBe(false);
   });
 
   it('switches the model without a restart and follows it while it loads', async () => {

@@ -177,7 +177,7 @@ impl VoiceCatalog {
             } else {
                 format!(
                     "cloned: {} with pitch and voice colour matched to the recording (tone matching; \
-                     `doctalk models pull {CONVERTER_MODEL}` adds the neural converter)",
+                     installing the {CONVERTER_MODEL} model adds the neural converter)",
                     profile.base_voice
                 )
             };

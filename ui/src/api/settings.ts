@@ -2,11 +2,22 @@
 
 import { isObject, typedStream } from './client';
 import type { StreamEvent, StreamHandle, Transport } from './transport';
-import type { DownloadDone, DownloadProgress, Settings, SettingsPatch, SetupStatus } from './types';
+import type { DownloadDone, DownloadProgress, Settings, SettingsPatch, SetupStatus, VoiceAdded } from './types';
 
 export interface DownloadEvent {
   event: 'progress';
   data: DownloadProgress;
+}
+
+export interface VoiceProgressEvent {
+  event: 'progress';
+  /** `reading` the recording, `measuring` it for the neural converter (seconds). */
+  stage: string;
+}
+
+export function narrowVoiceProgress(e: StreamEvent): VoiceProgressEvent | null {
+  if (e.event !== 'progress' || !isObject(e.data) || typeof e.data.stage !== 'string') return null;
+  return { event: 'progress', stage: e.data.stage };
 }
 
 export function narrowDownload(e: StreamEvent): DownloadEvent | null {
@@ -46,6 +57,37 @@ export class SettingsClient {
   speak(text: string, voice?: string): Promise<ArrayBuffer> {
     const body = voice ? { text, voice } : { text };
     return this.#t.bytes({ method: 'POST', path: '/api/speak', body, command: 'speak', args: body });
+  }
+
+  /** A cloned voice from a recording (WAV bytes), with the speaker's consent note. */
+  addVoice(
+    sample: Blob,
+    name: string,
+    consent: string,
+    onEvent: (e: VoiceProgressEvent) => void,
+  ): StreamHandle<VoiceAdded> {
+    return typedStream(
+      this.#t,
+      {
+        method: 'POST',
+        path: '/api/voices',
+        query: { name, consent },
+        raw: sample,
+        command: 'voice_add',
+        args: { name, consent },
+      },
+      onEvent,
+      narrowVoiceProgress,
+    );
+  }
+
+  removeVoice(name: string): Promise<{ removed: string }> {
+    return this.#t.request({
+      method: 'DELETE',
+      path: `/api/voices/${encodeURIComponent(name)}`,
+      command: 'voice_remove',
+      args: { name },
+    });
   }
 
   download(id: string, onEvent: (e: DownloadEvent) => void): StreamHandle<DownloadDone> {

@@ -156,9 +156,25 @@ export interface CatalogueEntry {
 
 export interface VoiceInfo {
   id: string;
+  /** `espeak-ng`, `piper` or `cloned`. */
+  kind?: string;
+  /** How it speaks (for cloned voices: the neural converter or tone matching). */
+  engine?: string;
   languages: string[];
   license: string;
   available: boolean;
+}
+
+/** The `done` payload of adding a cloned voice. */
+export interface VoiceAdded {
+  voice: {
+    id: string;
+    base_voice: string;
+    speech_seconds: number;
+    engine: 'neural' | 'tone-matching';
+    description?: string | null;
+    warnings: string[];
+  };
 }
 
 export type LanguagePref = 'auto' | 'zh' | 'en';

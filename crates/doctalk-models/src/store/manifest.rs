@@ -156,8 +156,12 @@ impl Manifest {
         }
     }
 
-    /// Total size of the registry files, when the manifest says.
+    /// Total size of the registry files, when the manifest says (`None` without any: a model
+    /// only the hub has, whose sizes we do not know ahead).
     pub fn size_bytes(&self) -> Option<u64> {
+        if self.files.is_empty() {
+            return None;
+        }
         self.files.iter().map(|f| f.size).sum()
     }
 

@@ -1,13 +1,15 @@
-// Settings: language model (local, remote endpoint or none), device, the model catalogue, voice,
-// the data directory (shown, not editable here) and the interface language. Only what changed is
-// sent, so an untouched model setting never reloads the model. A new model or device applies at
-// once: it loads in the background (the old model answers meanwhile) and the dialog follows it.
+// Settings: language model (local, remote endpoint or none), device, the model catalogue, voice
+// (and cloned voices), the data directory (shown, not editable here) and the interface language.
+// Only what changed is sent, so an untouched model setting never reloads the model. A new model or
+// device applies at once: it loads in the background (the old model answers meanwhile) and the
+// dialog follows it.
 
 import { useEffect, useState } from 'preact/hooks';
 import type { LanguagePref, ModelKind, ModelStatus, Settings, SettingsPatch } from '../../api/types';
 import type { T } from '../../i18n';
 import { useServices } from '../../state/context';
 import { ModelCatalogue } from './ModelCatalogue';
+import { VoiceCloner } from './VoiceCloner';
 
 interface Props {
   onClose: () => void;
@@ -261,6 +263,13 @@ export function SettingsDialog({ onClose }: Props) {
                   ))}
                 </select>
               </label>
+              <VoiceCloner
+                voices={voices}
+                onChanged={(added) => {
+                  void load(false);
+                  if (added) update({ voiceEnabled: true, voice: added });
+                }}
+              />
             </fieldset>
 
             <label>
