@@ -103,6 +103,10 @@ pub struct VoiceArgs {
     /// Voice for the answers (see `doctalk voices list`) [default: the saved setting, else espeak-ng]
     #[arg(long)]
     pub voice: Option<String>,
+    /// Speech recognition model: a directory or a name (whisper-base, whisper-small,
+    /// whisper-medium) [default: whisper-base]
+    #[arg(long, value_name = "DIR|NAME")]
+    pub whisper: Option<PathBuf>,
     /// Print one JSON object: question, answer, sources, timings
     #[arg(long)]
     pub json: bool,
@@ -165,8 +169,9 @@ pub struct TranscribeArgs {
     /// Language code (zh, en, …); detected when omitted
     #[arg(long)]
     pub language: Option<String>,
-    /// Whisper model directory [default: whisper-base from the model directories]
-    #[arg(long, value_name = "DIR")]
+    /// Whisper model: a directory, or a model name (whisper-base, whisper-small, whisper-medium;
+    /// `doctalk models pull NAME` downloads one) [default: whisper-base]
+    #[arg(long, value_name = "DIR|NAME")]
     pub model: Option<PathBuf>,
     /// Print one JSON object: text, language, segments, timings
     #[arg(long)]

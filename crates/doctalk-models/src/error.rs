@@ -162,8 +162,8 @@ fn not_found_message(id: &str, searched: &[PathBuf], required: &[String]) -> Str
     }
     let _ = write!(
         msg,
-        "\nTo get it: run scripts/fetch-models.sh (it fills $DOCTALK_MODELS_DIR or <repo>/.models), \
-         or place {} in one of those directories.",
+        "\nTo get it: `doctalk models pull {id}` where it has a hub source, run scripts/fetch-models.sh \
+         (it fills $DOCTALK_MODELS_DIR or <repo>/.models), or place {} in one of those directories.",
         required.join(", ")
     );
     msg

@@ -326,3 +326,64 @@ fn walk(dir: &Path) -> Vec<PathBuf> {
     }
     out
 }
+
+/// Larger Whisper models come from the hub: `find_whisper` takes a name and finds the model in
+/// the model directories or in the HuggingFace cache `doctalk models pull` fills; an unknown name
+/// or a model not downloaded says what to do.
+#[test]
+fn whisper_models_are_found_by_name_in_the_model_directories_and_the_hub_cache() {
+    use doctalk_models::whisper::find_whisper;
+    let models = tempfile::tempdir().unwrap();
+    let cache = tempfile::tempdir().unwrap();
+    let roots = doctalk_models::SearchRoots {
+        models_dir: Some(models.path().to_owned()),
+        hf_hub: Some(cache.path().to_owned()),
+        ..Default::default()
+    };
+    for name in ["whisper-small", "whisper-medium"] {
+        let m = doctalk_models::store::find_manifest(name).expect(name);
+        assert_eq!(m.kind, "speech-recognition");
+        assert_eq!(
+            m.hub().map(|h| h.repo.as_str()),
+            Some(format!("Systran/faster-{name}").as_str())
+        );
+        let files: Vec<String> = m.hub_files().into_iter().map(|f| f.path).collect();
+        assert_eq!(files, ["model.bin", "config.json", "tokenizer.json"]);
+    }
+
+    let err = find_whisper(Some(std::path::Path::new("whisper-small")), &roots)
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("doctalk models pull whisper-small"), "{err}");
+    let err = find_whisper(Some(std::path::Path::new("whisper-huge")), &roots)
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("whisper-medium"), "lists the known ones: {err}");
+
+    // Pulled into the HuggingFace cache (the hub's layout: refs/main names the snapshot).
+    let repo = cache.path().join("models--Systran--faster-whisper-medium");
+    let snapshot = repo.join("snapshots/0123abcd");
+    std::fs::create_dir_all(&snapshot).unwrap();
+    std::fs::create_dir_all(repo.join("refs")).unwrap();
+    std::fs::write(repo.join("refs/main"), "0123abcd").unwrap();
+    for file in ["model.bin", "tokenizer.json", "config.json"] {
+        std::fs::write(snapshot.join(file), b"x").unwrap();
+    }
+    assert_eq!(
+        find_whisper(Some(std::path::Path::new("whisper-medium")), &roots).unwrap(),
+        snapshot
+    );
+
+    // A copy placed in the models directory is found by name.
+    let dir = models.path().join("whisper-small");
+    std::fs::create_dir_all(&dir).unwrap();
+    for file in ["model.bin", "tokenizer.json", "config.json"] {
+        std::fs::write(dir.join(file), b"x").unwrap();
+    }
+    assert_eq!(
+        find_whisper(Some(std::path::Path::new("whisper-small")), &roots).unwrap(),
+        dir
+    );
+    // A directory is taken as it is.
+    assert_eq!(find_whisper(Some(&dir), &roots).unwrap(), dir);
+}

@@ -82,6 +82,16 @@ fn voice_commands_fail_clearly_on_bad_input() {
     ]);
     assert_eq!(out.status.code(), Some(1));
     assert!(stderr(&out).contains("galadriel"), "{}", stderr(&out));
+
+    // A larger Whisper that is not downloaded: how to get it.
+    let clip = repo_root().join("tests/fixtures/audio/en_goforward_16k.wav");
+    let out = dt.run(&["transcribe", clip.to_str().unwrap(), "--model", "whisper-medium"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("doctalk models pull whisper-medium"),
+        "{}",
+        stderr(&out)
+    );
 }
 
 #[test]

@@ -223,6 +223,14 @@ const EMBEDDED: &[(&str, &str)] = &[
         "openvoice-v2.json",
         include_str!("../../../../models/openvoice-v2.json"),
     ),
+    (
+        "whisper-small.json",
+        include_str!("../../../../models/whisper-small.json"),
+    ),
+    (
+        "whisper-medium.json",
+        include_str!("../../../../models/whisper-medium.json"),
+    ),
 ];
 
 #[cfg(test)]

@@ -390,35 +390,65 @@ fn repeating(tokens: &[u32]) -> bool {
     }) && tokens.len() >= 12
 }
 
-/// Where `scripts/fetch-models.sh whisper-base` puts the model, among the usual model roots.
-pub fn find_whisper(explicit: Option<&Path>, roots: &crate::SearchRoots) -> Result<PathBuf> {
-    if let Some(dir) = explicit {
+/// The Whisper model to load: `requested` as a directory, else as a model name from the store
+/// (`whisper-small`, `openai/whisper-medium`: the model directories, then the HuggingFace cache
+/// that `doctalk models pull` fills), else [`DEFAULT_WHISPER`] the same way.
+pub fn find_whisper(requested: Option<&Path>, roots: &crate::SearchRoots) -> Result<PathBuf> {
+    if let Some(dir) = requested.filter(|p| p.is_dir()) {
         return Ok(dir.to_owned());
     }
-    let candidates: Vec<PathBuf> = [
+    let name = match requested {
+        Some(p) => p.to_string_lossy().into_owned(),
+        None => DEFAULT_WHISPER.to_string(),
+    };
+    let is_whisper = |m: &crate::store::Manifest| m.kind == "speech-recognition";
+    let Some(manifest) = crate::store::find_manifest(&name).filter(|m| is_whisper(m)) else {
+        let known: Vec<String> = crate::store::known_manifests()
+            .iter()
+            .filter(|m| is_whisper(m))
+            .map(|m| m.short_name.clone())
+            .collect();
+        return Err(ModelError::UnknownModel { name, known });
+    };
+    let usable = |d: &Path| {
+        d.join("tokenizer.json").is_file()
+            && (d.join("model.bin").is_file() || d.join("model.safetensors").is_file())
+    };
+    let mut searched: Vec<PathBuf> = [
         roots.explicit.clone(),
-        roots.models_dir.as_ref().map(|r| r.join(DEFAULT_WHISPER)),
+        roots.models_dir.as_ref().map(|r| r.join(&manifest.short_name)),
         roots
             .data_dir
             .as_ref()
-            .map(|d| d.join("models").join(DEFAULT_WHISPER)),
-        roots.repo_local.as_ref().map(|r| r.join(DEFAULT_WHISPER)),
+            .map(|d| d.join("models").join(&manifest.short_name)),
+        roots.repo_local.as_ref().map(|r| r.join(&manifest.short_name)),
     ]
     .into_iter()
     .flatten()
     .collect();
-    candidates
-        .iter()
-        .find(|d| {
-            d.join("tokenizer.json").is_file()
-                && (d.join("model.bin").is_file() || d.join("model.safetensors").is_file())
-        })
-        .cloned()
-        .ok_or_else(|| ModelError::NotFound {
-            id: DEFAULT_WHISPER.to_string(),
-            searched: candidates,
-            required: vec!["model.bin (or model.safetensors)".into(), "tokenizer.json".into()],
-        })
+    if let Some(found) = searched.iter().find(|d| usable(d)) {
+        return Ok(found.clone());
+    }
+    let mut hub = crate::store::HubSettings::from_env();
+    if let Some(cache) = &roots.hf_hub {
+        hub.cache_dir = cache.clone();
+    }
+    if let Some(source) = manifest.hub() {
+        let revision = source.revision.as_deref().unwrap_or("main");
+        if let Some(snapshot) = hub.cached_snapshot(&source.repo, revision) {
+            if usable(&snapshot) {
+                return Ok(snapshot);
+            }
+            searched.push(snapshot);
+        } else {
+            searched.push(hub.repo_dir(&source.repo));
+        }
+    }
+    Err(ModelError::NotFound {
+        id: manifest.short_name.clone(),
+        searched,
+        required: vec!["model.bin (or model.safetensors)".into(), "tokenizer.json".into()],
+    })
 }
 
 /// The speech model the voice features use unless told otherwise (multilingual, 74 M parameters).
