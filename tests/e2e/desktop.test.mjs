@@ -222,3 +222,27 @@ test('the desktop window opens, takes a document, and answers from it', async ()
     await w.close();
   }
 });
+
+test('a voice cloned in the desktop window from a picked recording', async () => {
+  const w = await AppWindow.launch({ DOCTALK_DATA_DIR: join(scratch, 'data-voice') }, repo);
+  try {
+    await w.waitFor('[data-testid="drop-zone"]');
+    await w.click('[data-testid="settings-button"]');
+    await w.click('[data-testid="voice-cloner"] summary');
+    await w.type(await w.waitFor('[data-testid="voice-name"]'), 'reader');
+    // The recording goes over Tauri's IPC as a raw body with its arguments as headers.
+    await w.type(
+      await w.waitFor('[data-testid="voice-sample"]'),
+      join(repo, 'tests/fixtures/audio/en_librivox_0870_16k.wav'),
+    );
+    await w.type(await w.waitFor('[data-testid="voice-consent"]'), 'LibriVox reader, public-domain recording (test)');
+    await w.click('[data-testid="voice-create"]');
+    const listed = await w.waitFor('[data-testid="cloned-voice"]', 120_000);
+    assert.match(await w.text(listed), /reader/);
+    await w.screenshot('desktop-04-cloned-voice');
+    const error = await w.all('[data-testid="voice-error"]');
+    assert.equal(error.length, 0, 'no error shown');
+  } finally {
+    await w.close();
+  }
+});
