@@ -55,6 +55,7 @@ pub fn run() {
             commands::settings::speak,
             commands::settings::voice_add,
             commands::settings::voice_remove,
+            commands::settings::transcribe,
         ])
         .run(tauri::generate_context!());
     if let Err(e) = result {

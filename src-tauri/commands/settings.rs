@@ -68,3 +68,12 @@ pub async fn voice_add(desktop: State<'_, Desktop>, request: Request<'_>) -> Com
 pub async fn voice_remove(desktop: State<'_, Desktop>, name: String) -> CommandResult<Value> {
     Ok(service::remove_voice(desktop.engine().await?, &name).await?)
 }
+
+/// A spoken question from the microphone button: WAV bytes as the raw body, `language` optionally
+/// as an `x-doctalk-language` header. Returns {text, language, …}.
+#[tauri::command]
+pub async fn transcribe(desktop: State<'_, Desktop>, request: Request<'_>) -> CommandResult<Value> {
+    let upload = RawUpload::read(&request, "transcribe")?;
+    let language = upload.header("language");
+    Ok(service::transcribe(desktop.engine().await?, upload.bytes, language.as_deref()).await?)
+}

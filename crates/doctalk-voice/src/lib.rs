@@ -50,7 +50,7 @@ pub use playback::Player;
 pub use profiles::{ProfileStore, VoiceProfile};
 pub use resample::resample;
 pub use speaker::{speak_text, EspeakSpeaker, Speaker};
-pub use wav::{encode_wav, read_wav, write_wav, Audio};
+pub use wav::{decode_wav, encode_wav, read_wav, write_wav, Audio};
 
 use doctalk_models::whisper::{Transcriber, Transcript, SAMPLE_RATE};
 
@@ -64,6 +64,11 @@ pub fn transcribe_file(model: &Transcriber, path: &Path, language: Option<&str>)
             reason: "the recording is empty".into(),
         });
     }
+    transcribe_audio(model, &audio, language)
+}
+
+/// [`transcribe_file`] for audio already in memory (an upload, a microphone recording).
+pub fn transcribe_audio(model: &Transcriber, audio: &Audio, language: Option<&str>) -> Result<Transcript> {
     let pcm = resample(&audio.samples, audio.sample_rate, SAMPLE_RATE as u32);
     Ok(model.transcribe(&pcm, language)?)
 }

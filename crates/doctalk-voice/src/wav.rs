@@ -78,6 +78,14 @@ pub fn read_wav(path: &Path) -> Result<Audio> {
     })
 }
 
+/// Reads WAV bytes (an upload) into mono f32; `what` names them in the error.
+pub fn decode_wav(bytes: &[u8], what: &str) -> Result<Audio> {
+    parse_wav(bytes).map_err(|reason| VoiceError::BadAudio {
+        path: what.into(),
+        reason,
+    })
+}
+
 fn parse_wav(bytes: &[u8]) -> std::result::Result<Audio, String> {
     if bytes.len() < 12 || &bytes[0..4] != b"RIFF" || &bytes[8..12] != b"WAVE" {
         return Err(

@@ -380,6 +380,40 @@ fn cloned_voices_are_made_from_an_uploaded_recording_and_removed() {
     assert_eq!(gone.status, 404, "{}", gone.body);
 }
 
+#[test]
+fn spoken_questions_are_transcribed_for_the_microphone_button() {
+    let dt = Doctalk::new();
+    let server = start(&dt, &["--no-llm"]);
+    let a = server.addr.as_str();
+    let clip = std::fs::read(repo_root().join("tests/fixtures/audio/en_goforward_16k.wav")).unwrap();
+    let heard = http(a, "POST", "/api/transcribe", None, &clip);
+    assert_eq!(heard.status, 200, "{}", heard.body);
+    let heard = heard.json();
+    let text = heard["text"].as_str().unwrap().to_lowercase();
+    assert!(text.contains("go forward"), "{heard}");
+    assert_eq!(heard["language"], "en");
+    assert!(heard["audio_seconds"].as_f64().unwrap() > 1.0, "{heard}");
+
+    let forced = http(a, "POST", "/api/transcribe?language=en", None, &clip).json();
+    assert!(
+        forced["text"]
+            .as_str()
+            .unwrap()
+            .to_lowercase()
+            .contains("forward"),
+        "{forced}"
+    );
+    for (query, body, reason) in [
+        ("?language=xx", &clip[..], "does not know the language"),
+        ("", &b"RIFF\x10\0\0\0WAVEjunkjunk"[..], "not usable audio"),
+        ("", &b""[..], "not usable audio"),
+    ] {
+        let reply = http(a, "POST", &format!("/api/transcribe{query}"), None, body);
+        assert_eq!(reply.status, 400, "{query}: {}", reply.body);
+        assert!(reply.body.contains(reason), "{query}: {}", reply.body);
+    }
+}
+
 /// GET /api/settings until the language model is no longer loading (at most two minutes).
 fn model_settled(addr: &str) -> serde_json::Value {
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);

@@ -44,6 +44,7 @@ pub fn routes() -> Router<AppState> {
         .route("/api/models/{id}/download", post(download_model))
         .route("/api/setup", get(setup))
         .route("/api/speak", post(speak))
+        .route("/api/transcribe", post(transcribe))
         .route("/api/voices", post(add_voice))
         .route("/api/voices/{name}", delete(remove_voice))
 }
@@ -249,6 +250,19 @@ async fn speak(
 ) -> Result<Response, ServerError> {
     let wav = service::speak(&s.engine, &req.text, req.voice.as_deref()).await?;
     Ok(file_response("audio/wav", wav))
+}
+
+#[derive(Deserialize)]
+struct TranscribeQuery {
+    language: Option<String>,
+}
+
+/// `POST /api/transcribe[?language=zh]` with a WAV recording as the body.
+async fn transcribe(State(s): State<AppState>, Query(q): Query<TranscribeQuery>, bytes: Bytes) -> Reply {
+    let language = q.language.as_deref().filter(|l| !l.is_empty());
+    Ok(JsonResponse(
+        service::transcribe(&s.engine, &bytes, language).await?,
+    ))
 }
 
 #[derive(Deserialize)]

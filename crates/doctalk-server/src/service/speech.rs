@@ -1,9 +1,22 @@
-//! Answers read aloud: text → WAV bytes in the chosen voice (the request's, else the saved
-//! setting's, else the default voice). The browser or the desktop window plays the file.
+//! Speech both ways: answers read aloud (text → WAV bytes in the chosen voice: the request's, else
+//! the saved setting's, else the default voice; the browser or the desktop window plays the file),
+//! and spoken questions heard (a recording → Whisper → text; the UI's microphone button).
 
-use doctalk_voice::{encode_wav, speak_text, text, VoiceCatalog, VoiceError, ESPEAK_VOICE};
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use doctalk_models::whisper::{find_whisper, load_whisper, Transcriber};
+use doctalk_models::DeviceChoice;
+use doctalk_voice::{
+    decode_wav, encode_wav, speak_text, text, transcribe_audio, VoiceCatalog, VoiceError, ESPEAK_VOICE,
+};
+use serde_json::{json, Value};
 
 use crate::{Engine, ServerError};
+
+/// The longest spoken question taken (Whisper reads 30 s windows; a question is a few seconds).
+const MAX_QUESTION_S: f64 = 120.0;
 
 /// The most text one request may ask to be spoken (a long answer is ~2,000 characters).
 const MAX_CHARS: usize = 20_000;
@@ -37,4 +50,55 @@ pub async fn speak(s: &Engine, input: &str, voice: Option<&str>) -> Result<Vec<u
         other => ServerError::Io(other.to_string()),
     })?;
     Ok(encode_wav(&audio))
+}
+
+/// Whisper, loaded on the first spoken question and kept (loading takes a second or two).
+fn whisper(s: &Engine) -> Result<Arc<Transcriber>, ServerError> {
+    static LOADED: Mutex<Option<(PathBuf, Arc<Transcriber>)>> = Mutex::new(None);
+    let dir = find_whisper(None, s.models.roots()).map_err(|e| ServerError::NotFound(e.to_string()))?;
+    let mut loaded = LOADED
+        .lock()
+        .map_err(|_| ServerError::Io("the speech model failed earlier; restart DocTalk".into()))?;
+    if let Some((path, model)) = loaded.as_ref().filter(|(path, _)| *path == dir) {
+        tracing::debug!(path = %path.display(), "speech model already loaded");
+        return Ok(model.clone());
+    }
+    let model = Arc::new(load_whisper(&dir, DeviceChoice::Cpu).map_err(|e| ServerError::Io(e.to_string()))?);
+    *loaded = Some((dir, model.clone()));
+    Ok(model)
+}
+
+/// A spoken question (WAV bytes) → {text, language, audio_seconds, transcribe_ms}. `language`
+/// (`zh`, `en`) skips detection.
+pub async fn transcribe(s: &Engine, wav: &[u8], language: Option<&str>) -> Result<Value, ServerError> {
+    let audio = decode_wav(wav, "the recording").map_err(|e| ServerError::BadRequest(e.to_string()))?;
+    if audio.samples.is_empty() {
+        return Err(ServerError::BadRequest("the recording is empty".into()));
+    }
+    if audio.duration_s() > MAX_QUESTION_S {
+        return Err(ServerError::BadRequest(format!(
+            "the recording is {:.0} s long; a spoken question may last {MAX_QUESTION_S:.0} s",
+            audio.duration_s()
+        )));
+    }
+    let engine = s.clone();
+    let language = language.map(str::to_string);
+    tokio::task::spawn_blocking(move || {
+        let model = whisper(&engine)?;
+        let started = Instant::now();
+        let heard = transcribe_audio(&model, &audio, language.as_deref()).map_err(|e| match e {
+            VoiceError::Model(doctalk_models::ModelError::InvalidParams(reason)) => {
+                ServerError::BadRequest(reason)
+            }
+            other => ServerError::Io(other.to_string()),
+        })?;
+        Ok(json!({
+            "text": heard.text.trim(),
+            "language": heard.language,
+            "audio_seconds": heard.audio_seconds,
+            "transcribe_ms": started.elapsed().as_millis() as u64,
+        }))
+    })
+    .await
+    .map_err(|e| ServerError::Io(format!("transcription stopped: {e}")))?
 }
