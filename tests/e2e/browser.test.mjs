@@ -50,7 +50,10 @@ before(async () => {
     executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
     // The machine has no network: keep Chromium from trying to reach Google at start.
     args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+      '--disable-background-networking', '--disable-component-update', '--disable-sync',
+      // The microphone is a real recording played in a loop (the spoken-question test).
+      '--use-fake-ui-for-media-stream', '--use-fake-device-for-media-stream',
+      `--use-file-for-fake-audio-capture=${join(repo, 'tests/fixtures/audio/en_goforward_16k.wav')}`],
   });
 });
 
@@ -219,6 +222,25 @@ test('a voice cloned from a recording in the settings reads answers aloud', asyn
   assert.equal(spoken.status, 200);
   assert.equal(spoken.headers.get('content-type'), 'audio/wav');
   assert.ok((await spoken.arrayBuffer()).byteLength > 22050, 'about a second of speech or more');
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
+test('a question spoken into the microphone is written down, asked and answered', async () => {
+  const { page, errors, context } = await openPage();
+  await context.grantPermissions(['microphone']);
+  const mic = page.getByTestId('mic-button');
+  await mic.click();
+  await page.locator('[data-testid="mic-button"][data-state="listening"]').waitFor();
+  // The fake microphone plays "go forward ten meters" in a loop: finish after one pass or so
+  // (or the pause detector finishes first, between two passes).
+  await page.waitForTimeout(2500);
+  if ((await mic.getAttribute('data-state')) === 'listening') await mic.click();
+  const question = page.getByTestId('message-user').last();
+  await question.waitFor({ timeout: 60_000 });
+  assert.match((await question.innerText()).toLowerCase(), /forward/);
+  await page.locator('[data-testid="message-assistant"][data-state="done"]').waitFor({ timeout: 60_000 });
+  await shot(page, '08-spoken-question');
   assert.deepEqual(errors, []);
   await context.close();
 });

@@ -208,6 +208,80 @@ describe('App', () => {
   });
 });
 
+describe('Spoken questions', () => {
+  /** A microphone and MediaRecorder that "record" the given WAV bytes. */
+  function fakeMicrophone(wav: Blob) {
+    const stopped: string[] = [];
+    class FakeRecorder {
+      state = 'inactive';
+      mimeType = 'audio/wav';
+      ondataavailable: ((e: { data: Blob }) => void) | null = null;
+      onstop: (() => void) | null = null;
+      start() {
+        this.state = 'recording';
+      }
+      stop() {
+        this.state = 'inactive';
+        this.ondataavailable?.({ data: wav });
+        this.onstop?.();
+      }
+    }
+    const track = { stop: () => stopped.push('track') };
+    vi.stubGlobal('MediaRecorder', FakeRecorder);
+    Object.defineProperty(navigator, 'mediaDevices', {
+      configurable: true,
+      value: { getUserMedia: async () => ({ getTracks: () => [track] }) },
+    });
+    return stopped;
+  }
+
+  afterEach(() => {
+    vi.unstubAllGlobals();
+    Object.defineProperty(navigator, 'mediaDevices', { configurable: true, value: undefined });
+  });
+
+  it('records a question, has it written down and asks it', async () => {
+    const stopped = fakeMicrophone(encodeWav(new Float32Array(16000), 16000));
+    const transport = new FakeTransport();
+    transport.replies.transcribe = { text: ' Where is the parking? ', language: 'en', audio_seconds: 1, transcribe_ms: 300 };
+    await renderApp(transport);
+    const mic = $('mic-button') as HTMLButtonElement;
+    expect(mic.dataset.state).toBe('idle');
+    await click(mic);
+    await settle();
+    expect(mic.dataset.state).toBe('listening');
+    await click(mic); // finished by hand (push to talk)
+    await settle();
+    const call = transport.calls.find((c) => c.command === 'transcribe');
+    expect(call?.path).toBe('/api/transcribe');
+    expect(call?.raw).toBeInstanceOf(Blob);
+    expect(stopped).toEqual(['track']); // the microphone is released
+    const ask = transport.last('ask_stream');
+    expect((ask.call.body as { question: string }).question).toBe('Where is the parking?');
+    expect($$('message-user').map((m) => m.textContent)).toEqual(['Where is the parking?']);
+    expect(mic.dataset.state).toBe('idle');
+  });
+
+  it('says so when nothing was heard, and asks nothing', async () => {
+    fakeMicrophone(encodeWav(new Float32Array(16000), 16000));
+    const transport = new FakeTransport();
+    transport.replies.transcribe = { text: '', language: 'en', audio_seconds: 1, transcribe_ms: 300 };
+    await renderApp(transport);
+    await click($('mic-button')!);
+    await settle();
+    await click($('mic-button')!);
+    await settle();
+    expect(root.textContent).toContain('Nothing was heard');
+    expect(transport.streams.some((s) => s.call.command === 'ask_stream')).toBe(false);
+  });
+
+  it('has no microphone button where the window cannot record', async () => {
+    const transport = new FakeTransport();
+    await renderApp(transport);
+    expect($('mic-button')).toBeNull();
+  });
+});
+
 /** A settings reply as GET/PUT /api/settings give it. */
 function settingsReply(over: Partial<Settings> = {}): Settings {
   return {

@@ -3,7 +3,7 @@
 import { newId } from '../lib/ids';
 import { inKb, isObject, typedStream, type KbScope } from './client';
 import type { StreamEvent, StreamHandle, Transport } from './transport';
-import type { Answer, AskRequest, Conversation, ConversationSummary, SearchHit, Source } from './types';
+import type { Answer, AskRequest, Conversation, ConversationSummary, SearchHit, Source, Transcript } from './types';
 
 export type AskEvent =
   | { event: 'query'; data: { query: string } }
@@ -56,6 +56,19 @@ export class ChatClient {
       onEvent,
       narrowAsk,
     );
+  }
+
+  /** A spoken question (WAV bytes) → its text; `language` (zh, en) skips detection. */
+  transcribe(wav: Blob, language?: string): Promise<Transcript> {
+    const args = language ? { language } : {};
+    return this.#t.request({
+      method: 'POST',
+      path: '/api/transcribe',
+      query: args,
+      raw: wav,
+      command: 'transcribe',
+      args,
+    });
   }
 
   search(q: string, k = 8): Promise<SearchHit[]> {

@@ -26,6 +26,7 @@ export class TauriTransport implements Transport {
 
   async request<T>(call: Call): Promise<T> {
     try {
+      if (call.raw !== undefined) return await invokeRaw<T>(call, call.raw);
       return await invoke<T>(call.command, call.args ?? {});
     } catch (e) {
       throw toApiError(e, 'command_failed');
@@ -76,18 +77,21 @@ export class TauriTransport implements Transport {
    * and there is no channel: the command's return value is the final result, without progress.
    */
   #rawUpload(call: Call, raw: Blob, settler: StreamSettler): void {
-    const headers: Record<string, string> = {};
-    for (const [key, value] of Object.entries(call.args ?? {})) {
-      if (value !== undefined) headers[`x-doctalk-${key}`] = encodeURIComponent(String(value));
-    }
-    raw
-      .arrayBuffer()
-      .then((bytes) => invoke<unknown>(call.command, new Uint8Array(bytes), { headers }))
-      .then(
-        (result) => settler.resolve(result),
-        (e: unknown) => settler.reject(toApiError(e, 'command_failed')),
-      );
+    invokeRaw<unknown>(call, raw).then(
+      (result) => settler.resolve(result),
+      (e: unknown) => settler.reject(toApiError(e, 'command_failed')),
+    );
   }
+}
+
+/** A command whose body is raw bytes, its arguments as URI-encoded `x-doctalk-*` headers. */
+async function invokeRaw<T>(call: Call, raw: Blob): Promise<T> {
+  const headers: Record<string, string> = {};
+  for (const [key, value] of Object.entries(call.args ?? {})) {
+    if (value !== undefined) headers[`x-doctalk-${key}`] = encodeURIComponent(String(value));
+  }
+  const bytes = await raw.arrayBuffer();
+  return invoke<T>(call.command, new Uint8Array(bytes), { headers });
 }
 
 function toStreamEvent(message: unknown): StreamEvent {

@@ -165,6 +165,14 @@ export interface VoiceInfo {
   available: boolean;
 }
 
+/** A spoken question as Whisper heard it. */
+export interface Transcript {
+  text: string;
+  language: string;
+  audio_seconds: number;
+  transcribe_ms: number;
+}
+
 /** The `done` payload of adding a cloned voice. */
 export interface VoiceAdded {
   voice: {

@@ -1,9 +1,14 @@
-// Where questions are typed. Enter sends, Shift+Enter starts a new line, Esc stops the answer being
-// written. Enter while an input method is composing (Chinese pinyin, Japanese) confirms the
-// composition instead of sending.
+// Where questions are typed, or spoken. Enter sends, Shift+Enter starts a new line, Esc stops the
+// answer being written. Enter while an input method is composing (Chinese pinyin, Japanese)
+// confirms the composition instead of sending. The microphone button records a spoken question
+// (click again to finish, or it finishes by itself when the speaker pauses), has Whisper write it
+// down and sends it: with "Read answers aloud" on, a hands-free assistant. Speaking stops any
+// answer being read aloud (barge-in).
 
 import type { RefObject } from 'preact';
-import { useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
+import { bargeIn } from '../../lib/bargeIn';
+import { canRecord, startRecording, type Recording } from '../../lib/microphone';
 import { useServices } from '../../state/context';
 
 interface Props {
@@ -14,9 +19,42 @@ interface Props {
 }
 
 export function Composer({ streaming, onSend, onStop, inputRef }: Props) {
-  const { t } = useServices();
+  const { api, t, toasts } = useServices();
   const [text, setText] = useState('');
   const canSend = text.trim() !== '' && !streaming;
+  const [mic, setMic] = useState<'idle' | 'listening' | 'transcribing'>('idle');
+  const recording = useRef<Recording | null>(null);
+  useEffect(() => () => recording.current?.cancel(), []);
+
+  const listen = async () => {
+    if (mic === 'listening') {
+      recording.current?.stop();
+      return;
+    }
+    if (mic !== 'idle') return;
+    bargeIn();
+    try {
+      const started = await startRecording(bargeIn);
+      recording.current = started;
+      setMic('listening');
+      const wav = await started.done;
+      setMic('transcribing');
+      const heard = await api.chat.transcribe(wav);
+      const question = heard.text.trim();
+      if (question === '') {
+        toasts.info(t('micNothingHeard'));
+      } else {
+        if (streaming) onStop();
+        onSend(question);
+      }
+    } catch (e) {
+      const reason = e instanceof Error ? e.message : String(e);
+      if (reason !== 'cancelled') toasts.info(t('micFailed', { reason }));
+    } finally {
+      recording.current = null;
+      setMic('idle');
+    }
+  };
 
   const send = () => {
     if (!canSend) return;
@@ -57,6 +95,21 @@ export function Composer({ streaming, onSend, onStop, inputRef }: Props) {
       />
       <div class="composer-actions">
         <span class="muted small composer-hint">{t('composerHint')}</span>
+        {canRecord() && (
+          <button
+            type="button"
+            class={mic === 'listening' ? 'mic-button listening' : 'mic-button'}
+            data-testid="mic-button"
+            data-state={mic}
+            disabled={mic === 'transcribing'}
+            aria-pressed={mic === 'listening'}
+            title={mic === 'listening' ? t('micStop') : t('micStart')}
+            onClick={() => void listen()}
+          >
+            <MicIcon />
+            {mic === 'listening' ? t('micListening') : mic === 'transcribing' ? t('micTranscribing') : t('micSpeak')}
+          </button>
+        )}
         {streaming ? (
           <button type="button" class="danger" data-testid="stop-button" onClick={onStop}>
             {t('stop')}
@@ -68,5 +121,15 @@ export function Composer({ streaming, onSend, onStop, inputRef }: Props) {
         )}
       </div>
     </form>
+  );
+}
+
+/** A microphone drawn inline (no icon font or emoji font needed). */
+function MicIcon() {
+  return (
+    <svg class="mic-icon" width="14" height="14" viewBox="0 0 24 24" aria-hidden="true">
+      <rect x="9" y="2" width="6" height="12" rx="3" fill="currentColor" />
+      <path d="M5 11a7 7 0 0 0 14 0M12 18v4M8 22h8" stroke="currentColor" stroke-width="2" fill="none" />
+    </svg>
   );
 }

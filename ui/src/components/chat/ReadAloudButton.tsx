@@ -1,8 +1,10 @@
 // Reads an answer aloud in the voice chosen in settings: the engine synthesises a WAV file and the
 // page plays it (an <audio> element on a blob URL; the CSP allows blob: media). Click again to stop.
 // With `autoPlay` (Settings → Voice → speak answers) it starts by itself once the answer is done.
+// Speaking into the microphone stops it.
 
 import { useEffect, useRef, useState } from 'preact/hooks';
+import { onBargeIn } from '../../lib/bargeIn';
 import { useServices } from '../../state/context';
 
 export function ReadAloudButton({ text, autoPlay = false }: { text: string; autoPlay?: boolean }) {
@@ -19,6 +21,8 @@ export function ReadAloudButton({ text, autoPlay = false }: { text: string; auto
     setState('idle');
   };
   useEffect(() => stop, []);
+  // A question being spoken silences the answer being read (barge-in).
+  useEffect(() => onBargeIn(() => audio.current && stop()), []);
 
   const start = () => {
     setState('loading');
