@@ -9,7 +9,7 @@ APT_PACKAGES=(
   build-essential pkg-config libssl-dev      # native crates
   protobuf-compiler libprotobuf-dev          # lance (LanceDB) build
   libasound2-dev                             # cpal (voice playback)
-  pulseaudio libasound2-plugins              # playback tests: a private audio server with a null sink
+  pulseaudio pulseaudio-utils libasound2-plugins   # audio tests: a private audio server with a null sink (paplay plays into it)
   libespeak-ng1 espeak-ng-data               # the offline default voice (opened at run time)
   poppler-utils qpdf                         # PDF fixtures and tools used by tests/benchmarks
   fonts-wqy-microhei                         # CJK font used to (re)generate the sample PDFs

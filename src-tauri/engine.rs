@@ -24,6 +24,8 @@ pub struct Desktop {
     engine: Arc<OnceCell<Engine>>,
     /// Cancel flags of the answers being generated, by the UI's request id.
     asks: Arc<Mutex<HashMap<String, Arc<AtomicBool>>>>,
+    /// Set to end the microphone's current question (push to talk: "I am done").
+    listening: Arc<AtomicBool>,
 }
 
 impl Desktop {
@@ -42,7 +44,13 @@ impl Desktop {
             models_dir,
             engine: Arc::new(OnceCell::new()),
             asks: Arc::new(Mutex::new(HashMap::new())),
+            listening: Arc::new(AtomicBool::new(false)),
         }
+    }
+
+    /// The stop flag of the microphone's current question.
+    pub fn listening(&self) -> Arc<AtomicBool> {
+        self.listening.clone()
     }
 
     pub fn models(&self) -> &ModelStore {

@@ -56,6 +56,8 @@ pub fn run() {
             commands::settings::voice_add,
             commands::settings::voice_remove,
             commands::settings::transcribe,
+            commands::settings::listen,
+            commands::settings::listen_stop,
         ])
         .run(tauri::generate_context!());
     if let Err(e) = result {

@@ -1,12 +1,16 @@
 //! Settings, the model catalogue and downloads, speech for answers read aloud, and cloned voices.
 
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
 use doctalk_server::service;
-use serde_json::Value;
+use doctalk_voice::{vad::VadConfig, Microphone, VoiceError};
+use serde_json::{json, Value};
 use tauri::ipc::{Channel, Request};
 use tauri::State;
 
 use super::{emit_to, finish, RawUpload};
-use crate::error::CommandResult;
+use crate::error::{CommandError, CommandResult};
 use crate::Desktop;
 
 #[tauri::command]
@@ -76,4 +80,61 @@ pub async fn transcribe(desktop: State<'_, Desktop>, request: Request<'_>) -> Co
     let upload = RawUpload::read(&request, "transcribe")?;
     let language = upload.header("language");
     Ok(service::transcribe(desktop.engine().await?, upload.bytes, language.as_deref()).await?)
+}
+
+/// The longest spoken question the microphone takes.
+const MAX_QUESTION: Duration = Duration::from_secs(30);
+
+/// A spoken question from this computer's microphone (the window's microphone button; WebKitGTK
+/// gives pages no microphone): `listening` {device} once it is open, `speech` when the speaker
+/// starts (the window stops reading aloud), `transcribing` when the question has ended (a pause,
+/// or `listen_stop`), then {text, language, …} as the result.
+#[tauri::command]
+pub async fn listen(
+    desktop: State<'_, Desktop>,
+    language: Option<String>,
+    on_event: Channel<Value>,
+) -> CommandResult<Value> {
+    // The microphone opens first, so the user can speak while the engine may still be starting.
+    let stop = desktop.listening();
+    stop.store(false, Ordering::SeqCst);
+    let emit = emit_to(&on_event);
+    let heard = tokio::task::spawn_blocking(move || {
+        let microphone = Microphone::open()?;
+        emit("listening", json!({"device": microphone.device_name()}));
+        let audio = microphone.listen_until(
+            VadConfig::default(),
+            MAX_QUESTION,
+            || emit("speech", json!({})),
+            &stop,
+        )?;
+        emit("transcribing", json!({}));
+        Ok::<_, VoiceError>(audio)
+    })
+    .await
+    .map_err(|e| CommandError::new("microphone_failed", format!("listening stopped: {e}")))?;
+    let result = match heard {
+        Err(VoiceError::NoMicrophone(reason)) => Err(CommandError::new(
+            "no_microphone",
+            format!("no microphone to listen to: {reason}"),
+        )),
+        Err(e) => Err(CommandError::new("microphone_failed", e.to_string())),
+        Ok(audio) if audio.samples.is_empty() => {
+            Ok(json!({"text": "", "language": null, "audio_seconds": 0.0}))
+        }
+        Ok(audio) => match desktop.engine().await {
+            Ok(engine) => service::transcribe_recording(engine, audio, language.as_deref())
+                .await
+                .map_err(Into::into),
+            Err(e) => Err(e),
+        },
+    };
+    finish(&on_event, result)
+}
+
+/// Ends the microphone's current question now (the button pressed again); what was said so far is
+/// transcribed.
+#[tauri::command]
+pub fn listen_stop(desktop: State<'_, Desktop>) -> bool {
+    !desktop.listening().swap(true, Ordering::SeqCst)
 }

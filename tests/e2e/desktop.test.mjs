@@ -8,9 +8,9 @@
 
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, mkdirSync, readFileSync, writeFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, mkdirSync, readFileSync, writeFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -244,5 +244,52 @@ test('a voice cloned in the desktop window from a picked recording', async () =>
     assert.equal(error.length, 0, 'no error shown');
   } finally {
     await w.close();
+  }
+});
+
+/**
+ * A private PulseAudio daemon (the machine has no sound card): a null sink that plays in real time,
+ * and its monitor as the default source, so the app's "microphone" hears what is played into it.
+ */
+async function startPulse() {
+  const dir = mkdtempSync(join(tmpdir(), 'doctalk-pulse-'));
+  const socket = join(dir, 'native');
+  const config = join(dir, 'default.pa');
+  writeFileSync(
+    config,
+    'load-module module-null-sink sink_name=doctalk_e2e\n' +
+      'set-default-sink doctalk_e2e\n' +
+      'set-default-source doctalk_e2e.monitor\n' +
+      `load-module module-native-protocol-unix socket=${socket} auth-anonymous=1\n`,
+  );
+  const child = spawn(
+    'pulseaudio',
+    ['-n', '-F', config, '--daemonize=no', '--exit-idle-time=-1', '--use-pid-file=no'],
+    { env: { ...process.env, HOME: dir, XDG_RUNTIME_DIR: dir }, stdio: 'ignore' },
+  );
+  for (let i = 0; i < 200 && !existsSync(socket); i++) await sleep(50);
+  assert.ok(existsSync(socket), 'the PulseAudio socket');
+  return { server: `unix:${socket}`, stop: () => { child.kill(); rmSync(dir, { recursive: true, force: true }); } };
+}
+
+test('a question spoken to the desktop app is heard by its microphone, asked and answered', async () => {
+  const pulse = await startPulse();
+  const w = await AppWindow.launch({ DOCTALK_DATA_DIR: join(scratch, 'data-mic'), PULSE_SERVER: pulse.server }, repo);
+  try {
+    await w.waitFor('[data-testid="drop-zone"]');
+    await w.click('[data-testid="mic-button"]');
+    await w.waitFor('[data-testid="mic-button"][data-state="listening"]', 60_000);
+    // Someone asks: the recording is played into the sound server the microphone listens to.
+    const played = spawnSync('paplay', [join(repo, 'tests/fixtures/audio/en_goforward_16k.wav')], {
+      env: { ...process.env, PULSE_SERVER: pulse.server },
+    });
+    assert.equal(played.status, 0, String(played.stderr));
+    const question = await w.waitFor('[data-testid="message-user"]', 60_000);
+    assert.match((await w.text(question)).toLowerCase(), /forward/);
+    await w.waitFor('[data-testid="message-assistant"][data-state="done"]', 60_000);
+    await w.screenshot('desktop-05-spoken-question');
+  } finally {
+    await w.close();
+    pulse.stop();
   }
 });

@@ -275,6 +275,46 @@ describe('Spoken questions', () => {
     expect(transport.streams.some((s) => s.call.command === 'ask_stream')).toBe(false);
   });
 
+  it('in the desktop app, has the engine listen to the microphone and ends it on a second click', async () => {
+    const transport = new FakeTransport();
+    transport.kind = 'tauri';
+    transport.replies.listen_stop = true;
+    await renderApp(transport);
+    const mic = $('mic-button') as HTMLButtonElement; // shown although the page itself cannot record
+    await click(mic);
+    await settle();
+    const listening = transport.last('listen');
+    expect(mic.dataset.state).toBe('starting');
+    await act(async () => listening.emit('listening', { device: 'default' }));
+    expect(mic.dataset.state).toBe('listening');
+    await act(async () => listening.emit('speech', {}));
+    await click(mic); // "I am done"
+    expect(transport.calls.some((c) => c.command === 'listen_stop')).toBe(true);
+    await act(async () => listening.emit('transcribing', {}));
+    expect(mic.dataset.state).toBe('transcribing');
+    await act(async () =>
+      listening.emit('done', { text: '请问商旅的出差制度', language: 'zh', audio_seconds: 2, transcribe_ms: 500 }),
+    );
+    await settle();
+    const ask = transport.last('ask_stream');
+    expect((ask.call.body as { question: string }).question).toBe('请问商旅的出差制度');
+    expect(mic.dataset.state).toBe('idle');
+  });
+
+  it('says why when the desktop has no microphone', async () => {
+    const transport = new FakeTransport();
+    transport.kind = 'tauri';
+    await renderApp(transport);
+    await click($('mic-button')!);
+    await settle();
+    await act(async () =>
+      transport.last('listen').emit('error', { code: 'no_microphone', message: 'no microphone to listen to: none found' }),
+    );
+    await settle();
+    expect(root.textContent).toContain('Could not use the microphone: no microphone to listen to');
+    expect(($('mic-button') as HTMLButtonElement).dataset.state).toBe('idle');
+  });
+
   it('has no microphone button where the window cannot record', async () => {
     const transport = new FakeTransport();
     await renderApp(transport);

@@ -12,7 +12,8 @@ export interface FakeStream {
 }
 
 export class FakeTransport implements Transport {
-  readonly kind = 'http' as const;
+  /** Which real transport it stands in for (the desktop app's is 'tauri'). */
+  kind: 'http' | 'tauri' = 'http';
   readonly calls: Call[] = [];
   readonly streams: FakeStream[] = [];
   replies: Record<string, unknown | ((call: Call) => unknown)> = {

@@ -1,6 +1,7 @@
 //! The microphone through cpal: mono samples from the default input device, cut into utterances by
 //! [`Vad`](crate::vad::Vad).
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
@@ -37,16 +38,46 @@ impl Microphone {
     }
 
     /// Waits for one utterance (up to `max` long); `on_start` runs when speech begins (barge-in).
-    pub fn listen(&self, config: VadConfig, max: Duration, mut on_start: impl FnMut()) -> Result<Audio> {
+    pub fn listen(&self, config: VadConfig, max: Duration, on_start: impl FnMut()) -> Result<Audio> {
+        self.listen_until(config, max, on_start, &AtomicBool::new(false))
+    }
+
+    /// [`Microphone::listen`] that also ends when `stop` is set (push to talk: the user said they
+    /// finished), with what was heard so far (empty when speech never started).
+    pub fn listen_until(
+        &self,
+        config: VadConfig,
+        max: Duration,
+        mut on_start: impl FnMut(),
+        stop: &AtomicBool,
+    ) -> Result<Audio> {
         // Drop what was captured while we were not listening (our own voice, for one).
         while self.rx.try_recv().is_ok() {}
         let mut vad = Vad::new(self.rate, config);
         let mut started: Option<Instant> = None;
+        let mut quiet_for = Duration::ZERO;
         loop {
-            let chunk = self
-                .rx
-                .recv_timeout(Duration::from_secs(5))
-                .map_err(|_| VoiceError::NoMicrophone("the microphone stopped delivering audio".into()))?;
+            if stop.load(Ordering::SeqCst) {
+                return Ok(Audio::new(vad.finish().unwrap_or_default(), self.rate));
+            }
+            let chunk = match self.rx.recv_timeout(Duration::from_millis(100)) {
+                Ok(chunk) => {
+                    quiet_for = Duration::ZERO;
+                    chunk
+                }
+                Err(mpsc::RecvTimeoutError::Timeout) => {
+                    quiet_for += Duration::from_millis(100);
+                    if quiet_for >= Duration::from_secs(5) {
+                        return Err(VoiceError::NoMicrophone(
+                            "the microphone stopped delivering audio".into(),
+                        ));
+                    }
+                    continue;
+                }
+                Err(mpsc::RecvTimeoutError::Disconnected) => {
+                    return Err(VoiceError::NoMicrophone("the microphone was closed".into()))
+                }
+            };
             for event in vad.push(&chunk) {
                 match event {
                     VadEvent::Started => {

@@ -25,6 +25,14 @@ export function narrowAsk(e: StreamEvent): AskEvent | null {
 
 const enc = encodeURIComponent;
 
+export interface ListenEvent {
+  event: 'listening' | 'speech' | 'transcribing';
+}
+
+function narrowListen(e: StreamEvent): ListenEvent | null {
+  return e.event === 'listening' || e.event === 'speech' || e.event === 'transcribing' ? { event: e.event } : null;
+}
+
 export class ChatClient {
   readonly #t: Transport;
   readonly #kb: KbScope;
@@ -69,6 +77,25 @@ export class ChatClient {
       command: 'transcribe',
       args,
     });
+  }
+
+  /**
+   * The desktop app's own microphone (Tauri only: WebKitGTK gives pages none): one spoken
+   * question, transcribed. Events: `listening`, `speech` (the speaker started), `transcribing`.
+   */
+  listen(onEvent: (e: ListenEvent) => void, language?: string): StreamHandle<Transcript> {
+    const args = language ? { language } : {};
+    return typedStream(
+      this.#t,
+      { method: 'POST', path: '/api/listen', command: 'listen', args },
+      onEvent,
+      narrowListen,
+    );
+  }
+
+  /** Ends the question being listened to; what was said so far is transcribed. */
+  finishListening(): Promise<boolean> {
+    return this.#t.request({ method: 'POST', path: '/api/listen/stop', command: 'listen_stop' });
   }
 
   search(q: string, k = 8): Promise<SearchHit[]> {

@@ -21,7 +21,7 @@ pub use library::{
 };
 pub use settings::{download_model, settings, update_settings};
 pub use setup::{setup_ready, setup_status};
-pub use speech::{speak, transcribe};
+pub use speech::{speak, transcribe, transcribe_recording};
 pub use voices::{add_voice, remove_voice};
 
 /// Receives the progress events of a long operation: (event name, JSON payload).

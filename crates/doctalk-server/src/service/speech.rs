@@ -9,7 +9,7 @@ use std::time::Instant;
 use doctalk_models::whisper::{find_whisper, load_whisper, Transcriber};
 use doctalk_models::DeviceChoice;
 use doctalk_voice::{
-    decode_wav, encode_wav, speak_text, text, transcribe_audio, VoiceCatalog, VoiceError, ESPEAK_VOICE,
+    decode_wav, encode_wav, speak_text, text, transcribe_audio, Audio, VoiceCatalog, VoiceError, ESPEAK_VOICE,
 };
 use serde_json::{json, Value};
 
@@ -72,6 +72,15 @@ fn whisper(s: &Engine) -> Result<Arc<Transcriber>, ServerError> {
 /// (`zh`, `en`) skips detection.
 pub async fn transcribe(s: &Engine, wav: &[u8], language: Option<&str>) -> Result<Value, ServerError> {
     let audio = decode_wav(wav, "the recording").map_err(|e| ServerError::BadRequest(e.to_string()))?;
+    transcribe_recording(s, audio, language).await
+}
+
+/// [`transcribe`] for audio already in memory (the desktop app's own microphone).
+pub async fn transcribe_recording(
+    s: &Engine,
+    audio: Audio,
+    language: Option<&str>,
+) -> Result<Value, ServerError> {
     if audio.samples.is_empty() {
         return Err(ServerError::BadRequest("the recording is empty".into()));
     }

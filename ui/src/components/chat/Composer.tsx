@@ -9,6 +9,7 @@ import type { RefObject } from 'preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { bargeIn } from '../../lib/bargeIn';
 import { canRecord, startRecording, type Recording } from '../../lib/microphone';
+import type { Transcript } from '../../api/types';
 import { useServices } from '../../state/context';
 
 interface Props {
@@ -22,24 +23,40 @@ export function Composer({ streaming, onSend, onStop, inputRef }: Props) {
   const { api, t, toasts } = useServices();
   const [text, setText] = useState('');
   const canSend = text.trim() !== '' && !streaming;
-  const [mic, setMic] = useState<'idle' | 'listening' | 'transcribing'>('idle');
+  const [mic, setMic] = useState<'idle' | 'starting' | 'listening' | 'transcribing'>('idle');
   const recording = useRef<Recording | null>(null);
+  const native = api.transport.kind === 'tauri';
   useEffect(() => () => recording.current?.cancel(), []);
 
+  /** One spoken question as text: recorded by the page, or heard by the desktop engine. */
+  const hear = async (): Promise<Transcript> => {
+    if (native) {
+      setMic('starting');
+      const handle = api.chat.listen((e) => {
+        if (e.event === 'listening') setMic('listening');
+        if (e.event === 'speech') bargeIn();
+        if (e.event === 'transcribing') setMic('transcribing');
+      });
+      return handle.done;
+    }
+    const started = await startRecording(bargeIn);
+    recording.current = started;
+    setMic('listening');
+    const wav = await started.done;
+    setMic('transcribing');
+    return api.chat.transcribe(wav);
+  };
+
   const listen = async () => {
-    if (mic === 'listening') {
-      recording.current?.stop();
+    if (mic === 'listening' || mic === 'starting') {
+      if (native) void api.chat.finishListening();
+      else recording.current?.stop();
       return;
     }
     if (mic !== 'idle') return;
     bargeIn();
     try {
-      const started = await startRecording(bargeIn);
-      recording.current = started;
-      setMic('listening');
-      const wav = await started.done;
-      setMic('transcribing');
-      const heard = await api.chat.transcribe(wav);
+      const heard = await hear();
       const question = heard.text.trim();
       if (question === '') {
         toasts.info(t('micNothingHeard'));
@@ -95,7 +112,7 @@ export function Composer({ streaming, onSend, onStop, inputRef }: Props) {
       />
       <div class="composer-actions">
         <span class="muted small composer-hint">{t('composerHint')}</span>
-        {canRecord() && (
+        {(native || canRecord()) && (
           <button
             type="button"
             class={mic === 'listening' ? 'mic-button listening' : 'mic-button'}
@@ -107,7 +124,13 @@ export function Composer({ streaming, onSend, onStop, inputRef }: Props) {
             onClick={() => void listen()}
           >
             <MicIcon />
-            {mic === 'listening' ? t('micListening') : mic === 'transcribing' ? t('micTranscribing') : t('micSpeak')}
+            {mic === 'listening'
+              ? t('micListening')
+              : mic === 'starting'
+                ? t('micStarting')
+                : mic === 'transcribing'
+                  ? t('micTranscribing')
+                  : t('micSpeak')}
           </button>
         )}
         {streaming ? (
