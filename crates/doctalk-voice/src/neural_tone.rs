@@ -10,6 +10,7 @@
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
+use std::time::Instant;
 
 use doctalk_models::vits::converter::{find_converter_files, Revoicing, ToneConverter};
 use serde::{Deserialize, Serialize};
@@ -151,7 +152,9 @@ pub fn convert(converter: &ToneConverter, tone: &NeuralTone, audio: &Audio, lang
 }
 
 /// [`convert`], handing the audio out in pieces as the converter's decoder produces them (the
-/// first covers `first_frames` frames of 256 samples).
+/// first covers `first_frames` frames of 256 samples). Pieces are held back until what is ready
+/// will last as long as the rest still takes to compute ([`may_start`]), so playback never stops
+/// mid-sentence to wait: on a fast machine the first piece goes at once, on a slow one later.
 pub fn convert_streaming(
     converter: &ToneConverter,
     tone: &NeuralTone,
@@ -176,9 +179,49 @@ pub fn convert_streaming(
         tau: TAU,
         seed: pcm.len() as u64,
     };
+    let started = Instant::now();
+    let total = pcm.len();
+    let (mut produced, mut held, mut flowing) = (0usize, Vec::new(), false);
     crate::speaker::relay_pieces(on_audio, |sink| {
         converter.convert_streaming(&pcm, &how, first_frames, &mut |piece| {
-            sink(Audio::new(piece.to_vec(), rate))
+            produced += piece.len();
+            if flowing {
+                return sink(Audio::new(piece.to_vec(), rate));
+            }
+            held.extend_from_slice(piece);
+            let ready_s = held.len() as f64 / f64::from(rate);
+            if produced >= total || may_start(ready_s, produced, total, started.elapsed().as_secs_f64()) {
+                flowing = true;
+                return sink(Audio::new(std::mem::take(&mut held), rate));
+            }
+            Ok(())
         })
     })
+}
+
+/// Whether playback may start: `ready_s` seconds of audio are waiting, `produced` of `total`
+/// samples were made in `elapsed_s`; at that pace the rest must be done before the ready audio has
+/// played out.
+pub fn may_start(ready_s: f64, produced: usize, total: usize, elapsed_s: f64) -> bool {
+    if produced == 0 {
+        return false;
+    }
+    let remaining_s = elapsed_s / produced as f64 * total.saturating_sub(produced) as f64;
+    ready_s >= remaining_s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::may_start;
+
+    #[test]
+    fn playback_starts_once_the_ready_audio_outlasts_the_remaining_work() {
+        // Fast (10× real time): the first 0.28 s piece covers the remaining 0.27 s of work.
+        assert!(may_start(0.28, 6_144, 66_150, 0.028));
+        // Slow (1.3× real time): not yet after 0.28 s of a 3 s sentence…
+        assert!(!may_start(0.28, 6_144, 66_150, 0.36));
+        // …but once most of it is ready.
+        assert!(may_start(2.4, 52_920, 66_150, 3.1));
+        assert!(!may_start(0.0, 0, 66_150, 0.0));
+    }
 }
