@@ -442,6 +442,8 @@ describe('Voice and model settings', () => {
     const removal = transport.calls.find((c) => c.command === 'voice_remove');
     expect(removal?.path).toBe('/api/voices/me');
     expect(removal?.method).toBe('DELETE');
+    // It was the chosen voice: the form no longer offers to save it.
+    expect(Array.from(root.querySelectorAll<HTMLSelectElement>('select')).some((s) => s.value === 'me')).toBe(false);
   });
 
   it('says why a recording could not become a voice', async () => {

@@ -367,8 +367,21 @@ fn cloned_voices_are_made_from_an_uploaded_recording_and_removed() {
     left.sort();
     assert_eq!(left, ["reader"], "only the good voice, no uploads left over");
 
+    // Chosen to read answers, then deleted: answers go back to the default voice.
+    let chosen = http(
+        a,
+        "PUT",
+        "/api/settings",
+        None,
+        br#"{"voice": {"enabled": true, "voice": "reader"}}"#,
+    );
+    assert_eq!(chosen.status, 200, "{}", chosen.body);
     let removed = http(a, "DELETE", "/api/voices/reader", None, b"");
     assert_eq!(removed.status, 200, "{}", removed.body);
+    assert_eq!(removed.json()["voice_reset"], true);
+    let settings = http(a, "GET", "/api/settings", None, b"").json();
+    assert_eq!(settings["voice"]["voice"], serde_json::Value::Null, "{settings}");
+    assert_eq!(settings["voice"]["enabled"], true);
     assert_eq!(http(a, "DELETE", "/api/voices/reader", None, b"").status, 404);
     let gone = http(
         a,

@@ -83,8 +83,16 @@ pub async fn add_voice(
         .map_err(voice_error)
 }
 
-/// Deletes a cloned voice and its recording. Returns {removed: name}.
+/// Deletes a cloned voice and its recording; answers read in it go back to the default voice.
+/// Returns {removed: name, voice_reset: bool}.
 pub async fn remove_voice(s: &Engine, name: &str) -> Result<Value, ServerError> {
     catalog(s).profiles.remove(name).map_err(voice_error)?;
-    Ok(json!({"removed": name}))
+    let data_dir = s.workspace.data_dir();
+    let mut settings = doctalk_core::settings::Settings::load(data_dir)?;
+    let chosen = settings.voice.voice.as_deref() == Some(name);
+    if chosen {
+        settings.voice.voice = None;
+        settings.save(data_dir)?;
+    }
+    Ok(json!({"removed": name, "voice_reset": chosen}))
 }

@@ -265,9 +265,14 @@ export function SettingsDialog({ onClose }: Props) {
               </label>
               <VoiceCloner
                 voices={voices}
-                onChanged={(added) => {
+                onChanged={({ added, removed }) => {
                   void load(false);
                   if (added) update({ voiceEnabled: true, voice: added });
+                  // The engine already dropped a deleted voice from the settings; so does the form.
+                  if (removed && draft.voice === removed) {
+                    update({ voice: '' });
+                    setInitial((i) => (i ? { ...i, voice: '' } : i));
+                  }
                 }}
               />
             </fieldset>

@@ -11,8 +11,8 @@ import { ConfirmDialog } from './ConfirmDialog';
 
 interface Props {
   voices: VoiceInfo[];
-  /** A voice was added (its id) or removed (null): the caller reloads the list. */
-  onChanged: (added: string | null) => void;
+  /** A voice was added or removed: the caller reloads the list (and picks or drops the voice). */
+  onChanged: (change: { added?: string; removed?: string }) => void;
 }
 
 const NAME = /^[\p{L}\p{N}_-]{1,40}$/u;
@@ -59,7 +59,7 @@ export function VoiceCloner({ voices, onChanged }: Props) {
       setConsent('');
       setFile(null);
       setPickerKey((k) => k + 1);
-      onChanged(done.voice.id);
+      onChanged({ added: done.voice.id });
     } catch (e) {
       setError(e instanceof Error ? e.message : String(e));
     } finally {
@@ -72,7 +72,7 @@ export function VoiceCloner({ voices, onChanged }: Props) {
     try {
       await api.settings.removeVoice(id);
       toasts.info(t('voiceRemoved', { name: id }));
-      onChanged(null);
+      onChanged({ removed: id });
     } catch (e) {
       toasts.error(e);
     }
