@@ -183,6 +183,21 @@ fn bad_files_and_inputs_give_clear_errors() {
         .err()
         .expect("bad hop");
     assert!(matches!(err, ModelError::BadConfig { .. }), "{err}");
+    for broken in [
+        config.replace("\"win_length\": 1024", "\"win_length\": 0"),
+        config.replace("\"hop_length\": 256", "\"hop_length\": 2048"),
+        config.replace(
+            "\"resblock_dilation_sizes\": [",
+            "\"resblock_dilation_sizes\": [], \"unused\": [",
+        ),
+        "{\"data\": {}}".to_string(),
+    ] {
+        std::fs::write(dir.path().join("converter/config.json"), &broken).unwrap();
+        let err = ToneConverter::load(dir.path(), &Device::Cpu)
+            .err()
+            .expect("a broken config");
+        assert!(matches!(err, ModelError::BadConfig { .. }), "{err}");
+    }
     assert!(find_converter_files(&fixture()).is_ok());
 
     // an embedding of the wrong size

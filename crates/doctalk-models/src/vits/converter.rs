@@ -146,13 +146,20 @@ impl ToneConverter {
         let data = &config.data;
         let model = &config.model;
         if !data.filter_length.is_power_of_two()
+            || data.win_length == 0
             || data.win_length > data.filter_length
             || data.hop_length == 0
+            || data.hop_length > data.filter_length
         {
             return Err(bad(format!(
-                "filter_length {} must be a power of two, at least win_length {}, hop_length > 0",
-                data.filter_length, data.win_length
+                "filter_length {} must be a power of two, at least win_length {} and hop_length {} (both above 0)",
+                data.filter_length, data.win_length, data.hop_length
             )));
+        }
+        if model.resblock_dilation_sizes.is_empty() || data.sampling_rate == 0 {
+            return Err(bad(
+                "resblock_dilation_sizes and sampling_rate must be given".into()
+            ));
         }
         let upsampling: usize = model.upsample_rates.iter().product();
         if upsampling != data.hop_length || model.upsample_rates.len() != model.upsample_kernel_sizes.len() {

@@ -164,7 +164,9 @@ impl Weights {
             .cloned()
             .ok_or_else(|| ModelError::CorruptFile {
                 path: self.path.clone(),
-                reason: format!("the voice has no parameter {name} (not a Piper/VITS export?)"),
+                reason: format!(
+                    "the model file has no parameter {name} (not a Piper voice or VITS-style checkpoint?)"
+                ),
             })
     }
 
