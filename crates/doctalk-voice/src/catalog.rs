@@ -86,6 +86,27 @@ impl VoiceCatalog {
         consent: &str,
     ) -> Result<VoiceProfile> {
         let profile = self.profiles.add(name, sample, base_voice, consent)?;
+        self.measure_new(profile)
+    }
+
+    /// [`VoiceCatalog::add_voice`] for a recording already in memory (an upload); `what` names it
+    /// in errors.
+    pub fn add_voice_audio(
+        &self,
+        name: &str,
+        audio: Audio,
+        what: &str,
+        base_voice: &str,
+        consent: &str,
+    ) -> Result<VoiceProfile> {
+        let profile = self.profiles.add_audio(name, audio, what, base_voice, consent)?;
+        self.measure_new(profile)
+    }
+
+    /// A new profile, measured for the neural converter where there is one.
+    fn measure_new(&self, profile: VoiceProfile) -> Result<VoiceProfile> {
+        let name = profile.name.clone();
+        let name = name.as_str();
         match self.converter() {
             None => Ok(profile),
             Some(converter) => {

@@ -65,8 +65,36 @@ impl ProfileStore {
         &self.dir
     }
 
-    /// Builds a profile from a recording and stores it. Nothing is written unless it all works.
+    /// Builds a profile from a recording file and stores it. Nothing is written unless it all works.
     pub fn add(&self, name: &str, sample: &Path, base_voice: &str, consent: &str) -> Result<VoiceProfile> {
+        let target = self.check_new(name, consent)?;
+        let audio = read_wav(sample)?;
+        self.store(
+            name,
+            target,
+            audio,
+            &sample.display().to_string(),
+            base_voice,
+            consent,
+        )
+    }
+
+    /// [`ProfileStore::add`] for a recording already in memory (an upload); `what` names it in
+    /// errors.
+    pub fn add_audio(
+        &self,
+        name: &str,
+        audio: Audio,
+        what: &str,
+        base_voice: &str,
+        consent: &str,
+    ) -> Result<VoiceProfile> {
+        let target = self.check_new(name, consent)?;
+        self.store(name, target, audio, what, base_voice, consent)
+    }
+
+    /// The directory a new profile `name` goes to, after checking the name and the consent note.
+    fn check_new(&self, name: &str, consent: &str) -> Result<PathBuf> {
         if !valid_profile_name(name) {
             return Err(VoiceError::BadProfile(format!(
                 "{name:?} is not a usable voice name: letters, digits, - and _ (up to 40), not a built-in voice's name"
@@ -83,11 +111,22 @@ impl ProfileStore {
                 "a voice named {name} exists; remove it first (doctalk voices rm {name})"
             )));
         }
-        let audio = read_wav(sample)?;
+        Ok(target)
+    }
+
+    fn store(
+        &self,
+        name: &str,
+        target: PathBuf,
+        audio: Audio,
+        what: &str,
+        base_voice: &str,
+        consent: &str,
+    ) -> Result<VoiceProfile> {
         let sample_seconds = audio.duration_s();
         if sample_seconds > MAX_SAMPLE_S {
             return Err(VoiceError::BadAudio {
-                path: sample.to_owned(),
+                path: what.into(),
                 reason: format!(
                     "{sample_seconds:.0} s is too long for a voice sample; use 10–30 s of one person speaking"
                 ),
@@ -97,14 +136,12 @@ impl ProfileStore {
         let speech_seconds = speech_seconds(&pcm);
         if speech_seconds < MIN_SPEECH_S {
             return Err(VoiceError::Silent(format!(
-                "{} has {speech_seconds:.1} s of speech; a voice sample needs at least {MIN_SPEECH_S:.0} s (10–30 s is best)",
-                sample.display()
+                "{what} has {speech_seconds:.1} s of speech; a voice sample needs at least {MIN_SPEECH_S:.0} s (10–30 s is best)"
             )));
         }
         let (Some(tone), Some(embedding)) = (Tone::measure(&audio), speaker_embedding(&pcm)) else {
             return Err(VoiceError::Silent(format!(
-                "{} has no voiced speech to learn a voice from",
-                sample.display()
+                "{what} has no voiced speech to learn a voice from"
             )));
         };
         let mut warnings = Vec::new();

@@ -278,7 +278,7 @@ impl ToneConverter {
         first_frames: usize,
         on_audio: &mut dyn FnMut(&[f32]) -> Result<()>,
     ) -> Result<()> {
-        let (z_hat, dec_g) = self.latent(pcm, how)?.into_decoder_input();
+        let Latent { z_hat, dec_g, .. } = self.latent(pcm, how)?;
         let mut left = pcm.len();
         self.generator
             .forward_streaming(&z_hat, Some(&dec_g), first_frames, &mut |piece| {
@@ -351,10 +351,4 @@ struct Latent {
     z_p: Tensor,
     z_hat: Tensor,
     dec_g: Tensor,
-}
-
-impl Latent {
-    fn into_decoder_input(self) -> (Tensor, Tensor) {
-        (self.z_hat, self.dec_g)
-    }
 }

@@ -410,44 +410,36 @@ pub fn find_whisper(requested: Option<&Path>, roots: &crate::SearchRoots) -> Res
             .collect();
         return Err(ModelError::UnknownModel { name, known });
     };
-    let usable = |d: &Path| {
-        d.join("tokenizer.json").is_file()
-            && (d.join("model.bin").is_file() || d.join("model.safetensors").is_file())
-    };
-    let mut searched: Vec<PathBuf> = [
-        roots.explicit.clone(),
+    // Found the way every model is: the model directories, then the HuggingFace cache.
+    let mut hub = crate::store::HubSettings::from_env();
+    if let Some(cache) = &roots.hf_hub {
+        hub.cache_dir = cache.clone();
+    }
+    let store = crate::store::ModelStore::new(roots.clone(), hub);
+    if let Some(dir) = store.status(&manifest.short_name)?.installed {
+        return Ok(dir);
+    }
+    let searched: Vec<PathBuf> = [
         roots.models_dir.as_ref().map(|r| r.join(&manifest.short_name)),
         roots
             .data_dir
             .as_ref()
             .map(|d| d.join("models").join(&manifest.short_name)),
         roots.repo_local.as_ref().map(|r| r.join(&manifest.short_name)),
+        manifest.hub().map(|h| store.hub().repo_dir(&h.repo)),
     ]
     .into_iter()
     .flatten()
     .collect();
-    if let Some(found) = searched.iter().find(|d| usable(d)) {
-        return Ok(found.clone());
-    }
-    let mut hub = crate::store::HubSettings::from_env();
-    if let Some(cache) = &roots.hf_hub {
-        hub.cache_dir = cache.clone();
-    }
-    if let Some(source) = manifest.hub() {
-        let revision = source.revision.as_deref().unwrap_or("main");
-        if let Some(snapshot) = hub.cached_snapshot(&source.repo, revision) {
-            if usable(&snapshot) {
-                return Ok(snapshot);
-            }
-            searched.push(snapshot);
-        } else {
-            searched.push(hub.repo_dir(&source.repo));
-        }
-    }
     Err(ModelError::NotFound {
         id: manifest.short_name.clone(),
         searched,
-        required: vec!["model.bin (or model.safetensors)".into(), "tokenizer.json".into()],
+        required: manifest
+            .hub_files()
+            .into_iter()
+            .filter(|f| f.required)
+            .map(|f| f.path)
+            .collect(),
     })
 }
 

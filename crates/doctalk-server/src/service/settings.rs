@@ -67,8 +67,7 @@ fn view(s: &Engine, settings: &Settings) -> Value {
             })
         })
         .collect();
-    let voices_dir = s.workspace.data_dir().join("voices");
-    let voices: Vec<Value> = doctalk_voice::VoiceCatalog::new(s.models.roots(), &voices_dir)
+    let voices: Vec<Value> = super::voices::catalog(s)
         .list()
         .into_iter()
         .map(|v| {

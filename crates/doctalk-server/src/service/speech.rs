@@ -9,7 +9,7 @@ use std::time::Instant;
 use doctalk_models::whisper::{find_whisper, load_whisper, Transcriber};
 use doctalk_models::DeviceChoice;
 use doctalk_voice::{
-    decode_wav, encode_wav, speak_text, text, transcribe_audio, Audio, VoiceCatalog, VoiceError, ESPEAK_VOICE,
+    decode_wav, encode_wav, speak_text, text, transcribe_audio, Audio, VoiceError, ESPEAK_VOICE,
 };
 use serde_json::{json, Value};
 
@@ -36,7 +36,7 @@ pub async fn speak(s: &Engine, input: &str, voice: Option<&str>) -> Result<Vec<u
         .map(str::to_string)
         .or(saved)
         .unwrap_or_else(|| ESPEAK_VOICE.to_string());
-    let catalog = VoiceCatalog::new(s.models.roots(), &data_dir.join("voices"));
+    let catalog = super::voices::catalog(s);
     let spoken = text::speakable(input);
     let audio = tokio::task::spawn_blocking(move || {
         let speaker = catalog.open(&id)?;

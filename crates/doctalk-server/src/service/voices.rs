@@ -1,11 +1,12 @@
 //! Cloned voices made and removed from the UI: a recording (WAV bytes; the UI converts other
 //! formats), a name and a consent note become a voice profile, as `doctalk voices add` makes one.
 //! Where the neural converter is installed the base voice first reads a calibration text, which
-//! takes seconds, hence the progress events.
+//! takes seconds, hence the progress events. [`catalog`] is the one place the server opens the
+//! installation's voices.
 
 use serde_json::{json, Value};
 
-use doctalk_voice::{VoiceCatalog, VoiceError};
+use doctalk_voice::{decode_wav, VoiceCatalog, VoiceError};
 
 use crate::service::Emit;
 use crate::{Engine, ServerError};
@@ -13,7 +14,8 @@ use crate::{Engine, ServerError};
 /// The most audio bytes a sample may have (two minutes of 48 kHz stereo 16-bit is ~23 MB).
 const MAX_SAMPLE_BYTES: usize = 32 * 1024 * 1024;
 
-fn catalog(s: &Engine) -> VoiceCatalog {
+/// The installation's voices: Piper voices among the model roots, profiles in `<data dir>/voices`.
+pub(crate) fn catalog(s: &Engine) -> VoiceCatalog {
     VoiceCatalog::new(s.models.roots(), &s.workspace.data_dir().join("voices"))
 }
 
@@ -45,25 +47,17 @@ pub async fn add_voice(
             "the recording is too large; use 10–30 s of one person speaking".into(),
         ));
     }
+    let audio = decode_wav(sample, "the recording").map_err(voice_error)?;
     let catalog = catalog(s);
-    let dir = catalog.profiles.dir().to_path_buf();
-    std::fs::create_dir_all(&dir).map_err(|e| ServerError::Io(format!("{}: {e}", dir.display())))?;
-    // The store reads a file; the upload is kept beside the profiles only until it is read.
-    let stamp = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_nanos());
-    let upload = dir.join(format!(".upload-{}-{stamp}.wav", std::process::id()));
-    std::fs::write(&upload, sample).map_err(|e| ServerError::Io(format!("{}: {e}", upload.display())))?;
     let (name, consent, base) = (name.to_string(), consent.to_string(), base.map(str::to_string));
-    let path = upload.clone();
-    let result = tokio::task::spawn_blocking(move || {
+    tokio::task::spawn_blocking(move || {
         emit("progress", json!({"stage": "reading"}));
         let base = base.unwrap_or_else(|| catalog.default_base());
         catalog.open(&base)?;
         if catalog.converter().is_some() {
             emit("progress", json!({"stage": "measuring"}));
         }
-        let profile = catalog.add_voice(&name, &path, &base, &consent)?;
+        let profile = catalog.add_voice_audio(&name, audio, "the recording", &base, &consent)?;
         let info = catalog.list().into_iter().find(|v| v.id == profile.name);
         Ok::<_, VoiceError>(json!({
             "voice": {
@@ -76,11 +70,9 @@ pub async fn add_voice(
             }
         }))
     })
-    .await;
-    let _ = std::fs::remove_file(&upload);
-    result
-        .map_err(|e| ServerError::Io(format!("making the voice stopped: {e}")))?
-        .map_err(voice_error)
+    .await
+    .map_err(|e| ServerError::Io(format!("making the voice stopped: {e}")))?
+    .map_err(voice_error)
 }
 
 /// Deletes a cloned voice and its recording; answers read in it go back to the default voice.
