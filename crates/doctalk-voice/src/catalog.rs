@@ -392,7 +392,15 @@ impl Speaker for ClonedSpeaker {
         match (&self.converter, &self.profile.neural) {
             (Some(converter), Some(neural)) => {
                 let audio = self.base.synthesize(sentence, lang)?;
-                neural_tone::convert_streaming(converter, neural, &audio, lang, FIRST_PIECE_FRAMES, on_audio)
+                neural_tone::convert_streaming(
+                    converter,
+                    neural,
+                    &audio,
+                    lang,
+                    FIRST_PIECE_FRAMES,
+                    neural_tone::Pacing::Gapless,
+                    on_audio,
+                )
             }
             _ => on_audio(self.synthesize(sentence, lang)?),
         }

@@ -144,23 +144,41 @@ pub fn measure(converter: &ToneConverter, recording: &Audio, base: &dyn Speaker)
 /// the same sentence sounds the same each time.
 pub fn convert(converter: &ToneConverter, tone: &NeuralTone, audio: &Audio, lang: Lang) -> Result<Audio> {
     let mut out = Audio::new(Vec::new(), converter.sample_rate());
-    convert_streaming(converter, tone, audio, lang, usize::MAX, &mut |piece| {
-        out.samples.extend_from_slice(&piece.samples);
-        Ok(())
-    })?;
+    convert_streaming(
+        converter,
+        tone,
+        audio,
+        lang,
+        usize::MAX,
+        Pacing::AsDecoded,
+        &mut |piece| {
+            out.samples.extend_from_slice(&piece.samples);
+            Ok(())
+        },
+    )?;
     Ok(out)
 }
 
+/// How converted pieces are handed out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Pacing {
+    /// Each piece as the decoder makes it.
+    AsDecoded,
+    /// Held back until what is ready will last as long as the rest still takes to compute
+    /// ([`may_start`]), so playback never stops mid-sentence to wait: on a fast machine the first
+    /// piece goes at once, on a slow one later. (Timing-dependent by nature.)
+    Gapless,
+}
+
 /// [`convert`], handing the audio out in pieces as the converter's decoder produces them (the
-/// first covers `first_frames` frames of 256 samples). Pieces are held back until what is ready
-/// will last as long as the rest still takes to compute ([`may_start`]), so playback never stops
-/// mid-sentence to wait: on a fast machine the first piece goes at once, on a slow one later.
+/// first covers `first_frames` frames of 256 samples), paced by `pacing`.
 pub fn convert_streaming(
     converter: &ToneConverter,
     tone: &NeuralTone,
     audio: &Audio,
     lang: Lang,
     first_frames: usize,
+    pacing: Pacing,
     on_audio: &mut dyn FnMut(Audio) -> Result<()>,
 ) -> Result<()> {
     let source = tone
@@ -181,7 +199,7 @@ pub fn convert_streaming(
     };
     let started = Instant::now();
     let total = pcm.len();
-    let (mut produced, mut held, mut flowing) = (0usize, Vec::new(), false);
+    let (mut produced, mut held, mut flowing) = (0usize, Vec::new(), pacing == Pacing::AsDecoded);
     crate::speaker::relay_pieces(on_audio, |sink| {
         converter.convert_streaming(&pcm, &how, first_frames, &mut |piece| {
             produced += piece.len();
