@@ -4,6 +4,7 @@
 //! see the same JSON and the same events; long work streams through a Tauri channel as
 //! `{event, data}` messages that mirror the server-sent events.
 
+mod automation;
 mod commands;
 mod engine;
 mod error;
@@ -20,6 +21,7 @@ pub fn run() {
                 .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn,pdf_oxide=error")),
         )
         .try_init();
+    automation::bind_to_test_harness();
     let result = tauri::Builder::default()
         .manage(Desktop::from_env())
         .setup(|app| {

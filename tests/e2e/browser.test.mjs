@@ -6,12 +6,12 @@
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, mkdirSync, writeFileSync, openSync, ftruncateSync, closeSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { chromium } from 'playwright-core';
+import { cleanup, hangIfAsked, reapAll, spawnOwned } from './procs.mjs';
 
 const repo = resolve(import.meta.dirname, '../..');
 const artifacts = process.env.DOCTALK_E2E_ARTIFACTS ?? join(repo, 'target/e2e-artifacts');
@@ -26,7 +26,7 @@ let base;
 
 /** Starts `doctalk serve` on a free loopback port and waits for its "listening on" line. */
 async function startServer() {
-  const child = spawn(
+  const child = spawnOwned(
     bin,
     ['serve', '--bind', '127.0.0.1:0', '--no-llm', '--max-upload-mib', '64', '--ui-dir', join(repo, 'ui/dist')],
     {
@@ -55,12 +55,18 @@ before(async () => {
       '--use-fake-ui-for-media-stream', '--use-fake-device-for-media-stream',
       `--use-file-for-fake-audio-capture=${join(repo, 'tests/fixtures/audio/en_goforward_16k.wav')}`],
   });
-});
+}, { timeout: 120_000 });
+
+// Every test is bounded (node's --test-timeout in package.json is the outer bound); when one times
+// out its own clean-up never runs, so this hook ends whatever the suite started.
+const LIMIT = { timeout: Number(process.env.DOCTALK_E2E_TEST_TIMEOUT_MS ?? 180_000) };
 
 after(async () => {
-  await browser?.close();
-  server?.kill();
-  rmSync(scratch, { recursive: true, force: true });
+  await cleanup(
+    () => Promise.race([browser?.close(), new Promise((ok) => setTimeout(ok, 10_000))]),
+    () => reapAll(),
+    () => rmSync(scratch, { recursive: true, force: true }),
+  );
 });
 
 /** A fresh page in English with every console error and page error collected. */
@@ -76,8 +82,9 @@ async function openPage() {
 
 const shot = (page, name) => page.screenshot({ path: join(artifacts, `${name}.png`), fullPage: true });
 
-test('upload a PDF, ask, read the streamed answer, open the cited page with the passage highlighted', async () => {
+test('upload a PDF, ask, read the streamed answer, open the cited page with the passage highlighted', LIMIT, async () => {
   const { page, errors, context } = await openPage();
+  await hangIfAsked('upload a PDF');
   await page.getByTestId('sample-button').waitFor();
   await shot(page, '01-first-run');
 
@@ -120,7 +127,7 @@ test('upload a PDF, ask, read the streamed answer, open the cited page with the 
   await context.close();
 });
 
-test('bad files get their own clear errors and nothing else is lost', async () => {
+test('bad files get their own clear errors and nothing else is lost', LIMIT, async () => {
   const { page, errors, context } = await openPage();
   const dir = join(scratch, 'bad');
   mkdirSync(dir, { recursive: true });
@@ -156,7 +163,7 @@ test('bad files get their own clear errors and nothing else is lost', async () =
   await context.close();
 });
 
-test('a folder of 1,000 files: documents indexed, the rest skipped and counted, the window stays responsive', async () => {
+test('a folder of 1,000 files: documents indexed, the rest skipped and counted, the window stays responsive', LIMIT, async () => {
   const { page, errors, context } = await openPage();
   const folder = join(scratch, 'export');
   mkdirSync(folder, { recursive: true });
@@ -195,7 +202,7 @@ test('a folder of 1,000 files: documents indexed, the rest skipped and counted, 
   await context.close();
 });
 
-test('a voice cloned from a recording in the settings reads answers aloud', async () => {
+test('a voice cloned from a recording in the settings reads answers aloud', LIMIT, async () => {
   const { page, errors, context } = await openPage();
   await page.getByTestId('settings-button').click();
   await page.getByText('Clone a voice…').click();
@@ -226,7 +233,7 @@ test('a voice cloned from a recording in the settings reads answers aloud', asyn
   await context.close();
 });
 
-test('a question spoken into the microphone is written down, asked and answered', async () => {
+test('a question spoken into the microphone is written down, asked and answered', LIMIT, async () => {
   const { page, errors, context } = await openPage();
   await context.grantPermissions(['microphone']);
   const mic = page.getByTestId('mic-button');

@@ -8,13 +8,14 @@
 
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdtempSync, mkdirSync, readFileSync, writeFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { cleanup, endGroup, hangIfAsked, reapAll, spawnOwned } from './procs.mjs';
 
 const repo = resolve(import.meta.dirname, '../..');
 const app = process.env.DOCTALK_DESKTOP_BIN;
@@ -31,7 +32,8 @@ class AppWindow {
     const w = new AppWindow(`http://127.0.0.1:${port}`);
     const bin = process.env.TAURI_DRIVER ?? '/var/cache/doctalk-tools/bin/tauri-driver';
     // The app inherits this environment (and working directory) through WebKitWebDriver.
-    w.driver = spawn(bin, ['--port', String(port), '--native-driver', '/usr/bin/WebKitWebDriver'], {
+    // Its own process group: closing the window ends tauri-driver, WebKitWebDriver and the app.
+    w.driver = spawnOwned(bin, ['--port', String(port), '--native-driver', '/usr/bin/WebKitWebDriver'], {
       env: { ...process.env, RUST_LOG: 'warn', ...env },
       cwd,
       stdio: ['ignore', 'inherit', 'inherit'],
@@ -113,9 +115,12 @@ class AppWindow {
     writeFileSync(join(artifacts, `${name}.png`), Buffer.from(png, 'base64'));
   }
 
+  /** Ends the session, then the driver's whole process group (the app included); never throws. */
   async close() {
-    if (this.session) await this.wd('DELETE', this.s('')).catch(() => {});
-    this.driver?.kill();
+    if (this.session) {
+      await Promise.race([this.wd('DELETE', this.s('')).catch(() => {}), sleep(10_000)]);
+    }
+    await endGroup(this.driver);
   }
 }
 
@@ -145,14 +150,26 @@ function startHub(repos) {
     });
     res.end(req.method === 'HEAD' ? undefined : body);
   });
-  return new Promise((ok) => server.listen(0, '127.0.0.1', () => ok(server)));
+  // Closing the stand-in ends its keep-alive connections too (a plain close() waits for them).
+  const close = () => {
+    server.closeAllConnections();
+    server.close();
+  };
+  return new Promise((ok) => server.listen(0, '127.0.0.1', () => ok({ server, close, port: () => server.address().port })));
 }
 
-after(() => {
-  rmSync(scratch, { recursive: true, force: true });
+// Every test is bounded (node's --test-timeout in package.json is the outer bound); when one times
+// out its `finally` never runs, so this hook ends whatever it left.
+const LIMIT = { timeout: Number(process.env.DOCTALK_E2E_TEST_TIMEOUT_MS ?? 240_000) };
+
+after(async () => {
+  await cleanup(
+    () => reapAll(),
+    () => rmSync(scratch, { recursive: true, force: true }),
+  );
 });
 
-test('a first run without models shows the licences, downloads the encoder, and opens the app', async () => {
+test('a first run without models shows the licences, downloads the encoder, and opens the app', LIMIT, async () => {
   const home = join(scratch, 'first-run');
   mkdirSync(join(home, 'models'), { recursive: true });
   const hub = await startHub({
@@ -163,11 +180,12 @@ test('a first run without models shows the licences, downloads the encoder, and 
       DOCTALK_DATA_DIR: join(home, 'data'),
       DOCTALK_MODELS_DIR: join(home, 'models'),
       HF_HOME: join(home, 'hf'),
-      HF_ENDPOINT: `http://127.0.0.1:${hub.address().port}`,
+      HF_ENDPOINT: `http://127.0.0.1:${hub.port()}`,
     },
     home, // not the checkout: its .models/ would be found
   );
   try {
+    await hangIfAsked('first run');
     await w.waitFor('[data-testid="setup-screen"]');
     const licences = await Promise.all((await w.all('[data-testid="setup-licence"]')).map((el) => w.text(el)));
     assert.equal(licences.length, 2, licences.join(' | '));
@@ -186,12 +204,11 @@ test('a first run without models shows the licences, downloads the encoder, and 
     // The engine starts on the downloaded encoder: the empty library offers the sample.
     await w.waitFor('[data-testid="sample-button"]', 60_000);
   } finally {
-    await w.close();
-    hub.close();
+    await cleanup(() => w.close(), () => hub.close());
   }
 });
 
-test('the desktop window opens, takes a document, and answers from it', async () => {
+test('the desktop window opens, takes a document, and answers from it', LIMIT, async () => {
   const w = await AppWindow.launch({ DOCTALK_DATA_DIR: join(scratch, 'data') }, repo);
   try {
     assert.equal(await w.wd('GET', w.s('/title')), 'DocTalk');
@@ -223,7 +240,7 @@ test('the desktop window opens, takes a document, and answers from it', async ()
   }
 });
 
-test('a voice cloned in the desktop window from a picked recording', async () => {
+test('a voice cloned in the desktop window from a picked recording', LIMIT, async () => {
   const w = await AppWindow.launch({ DOCTALK_DATA_DIR: join(scratch, 'data-voice') }, repo);
   try {
     await w.waitFor('[data-testid="drop-zone"]');
@@ -262,17 +279,21 @@ async function startPulse() {
       'set-default-source doctalk_e2e.monitor\n' +
       `load-module module-native-protocol-unix socket=${socket} auth-anonymous=1\n`,
   );
-  const child = spawn(
+  const child = spawnOwned(
     'pulseaudio',
     ['-n', '-F', config, '--daemonize=no', '--exit-idle-time=-1', '--use-pid-file=no'],
     { env: { ...process.env, HOME: dir, XDG_RUNTIME_DIR: dir }, stdio: 'ignore' },
   );
   for (let i = 0; i < 200 && !existsSync(socket); i++) await sleep(50);
   assert.ok(existsSync(socket), 'the PulseAudio socket');
-  return { server: `unix:${socket}`, stop: () => { child.kill(); rmSync(dir, { recursive: true, force: true }); } };
+  const stop = async () => {
+    await endGroup(child);
+    rmSync(dir, { recursive: true, force: true });
+  };
+  return { server: `unix:${socket}`, stop };
 }
 
-test('a question spoken to the desktop app is heard by its microphone, asked and answered', async () => {
+test('a question spoken to the desktop app is heard by its microphone, asked and answered', LIMIT, async () => {
   const pulse = await startPulse();
   const w = await AppWindow.launch({ DOCTALK_DATA_DIR: join(scratch, 'data-mic'), PULSE_SERVER: pulse.server }, repo);
   try {
@@ -289,7 +310,6 @@ test('a question spoken to the desktop app is heard by its microphone, asked and
     await w.waitFor('[data-testid="message-assistant"][data-state="done"]', 60_000);
     await w.screenshot('desktop-05-spoken-question');
   } finally {
-    await w.close();
-    pulse.stop();
+    await cleanup(() => w.close(), () => pulse.stop());
   }
 });

@@ -189,6 +189,24 @@ pub enum BenchCommand {
     /// Voice: real-time factor of the default voice and of Whisper, time from a complete answer
     /// sentence to its first audio, barge-in stop latency (when a sound card exists)
     Voice(BenchVoiceArgs),
+    /// Answer quality on your own documents: asks each question of a JSON Lines file
+    /// ({"q", "expect_any": [...], "source"} or {"q", "unanswerable": true}) in LLM and extractive
+    /// modes; fact, citation and refusal rates, first-token p50
+    Answers(BenchAnswersArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct BenchAnswersArgs {
+    /// The questions (JSON Lines)
+    #[arg(long, value_name = "FILE.jsonl")]
+    pub qa: PathBuf,
+    #[command(flatten)]
+    pub answer: AnswerArgs,
+    /// Measure the language model only (not the extractive mode)
+    #[arg(long, conflicts_with = "no_llm")]
+    pub llm_only: bool,
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, clap::Args)]

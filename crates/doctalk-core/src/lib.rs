@@ -18,6 +18,7 @@
 //! ```
 
 pub mod answer;
+pub mod answer_check;
 pub mod conversations;
 mod error;
 pub mod eval;

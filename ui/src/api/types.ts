@@ -107,6 +107,8 @@ export interface Answer {
   fallback_reason: string | null;
   model: string | null;
   cancelled: boolean;
+  /** Facts the model wrote that its cited sources do not contain (those sentences show the source's words). */
+  unverified?: { claim: string; sentence: string }[];
   timings: Record<string, number | null>;
   conversation: string | null;
 }

@@ -27,6 +27,8 @@ export interface AssistantMessage {
   mode: string | null;
   model: string | null;
   fallbackReason: string | null;
+  /** Claims the model made that its sources do not support (shown replaced by the source's words). */
+  unverified: string[];
   grounded: boolean | null;
   error: string | null;
 }
@@ -86,6 +88,7 @@ export class ChatSession {
         mode: null,
         model: null,
         fallbackReason: null,
+        unverified: [],
         grounded: null,
         error: null,
       },
@@ -134,6 +137,7 @@ export class ChatSession {
         mode: typeof turn.mode === 'string' ? turn.mode : null,
         model: null,
         fallbackReason: null,
+        unverified: [],
         grounded: typeof turn.grounded === 'boolean' ? turn.grounded : null,
         error: null,
       });
@@ -174,6 +178,7 @@ export class ChatSession {
       mode: answer.mode ?? null,
       model: answer.model ?? null,
       fallbackReason: answer.fallback_reason ?? null,
+      unverified: Array.isArray(answer.unverified) ? answer.unverified.map((c) => c.claim) : [],
       grounded: typeof answer.grounded === 'boolean' ? answer.grounded : null,
     }));
     if (answer.conversation) {

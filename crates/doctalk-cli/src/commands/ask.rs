@@ -128,6 +128,7 @@ pub fn answer_json(a: &Answer) -> serde_json::Value {
         "invalid_citations": a.invalid_citations,
         "fallback_reason": a.fallback_reason,
         "cancelled": a.cancelled,
+        "unverified": a.unverified,
         "timings": a.timings,
     })
 }

@@ -18,6 +18,7 @@ pub async fn run(ctx: &Ctx, cmd: BenchCommand) -> anyhow::Result<ExitCode> {
         BenchCommand::Ingest(args) => ingest(ctx, args).await,
         BenchCommand::Retrieval(args) => super::bench_retrieval::run(ctx, args).await,
         BenchCommand::Voice(args) => super::bench_voice::run(ctx, args).await,
+        BenchCommand::Answers(args) => super::bench_answers::run(ctx, args).await,
     }
 }
 

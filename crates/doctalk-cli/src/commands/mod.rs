@@ -3,6 +3,7 @@
 pub mod ask;
 pub mod assistant;
 pub mod bench;
+pub mod bench_answers;
 pub mod bench_retrieval;
 pub mod bench_voice;
 pub mod chat;

@@ -112,7 +112,7 @@ fn chat_keeps_a_conversation_and_shows_sources() {
         .unwrap()
         .write_all("如何登陆管理员后台\n/sources\n/history\n/quit\n".as_bytes())
         .unwrap();
-    let out = child.wait_with_output().unwrap();
+    let out = crate::harness::wait_within(child, crate::harness::child_limit(), "doctalk chat");
     assert!(out.status.success(), "{}", stderr(&out));
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(stdout.contains("admin.xinghe-tech.cn"), "{stdout}");

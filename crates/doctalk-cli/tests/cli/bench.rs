@@ -65,3 +65,67 @@ fn a_malformed_dataset_names_the_file() {
     let err = stderr(&out);
     assert!(err.contains("queries.jsonl") && err.contains("line 2"), "{err}");
 }
+
+/// `bench answers` on the sample knowledge base, extractive mode (no model: the LLM mode runs the
+/// same scoring and is measured by the command itself, not in tests): every figure is reported,
+/// right answers are counted right and a refusal of an unanswerable question too.
+#[test]
+fn bench_answers_scores_a_small_question_set() {
+    let dt = crate::harness::indexed_sample();
+    let dir = tempfile::tempdir().unwrap();
+    let qa = dir.path().join("qa.jsonl");
+    std::fs::write(
+        &qa,
+        concat!(
+            "{\"q\": \"如何登陆管理员后台\", \"expect_any\": [\"admin.xinghe-tech.cn\"], \"source\": \"faq.csv\"}\n",
+            "{\"q\": \"滴滴企业版的企业码是什么？\", \"expect_any\": [\"XHKJ2025\"]}\n",
+            "{\"q\": \"公司有没有上下班班车？\", \"unanswerable\": true}\n",
+        ),
+    )
+    .unwrap();
+    let out = dt.json(&[
+        "bench",
+        "answers",
+        "--qa",
+        qa.to_str().unwrap(),
+        "--no-llm",
+        "--json",
+    ]);
+    let t = &out["extractive"];
+    assert_eq!(t["questions"], 3, "{out}");
+    assert_eq!(
+        (t["answerable"].as_u64(), t["unanswerable"].as_u64()),
+        (Some(2), Some(1))
+    );
+    assert_eq!(t["fact_and_citation_rate"].as_f64(), Some(1.0), "{out}");
+    // Whether the shuttle question is refused is the grounding decision's business (today it is
+    // not: the decision is issue 17's); the scoring must agree with what the answer said.
+    let shuttle = &out["questions"][2]["extractive"];
+    let said_not_found = shuttle["answer"].as_str().unwrap().contains("没有找到相关内容");
+    assert_eq!(shuttle["refused"], said_not_found, "{out}");
+    let expected_rate = if said_not_found { 1.0 } else { 0.0 };
+    assert_eq!(t["refusal_rate"].as_f64(), Some(expected_rate), "{out}");
+    assert_eq!(t["false_refusal_rate"].as_f64(), Some(0.0), "{out}");
+    assert!(t["first_token_ms_p50"].as_f64().is_some(), "{out}");
+    let questions = out["questions"].as_array().unwrap();
+    assert_eq!(questions.len(), 3);
+    assert_eq!(questions[0]["extractive"]["right"], true, "{out}");
+    assert!(out.get("llm").is_none(), "--no-llm measures no model: {out}");
+}
+
+#[test]
+fn bench_answers_names_the_line_of_a_malformed_question_file() {
+    let dt = Doctalk::new();
+    let dir = tempfile::tempdir().unwrap();
+    let qa = dir.path().join("qa.jsonl");
+    std::fs::write(
+        &qa,
+        "{\"q\": \"ok\", \"expect_any\": [\"1\"]}\n{\"q\": \"missing its facts\"}\n",
+    )
+    .unwrap();
+    let out = dt.run(&["bench", "answers", "--qa", qa.to_str().unwrap(), "--no-llm"]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    assert!(err.contains("qa.jsonl") && err.contains("line 2"), "{err}");
+    assert!(!err.contains("panicked"), "{err}");
+}

@@ -1,7 +1,7 @@
 //! `doctalk generate` with the real offline default model (Qwen2.5-Coder-0.5B Q4_K_M from PyPI, fetched
 //! by scripts/setup.sh) and with broken model paths.
 
-use crate::harness::{models_dir, stderr, Doctalk};
+use crate::harness::{models_dir, stderr, BoundedOutput, Doctalk};
 
 #[test]
 fn the_default_model_answers_and_reports_its_run_as_json() {
@@ -65,7 +65,7 @@ fn a_missing_or_unknown_model_is_a_clear_error() {
         .args(["generate", "hi"])
         .env("DOCTALK_MODELS_DIR", empty.path())
         .current_dir(empty.path())
-        .output()
+        .bounded_output()
         .unwrap();
     assert_eq!(out.status.code(), Some(1));
     let err = stderr(&out);

@@ -1,8 +1,10 @@
 //! A small builder around the real binary: one temporary data directory per test.
 
+use std::io::{self, Read};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::{Child, Command, Output, Stdio};
 use std::sync::OnceLock;
+use std::time::{Duration, Instant};
 
 pub fn repo_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -43,7 +45,7 @@ impl Doctalk {
 
     #[track_caller]
     pub fn run(&self, args: &[&str]) -> Output {
-        self.command().args(args).output().expect("run doctalk")
+        self.command().args(args).bounded_output().expect("run doctalk")
     }
 
     /// Runs and parses stdout as JSON lines.
@@ -86,4 +88,90 @@ pub fn indexed_sample() -> &'static Doctalk {
         assert!(out.status.success(), "{}", stderr(&out));
         dt
     })
+}
+
+/// How long one child process of a test may run before the test fails naming it: well under the
+/// stage limit in `scripts/test.sh`, so a hung child is reported by the test that started it.
+/// `DOCTALK_TEST_CHILD_TIMEOUT_S` overrides it (a slow machine, or a check of this very guard).
+pub fn child_limit() -> Duration {
+    let secs = std::env::var("DOCTALK_TEST_CHILD_TIMEOUT_S")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(600);
+    Duration::from_secs(secs)
+}
+
+/// `Command::output`, but bounded: a child still running after [`child_limit`] is killed and the
+/// test panics with the command line, the time it ran and what it had written to stderr.
+pub trait BoundedOutput {
+    fn bounded_output(&mut self) -> io::Result<Output>;
+}
+
+impl BoundedOutput for Command {
+    fn bounded_output(&mut self) -> io::Result<Output> {
+        let what = format!("{self:?}");
+        let child = self
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()?;
+        Ok(wait_within(child, child_limit(), &what))
+    }
+}
+
+/// Waits for `child` (its stdout/stderr piped, if at all) for at most `limit`; on time-out kills it
+/// and panics naming `what`. Pipes are drained on their own threads so a chatty child cannot block.
+#[track_caller]
+pub fn wait_within(mut child: Child, limit: Duration, what: &str) -> Output {
+    fn drain(pipe: Option<impl Read + Send + 'static>) -> std::thread::JoinHandle<Vec<u8>> {
+        std::thread::spawn(move || {
+            let mut buf = Vec::new();
+            if let Some(mut p) = pipe {
+                let _ = p.read_to_end(&mut buf);
+            }
+            buf
+        })
+    }
+    let out = drain(child.stdout.take());
+    let err = drain(child.stderr.take());
+    let started = Instant::now();
+    let status = loop {
+        match child.try_wait() {
+            Ok(Some(status)) => break status,
+            Ok(None) if started.elapsed() < limit => std::thread::sleep(Duration::from_millis(20)),
+            Ok(None) | Err(_) => {
+                let _ = child.kill();
+                let _ = child.wait();
+                let stderr = String::from_utf8_lossy(&err.join().unwrap_or_default()).into_owned();
+                panic!(
+                    "timed out: {what} still running after {:.0} s (pid {}, killed); its stderr:\n{stderr}",
+                    started.elapsed().as_secs_f64(),
+                    child.id()
+                );
+            }
+        }
+    };
+    Output {
+        status,
+        stdout: out.join().unwrap_or_default(),
+        stderr: err.join().unwrap_or_default(),
+    }
+}
+
+/// Reads the first line a child prints, or panics naming `what` when none comes within `limit`
+/// (a server that never says it is listening must not hang the test).
+#[track_caller]
+pub fn first_line_within(stdout: impl Read + Send + 'static, limit: Duration, what: &str) -> String {
+    use std::io::BufRead;
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut reader = io::BufReader::new(stdout);
+        let mut line = String::new();
+        let _ = reader.read_line(&mut line);
+        let _ = tx.send(line);
+        // Keep draining so the child never blocks on a full pipe.
+        let _ = io::copy(&mut reader, &mut io::sink());
+    });
+    rx.recv_timeout(limit)
+        .unwrap_or_else(|_| panic!("timed out: {what} printed nothing for {limit:?}"))
 }

@@ -1,6 +1,6 @@
 use std::fs;
 
-use crate::harness::{sample_kb, stderr, Doctalk};
+use crate::harness::{sample_kb, stderr, BoundedOutput, Doctalk};
 
 fn by_status<'a>(lines: &'a [serde_json::Value], status: &str) -> Vec<&'a serde_json::Value> {
     lines.iter().filter(|l| l["status"] == status).collect()
@@ -175,7 +175,7 @@ fn missing_model_is_a_clear_error() {
         .env("HOME", empty.path())
         .current_dir(empty.path())
         .args(["search", "hello"])
-        .output()
+        .bounded_output()
         .unwrap();
     assert_eq!(out.status.code(), Some(1));
     let err = stderr(&out);

@@ -2,7 +2,7 @@
 //! variables read from the environment (the download itself is tested in doctalk-models against a
 //! loopback hub).
 
-use crate::harness::{stderr, Doctalk};
+use crate::harness::{stderr, BoundedOutput, Doctalk};
 
 #[test]
 fn list_shows_every_known_model_and_where_it_is() {
@@ -35,7 +35,7 @@ fn unknown_models_and_offline_pulls_are_clear_errors() {
         .args(["models", "pull", "multilingual-e5-small"])
         .env("HF_HOME", hf_home.path())
         .env("HF_HUB_OFFLINE", "1")
-        .output()
+        .bounded_output()
         .unwrap();
     assert_eq!(out.status.code(), Some(1));
     let err = stderr(&out);
@@ -51,7 +51,7 @@ fn unknown_models_and_offline_pulls_are_clear_errors() {
         .args(["models", "pull", "multilingual-e5-small"])
         .env("HF_HOME", hf_home.path())
         .env("HF_ENDPOINT", "http://127.0.0.1:9")
-        .output()
+        .bounded_output()
         .unwrap();
     assert_eq!(out.status.code(), Some(1));
     assert!(
@@ -69,7 +69,7 @@ fn rm_never_deletes_a_directory_the_user_provided() {
         .command()
         .args(["models", "rm", "all-MiniLM-L6-v2", "--json"])
         .env("HF_HOME", hf_home.path())
-        .output()
+        .bounded_output()
         .unwrap();
     assert!(out.status.success(), "{}", stderr(&out));
     let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();

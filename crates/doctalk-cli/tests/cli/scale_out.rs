@@ -8,7 +8,7 @@ use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::harness::{indexed_sample, sample_kb, stderr, Doctalk};
+use crate::harness::{indexed_sample, sample_kb, stderr, BoundedOutput, Doctalk};
 use crate::serve::{http, start, test_python};
 
 #[test]
@@ -198,7 +198,7 @@ fn on_s3(dt: &Doctalk, s3: &S3Server, args: &[&str]) -> std::process::Output {
         .env("AWS_SECRET_ACCESS_KEY", "testing")
         .env("AWS_REGION", "us-east-1")
         .env("AWS_EC2_METADATA_DISABLED", "true")
-        .output()
+        .bounded_output()
         .expect("run doctalk")
 }
 
@@ -267,7 +267,7 @@ fn a_missing_bucket_is_a_clear_error() {
         .env("AWS_SECRET_ACCESS_KEY", "testing")
         .env("AWS_REGION", "us-east-1")
         .env("OBJECT_STORE_CLIENT_MAX_RETRIES", "0")
-        .output()
+        .bounded_output()
         .unwrap();
     assert!(!out.status.success());
     let err = stderr(&out);

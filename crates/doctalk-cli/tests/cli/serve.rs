@@ -2,12 +2,12 @@
 //! uploads and server-sent events, and bad requests that must get a JSON 4xx while the server keeps
 //! serving.
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 
-use crate::harness::{indexed_sample, repo_root, stderr, Doctalk};
+use crate::harness::{indexed_sample, repo_root, stderr, BoundedOutput, Doctalk};
 
 /// A running `doctalk serve`, killed when dropped.
 pub struct Server {
@@ -31,10 +31,11 @@ pub fn start(dt: &Doctalk, extra: &[&str]) -> Server {
         .stderr(Stdio::inherit())
         .spawn()
         .expect("start doctalk serve");
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
+    let line = crate::harness::first_line_within(
+        child.stdout.take().unwrap(),
+        crate::harness::child_limit(),
+        "doctalk serve",
+    );
     let addr = line
         .trim()
         .strip_prefix("listening on http://")
@@ -312,7 +313,7 @@ fn run_python(script: &str, args: &[&str], env: &[(&str, &str)]) {
         .arg(&script)
         .args(args)
         .envs(env.iter().copied())
-        .output()
+        .bounded_output()
         .unwrap_or_else(|e| panic!("{}: {e} (run scripts/setup.sh)", test_python().display()));
     assert!(
         out.status.success(),

@@ -141,6 +141,15 @@ fn split_keeping_ends(text: &str) -> Vec<&str> {
     parts
 }
 
+/// The share of `a`'s character bigrams that `b` also has (0 when `a` has none).
+pub(crate) fn bigram_overlap(a: &str, b: &str) -> f32 {
+    let (a, b) = (bigrams(a), bigrams(b));
+    if a.is_empty() {
+        return 0.0;
+    }
+    a.iter().filter(|g| b.contains(*g)).count() as f32 / a.len() as f32
+}
+
 fn bigrams(text: &str) -> std::collections::HashSet<(char, char)> {
     let chars: Vec<char> = text
         .chars()

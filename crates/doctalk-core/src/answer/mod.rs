@@ -6,6 +6,8 @@
 //! and the evidence that decided it.
 
 mod citations;
+pub(crate) mod claims;
+mod gate;
 mod prompt;
 mod rewrite;
 
@@ -17,6 +19,7 @@ use doctalk_models::llm::{GenerationParams, Generator};
 use serde::{Deserialize, Serialize};
 
 pub use citations::{attribute_citations, check_citations, CitationCheck};
+pub use claims::UnsupportedClaim;
 
 use crate::kb::KnowledgeBase;
 use crate::search::SearchHit;
@@ -181,6 +184,10 @@ pub struct Answer {
     pub model: Option<String>,
     /// The user stopped generation; `answer` holds what was produced.
     pub cancelled: bool,
+    /// Facts the model stated that its cited sources do not contain; each such sentence was shown
+    /// as the closest quote from the source instead (see `claims`).
+    #[serde(default)]
+    pub unverified: Vec<UnsupportedClaim>,
     /// Where the time went, in milliseconds since the question arrived.
     pub timings: Timings,
 }
@@ -313,6 +320,7 @@ impl KnowledgeBase {
             fallback_reason: req.without_llm_reason.clone(),
             model: None,
             cancelled: false,
+            unverified: Vec::new(),
             timings,
         };
         if !grounded {
@@ -340,7 +348,9 @@ impl KnowledgeBase {
                     cancelled,
                     prompt_ms,
                     first_token_ms,
+                    unverified,
                 }) => {
+                    answer.unverified = unverified;
                     let check = check_citations(&text, used);
                     answer.invalid_citations = check.invalid;
                     let offered: Vec<&str> = answer.sources[..used].iter().map(|s| s.text.as_str()).collect();
@@ -388,6 +398,8 @@ struct Generated {
     cancelled: bool,
     prompt_ms: f64,
     first_token_ms: Option<f64>,
+    /// Claims the sentence gate did not let through.
+    unverified: Vec<UnsupportedClaim>,
 }
 
 /// Runs the model on the prompt off the async runtime, streaming tokens.
@@ -419,24 +431,31 @@ async fn generate(
             repeat_penalty: 1.05,
             ..GenerationParams::default()
         };
-        let out = generator.chat(&prompt.messages, &params, &mut |piece| {
-            if !piece.is_empty() {
+        // Each sentence is released only once its claims are checked against what it cites.
+        let mut gate = gate::SentenceGate::new(&s[..prompt.sources_used], &q, lang);
+        let show = |text: String, first_token_ms: &mut Option<f64>| {
+            if !text.is_empty() {
                 first_token_ms.get_or_insert_with(ms);
-                on_event(AnswerEvent::Token(piece.to_string()));
+                on_event(AnswerEvent::Token(text));
             }
+        };
+        let out = generator.chat(&prompt.messages, &params, &mut |piece| {
+            show(gate.push(piece), &mut first_token_ms);
             if cancel.load(Ordering::Relaxed) {
                 ControlFlow::Break(())
             } else {
                 ControlFlow::Continue(())
             }
         })?;
+        show(gate.finish(), &mut first_token_ms);
         let cancelled = out.stop_reason == doctalk_models::llm::StopReason::Cancelled;
         Ok(Generated {
-            text: out.text.trim().to_string(),
+            text: gate.released().trim().to_string(),
             sources_used: prompt.sources_used,
             cancelled,
             prompt_ms,
             first_token_ms,
+            unverified: std::mem::take(&mut gate.unsupported),
         })
     })
     .await

@@ -59,6 +59,11 @@ function AssistantMessageInner({ message: m, onOpenSource }: Props) {
               {t('fallback', { reason: m.fallbackReason })}
             </span>
           )}
+          {m.unverified.length > 0 && (
+            <span class="warn small unverified" data-testid="unverified-claims">
+              {t('unverified', { claims: m.unverified.map((c) => `“${c}”`).join(', ') })}
+            </span>
+          )}
           {m.text && <CopyButton text={m.text} />}
           {m.text && m.state === 'done' && <ReadAloudButton text={m.text} autoPlay={speakAnswers && live.current} />}
         </div>

@@ -1,0 +1,552 @@
+//! Claim checking: a generated sentence is shown as fact only when the checkable facts in it —
+//! numbers, amounts, dates, times, durations, percentages, quoted terms and names — are found in
+//! the passage it cites (or in the question the user asked: restating it is not an invention).
+//!
+//! Small models answer "中午两点开始午休" from a passage that says "午休时间为中午十二点到下午一点".
+//! What they get wrong is almost always a figure or a name, and those can be checked exactly, once
+//! both sides are written the same way: full-width forms become half-width, Chinese numerals
+//! become digits (十二点 = 12点, 一天 = 1天, 百分之八 = 8%), "12:00" is the hour 12, and "1,000" is
+//! 1000. Meaning beyond that is not judged here: a sentence with nothing checkable passes.
+
+/// One fact of a sentence that its sources do not contain.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct UnsupportedClaim {
+    /// The claim as the model wrote it: "两点", "5%", "“六险”", "Zoom".
+    pub claim: String,
+    /// The sentence it was in.
+    pub sentence: String,
+}
+
+/// A checkable fact, normalised for comparison.
+#[derive(Debug, Clone, PartialEq)]
+enum Claim {
+    /// A numeric value (percent sign, units and thousands separators dropped).
+    Number { value: Value, raw: String },
+    /// A quoted term or a name, compared as normalised text.
+    Term { norm: String, raw: String },
+}
+
+impl Claim {
+    fn raw(&self) -> &str {
+        match self {
+            Claim::Number { raw, .. } | Claim::Term { raw, .. } => raw,
+        }
+    }
+}
+
+/// A number as compared: plain ("120", "8.5") or a clock time ("9:30" is 9 h 30 min).
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Value {
+    Plain(f64),
+    Time(u32, u32),
+}
+
+/// The facts of `evidence` (a passage, or several, and the question) in comparable form.
+pub(crate) struct Evidence {
+    numbers: Vec<f64>,
+    times: Vec<(u32, u32)>,
+    text: String,
+}
+
+impl Evidence {
+    pub(crate) fn of(texts: &[&str]) -> Evidence {
+        let (mut numbers, mut times) = (Vec::new(), Vec::new());
+        let mut text = String::new();
+        for t in texts {
+            let n = normalise(t);
+            for (value, _) in number_values(&n) {
+                match value {
+                    Value::Plain(v) => numbers.push(v),
+                    Value::Time(h, m) => times.push((h, m)),
+                }
+            }
+            text.push_str(&compact(&n));
+            text.push('\n');
+        }
+        Evidence { numbers, times, text }
+    }
+
+    fn has_plain(&self, v: f64) -> bool {
+        self.numbers.iter().any(|&n| (n - v).abs() < 1e-9)
+    }
+
+    /// "12:00" is supported by "12:00" or "十二点"; "9:30" by "9:30" or "9点30分"; a plain "9" also
+    /// by the hour or the minutes of a written time.
+    fn has_value(&self, v: Value) -> bool {
+        match v {
+            Value::Plain(x) => {
+                self.has_plain(x)
+                    || self
+                        .times
+                        .iter()
+                        .any(|&(h, m)| f64::from(h) == x || (m != 0 && f64::from(m) == x))
+            }
+            Value::Time(h, m) => {
+                self.times.contains(&(h, m))
+                    || (self.has_plain(f64::from(h)) && (m == 0 || self.has_plain(f64::from(m))))
+            }
+        }
+    }
+
+    /// True when the evidence counts the same word with another numeral ("六险" against "五险")
+    /// and never with this one.
+    fn contradicts_count(&self, pair: &str) -> bool {
+        let mut chars = pair.chars();
+        let (Some(numeral), Some(word)) = (chars.next(), chars.next()) else {
+            return false;
+        };
+        if self.text.contains(pair) {
+            return false;
+        }
+        let text: Vec<char> = self.text.chars().collect();
+        text.windows(2)
+            .any(|w| w[1] == word && w[0] != numeral && han_digit(w[0]).is_some())
+    }
+
+    fn supports(&self, claim: &Claim) -> bool {
+        match claim {
+            Claim::Number { value, .. } => self.has_value(*value),
+            Claim::Term { norm, .. } => self.text.contains(norm.as_str()),
+        }
+    }
+}
+
+/// The claims of `sentence` that `evidence` does not support (empty: the sentence may be shown).
+pub(crate) fn unsupported(sentence: &str, evidence: &Evidence) -> Vec<UnsupportedClaim> {
+    let mut out: Vec<UnsupportedClaim> = claims(sentence)
+        .into_iter()
+        .filter(|c| !evidence.supports(c))
+        .map(|c| UnsupportedClaim {
+            claim: c.raw().to_string(),
+            sentence: sentence.trim().to_string(),
+        })
+        .collect();
+    for pair in counted_words(&normalise(&strip_citations(sentence))) {
+        if evidence.contradicts_count(&pair) && !out.iter().any(|c| c.claim == pair) {
+            out.push(UnsupportedClaim {
+                claim: pair,
+                sentence: sentence.trim().to_string(),
+            });
+        }
+    }
+    out
+}
+
+/// Counted words that stayed in Han numerals ("六险", "三甲"): a numeral character and the one after
+/// it. They are fixed expressions, not quantities, but their number is still a fact.
+fn counted_words(norm: &str) -> Vec<String> {
+    let chars: Vec<char> = norm.chars().collect();
+    chars
+        .windows(2)
+        .filter(|w| han_digit(w[0]).is_some() && crate::segment::is_han(w[1]) && han_digit(w[1]).is_none())
+        .map(|w| w.iter().collect())
+        .collect()
+}
+
+/// The checkable facts of one sentence.
+fn claims(sentence: &str) -> Vec<Claim> {
+    let without_citations = strip_citations(sentence);
+    let body = strip_list_marker(&without_citations);
+    let norm = normalise(body);
+    let mut out: Vec<Claim> = number_values(&norm)
+        .into_iter()
+        .map(|(value, raw)| Claim::Number { value, raw })
+        .collect();
+    for raw in quoted_terms(body).into_iter().chain(names(body)) {
+        let norm = compact(&normalise(&raw));
+        if !norm.is_empty()
+            && !out
+                .iter()
+                .any(|c| matches!(c, Claim::Term { norm: n, .. } if *n == norm))
+        {
+            out.push(Claim::Term { norm, raw });
+        }
+    }
+    out
+}
+
+/// Removes `[n]`, `[n, m]` and `【n】` citation marks (they are not facts).
+pub(crate) fn strip_citations(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let chars: Vec<char> = text.chars().collect();
+    let mut i = 0;
+    while i < chars.len() {
+        let close = match chars[i] {
+            '[' => Some(']'),
+            '【' => Some('】'),
+            _ => None,
+        };
+        if let Some(close) = close {
+            if let Some(len) = chars[i + 1..].iter().take(24).position(|&c| c == close) {
+                let inner = &chars[i + 1..i + 1 + len];
+                if !inner.is_empty()
+                    && inner
+                        .iter()
+                        .all(|c| c.is_ascii_digit() || matches!(c, ',' | '，' | ' ' | '、'))
+                {
+                    i += len + 2;
+                    continue;
+                }
+            }
+        }
+        out.push(chars[i]);
+        i += 1;
+    }
+    out
+}
+
+/// "1. ", "2、", "3) " at the start of a line are list numbering, not facts.
+fn strip_list_marker(text: &str) -> &str {
+    let t = text.trim_start();
+    let digits = t.chars().take_while(|c| c.is_ascii_digit()).count();
+    if digits > 0 && digits <= 2 {
+        let rest = &t[digits..];
+        for marker in [". ", "、", ") ", "）", "."] {
+            if let Some(r) = rest.strip_prefix(marker) {
+                if marker != "." || !r.starts_with(|c: char| c.is_ascii_digit()) {
+                    return r;
+                }
+            }
+        }
+    }
+    t
+}
+
+/// Text inside quotation marks or book-title marks: “…”, 「…」, 『…』, 《…》, "…".
+fn quoted_terms(text: &str) -> Vec<String> {
+    let pairs = [('“', '”'), ('「', '」'), ('『', '』'), ('《', '》'), ('"', '"')];
+    let mut out = Vec::new();
+    for (open, close) in pairs {
+        let mut rest = text;
+        while let Some(start) = rest.find(open) {
+            let after = &rest[start + open.len_utf8()..];
+            let Some(end) = after.find(close) else { break };
+            let term = after[..end].trim();
+            // A long quotation is a paraphrase target, not a term; a checked term is short.
+            if !term.is_empty() && term.chars().count() <= 20 {
+                out.push(term.to_string());
+            }
+            rest = &after[end + close.len_utf8()..];
+        }
+    }
+    out
+}
+
+/// Names in Latin script: capitalised words that do not start the sentence (and are not "I"), and
+/// all-capital or mixed words such as "VPN" or "iPhone". Chinese names cannot be told from words
+/// without a dictionary, so only their quoted forms are checked.
+fn names(text: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut first = true;
+    for word in text.split(|c: char| !(c.is_alphanumeric() || c == '-' || c == '\'')) {
+        if word.is_empty() {
+            continue;
+        }
+        let is_latin = word
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '\'');
+        let starts_upper = word.chars().next().is_some_and(|c| c.is_ascii_uppercase());
+        let inner_upper = word.chars().skip(1).any(|c| c.is_ascii_uppercase());
+        let has_letter = word.chars().any(|c| c.is_ascii_alphabetic());
+        if is_latin && has_letter && word != "I" && ((starts_upper && !first) || inner_upper) {
+            out.push(word.to_string());
+        }
+        if has_letter || word.chars().any(|c| c.is_alphanumeric()) {
+            first = false;
+        }
+    }
+    out
+}
+
+/// Normalised, lower case, without whitespace: how expected facts are looked for in answers.
+pub(crate) fn normalise_for_match(text: &str) -> String {
+    compact(&normalise(text))
+}
+
+/// Lower case, without whitespace: how terms are compared.
+fn compact(text: &str) -> String {
+    text.chars()
+        .filter(|c| !c.is_whitespace())
+        .flat_map(char::to_lowercase)
+        .collect()
+}
+
+/// Full-width ASCII forms to half-width, the ideographic space to a space, and Chinese numerals to
+/// digits (see [`han_numbers_to_digits`]).
+pub(crate) fn normalise(text: &str) -> String {
+    let half: String = text
+        .chars()
+        .map(|c| match c {
+            '\u{FF01}'..='\u{FF5E}' => char::from_u32(c as u32 - 0xFEE0).unwrap_or(c),
+            '\u{3000}' => ' ',
+            _ => c,
+        })
+        .collect();
+    han_numbers_to_digits(&half)
+}
+
+fn han_digit(c: char) -> Option<u64> {
+    Some(match c {
+        '零' | '〇' => 0,
+        '一' | '壹' => 1,
+        '二' | '两' | '貳' | '贰' | '兩' => 2,
+        '三' | '叁' => 3,
+        '四' | '肆' => 4,
+        '五' | '伍' => 5,
+        '六' | '陆' | '陸' => 6,
+        '七' | '柒' => 7,
+        '八' | '捌' => 8,
+        '九' | '玖' => 9,
+        _ => return None,
+    })
+}
+
+fn han_unit(c: char) -> Option<u64> {
+    Some(match c {
+        '十' | '拾' => 10,
+        '百' | '佰' => 100,
+        '千' | '仟' => 1000,
+        '万' | '萬' => 10_000,
+        '亿' | '億' => 100_000_000,
+        _ => return None,
+    })
+}
+
+/// Characters that make a lone numeral a quantity: measure words and units. "一天" is 1天, but
+/// "一般", "统一" and "唯一" keep their 一.
+const MEASURES: &str =
+    "天日号月年周个位名人次倍元块角分秒点时岁条项层楼家张本份件种辆间台套米里斤克度章节页级类步成折半小";
+
+/// Rewrites Chinese numerals as digits: runs with a unit character (十二, 一百二十, 三万) always, a
+/// lone digit character (一, 两) only before a measure word or after 第. "百分之八" becomes "8%".
+fn han_numbers_to_digits(text: &str) -> String {
+    let chars: Vec<char> = text.chars().collect();
+    let mut out = String::with_capacity(text.len());
+    let mut i = 0;
+    while i < chars.len() {
+        // 百分之 + number → number%
+        if chars[i..].starts_with(&['百', '分', '之']) {
+            let start = i + 3;
+            let end = numeral_run_end(&chars, start);
+            if end > start {
+                if let Some(v) = parse_han_number(&chars[start..end]) {
+                    out.push_str(&format!("{v}%"));
+                    i = end;
+                    continue;
+                }
+            }
+        }
+        let end = numeral_run_end(&chars, i);
+        if end > i {
+            let run = &chars[i..end];
+            let has_unit = run.iter().any(|&c| han_unit(c).is_some());
+            let next = chars.get(end).copied();
+            let prev = i.checked_sub(1).map(|p| chars[p]);
+            let quantity = next.is_some_and(|n| MEASURES.contains(n) || n.is_ascii_alphabetic() || n == '%')
+                || prev == Some('第');
+            // A run of two or more digit characters ("二〇二四") is a number written digit by digit.
+            let digit_by_digit = run.len() >= 2 && !has_unit;
+            if has_unit || quantity || digit_by_digit {
+                let value = if digit_by_digit {
+                    run.iter()
+                        .map(|&c| han_digit(c).unwrap_or(0))
+                        .fold(0u64, |acc, d| acc.saturating_mul(10).saturating_add(d))
+                        .into()
+                } else {
+                    parse_han_number(run)
+                };
+                if let Some(v) = value {
+                    out.push_str(&v.to_string());
+                    i = end;
+                    continue;
+                }
+            }
+            out.extend(run);
+            i = end;
+            continue;
+        }
+        out.push(chars[i]);
+        i += 1;
+    }
+    out
+}
+
+/// The end of a run of numeral characters starting at `start` (== `start` when there is none).
+fn numeral_run_end(chars: &[char], start: usize) -> usize {
+    let mut end = start;
+    while end < chars.len() && (han_digit(chars[end]).is_some() || han_unit(chars[end]).is_some()) {
+        end += 1;
+    }
+    // A lone unit character is a word of its own ("百" in 百姓, "千" in 千万别).
+    if end - start == 1 && han_unit(chars[start]).is_some() && chars[start] != '十' {
+        return start;
+    }
+    end
+}
+
+/// Parses a positional Chinese numeral: 十二 = 12, 二十 = 20, 一百零五 = 105, 三万五千 = 35000,
+/// 两 = 2. `None` for runs that are not well formed.
+fn parse_han_number(run: &[char]) -> Option<u64> {
+    let mut total: u64 = 0; // completed 万/亿 sections
+    let mut section: u64 = 0; // below 万
+    let mut digit: Option<u64> = None;
+    for &c in run {
+        if let Some(d) = han_digit(c) {
+            digit = Some(d);
+        } else if let Some(u) = han_unit(c) {
+            if u >= 10_000 {
+                let part = section + digit.take().unwrap_or(0);
+                total = (total + part.max(if part == 0 && total == 0 { 1 } else { 0 })).checked_mul(u)?;
+                section = 0;
+            } else {
+                // 十 alone (or at the start) means 1×10.
+                section += digit.take().unwrap_or(1) * u;
+            }
+        }
+    }
+    Some(total + section + digit.unwrap_or(0))
+}
+
+/// Numbers in normalised text with the text they came from: "1,000" → 1000, "8.5%" → 8.5,
+/// "12:30" → the time 12:30.
+fn number_values(text: &str) -> Vec<(Value, String)> {
+    let chars: Vec<char> = text.chars().collect();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < chars.len() {
+        if !chars[i].is_ascii_digit() {
+            i += 1;
+            continue;
+        }
+        let start = i;
+        let mut digits = String::new();
+        while i < chars.len() {
+            let c = chars[i];
+            if c.is_ascii_digit() {
+                digits.push(c);
+            } else if c == ','
+                && chars.get(i + 1).is_some_and(char::is_ascii_digit)
+                && group_of_three(&chars, i + 1)
+            {
+                // thousands separator
+            } else if c == '.' && chars.get(i + 1).is_some_and(char::is_ascii_digit) && !digits.contains('.')
+            {
+                digits.push('.');
+            } else {
+                break;
+            }
+            i += 1;
+        }
+        // "9:30": a clock time when two digits follow the colon.
+        let minutes = (chars.get(i) == Some(&':')
+            && chars.get(i + 1).is_some_and(char::is_ascii_digit)
+            && chars.get(i + 2).is_some_and(char::is_ascii_digit)
+            && !chars.get(i + 3).is_some_and(char::is_ascii_digit))
+        .then(|| chars[i + 1].to_digit(10).unwrap_or(0) * 10 + chars[i + 2].to_digit(10).unwrap_or(0));
+        if let (Some(m), Ok(h)) = (minutes, digits.parse::<u32>()) {
+            i += 3;
+            out.push((Value::Time(h, m), chars[start..i].iter().collect()));
+            continue;
+        }
+        if let Ok(v) = digits.parse::<f64>() {
+            out.push((Value::Plain(v), chars[start..i].iter().collect()));
+        }
+    }
+    out
+}
+
+fn group_of_three(chars: &[char], from: usize) -> bool {
+    chars[from..].iter().take_while(|c| c.is_ascii_digit()).count() == 3
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn bad(sentence: &str, sources: &[&str]) -> Vec<String> {
+        unsupported(sentence, &Evidence::of(sources))
+            .into_iter()
+            .map(|c| c.claim)
+            .collect()
+    }
+
+    #[test]
+    fn chinese_numerals_become_digits_where_they_are_quantities() {
+        assert_eq!(normalise("中午十二点到下午一点"), "中午12点到下午1点");
+        assert_eq!(normalise("每天一百二十元"), "每天120元");
+        assert_eq!(normalise("一天"), "1天");
+        assert_eq!(normalise("十元"), "10元");
+        assert_eq!(normalise("百分之八"), "8%");
+        assert_eq!(normalise("百分之十五的补贴"), "15%的补贴");
+        assert_eq!(normalise("两天"), "2天");
+        assert_eq!(normalise("第三章"), "第3章");
+        assert_eq!(normalise("三万五千元"), "35000元");
+        assert_eq!(normalise("一百零五人"), "105人");
+        assert_eq!(normalise("二〇二四年"), "2024年");
+        assert_eq!(normalise("六险一金"), "六险一金");
+        // Words with numeral characters stay words.
+        assert_eq!(normalise("一般情况下统一处理"), "一般情况下统一处理");
+        assert_eq!(normalise("唯一的百姓"), "唯一的百姓");
+    }
+
+    #[test]
+    fn full_width_forms_are_half_width() {
+        assert_eq!(normalise("１２：００，ＶＰＮ"), "12:00,VPN");
+    }
+
+    #[test]
+    fn times_dates_and_amounts_are_compared_by_value() {
+        let source = ["午休时间为中午十二点到下午一点。"];
+        assert!(bad("午休从中午12点开始 [1]", &source).is_empty());
+        assert!(bad("午休从12:00开始。[1]", &source).is_empty());
+        assert!(bad("午休从十二点开始。", &source).is_empty());
+        assert_eq!(bad("中午两点开始午休。", &source), vec!["2"]);
+        let source = ["The office opens at 9:30 and the fee is 1,000 yuan (8% tax) from 2024-03-05."];
+        assert!(bad("It opens at 9:30 [1].", &source).is_empty());
+        assert!(bad("The fee is 1000 yuan.", &source).is_empty());
+        assert!(bad("Tax is 8%, from 2024-3-5.", &source).is_empty());
+        assert_eq!(bad("It opens at 9:00.", &source), vec!["9:00"]);
+        assert!(bad("它九点三十分开门。", &source).is_empty());
+        assert_eq!(bad("The fee is 1,200 yuan.", &source), vec!["1,200"]);
+    }
+
+    #[test]
+    fn percentages_written_in_words_match_digits() {
+        let source = ["公司按工资的百分之八缴纳住房补贴。"];
+        assert!(bad("住房补贴为工资的8%。[1]", &source).is_empty());
+        assert_eq!(bad("住房补贴为工资的10%。[1]", &source), vec!["10"]);
+    }
+
+    #[test]
+    fn quoted_terms_and_names_must_be_in_the_source() {
+        let source = ["公司为员工缴纳六险一金。Contact the IT desk through Teams."];
+        assert!(bad("公司缴纳“六险一金”。", &source).is_empty());
+        assert_eq!(bad("公司缴纳“五险一金”。", &source), vec!["五险一金", "五险"]);
+        // Unquoted, the count of a fixed expression is still checked.
+        assert_eq!(bad("公司为员工缴纳五险一金。[1]", &source), vec!["五险"]);
+        assert!(bad("公司为员工缴纳六险一金。[1]", &source).is_empty());
+        assert!(bad("Use Teams to contact the IT desk.", &source).is_empty());
+        assert_eq!(bad("You can contact them on Zoom.", &source), vec!["Zoom"]);
+        // The first word of a sentence and "I" are not names.
+        assert!(bad("Contact the desk, I think.", &source).is_empty());
+    }
+
+    #[test]
+    fn citations_and_list_numbers_are_not_claims() {
+        let source = ["住宿费每晚不超过500元。"];
+        assert!(bad("1. 住宿费每晚不超过500元 [1]", &source).is_empty());
+        assert!(bad("住宿费每晚不超过500元【1】。", &source).is_empty());
+        assert_eq!(strip_citations("费用 [1][2, 3] 【4】。"), "费用  。");
+    }
+
+    #[test]
+    fn a_sentence_without_checkable_facts_passes() {
+        assert!(bad("请按照公司规定办理。", &["完全无关的内容"]).is_empty());
+    }
+
+    #[test]
+    fn the_question_counts_as_evidence() {
+        let evidence = Evidence::of(&["出差住宿标准按城市等级确定。", "出差3天以上需要审批吗？"]);
+        assert!(unsupported("出差3天以上需要按城市等级确定住宿标准。", &evidence).is_empty());
+    }
+}
