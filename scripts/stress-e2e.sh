@@ -33,11 +33,14 @@ suspects() {
 # counted as leftovers of the e2e suites (they carry DOCTALK_STRESS_LOAD).
 load_pid_pattern='DOCTALK_STRESS_LOAD'
 rm -f "$logs/rust-load-rounds.log"
+# STRESS_LOAD_AFTER_PID: another load (a cold CI run, say) is already running; the Rust loop starts
+# when that process ends.
 DOCTALK_STRESS_LOAD=1 setsid bash -c '
+  while [ -n "$1" ] && kill -0 "$1" 2>/dev/null; do sleep 10; done
   while true; do
     cargo test --workspace --locked -q -- --test-threads=2 >"$0/rust-load.log" 2>&1
     echo "rust suite pass ended $(date +%T) rc=$?" >>"$0/rust-load-rounds.log"
-  done' "$logs" &
+  done' "$logs" "${STRESS_LOAD_AFTER_PID:-}" &
 load=$!
 trap 'kill -- -$load 2>/dev/null' EXIT
 sleep 5
