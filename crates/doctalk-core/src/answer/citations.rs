@@ -13,59 +13,78 @@ pub struct CitationCheck {
     pub invalid: Vec<usize>,
 }
 
-/// Validates every bracketed citation in `text` against sources `1..=sources`.
-pub fn check_citations(text: &str, sources: usize) -> CitationCheck {
-    let mut out = CitationCheck::default();
-    let chars: Vec<char> = text.chars().collect();
-    let mut i = 0;
-    while i < chars.len() {
-        let close = match chars[i] {
-            '[' => ']',
-            '【' => '】',
-            _ => {
-                out.text.push(chars[i]);
-                i += 1;
-                continue;
-            }
-        };
-        let Some(len) = chars[i + 1..].iter().take(24).position(|&c| c == close) else {
-            out.text.push(chars[i]);
-            i += 1;
+/// A bracketed citation in a text: where it stands (bytes) and the numbers it lists.
+pub(crate) struct CitationMark {
+    pub range: std::ops::Range<usize>,
+    pub numbers: Vec<usize>,
+}
+
+/// Every citation mark of `text`: `[n]`, `[n, m]`, `【n】` (numbers separated by commas, spaces or
+/// 、). Brackets holding anything else ("[optional]", "[Ctrl]") are not citations.
+pub(crate) fn citation_marks(text: &str) -> Vec<CitationMark> {
+    let mut marks = Vec::new();
+    let mut pos = 0;
+    while let Some(found) = text[pos..].find(['[', '【']) {
+        let open = pos + found;
+        let open_char = text[open..].chars().next().unwrap_or('[');
+        let close_char = if open_char == '[' { ']' } else { '】' };
+        let inner_start = open + open_char.len_utf8();
+        pos = inner_start;
+        // A citation is short: look for its end among the next 24 characters only.
+        let window_end = text[inner_start..]
+            .char_indices()
+            .nth(24)
+            .map_or(text.len(), |(i, _)| inner_start + i);
+        let Some(len) = text[inner_start..window_end].find(close_char) else {
             continue;
         };
-        let inner: String = chars[i + 1..i + 1 + len].iter().collect();
+        let inner = &text[inner_start..inner_start + len];
         let numbers: Option<Vec<usize>> = inner
             .split([',', '，', ' ', '、'])
             .filter(|s| !s.is_empty())
             .map(|s| s.trim().parse().ok())
             .collect();
-        match numbers {
-            Some(numbers) if !numbers.is_empty() => {
-                let valid: Vec<usize> = numbers
-                    .iter()
-                    .copied()
-                    .filter(|n| (1..=sources).contains(n))
-                    .collect();
-                for n in numbers.iter().filter(|n| !(1..=sources).contains(*n)) {
-                    if !out.invalid.contains(n) {
-                        out.invalid.push(*n);
-                    }
-                }
-                for n in &valid {
-                    if !out.cited.contains(n) {
-                        out.cited.push(*n);
-                    }
-                }
-                if !valid.is_empty() {
-                    let list: Vec<String> = valid.iter().map(|n| n.to_string()).collect();
-                    out.text.push_str(&format!("[{}]", list.join(", ")));
-                }
-            }
-            // Not a citation ("[optional]", "[x]"): kept as written.
-            _ => out.text.extend(&chars[i..=i + 1 + len]),
+        if let Some(numbers) = numbers.filter(|n| !n.is_empty()) {
+            let end = inner_start + len + close_char.len_utf8();
+            marks.push(CitationMark {
+                range: open..end,
+                numbers,
+            });
+            pos = end;
         }
-        i += len + 2;
     }
+    marks
+}
+
+/// Validates every bracketed citation in `text` against sources `1..=sources`.
+pub fn check_citations(text: &str, sources: usize) -> CitationCheck {
+    let mut out = CitationCheck::default();
+    let mut last = 0;
+    for mark in citation_marks(text) {
+        out.text.push_str(&text[last..mark.range.start]);
+        last = mark.range.end;
+        let valid: Vec<usize> = mark
+            .numbers
+            .iter()
+            .copied()
+            .filter(|n| (1..=sources).contains(n))
+            .collect();
+        for n in mark.numbers.iter().filter(|n| !(1..=sources).contains(*n)) {
+            if !out.invalid.contains(n) {
+                out.invalid.push(*n);
+            }
+        }
+        for n in &valid {
+            if !out.cited.contains(n) {
+                out.cited.push(*n);
+            }
+        }
+        if !valid.is_empty() {
+            let list: Vec<String> = valid.iter().map(|n| n.to_string()).collect();
+            out.text.push_str(&format!("[{}]", list.join(", ")));
+        }
+    }
+    out.text.push_str(&text[last..]);
     // Removing a citation can leave "word ." or a double space behind.
     out.text = out.text.replace(" .", ".").replace("  ", " ");
     out

@@ -8,6 +8,8 @@
 //! become digits (十二点 = 12点, 一天 = 1天, 百分之八 = 8%), "12:00" is the hour 12, and "1,000" is
 //! 1000. Meaning beyond that is not judged here: a sentence with nothing checkable passes.
 
+use super::citations::citation_marks;
+
 /// One fact of a sentence that its sources do not contain.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct UnsupportedClaim {
@@ -168,30 +170,12 @@ fn claims(sentence: &str) -> Vec<Claim> {
 /// Removes `[n]`, `[n, m]` and `【n】` citation marks (they are not facts).
 pub(crate) fn strip_citations(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
-    let chars: Vec<char> = text.chars().collect();
-    let mut i = 0;
-    while i < chars.len() {
-        let close = match chars[i] {
-            '[' => Some(']'),
-            '【' => Some('】'),
-            _ => None,
-        };
-        if let Some(close) = close {
-            if let Some(len) = chars[i + 1..].iter().take(24).position(|&c| c == close) {
-                let inner = &chars[i + 1..i + 1 + len];
-                if !inner.is_empty()
-                    && inner
-                        .iter()
-                        .all(|c| c.is_ascii_digit() || matches!(c, ',' | '，' | ' ' | '、'))
-                {
-                    i += len + 2;
-                    continue;
-                }
-            }
-        }
-        out.push(chars[i]);
-        i += 1;
+    let mut last = 0;
+    for mark in citation_marks(text) {
+        out.push_str(&text[last..mark.range.start]);
+        last = mark.range.end;
     }
+    out.push_str(&text[last..]);
     out
 }
 

@@ -4,7 +4,7 @@
 //! sources is not shown as the model wrote it: the source's own sentence that is closest to it is
 //! shown instead, quoted and cited, and the claim is reported.
 
-use super::citations::bigram_overlap;
+use super::citations::{bigram_overlap, citation_marks};
 use super::claims::{strip_citations, unsupported, Evidence, UnsupportedClaim};
 use super::{Lang, Source};
 
@@ -148,27 +148,10 @@ fn push_trimmed(out: &mut Vec<String>, current: &mut String) {
 
 /// Source numbers cited in a sentence: `[1]`, `[1, 2]`, `【3】`.
 fn cited_numbers(sentence: &str) -> Vec<usize> {
-    let mut out = Vec::new();
-    let mut rest = sentence;
-    while let Some(open) = rest.find(['[', '【']) {
-        let after = &rest[open + rest[open..].chars().next().map_or(1, char::len_utf8)..];
-        let Some(close) = after.find([']', '】']) else {
-            break;
-        };
-        let inner = &after[..close];
-        if inner
-            .chars()
-            .all(|c| c.is_ascii_digit() || matches!(c, ',' | '，' | ' ' | '、'))
-        {
-            out.extend(
-                inner
-                    .split([',', '，', ' ', '、'])
-                    .filter_map(|n| n.trim().parse::<usize>().ok()),
-            );
-        }
-        rest = &after[close..];
-    }
-    out
+    citation_marks(sentence)
+        .into_iter()
+        .flat_map(|m| m.numbers)
+        .collect()
 }
 
 /// Where the first complete sentence of `text` ends (a byte offset), or `None` while it may still
