@@ -15,6 +15,8 @@ pub use error::CommandError;
 /// Opens the window at once; the engine (embedding model, knowledge bases, language model) loads
 /// behind it, and the first command that needs it waits for it.
 pub fn run() {
+    // Before any thread exists: the allocator settings for tensor work (see doctalk_models::memory).
+    doctalk_models::tune_allocator();
     let _ = tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()

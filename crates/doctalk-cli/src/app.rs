@@ -16,6 +16,8 @@ use crate::commands;
 pub const EXIT_PARTIAL: u8 = 3;
 
 pub fn run() -> ExitCode {
+    // Before any thread exists: the allocator settings for tensor work (see doctalk_models::memory).
+    doctalk_models::tune_allocator();
     let cli = Cli::parse();
     init_logging(cli.verbose);
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {

@@ -257,7 +257,7 @@ impl XlmrEncoder {
             let ctx = probs.matmul(&v)?.transpose(1, 2)?.reshape((batch, seq, hidden))?;
             let attn = layer.attn_out.forward(&ctx)?;
             x = layer.attn_norm.forward(&(x + attn)?)?;
-            let mid = layer.ffn_in.forward(&x)?.gelu_erf()?;
+            let mid = crate::gelu::gelu_erf(&layer.ffn_in.forward(&x)?)?;
             let out = layer.ffn_out.forward(&mid)?;
             x = layer.out_norm.forward(&(x + out)?)?;
         }
