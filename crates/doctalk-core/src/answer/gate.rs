@@ -242,6 +242,44 @@ mod tests {
         shown
     }
 
+    /// Real model outputs that stated facts their sources contradict (`fixtures/real_outputs.jsonl`,
+    /// each with where it came from): the wrong claim is withheld and named.
+    #[test]
+    fn real_wrong_outputs_are_caught() {
+        #[derive(serde::Deserialize)]
+        struct Case {
+            origin: String,
+            question: String,
+            sources: Vec<String>,
+            output: String,
+            unverified: Vec<String>,
+        }
+        let fixtures = include_str!("fixtures/real_outputs.jsonl");
+        let mut count = 0;
+        for line in fixtures.lines().filter(|l| !l.trim().is_empty()) {
+            let case: Case = serde_json::from_str(line).unwrap();
+            let sources: Vec<Source> = case
+                .sources
+                .iter()
+                .enumerate()
+                .map(|(i, t)| source(i + 1, t))
+                .collect();
+            let mut gate = SentenceGate::new(&sources, &case.question, Lang::of(&case.question));
+            let shown = stream(&mut gate, &case.output, 2).concat();
+            let claims: Vec<&str> = gate.unsupported.iter().map(|c| c.claim.as_str()).collect();
+            assert_eq!(claims, case.unverified, "{}: shown {shown:?}", case.origin);
+            for claim in &case.unverified {
+                assert!(
+                    !shown.contains(claim.as_str()),
+                    "{}: {claim} was shown: {shown}",
+                    case.origin
+                );
+            }
+            count += 1;
+        }
+        assert!(count >= 2);
+    }
+
     #[test]
     fn sentences_end_after_their_citations() {
         assert_eq!(sentence_end("午休12点。[1]接着"), Some("午休12点。[1]".len()));
