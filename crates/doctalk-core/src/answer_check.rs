@@ -86,6 +86,17 @@ impl CaseScore {
     }
 }
 
+/// The answer as the model wrote it, before claim checking (`None` outside LLM mode).
+pub fn before_checking(answer: &Answer) -> Option<Answer> {
+    let text = answer.model_text.as_ref()?;
+    let mut before = answer.clone();
+    let check = crate::answer::check_citations(text, answer.sources.len());
+    before.answer = check.text;
+    before.cited = check.cited;
+    before.unverified = Vec::new();
+    Some(before)
+}
+
 /// Scores `answer` against `case`.
 pub fn score(case: &QaCase, answer: &Answer) -> CaseScore {
     let refused =
@@ -211,6 +222,7 @@ mod tests {
             model: None,
             cancelled: false,
             unverified: vec![],
+            model_text: None,
             timings: Timings::default(),
         }
     }

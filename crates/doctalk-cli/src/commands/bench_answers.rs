@@ -6,7 +6,7 @@
 use std::process::ExitCode;
 use std::sync::Arc;
 
-use doctalk_core::answer_check::{read_cases, score, totals, CaseScore, QaCase, Totals};
+use doctalk_core::answer_check::{before_checking, read_cases, score, totals, CaseScore, QaCase, Totals};
 use doctalk_core::AnswerRequest;
 use doctalk_models::llm::Generator;
 use serde_json::json;
@@ -37,11 +37,14 @@ pub async fn run(ctx: &Ctx, args: BenchAnswersArgs) -> anyhow::Result<ExitCode> 
     for (mode, generator) in &modes {
         let bar = Progress::new(cases.len() as u64, &format!("asking ({mode})"));
         let mut scored: Vec<(&QaCase, CaseScore, Option<f64>)> = Vec::with_capacity(cases.len());
+        // The same answers as the model wrote them, before claim checking (LLM mode).
+        let mut scored_before: Vec<(&QaCase, CaseScore, Option<f64>)> = Vec::new();
         for (i, case) in cases.iter().enumerate() {
             let mut req = AnswerRequest::new(case.q.clone());
             req.generator = generator.clone();
             req.top_k = args.answer.top_k;
             req.max_answer_tokens = args.answer.max_tokens;
+            req.check_claims = !args.no_claim_check;
             let answer = kb.answer(req, Arc::new(|_| {})).await?;
             let s = score(case, &answer);
             per_question[i][mode] = json!({
@@ -54,6 +57,14 @@ pub async fn run(ctx: &Ctx, args: BenchAnswersArgs) -> anyhow::Result<ExitCode> 
                 "mode": answer.mode,
                 "first_token_ms": answer.timings.first_token_ms,
             });
+            if let Some(before) = before_checking(&answer) {
+                let b = score(case, &before);
+                per_question[i][format!("{mode}_before_checking")] = json!({
+                    "right": b.right(case), "fact": b.fact, "cited_right": b.cited_right,
+                    "refused": b.refused, "answer": before.answer,
+                });
+                scored_before.push((case, b, answer.timings.first_token_ms));
+            }
             scored.push((case, s, answer.timings.first_token_ms));
             bar.set(i as u64 + 1);
         }
@@ -62,6 +73,14 @@ pub async fn run(ctx: &Ctx, args: BenchAnswersArgs) -> anyhow::Result<ExitCode> 
         report.insert((*mode).to_string(), serde_json::to_value(&t)?);
         if !args.json {
             print_totals(mode, &t)?;
+        }
+        if !scored_before.is_empty() {
+            let name = format!("{mode}_before_checking");
+            let t = totals(&scored_before);
+            report.insert(name.clone(), serde_json::to_value(&t)?);
+            if !args.json {
+                print_totals(&name, &t)?;
+            }
         }
     }
     if args.json {

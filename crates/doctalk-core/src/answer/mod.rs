@@ -188,6 +188,10 @@ pub struct Answer {
     /// as the closest quote from the source instead (see `claims`).
     #[serde(default)]
     pub unverified: Vec<UnsupportedClaim>,
+    /// What the model wrote before its sentences were checked (LLM mode; equals `answer` up to
+    /// citation clean-up when nothing was withheld).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub model_text: Option<String>,
     /// Where the time went, in milliseconds since the question arrived.
     pub timings: Timings,
 }
@@ -232,6 +236,9 @@ pub struct AnswerRequest {
     /// Why there is no `generator` although the caller has one (a busy model): reported as the
     /// answer's `fallback_reason`.
     pub without_llm_reason: Option<String>,
+    /// Check each generated sentence's claims against its sources before showing it (the default);
+    /// off only to measure what the check changes (`doctalk bench answers --no-claim-check`).
+    pub check_claims: bool,
 }
 
 impl AnswerRequest {
@@ -244,6 +251,7 @@ impl AnswerRequest {
             max_answer_tokens: 384,
             cancel: Arc::new(AtomicBool::new(false)),
             without_llm_reason: None,
+            check_claims: true,
         }
     }
 }
@@ -321,6 +329,7 @@ impl KnowledgeBase {
             model: None,
             cancelled: false,
             unverified: Vec::new(),
+            model_text: None,
             timings,
         };
         if !grounded {
@@ -349,7 +358,9 @@ impl KnowledgeBase {
                     prompt_ms,
                     first_token_ms,
                     unverified,
+                    model_text,
                 }) => {
+                    answer.model_text = Some(model_text);
                     answer.unverified = unverified;
                     let check = check_citations(&text, used);
                     answer.invalid_citations = check.invalid;
@@ -400,6 +411,8 @@ struct Generated {
     first_token_ms: Option<f64>,
     /// Claims the sentence gate did not let through.
     unverified: Vec<UnsupportedClaim>,
+    /// The model's text as written.
+    model_text: String,
 }
 
 /// Runs the model on the prompt off the async runtime, streaming tokens.
@@ -411,11 +424,12 @@ async fn generate(
     req: &AnswerRequest,
     on_event: EventSink,
 ) -> std::result::Result<Generated, doctalk_models::ModelError> {
-    let (q, s, max, cancel) = (
+    let (q, s, max, cancel, check) = (
         question.to_string(),
         sources.to_vec(),
         req.max_answer_tokens,
         req.cancel.clone(),
+        req.check_claims,
     );
     tokio::task::spawn_blocking(move || {
         let started = std::time::Instant::now();
@@ -433,6 +447,9 @@ async fn generate(
         };
         // Each sentence is released only once its claims are checked against what it cites.
         let mut gate = gate::SentenceGate::new(&s[..prompt.sources_used], &q, lang);
+        if !check {
+            gate = gate.unchecked();
+        }
         let show = |text: String, first_token_ms: &mut Option<f64>| {
             if !text.is_empty() {
                 first_token_ms.get_or_insert_with(ms);
@@ -456,6 +473,7 @@ async fn generate(
             prompt_ms,
             first_token_ms,
             unverified: std::mem::take(&mut gate.unsupported),
+            model_text: gate.raw().trim().to_string(),
         })
     })
     .await
