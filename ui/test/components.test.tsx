@@ -181,6 +181,35 @@ describe('App', () => {
     expect(qa?.textContent).toContain('Use the self-service portal.');
   });
 
+  it('says which claims of the model its sources did not support', async () => {
+    const transport = new FakeTransport();
+    await renderApp(transport);
+    await type($('composer')!, '中午几点开始午休？');
+    await key($('composer')!, { key: 'Enter' });
+    const ask = transport.last('ask_stream');
+    await act(async () => {
+      ask.emit('done', {
+        answer: '资料原文：“午休时间为中午十二点到下午一点。” [1]',
+        sources: [],
+        query: '中午几点开始午休？',
+        grounded: true,
+        mode: 'llm',
+        lang: 'zh',
+        cited: [1],
+        invalid_citations: [],
+        fallback_reason: null,
+        model: 'qwen',
+        cancelled: false,
+        unverified: [{ claim: '两点', sentence: '中午两点开始午休。' }],
+        timings: {},
+        conversation: null,
+      });
+    });
+    await settle();
+    expect($('unverified-claims')?.textContent).toContain('“两点”');
+    expect($('fallback-reason')).toBeNull();
+  });
+
   it('Esc in the composer stops a streaming answer and keeps what arrived', async () => {
     const transport = new FakeTransport();
     await renderApp(transport);
