@@ -19,9 +19,11 @@ mkdir -p "$logs"
 
 suspects() {
   local pid
-  for pid in $(pgrep -f 'doctalk-desktop|WebKitWebDriver|WebKitWebProcess|WebKitNetworkProcess|tauri-driver|/usr/lib/chromium|debug/doctalk serve|pulseaudio -n'); do
-    # Processes of the Rust load (its own servers) are not the e2e suites' leftovers.
-    { tr '\0' '\n' <"/proc/$pid/environ"; } 2>/dev/null | grep -q "^$load_pid_pattern=" && continue
+  # By process name (not command line: a compiler building doctalk-desktop is not a leftover).
+  for pid in $(pgrep -x 'doctalk|doctalk-desktop|WebKitWebDriver|WebKitWebProces|WebKitNetworkPr|tauri-driver|chromium|pulseaudio|Xvfb'); do
+    # Processes of the Rust load, or of a stage of another run (which sweeps its own), are not the
+    # e2e suites' leftovers.
+    { tr '\0' '\n' <"/proc/$pid/environ"; } 2>/dev/null | grep -qE "^($load_pid_pattern|DOCTALK_STAGE_RUN)=" && continue
     # A zombie is already dead (its parent has not collected it yet).
     grep -qE '^State:\s+Z' "/proc/$pid/status" 2>/dev/null && continue
     [ -e "/proc/$pid" ] && echo "$pid $(cat /proc/$pid/comm 2>/dev/null)"
