@@ -20,7 +20,7 @@ mkdir -p "$logs"
 suspects() {
   local pid
   # By process name (not command line: a compiler building doctalk-desktop is not a leftover).
-  for pid in $(pgrep -x 'doctalk|doctalk-desktop|WebKitWebDriver|WebKitWebProces|WebKitNetworkPr|tauri-driver|chromium|pulseaudio|Xvfb'); do
+  for pid in $(grep -lxE 'doctalk|doctalk-desktop|WebKitWebDriver|WebKitWebProces|WebKitNetworkPr|tauri-driver|chromium|pulseaudio|Xvfb' /proc/[0-9]*/comm 2>/dev/null | cut -d/ -f3); do
     # Processes of the Rust load, or of a stage of another run (which sweeps its own), are not the
     # e2e suites' leftovers.
     { tr '\0' '\n' <"/proc/$pid/environ"; } 2>/dev/null | grep -qE "^($load_pid_pattern|DOCTALK_STAGE_RUN)=" && continue
