@@ -57,6 +57,7 @@ stage "test: doc tests" "$(lim 600)" "${lint[@]}" cargo test --workspace --locke
 export DOCTALK_BIN="$CARGO_TARGET_DIR/debug/doctalk"
 export DOCTALK_DESKTOP_BIN="$CARGO_TARGET_DIR/debug/doctalk-desktop"
 export DOCTALK_E2E_ARTIFACTS="${DOCTALK_E2E_ARTIFACTS:-$PWD/target/e2e-artifacts}"
+export TAURI_DRIVER="${TAURI_DRIVER:-${TAURI_DRIVER_ROOT:-/var/cache/doctalk-tools}/bin/tauri-driver}"
 stage "e2e: browser" "$(lim 900)" npm --prefix tests/e2e run --silent test:browser
 stage "e2e: desktop window" "$(lim 900)" xvfb-run -a npm --prefix tests/e2e run --silent test:desktop
 echo "screenshots: $DOCTALK_E2E_ARTIFACTS"

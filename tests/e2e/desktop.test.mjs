@@ -12,6 +12,7 @@ import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdtempSync, mkdirSync, readFileSync, writeFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:http';
+import { createServer as createNetServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -28,30 +29,38 @@ const ELEMENT = 'element-6066-11e4-a07c-4e9a2c7e6e6b';
 /** One app window: its own tauri-driver (and so its own environment for the app), one session. */
 class AppWindow {
   static async launch(env, cwd) {
-    const port = 4444 + Math.floor(Math.random() * 1000);
+    // Both ports free right now, chosen by the kernel: WebKitWebDriver's default (4445) is shared by
+    // every run on the machine, and a random one can collide with it (a stress round once did).
+    const [port, nativePort] = await Promise.all([freePort(), freePort()]);
     const w = new AppWindow(`http://127.0.0.1:${port}`);
     const bin = process.env.TAURI_DRIVER ?? '/var/cache/doctalk-tools/bin/tauri-driver';
     // The app inherits this environment (and working directory) through WebKitWebDriver.
     // Its own process group: closing the window ends tauri-driver, WebKitWebDriver and the app.
-    w.driver = spawnOwned(bin, ['--port', String(port), '--native-driver', '/usr/bin/WebKitWebDriver'], {
-      env: { ...process.env, RUST_LOG: 'warn', ...env },
-      cwd,
-      stdio: ['ignore', 'inherit', 'inherit'],
-    });
-    for (let i = 0; i < 100; i++) {
-      try {
-        await fetch(`${w.url}/status`);
-        break;
-      } catch {
-        await sleep(100);
+    w.driver = spawnOwned(
+      bin,
+      ['--port', String(port), '--native-port', String(nativePort), '--native-driver', '/usr/bin/WebKitWebDriver'],
+      { env: { ...process.env, RUST_LOG: 'warn', ...env }, cwd, stdio: ['ignore', 'inherit', 'inherit'] },
+    );
+    try {
+      for (let i = 0; i < 100; i++) {
+        try {
+          await fetch(`${w.url}/status`);
+          break;
+        } catch {
+          await sleep(100);
+        }
       }
+      w.launched = Date.now();
+      const created = await w.wd('POST', '/session', {
+        capabilities: { alwaysMatch: { 'tauri:options': { application: app } } },
+      });
+      w.session = created.sessionId;
+      return w;
+    } catch (e) {
+      // The caller never gets a window to close: end the driver here, not at the end of the suite.
+      await endGroup(w.driver);
+      throw e;
     }
-    w.launched = Date.now();
-    const created = await w.wd('POST', '/session', {
-      capabilities: { alwaysMatch: { 'tauri:options': { application: app } } },
-    });
-    w.session = created.sessionId;
-    return w;
   }
 
   constructor(url) {
@@ -122,6 +131,18 @@ class AppWindow {
     }
     await endGroup(this.driver);
   }
+}
+
+/** A loopback port nobody listens on now. */
+function freePort() {
+  return new Promise((ok, fail) => {
+    const probe = createNetServer();
+    probe.once('error', fail);
+    probe.listen(0, '127.0.0.1', () => {
+      const { port } = probe.address();
+      probe.close(() => ok(port));
+    });
+  });
 }
 
 /**
