@@ -75,7 +75,9 @@ describe('UploadQueue', () => {
     fake.progress({ event: 'stage', path: '/u/handbook.pdf', stage: { stage: 'parse' } });
     expect(status()).toBe('parse');
     fake.progress({ event: 'stage', path: '/u/handbook.pdf', stage: { stage: 'embed', done: 32, total: 96 } });
-    expect(q2.row(id!)).toMatchObject({ status: 'embed', embed: { done: 32, total: 96 } });
+    expect(q2.row(id!)).toMatchObject({ status: 'embed', embed: { done: 32, total: 96, etaS: null } });
+    fake.progress({ event: 'stage', path: '/u/handbook.pdf', stage: { stage: 'embed', done: 64, total: 96, eta_s: 12 } });
+    expect(q2.row(id!)).toMatchObject({ status: 'embed', embed: { done: 64, total: 96, etaS: 12 } });
     fake.progress({ event: 'stage', path: '/u/handbook.pdf', stage: { stage: 'commit' } });
     expect(status()).toBe('commit');
     fake.progress({ event: 'file_finished', ...report('/u/handbook.pdf', 'indexed', { doc_id: 'd9' }) });

@@ -63,7 +63,13 @@ pub struct FileReport {
 #[serde(tag = "stage", rename_all = "lowercase")]
 pub enum IngestStage {
     Parse,
-    Embed { done: usize, total: usize },
+    /// `eta_s`: seconds of embedding left for this file, from the pace so far (none before the
+    /// first batch is done).
+    Embed {
+        done: usize,
+        total: usize,
+        eta_s: Option<u32>,
+    },
     Commit,
 }
 
@@ -213,6 +219,14 @@ fn chunk_metadata(doc: &Document, chunk: &Chunk) -> String {
     serde_json::Value::Object(meta).to_string()
 }
 
+/// Seconds left at the pace so far: `elapsed` for `done` of `total` items (none before any is done).
+fn eta_seconds(elapsed: f64, done: usize, total: usize) -> Option<u32> {
+    if done == 0 || done > total {
+        return None;
+    }
+    Some((elapsed / done as f64 * (total - done) as f64).round() as u32)
+}
+
 fn diagnostics_of(doc: &Document) -> Vec<ReportedDiagnostic> {
     doc.diagnostics
         .iter()
@@ -344,22 +358,22 @@ impl KnowledgeBase {
 
         let texts: Vec<String> = chunks.iter().map(chunk_index_text).collect();
         let mut vectors = Vec::with_capacity(texts.len());
+        let embed_started = std::time::Instant::now();
+        let embed_stage = |done: usize| IngestStage::Embed {
+            done,
+            total: texts.len(),
+            eta_s: eta_seconds(embed_started.elapsed().as_secs_f64(), done, texts.len()),
+        };
         for batch in texts.chunks(EMBED_BATCH) {
             progress(IngestEvent::Stage {
                 path: path.to_path_buf(),
-                stage: IngestStage::Embed {
-                    done: vectors.len(),
-                    total: texts.len(),
-                },
+                stage: embed_stage(vectors.len()),
             });
             vectors.extend(self.embed_passages(batch.to_vec()).await?);
         }
         progress(IngestEvent::Stage {
             path: path.to_path_buf(),
-            stage: IngestStage::Embed {
-                done: vectors.len(),
-                total: texts.len(),
-            },
+            stage: embed_stage(vectors.len()),
         });
 
         progress(IngestEvent::Stage {
@@ -427,5 +441,17 @@ impl KnowledgeBase {
         .await
         .map_err(|e| CoreError::Task(format!("embedding: {e}")))?
         .map_err(CoreError::from)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn time_left_follows_the_pace_so_far() {
+        assert_eq!(eta_seconds(10.0, 0, 100), None);
+        assert_eq!(eta_seconds(10.0, 25, 100), Some(30));
+        assert_eq!(eta_seconds(10.0, 100, 100), Some(0));
     }
 }

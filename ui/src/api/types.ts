@@ -48,7 +48,7 @@ export interface FileReport {
 
 export type IngestStage =
   | { stage: 'parse' }
-  | { stage: 'embed'; done: number; total: number }
+  | { stage: 'embed'; done: number; total: number; eta_s?: number | null }
   | { stage: 'commit' };
 
 /** The data of an ingest stream's `progress` event. */

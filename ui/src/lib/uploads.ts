@@ -18,7 +18,8 @@ export interface UploadRow {
   size: number | null;
   status: UploadStatus;
   /** Chunks embedded so far, while status is "embed". */
-  embed: { done: number; total: number } | null;
+  /** Embedding progress; `etaS`: seconds left at the pace so far (null before the first batch). */
+  embed: { done: number; total: number; etaS?: number | null } | null;
   diagnostics: Diagnostic[];
   docId: string | null;
   pages: number | null;
@@ -41,7 +42,11 @@ export function applyProgress(row: UploadRow, e: IngestEvent): UploadRow {
       return { ...row, status: 'parse' };
     case 'stage':
       if (p.stage.stage === 'embed') {
-        return { ...row, status: 'embed', embed: { done: p.stage.done, total: p.stage.total } };
+        return {
+          ...row,
+          status: 'embed',
+          embed: { done: p.stage.done, total: p.stage.total, etaS: p.stage.eta_s ?? null },
+        };
       }
       return { ...row, status: p.stage.stage };
     case 'file_finished':

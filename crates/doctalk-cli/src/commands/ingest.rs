@@ -31,7 +31,16 @@ pub async fn run(ctx: &Ctx, args: IngestArgs) -> anyhow::Result<ExitCode> {
             IngestEvent::FileStarted { path, .. } => bar.message(path.display().to_string()),
             IngestEvent::Stage { path, stage } => bar.message(match stage {
                 IngestStage::Parse => format!("parsing {}", path.display()),
-                IngestStage::Embed { done, total } => format!("embedding {done}/{total} {}", path.display()),
+                IngestStage::Embed { done, total, eta_s } => match eta_s {
+                    Some(s) if done < total => {
+                        format!(
+                            "embedding {done}/{total}, about {} left {}",
+                            human_seconds(s),
+                            path.display()
+                        )
+                    }
+                    _ => format!("embedding {done}/{total} {}", path.display()),
+                },
                 IngestStage::Commit => format!("saving {}", path.display()),
             }),
             IngestEvent::FileFinished(report) => {
@@ -111,4 +120,13 @@ fn report_human(r: &FileReport) -> String {
 
 fn pages(r: &FileReport) -> String {
     r.pages.map(|p| format!(", {p} pages")).unwrap_or_default()
+}
+
+/// "45 s", "3 min".
+fn human_seconds(s: u32) -> String {
+    if s < 90 {
+        format!("{s} s")
+    } else {
+        format!("{} min", (s + 30) / 60)
+    }
 }

@@ -17,7 +17,11 @@ interface Props {
 }
 
 function statusLabel(row: UploadRow, t: T): string {
-  if (row.status === 'embed' && row.embed) return t('status_embed', { done: row.embed.done, total: row.embed.total });
+  if (row.status === 'embed' && row.embed) {
+    const { done, total, etaS } = row.embed;
+    if (typeof etaS === 'number' && done < total) return t('status_embed_eta', { done, total, seconds: etaS });
+    return t('status_embed', { done, total });
+  }
   if (row.status === 'embed') return t('status_embed', { done: 0, total: '…' });
   return t(`status_${row.status}`);
 }
