@@ -205,9 +205,6 @@ pub struct BenchAnswersArgs {
     /// Measure the language model only (not the extractive mode)
     #[arg(long, conflicts_with = "no_llm")]
     pub llm_only: bool,
-    /// Show the model's sentences unchecked (to measure what claim checking changes)
-    #[arg(long)]
-    pub no_claim_check: bool,
     #[arg(long)]
     pub json: bool,
 }

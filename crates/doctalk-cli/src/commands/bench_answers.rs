@@ -44,7 +44,6 @@ pub async fn run(ctx: &Ctx, args: BenchAnswersArgs) -> anyhow::Result<ExitCode> 
             req.generator = generator.clone();
             req.top_k = args.answer.top_k;
             req.max_answer_tokens = args.answer.max_tokens;
-            req.check_claims = !args.no_claim_check;
             let answer = kb.answer(req, Arc::new(|_| {})).await?;
             let s = score(case, &answer);
             per_question[i][mode] = json!({

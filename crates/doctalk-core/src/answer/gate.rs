@@ -12,8 +12,6 @@ pub(crate) struct SentenceGate<'a> {
     sources: &'a [Source],
     question: &'a str,
     lang: Lang,
-    /// False: everything passes through unchecked, as the model wrote it (to measure the checker).
-    checking: bool,
     pending: String,
     released: String,
     /// Everything the model wrote, as written.
@@ -32,7 +30,6 @@ impl<'a> SentenceGate<'a> {
             sources,
             question,
             lang,
-            checking: true,
             pending: String::new(),
             released: String::new(),
             raw: String::new(),
@@ -42,19 +39,9 @@ impl<'a> SentenceGate<'a> {
         }
     }
 
-    /// A gate that checks nothing: pieces pass as they come (for measuring what checking changes).
-    pub(crate) fn unchecked(mut self) -> Self {
-        self.checking = false;
-        self
-    }
-
     /// Takes a streamed piece; returns the text that may be shown now (possibly empty).
     pub(crate) fn push(&mut self, piece: &str) -> String {
         self.raw.push_str(piece);
-        if !self.checking {
-            self.released.push_str(piece);
-            return piece.to_string();
-        }
         self.pending.push_str(piece);
         let mut out = String::new();
         while let Some(end) = sentence_end(&self.pending) {

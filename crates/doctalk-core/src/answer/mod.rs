@@ -236,9 +236,6 @@ pub struct AnswerRequest {
     /// Why there is no `generator` although the caller has one (a busy model): reported as the
     /// answer's `fallback_reason`.
     pub without_llm_reason: Option<String>,
-    /// Check each generated sentence's claims against its sources before showing it (the default);
-    /// off only to measure what the check changes (`doctalk bench answers --no-claim-check`).
-    pub check_claims: bool,
 }
 
 impl AnswerRequest {
@@ -251,7 +248,6 @@ impl AnswerRequest {
             max_answer_tokens: 384,
             cancel: Arc::new(AtomicBool::new(false)),
             without_llm_reason: None,
-            check_claims: true,
         }
     }
 }
@@ -424,12 +420,11 @@ async fn generate(
     req: &AnswerRequest,
     on_event: EventSink,
 ) -> std::result::Result<Generated, doctalk_models::ModelError> {
-    let (q, s, max, cancel, check) = (
+    let (q, s, max, cancel) = (
         question.to_string(),
         sources.to_vec(),
         req.max_answer_tokens,
         req.cancel.clone(),
-        req.check_claims,
     );
     tokio::task::spawn_blocking(move || {
         let started = std::time::Instant::now();
@@ -447,9 +442,6 @@ async fn generate(
         };
         // Each sentence is released only once its claims are checked against what it cites.
         let mut gate = gate::SentenceGate::new(&s[..prompt.sources_used], &q, lang);
-        if !check {
-            gate = gate.unchecked();
-        }
         let show = |text: String, first_token_ms: &mut Option<f64>| {
             if !text.is_empty() {
                 first_token_ms.get_or_insert_with(ms);
