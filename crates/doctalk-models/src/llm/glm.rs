@@ -9,16 +9,15 @@
 //! quantized ChatGLM3 runs through this one implementation (candle has no quantized ChatGLM).
 
 use std::io::{Read, Seek};
-use std::sync::Arc;
 
 use candle_core::quantized::{gguf_file, QTensor};
 use candle_core::{DType, Device, Module, Result, Tensor, D};
 use candle_nn::kv_cache::KvCache;
 use candle_nn::{embedding, linear_b, linear_no_bias, rms_norm, Embedding, Linear, RmsNorm, VarBuilder};
-use candle_transformers::quantized_nn;
 use candle_transformers::utils::repeat_kv;
 
 use super::backend::CausalLm;
+use super::packed::QLinear;
 
 /// The fields of `config.json` this model reads.
 #[derive(Debug, Clone, serde::Deserialize)]
@@ -105,14 +104,16 @@ impl Rotary {
 #[derive(Debug, Clone)]
 enum Proj {
     Dense(Linear),
-    Quantized(quantized_nn::Linear),
+    /// GGUF weights (on DocTalk's integer kernels where the format has one) and an optional bias.
+    Quantized(QLinear, Option<Tensor>),
 }
 
 impl Module for Proj {
     fn forward(&self, xs: &Tensor) -> Result<Tensor> {
         match self {
             Proj::Dense(l) => l.forward(xs),
-            Proj::Quantized(l) => l.forward(xs),
+            Proj::Quantized(l, None) => l.forward(xs),
+            Proj::Quantized(l, Some(bias)) => l.forward(xs)?.broadcast_add(bias),
         }
     }
 }
@@ -367,16 +368,11 @@ impl Model {
         for i in 0..cfg.num_hidden_layers {
             let p = format!("blk.{i}");
             let qkv_bias = qtensor(&format!("{p}.attn_qkv.bias"))?.dequantize(device)?;
-            let qkv = quantized_nn::Linear::from_arc(
-                Arc::new(qtensor(&format!("{p}.attn_qkv.weight"))?),
+            let qkv = Proj::Quantized(
+                QLinear::new(qtensor(&format!("{p}.attn_qkv.weight"))?)?,
                 Some(qkv_bias),
-            )?;
-            let quantized = |t: QTensor| -> Result<Proj> {
-                Ok(Proj::Quantized(quantized_nn::Linear::from_arc(
-                    Arc::new(t),
-                    None,
-                )?))
-            };
+            );
+            let quantized = |t: QTensor| -> Result<Proj> { Ok(Proj::Quantized(QLinear::new(t)?, None)) };
             let o_proj = quantized(qtensor(&format!("{p}.attn_output.weight"))?)?;
             let mlp = Mlp {
                 gate_up_proj: quantized(qtensor(&format!("{p}.ffn_up.weight"))?)?,
@@ -386,7 +382,7 @@ impl Model {
             let norm =
                 |t: QTensor| -> Result<RmsNorm> { Ok(RmsNorm::new(t.dequantize(device)?, cfg.rms_norm_eps)) };
             layers.push(DecoderLayer {
-                self_attn: Attention::with_weights(Qkv::Fused(Proj::Quantized(qkv)), o_proj, &cfg),
+                self_attn: Attention::with_weights(Qkv::Fused(qkv), o_proj, &cfg),
                 mlp,
                 input_layernorm: norm(qtensor(&format!("{p}.attn_norm.weight"))?)?,
                 post_attention_layernorm: norm(qtensor(&format!("{p}.ffn_norm.weight"))?)?,
@@ -396,10 +392,7 @@ impl Model {
             qtensor("output_norm.weight")?.dequantize(device)?,
             cfg.rms_norm_eps,
         );
-        let lm_head = Proj::Quantized(quantized_nn::Linear::from_arc(
-            Arc::new(qtensor("output.weight")?),
-            None,
-        )?);
+        let lm_head = Proj::Quantized(QLinear::new(qtensor("output.weight")?)?, None);
         Ok(Self {
             rotary: Rotary::new(&cfg, DType::F32, device)?,
             embed_tokens,

@@ -19,9 +19,9 @@ use tokenizers::Tokenizer;
 use super::backend::CausalLm;
 use super::engine::LocalGenerator;
 use super::gguf_tokenizer::{get_int, get_str, int_of, tokenizer_from_gguf};
-use super::glm;
 use super::requantize;
 use super::template::{ChatTemplate, CHATGLM3_TEMPLATE, GEMMA3_TEMPLATE, GLM4_TEMPLATE};
+use super::{glm, llama_like};
 use crate::device::DeviceChoice;
 use crate::error::{ModelError, Result};
 
@@ -49,12 +49,35 @@ pub fn load_generator(path: impl AsRef<Path>, device: DeviceChoice) -> Result<Bo
 
 /// [`load_generator`] with the concrete type (for logits access in tests and benchmarks).
 pub fn load_local(path: impl AsRef<Path>, device: DeviceChoice) -> Result<LocalGenerator> {
-    let path = path.as_ref();
+    load_with(path.as_ref(), device, Kernels::from_env())
+}
+
+/// Which code multiplies a GGUF model's matrices on the CPU.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kernels {
+    /// DocTalk's decoder and integer kernels for the architectures that have them (qwen2, llama).
+    Integer,
+    /// candle's own model implementations: the reference for parity tests and benchmarks.
+    Candle,
+}
+
+impl Kernels {
+    /// [`Kernels::Integer`] unless `DOCTALK_LLM_KERNELS=candle`.
+    pub fn from_env() -> Self {
+        match std::env::var("DOCTALK_LLM_KERNELS").as_deref() {
+            Ok("candle") => Self::Candle,
+            _ => Self::Integer,
+        }
+    }
+}
+
+/// [`load_local`] with the kernels named.
+pub fn load_with(path: &Path, device: DeviceChoice, kernels: Kernels) -> Result<LocalGenerator> {
     let device = device.open()?;
     if path.is_dir() {
         let ggufs = files_with_extension(path, "gguf")?;
         match ggufs.as_slice() {
-            [one] => load_gguf(one, &device),
+            [one] => load_gguf(one, &device, kernels),
             [] => load_safetensors_dir(path, &device),
             _ => Err(ModelError::BadConfig {
                 path: path.to_path_buf(),
@@ -63,11 +86,11 @@ pub fn load_local(path: impl AsRef<Path>, device: DeviceChoice) -> Result<LocalG
         }
     } else {
         require_file(path)?;
-        load_gguf(path, &device)
+        load_gguf(path, &device, kernels)
     }
 }
 
-fn load_gguf(path: &Path, device: &Device) -> Result<LocalGenerator> {
+fn load_gguf(path: &Path, device: &Device, kernels: Kernels) -> Result<LocalGenerator> {
     let mut file = File::open(path).map_err(|e| ModelError::io(path, e))?;
     let content = Content::read(&mut file).map_err(|e| ModelError::corrupt(path, e))?;
     check_gguf_size(&content, path)?;
@@ -125,13 +148,17 @@ fn load_gguf(path: &Path, device: &Device) -> Result<LocalGenerator> {
         });
     }
     let corrupt = |e: candle_core::Error| ModelError::corrupt(path, e);
-    let model = if device.is_cpu() && requantize::has_slow_tensors(&content) {
-        let (content, mut memory) = requantize::requantize_slow_tensors(&content, &mut file)
-            .map_err(|e| ModelError::corrupt(path, e))?;
-        build_gguf_model(&arch, content, &mut memory, device).map_err(corrupt)?
-    } else {
-        build_gguf_model(&arch, content, &mut file, device).map_err(corrupt)?
-    };
+    let model: Box<dyn CausalLm> =
+        if device.is_cpu() && kernels == Kernels::Integer && matches!(arch.as_str(), "qwen2" | "llama") {
+            // Every GGUF format these two use has an integer kernel: no requantizing.
+            Box::new(llama_like::Model::from_gguf(&arch, &content, &mut file, device).map_err(corrupt)?)
+        } else if device.is_cpu() && requantize::has_slow_tensors(&content) {
+            let (content, mut memory) = requantize::requantize_slow_tensors(&content, &mut file)
+                .map_err(|e| ModelError::corrupt(path, e))?;
+            build_gguf_model(&arch, content, &mut memory, device).map_err(corrupt)?
+        } else {
+            build_gguf_model(&arch, content, &mut file, device).map_err(corrupt)?
+        };
     Ok(LocalGenerator {
         id: model_id(path),
         tokenizer,

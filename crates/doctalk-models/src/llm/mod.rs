@@ -36,7 +36,9 @@ mod engine;
 mod generator;
 mod gguf_tokenizer;
 pub mod glm;
+mod llama_like;
 mod load;
+mod packed;
 mod remote;
 mod requantize;
 mod sampling;
@@ -47,7 +49,7 @@ mod types;
 
 pub use engine::LocalGenerator;
 pub use generator::Generator;
-pub use load::{load_generator, load_local};
+pub use load::{load_generator, load_local, load_with, Kernels};
 pub use remote::{estimate_tokens, RemoteConfig, RemoteGenerator};
 pub use spec::{
     find_llm, locate_llm, LlmSpec, DEFAULT_LLM, KNOWN_LLMS, QWEN25_CODER_05B_INSTRUCT, SMOLLM2_135M_INSTRUCT,

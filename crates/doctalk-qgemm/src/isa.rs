@@ -1,0 +1,61 @@
+//! Which kernel this CPU can run, decided at run time so one binary serves every x86-64 (and ARM).
+
+/// A kernel family.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Isa {
+    /// AVX-512 F/BW with VNNI (`vpdpbusd`): Ice Lake and later Intel, Zen 4 and later AMD.
+    Avx512Vnni,
+    /// AVX2 with FMA (`vpmaddubsw` + `vpmaddwd`): almost every x86-64 laptop since 2013.
+    Avx2,
+    /// Plain Rust: any CPU.
+    Portable,
+}
+
+impl Isa {
+    /// The fastest kernel this CPU runs. `DOCTALK_QGEMM_ISA=avx2|portable` caps it (for comparisons).
+    pub fn detect() -> Self {
+        let best = Self::available()[0];
+        match std::env::var("DOCTALK_QGEMM_ISA").as_deref() {
+            Ok("portable") => Self::Portable,
+            Ok("avx2") if Self::available().contains(&Self::Avx2) => Self::Avx2,
+            _ => best,
+        }
+    }
+
+    /// Every kernel this CPU can run, fastest first (tests run each of them).
+    pub fn available() -> Vec<Self> {
+        let mut out = Vec::new();
+        #[cfg(target_arch = "x86_64")]
+        {
+            if std::arch::is_x86_feature_detected!("avx512f")
+                && std::arch::is_x86_feature_detected!("avx512bw")
+                && std::arch::is_x86_feature_detected!("avx512vnni")
+            {
+                out.push(Self::Avx512Vnni);
+            }
+            if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma") {
+                out.push(Self::Avx2);
+            }
+        }
+        out.push(Self::Portable);
+        out
+    }
+
+    /// Activation rows one kernel call handles (the register tile's height).
+    pub(crate) fn rows_per_tile(self) -> usize {
+        match self {
+            Self::Avx512Vnni => 8,
+            Self::Avx2 => 2,
+            Self::Portable => 4,
+        }
+    }
+
+    /// A short name for logs and benchmarks.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Avx512Vnni => "avx512-vnni",
+            Self::Avx2 => "avx2",
+            Self::Portable => "portable",
+        }
+    }
+}

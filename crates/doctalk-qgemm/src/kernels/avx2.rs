@@ -1,0 +1,114 @@
+//! AVX2: `vpmaddubsw` multiplies unsigned weight bytes by signed activation bytes into 16-bit pair
+//! sums, `vpmaddwd` widens them to 32-bit sums of four; sixteen columns are two 256-bit halves.
+//!
+//! A pair of products saturates 16 bits when a weight exceeds 127 (only Q8_0's offset values can):
+//! those weights go through in two parts, `q = 2·(q >> 1) + (q & 1)`.
+
+use std::arch::x86_64::*;
+
+use super::{RowStart, Tile};
+use crate::pack::GROUP;
+use crate::QuantizedRows;
+
+/// # Safety
+/// The CPU must have AVX2 and FMA, and [`super::run`]'s asserts must hold.
+pub(super) unsafe fn tile(t: &Tile, x: &QuantizedRows, r0: usize, rows: usize, out: &mut [[f32; GROUP]]) {
+    macro_rules! dispatch {
+        ($(($n:literal, $b:literal, $wide:literal, $zp:literal))*) => {
+            match (rows, t.block, t.wide, t.b.is_none()) {
+                $(($n, $b, $wide, $zp) => tile_rows::<$n, $b, $wide, $zp>(t, x, r0, out),)*
+                _ => unreachable!("block {} with {rows} rows", t.block),
+            }
+        };
+    }
+    // Braces keep rustfmt from reflowing the table.
+    dispatch! {
+        (1, 32, false, false) (2, 32, false, false) (1, 16, false, false) (2, 16, false, false)
+        (1, 32, true, false) (2, 32, true, false) (1, 16, true, false) (2, 16, true, false)
+        (1, 32, false, true) (2, 32, false, true) (1, 16, false, true) (2, 16, false, true)
+        (1, 32, true, true) (2, 32, true, true) (1, 16, true, true) (2, 16, true, true)
+    }
+}
+
+#[target_feature(enable = "avx2,fma")]
+unsafe fn tile_rows<const MR: usize, const B: usize, const WIDE: bool, const ZERO_POINT: bool>(
+    t: &Tile,
+    x: &QuantizedRows,
+    r0: usize,
+    out: &mut [[f32; GROUP]],
+) {
+    let blocks = t.blocks;
+    let RowStart {
+        xq,
+        k,
+        scale,
+        scaled_sum,
+        sum,
+        offsets,
+    } = RowStart::new(t, x, r0);
+    let ones = _mm256_set1_epi16(1);
+    let twos = _mm256_set1_epi16(2);
+    let low7 = _mm256_set1_epi8(0x7F);
+    let bit0 = _mm256_set1_epi8(1);
+    let mut acc = [[_mm256_setzero_ps(); 2]; MR];
+    for kb in 0..blocks {
+        let wq = t.q.as_ptr().add(kb * GROUP * B);
+        let mut dots = [[_mm256_setzero_si256(); 2]; MR];
+        for k4 in 0..B / 4 {
+            let w = [
+                _mm256_loadu_si256(wq.add(k4 * GROUP * 4).cast()),
+                _mm256_loadu_si256(wq.add(k4 * GROUP * 4 + 32).cast()),
+            ];
+            let split = if WIDE {
+                w.map(|w| {
+                    (
+                        _mm256_and_si256(_mm256_srli_epi16(w, 1), low7),
+                        _mm256_and_si256(w, bit0),
+                    )
+                })
+            } else {
+                w.map(|w| (w, w))
+            };
+            for (r, dot) in dots.iter_mut().enumerate() {
+                let four = xq.add(r * k + kb * B + k4 * 4).cast::<i32>().read_unaligned();
+                let xb = _mm256_set1_epi32(four);
+                for (h, &(hi, lo)) in split.iter().enumerate() {
+                    let p = if WIDE {
+                        _mm256_add_epi32(
+                            _mm256_madd_epi16(_mm256_maddubs_epi16(hi, xb), twos),
+                            _mm256_madd_epi16(_mm256_maddubs_epi16(lo, xb), ones),
+                        )
+                    } else {
+                        _mm256_madd_epi16(_mm256_maddubs_epi16(hi, xb), ones)
+                    };
+                    dot[h] = _mm256_add_epi32(dot[h], p);
+                }
+            }
+        }
+        let a = [
+            _mm256_loadu_ps(t.a.as_ptr().add(kb * GROUP)),
+            _mm256_loadu_ps(t.a.as_ptr().add(kb * GROUP + 8)),
+        ];
+        for (r, (acc, dot)) in acc.iter_mut().zip(dots).enumerate() {
+            let s = _mm256_set1_ps(*scale.add(r * blocks + kb));
+            let zero_sum = _mm256_set1_epi32(t.zero * *sum.add(r * blocks + kb));
+            let ss = _mm256_set1_ps(*scaled_sum.add(r * blocks + kb));
+            for h in 0..2 {
+                let dot = if ZERO_POINT {
+                    _mm256_sub_epi32(dot[h], zero_sum)
+                } else {
+                    dot[h]
+                };
+                acc[h] = _mm256_fmadd_ps(_mm256_mul_ps(_mm256_cvtepi32_ps(dot), a[h]), s, acc[h]);
+                if !ZERO_POINT {
+                    let b = _mm256_loadu_ps(offsets.add(kb * GROUP + 8 * h));
+                    acc[h] = _mm256_fnmadd_ps(b, ss, acc[h]);
+                }
+            }
+        }
+    }
+    for (out, acc) in out.iter_mut().zip(acc) {
+        _mm256_storeu_ps(out.as_mut_ptr(), acc[0]);
+        _mm256_storeu_ps(out.as_mut_ptr().add(8), acc[1]);
+    }
+}

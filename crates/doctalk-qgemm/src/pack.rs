@@ -1,0 +1,152 @@
+//! The repacked weight layout.
+//!
+//! Output columns (the weight matrix's rows) are taken sixteen at a time, a *group*. Within a group,
+//! block by block along `k`, the bytes are ordered `[k / 4][column][k % 4]`: one 64-byte load holds
+//! four consecutive weights of each of the sixteen columns, which is what `vpdpbusd` multiplies with
+//! four broadcast activation bytes. Scales and offsets are stored `[group][block][column]` so one
+//! 64-byte load gives a block's sixteen of each.
+
+use crate::{QgemmError, Result, WeightFormat};
+
+/// Columns per group: one 512-bit register of 32-bit sums.
+pub(crate) const GROUP: usize = 16;
+
+/// A weight matrix of `n` output features × `k` inputs, repacked for the integer kernels.
+#[derive(Debug, Clone)]
+pub struct PackedMatrix {
+    pub(crate) n: usize,
+    pub(crate) k: usize,
+    pub(crate) format: WeightFormat,
+    /// `[group][block][k4][column][4]`, `groups · k` bytes per column of the group… see the module docs.
+    pub(crate) q: Vec<u8>,
+    /// `[group][block][column]`.
+    pub(crate) a: Vec<f32>,
+    /// `[group][block][column]`; empty when the format has a [zero point](WeightFormat::zero_point).
+    pub(crate) b: Vec<f32>,
+}
+
+impl PackedMatrix {
+    /// Repacks the raw GGUF data of an `n × k` tensor (`n` rows of `k` weights, row-major, as the
+    /// file stores a linear layer's weight).
+    pub fn from_gguf(format: WeightFormat, data: &[u8], n: usize, k: usize) -> Result<Self> {
+        let unit = format.unit_len();
+        if k == 0 || n == 0 || !k.is_multiple_of(unit) {
+            return Err(QgemmError::Shape(format!(
+                "{n}×{k} does not split into {} units of {unit}",
+                format.name()
+            )));
+        }
+        let row_bytes = k / unit * format.unit_bytes();
+        if data.len() != n * row_bytes {
+            return Err(QgemmError::Shape(format!(
+                "{n}×{k} {} needs {} bytes, got {}",
+                format.name(),
+                n * row_bytes,
+                data.len()
+            )));
+        }
+        let block = format.block();
+        let blocks = k / block;
+        let groups = n.div_ceil(GROUP);
+        let mut packed = Self {
+            n,
+            k,
+            format,
+            q: vec![0; groups * blocks * GROUP * block],
+            a: vec![0.0; groups * blocks * GROUP],
+            b: match format.zero_point() {
+                Some(_) => Vec::new(),
+                None => vec![0.0; groups * blocks * GROUP],
+            },
+        };
+        let (mut q, mut a, mut b) = (vec![0u8; k], vec![0f32; blocks], vec![0f32; blocks]);
+        let per_unit = unit / block;
+        for (row, bytes) in data.chunks_exact(row_bytes).enumerate() {
+            for (u, unit_bytes) in bytes.chunks_exact(format.unit_bytes()).enumerate() {
+                format.decode_unit(
+                    unit_bytes,
+                    &mut q[u * unit..(u + 1) * unit],
+                    &mut a[u * per_unit..(u + 1) * per_unit],
+                    &mut b[u * per_unit..(u + 1) * per_unit],
+                );
+            }
+            packed.put_row(row, &q, &a, &b);
+        }
+        Ok(packed)
+    }
+
+    fn put_row(&mut self, row: usize, q: &[u8], a: &[f32], b: &[f32]) {
+        let (group, column) = (row / GROUP, row % GROUP);
+        let block = self.format.block();
+        let blocks = self.k / block;
+        for kb in 0..blocks {
+            let scale_at = (group * blocks + kb) * GROUP + column;
+            self.a[scale_at] = a[kb];
+            if !self.b.is_empty() {
+                self.b[scale_at] = b[kb];
+            }
+            let base = (group * blocks + kb) * GROUP * block;
+            for i in 0..block {
+                self.q[base + (i / 4) * GROUP * 4 + column * 4 + i % 4] = q[kb * block + i];
+            }
+        }
+    }
+
+    /// Output features.
+    pub fn n(&self) -> usize {
+        self.n
+    }
+
+    /// Input features.
+    pub fn k(&self) -> usize {
+        self.k
+    }
+
+    /// The format it was packed from.
+    pub fn format(&self) -> WeightFormat {
+        self.format
+    }
+
+    /// Bytes held (what a decode step streams from memory).
+    pub fn bytes(&self) -> usize {
+        self.q.len() + 4 * (self.a.len() + self.b.len())
+    }
+
+    pub(crate) fn groups(&self) -> usize {
+        self.n.div_ceil(GROUP)
+    }
+
+    pub(crate) fn blocks(&self) -> usize {
+        self.k / self.format.block()
+    }
+
+    /// The weights of one row (output feature) as f32: an embedding lookup without keeping a
+    /// dequantized copy of the whole table.
+    pub fn row(&self, row: usize, out: &mut [f32]) -> Result<()> {
+        if row >= self.n || out.len() != self.k {
+            return Err(QgemmError::Shape(format!(
+                "row {row} of {}×{} into {} values",
+                self.n,
+                self.k,
+                out.len()
+            )));
+        }
+        let (group, column) = (row / GROUP, row % GROUP);
+        let block = self.format.block();
+        let blocks = self.blocks();
+        for kb in 0..blocks {
+            let scale_at = (group * blocks + kb) * GROUP + column;
+            let a = self.a[scale_at];
+            let b = match self.format.zero_point() {
+                Some(z) => f32::from(z) * a,
+                None => self.b[scale_at],
+            };
+            let base = (group * blocks + kb) * GROUP * block;
+            for i in 0..block {
+                let q = self.q[base + (i / 4) * GROUP * 4 + column * 4 + i % 4];
+                out[kb * block + i] = a * f32::from(q) - b;
+            }
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,125 @@
+//! Every format against candle's own dequantization, and every kernel this CPU runs against the
+//! portable one and against an f32 product of the dequantized weights.
+
+use candle_core::quantized::{GgmlDType, QTensor};
+use candle_core::{Device, Tensor};
+use doctalk_qgemm::{Isa, PackedMatrix, WeightFormat};
+
+const FORMATS: [(WeightFormat, GgmlDType); 8] = [
+    (WeightFormat::Q4_0, GgmlDType::Q4_0),
+    (WeightFormat::Q4_1, GgmlDType::Q4_1),
+    (WeightFormat::Q5_0, GgmlDType::Q5_0),
+    (WeightFormat::Q5_1, GgmlDType::Q5_1),
+    (WeightFormat::Q8_0, GgmlDType::Q8_0),
+    (WeightFormat::Q4K, GgmlDType::Q4K),
+    (WeightFormat::Q5K, GgmlDType::Q5K),
+    (WeightFormat::Q6K, GgmlDType::Q6K),
+];
+
+/// Deterministic values with a spread of magnitudes (xorshift; no rand dependency).
+fn values(len: usize, seed: u64) -> Vec<f32> {
+    let mut s = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+    (0..len)
+        .map(|i| {
+            s ^= s << 13;
+            s ^= s >> 7;
+            s ^= s << 17;
+            let u = (s >> 40) as f32 / (1u64 << 24) as f32 - 0.5;
+            // Some rows and columns much larger than others, as in real layers.
+            u * if i % 97 == 0 { 8.0 } else { 1.0 }
+        })
+        .collect()
+}
+
+/// An n×k matrix quantized by candle: its raw GGUF bytes and candle's dequantization of them.
+fn quantized(dtype: GgmlDType, n: usize, k: usize, seed: u64) -> (Vec<u8>, Vec<f32>) {
+    let w = Tensor::from_vec(values(n * k, seed), (n, k), &Device::Cpu).unwrap();
+    let q = QTensor::quantize(&w, dtype).unwrap();
+    let data = q.data().unwrap().into_owned();
+    let back = q
+        .dequantize(&Device::Cpu)
+        .unwrap()
+        .flatten_all()
+        .unwrap()
+        .to_vec1()
+        .unwrap();
+    (data, back)
+}
+
+fn max_abs(a: &[f32], b: &[f32]) -> f32 {
+    a.iter().zip(b).map(|(x, y)| (x - y).abs()).fold(0.0, f32::max)
+}
+
+#[test]
+fn every_format_decodes_to_the_weights_candle_dequantizes() {
+    let (n, k) = (37, 512);
+    for (format, dtype) in FORMATS {
+        let (data, reference) = quantized(dtype, n, k, 1);
+        let packed = PackedMatrix::from_gguf(format, &data, n, k).unwrap();
+        let mut row = vec![0f32; k];
+        for r in 0..n {
+            packed.row(r, &mut row).unwrap();
+            let want = &reference[r * k..(r + 1) * k];
+            let err = max_abs(&row, want);
+            let scale = want.iter().fold(0f32, |m, v| m.max(v.abs()));
+            assert!(
+                err <= 1e-6 * scale.max(1.0),
+                "{format:?} row {r}: max error {err}"
+            );
+        }
+    }
+}
+
+#[test]
+fn every_kernel_here_matches_the_portable_one_and_the_f32_product() {
+    let (n, k) = (40, 768);
+    for (format, dtype) in FORMATS {
+        let (data, weights) = quantized(dtype, n, k, 2);
+        let packed = PackedMatrix::from_gguf(format, &data, n, k).unwrap();
+        for m in [1, 3, 8, 13] {
+            let x = values(m * k, 3 + m as u64);
+            let reference: Vec<f32> = (0..m)
+                .flat_map(|r| {
+                    let (x, weights) = (&x, &weights);
+                    (0..n).map(move |c| (0..k).map(|i| x[r * k + i] * weights[c * k + i]).sum::<f32>())
+                })
+                .collect();
+            let portable = packed.matmul_with(Isa::Portable, &x, m).unwrap();
+            let scale = reference.iter().fold(0f32, |m, v| m.max(v.abs()));
+            // int8 activations: about 1/254 of each block's largest value per product.
+            let err = max_abs(&portable, &reference);
+            assert!(
+                err < 0.02 * scale,
+                "{format:?} m={m}: portable vs f32 {err} (scale {scale})"
+            );
+            for isa in Isa::available() {
+                let got = packed.matmul_with(isa, &x, m).unwrap();
+                let err = max_abs(&got, &portable);
+                eprintln!(
+                    "{format:?} m={m} {}: max abs diff to portable {err:e}",
+                    isa.name()
+                );
+                assert!(err <= 1e-4 * scale, "{format:?} m={m} {}: {err}", isa.name());
+            }
+        }
+    }
+}
+
+#[test]
+fn wrong_shapes_are_errors_not_panics() {
+    let (data, _) = quantized(GgmlDType::Q8_0, 4, 64, 4);
+    assert!(PackedMatrix::from_gguf(WeightFormat::Q8_0, &data, 4, 32).is_err());
+    assert!(PackedMatrix::from_gguf(WeightFormat::Q8_0, &data[1..], 4, 64).is_err());
+    assert!(PackedMatrix::from_gguf(WeightFormat::Q4K, &data, 4, 64).is_err());
+    let packed = PackedMatrix::from_gguf(WeightFormat::Q8_0, &data, 4, 64).unwrap();
+    assert!(packed.matmul(&[0.0; 63], 1).is_err());
+    assert!(packed.row(4, &mut [0.0; 64]).is_err());
+}
+
+#[test]
+fn zero_activations_give_zero() {
+    let (data, _) = quantized(GgmlDType::Q4K, 16, 256, 5);
+    let packed = PackedMatrix::from_gguf(WeightFormat::Q4K, &data, 16, 256).unwrap();
+    let out = packed.matmul(&[0.0; 512], 2).unwrap();
+    assert!(out.iter().all(|&v| v == 0.0));
+}
