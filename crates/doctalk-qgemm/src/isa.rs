@@ -1,4 +1,7 @@
 //! Which kernel this CPU can run, decided at run time so one binary serves every x86-64 (and ARM).
+//! Decided once per process: every matrix product asks.
+
+use std::sync::OnceLock;
 
 /// A kernel family.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -14,16 +17,21 @@ pub enum Isa {
 impl Isa {
     /// The fastest kernel this CPU runs. `DOCTALK_QGEMM_ISA=avx2|portable` caps it (for comparisons).
     pub fn detect() -> Self {
-        let best = Self::available()[0];
-        match std::env::var("DOCTALK_QGEMM_ISA").as_deref() {
+        static CHOSEN: OnceLock<Isa> = OnceLock::new();
+        *CHOSEN.get_or_init(|| match std::env::var("DOCTALK_QGEMM_ISA").as_deref() {
             Ok("portable") => Self::Portable,
             Ok("avx2") if Self::available().contains(&Self::Avx2) => Self::Avx2,
-            _ => best,
-        }
+            _ => Self::available()[0],
+        })
     }
 
     /// Every kernel this CPU can run, fastest first (tests run each of them).
-    pub fn available() -> Vec<Self> {
+    pub fn available() -> &'static [Self] {
+        static AVAILABLE: OnceLock<Vec<Isa>> = OnceLock::new();
+        AVAILABLE.get_or_init(Self::probe)
+    }
+
+    fn probe() -> Vec<Self> {
         let mut out = Vec::new();
         #[cfg(target_arch = "x86_64")]
         {

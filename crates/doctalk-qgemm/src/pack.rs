@@ -17,7 +17,7 @@ pub struct PackedMatrix {
     pub(crate) n: usize,
     pub(crate) k: usize,
     pub(crate) format: WeightFormat,
-    /// `[group][block][k4][column][4]`, `groups · k` bytes per column of the group… see the module docs.
+    /// `[group][block][k / 4][column][k % 4]` (see the module docs): one byte per weight.
     pub(crate) q: Vec<u8>,
     /// `[group][block][column]`.
     pub(crate) a: Vec<f32>,

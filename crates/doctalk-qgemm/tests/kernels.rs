@@ -92,7 +92,7 @@ fn every_kernel_here_matches_the_portable_one_and_the_f32_product() {
                 err < 0.02 * scale,
                 "{format:?} m={m}: portable vs f32 {err} (scale {scale})"
             );
-            for isa in Isa::available() {
+            for &isa in Isa::available() {
                 let got = packed.matmul_with(isa, &x, m).unwrap();
                 let err = max_abs(&got, &portable);
                 eprintln!(

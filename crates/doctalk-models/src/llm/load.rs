@@ -57,7 +57,8 @@ pub fn load_local(path: impl AsRef<Path>, device: DeviceChoice) -> Result<LocalG
 pub enum Kernels {
     /// DocTalk's decoder and integer kernels for the architectures that have them (qwen2, llama).
     Integer,
-    /// candle's own model implementations: the reference for parity tests and benchmarks.
+    /// candle's own model implementations: the reference for parity tests and benchmarks. (ChatGLM
+    /// GGUF files have no candle model: `glm` uses the integer kernels either way.)
     Candle,
 }
 

@@ -1,7 +1,6 @@
 //! GGUF linear layers on DocTalk's integer kernels (`doctalk-qgemm`) where the format has one, on
 //! candle's `QMatMul` otherwise (and on GPUs).
 
-use std::borrow::Cow;
 use std::sync::Arc;
 
 use candle_core::quantized::{GgmlDType, QMatMul, QTensor};
@@ -81,7 +80,7 @@ impl CustomOp1 for PackedOp<'_> {
         let Some((start, end)) = layout.contiguous_offsets() else {
             candle_core::bail!("doctalk-qgemm takes contiguous activations");
         };
-        let x: Cow<[f32]> = Cow::Borrowed(&values[start..end]);
+        let x = &values[start..end];
         let dims = layout.shape().dims();
         let k = *dims.last().unwrap_or(&0);
         if k != self.0.k() {
@@ -90,7 +89,7 @@ impl CustomOp1 for PackedOp<'_> {
         let m = x.len() / k.max(1);
         let out = self
             .0
-            .matmul(&x, m)
+            .matmul(x, m)
             .map_err(|e| candle_core::Error::Msg(e.to_string()))?;
         let mut out_dims = dims.to_vec();
         *out_dims.last_mut().expect("k was read from it") = self.0.n();
