@@ -1,19 +1,21 @@
 //! Throughput of E5Encoder on 256 mixed Chinese/English passages (not a test).
 //!
 //! ```text
-//! RAYON_NUM_THREADS=2 cargo run --release -p doctalk-models --example e5_bench [-- --runs 5 --q4]
+//! RAYON_NUM_THREADS=2 cargo run --release -p doctalk-models --example e5_bench [-- --runs 5 --f32]
 //! ```
 //!
-//! Prints the median passages/s over the runs for each matmul path asked for (f32 by default,
-//! `--q4` for candle's quantised matmul, `--both`), and the process's peak RSS. `--minilm` measures
+//! Prints the median passages/s over the runs for each matmul path asked for (DocTalk's integer
+//! kernels by default; `--f32` for candle's f32 gemm, `--q4` for candle's quantised matmul, `--all`),
+//! and the process's peak RSS. `--minilm` measures
 //! all-MiniLM-L6-v2 (BertEncoder) on the same passages instead. The package's own
 //! engine on the same file: models/gen/e5_bench_package.py.
 
 use std::path::PathBuf;
 use std::time::Instant;
 
-use doctalk_models::e5::{E5Encoder, E5Options, Q4Compute, E5_Q4_FILE, E5_SHORT_NAME};
+use doctalk_models::e5::{E5Encoder, E5Options, E5_Q4_FILE, E5_SHORT_NAME};
 use doctalk_models::Embedder;
+use doctalk_models::MatmulPath;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -24,12 +26,14 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .and_then(|v| v.parse().ok())
         .unwrap_or(5usize)
         .max(1);
-    let paths: Vec<Q4Compute> = if args.iter().any(|a| a == "--both") {
-        vec![Q4Compute::DequantizeF32, Q4Compute::QuantizedQ4]
+    let paths: Vec<MatmulPath> = if args.iter().any(|a| a == "--all") {
+        vec![MatmulPath::Integer, MatmulPath::F32, MatmulPath::CandleQuantized]
     } else if args.iter().any(|a| a == "--q4") {
-        vec![Q4Compute::QuantizedQ4]
+        vec![MatmulPath::CandleQuantized]
+    } else if args.iter().any(|a| a == "--f32") {
+        vec![MatmulPath::F32]
     } else {
-        vec![Q4Compute::DequantizeF32]
+        vec![MatmulPath::Integer]
     };
 
     let crate_dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
@@ -53,7 +57,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
     for compute in paths {
         let t = Instant::now();
-        let enc = E5Encoder::load_q4(&model, E5Options::default().q4_compute(compute))?;
+        let enc = E5Encoder::load_q4(&model, E5Options::default().matmul(compute))?;
         let load_s = t.elapsed().as_secs_f64();
         let tokens: usize = passages
             .iter()

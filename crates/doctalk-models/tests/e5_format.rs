@@ -5,8 +5,8 @@
 use std::path::Path;
 
 use doctalk_models::e5::format::{E5File, TensorKind, Q4_BLOCK_BYTES};
-use doctalk_models::e5::{E5Encoder, E5Options, Q4Compute};
-use doctalk_models::{Embedder, ModelError};
+use doctalk_models::e5::{E5Encoder, E5Options};
+use doctalk_models::{Embedder, MatmulPath, ModelError};
 
 const H: usize = 32;
 const FF: usize = 64;
@@ -244,8 +244,11 @@ fn a_tiny_file_runs_end_to_end_on_both_matmul_paths() {
     assert!(err.to_string().contains("dimension 384"), "{err}");
 
     let opts = E5Options::default().expected_dimension(None).max_tokens(MAXP);
-    let f32_path = E5Encoder::load_q4(&path, opts.clone()).unwrap();
-    let q4_path = E5Encoder::load_q4(&path, opts.q4_compute(Q4Compute::QuantizedQ4)).unwrap();
+    // The default (integer kernels, DocTalk's own forward pass) against candle in f32 and on its
+    // quantized matmul.
+    let integer = E5Encoder::load_q4(&path, opts.clone()).unwrap();
+    let f32_path = E5Encoder::load_q4(&path, opts.clone().matmul(MatmulPath::F32)).unwrap();
+    let q4_path = E5Encoder::load_q4(&path, opts.matmul(MatmulPath::CandleQuantized)).unwrap();
     assert_eq!(f32_path.dimension(), H);
     assert_eq!(f32_path.token_ids("hello world").unwrap(), vec![0, 5, 6, 2]);
     // Tab folds to a space; 出 alone is unknown-free because 出差 is a piece.
@@ -256,12 +259,14 @@ fn a_tiny_file_runs_end_to_end_on_both_matmul_paths() {
         "world hello hello world hello world hello",
     ];
     let a = f32_path.embed_passages(&texts).unwrap();
-    let b = q4_path.embed_passages(&texts).unwrap();
-    for (x, y) in a.iter().zip(&b) {
-        let norm: f32 = x.iter().map(|v| v * v).sum();
-        assert!((norm - 1.0).abs() < 1e-4);
-        let cos: f32 = x.iter().zip(y).map(|(p, q)| p * q).sum();
-        assert!(cos > 0.98, "f32 and q4 paths disagree: {cos}");
+    for other in [&q4_path, &integer] {
+        let b = other.embed_passages(&texts).unwrap();
+        for (x, y) in a.iter().zip(&b) {
+            let norm: f32 = y.iter().map(|v| v * v).sum();
+            assert!((norm - 1.0).abs() < 1e-4);
+            let cos: f32 = x.iter().zip(y).map(|(p, q)| p * q).sum();
+            assert!(cos > 0.98, "{other:?} disagrees with the f32 path: {cos}");
+        }
     }
     // Longer than the position table: truncated, not an error.
     let long = "hello ".repeat(50);

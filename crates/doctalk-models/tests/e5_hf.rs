@@ -6,7 +6,7 @@
 use std::path::PathBuf;
 
 use doctalk_models::e5::{E5Encoder, E5Options};
-use doctalk_models::{Embedder, ModelError, SearchRoots};
+use doctalk_models::{Embedder, MatmulPath, ModelError, SearchRoots};
 use serde::Deserialize;
 
 #[derive(Deserialize)]
@@ -37,7 +37,8 @@ fn options() -> E5Options {
 
 #[test]
 fn tiny_checkpoint_matches_the_numpy_reference() {
-    let enc = E5Encoder::load_hf_dir(&tiny_dir(), options()).unwrap();
+    // candle in f32: the same numbers as numpy up to rounding.
+    let enc = E5Encoder::load_hf_dir(&tiny_dir(), options().matmul(MatmulPath::F32)).unwrap();
     assert_eq!(enc.dimension(), 32);
     assert_eq!(enc.max_tokens(), 32, "34 positions less padding_idx + 1");
     let exp = expected();
@@ -62,6 +63,28 @@ fn tiny_checkpoint_matches_the_numpy_reference() {
             .map(|(a, b)| (a - b).abs())
             .fold(0f32, f32::max);
         assert!(max_diff < 1e-4, "{:?}: max diff {max_diff}", r.text);
+    }
+}
+
+#[test]
+fn tiny_checkpoint_on_the_integer_kernels_stays_close_to_the_numpy_reference() {
+    // The default path quantizes the f32 checkpoint to Q8_0 and runs DocTalk's own forward pass
+    // (XLM-R's position offset and names included).
+    let enc = E5Encoder::load_hf_dir(&tiny_dir(), options()).unwrap();
+    let exp = expected();
+    let passages: Vec<&Record> = exp.records.iter().filter(|r| r.kind == "passage").collect();
+    let texts: Vec<&str> = passages.iter().map(|r| r.text.as_str()).collect();
+    let got = enc.embed_passages(&texts).unwrap();
+    let queries = exp.records.iter().filter(|r| r.kind == "query");
+    let query_vectors: Vec<(Vec<f32>, &Record)> =
+        queries.map(|r| (enc.embed_query(&r.text).unwrap(), r)).collect();
+    let all = got
+        .iter()
+        .zip(passages.iter().copied())
+        .chain(query_vectors.iter().map(|(v, r)| (v, *r)));
+    for (v, r) in all {
+        let cos: f32 = v.iter().zip(&r.embedding).map(|(a, b)| a * b).sum();
+        assert!(cos > 0.995, "{:?}: cosine {cos}", r.text);
     }
 }
 

@@ -8,7 +8,8 @@ use std::path::Path;
 use std::sync::{Arc, OnceLock};
 
 use doctalk_models::{
-    resolve_model_dir, BertEncoder, Embedder, EncoderOptions, ModelError, SearchRoots, ALL_MINILM_L6_V2,
+    resolve_model_dir, BertEncoder, Embedder, EncoderOptions, MatmulPath, ModelError, SearchRoots,
+    ALL_MINILM_L6_V2,
 };
 use serde::Deserialize;
 
@@ -266,9 +267,22 @@ struct ReferenceSentence {
     embedding: Vec<f32>,
 }
 
-/// Parity with an independent numpy implementation (models/gen/minilm_reference.py).
+/// Parity with an independent numpy implementation (models/gen/minilm_reference.py): candle's f32
+/// path to within 0.999, the default integer path (Q8_0 weights, int8 activations) to within the
+/// issue's 0.995 (its worst case is the two-token empty text, ~0.9985).
 #[test]
 fn matches_the_independent_numpy_reference() {
+    let f32_path = BertEncoder::load(
+        &model_dir(),
+        EncoderOptions::for_spec(&ALL_MINILM_L6_V2).matmul(MatmulPath::F32),
+    )
+    .unwrap();
+    for (enc, bar) in [(&f32_path, 0.999), (encoder(), 0.995)] {
+        assert_matches_numpy(enc, bar);
+    }
+}
+
+fn assert_matches_numpy(enc: &BertEncoder, bar: f32) {
     let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/minilm_reference.json");
     let text = std::fs::read_to_string(&fixture).unwrap();
     let reference: Reference = serde_json::from_str(&text).unwrap();
@@ -277,7 +291,6 @@ fn matches_the_independent_numpy_reference() {
         "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db",
         "fixture was made from other weights than models/all-minilm-l6-v2.json pins"
     );
-    let enc = encoder();
     assert_eq!(enc.max_tokens(), reference.max_tokens);
     assert!(reference.sentences.len() >= 20);
 
@@ -292,8 +305,8 @@ fn matches_the_independent_numpy_reference() {
             s.text
         );
         let cos = dot(v, &s.embedding) / (norm(v) * norm(&s.embedding));
-        assert!(cos >= 0.999, "cosine {cos} for {:?}", s.text);
+        assert!(cos >= bar, "cosine {cos} for {:?}", s.text);
         worst = worst.min(cos);
     }
-    eprintln!("lowest cosine against the numpy reference: {worst}");
+    eprintln!("lowest cosine against the numpy reference: {worst} (bar {bar})");
 }

@@ -199,3 +199,23 @@ fn scale_min_k4(j: usize, s: &[u8]) -> (u8, u8) {
         )
     }
 }
+
+/// Quantizes f32 weights (rows of a multiple of 32) to GGUF Q8_0 blocks: one f16 scale
+/// `d = max|w| / 127` per 32 weights and `round(w / d)` as int8 — how f32 checkpoints (the sentence
+/// encoders' safetensors) reach the integer kernels.
+pub fn quantize_q8_0(values: &[f32]) -> Vec<u8> {
+    assert!(
+        values.len().is_multiple_of(32),
+        "Q8_0 quantizes whole blocks of 32"
+    );
+    let mut out = Vec::with_capacity(values.len() / 32 * WeightFormat::Q8_0.unit_bytes());
+    for block in values.chunks_exact(32) {
+        let amax = block.iter().fold(0f32, |m, v| m.max(v.abs()));
+        let d = amax / 127.0;
+        let inverse = if d > 0.0 { 1.0 / d } else { 0.0 };
+        out.extend_from_slice(&f16::from_f32(d).to_le_bytes());
+        // Round half away from zero, as ggml's quantizer does.
+        out.extend(block.iter().map(|&w| (w * inverse).round() as i8 as u8));
+    }
+    out
+}

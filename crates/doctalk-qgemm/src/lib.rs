@@ -38,6 +38,6 @@ mod pack;
 
 pub use activations::QuantizedRows;
 pub use error::{QgemmError, Result};
-pub use format::WeightFormat;
+pub use format::{quantize_q8_0, WeightFormat};
 pub use isa::Isa;
 pub use pack::PackedMatrix;

@@ -123,3 +123,42 @@ fn zero_activations_give_zero() {
     let out = packed.matmul(&[0.0; 512], 2).unwrap();
     assert!(out.iter().all(|&v| v == 0.0));
 }
+
+#[test]
+fn f32_weights_quantize_to_the_same_q8_0_blocks_as_candle() {
+    let (n, k) = (24, 96);
+    let w = values(n * k, 11);
+    let ours = doctalk_qgemm::quantize_q8_0(&w);
+    let tensor = Tensor::from_vec(w.clone(), (n, k), &Device::Cpu).unwrap();
+    let theirs = QTensor::quantize(&tensor, GgmlDType::Q8_0).unwrap();
+    assert_eq!(ours, theirs.data().unwrap().as_ref());
+    // And the packed matrix multiplies like the f32 weights it came from.
+    let m = PackedMatrix::from_gguf(WeightFormat::Q8_0, &ours, n, k).unwrap();
+    let x = values(3 * k, 12);
+    let got = m.matmul(&x, 3).unwrap();
+    let exact: Vec<f32> = (0..3)
+        .flat_map(|r| {
+            let (x, w) = (&x, &w);
+            (0..n).map(move |c| (0..k).map(|i| x[r * k + i] * w[c * k + i]).sum::<f32>())
+        })
+        .collect();
+    let scale = exact.iter().fold(0f32, |m, v| m.max(v.abs()));
+    assert!(
+        max_abs(&got, &exact) < 0.02 * scale,
+        "{} vs scale {scale}",
+        max_abs(&got, &exact)
+    );
+}
+
+#[test]
+fn non_finite_activations_do_not_poison_other_rows() {
+    let (n, k) = (16, 32);
+    let w = values(n * k, 13);
+    let m = PackedMatrix::from_gguf(WeightFormat::Q8_0, &doctalk_qgemm::quantize_q8_0(&w), n, k).unwrap();
+    let mut x = values(2 * k, 14);
+    x[3] = f32::NAN;
+    x[5] = f32::INFINITY;
+    let both = m.matmul(&x, 2).unwrap();
+    let second = m.matmul(&x[k..], 1).unwrap();
+    assert_eq!(&both[n..], &second[..]);
+}

@@ -12,28 +12,25 @@
 //! (roughly 0.7–0.9): rank by them, do not threshold on raw values.
 
 pub mod format;
-mod model;
 pub mod tokenizer;
 
 use std::path::{Path, PathBuf};
 
-use candle_core::{DType, Device, Tensor};
+use candle_core::{DType, Device};
 use candle_nn::VarBuilder;
 use serde::Deserialize;
 use tokenizers::{Tokenizer, TruncationDirection, TruncationParams, TruncationStrategy};
 
 pub use format::{E5File, E5Header};
-pub use model::Q4Compute;
 pub use tokenizer::PieceTokenizer;
 
 use crate::batching::length_sorted_batches;
+use crate::bert::{Bert, CandleBert, Dims, MatmulPath};
 use crate::device::DeviceChoice;
 use crate::embedder::Embedder;
 use crate::error::{ModelError, Result};
-use crate::pooling::{l2_normalise, masked_mean};
 use crate::resolve::{resolve_model_dir, SearchRoots};
 use crate::DEFAULT_BATCH_SIZE;
-use model::{Dims, XlmrEncoder};
 
 /// The hub id, recorded in indexes built with this encoder.
 pub const E5_MODEL_ID: &str = "intfloat/multilingual-e5-small";
@@ -58,7 +55,7 @@ pub struct E5Options {
     batch_size: usize,
     max_tokens: usize,
     device: DeviceChoice,
-    q4_compute: Q4Compute,
+    matmul: MatmulPath,
     expected_dimension: Option<usize>,
 }
 
@@ -68,7 +65,7 @@ impl Default for E5Options {
             batch_size: DEFAULT_BATCH_SIZE,
             max_tokens: E5_MAX_TOKENS,
             device: DeviceChoice::Cpu,
-            q4_compute: Q4Compute::default(),
+            matmul: MatmulPath::default(),
             expected_dimension: Some(E5_DIMENSION),
         }
     }
@@ -100,9 +97,9 @@ impl E5Options {
         self
     }
 
-    /// How the 4-bit file's matrices are multiplied (ignored for safetensors checkpoints).
-    pub fn q4_compute(mut self, compute: Q4Compute) -> Self {
-        self.q4_compute = compute;
+    /// How the matrices are multiplied (default: DocTalk's integer kernels).
+    pub fn matmul(mut self, path: MatmulPath) -> Self {
+        self.matmul = path;
         self
     }
 }
@@ -117,7 +114,7 @@ enum TextTokenizer {
 
 /// A loaded multilingual-e5-small. All methods take `&self`; share it behind an `Arc`.
 pub struct E5Encoder {
-    model: XlmrEncoder,
+    model: Bert,
     tokenizer: TextTokenizer,
     device: Device,
     source: PathBuf,
@@ -202,10 +199,11 @@ impl E5Encoder {
     pub fn load_q4(path: &Path, options: E5Options) -> Result<Self> {
         let file = E5File::open(path)?;
         let device = options.device.open()?;
-        let model = XlmrEncoder::from_q4_file(&file, options.q4_compute, &device)?;
+        let model = CandleBert::from_q4_file(&file, options.matmul, &device)?;
+        let model = Bert::new(model, options.matmul, &device)?;
         let tokenizer = PieceTokenizer::new(&file.vocab, file.norm.clone());
         let pad_id = tokenizer.pad();
-        tracing::info!(file = %path.display(), compute = ?options.q4_compute, "e5 encoder loaded");
+        tracing::info!(file = %path.display(), matmul = ?options.matmul, "e5 encoder loaded");
         Self::assemble(
             model,
             TextTokenizer::Pieces(tokenizer),
@@ -252,7 +250,8 @@ impl E5Encoder {
                 reason: "no embeddings.word_embeddings.weight (with or without a roberta. prefix)".into(),
             });
         };
-        let model = XlmrEncoder::from_hf(vb, dims, config.vocab_size, config.type_vocab_size)?;
+        let model = CandleBert::from_hf(vb, dims, config.vocab_size, config.type_vocab_size)?;
+        let model = Bert::new(model, options.matmul, &device)?;
         let tok_path = dir.join("tokenizer.json");
         let mut tokenizer = Tokenizer::from_file(&tok_path).map_err(|e| ModelError::BadConfig {
             path: tok_path.clone(),
@@ -291,7 +290,7 @@ impl E5Encoder {
     }
 
     fn assemble(
-        model: XlmrEncoder,
+        model: Bert,
         tokenizer: TextTokenizer,
         device: Device,
         source: &Path,
@@ -356,20 +355,9 @@ impl E5Encoder {
         Ok(out)
     }
 
-    /// One forward pass over id rows padded to the batch's longest.
+    /// One forward pass over a batch of id rows.
     fn forward_batch(&self, rows: &[&[u32]]) -> Result<Vec<Vec<f32>>> {
-        let width = rows.iter().map(|r| r.len()).max().unwrap_or(0);
-        let mut ids = vec![self.pad_id; rows.len() * width];
-        let mut mask = vec![0u32; rows.len() * width];
-        for (r, row) in rows.iter().enumerate() {
-            ids[r * width..r * width + row.len()].copy_from_slice(row);
-            mask[r * width..r * width + row.len()].fill(1);
-        }
-        let ids = Tensor::from_vec(ids, (rows.len(), width), &self.device)?;
-        let mask = Tensor::from_vec(mask, (rows.len(), width), &self.device)?;
-        let hidden = self.model.forward(&ids, &mask)?;
-        let pooled = l2_normalise(&masked_mean(&hidden, &mask)?)?;
-        Ok(pooled.to_dtype(DType::F32)?.to_vec2::<f32>()?)
+        self.model.embed(rows, self.pad_id, &self.device)
     }
 }
 

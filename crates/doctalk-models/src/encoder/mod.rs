@@ -8,21 +8,30 @@ use std::path::{Path, PathBuf};
 
 use candle_core::{DType, Device, Tensor};
 use candle_nn::VarBuilder;
-use candle_transformers::models::bert::BertModel;
+use candle_transformers::models::bert::{BertModel, HiddenAct};
 use tokenizers::{Encoding, Tokenizer, TruncationDirection, TruncationParams, TruncationStrategy};
 
 pub use options::{EncoderOptions, BERT_MAX_POSITIONS, DEFAULT_BATCH_SIZE};
 
 use crate::batching::length_sorted_batches;
+use crate::bert::{Bert, CandleBert, Dims, MatmulPath};
 use crate::embedder::Embedder;
 use crate::error::{ModelError, Result};
 use crate::pooling::{l2_normalise, masked_mean};
 use crate::resolve::{resolve_model_dir, SearchRoots};
 use crate::spec::{ModelSpec, BERT_REQUIRED_FILES};
 
+/// Which forward pass a [`BertEncoder`] runs.
+enum Model {
+    /// DocTalk's own post-LN BERT (the integer kernels on the CPU).
+    Own(Bert),
+    /// candle-transformers' BERT: the f32 reference, and activations other than the exact GELU.
+    Candle(BertModel),
+}
+
 /// A loaded BERT encoder. Cheap to share behind an `Arc`; all methods take `&self`.
 pub struct BertEncoder {
-    model: BertModel,
+    model: Model,
     tokenizer: Tokenizer,
     device: Device,
     dir: PathBuf,
@@ -115,12 +124,30 @@ impl BertEncoder {
                 reason: "no embeddings.word_embeddings.weight (with or without a bert. prefix)".into(),
             });
         };
-        let model = BertModel::load(vb, &config)?;
+        let own = options.matmul == MatmulPath::Integer
+            && device.is_cpu()
+            && matches!(config.hidden_act, HiddenAct::Gelu);
+        let model = if own {
+            let dims = Dims {
+                hidden: config.hidden_size,
+                layers: config.num_hidden_layers,
+                heads: config.num_attention_heads,
+                ffn: config.intermediate_size,
+                eps: config.layer_norm_eps,
+                max_positions: config.max_position_embeddings,
+                position_offset: 0,
+            };
+            let candle = CandleBert::from_hf(vb, dims, config.vocab_size, config.type_vocab_size)?;
+            Model::Own(Bert::new(candle, options.matmul, &device)?)
+        } else {
+            Model::Candle(BertModel::load(vb, &config)?)
+        };
         tracing::info!(
             model = %options.model_id,
             dir = %dir.display(),
             max_tokens,
             device = ?options.device,
+            matmul = ?options.matmul,
             "encoder loaded"
         );
         Ok(BertEncoder {
@@ -193,10 +220,17 @@ impl BertEncoder {
             ids[start..start + n].copy_from_slice(enc.get_ids());
             mask[start..start + n].copy_from_slice(enc.get_attention_mask());
         }
+        let model = match &self.model {
+            Model::Own(model) => {
+                let rows: Vec<&[u32]> = encodings.iter().map(|e| e.get_ids()).collect();
+                return model.embed(&rows, self.pad_id, &self.device);
+            }
+            Model::Candle(model) => model,
+        };
         let ids = Tensor::from_vec(ids, (rows, width), &self.device)?;
         let mask = Tensor::from_vec(mask, (rows, width), &self.device)?;
         let type_ids = ids.zeros_like()?;
-        let hidden = self.model.forward(&ids, &type_ids, Some(&mask))?;
+        let hidden = model.forward(&ids, &type_ids, Some(&mask))?;
         let pooled = l2_normalise(&masked_mean(&hidden, &mask)?)?;
         Ok(pooled.to_dtype(DType::F32)?.to_vec2::<f32>()?)
     }

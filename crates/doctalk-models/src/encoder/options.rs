@@ -1,5 +1,6 @@
 //! How to load and run an encoder: everything that is a choice rather than a fact of the files.
 
+use crate::bert::MatmulPath;
 use crate::device::DeviceChoice;
 use crate::spec::ModelSpec;
 
@@ -20,6 +21,7 @@ pub struct EncoderOptions {
     pub(crate) query_prefix: String,
     pub(crate) passage_prefix: String,
     pub(crate) device: DeviceChoice,
+    pub(crate) matmul: MatmulPath,
 }
 
 impl EncoderOptions {
@@ -34,6 +36,7 @@ impl EncoderOptions {
             query_prefix: spec.query_prefix.to_string(),
             passage_prefix: spec.passage_prefix.to_string(),
             device: DeviceChoice::Cpu,
+            matmul: MatmulPath::default(),
         }
     }
 
@@ -48,6 +51,7 @@ impl EncoderOptions {
             query_prefix: String::new(),
             passage_prefix: String::new(),
             device: DeviceChoice::Cpu,
+            matmul: MatmulPath::default(),
         }
     }
 
@@ -74,6 +78,12 @@ impl EncoderOptions {
     /// Where to run the model.
     pub fn device(mut self, device: DeviceChoice) -> Self {
         self.device = device;
+        self
+    }
+
+    /// How the matrices are multiplied (default: DocTalk's integer kernels on the CPU).
+    pub fn matmul(mut self, path: MatmulPath) -> Self {
+        self.matmul = path;
         self
     }
 }

@@ -17,7 +17,7 @@ use candle_nn::{embedding, linear_b, linear_no_bias, rms_norm, Embedding, Linear
 use candle_transformers::utils::repeat_kv;
 
 use super::backend::CausalLm;
-use super::packed::QLinear;
+use crate::qlinear::QLinear;
 
 /// The fields of `config.json` this model reads.
 #[derive(Debug, Clone, serde::Deserialize)]

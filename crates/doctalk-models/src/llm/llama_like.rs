@@ -15,7 +15,7 @@ use candle_nn::rotary_emb::{rope, rope_i};
 use doctalk_qgemm::PackedMatrix;
 
 use super::backend::CausalLm;
-use super::packed::{pack, QLinear};
+use crate::qlinear::{pack, QLinear};
 
 /// How the file stores rotary pairs: llama.cpp permutes Llama's q/k rows so that pairs are adjacent.
 #[derive(Debug, Clone, Copy)]

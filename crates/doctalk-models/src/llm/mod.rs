@@ -38,7 +38,6 @@ mod gguf_tokenizer;
 pub mod glm;
 mod llama_like;
 mod load;
-mod packed;
 mod remote;
 mod requantize;
 mod sampling;

@@ -1,5 +1,6 @@
-//! GGUF linear layers on DocTalk's integer kernels (`doctalk-qgemm`) where the format has one, on
-//! candle's `QMatMul` otherwise (and on GPUs).
+//! Quantized linear layers on DocTalk's integer kernels (`doctalk-qgemm`) where the format has one, on
+//! candle's `QMatMul` otherwise (and on GPUs). The LLMs' projections; the sentence encoders have
+//! their own forward pass on the same kernels (`crate::bert::cpu`).
 
 use std::sync::Arc;
 

