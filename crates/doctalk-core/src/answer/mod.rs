@@ -206,9 +206,16 @@ pub struct Timings {
     pub retrieval_ms: f64,
     /// The prompt was rendered and fitted to the context window (LLM mode).
     pub prompt_ms: Option<f64>,
-    /// The first answer text appeared.
+    /// The first answer text appeared (the first sentence the claim gate released).
     pub first_token_ms: Option<f64>,
     pub total_ms: f64,
+    /// Tokens of the model's prompt (LLM mode).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prompt_tokens: Option<usize>,
+    /// Of those, how many were still cached from the previous answer (the shared system prompt),
+    /// so prefill skipped them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reused_prompt_tokens: Option<usize>,
 }
 
 /// Progress of an answer, for streaming shells.
@@ -355,7 +362,11 @@ impl KnowledgeBase {
                     first_token_ms,
                     unverified,
                     model_text,
+                    prompt_tokens,
+                    reused_prompt_tokens,
                 }) => {
+                    answer.timings.prompt_tokens = Some(prompt_tokens);
+                    answer.timings.reused_prompt_tokens = Some(reused_prompt_tokens);
                     answer.model_text = Some(model_text);
                     answer.unverified = unverified;
                     let check = check_citations(&text, used);
@@ -409,6 +420,8 @@ struct Generated {
     unverified: Vec<UnsupportedClaim>,
     /// The model's text as written.
     model_text: String,
+    prompt_tokens: usize,
+    reused_prompt_tokens: usize,
 }
 
 /// Runs the model on the prompt off the async runtime, streaming tokens.
@@ -466,6 +479,8 @@ async fn generate(
             first_token_ms,
             unverified: std::mem::take(&mut gate.unsupported),
             model_text: gate.raw().trim().to_string(),
+            prompt_tokens: out.prompt_tokens,
+            reused_prompt_tokens: out.reused_prompt_tokens,
         })
     })
     .await

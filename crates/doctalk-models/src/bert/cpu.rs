@@ -12,7 +12,7 @@
 //!   checkpoints as Q8_0; activations are int8 per 32 values;
 //! - bias, residual, layer norm and GELU are fused into one pass over each product's output, on
 //!   all cores;
-//! - `exp` is a polynomial the compiler vectorises ([`crate::fastmath`]).
+//! - attention is [`crate::attention`]'s: f32 GEMMs per (text, head), a vectorisable softmax.
 //!
 //! The result is each text's mean-pooled (not yet normalised) last hidden state, as the candle path
 //! pools it; `tests/encoder_integer.rs` holds the two within cosine 0.995 on real passages.
@@ -25,8 +25,9 @@ use rayon::prelude::*;
 
 use super::candle::{CandleBert, Linear};
 use super::Dims;
+use crate::attention::{attend_head, lane_sum, OutRows, Rows, SharedOut, Visibility};
 use crate::error::{ModelError, Result};
-use crate::fastmath::{exp, gelu_erf};
+use crate::fastmath::gelu_erf;
 
 /// Tokens handed to one thread at a time by the element-wise passes.
 const ROWS_PER_TASK: usize = 16;
@@ -283,10 +284,8 @@ impl CpuBert {
         Ok(())
     }
 
-    /// Scaled dot-product attention of every text's tokens among themselves, head by head:
-    /// `[tokens, hidden]` from the fused `[tokens, 3·hidden]` projections. Both products of a
-    /// (text, head) are f32 GEMMs (the `gemm` crate candle uses, AVX-512/AVX2/NEON at run time)
-    /// reading queries, keys and values in place through strides.
+    /// Attention of every text's tokens among themselves, one job per (text, head):
+    /// `[tokens, hidden]` from the fused `[tokens, 3·hidden]` projections, read in place.
     fn attention(&self, qkv: &[f32], starts: &[usize]) -> Vec<f32> {
         let Dims { hidden, heads, .. } = self.dims;
         let head_dim = hidden / heads;
@@ -296,121 +295,37 @@ impl CpuBert {
             .flat_map(|t| (0..heads).map(move |h| (t, h)))
             .collect();
         let scale = 1.0 / (head_dim as f32).sqrt();
-        let out = SharedOut(context.as_mut_ptr());
-        let row_stride = (3 * hidden) as isize;
+        let out = SharedOut::new(&mut context);
+        let row_stride = 3 * hidden;
         jobs.into_par_iter().for_each_init(Vec::new, |scores, (t, h)| {
             let (start, len) = (starts[t], starts[t + 1] - starts[t]);
-            if len == 0 {
-                return;
-            }
-            let at = |part: usize| &qkv[start * 3 * hidden + part * hidden + h * head_dim..];
-            let (queries, keys, values) = (at(0), at(1), at(2));
-            scores.clear();
-            scores.resize(len * len, 0f32);
-            // SAFETY: the strides address rows start..start+len of `qkv` (`len · 3·hidden` values
-            // from each slice's start, within `qkv`), `scores` is len × len, and the context block
-            // (rows start..start+len, columns h·head_dim..+head_dim) belongs to this job alone.
+            let at = |part: usize| Rows {
+                ptr: qkv[start * row_stride + part * hidden + h * head_dim..].as_ptr(),
+                stride: row_stride,
+            };
+            let target = OutRows {
+                ptr: out.at(start * hidden + h * head_dim),
+                stride: hidden,
+            };
+            // SAFETY: the three views address rows start..start+len of `qkv` (each within it), and
+            // the output block (those rows, columns h·head_dim..+head_dim) belongs to this job alone.
             unsafe {
-                // scores = scale · Q · Kᵀ
-                gemm::gemm(
+                attend_head(
+                    at(0),
+                    at(1),
+                    at(2),
+                    target,
                     len,
                     len,
                     head_dim,
-                    scores.as_mut_ptr(),
-                    1,
-                    len as isize,
-                    false,
-                    queries.as_ptr(),
-                    1,
-                    row_stride,
-                    keys.as_ptr(),
-                    row_stride,
-                    1,
-                    0.0,
                     scale,
-                    false,
-                    false,
-                    false,
-                    gemm::Parallelism::None,
-                );
-            }
-            for row in scores.chunks_exact_mut(len) {
-                softmax(row);
-            }
-            // SAFETY: as above.
-            unsafe {
-                // context = P · V
-                gemm::gemm(
-                    len,
-                    head_dim,
-                    len,
-                    out.at(start * hidden + h * head_dim),
-                    1,
-                    hidden as isize,
-                    false,
-                    scores.as_ptr(),
-                    1,
-                    len as isize,
-                    values.as_ptr(),
-                    1,
-                    row_stride,
-                    0.0,
-                    1.0,
-                    false,
-                    false,
-                    false,
-                    gemm::Parallelism::None,
+                    Visibility::All,
+                    scores,
                 );
             }
         });
         context
     }
-}
-
-/// The attention output buffer, written by the (text, head) jobs at disjoint places.
-#[derive(Clone, Copy)]
-struct SharedOut(*mut f32);
-// SAFETY: see the write in `attention`: jobs write disjoint ranges of a buffer that outlives them.
-unsafe impl Send for SharedOut {}
-unsafe impl Sync for SharedOut {}
-
-impl SharedOut {
-    fn at(self, offset: usize) -> *mut f32 {
-        self.0.wrapping_add(offset)
-    }
-}
-
-/// In place, each pass written so that it vectorises (eight running maxima and sums rather than
-/// one, which would make every step wait for the last).
-fn softmax(scores: &mut [f32]) {
-    let mut lanes = [f32::NEG_INFINITY; 8];
-    let mut chunks = scores.chunks_exact(8);
-    for chunk in &mut chunks {
-        for (m, &v) in lanes.iter_mut().zip(chunk) {
-            *m = if v > *m { v } else { *m };
-        }
-    }
-    let max = chunks
-        .remainder()
-        .iter()
-        .chain(&lanes)
-        .fold(f32::NEG_INFINITY, |m, &v| if v > m { v } else { m });
-    scores.iter_mut().for_each(|s| *s = exp(*s - max));
-    let inv = 1.0 / lane_sum(scores);
-    scores.iter_mut().for_each(|s| *s *= inv);
-}
-
-/// `Σ values` with eight partial sums (vectorises; the order differs from a plain fold only in
-/// rounding).
-fn lane_sum(values: &[f32]) -> f32 {
-    let mut lanes = [0f32; 8];
-    let mut chunks = values.chunks_exact(8);
-    for chunk in &mut chunks {
-        for (l, &v) in lanes.iter_mut().zip(chunk) {
-            *l += v;
-        }
-    }
-    lanes.iter().sum::<f32>() + chunks.remainder().iter().sum::<f32>()
 }
 
 fn add_bias(x: &mut [f32], bias: &[f32]) {

@@ -12,6 +12,11 @@ pub(crate) trait CausalLm: Send {
     fn forward(&mut self, tokens: &Tensor, offset: usize) -> Result<Tensor>;
     /// Frees the cache; the next call must start at offset 0.
     fn clear_kv_cache(&mut self);
+    /// Keeps only the first `len` positions of the cache, so the next call can start at `len`;
+    /// `false` when the model cannot (its cache is then unchanged, and the caller starts over).
+    fn truncate_kv_cache(&mut self, _len: usize) -> bool {
+        false
+    }
 }
 
 /// Candle models return the last position as `(1, vocab)` or `(1, 1, vocab)`: make it `(vocab,)`.

@@ -27,6 +27,10 @@ pub struct LocalGenerator {
     pub(crate) device: Device,
     /// One generation at a time: the KV cache is the model's mutable state.
     pub(crate) model: Mutex<Box<dyn CausalLm>>,
+    /// The tokens whose keys and values the model's cache holds (locked after `model`). A prompt
+    /// that starts the same way (every grounded prompt starts with the same system rules) skips
+    /// that much prefill.
+    pub(crate) cached: Mutex<Vec<u32>>,
 }
 
 impl std::fmt::Debug for LocalGenerator {
@@ -59,6 +63,7 @@ impl LocalGenerator {
     /// tests and benchmarks. Holds the model lock only for this call.
     pub fn logits(&self, tokens: &[u32], offset: usize) -> Result<Vec<f32>> {
         let mut model = self.model.lock().unwrap_or_else(PoisonError::into_inner);
+        self.cached.lock().unwrap_or_else(PoisonError::into_inner).clear();
         let input = Tensor::new(tokens, &self.device)?.unsqueeze(0)?;
         let logits = model.forward(&input, offset)?;
         Ok(logits.to_dtype(candle_core::DType::F32)?.to_vec1()?)
@@ -101,18 +106,44 @@ impl Generator for LocalGenerator {
             });
         }
         let mut model = self.model.lock().unwrap_or_else(PoisonError::into_inner);
-        let result = self.decode_loop(model.as_mut(), &prompt_ids, params, &mut sampler, on_token);
-        // Whatever happened, the cache is dead weight now (every generation restarts at offset 0).
-        model.clear_kv_cache();
+        let mut cached = self.cached.lock().unwrap_or_else(PoisonError::into_inner);
+        // At least the last prompt token is always run: its logits start the answer.
+        let shared = common_prefix(&cached, &prompt_ids).min(prompt_ids.len() - 1);
+        let start = if shared > 0 && model.truncate_kv_cache(shared) {
+            shared
+        } else {
+            0
+        };
+        cached.clear();
+        let mut fed = prompt_ids[..start].to_vec();
+        let result = self.decode_loop(
+            model.as_mut(),
+            &prompt_ids,
+            start,
+            &mut fed,
+            params,
+            &mut sampler,
+            on_token,
+        );
+        if result.is_ok() && model.truncate_kv_cache(fed.len()) {
+            *cached = fed;
+        } else {
+            model.clear_kv_cache();
+        }
         result
     }
 }
 
 impl LocalGenerator {
+    /// Runs the prompt from `start` (the cache holds the tokens before it) and samples the answer.
+    /// `fed` tracks every token whose keys and values are in the cache.
+    #[allow(clippy::too_many_arguments)]
     fn decode_loop(
         &self,
         model: &mut dyn CausalLm,
         prompt_ids: &[u32],
+        start: usize,
+        fed: &mut Vec<u32>,
         params: &GenerationParams,
         sampler: &mut Sampler,
         on_token: &mut dyn FnMut(&str) -> ControlFlow<()>,
@@ -123,8 +154,9 @@ impl LocalGenerator {
         let mut text = String::new();
         let mut completion_tokens = 0;
 
-        let input = Tensor::new(prompt_ids, &self.device)?.unsqueeze(0)?;
-        let mut logits = model.forward(&input, 0)?;
+        let input = Tensor::new(&prompt_ids[start..], &self.device)?.unsqueeze(0)?;
+        let mut logits = model.forward(&input, start)?;
+        fed.extend_from_slice(&prompt_ids[start..]);
         let stop_reason = loop {
             if completion_tokens >= params.max_tokens {
                 break StopReason::MaxTokens;
@@ -151,6 +183,7 @@ impl LocalGenerator {
             }
             let input = Tensor::new(&[next], &self.device)?.unsqueeze(0)?;
             logits = model.forward(&input, context.len() - 1)?;
+            fed.push(next);
         };
 
         // Text held back as a possible stop-string prefix (or an unfinished character) belongs to the
@@ -167,10 +200,16 @@ impl LocalGenerator {
         Ok(GenerationOutput {
             text,
             prompt_tokens: prompt_ids.len(),
+            reused_prompt_tokens: start,
             completion_tokens,
             stop_reason,
         })
     }
+}
+
+/// How many leading tokens `a` and `b` share.
+fn common_prefix(a: &[u32], b: &[u32]) -> usize {
+    a.iter().zip(b).take_while(|(x, y)| x == y).count()
 }
 
 /// Turns a token stream into text without splitting multi-byte characters: byte-level BPE tokens can

@@ -15,7 +15,9 @@ use candle_nn::rotary_emb::{rope, rope_i};
 use doctalk_qgemm::PackedMatrix;
 
 use super::backend::CausalLm;
+use crate::attention::{attend_head, OutRows, Rows, SharedOut, Visibility};
 use crate::qlinear::{pack, QLinear};
+use rayon::prelude::*;
 
 /// How the file stores rotary pairs: llama.cpp permutes Llama's q/k rows so that pairs are adjacent.
 #[derive(Debug, Clone, Copy)]
@@ -210,6 +212,10 @@ impl Model {
             _ => (k, v),
         };
         layer.cache = Some((k.clone(), v.clone()));
+        if seq > 1 && b == 1 && q.device().is_cpu() && q.dtype() == DType::F32 {
+            let y = self.prompt_attention(&q, &k, &v, seq, offset)?;
+            return layer.o.forward(&y);
+        }
         // Grouped-query attention without copying the cache once per query head: the query heads that
         // share a key/value head (consecutive ones) are stacked as extra query rows of that head.
         let groups = self.heads / self.kv_heads;
@@ -229,6 +235,58 @@ impl Model {
             .transpose(1, 2)?
             .reshape((b, seq, self.heads * self.head_dim))?;
         layer.o.forward(&y)
+    }
+
+    /// A prompt's attention on the CPU (`crate::attention`): causal blocks that skip the keys they
+    /// cannot see, one job per query head. `q` is `(1, heads, seq, head_dim)`, `k`/`v`
+    /// `(1, kv_heads, keys, head_dim)` with the cache in front; returns `(1, seq, heads · head_dim)`.
+    fn prompt_attention(
+        &self,
+        q: &Tensor,
+        k: &Tensor,
+        v: &Tensor,
+        seq: usize,
+        offset: usize,
+    ) -> Result<Tensor> {
+        let (heads, hd) = (self.heads, self.head_dim);
+        let groups = heads / self.kv_heads;
+        let keys = k.dim(2)?;
+        let (q, k, v): (Vec<f32>, Vec<f32>, Vec<f32>) = (
+            q.flatten_all()?.to_vec1()?,
+            k.contiguous()?.flatten_all()?.to_vec1()?,
+            v.contiguous()?.flatten_all()?.to_vec1()?,
+        );
+        let width = heads * hd;
+        let mut out = vec![0f32; seq * width];
+        let target = SharedOut::new(&mut out);
+        let scale = 1.0 / (hd as f32).sqrt();
+        (0..heads).into_par_iter().for_each_init(Vec::new, |scores, h| {
+            let kv = h / groups;
+            let rows = |data: &[f32], head: usize, len: usize| Rows {
+                ptr: data[head * len * hd..].as_ptr(),
+                stride: hd,
+            };
+            // SAFETY: q holds `seq` rows of head h, k and v `keys` rows of head kv (offset + seq
+            // = keys), and head h's columns of `out` are written by this job alone.
+            unsafe {
+                attend_head(
+                    rows(&q, h, seq),
+                    rows(&k, kv, keys),
+                    rows(&v, kv, keys),
+                    OutRows {
+                        ptr: target.at(h * hd),
+                        stride: width,
+                    },
+                    seq,
+                    keys,
+                    hd,
+                    scale,
+                    Visibility::Causal { offset },
+                    scores,
+                );
+            }
+        });
+        Tensor::from_vec(out, (1, seq, width), &self.device)
     }
 
     fn forward_tokens(&mut self, tokens: &[u32], offset: usize) -> Result<Tensor> {
@@ -281,6 +339,28 @@ impl CausalLm for Model {
         for layer in &mut self.layers {
             layer.cache = None;
         }
+    }
+
+    fn truncate_kv_cache(&mut self, len: usize) -> bool {
+        let fits = self.layers.iter().all(|layer| match &layer.cache {
+            Some((k, _)) => k.dim(2).is_ok_and(|keys| keys >= len),
+            None => len == 0,
+        });
+        if !fits {
+            return false;
+        }
+        for layer in &mut self.layers {
+            if let Some((k, v)) = &layer.cache {
+                match (k.narrow(2, 0, len), v.narrow(2, 0, len)) {
+                    (Ok(k), Ok(v)) => layer.cache = Some((k, v)),
+                    _ => {
+                        self.clear_kv_cache();
+                        return false;
+                    }
+                }
+            }
+        }
+        true
     }
 }
 

@@ -169,6 +169,7 @@ fn load_gguf(path: &Path, device: &Device, kernels: Kernels) -> Result<LocalGene
         context_window,
         device: device.clone(),
         model: Mutex::new(model),
+        cached: Mutex::new(Vec::new()),
     })
 }
 
@@ -304,6 +305,7 @@ fn load_safetensors_dir(dir: &Path, device: &Device) -> Result<LocalGenerator> {
         context_window,
         device: device.clone(),
         model: Mutex::new(model),
+        cached: Mutex::new(Vec::new()),
     })
 }
 

@@ -244,6 +244,7 @@ impl Generator for RemoteGenerator {
         });
         if cancelled {
             return Ok(GenerationOutput {
+                reused_prompt_tokens: 0,
                 prompt_tokens: 0,
                 completion_tokens: 0,
                 text,
@@ -256,6 +257,7 @@ impl Generator for RemoteGenerator {
                 prompt_tokens,
                 completion_tokens,
             }) => Ok(GenerationOutput {
+                reused_prompt_tokens: 0,
                 prompt_tokens: prompt_tokens.unwrap_or_else(|| {
                     estimate_tokens(&messages.iter().map(|m| m.content.as_str()).collect::<String>())
                 }),

@@ -114,6 +114,9 @@ pub struct GenerationOutput {
     /// Everything streamed to the callback, concatenated (stop strings excluded).
     pub text: String,
     pub prompt_tokens: usize,
+    /// Prompt tokens whose keys and values were still cached from the previous generation (a shared
+    /// system prompt, or a follow-up on the same sources), so prefill skipped them.
+    pub reused_prompt_tokens: usize,
     pub completion_tokens: usize,
     pub stop_reason: StopReason,
 }
