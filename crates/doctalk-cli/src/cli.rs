@@ -284,6 +284,10 @@ pub struct AnswerArgs {
     /// Longest answer in tokens
     #[arg(long, default_value_t = 384)]
     pub max_tokens: usize,
+    /// Most prompt tokens offered to a local model (sources are dropped from the least relevant
+    /// until the prompt fits) [default: what the model prefills in about two seconds on a laptop CPU]
+    #[arg(long, value_name = "TOKENS")]
+    pub prompt_tokens: Option<usize>,
     /// Use a remote OpenAI-compatible endpoint (vLLM, Ollama, llama.cpp server, another `doctalk
     /// serve`) as the language model, e.g. http://gpu-box:8000/v1; --model names its model (default:
     /// the first it lists that is not a DocTalk knowledge base)
@@ -421,4 +425,15 @@ pub struct RemoveArgs {
     pub docs: Vec<String>,
     #[arg(long)]
     pub json: bool,
+}
+
+impl AnswerArgs {
+    /// The request for `question` with these options (the model is set by the caller).
+    pub fn request(&self, question: impl Into<String>) -> doctalk_core::AnswerRequest {
+        let mut req = doctalk_core::AnswerRequest::new(question);
+        req.top_k = self.top_k;
+        req.max_answer_tokens = self.max_tokens;
+        req.prompt_tokens = self.prompt_tokens;
+        req
+    }
 }

@@ -238,6 +238,22 @@ fn diagnostics_of(doc: &Document) -> Vec<ReportedDiagnostic> {
         .collect()
 }
 
+/// A file ready to embed, or already settled (unchanged, unreadable, no text).
+enum Prepared {
+    Done(FileReport),
+    Parsed(Box<Parsed>),
+}
+
+struct Parsed {
+    key: String,
+    hash: String,
+    size: u64,
+    model_id: String,
+    doc: Document,
+    chunks: Vec<Chunk>,
+    diagnostics: Vec<ReportedDiagnostic>,
+}
+
 impl KnowledgeBase {
     /// Ingests files and folders. Returns one report per file (including paths that could not
     /// be read); only store failures are errors.
@@ -282,13 +298,32 @@ impl KnowledgeBase {
             progress(IngestEvent::FileFinished(r.clone()));
         }
         let total = files.len();
-        for (index, path) in files.into_iter().enumerate() {
+        // One file is parsed while the one before it is embedded and committed: parsing is
+        // single-threaded (and commits wait on the disk), so this keeps both cores busy.
+        let mut pending = None;
+        for (index, path) in files.iter().enumerate() {
             progress(IngestEvent::FileStarted {
                 path: path.clone(),
                 index,
                 total,
             });
-            let report = self.ingest_one(&path, force, progress).await?;
+            progress(IngestEvent::Stage {
+                path: path.clone(),
+                stage: IngestStage::Parse,
+            });
+            let prepared = match pending.take() {
+                Some(prepared) => prepared,
+                None => self.prepare(path, force).await?,
+            };
+            let report = match files.get(index + 1) {
+                Some(next) => {
+                    let (report, next) =
+                        tokio::join!(self.finish(path, prepared, progress), self.prepare(next, force));
+                    pending = Some(next?);
+                    report?
+                }
+                None => self.finish(path, prepared, progress).await?,
+            };
             progress(IngestEvent::FileFinished(report.clone()));
             reports.push(report);
         }
@@ -300,35 +335,33 @@ impl KnowledgeBase {
         Ok(reports)
     }
 
-    async fn ingest_one(
-        &self,
-        path: &Path,
-        force: bool,
-        progress: &(dyn Fn(IngestEvent) + Send + Sync),
-    ) -> Result<FileReport> {
+    /// Everything before embedding: the unchanged-file check, parsing and chunking. Sends no
+    /// progress (it runs while the previous file is being embedded).
+    async fn prepare(&self, path: &Path, force: bool) -> Result<Prepared> {
         let key = path_key(path);
         let (hash, size) = match hash_file(path) {
             Ok(v) => v,
-            Err(e) => return Ok(failed(path, "io", format!("cannot read {}: {e}", path.display()))),
+            Err(e) => {
+                return Ok(Prepared::Done(failed(
+                    path,
+                    "io",
+                    format!("cannot read {}: {e}", path.display()),
+                )))
+            }
         };
         let model_id = self.embedder().model_id().to_string();
         if let Some(existing) = self.store().document_by_path(&key).await? {
             if !force && existing.content_hash == hash && existing.embedding_model == model_id {
-                return Ok(FileReport {
+                return Ok(Prepared::Done(FileReport {
                     path: path.to_path_buf(),
                     status: FileStatus::Unchanged,
                     doc_id: Some(existing.id),
                     pages: existing.page_count,
                     chunks: existing.chunk_count as usize,
                     diagnostics: serde_json::from_str(&existing.diagnostics_json).unwrap_or_default(),
-                });
+                }));
             }
         }
-
-        progress(IngestEvent::Stage {
-            path: path.to_path_buf(),
-            stage: IngestStage::Parse,
-        });
         let parse_opts = self.parse_options().clone();
         let chunk_cfg = *self.chunk_config();
         let owned = path.to_path_buf();
@@ -342,7 +375,7 @@ impl KnowledgeBase {
         .map_err(|e| CoreError::Task(format!("parsing {}: {e}", path.display())))?;
         let (doc, chunks) = match parsed {
             Ok(v) => v,
-            Err(e) => return Ok(failed(path, e.code(), e.to_string())),
+            Err(e) => return Ok(Prepared::Done(failed(path, e.code(), e.to_string()))),
         };
         let diagnostics = diagnostics_of(&doc);
         if chunks.is_empty() {
@@ -353,9 +386,38 @@ impl KnowledgeBase {
             );
             report.pages = doc.page_count;
             report.diagnostics.splice(0..0, diagnostics);
-            return Ok(report);
+            return Ok(Prepared::Done(report));
         }
+        Ok(Prepared::Parsed(Box::new(Parsed {
+            key,
+            hash,
+            size,
+            model_id,
+            doc,
+            chunks,
+            diagnostics,
+        })))
+    }
 
+    /// Embeds and commits a prepared file.
+    async fn finish(
+        &self,
+        path: &Path,
+        prepared: Prepared,
+        progress: &(dyn Fn(IngestEvent) + Send + Sync),
+    ) -> Result<FileReport> {
+        let Parsed {
+            key,
+            hash,
+            size,
+            model_id,
+            doc,
+            chunks,
+            diagnostics,
+        } = match prepared {
+            Prepared::Done(report) => return Ok(report),
+            Prepared::Parsed(parsed) => *parsed,
+        };
         let texts: Vec<String> = chunks.iter().map(chunk_index_text).collect();
         let mut vectors = Vec::with_capacity(texts.len());
         let embed_started = std::time::Instant::now();

@@ -5,7 +5,7 @@ use std::process::ExitCode;
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
 
-use doctalk_core::{Answer, AnswerEvent, AnswerRequest, KnowledgeBase, Lang};
+use doctalk_core::{Answer, AnswerEvent, KnowledgeBase, Lang};
 use doctalk_models::llm::Generator;
 use serde_json::json;
 
@@ -52,11 +52,9 @@ pub async fn answer_once(
     args: &AnswerArgs,
     stream: bool,
 ) -> anyhow::Result<Answer> {
-    let mut req = AnswerRequest::new(question);
+    let mut req = args.request(question);
     req.history = history;
     req.generator = generator;
-    req.top_k = args.top_k;
-    req.max_answer_tokens = args.max_tokens;
     let cancel = req.cancel.clone();
     let watcher = tokio::spawn(async move {
         if tokio::signal::ctrl_c().await.is_ok() {

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
-use doctalk_core::{AnswerEvent, AnswerRequest};
+use doctalk_core::AnswerEvent;
 use doctalk_models::whisper::{find_whisper, load_whisper};
 use doctalk_models::DeviceChoice;
 use doctalk_voice::text::{self, SentenceStream};
@@ -169,10 +169,8 @@ impl Turn<'_> {
                 }
             }
         });
-        let mut req = AnswerRequest::new(question.clone());
+        let mut req = args.answer.request(question.clone());
         req.generator = self.generator.clone();
-        req.top_k = args.answer.top_k;
-        req.max_answer_tokens = args.answer.max_tokens;
         let answer = self.kb.answer(req, on_event).await?;
         if let Some(rest) = splitter.lock().ok().and_then(|mut s| s.finish()) {
             let _ = tx.send((rest, Instant::now()));

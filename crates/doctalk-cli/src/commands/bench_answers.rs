@@ -7,7 +7,6 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use doctalk_core::answer_check::{before_checking, read_cases, score, totals, CaseScore, QaCase, Totals};
-use doctalk_core::AnswerRequest;
 use doctalk_models::llm::Generator;
 use serde_json::json;
 
@@ -40,10 +39,8 @@ pub async fn run(ctx: &Ctx, args: BenchAnswersArgs) -> anyhow::Result<ExitCode> 
         // The same answers as the model wrote them, before claim checking (LLM mode).
         let mut scored_before: Vec<(&QaCase, CaseScore, Option<f64>)> = Vec::new();
         for (i, case) in cases.iter().enumerate() {
-            let mut req = AnswerRequest::new(case.q.clone());
+            let mut req = args.answer.request(case.q.clone());
             req.generator = generator.clone();
-            req.top_k = args.answer.top_k;
-            req.max_answer_tokens = args.answer.max_tokens;
             let answer = kb.answer(req, Arc::new(|_| {})).await?;
             let s = score(case, &answer);
             per_question[i][mode] = json!({

@@ -238,6 +238,9 @@ pub struct AnswerRequest {
     pub generator: Option<Arc<dyn Generator>>,
     pub top_k: usize,
     pub max_answer_tokens: usize,
+    /// Most prompt tokens to offer the model; `None`: the generator's own
+    /// [`prompt_budget`](doctalk_models::llm::Generator::prompt_budget).
+    pub prompt_tokens: Option<usize>,
     /// Set to stop generation within one token.
     pub cancel: Arc<AtomicBool>,
     /// Why there is no `generator` although the caller has one (a busy model): reported as the
@@ -253,6 +256,7 @@ impl AnswerRequest {
             generator: None,
             top_k: 5,
             max_answer_tokens: 384,
+            prompt_tokens: None,
             cancel: Arc::new(AtomicBool::new(false)),
             without_llm_reason: None,
         }
@@ -439,13 +443,15 @@ async fn generate(
         req.max_answer_tokens,
         req.cancel.clone(),
     );
+    let prompt_budget = req.prompt_tokens.or_else(|| generator.prompt_budget());
     tokio::task::spawn_blocking(move || {
         let started = std::time::Instant::now();
         let ms = || started.elapsed().as_secs_f64() * 1000.0;
-        let prompt = prompt::build(generator.as_ref(), &q, lang, &s, max).map_err(|e| match e {
-            CoreError::Model(m) => m,
-            other => doctalk_models::ModelError::Template(other.to_string()),
-        })?;
+        let prompt =
+            prompt::build(generator.as_ref(), &q, lang, &s, max, prompt_budget).map_err(|e| match e {
+                CoreError::Model(m) => m,
+                other => doctalk_models::ModelError::Template(other.to_string()),
+            })?;
         let prompt_ms = ms();
         let mut first_token_ms = None;
         let params = GenerationParams {

@@ -30,20 +30,28 @@ pub(crate) struct Prompt {
 }
 
 /// Renders the prompt with as many sources as fit: `prompt tokens + max_answer_tokens` must stay within
-/// the context window. Sources are dropped from the end (the least relevant) until it fits.
+/// the context window, and the prompt within `prompt_budget` (what the model prefills fast enough).
+/// Sources are dropped from the end (the least relevant) until it fits; the best one stays as long
+/// as the context window holds it, whatever the budget.
 pub(crate) fn build(
     generator: &dyn Generator,
     question: &str,
     lang: Lang,
     sources: &[Source],
     max_answer_tokens: usize,
+    prompt_budget: Option<usize>,
 ) -> Result<Prompt> {
-    let budget = generator.context_window().saturating_sub(max_answer_tokens);
+    let window = generator.context_window().saturating_sub(max_answer_tokens);
     let mut n = sources.len();
     loop {
         let messages = messages(question, lang, &sources[..n]);
         let text = generator.render_chat(&messages)?;
-        if generator.count_tokens(&text)? <= budget || n == 0 {
+        let tokens = generator.count_tokens(&text)?;
+        let budget = match prompt_budget {
+            Some(b) if n > 1 => b.min(window),
+            _ => window,
+        };
+        if tokens <= budget || n == 0 {
             return Ok(Prompt {
                 messages,
                 sources_used: n,

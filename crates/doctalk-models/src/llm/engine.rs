@@ -14,6 +14,11 @@ use super::template::ChatTemplate;
 use super::types::{ChatMessage, GenerationOutput, GenerationParams, StopReason};
 use crate::error::{ModelError, Result};
 
+/// The longest prompt offered to a model on the CPU: prefill dominates the wait for the first words
+/// (about 3 ms per token for the default model on two cores), and answer quality on the labelled set
+/// did not drop at this size (`doctalk bench answers --prompt-tokens N`; figures in ARCHITECTURE.md).
+pub const CPU_PROMPT_BUDGET: usize = 1024;
+
 /// A model that runs in this process. Built by [`load_generator`](super::load_generator).
 pub struct LocalGenerator {
     pub(crate) id: String,
@@ -77,6 +82,10 @@ impl Generator for LocalGenerator {
 
     fn context_window(&self) -> usize {
         self.context_window
+    }
+
+    fn prompt_budget(&self) -> Option<usize> {
+        self.device.is_cpu().then_some(CPU_PROMPT_BUDGET)
     }
 
     fn count_tokens(&self, text: &str) -> Result<usize> {

@@ -16,6 +16,12 @@ pub trait Generator: Send + Sync {
     /// Maximum number of tokens (prompt + completion) the model attends to.
     fn context_window(&self) -> usize;
 
+    /// The longest prompt worth offering when the first words must come quickly: `None` when prompt
+    /// processing is fast (a GPU, a remote server), so only the context window limits it.
+    fn prompt_budget(&self) -> Option<usize> {
+        None
+    }
+
     /// Tokens `text` takes, counted exactly as `generate` will tokenize a prompt.
     fn count_tokens(&self, text: &str) -> Result<usize>;
 
@@ -27,7 +33,8 @@ pub trait Generator: Send + Sync {
     /// `on_token` is called once per decoding step with the text that step made visible. That text
     /// may be empty (a token that completes no character yet, or text held back because it could be
     /// the start of a stop string), so a caller that returns `ControlFlow::Break` is obeyed within one
-    /// step. Cancelling drops the KV cache.
+    /// step. A local model keeps the KV cache of the prompt and answer afterwards: the next prompt
+    /// that starts the same way (the same system rules) skips that part of prefill.
     fn generate(
         &self,
         prompt: &str,
