@@ -52,7 +52,12 @@ def write_header(w: GGUFWriter, cfg: dict, tokens: list, name: str):
     w.add_tokenizer_pre("default")
     w.add_token_list(tokens)
     w.add_token_scores([0.0] * len(tokens))
-    w.add_token_types([TokenType.CONTROL if t.startswith(("<", "[")) else TokenType.NORMAL for t in tokens])
+    w.add_token_types([
+        TokenType.BYTE if len(t) == 6 and t.startswith("<0x") and t.endswith(">")
+        else TokenType.CONTROL if t.startswith(("<", "["))
+        else TokenType.NORMAL
+        for t in tokens
+    ])
     w.add_bos_token_id(1)
     w.add_eos_token_id(2)
     w.add_unk_token_id(0)
@@ -139,7 +144,9 @@ def bench(out: pathlib.Path):
     h, ff, v = cfg["hidden_size"], cfg["ffn_hidden_size"], cfg["padded_vocab_size"]
     hd, nh, nkv = cfg["kv_channels"], cfg["num_attention_heads"], cfg["multi_query_group_num"]
     qkv = hd * (nh + 2 * nkv)
-    tokens = ["<unk>", "<s>", "</s>"] + [f"w{i}" for i in range(v - 3)]
+    # SentencePiece-style: llama.cpp's loader looks up the byte tokens (<0x0A> for newlines).
+    byte_tokens = [f"<0x{b:02X}>" for b in range(256)]
+    tokens = ["<unk>", "<s>", "</s>"] + byte_tokens + [f"\u2581w{i}" for i in range(v - 3 - 256)]
     out.parent.mkdir(parents=True, exist_ok=True)
     w = GGUFWriter(str(out), "chatglm")
     write_header(w, cfg, tokens, "chatglm3-6b-shape-random-q4_0")

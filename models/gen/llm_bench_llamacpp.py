@@ -2,7 +2,10 @@
 """llama.cpp (llama-cpp-python) on the same GGUF and prompt as `cargo run --example llm_bench`:
 prefill and decode tokens/s, medians over runs, 2 threads by default.
 
-Run: /var/cache/doctalk-llamacpp-venv/bin/python models/gen/llm_bench_llamacpp.py [model.gguf] [runs] [threads]
+Run: /var/cache/doctalk-llamacpp-venv/bin/python models/gen/llm_bench_llamacpp.py [model.gguf] [runs] [threads] [prompt_tokens]
+
+prompt_tokens cuts the prompt to the length `llm_bench` reported, for files whose vocabulary tokenizes
+the text differently (the random ChatGLM3-6B-shaped bench file spells it out byte by byte).
 """
 import os
 import pathlib
@@ -26,9 +29,16 @@ def main():
     llm = Llama(model_path=path, n_threads=threads, n_threads_batch=threads, n_ctx=2048, n_batch=512, verbose=False)
     text = "DocTalk answers questions from a person's own documents, offline, with citations. " * 12
     messages = [{"role": "user", "content": f"{text}\nSummarise the text above in one long paragraph."}]
-    env = ImmutableSandboxedEnvironment(trim_blocks=True, lstrip_blocks=True)
-    prompt = env.from_string(llm.metadata["tokenizer.chat_template"]).render(messages=messages, add_generation_prompt=True)
+    template = llm.metadata.get("tokenizer.chat_template")
+    if template:
+        env = ImmutableSandboxedEnvironment(trim_blocks=True, lstrip_blocks=True)
+        prompt = env.from_string(template).render(messages=messages, add_generation_prompt=True)
+    else:
+        # ChatGLM3 GGUFs (models/gen/chatglm_gguf.py bench) carry no template: ChatGLM3's own turn format.
+        prompt = "[gMASK]sop<|user|>\n" + messages[0]["content"] + "<|assistant|>"
     ids = llm.tokenize(prompt.encode(), add_bos=False, special=True)
+    if len(sys.argv) > 4:
+        ids = ids[: int(sys.argv[4])]
 
     prefill, decode = [], []
     for _ in range(runs):

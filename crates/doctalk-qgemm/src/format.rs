@@ -51,6 +51,12 @@ impl WeightFormat {
         }
     }
 
+    /// Whether every `q` fits in four bits, so two weights share a byte in the packed layout (half
+    /// the bytes a decoded token streams from memory).
+    pub const fn nibbles(self) -> bool {
+        matches!(self, Self::Q4_0 | Self::Q4_1 | Self::Q4K)
+    }
+
     /// Whether `q` can exceed 127, which the AVX2 kernel's 16-bit products must handle in two halves.
     pub const fn wide(self) -> bool {
         matches!(self, Self::Q8_0)

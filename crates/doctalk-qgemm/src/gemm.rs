@@ -72,7 +72,7 @@ impl PackedMatrix {
         let per_task = groups.div_ceil(tasks);
         let block = self.format.block();
         let blocks = self.blocks();
-        let group_bytes = blocks * GROUP * block;
+        let group_bytes = self.group_bytes();
         let chunk = (CHUNK_BYTES / group_bytes).max(1);
         let tile_rows = isa.rows_per_tile();
         let (m, n) = (x.m, self.n);
@@ -94,6 +94,7 @@ impl PackedMatrix {
                             block,
                             blocks,
                             wide: self.format.wide(),
+                            nibbles: self.nibbles,
                         };
                         kernels::run(isa, &tile, x, r0, rows, &mut buf);
                         let cols = GROUP.min(n - g * GROUP);

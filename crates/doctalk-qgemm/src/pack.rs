@@ -3,8 +3,11 @@
 //! Output columns (the weight matrix's rows) are taken sixteen at a time, a *group*. Within a group,
 //! block by block along `k`, the bytes are ordered `[k / 4][column][k % 4]`: one 64-byte load holds
 //! four consecutive weights of each of the sixteen columns, which is what `vpdpbusd` multiplies with
-//! four broadcast activation bytes. Scales and offsets are stored `[group][block][column]` so one
-//! 64-byte load gives a block's sixteen of each.
+//! four broadcast activation bytes. Four-bit formats ([`WeightFormat::nibbles`]) put two such steps
+//! in one 64-byte vector, the even step in the low nibbles and the odd one in the high nibbles, so a
+//! decoded token streams half the bytes (the kernels split them with a mask and a shift). Scales
+//! and offsets are stored `[group][block][column]` so one 64-byte load gives a block's sixteen of
+//! each.
 
 use crate::{QgemmError, Result, WeightFormat};
 
@@ -17,8 +20,10 @@ pub struct PackedMatrix {
     pub(crate) n: usize,
     pub(crate) k: usize,
     pub(crate) format: WeightFormat,
-    /// `[group][block][k / 4][column][k % 4]` (see the module docs): one byte per weight.
+    /// `[group][block][k / 4][column][k % 4]` (see the module docs): one byte per weight, or one
+    /// nibble when `nibbles`.
     pub(crate) q: Vec<u8>,
+    pub(crate) nibbles: bool,
     /// `[group][block][column]`.
     pub(crate) a: Vec<f32>,
     /// `[group][block][column]`; empty when the format has a [zero point](WeightFormat::zero_point).
@@ -48,11 +53,13 @@ impl PackedMatrix {
         let block = format.block();
         let blocks = k / block;
         let groups = n.div_ceil(GROUP);
+        let nibbles = format.nibbles();
         let mut packed = Self {
             n,
             k,
             format,
-            q: vec![0; groups * blocks * GROUP * block],
+            q: vec![0; groups * blocks * block_bytes(block, nibbles)],
+            nibbles,
             a: vec![0.0; groups * blocks * GROUP],
             b: match format.zero_point() {
                 Some(_) => Vec::new(),
@@ -85,9 +92,11 @@ impl PackedMatrix {
             if !self.b.is_empty() {
                 self.b[scale_at] = b[kb];
             }
-            let base = (group * blocks + kb) * GROUP * block;
+            let base = (group * blocks + kb) * block_bytes(block, self.nibbles);
             for i in 0..block {
-                self.q[base + (i / 4) * GROUP * 4 + column * 4 + i % 4] = q[kb * block + i];
+                let (at, shift) = locate(i, column, self.nibbles);
+                // The buffer starts zeroed, and each (weight, nibble) is written once.
+                self.q[base + at] |= q[kb * block + i] << shift;
             }
         }
     }
@@ -110,6 +119,11 @@ impl PackedMatrix {
     /// Bytes held (what a decode step streams from memory).
     pub fn bytes(&self) -> usize {
         self.q.len() + 4 * (self.a.len() + self.b.len())
+    }
+
+    /// Bytes of one group's weights.
+    pub(crate) fn group_bytes(&self) -> usize {
+        self.blocks() * block_bytes(self.format.block(), self.nibbles)
     }
 
     pub(crate) fn groups(&self) -> usize {
@@ -141,12 +155,34 @@ impl PackedMatrix {
                 Some(z) => f32::from(z) * a,
                 None => self.b[scale_at],
             };
-            let base = (group * blocks + kb) * GROUP * block;
+            let base = (group * blocks + kb) * block_bytes(block, self.nibbles);
             for i in 0..block {
-                let q = self.q[base + (i / 4) * GROUP * 4 + column * 4 + i % 4];
+                let (at, shift) = locate(i, column, self.nibbles);
+                let q = (self.q[base + at] >> shift) & if self.nibbles { 0x0F } else { 0xFF };
                 out[kb * block + i] = a * f32::from(q) - b;
             }
         }
         Ok(())
+    }
+}
+
+/// Bytes of one block of one group: a byte per weight, or half that in nibbles.
+pub(crate) const fn block_bytes(block: usize, nibbles: bool) -> usize {
+    if nibbles {
+        GROUP * block / 2
+    } else {
+        GROUP * block
+    }
+}
+
+/// Where weight `i` of a block (0 ≤ i < block) of `column` sits within its group's block: the byte
+/// and the shift of its nibble (0 when a weight has a byte of its own).
+#[inline]
+pub(crate) fn locate(i: usize, column: usize, nibbles: bool) -> (usize, u32) {
+    let step = i / 4;
+    if nibbles {
+        ((step / 2) * GROUP * 4 + column * 4 + i % 4, (step % 2) as u32 * 4)
+    } else {
+        (step * GROUP * 4 + column * 4 + i % 4, 0)
     }
 }

@@ -162,3 +162,23 @@ fn non_finite_activations_do_not_poison_other_rows() {
     let second = m.matmul(&x[k..], 1).unwrap();
     assert_eq!(&both[n..], &second[..]);
 }
+
+#[test]
+fn four_bit_formats_are_packed_two_weights_to_a_byte() {
+    let (n, k) = (32, 256);
+    let bytes = |format: WeightFormat, dtype: GgmlDType| {
+        let (data, _) = quantized(dtype, n, k, 15);
+        PackedMatrix::from_gguf(format, &data, n, k).unwrap().bytes()
+    };
+    for (format, dtype) in [
+        (WeightFormat::Q4_0, GgmlDType::Q4_0),
+        (WeightFormat::Q4_1, GgmlDType::Q4_1),
+        (WeightFormat::Q4K, GgmlDType::Q4K),
+    ] {
+        assert!(format.nibbles());
+        // Half a byte per weight, plus the scales (and offsets) per block of 32.
+        assert!(bytes(format, dtype) <= n * k / 2 + 8 * n * k / 32, "{format:?}");
+    }
+    assert!(!WeightFormat::Q5_0.nibbles());
+    assert_eq!(bytes(WeightFormat::Q8_0, GgmlDType::Q8_0), n * k + 4 * n * k / 32);
+}

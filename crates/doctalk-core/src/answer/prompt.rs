@@ -1,13 +1,18 @@
 //! The grounded-answer prompt: numbered sources, the rules, the question, in the question's language,
 //! cut to fit the model's context window by token count.
 
+use std::collections::HashSet;
+
 use doctalk_models::llm::{ChatMessage, Generator};
 
 use super::{Lang, Source};
 use crate::Result;
 
-/// A single source longer than this is cut (at a character boundary) before it goes into the prompt.
-const MAX_SOURCE_CHARS: usize = 1500;
+/// Characters offered per source, tried in turn until the prompt fits its budget: a small model on
+/// the CPU gets every retrieved source, each cut to the sentences that best match the question,
+/// rather than fewer whole ones (the answer is often in the fifth source). Below the last, sources
+/// are dropped from the least relevant.
+const SOURCE_CHARS: [usize; 6] = [1500, 600, 400, 300, 220, 160];
 
 const RULES_EN: &str = "You answer questions using only the numbered sources, which are passages from the user's own documents.\n\
 Rules:\n\
@@ -42,26 +47,48 @@ pub(crate) fn build(
     prompt_budget: Option<usize>,
 ) -> Result<Prompt> {
     let window = generator.context_window().saturating_sub(max_answer_tokens);
-    let mut n = sources.len();
-    loop {
-        let messages = messages(question, lang, &sources[..n]);
-        let text = generator.render_chat(&messages)?;
-        let tokens = generator.count_tokens(&text)?;
-        let budget = match prompt_budget {
-            Some(b) if n > 1 => b.min(window),
-            _ => window,
-        };
-        if tokens <= budget || n == 0 {
+    let budget = prompt_budget.map_or(window, |b| b.min(window));
+    let fits = |n: usize, chars: usize| -> Result<Option<Vec<ChatMessage>>> {
+        let messages = messages(question, lang, &sources[..n], chars);
+        let tokens = generator.count_tokens(&generator.render_chat(&messages)?)?;
+        Ok((tokens <= budget).then_some(messages))
+    };
+    for chars in SOURCE_CHARS {
+        if let Some(messages) = fits(sources.len(), chars)? {
+            return Ok(Prompt {
+                messages,
+                sources_used: sources.len(),
+            });
+        }
+    }
+    let tightest = SOURCE_CHARS[SOURCE_CHARS.len() - 1];
+    for n in (1..sources.len()).rev() {
+        if let Some(messages) = fits(n, tightest)? {
             return Ok(Prompt {
                 messages,
                 sources_used: n,
             });
         }
-        n -= 1;
     }
+    // Over the budget even with one source: the best one goes in whole if the context window holds
+    // it (the budget is for speed; an answer needs its evidence), else cut to the tightest.
+    let n = sources.len().min(1);
+    for chars in [SOURCE_CHARS[0], tightest] {
+        let messages = messages(question, lang, &sources[..n], chars);
+        if generator.count_tokens(&generator.render_chat(&messages)?)? <= window {
+            return Ok(Prompt {
+                messages,
+                sources_used: n,
+            });
+        }
+    }
+    Ok(Prompt {
+        messages: messages(question, lang, &[], tightest),
+        sources_used: 0,
+    })
 }
 
-fn messages(question: &str, lang: Lang, sources: &[Source]) -> Vec<ChatMessage> {
+fn messages(question: &str, lang: Lang, sources: &[Source], source_chars: usize) -> Vec<ChatMessage> {
     let mut user = String::new();
     user.push_str(match lang {
         Lang::Zh => "资料：\n",
@@ -72,7 +99,7 @@ fn messages(question: &str, lang: Lang, sources: &[Source]) -> Vec<ChatMessage> 
             "[{}] {}\n{}\n\n",
             s.n,
             s.label(lang),
-            clip(&s.text, MAX_SOURCE_CHARS)
+            focus(&s.text, question, source_chars)
         ));
     }
     user.push_str(match lang {
@@ -89,9 +116,117 @@ fn messages(question: &str, lang: Lang, sources: &[Source]) -> Vec<ChatMessage> 
     ]
 }
 
-fn clip(text: &str, max_chars: usize) -> String {
-    match text.char_indices().nth(max_chars) {
-        Some((cut, _)) => format!("{}…", &text[..cut]),
-        None => text.to_string(),
+/// `text` cut to at most `max_chars` characters around the sentences that share the most with
+/// `question` (character pairs, so it works for Chinese without segmentation), with `…` where
+/// something was left out.
+fn focus(text: &str, question: &str, max_chars: usize) -> String {
+    if text.chars().count() <= max_chars {
+        return text.to_string();
+    }
+    let question = question.to_lowercase();
+    let wanted_pairs: HashSet<(char, char)> = pairs(&question).collect();
+    let wanted_chars: HashSet<char> = question.chars().filter(|c| c.is_alphanumeric()).collect();
+    let sentences = split_sentences(text);
+    let lens: Vec<usize> = sentences.iter().map(|s| s.chars().count()).collect();
+    // Shared character pairs count double, shared characters once (each distinct one per sentence).
+    let scores: Vec<usize> = sentences
+        .iter()
+        .map(|s| {
+            let s = s.to_lowercase();
+            let shared_pairs: HashSet<(char, char)> =
+                pairs(&s).filter(|p| wanted_pairs.contains(p)).collect();
+            let shared_chars: HashSet<char> = s.chars().filter(|c| wanted_chars.contains(c)).collect();
+            2 * shared_pairs.len() + shared_chars.len()
+        })
+        .collect();
+    // The contiguous run of sentences within the limit with the highest score; on a tie the
+    // shorter (denser) run, then the earlier.
+    let (mut best, mut best_key) = ((0, 0), (0, usize::MAX));
+    for start in 0..sentences.len() {
+        let (mut len, mut score) = (0, 0);
+        let mut end = start;
+        while end < sentences.len() && len + lens[end] <= max_chars {
+            len += lens[end];
+            score += scores[end];
+            end += 1;
+        }
+        let better = score > best_key.0 || (score == best_key.0 && len < best_key.1);
+        if end > start && (better || best.1 == best.0) {
+            (best, best_key) = ((start, end), (score, len));
+        }
+    }
+    if best.1 == best.0 {
+        // One sentence longer than the limit: its start.
+        let cut: String = text.chars().take(max_chars).collect();
+        return format!("{cut}…");
+    }
+    let mut out = String::new();
+    if best.0 > 0 {
+        out.push('…');
+    }
+    out.push_str(sentences[best.0..best.1].concat().trim());
+    if best.1 < sentences.len() {
+        out.push('…');
+    }
+    out
+}
+
+/// Adjacent character pairs, whitespace and punctuation skipped.
+fn pairs(text: &str) -> impl Iterator<Item = (char, char)> + '_ {
+    let chars: Vec<char> = text.chars().filter(|c| c.is_alphanumeric()).collect();
+    (0..chars.len().saturating_sub(1))
+        .map(move |i| (chars[i], chars[i + 1]))
+        .collect::<Vec<_>>()
+        .into_iter()
+}
+
+/// Sentences with their end punctuation (and line breaks) kept, so they concatenate back to the text.
+fn split_sentences(text: &str) -> Vec<&str> {
+    let mut out = Vec::new();
+    let mut start = 0;
+    for (i, c) in text.char_indices() {
+        if matches!(c, '。' | '！' | '？' | '；' | '!' | '?' | ';' | '\n')
+            || (c == '.' && text[i + 1..].starts_with([' ', '\n']))
+        {
+            let end = i + c.len_utf8();
+            out.push(&text[start..end]);
+            start = end;
+        }
+    }
+    if start < text.len() {
+        out.push(&text[start..]);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_long_source_keeps_the_sentences_that_match_the_question() {
+        let text = "公司实行弹性工作制。核心工作时间为上午10点至下午4点。员工每年享有带薪年假。\
+                    年假天数：工作满一年13天，满三年15天。病假需提交医院证明。";
+        let got = focus(text, "年假有多少天？", 40);
+        assert!(got.contains("13天"), "{got}");
+        assert!(!got.contains("弹性"), "{got}");
+        assert!(got.chars().count() <= 42, "{got}");
+        assert!(got.starts_with('…'));
+    }
+
+    #[test]
+    fn short_sources_are_untouched_and_one_long_sentence_is_cut() {
+        assert_eq!(focus("短文本。", "问题", 100), "短文本。");
+        let long = "a".repeat(50);
+        assert_eq!(focus(&long, "b", 10), format!("{}…", "a".repeat(10)));
+    }
+
+    #[test]
+    fn english_sentences_split_on_full_stops_not_decimals() {
+        let parts = split_sentences("Version 2.5 is out. Install it now.\nDone");
+        assert_eq!(
+            parts,
+            vec!["Version 2.5 is out.", " Install it now.", "\n", "Done"]
+        );
     }
 }

@@ -15,9 +15,13 @@ use super::types::{ChatMessage, GenerationOutput, GenerationParams, StopReason};
 use crate::error::{ModelError, Result};
 
 /// The longest prompt offered to a model on the CPU: prefill dominates the wait for the first words
-/// (about 3 ms per token for the default model on two cores), and answer quality on the labelled set
-/// did not drop at this size (`doctalk bench answers --prompt-tokens N`; figures in ARCHITECTURE.md).
-pub const CPU_PROMPT_BUDGET: usize = 1024;
+/// (about 3 ms per token for the default model on two cores). Measured with `doctalk bench answers
+/// --prompt-tokens N` on the 64 labelled questions (default model, top 5 sources, whose full prompts
+/// run 820–890 tokens): with no cap fact+citation 0.531, false refusals 0.122, first shown text p50
+/// 2.6 s; at 768, with each source clipped to its sentences that best match the question
+/// (`doctalk_core::answer::prompt`), 0.551, 0.122 and 2.1 s. Dropping whole sources instead kept
+/// fact+citation but raised false refusals (0.143 at 768, 0.163 at 576).
+pub const CPU_PROMPT_BUDGET: usize = 768;
 
 /// A model that runs in this process. Built by [`load_generator`](super::load_generator).
 pub struct LocalGenerator {

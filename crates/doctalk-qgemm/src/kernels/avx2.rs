@@ -50,15 +50,31 @@ unsafe fn tile_rows<const MR: usize, const B: usize, const WIDE: bool, const ZER
     let twos = _mm256_set1_epi16(2);
     let low7 = _mm256_set1_epi8(0x7F);
     let bit0 = _mm256_set1_epi8(1);
+    let low4 = _mm256_set1_epi8(0x0F);
+    let block_bytes = if t.nibbles { GROUP * B / 2 } else { GROUP * B };
     let mut acc = [[_mm256_setzero_ps(); 2]; MR];
     for kb in 0..blocks {
-        let wq = t.q.as_ptr().add(kb * GROUP * B);
+        let wq = t.q.as_ptr().add(kb * block_bytes);
         let mut dots = [[_mm256_setzero_si256(); 2]; MR];
         for k4 in 0..B / 4 {
-            let w = [
-                _mm256_loadu_si256(wq.add(k4 * GROUP * 4).cast()),
-                _mm256_loadu_si256(wq.add(k4 * GROUP * 4 + 32).cast()),
-            ];
+            let w = if t.nibbles {
+                // Steps 2j and 2j + 1 share a vector: low nibbles, then high nibbles.
+                let at = k4 / 2 * GROUP * 4;
+                let both = [
+                    _mm256_loadu_si256(wq.add(at).cast()),
+                    _mm256_loadu_si256(wq.add(at + 32).cast()),
+                ];
+                if k4 % 2 == 0 {
+                    both.map(|v| _mm256_and_si256(v, low4))
+                } else {
+                    both.map(|v| _mm256_and_si256(_mm256_srli_epi16(v, 4), low4))
+                }
+            } else {
+                [
+                    _mm256_loadu_si256(wq.add(k4 * GROUP * 4).cast()),
+                    _mm256_loadu_si256(wq.add(k4 * GROUP * 4 + 32).cast()),
+                ]
+            };
             let split = if WIDE {
                 w.map(|w| {
                     (

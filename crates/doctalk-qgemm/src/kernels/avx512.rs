@@ -13,11 +13,13 @@ use crate::QuantizedRows;
 pub(super) unsafe fn tile(t: &Tile, x: &QuantizedRows, r0: usize, rows: usize, out: &mut [[f32; GROUP]]) {
     macro_rules! dispatch {
         ($($n:literal)*) => {
-            match (rows, t.block, t.b.is_none()) {
-                $(($n, 32, false) => tile_rows::<$n, 32, false>(t, x, r0, out),
-                  ($n, 16, false) => tile_rows::<$n, 16, false>(t, x, r0, out),
-                  ($n, 32, true) => tile_rows::<$n, 32, true>(t, x, r0, out),
-                  ($n, 16, true) => tile_rows::<$n, 16, true>(t, x, r0, out),)*
+            match (rows, t.block, t.b.is_none(), t.nibbles) {
+                $(($n, 32, false, false) => tile_rows::<$n, 32, false, false>(t, x, r0, out),
+                  ($n, 16, false, false) => tile_rows::<$n, 16, false, false>(t, x, r0, out),
+                  ($n, 32, true, false) => tile_rows::<$n, 32, true, false>(t, x, r0, out),
+                  ($n, 16, true, false) => tile_rows::<$n, 16, true, false>(t, x, r0, out),
+                  ($n, 32, false, true) => tile_rows::<$n, 32, false, true>(t, x, r0, out),
+                  ($n, 32, true, true) => tile_rows::<$n, 32, true, true>(t, x, r0, out),)*
                 _ => unreachable!("block {} with {rows} rows", t.block),
             }
         };
@@ -26,7 +28,7 @@ pub(super) unsafe fn tile(t: &Tile, x: &QuantizedRows, r0: usize, rows: usize, o
 }
 
 #[target_feature(enable = "avx512f,avx512bw,avx512vnni")]
-unsafe fn tile_rows<const MR: usize, const B: usize, const ZERO_POINT: bool>(
+unsafe fn tile_rows<const MR: usize, const B: usize, const ZERO_POINT: bool, const NIBBLES: bool>(
     t: &Tile,
     x: &QuantizedRows,
     r0: usize,
@@ -42,13 +44,25 @@ unsafe fn tile_rows<const MR: usize, const B: usize, const ZERO_POINT: bool>(
         offsets,
     } = RowStart::new(t, x, r0);
     let mut acc = [_mm512_setzero_ps(); MR];
+    let low4 = _mm512_set1_epi8(0x0F);
+    let block_bytes = if NIBBLES { GROUP * B / 2 } else { GROUP * B };
     for kb in 0..blocks {
-        let wq = t.q.as_ptr().add(kb * GROUP * B);
+        let wq = t.q.as_ptr().add(kb * block_bytes);
         // Two sums per row, for even and odd steps: with one or two rows (decode), a single chain of
         // dependent `vpdpbusd`s would wait on each one's latency instead of streaming weights.
         let mut dots = [[_mm512_setzero_si512(); MR]; 2];
         for k4 in 0..B / 4 {
-            let w = _mm512_loadu_si512(wq.add(k4 * GROUP * 4).cast());
+            let w = if NIBBLES {
+                // Steps 2j and 2j + 1 share a vector: low nibbles, then high nibbles.
+                let both = _mm512_loadu_si512(wq.add(k4 / 2 * GROUP * 4).cast());
+                if k4 % 2 == 0 {
+                    _mm512_and_si512(both, low4)
+                } else {
+                    _mm512_and_si512(_mm512_srli_epi16(both, 4), low4)
+                }
+            } else {
+                _mm512_loadu_si512(wq.add(k4 * GROUP * 4).cast())
+            };
             let chain = if MR <= 2 { k4 % 2 } else { 0 };
             for (r, dot) in dots[chain].iter_mut().enumerate() {
                 let four = xq.add(r * k + kb * B + k4 * 4).cast::<i32>().read_unaligned();

@@ -6,12 +6,13 @@ mod avx2;
 mod avx512;
 mod portable;
 
-use crate::pack::GROUP;
+use crate::pack::{block_bytes, GROUP};
 use crate::{Isa, QuantizedRows};
 
 /// One group's weights, as [`PackedMatrix`](crate::PackedMatrix) lays them out.
 pub(crate) struct Tile<'a> {
-    /// `[block][k4][column][4]`.
+    /// `[block][k4][column][4]`, or with `nibbles` `[block][k4 / 2][column][4]` (even steps in the low
+    /// nibbles).
     pub q: &'a [u8],
     /// `[block][column]`.
     pub a: &'a [f32],
@@ -21,6 +22,7 @@ pub(crate) struct Tile<'a> {
     pub block: usize,
     pub blocks: usize,
     pub wide: bool,
+    pub nibbles: bool,
 }
 
 /// Where row `r0` starts in each activation array, and the tile's offsets (its scales when the format
@@ -61,7 +63,8 @@ pub(crate) fn run(
 ) {
     assert!(rows >= 1 && rows <= isa.rows_per_tile() && r0 + rows <= x.m && out.len() >= rows);
     assert!(tile.blocks == x.blocks() && tile.block == x.block);
-    assert!(tile.q.len() == tile.blocks * tile.block * GROUP && tile.a.len() == tile.blocks * GROUP);
+    assert!(tile.q.len() == tile.blocks * block_bytes(tile.block, tile.nibbles));
+    assert!(tile.a.len() == tile.blocks * GROUP && (!tile.nibbles || tile.block == 32));
     assert!(tile.b.is_none_or(|b| b.len() == tile.a.len()));
     match isa {
         #[cfg(target_arch = "x86_64")]

@@ -1,7 +1,7 @@
 //! Plain Rust: the reference the SIMD kernels are tested against, and the kernel of CPUs without them.
 
 use super::Tile;
-use crate::pack::GROUP;
+use crate::pack::{block_bytes, locate, GROUP};
 use crate::QuantizedRows;
 
 pub(super) fn tile(t: &Tile, x: &QuantizedRows, r0: usize, rows: usize, out: &mut [[f32; GROUP]]) {
@@ -11,10 +11,13 @@ pub(super) fn tile(t: &Tile, x: &QuantizedRows, r0: usize, rows: usize, out: &mu
         for (c, out) in out.iter_mut().enumerate() {
             let mut acc = 0f32;
             for kb in 0..t.blocks {
-                let wq = &t.q[kb * GROUP * t.block..][..GROUP * t.block];
+                let bytes = block_bytes(t.block, t.nibbles);
+                let wq = &t.q[kb * bytes..][..bytes];
+                let mask = if t.nibbles { 0x0F } else { 0xFF };
                 let mut dot = 0i32;
                 for i in 0..t.block {
-                    let w = wq[(i / 4) * GROUP * 4 + c * 4 + i % 4];
+                    let (at, shift) = locate(i, c, t.nibbles);
+                    let w = (wq[at] >> shift) & mask;
                     dot += i32::from(w) * i32::from(xq[kb * t.block + i]);
                 }
                 let at = kb * GROUP + c;
