@@ -284,8 +284,9 @@ pub struct AnswerArgs {
     /// Longest answer in tokens
     #[arg(long, default_value_t = 384)]
     pub max_tokens: usize,
-    /// Most prompt tokens offered to a local model (sources are dropped from the least relevant
-    /// until the prompt fits) [default: what the model prefills in about two seconds on a laptop CPU]
+    /// Most prompt tokens offered to a local model (each source is cut to its sentences that best
+    /// match the question, then the least relevant are dropped, until the prompt fits) [default:
+    /// what the model prefills in about two seconds on a laptop CPU]
     #[arg(long, value_name = "TOKENS")]
     pub prompt_tokens: Option<usize>,
     /// Use a remote OpenAI-compatible endpoint (vLLM, Ollama, llama.cpp server, another `doctalk

@@ -127,6 +127,7 @@ pub fn answer_json(a: &Answer) -> serde_json::Value {
         "fallback_reason": a.fallback_reason,
         "cancelled": a.cancelled,
         "unverified": a.unverified,
+        "model_text": a.model_text,
         "timings": a.timings,
     })
 }

@@ -12,4 +12,5 @@ mod models;
 mod scale_out;
 mod search;
 mod serve;
+mod unfaithful;
 mod voice;

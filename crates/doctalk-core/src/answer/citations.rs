@@ -96,20 +96,37 @@ pub fn check_citations(text: &str, sources: usize) -> CitationCheck {
 /// bigrams (which works for Chinese and English alike) when every number in the sentence appears in
 /// that source and enough bigrams are shared: half of them, or a quarter when the sentence states
 /// numbers (a figure found verbatim in one source is strong evidence by itself; models often restate
-/// the question around it: "出差的话一天餐补给120元").
-pub fn attribute_citations(text: &str, sources: &[&str]) -> (String, Vec<usize>) {
+/// the question around it: "出差的话一天餐补给120元"). A bare figure ("3次", "10天") is located by the
+/// question it answers.
+pub fn attribute_citations(text: &str, sources: &[&str], question: &str) -> (String, Vec<usize>) {
     const MIN_OVERLAP: f64 = 0.5;
     const MIN_OVERLAP_WITH_NUMBERS: f64 = 0.25;
     let mut out = String::new();
     let mut cited = Vec::new();
     for sentence in split_keeping_ends(text) {
         let body = sentence.trim_end_matches(['。', '！', '？', '.', '!', '?', '\n', ' ']);
-        if body.contains('[') || body.chars().filter(|c| c.is_alphanumeric()).count() < 4 {
+        let numbers = numbers_in(body);
+        let short = body.chars().filter(|c| c.is_alphanumeric()).count() < 4;
+        if body.contains('[') || (short && numbers.is_empty()) {
             out.push_str(sentence);
             continue;
         }
+        if short {
+            // The sources that state the figure; the one naming most of the question's terms.
+            let best = sources
+                .iter()
+                .enumerate()
+                .filter(|(_, s)| numbers.iter().all(|n| s.contains(n.as_str())))
+                .map(|(i, s)| (i, super::topic::coverage(question, s)))
+                .filter(|(_, cover)| *cover > 0.0)
+                .max_by(|a, b| a.1.total_cmp(&b.1));
+            match best {
+                Some((i, _)) => cite(&mut out, &mut cited, sentence, body, i + 1),
+                None => out.push_str(sentence),
+            }
+            continue;
+        }
         let grams = bigrams(body);
-        let numbers = numbers_in(body);
         let best = sources
             .iter()
             .enumerate()
@@ -129,17 +146,22 @@ pub fn attribute_citations(text: &str, sources: &[&str]) -> (String, Vec<usize>)
                         MIN_OVERLAP_WITH_NUMBERS
                     } =>
             {
-                out.push_str(body);
-                out.push_str(&format!("[{}]", i + 1));
-                out.push_str(&sentence[body.len()..]);
-                if !cited.contains(&(i + 1)) {
-                    cited.push(i + 1);
-                }
+                cite(&mut out, &mut cited, sentence, body, i + 1)
             }
             _ => out.push_str(sentence),
         }
     }
     (out, cited)
+}
+
+/// Appends `sentence` with `[n]` after its `body` (before its closing punctuation's tail).
+fn cite(out: &mut String, cited: &mut Vec<usize>, sentence: &str, body: &str, n: usize) {
+    out.push_str(body);
+    out.push_str(&format!("[{n}]"));
+    out.push_str(&sentence[body.len()..]);
+    if !cited.contains(&n) {
+        cited.push(n);
+    }
 }
 
 fn split_keeping_ends(text: &str) -> Vec<&str> {
@@ -224,20 +246,33 @@ mod tests {
             "出差补贴怎么算？伙食补贴一类城市每天120元、其他城市每天100元",
             "住宿标准：一类城市500元",
         ];
-        let (text, cited) =
-            attribute_citations("出差的伙食补贴一类城市每天120元。其他的我不清楚。", &sources);
+        let (text, cited) = attribute_citations(
+            "出差的伙食补贴一类城市每天120元。其他的我不清楚。",
+            &sources,
+            "出差补贴",
+        );
         assert_eq!(text, "出差的伙食补贴一类城市每天120元[1]。其他的我不清楚。");
         assert_eq!(cited, vec![1]);
         // A number the source does not contain is never attributed to it.
-        let (text, cited) = attribute_citations("伙食补贴每天150元。", &sources);
+        let (text, cited) = attribute_citations("伙食补贴每天150元。", &sources, "伙食补贴");
         assert_eq!(text, "伙食补贴每天150元。");
         assert!(cited.is_empty());
         let (text, _) = attribute_citations(
             "VPN sessions time out after 12 hours. Reconnect then.",
             &["VPN sessions time out after 12 hours of use"],
+            "VPN timeout",
         );
         assert_eq!(text, "VPN sessions time out after 12 hours[1]. Reconnect then.");
-        let (text, _) = attribute_citations("出差的话一天餐补给120元。", &sources);
+        let (text, _) = attribute_citations("出差的话一天餐补给120元。", &sources, "餐补多少");
         assert_eq!(text, "出差的话一天餐补给120元[1]。");
+        // A bare figure is attributed by the question it answers.
+        let sources = [
+            "年假：满1年不满10年5天，满10年不满20年10天",
+            "每月补卡不超过3次，第4次起扣款",
+        ];
+        let (text, cited) = attribute_citations("3次", &sources, "每个月最多可以补卡几次？");
+        assert_eq!((text.as_str(), cited), ("3次[2]", vec![2]));
+        let (text, cited) = attribute_citations("10天", &sources, "满10年不满20年的年假有几天？");
+        assert_eq!((text.as_str(), cited), ("10天[1]", vec![1]));
     }
 }

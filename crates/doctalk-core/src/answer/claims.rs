@@ -9,6 +9,7 @@
 //! 1000. Meaning beyond that is not judged here: a sentence with nothing checkable passes.
 
 use super::citations::citation_marks;
+use super::topic;
 
 /// One fact of a sentence that its sources do not contain.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -134,6 +135,72 @@ pub(crate) fn unsupported(sentence: &str, evidence: &Evidence) -> Vec<Unsupporte
     out
 }
 
+/// Whether `statement` states the figure `claim` names ("120" in "每天120元", not in "1200").
+pub(crate) fn states_figure(statement: &str, claim: &str) -> bool {
+    let evidence = Evidence::of(&[statement]);
+    let values = number_values(&normalise(claim));
+    !values.is_empty() && values.iter().all(|(v, _)| evidence.has_value(*v))
+}
+
+/// Figures of `sentence` that its sources state, but about something else: the number is in a
+/// statement that shares few key terms with the sentence (and the question), while another statement
+/// of the same sources that does state a figure matches it far better. "市内交通补贴一天120元" from a
+/// passage with "伙食补贴：每人每天120元" and "市内交通补贴：每人每天50元" is the case: 120 is there, on
+/// the wrong line. Statements are compared clause by clause ("单次不超过150元，每月额度800元" holds two
+/// figures about two things). Only figures are judged so (names and quoted terms are what they are wherever
+/// they stand), and only when the best statement shares at least two key terms, so a sentence with
+/// little to locate it by passes.
+pub(crate) fn misplaced(sentence: &str, question: &str, passages: &[&str]) -> Vec<UnsupportedClaim> {
+    let figures: Vec<(Value, String)> = claims(sentence)
+        .into_iter()
+        .filter_map(|c| match c {
+            Claim::Number { value, raw } => Some((value, raw)),
+            Claim::Term { .. } => None,
+        })
+        .collect();
+    if figures.is_empty() {
+        return Vec::new();
+    }
+    let asked = Evidence::of(&[question]);
+    let topic: std::collections::HashSet<String> = topic::terms(&normalise(&strip_citations(sentence)))
+        .into_iter()
+        .chain(topic::question_terms(&normalise(question)))
+        .collect();
+    // Each statement with a figure: its facts and how many key terms it shares with the topic.
+    let scored: Vec<(Evidence, usize)> = passages
+        .iter()
+        .flat_map(|p| topic::statements(&normalise(p)))
+        .flat_map(|s| topic::clauses(&s))
+        .filter(|s| !number_values(s).is_empty())
+        .map(|s| {
+            let shared = topic::terms(&s).intersection(&topic).count();
+            (Evidence::of(&[&s]), shared)
+        })
+        .collect();
+    let best = scored.iter().map(|(_, n)| *n).max().unwrap_or(0);
+    if best < 2 {
+        return Vec::new();
+    }
+    figures
+        .into_iter()
+        .filter(|(value, _)| !asked.has_value(*value))
+        .filter(|(value, _)| {
+            let here = scored
+                .iter()
+                .filter(|(e, _)| e.has_value(*value))
+                .map(|(_, n)| *n)
+                .max();
+            // Not in any single statement (spread over several, or only as a time's hour): leave it
+            // to `unsupported`.
+            here.is_some_and(|n| 2 * n < best)
+        })
+        .map(|(_, raw)| UnsupportedClaim {
+            claim: raw,
+            sentence: sentence.trim().to_string(),
+        })
+        .collect()
+}
+
 /// Counted words that stayed in Han numerals ("六险", "三甲"): a numeral character and the one after
 /// it. They are fixed expressions, not quantities, but their number is still a fact.
 fn counted_words(norm: &str) -> Vec<String> {
@@ -180,7 +247,7 @@ pub(crate) fn strip_citations(text: &str) -> String {
 }
 
 /// "1. ", "2、", "3) " at the start of a line are list numbering, not facts.
-fn strip_list_marker(text: &str) -> &str {
+pub(crate) fn strip_list_marker(text: &str) -> &str {
     let t = text.trim_start();
     let digits = t.chars().take_while(|c| c.is_ascii_digit()).count();
     if digits > 0 && digits <= 2 {

@@ -2,11 +2,16 @@
 //! complete (with the citations written after it), its claims are checked against the passages it
 //! cites ([`super::claims`]), and only then is it released. A sentence whose facts are not in its
 //! sources is not shown as the model wrote it: the source's own sentence that is closest to it is
-//! shown instead, quoted and cited, and the claim is reported.
+//! shown instead, quoted and cited, and the claim is reported. A sentence that says nothing — only
+//! citation marks, a section heading copied from a source, the question restated — or that says the
+//! documents do not hold the answer is withheld: the caller decides what to show instead (see
+//! [`SentenceGate::substantive`] and [`SentenceGate::refused`]).
 
 use super::citations::{bigram_overlap, citation_marks};
-use super::claims::{strip_citations, unsupported, Evidence, UnsupportedClaim};
-use super::{Lang, Source};
+use super::claims::{
+    misplaced, states_figure, strip_citations, strip_list_marker, unsupported, Evidence, UnsupportedClaim,
+};
+use super::{topic, Lang, Source, NOT_FOUND_EN, NOT_FOUND_ZH};
 
 pub(crate) struct SentenceGate<'a> {
     sources: &'a [Source],
@@ -21,6 +26,10 @@ pub(crate) struct SentenceGate<'a> {
     /// Sentences replaced by a quote.
     pub replaced: usize,
     pub unsupported: Vec<UnsupportedClaim>,
+    /// Sentences withheld because they said nothing (see [`says_nothing`]).
+    pub withheld: usize,
+    /// The model said the documents do not hold the answer (that sentence was withheld).
+    pub refused: bool,
 }
 
 impl<'a> SentenceGate<'a> {
@@ -36,6 +45,8 @@ impl<'a> SentenceGate<'a> {
             passed: 0,
             replaced: 0,
             unsupported: Vec::new(),
+            withheld: 0,
+            refused: false,
         }
     }
 
@@ -77,7 +88,22 @@ impl<'a> SentenceGate<'a> {
         shown
     }
 
+    /// Sentences shown that state something (as written or replaced by a quote).
+    pub(crate) fn substantive(&self) -> usize {
+        self.passed + self.replaced
+    }
+
     fn check(&mut self, sentence: &str) -> String {
+        let body = strip_citations(sentence);
+        if is_refusal(&body) {
+            self.refused = true;
+            self.withheld += 1;
+            return String::new();
+        }
+        if says_nothing(&body, self.question, self.sources) {
+            self.withheld += 1;
+            return String::new();
+        }
         let cited: Vec<usize> = cited_numbers(sentence)
             .into_iter()
             .filter(|n| (1..=self.sources.len()).contains(n))
@@ -90,15 +116,21 @@ impl<'a> SentenceGate<'a> {
         };
         let mut texts: Vec<&str> = pool.iter().map(|s| s.text.as_str()).collect();
         texts.push(self.question);
-        let bad = unsupported(sentence, &Evidence::of(&texts));
+        let mut bad = unsupported(sentence, &Evidence::of(&texts));
+        if bad.is_empty() {
+            bad = misplaced(sentence, self.question, &texts[..texts.len() - 1]);
+        }
         if bad.is_empty() {
             self.passed += 1;
             return sentence.to_string();
         }
         self.replaced += 1;
+        // The quote shown instead must not repeat the figure just rejected.
+        let rejected: Vec<String> = bad.iter().map(|c| c.claim.clone()).collect();
         self.unsupported.extend(bad);
         let (lead, trail) = split_whitespace(sentence);
-        match closest_sentence(&strip_citations(sentence), &pool) {
+        let about = format!("{} {}", body, self.question);
+        match closest_sentence(&about, &pool, &rejected) {
             Some((quote, n)) => match self.lang {
                 Lang::Zh => format!("{lead}资料原文：“{quote}” [{n}]{trail}"),
                 Lang::En => format!("{lead}The source says: \"{quote}\" [{n}]{trail}"),
@@ -115,11 +147,15 @@ fn split_whitespace(s: &str) -> (&str, &str) {
     (&s[..start], &s[end.max(start)..])
 }
 
-/// The sentence of `pool` sharing most character bigrams with `claim`, with its source number.
-fn closest_sentence(claim: &str, pool: &[&Source]) -> Option<(String, usize)> {
+/// The statement of `pool` sharing most character bigrams with `claim`, with its source number;
+/// statements that contain a `rejected` figure are passed over.
+fn closest_sentence(claim: &str, pool: &[&Source], rejected: &[String]) -> Option<(String, usize)> {
     let mut best: Option<(f32, String, usize)> = None;
     for source in pool {
-        for s in source_sentences(&source.text) {
+        for s in topic::statements(&source.text) {
+            if rejected.iter().any(|r| states_figure(&s, r)) {
+                continue;
+            }
             let score = bigram_overlap(claim, &s);
             if best.as_ref().is_none_or(|(b, _, _)| score > *b) {
                 best = Some((score, s, source.n));
@@ -129,30 +165,106 @@ fn closest_sentence(claim: &str, pool: &[&Source]) -> Option<(String, usize)> {
     best.filter(|(score, _, _)| *score > 0.0).map(|(_, s, n)| (s, n))
 }
 
-/// A passage cut into sentences (and lines), trimmed, empty ones dropped.
-fn source_sentences(text: &str) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut current = String::new();
-    for c in text.chars() {
-        if c == '\n' {
-            push_trimmed(&mut out, &mut current);
-            continue;
-        }
-        current.push(c);
-        if matches!(c, '。' | '！' | '？' | '；' | '!' | '?' | ';') {
-            push_trimmed(&mut out, &mut current);
-        }
-    }
-    push_trimmed(&mut out, &mut current);
-    out
+/// "Not in your documents", in the words small models use for it.
+fn is_refusal(body: &str) -> bool {
+    const SIGNS: &[&str] = &[
+        "没有找到相关",
+        "未找到相关",
+        "没有相关信息",
+        "没有提到",
+        "没有提及",
+        "未提及",
+        "未提到",
+        "无法回答",
+        "无法找到",
+        "没有找到",
+        "找不到",
+        "can't find",
+        "cannot find",
+        "could not find",
+        "couldn't find",
+        "not mentioned",
+        "does not mention",
+        "doesn't mention",
+        "no information",
+        "not in your documents",
+        "do not contain",
+        "does not contain",
+        "don't contain",
+        "doesn't contain",
+    ];
+    let lower = body.to_lowercase();
+    lower.contains(NOT_FOUND_ZH)
+        || lower.contains(&NOT_FOUND_EN.to_lowercase())
+        || SIGNS.iter().any(|s| lower.contains(s))
 }
 
-fn push_trimmed(out: &mut Vec<String>, current: &mut String) {
-    let t = current.trim();
-    if !t.is_empty() {
-        out.push(t.to_string());
+/// Lead-ins that add nothing ("根据资料，…").
+const LEAD_INS: &[&str] = &[
+    "根据资料",
+    "根据文档",
+    "根据来源",
+    "根据提供的资料",
+    "根据您的文档",
+    "资料显示",
+    "文档显示",
+    "according to the sources",
+    "according to the source",
+    "according to the documents",
+    "according to the document",
+    "based on the sources",
+    "based on the documents",
+];
+
+/// A sentence that says nothing: empty once its citations are gone, a heading of a source copied
+/// out ("8. Incident Reporting"), or the question restated with no word the question lacks.
+fn says_nothing(body: &str, question: &str, sources: &[Source]) -> bool {
+    // "8." alone is a section number copied out, not a figure.
+    let text = strip_list_marker(body.trim())
+        .trim()
+        .trim_end_matches(['。', '！', '？', '.', '!', '?', '，', ',', ':', '：', ' ']);
+    if !text.chars().any(char::is_alphanumeric) {
+        return true;
     }
-    current.clear();
+    let heading = text.trim_start_matches(|c: char| c.is_ascii_digit() || c == '.' || c == ' ');
+    let is_heading = !heading.is_empty()
+        && !heading.chars().any(|c| c.is_ascii_digit())
+        && sources.iter().any(|s| {
+            s.heading_path.iter().any(|h| h.trim().ends_with(heading))
+                || s.text.lines().any(|l| {
+                    let l = l.trim();
+                    l.ends_with(heading) && l.len() <= heading.len() + 8
+                })
+        });
+    if is_heading {
+        return true;
+    }
+    // The source's label from the prompt copied out: "Security Policy (ISP-002), page 5".
+    let label_echo = sources.iter().any(|s| {
+        let mut rest = text.to_string();
+        for label in [s.label(Lang::En), s.label(Lang::Zh), s.title.clone()] {
+            if label.chars().count() >= 4 {
+                rest = rest.replace(&label, "");
+            }
+        }
+        rest.len() < text.len() && !rest.chars().any(char::is_alphanumeric)
+    });
+    if label_echo {
+        return true;
+    }
+    let mut rest = text.to_lowercase();
+    for lead in LEAD_INS {
+        if let Some(r) = rest.strip_prefix(lead) {
+            rest = r.trim_start_matches([',', '，', ':', '：', ' ']).to_string();
+        }
+    }
+    let asked = question.to_lowercase();
+    let new_chars = rest
+        .chars()
+        .filter(|c| c.is_alphanumeric() && !asked.contains(*c))
+        .count();
+    let new_terms = topic::terms(&rest).difference(&topic::terms(&asked)).count();
+    new_chars == 0 || (new_terms == 0 && !rest.chars().any(|c| c.is_ascii_digit()) && new_chars < 3)
 }
 
 /// Source numbers cited in a sentence: `[1]`, `[1, 2]`, `【3】`.
@@ -287,6 +399,81 @@ mod tests {
             count += 1;
         }
         assert!(count >= 2);
+    }
+
+    /// Real outputs of the default model that said nothing (bench answers on the sample KB): they
+    /// are withheld, so the caller can show the passage instead of an empty or circular answer.
+    #[test]
+    fn sentences_that_say_nothing_or_refuse_are_withheld() {
+        let mut with_heading = source(
+            1,
+            "8. Incident Reporting\nReport any suspected incident within 1 hour.",
+        );
+        with_heading.heading_path = vec!["8. Incident Reporting".into()];
+        let sources = [with_heading, source(2, "年终奖根据公司业绩发放。")];
+        for (question, output) in [
+            (
+                "How soon must a security incident be reported?",
+                "8. Incident Reporting[1]",
+            ),
+            ("忘记密码去哪里重置？", "[1]"),
+            ("年终奖一般发几个月工资？", "根据资料，年终奖一般发几个月工资。"),
+            ("Within how many days must security updates be installed?", ""),
+            ("What is the IT Service Desk extension?", "[1] handbook, page 1"),
+        ] {
+            let mut gate = SentenceGate::new(&sources, question, Lang::of(question));
+            let shown = stream(&mut gate, output, 2).concat();
+            assert_eq!(shown.trim(), "", "{output:?}");
+            assert_eq!(gate.substantive(), 0, "{output:?}");
+            assert!(!gate.refused);
+        }
+        let mut gate = SentenceGate::new(&sources, "迟到一次扣多少钱？", Lang::Zh);
+        let shown = stream(&mut gate, "您的文档中没有找到相关内容。", 3).concat();
+        assert_eq!((shown.as_str(), gate.refused, gate.substantive()), ("", true, 0));
+        // A bare figure is an answer, not nothing.
+        let mut gate = SentenceGate::new(
+            &sources,
+            "How soon must a security incident be reported?",
+            Lang::En,
+        );
+        assert_eq!(stream(&mut gate, "1 hour[1].", 3).concat(), "1 hour[1].");
+        assert_eq!(gate.substantive(), 1);
+    }
+
+    #[test]
+    fn a_figure_taken_from_the_neighbouring_line_is_caught() {
+        let sources = [source(
+            1,
+            "出差补贴包括伙食补贴和市内交通补贴：\n- 伙食补贴：一类城市每人每天120元，其他城市每人每天100元；\n- 市内交通补贴：每人每天50元；",
+        )];
+        let mut gate = SentenceGate::new(&sources, "市内交通补贴一天多少？", Lang::Zh);
+        let shown = stream(&mut gate, "市内交通补贴一天120元[1]。", 3).concat();
+        assert!(
+            !shown.contains("120") && shown.contains("市内交通补贴：每人每天50元"),
+            "{shown}"
+        );
+        let mut gate = SentenceGate::new(&sources, "市内交通补贴一天多少？", Lang::Zh);
+        assert_eq!(
+            stream(&mut gate, "市内交通补贴每人每天50元[1]。", 3).concat(),
+            "市内交通补贴每人每天50元[1]。"
+        );
+        // Uncited, so checked against every source: one of them holds both figures in one sentence.
+        let sources = [
+            source(1, "车型限于快车和优享。单次用车金额不超过150元，超过部分需\n经部门负责人审批；每位员工每月企业支付额度为800元。"),
+            source(2, "加班打车：车型限快车和优享，单次不超过150元，每人每月企业支付额度800元。"),
+        ];
+        let mut gate = SentenceGate::new(&sources, "单次用车最多多少钱？", Lang::Zh);
+        let shown = stream(&mut gate, "单次用车最多800元。", 3).concat();
+        assert!(!shown.contains("800") && shown.contains("150元"), "{shown}");
+        let sources = [source(
+            1,
+            "出差补贴包括伙食补贴和市内交通补贴：\n- 伙食补贴：一类城市每人每天120元，其他城市每人每天100元；\n- 市内交通补贴：每人每天50元；",
+        )];
+        let mut gate = SentenceGate::new(&sources, "一类城市的伙食补贴每天多少钱？", Lang::Zh);
+        assert_eq!(
+            stream(&mut gate, "一类城市伙食补贴每天120元[1]。", 3).concat(),
+            "一类城市伙食补贴每天120元[1]。"
+        );
     }
 
     #[test]

@@ -1,0 +1,257 @@
+//! What a question or a sentence is about, in comparable form: the key terms (Han character bigrams
+//! and content words) and a passage cut into statements. Used to tell which statement of a source a
+//! generated sentence speaks of (so a figure taken from a neighbouring statement is caught), and how
+//! much of a question a passage covers (so a model's "not found" is not believed over a passage that
+//! names every key term of the question).
+
+use std::collections::HashSet;
+
+use crate::segment::is_han;
+
+/// Characters that ask rather than name: dropped from questions before their terms are taken.
+const QUESTION_CHARS: &str = "多少几什么怎么样哪吗呢请问如何谁是否";
+
+/// English words that carry no topic.
+const STOP_WORDS: &[&str] = &[
+    "the",
+    "and",
+    "for",
+    "are",
+    "was",
+    "were",
+    "how",
+    "what",
+    "which",
+    "who",
+    "when",
+    "where",
+    "why",
+    "many",
+    "much",
+    "does",
+    "did",
+    "can",
+    "could",
+    "should",
+    "would",
+    "with",
+    "that",
+    "this",
+    "these",
+    "those",
+    "from",
+    "into",
+    "there",
+    "their",
+    "they",
+    "you",
+    "your",
+    "our",
+    "its",
+    "has",
+    "have",
+    "had",
+    "not",
+    "but",
+    "all",
+    "any",
+    "per",
+    "will",
+    "must",
+    "may",
+    "about",
+    "than",
+    "then",
+    "also",
+    "source",
+    "sources",
+    "says",
+    "according",
+    "document",
+    "documents",
+];
+
+/// Key terms of `text`: bigrams of consecutive Han characters (a single Han character standing
+/// alone counts by itself) and lower-cased Latin words of three letters or more that are not stop
+/// words. Digits are not terms: figures are what is checked, not what locates.
+pub(crate) fn terms(text: &str) -> HashSet<String> {
+    let mut out = HashSet::new();
+    let mut han: Vec<char> = Vec::new();
+    let mut word = String::new();
+    let flush_han = |han: &mut Vec<char>, out: &mut HashSet<String>| {
+        match han.len() {
+            0 => {}
+            1 => {
+                out.insert(han[0].to_string());
+            }
+            _ => out.extend(han.windows(2).map(|w| w.iter().collect::<String>())),
+        }
+        han.clear();
+    };
+    let flush_word = |word: &mut String, out: &mut HashSet<String>| {
+        if word.chars().count() >= 3 && !STOP_WORDS.contains(&word.as_str()) {
+            out.insert(std::mem::take(word));
+        }
+        word.clear();
+    };
+    for c in text.chars() {
+        if is_han(c) {
+            flush_word(&mut word, &mut out);
+            han.push(c);
+        } else if c.is_alphabetic() {
+            flush_han(&mut han, &mut out);
+            word.extend(c.to_lowercase());
+        } else {
+            flush_han(&mut han, &mut out);
+            flush_word(&mut word, &mut out);
+        }
+    }
+    flush_han(&mut han, &mut out);
+    flush_word(&mut word, &mut out);
+    out
+}
+
+/// The key terms of a question: its terms once the words that only ask ("多少", "几", "什么") are
+/// gone.
+pub(crate) fn question_terms(question: &str) -> HashSet<String> {
+    let asked: String = question
+        .chars()
+        .map(|c| if QUESTION_CHARS.contains(c) { ' ' } else { c })
+        .collect();
+    terms(&asked)
+}
+
+/// The share of the question's key terms that `passage` contains (0 when the question has none).
+pub(crate) fn coverage(question: &str, passage: &str) -> f32 {
+    let wanted = question_terms(question);
+    if wanted.is_empty() {
+        return 0.0;
+    }
+    let have = terms(passage);
+    wanted.iter().filter(|t| have.contains(*t)).count() as f32 / wanted.len() as f32
+}
+
+/// A passage cut into statements: at sentence punctuation (。！？；!?;), at blank lines, and at line
+/// starts that open a list item or a table row. Other line breaks are where a PDF wrapped the
+/// line, so they are joined (with nothing between Han characters, a space otherwise).
+pub(crate) fn statements(text: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut current = String::new();
+    let lines: Vec<&str> = text.lines().collect();
+    for (i, line) in lines.iter().enumerate() {
+        let line = line.trim();
+        let opens_item = line.starts_with(['-', '*', '•', '|', '·']) || starts_numbered(line);
+        if line.is_empty() || opens_item {
+            push_trimmed(&mut out, &mut current);
+        } else if i > 0 && !current.is_empty() {
+            let joins_han =
+                current.chars().last().is_some_and(is_han) && line.chars().next().is_some_and(is_han);
+            if !joins_han {
+                current.push(' ');
+            }
+        }
+        for c in line.chars() {
+            current.push(c);
+            if matches!(c, '。' | '！' | '？' | '；' | '!' | '?' | ';') {
+                push_trimmed(&mut out, &mut current);
+            } else if c == '.' {
+                // "." ends an English sentence, not a figure ("8.5") or a section number ("3.2").
+                let ends = current.chars().rev().nth(1).is_some_and(|p| !p.is_ascii_digit());
+                if ends {
+                    push_trimmed(&mut out, &mut current);
+                }
+            }
+        }
+    }
+    push_trimmed(&mut out, &mut current);
+    out
+}
+
+/// A statement cut at its commas ("，", and "," — but not the "," of "1,000"), each clause trimmed.
+pub(crate) fn clauses(statement: &str) -> Vec<String> {
+    let chars: Vec<char> = statement.chars().collect();
+    let mut out = Vec::new();
+    let mut current = String::new();
+    for (i, &c) in chars.iter().enumerate() {
+        let in_figure = c == ','
+            && i > 0
+            && chars[i - 1].is_ascii_digit()
+            && chars.get(i + 1).is_some_and(char::is_ascii_digit);
+        if c == '，' || (c == ',' && !in_figure) {
+            push_trimmed(&mut out, &mut current);
+        } else {
+            current.push(c);
+        }
+    }
+    push_trimmed(&mut out, &mut current);
+    out
+}
+
+/// "1. ", "2、", "3.2 " at the start of a line.
+fn starts_numbered(line: &str) -> bool {
+    let digits = line.chars().take_while(char::is_ascii_digit).count();
+    digits > 0 && digits <= 2 && line[digits..].starts_with(['.', '、', ')', '）'])
+}
+
+fn push_trimmed(out: &mut Vec<String>, current: &mut String) {
+    let t = current.trim();
+    if !t.is_empty() {
+        out.push(t.to_string());
+    }
+    current.clear();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn terms_are_han_bigrams_and_content_words() {
+        let t = terms("市内交通补贴 per day in Shanghai");
+        assert!(t.contains("市内") && t.contains("补贴") && t.contains("shanghai"));
+        assert!(!t.contains("per") && !t.contains("in"));
+        assert!(question_terms("迟到一次扣多少钱？").contains("迟到"));
+        assert!(!question_terms("迟到一次扣多少钱？")
+            .iter()
+            .any(|t| t.contains('少')));
+    }
+
+    #[test]
+    fn wrapped_pdf_lines_join_and_list_items_split() {
+        let s = statements("每月补卡不超过\n3次。上班打卡晚于10:00\n的，记为迟到\n- 伙食补贴：120元\n- 交通补贴：50元\n\n3.2 打卡");
+        assert_eq!(
+            s,
+            [
+                "每月补卡不超过 3次。",
+                "上班打卡晚于10:00 的，记为迟到",
+                "- 伙食补贴：120元",
+                "- 交通补贴：50元",
+                "3.2 打卡"
+            ]
+        );
+        assert_eq!(
+            statements("It costs 8.5 yuan. Then more."),
+            ["It costs 8.5 yuan.", "Then more."]
+        );
+    }
+
+    #[test]
+    fn clauses_split_at_commas_but_not_inside_figures() {
+        assert_eq!(
+            clauses("单次不超过1,500元，每月额度800元,每年, then more"),
+            ["单次不超过1,500元", "每月额度800元", "每年", "then more"]
+        );
+    }
+
+    #[test]
+    fn coverage_counts_the_questions_key_terms_in_a_passage() {
+        assert!(coverage("境外出差每天补贴多少？", "境外出差的补贴为每人每天60美元") >= 0.6);
+        assert!(coverage("公司有没有上下班班车？", "每月迟到3次以内不扣薪") == 0.0);
+        assert!(
+            coverage(
+                "How many failed sign-ins lock my account?",
+                "After 5 failed sign-in attempts the account is locked"
+            ) > 0.5
+        );
+    }
+}
