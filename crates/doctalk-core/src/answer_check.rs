@@ -215,6 +215,7 @@ mod tests {
                 top_bm25_score: None,
                 faq_match: None,
                 threshold: None,
+                key_terms: None,
             },
             cited,
             invalid_citations: vec![],
