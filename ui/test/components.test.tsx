@@ -553,6 +553,26 @@ describe('Voice and model settings', () => {
     expect(root.textContent).toContain('Now answering with glm-4-9b.');
   });
 
+  it('saves the Chinese script answers are shown in', async () => {
+    const transport = new FakeTransport();
+    transport.replies.settings_get = () => settingsReply();
+    transport.replies.settings_set = () => settingsReply({ script: 'traditional' });
+    await renderApp(transport);
+    await click($('settings-button')!);
+    const picker = $('settings-script') as HTMLSelectElement;
+    expect(picker.value).toBe('auto');
+    picker.value = 'traditional';
+    await act(async () => {
+      picker.dispatchEvent(new Event('change', { bubbles: true }));
+    });
+    await act(async () => {
+      root.querySelector<HTMLFormElement>('.settings-form')!.requestSubmit();
+    });
+    await settle();
+    const set = transport.calls.find((c) => c.command === 'settings_set');
+    expect(set?.body).toEqual({ script: 'traditional' });
+  });
+
   it('says why a chosen model could not be loaded', async () => {
     const transport = new FakeTransport();
     transport.replies.settings_get = settingsReply({

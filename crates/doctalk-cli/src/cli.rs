@@ -97,7 +97,8 @@ pub struct VoiceArgs {
     /// Write the spoken answer to a WAV file instead of playing it
     #[arg(long, value_name = "FILE.wav")]
     pub out: Option<PathBuf>,
-    /// Language of the question (zh, en); detected when omitted
+    /// Language of the question (zh, en; zh-CN / zh-TW choose the script of the transcript); detected
+    /// when omitted
     #[arg(long)]
     pub language: Option<String>,
     /// Voice for the answers (see `doctalk voices list`) [default: the saved setting, else espeak-ng]
@@ -166,7 +167,7 @@ pub struct TranscribeArgs {
     /// A WAV recording (any sample rate, mono or stereo)
     #[arg(required = true, value_name = "FILE.wav")]
     pub file: PathBuf,
-    /// Language code (zh, en, …); detected when omitted
+    /// Language code (zh, en, …; zh-CN / zh-TW / zh-HK also choose 简体 or 繁體); detected when omitted
     #[arg(long)]
     pub language: Option<String>,
     /// Whisper model: a directory, or a model name (whisper-base, whisper-small, whisper-medium;
@@ -289,6 +290,10 @@ pub struct AnswerArgs {
     /// what the model prefills in about two seconds on a laptop CPU]
     #[arg(long, value_name = "TOKENS")]
     pub prompt_tokens: Option<usize>,
+    /// Chinese script of the answer: simplified (简体), traditional (繁體), or zh-CN / zh-TW / zh-HK
+    /// [default: the system locale's, 简体 unless it is zh_TW or zh_HK]
+    #[arg(long, env = "DOCTALK_ZH_SCRIPT", value_name = "SCRIPT", value_parser = parse_script)]
+    pub script: Option<doctalk_core::ChineseScript>,
     /// Use a remote OpenAI-compatible endpoint (vLLM, Ollama, llama.cpp server, another `doctalk
     /// serve`) as the language model, e.g. http://gpu-box:8000/v1; --model names its model (default:
     /// the first it lists that is not a DocTalk knowledge base)
@@ -435,6 +440,12 @@ impl AnswerArgs {
         req.top_k = self.top_k;
         req.max_answer_tokens = self.max_tokens;
         req.prompt_tokens = self.prompt_tokens;
+        req.script = self.script;
         req
     }
+}
+
+fn parse_script(value: &str) -> Result<doctalk_core::ChineseScript, String> {
+    doctalk_core::ChineseScript::from_setting(value)
+        .ok_or_else(|| format!("{value:?} is not a Chinese script (simplified, traditional, zh-CN, zh-TW)"))
 }

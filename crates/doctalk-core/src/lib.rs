@@ -41,3 +41,6 @@ pub use kb::{DocumentInfo, KnowledgeBase};
 pub use passages::Passage;
 pub use search::SearchHit;
 pub use workspace::{valid_kb_name, KbSummary, Library, Workspace};
+
+/// 简体 / 繁體: the script answers and transcripts are shown in.
+pub use doctalk_models::script::ChineseScript;

@@ -12,6 +12,9 @@ use crate::{CoreError, Result};
 pub struct Settings {
     /// "auto" (follow the system locale), "zh" or "en".
     pub language: String,
+    /// The Chinese script of answers and transcripts: "auto" (the system locale), "simplified"
+    /// (简体, zh-CN) or "traditional" (繁體, zh-TW/HK).
+    pub script: String,
     pub model: ModelChoice,
     /// "cpu" or "cuda".
     pub device: String,
@@ -46,6 +49,7 @@ impl Default for Settings {
     fn default() -> Self {
         Settings {
             language: "auto".into(),
+            script: "auto".into(),
             model: ModelChoice {
                 kind: "local".into(),
                 ..ModelChoice::default()
@@ -57,6 +61,11 @@ impl Default for Settings {
 }
 
 impl Settings {
+    /// The Chinese script this setting names (`auto`: the system locale's).
+    pub fn chinese_script(&self) -> crate::ChineseScript {
+        crate::ChineseScript::from_setting(&self.script).unwrap_or_else(crate::ChineseScript::from_locale)
+    }
+
     pub fn path(data_dir: &Path) -> PathBuf {
         data_dir.join("settings.json")
     }
@@ -116,6 +125,12 @@ impl Settings {
                 self.language
             ));
         }
+        if !["auto", "simplified", "traditional"].contains(&self.script.as_str()) {
+            return bad(format!(
+                "script must be auto, simplified or traditional, not {:?}",
+                self.script
+            ));
+        }
         if !["cpu", "cuda"].contains(&self.device.as_str()) {
             return bad(format!("device must be cpu or cuda, not {:?}", self.device));
         }
@@ -162,10 +177,20 @@ mod tests {
     }
 
     #[test]
+    fn the_script_setting_names_a_chinese_script() {
+        let d = Settings::default();
+        let tw = d.merged(&json!({"script": "traditional"})).unwrap();
+        assert_eq!(tw.chinese_script(), crate::ChineseScript::Traditional);
+        let cn = d.merged(&json!({"script": "simplified"})).unwrap();
+        assert_eq!(cn.chinese_script(), crate::ChineseScript::Simplified);
+    }
+
+    #[test]
     fn bad_values_are_refused_and_a_damaged_file_is_named() {
         let d = Settings::default();
         for patch in [
             json!({"language": "fr"}),
+            json!({"script": "klingon"}),
             json!({"device": "tpu"}),
             json!({"model": {"kind": "remote"}}),
             json!({"model": {"kind": "remote", "url": "ftp://x"}}),

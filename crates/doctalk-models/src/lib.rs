@@ -46,6 +46,7 @@ mod memory;
 mod pooling;
 mod qlinear;
 mod resolve;
+pub mod script;
 mod spec;
 pub mod store;
 pub mod vits;

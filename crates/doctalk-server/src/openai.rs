@@ -129,6 +129,7 @@ async fn grounded_completion(s: AppState, body: ChatRequest) -> Result<Response,
         }
     }
     let mut req = AnswerRequest::new(question);
+    req.script = Some(crate::service::chinese_script(&s.engine));
     req.history = history;
     let admitted = crate::service::admit(&s.engine, &mut req);
     if let Some(n) = body.max_completion_tokens.or(body.max_tokens) {

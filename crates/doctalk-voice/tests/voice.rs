@@ -151,6 +151,22 @@ fn whisper_transcribes_real_mandarin_syllables() {
     assert!(!t.text.is_empty());
 }
 
+/// Whisper writes Mandarin in either script; the transcript follows the one asked for.
+#[test]
+fn mandarin_transcripts_follow_the_chosen_script() {
+    use doctalk_models::script::ChineseScript::Simplified;
+    let clip = clip("zh_jintian_tianqi_henhao_syllables_16k.wav");
+    let cn = transcribe_file(whisper(), &clip, Some("zh-CN")).unwrap();
+    let tw = transcribe_file(whisper(), &clip, Some("zh-TW")).unwrap();
+    eprintln!("zh-CN {:?}, zh-TW {:?}", cn.text, tw.text);
+    assert_eq!((cn.language.as_str(), tw.language.as_str()), ("zh", "zh"));
+    assert_eq!(Simplified.convert(&cn.text), cn.text);
+    assert_eq!(Simplified.convert(&tw.text), cn.text);
+    if cn.text.contains('气') {
+        assert!(tw.text.contains('氣'), "{tw:?}");
+    }
+}
+
 #[test]
 fn the_default_voice_speaks_chinese_and_english() {
     let voice = EspeakSpeaker::default();

@@ -189,10 +189,14 @@ export interface VoiceAdded {
 
 export type LanguagePref = 'auto' | 'zh' | 'en';
 
+/** The Chinese script of answers and transcripts: 简体, 繁體, or the system locale's. */
+export type ScriptPref = 'auto' | 'simplified' | 'traditional';
+
 export interface Settings {
   data_dir: string;
   kb: string;
   language: LanguagePref;
+  script?: ScriptPref;
   model: { kind: ModelKind; id: string | null; path: string | null; url: string | null };
   device: { current: string; available: string[] };
   encoder: string;
@@ -207,6 +211,7 @@ export interface Settings {
 export interface SettingsPatch {
   kb?: string;
   language?: LanguagePref;
+  script?: ScriptPref;
   model?: Partial<Settings['model']>;
   device?: { current?: string };
   voice?: Partial<Settings['voice']>;

@@ -61,6 +61,41 @@ fn extractive_mode_answers_from_the_faq_without_a_model() {
 }
 
 #[test]
+fn answers_follow_the_chosen_chinese_script() {
+    let dt = indexed_sample();
+    let simplified = dt.json(&[
+        "ask",
+        "如何下载滴滴APP",
+        "--json",
+        "--no-llm",
+        "--script",
+        "zh-CN",
+    ]);
+    let traditional = dt.json(&[
+        "ask",
+        "如何下载滴滴APP",
+        "--json",
+        "--no-llm",
+        "--script",
+        "traditional",
+    ]);
+    let (s, t) = (
+        simplified["answer"].as_str().unwrap(),
+        traditional["answer"].as_str().unwrap(),
+    );
+    assert!(s.contains("滴滴企业版") && !s.contains("企業"), "{s}");
+    assert!(t.contains("滴滴企業版") && !t.contains("企业"), "{t}");
+    // The sources stay as the documents wrote them.
+    assert_eq!(simplified["sources"], traditional["sources"]);
+    let out = dt.run(&["ask", "如何下载滴滴APP", "--no-llm", "--script", "klingon"]);
+    assert!(
+        !out.status.success() && stderr(&out).contains("not a Chinese script"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
 fn a_follow_up_is_rewritten_with_the_conversation() {
     let dt = indexed_sample();
     let first = dt.json(&[

@@ -17,6 +17,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use doctalk_models::llm::{GenerationParams, Generator};
+use doctalk_models::script::ChineseScript;
 use serde::{Deserialize, Serialize};
 
 pub use citations::{attribute_citations, check_citations, CitationCheck};
@@ -265,6 +266,8 @@ pub struct AnswerRequest {
     /// Why there is no `generator` although the caller has one (a busy model): reported as the
     /// answer's `fallback_reason`.
     pub without_llm_reason: Option<String>,
+    /// The script Chinese answers are shown in; `None`: the system locale's (简体 unless zh-TW/HK).
+    pub script: Option<ChineseScript>,
 }
 
 impl AnswerRequest {
@@ -278,6 +281,7 @@ impl AnswerRequest {
             prompt_tokens: None,
             cancel: Arc::new(AtomicBool::new(false)),
             without_llm_reason: None,
+            script: None,
         }
     }
 }
@@ -286,8 +290,23 @@ pub type EventSink = Arc<dyn Fn(AnswerEvent) + Send + Sync>;
 
 impl KnowledgeBase {
     /// Answers `req.question` from the knowledge base; `on_event` sees the query, the sources and the
-    /// streamed text as they happen.
+    /// streamed text as they happen. Chinese text is shown in `req.script` (streamed sentences and
+    /// the answer alike; sentences are converted whole, so phrases convert as phrases).
     pub async fn answer(&self, req: AnswerRequest, on_event: EventSink) -> Result<Answer> {
+        let script = req.script.unwrap_or_else(ChineseScript::from_locale);
+        let converted: EventSink = Arc::new(move |event| {
+            on_event(match event {
+                AnswerEvent::Token(text) => AnswerEvent::Token(script.convert(&text)),
+                other => other,
+            })
+        });
+        let mut answer = self.answer_as_written(req, converted).await?;
+        answer.answer = script.convert(&answer.answer);
+        Ok(answer)
+    }
+
+    /// [`answer`](Self::answer) in the script of the model and the sources.
+    async fn answer_as_written(&self, req: AnswerRequest, on_event: EventSink) -> Result<Answer> {
         let started = std::time::Instant::now();
         let ms = move || started.elapsed().as_secs_f64() * 1000.0;
         let question = req.question.trim().to_string();

@@ -20,6 +20,7 @@ use serde::Serialize;
 use tokenizers::Tokenizer;
 
 use crate::error::{ModelError, Result};
+use crate::script::ChineseScript;
 use crate::DeviceChoice;
 
 pub use mel::mel_filters;
@@ -45,6 +46,19 @@ pub struct Transcript {
     /// One per 30-second window that held speech.
     pub segments: Vec<Segment>,
     pub audio_seconds: f64,
+}
+
+impl Transcript {
+    /// The transcript with its Chinese written in `script` (other languages are left as they are).
+    pub fn in_script(mut self, script: ChineseScript) -> Transcript {
+        if self.language == "zh" {
+            self.text = script.convert(&self.text);
+            for s in &mut self.segments {
+                s.text = script.convert(&s.text);
+            }
+        }
+        self
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -222,9 +236,15 @@ impl Transcriber {
         self.languages.iter().map(|(c, _)| c.as_str())
     }
 
-    /// Transcribes 16 kHz mono samples; `language` (`zh`, `en`, …) or `None` to detect it.
+    /// Transcribes 16 kHz mono samples; `language` (`zh`, `en`, …) or `None` to detect it. Chinese
+    /// comes out in the script of `zh-CN` / `zh-TW` (`zh-HK`) when the language says so, else in the
+    /// system locale's (Whisper itself often writes 繁體 for Mandarin).
     pub fn transcribe(&self, pcm: &[f32], language: Option<&str>) -> Result<Transcript> {
         let audio_seconds = pcm.len() as f64 / SAMPLE_RATE as f64;
+        let (language, script) = match language.map(ChineseScript::split_tag) {
+            Some((code, script)) => (Some(code), script),
+            None => (None, None),
+        };
         let forced = match language {
             Some(code) => Some(
                 self.languages
@@ -298,12 +318,13 @@ impl Transcriber {
             .map(|s| s.text.as_str())
             .collect::<Vec<_>>()
             .join(separator);
-        Ok(Transcript {
+        let transcript = Transcript {
             text,
             language,
             segments,
             audio_seconds,
-        })
+        };
+        Ok(transcript.in_script(script.unwrap_or_else(ChineseScript::from_locale)))
     }
 
     /// The most likely language token after `<|startoftranscript|>`.

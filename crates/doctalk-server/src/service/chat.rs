@@ -45,6 +45,7 @@ pub async fn ask(
         None => None,
     };
     let mut req = AnswerRequest::new(request.question.clone());
+    req.script = Some(chinese_script(s));
     req.cancel = cancel;
     req.history = conversation.as_ref().map(|c| c.turns.clone()).unwrap_or_default();
     let _admitted = if request.no_llm { None } else { admit(s, &mut req) };
@@ -62,6 +63,13 @@ pub async fn ask(
         lib.conversations.save(c)?;
     }
     Ok(answer_json(&answer, conversation.as_ref()))
+}
+
+/// The script the user chose in the settings (the system locale's when they cannot be read).
+pub(crate) fn chinese_script(s: &Engine) -> doctalk_core::ChineseScript {
+    doctalk_core::settings::Settings::load(s.workspace.data_dir())
+        .map(|settings| settings.chinese_script())
+        .unwrap_or_else(|_| doctalk_core::ChineseScript::from_locale())
 }
 
 /// Gives `req` the language model when the queue has room; otherwise leaves it extractive and says

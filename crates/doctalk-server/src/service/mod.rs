@@ -13,7 +13,7 @@ mod voices;
 
 use std::sync::Arc;
 
-pub(crate) use chat::admit;
+pub(crate) use chat::{admit, chinese_script};
 pub use chat::{ask, conversation, conversations, delete_conversation, search, AskRequest};
 pub use library::{
     create_kb, document_file, documents, health, ingest_paths, kbs, reindex, remove_document, sample,

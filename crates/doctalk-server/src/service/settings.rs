@@ -90,6 +90,7 @@ fn view(s: &Engine, settings: &Settings) -> Value {
         "data_dir": s.workspace.data_dir(),
         "kb": s.workspace.default_kb(),
         "language": settings.language,
+        "script": settings.script,
         "model": settings.model,
         "model_loaded": s.generator().map(|g| g.model_id().to_string()),
         "model_status": s.language_model.status_json(),

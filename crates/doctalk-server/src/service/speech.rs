@@ -91,6 +91,11 @@ pub async fn transcribe_recording(
         )));
     }
     let engine = s.clone();
+    // The saved script applies unless the request names one ("zh-TW").
+    let script = match language.map(doctalk_core::ChineseScript::split_tag) {
+        Some((_, Some(_))) => None,
+        _ => Some(super::chinese_script(s)),
+    };
     let language = language.map(str::to_string);
     tokio::task::spawn_blocking(move || {
         let model = whisper(&engine)?;
@@ -101,6 +106,10 @@ pub async fn transcribe_recording(
             }
             other => ServerError::Io(other.to_string()),
         })?;
+        let heard = match script {
+            Some(script) => heard.in_script(script),
+            None => heard,
+        };
         Ok(json!({
             "text": heard.text.trim(),
             "language": heard.language,

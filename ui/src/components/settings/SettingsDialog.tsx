@@ -5,7 +5,7 @@
 // dialog follows it.
 
 import { useEffect, useState } from 'preact/hooks';
-import type { LanguagePref, ModelKind, ModelStatus, Settings, SettingsPatch } from '../../api/types';
+import type { LanguagePref, ModelKind, ModelStatus, ScriptPref, Settings, SettingsPatch } from '../../api/types';
 import type { T } from '../../i18n';
 import { useServices } from '../../state/context';
 import { ModelCatalogue } from './ModelCatalogue';
@@ -23,6 +23,7 @@ interface Draft {
   voiceEnabled: boolean;
   voice: string;
   language: LanguagePref;
+  script: ScriptPref;
 }
 
 function draftFrom(s: Settings, language: LanguagePref): Draft {
@@ -34,6 +35,7 @@ function draftFrom(s: Settings, language: LanguagePref): Draft {
     voiceEnabled: Boolean(s.voice?.enabled),
     voice: s.voice?.voice ?? '',
     language,
+    script: s.script ?? 'auto',
   };
 }
 
@@ -52,6 +54,7 @@ export function settingsPatch(before: Draft, after: Draft): SettingsPatch {
     patch.voice = { enabled: after.voiceEnabled, voice: after.voice || null };
   }
   if (before.language !== after.language) patch.language = after.language;
+  if (before.script !== after.script) patch.script = after.script;
   return patch;
 }
 
@@ -287,6 +290,19 @@ export function SettingsDialog({ onClose }: Props) {
                 <option value="auto">{t('langAuto')}</option>
                 <option value="zh">{t('langZh')}</option>
                 <option value="en">{t('langEn')}</option>
+              </select>
+            </label>
+
+            <label>
+              {t('script')}
+              <select
+                data-testid="settings-script"
+                value={draft.script}
+                onChange={(e) => update({ script: e.currentTarget.value as ScriptPref })}
+              >
+                <option value="auto">{t('scriptAuto')}</option>
+                <option value="simplified">简体中文</option>
+                <option value="traditional">繁體中文</option>
               </select>
             </label>
 
