@@ -175,11 +175,18 @@ fn hash_file(path: &Path) -> std::io::Result<(String, u64)> {
 /// What is embedded and full-text indexed for a chunk: the heading path gives a passage its
 /// context ("出差制度 > 住宿标准"); a Q&A chunk's similar questions make it findable by them.
 /// Re-embedding rebuilds it from the stored fields, so it takes fields, not a [`Chunk`].
+///
+/// A PDF passage (one with a page) is indexed without its heading path: those headings are found
+/// in the page text, which already holds them where they stand, and repeating them in front lowered
+/// the passages' similarity to questions (`doctalk bench answers` on the labelled set: extractive
+/// fact+citation 0.82 → 0.74, grounded answerable questions 0.923 → 0.904). The path still reaches
+/// citations and the model's prompt.
 pub(crate) fn index_text(
     is_qa: bool,
     questions: &[String],
     answer: Option<&str>,
     heading_path: &[String],
+    page: Option<u32>,
     text: &str,
 ) -> String {
     if is_qa {
@@ -189,7 +196,7 @@ pub(crate) fn index_text(
             s.push_str(answer);
         }
         s
-    } else if heading_path.is_empty() {
+    } else if heading_path.is_empty() || page.is_some() {
         text.to_string()
     } else {
         format!("{}\n{}", heading_path.join(" > "), text)
@@ -202,6 +209,7 @@ fn chunk_index_text(chunk: &Chunk) -> String {
         &chunk.questions,
         chunk.answer.as_deref(),
         &chunk.heading_path,
+        chunk.page,
         &chunk.text,
     )
 }

@@ -264,6 +264,7 @@ fn reindex_text(c: &doctalk_store::ChunkRecord) -> String {
         &c.questions,
         c.answer.as_deref(),
         &c.heading_path,
+        c.page,
         &c.text,
     )
 }

@@ -42,7 +42,7 @@ impl KnowledgeBase {
         let texts: Vec<String> = passages
             .iter()
             .zip(&headings)
-            .map(|(p, h)| index_text(false, &[], None, h, &p.text))
+            .map(|(p, h)| index_text(false, &[], None, h, None, &p.text))
             .collect();
         let mut vectors = Vec::with_capacity(texts.len());
         progress(0, texts.len());

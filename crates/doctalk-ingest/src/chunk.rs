@@ -7,6 +7,7 @@ mod tokens;
 use std::collections::BTreeMap;
 use std::ops::Range;
 
+use crate::parse::HeadingTracker;
 use crate::{Block, Document, PdfEngineId, QaPair, TextBlock};
 
 pub use sentences::split_sentences;
@@ -69,11 +70,26 @@ pub struct Chunk {
 /// packed up to `max_tokens`, preferring to end a chunk where a paragraph ends, and each chunk
 /// after the first of a block starts with up to `overlap_tokens` of the previous chunk's
 /// trailing whole sentences.
+///
+/// PDF pages come without structure: their numbered headings ("第六章 …", "3.2打卡与考勤",
+/// "8. Incident Reporting") are found in the text and carried across pages, so each passage knows
+/// the sections it sits in (the path open where it starts, including headings it opens with).
 pub fn chunk_document(doc: &Document, cfg: &ChunkConfig) -> Vec<Chunk> {
     let mut chunks = Vec::new();
+    let mut pdf_headings = HeadingTracker::default();
     for (block_index, block) in doc.blocks.iter().enumerate() {
         match block {
             Block::Qa(qa) => chunks.push(qa_chunk(block_index, qa)),
+            Block::Text(tb) if tb.page.is_some() && tb.heading_path.is_empty() => {
+                let mut lines = PageLines::new(&tb.text);
+                for span in pack(&tb.text, cfg) {
+                    lines.advance_to(span.start, &mut pdf_headings);
+                    let mut chunk = passage_chunk(block_index, tb, span.clone());
+                    chunk.heading_path = lines.path_at(span, &pdf_headings);
+                    chunks.push(chunk);
+                }
+                lines.advance_to(tb.text.len(), &mut pdf_headings);
+            }
             Block::Text(tb) => {
                 for span in pack(&tb.text, cfg) {
                     chunks.push(passage_chunk(block_index, tb, span));
@@ -82,6 +98,59 @@ pub fn chunk_document(doc: &Document, cfg: &ChunkConfig) -> Vec<Chunk> {
         }
     }
     chunks
+}
+
+/// The lines of one PDF page, fed to the heading tracker as the chunks move down the page.
+struct PageLines<'a> {
+    text: &'a str,
+    /// Byte offset where the next unread line starts.
+    next: usize,
+    prev_blank: bool,
+}
+
+impl<'a> PageLines<'a> {
+    fn new(text: &'a str) -> Self {
+        PageLines {
+            text,
+            next: 0,
+            prev_blank: true,
+        }
+    }
+
+    /// The line starting at `at`, and where the one after it starts.
+    fn line_at(&self, at: usize) -> (&'a str, usize) {
+        let rest = &self.text[at..];
+        match rest.find('\n') {
+            Some(end) => (&rest[..end], at + end + 1),
+            None => (rest, self.text.len()),
+        }
+    }
+
+    /// Feeds every line that starts before `offset` to `tracker`.
+    fn advance_to(&mut self, offset: usize, tracker: &mut HeadingTracker) {
+        while self.next < offset && self.next < self.text.len() {
+            let (line, after) = self.line_at(self.next);
+            tracker.line(line, self.prev_blank);
+            self.prev_blank = line.trim().is_empty();
+            self.next = after;
+        }
+    }
+
+    /// The heading path for a chunk over `span`: the headings open where it starts, updated by those
+    /// in its first half (a chunk that starts with the tail of one section and is mostly the next
+    /// belongs to the next).
+    fn path_at(&self, span: Range<usize>, tracker: &HeadingTracker) -> Vec<String> {
+        let mut ahead = tracker.clone();
+        let middle = span.start + span.len() / 2;
+        let (mut at, mut prev_blank) = (self.next.max(span.start), self.prev_blank);
+        while at < middle.max(span.start + 1) && at < self.text.len() {
+            let (line, after) = self.line_at(at);
+            ahead.line(line, prev_blank);
+            prev_blank = line.trim().is_empty();
+            at = after;
+        }
+        ahead.path()
+    }
 }
 
 fn qa_chunk(block_index: usize, qa: &QaPair) -> Chunk {

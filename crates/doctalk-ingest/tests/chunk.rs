@@ -297,3 +297,34 @@ fn text_blocks_are_chunked_in_document_order() {
     assert_eq!(chunks.len(), texts(&doc).len());
     assert_eq!(chunks[1].heading_path, ["员工手册", "入职", "报到材料"]);
 }
+
+/// PDF pages carry no structure: the numbered headings in their text give every passage its
+/// section, carried across pages (the sample handbook: "第三章", "3.2打卡与考勤", …).
+#[test]
+fn pdf_passages_know_the_sections_they_sit_in() {
+    let path =
+        std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../examples/sample-kb/员工手册.pdf");
+    let doc = doctalk_ingest::parse_file(&path, &doctalk_ingest::ParseOptions::default()).unwrap();
+    let chunks = chunk_document(&doc, &ChunkConfig::default());
+    let path_of = |needle: &str| {
+        chunks
+            .iter()
+            .find(|c| c.text.contains(needle))
+            .map(|c| c.heading_path.join(" > "))
+            .unwrap_or_else(|| panic!("no chunk holds {needle}"))
+    };
+    assert!(
+        path_of("每月补卡不超过").contains("3.2"),
+        "{}",
+        path_of("每月补卡不超过")
+    );
+    assert!(
+        path_of("单次用车金额不超过150元").contains("6.4"),
+        "{}",
+        path_of("单次用车金额不超过150元")
+    );
+    assert!(chunks
+        .iter()
+        .filter(|c| c.page.is_some())
+        .all(|c| !c.heading_path.is_empty() || c.page == Some(1)));
+}

@@ -242,7 +242,13 @@ fn says_nothing(body: &str, question: &str, sources: &[Source]) -> bool {
     // The source's label from the prompt copied out: "Security Policy (ISP-002), page 5".
     let label_echo = sources.iter().any(|s| {
         let mut rest = text.to_string();
-        for label in [s.label(Lang::En), s.label(Lang::Zh), s.title.clone()] {
+        for label in [
+            s.label(Lang::En),
+            s.label(Lang::Zh),
+            s.place(Lang::En),
+            s.place(Lang::Zh),
+            s.title.clone(),
+        ] {
             if label.chars().count() >= 4 {
                 rest = rest.replace(&label, "");
             }

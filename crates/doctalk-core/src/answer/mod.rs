@@ -139,8 +139,18 @@ impl Source {
         }
     }
 
-    /// "《员工手册》 第3页" / "Employee handbook, page 3".
+    /// "《员工手册》 第3页 · 第三章考勤与休假 › 3.2打卡与考勤" / "Employee handbook, page 3 · 4.3 Screen
+    /// lock": where the passage is, down to its section when the document has them.
     pub fn label(&self, lang: Lang) -> String {
+        let place = self.place(lang);
+        if self.heading_path.is_empty() {
+            return place;
+        }
+        format!("{place} · {}", self.heading_path.join(" › "))
+    }
+
+    /// The file and page (or FAQ row), without the section.
+    fn place(&self, lang: Lang) -> String {
         match (lang, self.page, self.row) {
             (Lang::Zh, Some(p), _) => format!("《{}》 第{p}页", self.title),
             (Lang::Zh, None, Some(r)) => format!("《{}》 第{r}条", self.title),

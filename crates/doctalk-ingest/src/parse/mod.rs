@@ -6,6 +6,7 @@ mod faq;
 mod html;
 mod pdf;
 mod text;
+pub(crate) use text::HeadingTracker;
 
 use std::path::Path;
 use std::time::Duration;

@@ -2,6 +2,7 @@
 
 mod markdown;
 mod plain;
+pub(crate) use plain::HeadingTracker;
 pub(super) mod sections;
 
 use std::path::Path;

@@ -90,6 +90,64 @@ pub(super) fn sections(text: &str) -> Sections {
     out
 }
 
+/// The sections of a text that arrives without structure, line by line (PDF pages): the numbering
+/// heuristic of plain text, levels by first appearance, the open headings carried from one page to
+/// the next. PDF text often loses the space after a section number ("3.2打卡与考勤"), so a dotted
+/// number followed directly by a Han character counts too.
+#[derive(Debug, Default, Clone)]
+pub(crate) struct HeadingTracker {
+    seen: Vec<Numbering>,
+    /// Open headings as (level, text), outermost first.
+    stack: Vec<(usize, String)>,
+}
+
+impl HeadingTracker {
+    /// Takes one line; returns whether it was a heading. `prev_blank`: the line before was empty
+    /// (weak numberings such as "1.2 …" count only then).
+    pub(crate) fn line(&mut self, line: &str, prev_blank: bool) -> bool {
+        let trimmed = line.trim();
+        let Some(n) = heading_numbering(trimmed)
+            .or_else(|| pdf_decimal_depth(trimmed).map(Numbering::Decimal))
+            .filter(|n| n.is_strong() || prev_blank)
+        else {
+            return false;
+        };
+        let level = match self.seen.iter().position(|s| *s == n) {
+            Some(p) => p,
+            None => {
+                self.seen.push(n);
+                self.seen.len() - 1
+            }
+        };
+        while self.stack.last().is_some_and(|(l, _)| *l >= level) {
+            self.stack.pop();
+        }
+        self.stack.push((level, trimmed.to_string()));
+        true
+    }
+
+    /// The open headings, outermost first.
+    pub(crate) fn path(&self) -> Vec<String> {
+        self.stack.iter().map(|(_, t)| t.clone()).collect()
+    }
+}
+
+/// "3.2打卡与考勤": a dotted number with the title right after it, as PDF extraction leaves it.
+fn pdf_decimal_depth(line: &str) -> Option<u8> {
+    if line.chars().count() > MAX_HEADING_CHARS || ends_like_prose(line) {
+        return None;
+    }
+    let number_len = line.find(|c: char| !(c.is_ascii_digit() || c == '.'))?;
+    let (number, title) = line.split_at(number_len);
+    let parts: Vec<&str> = number.trim_end_matches('.').split('.').collect();
+    let valid = parts.len() >= 2 && parts.iter().all(|p| !p.is_empty() && p.len() <= 3);
+    let titled = title
+        .chars()
+        .next()
+        .is_some_and(|c| ('\u{4e00}'..='\u{9fff}').contains(&c));
+    (valid && titled).then(|| u8::try_from(parts.len()).unwrap_or(u8::MAX))
+}
+
 fn is_indented(line: &str) -> bool {
     line.starts_with('\u{3000}') || line.starts_with('\t') || line.starts_with("  ")
 }
