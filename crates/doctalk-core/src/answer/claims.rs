@@ -151,54 +151,57 @@ pub(crate) fn states_figure(statement: &str, claim: &str) -> bool {
 /// they stand), and only when the best statement shares at least two key terms, so a sentence with
 /// little to locate it by passes.
 pub(crate) fn misplaced(sentence: &str, question: &str, passages: &[&str]) -> Vec<UnsupportedClaim> {
-    let figures: Vec<(Value, String)> = claims(sentence)
-        .into_iter()
-        .filter_map(|c| match c {
-            Claim::Number { value, raw } => Some((value, raw)),
-            Claim::Term { .. } => None,
-        })
-        .collect();
-    if figures.is_empty() {
-        return Vec::new();
-    }
     let asked = Evidence::of(&[question]);
-    let topic: std::collections::HashSet<String> = topic::terms(&normalise(&strip_citations(sentence)))
-        .into_iter()
-        .chain(topic::question_terms(&normalise(question)))
-        .collect();
-    // Each statement with a figure: its facts and how many key terms it shares with the topic.
-    let scored: Vec<(Evidence, usize)> = passages
+    // Each source clause with a figure: its facts and its key terms.
+    let sourced: Vec<(Evidence, std::collections::HashSet<String>)> = passages
         .iter()
         .flat_map(|p| topic::statements(&normalise(p)))
         .flat_map(|s| topic::clauses(&s))
         .filter(|s| !number_values(s).is_empty())
-        .map(|s| {
-            let shared = topic::terms(&s).intersection(&topic).count();
-            (Evidence::of(&[&s]), shared)
-        })
+        .map(|s| (Evidence::of(&[&s]), topic::terms(&s)))
         .collect();
-    let best = scored.iter().map(|(_, n)| *n).max().unwrap_or(0);
-    if best < 2 {
+    if sourced.is_empty() {
         return Vec::new();
     }
-    figures
-        .into_iter()
-        .filter(|(value, _)| !asked.has_value(*value))
-        .filter(|(value, _)| {
-            let here = scored
+    let without_citations = strip_citations(sentence);
+    let body = normalise(strip_list_marker(&without_citations));
+    let mut out = Vec::new();
+    // Clause by clause: "每天工作8小时，午休时间为12:00至13:00" speaks of two things.
+    for clause in topic::clauses(&body) {
+        let figures: Vec<(Value, String)> = number_values(&clause)
+            .into_iter()
+            .filter(|(value, _)| !asked.has_value(*value))
+            .collect();
+        if figures.is_empty() {
+            continue;
+        }
+        // What the clause speaks of; a bare figure ("3次") speaks of what was asked.
+        let mut about = topic::terms(&clause);
+        if about.len() < 2 {
+            about.extend(topic::question_terms(&normalise(question)));
+        }
+        let shared = |terms: &std::collections::HashSet<String>| terms.intersection(&about).count();
+        let best = sourced.iter().map(|(_, t)| shared(t)).max().unwrap_or(0);
+        if best < 2 {
+            continue;
+        }
+        for (value, raw) in figures {
+            let here = sourced
                 .iter()
-                .filter(|(e, _)| e.has_value(*value))
-                .map(|(_, n)| *n)
+                .filter(|(e, _)| e.has_value(value))
+                .map(|(_, t)| shared(t))
                 .max();
-            // Not in any single statement (spread over several, or only as a time's hour): leave it
-            // to `unsupported`.
-            here.is_some_and(|n| 2 * n < best)
-        })
-        .map(|(_, raw)| UnsupportedClaim {
-            claim: raw,
-            sentence: sentence.trim().to_string(),
-        })
-        .collect()
+            // Not in any single clause (spread over several, or only as a time's hour): leave it to
+            // `unsupported`.
+            if here.is_some_and(|n| 2 * n < best) {
+                out.push(UnsupportedClaim {
+                    claim: raw,
+                    sentence: sentence.trim().to_string(),
+                });
+            }
+        }
+    }
+    out
 }
 
 /// Counted words that stayed in Han numerals ("六险", "三甲"): a numeral character and the one after

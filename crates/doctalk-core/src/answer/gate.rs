@@ -11,7 +11,7 @@ use super::citations::{bigram_overlap, citation_marks};
 use super::claims::{
     misplaced, states_figure, strip_citations, strip_list_marker, unsupported, Evidence, UnsupportedClaim,
 };
-use super::{topic, Lang, Source, NOT_FOUND_EN, NOT_FOUND_ZH};
+use super::{asked, topic, Lang, Source, NOT_FOUND_EN, NOT_FOUND_ZH};
 
 pub(crate) struct SentenceGate<'a> {
     sources: &'a [Source],
@@ -26,6 +26,9 @@ pub(crate) struct SentenceGate<'a> {
     /// Sentences replaced by a quote.
     pub replaced: usize,
     pub unsupported: Vec<UnsupportedClaim>,
+    /// Sentences shown as written but with their citation corrected: the cited source lacks their
+    /// facts, another offered source holds them all.
+    pub recited: usize,
     /// Sentences withheld because they said nothing (see [`says_nothing`]).
     pub withheld: usize,
     /// The model said the documents do not hold the answer (that sentence was withheld).
@@ -45,6 +48,7 @@ impl<'a> SentenceGate<'a> {
             passed: 0,
             replaced: 0,
             unsupported: Vec::new(),
+            recited: 0,
             withheld: 0,
             refused: false,
         }
@@ -88,6 +92,18 @@ impl<'a> SentenceGate<'a> {
         shown
     }
 
+    /// The claims of `sentence` that the sources of `pool` (and the question) do not support, or
+    /// that they state about something else.
+    fn unsupported_in(&self, sentence: &str, pool: &[&Source]) -> Vec<UnsupportedClaim> {
+        let mut texts: Vec<&str> = pool.iter().map(|s| s.text.as_str()).collect();
+        texts.push(self.question);
+        let bad = unsupported(sentence, &Evidence::of(&texts));
+        if !bad.is_empty() {
+            return bad;
+        }
+        misplaced(sentence, self.question, &texts[..texts.len() - 1])
+    }
+
     /// Sentences shown that state something (as written or replaced by a quote).
     pub(crate) fn substantive(&self) -> usize {
         self.passed + self.replaced
@@ -114,11 +130,32 @@ impl<'a> SentenceGate<'a> {
         } else {
             self.sources.iter().filter(|s| cited.contains(&s.n)).collect()
         };
-        let mut texts: Vec<&str> = pool.iter().map(|s| s.text.as_str()).collect();
-        texts.push(self.question);
-        let mut bad = unsupported(sentence, &Evidence::of(&texts));
+        let mut bad = self.unsupported_in(sentence, &pool);
+        if !bad.is_empty() && !cited.is_empty() {
+            // Right facts, wrong citation: another offered source holds every one of them, and no
+            // offered source states its figures about what the sentence speaks of more closely.
+            let all: Vec<&str> = self.sources.iter().map(|s| s.text.as_str()).collect();
+            let elsewhere = self.sources.iter().find(|s| {
+                !cited.contains(&s.n)
+                    && self.unsupported_in(sentence, &[s]).is_empty()
+                    && misplaced(sentence, self.question, &all).is_empty()
+            });
+            if let Some(source) = elsewhere {
+                self.passed += 1;
+                self.recited += 1;
+                return recite(sentence, source.n);
+            }
+        }
+        // A figure of the wrong kind is in the source, so the quote shown instead may hold it too.
+        let mut wrong_kind = false;
         if bad.is_empty() {
-            bad = misplaced(sentence, self.question, &texts[..texts.len() - 1]);
+            if let Some((_, figure)) = asked::wrong_kind(sentence, self.question) {
+                wrong_kind = true;
+                bad.push(UnsupportedClaim {
+                    claim: figure,
+                    sentence: sentence.trim().to_string(),
+                });
+            }
         }
         if bad.is_empty() {
             self.passed += 1;
@@ -126,7 +163,11 @@ impl<'a> SentenceGate<'a> {
         }
         self.replaced += 1;
         // The quote shown instead must not repeat the figure just rejected.
-        let rejected: Vec<String> = bad.iter().map(|c| c.claim.clone()).collect();
+        let rejected: Vec<String> = if wrong_kind {
+            Vec::new()
+        } else {
+            bad.iter().map(|c| c.claim.clone()).collect()
+        };
         self.unsupported.extend(bad);
         let (lead, trail) = split_whitespace(sentence);
         let about = format!("{} {}", body, self.question);
@@ -163,6 +204,21 @@ fn closest_sentence(claim: &str, pool: &[&Source], rejected: &[String]) -> Optio
         }
     }
     best.filter(|(score, _, _)| *score > 0.0).map(|(_, s, n)| (s, n))
+}
+
+/// `sentence` citing source `n` alone: its first citation mark becomes `[n]`, the others go.
+fn recite(sentence: &str, n: usize) -> String {
+    let mut out = String::with_capacity(sentence.len());
+    let mut last = 0;
+    for (i, mark) in citation_marks(sentence).into_iter().enumerate() {
+        out.push_str(&sentence[last..mark.range.start]);
+        if i == 0 {
+            out.push_str(&format!("[{n}]"));
+        }
+        last = mark.range.end;
+    }
+    out.push_str(&sentence[last..]);
+    out
 }
 
 /// "Not in your documents", in the words small models use for it.
@@ -480,6 +536,45 @@ mod tests {
             stream(&mut gate, "一类城市伙食补贴每天120元[1]。", 3).concat(),
             "一类城市伙食补贴每天120元[1]。"
         );
+    }
+
+    /// A real output of the default model (bench answers, 2026-12-05): the figure is in the source,
+    /// but it is a duration where the question asks how many.
+    #[test]
+    fn a_figure_of_the_wrong_kind_is_replaced_by_the_source() {
+        let sources = [source(
+            1,
+            "After 5 consecutive failed sign-in attempts the account is locked for 30 minutes and then unlocks automatically. The IT Service Desk (extension 8000) can unlock an account sooner.",
+        )];
+        let q = "How many failed sign-ins lock my account?";
+        let mut gate = SentenceGate::new(&sources, q, Lang::En);
+        let shown = stream(&mut gate, "30 minutes[1]", 3).concat();
+        assert!(
+            shown.contains("After 5 consecutive failed sign-in attempts"),
+            "{shown}"
+        );
+        assert_eq!(gate.unsupported[0].claim, "30");
+        let mut gate = SentenceGate::new(&sources, q, Lang::En);
+        assert_eq!(stream(&mut gate, "5 attempts[1].", 3).concat(), "5 attempts[1].");
+    }
+
+    /// The default model quoted the handbook's working hours right but cited the wrong passage
+    /// (bench answers, 2026-12-05): the citation is corrected, the sentence kept.
+    #[test]
+    fn a_true_sentence_citing_the_wrong_source_is_recited() {
+        let sources = [
+            source(1, "上班打卡晚于10:00、但不晚于10:30的，记为迟到；"),
+            source(2, "公司实行弹性工作制，每天工作8小时，午休时间为12:00至13:00。"),
+        ];
+        let mut gate = SentenceGate::new(&sources, "每天要工作几个小时？", Lang::Zh);
+        let shown = stream(&mut gate, "每天工作8小时，午休时间为12:00至13:00[1]。", 3).concat();
+        assert_eq!(shown, "每天工作8小时，午休时间为12:00至13:00[2]。");
+        assert_eq!((gate.recited, gate.replaced), (1, 0));
+        assert!(gate.unsupported.is_empty());
+        // Uncited, the same sentence passes: each clause's figure is in the clause it speaks of.
+        let mut gate = SentenceGate::new(&sources, "每天要工作几个小时？", Lang::Zh);
+        let answer = "公司实行弹性工作制，每天工作8小时，午休时间为12:00至13:00。";
+        assert_eq!(stream(&mut gate, answer, 3).concat(), answer);
     }
 
     #[test]

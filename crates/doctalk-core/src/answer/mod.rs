@@ -5,6 +5,7 @@
 //! and the exact passage, the query as searched (rewritten for follow-ups), whether it is grounded,
 //! and the evidence that decided it.
 
+mod asked;
 mod citations;
 pub(crate) mod claims;
 mod gate;
