@@ -3,7 +3,7 @@
 //! lockout lasts 30 minutes), so it passes every check against the sources, but it answers another
 //! question. A count asked for and only a duration given is caught here.
 
-use super::claims::{normalise, strip_citations};
+use super::claims::{normalise, number_texts, strip_citations};
 use super::topic;
 
 /// The kinds of figure a question can ask for.
@@ -99,22 +99,16 @@ pub(crate) fn asked_kind(question: &str) -> Option<Kind> {
 /// number with no unit has no kind): (kind, the number as written).
 fn figure_kinds(sentence: &str) -> Vec<(Option<Kind>, String)> {
     let text = normalise(&strip_citations(sentence)).to_lowercase();
-    let chars: Vec<char> = text.chars().collect();
     let mut kinds = Vec::new();
-    let mut i = 0;
-    while i < chars.len() {
-        if !chars[i].is_ascii_digit() {
-            i += 1;
+    let mut cursor = 0;
+    for number in number_texts(&text) {
+        let Some(at) = text[cursor..].find(&number) else {
             continue;
-        }
-        let start = i;
-        while i < chars.len() && (chars[i].is_ascii_digit() || matches!(chars[i], '.' | ',' | ':')) {
-            i += 1;
-        }
-        let number: String = chars[start..i].iter().collect();
-        let before: String = chars[..start].iter().collect();
-        let after: String = chars[i..].iter().collect();
-        let after = after.trim_start().trim_start_matches('个');
+        };
+        let (start, end) = (cursor + at, cursor + at + number.len());
+        cursor = end;
+        let before = &text[..start];
+        let after = text[end..].trim_start().trim_start_matches('个');
         let kind = if number.contains(':') || after.starts_with('点') {
             Some(Kind::Clock)
         } else if MONEY_UNITS.iter().any(|u| after.starts_with(u)) || before.ends_with('$') {

@@ -461,6 +461,11 @@ fn parse_han_number(run: &[char]) -> Option<u64> {
     Some(total + section + digit.unwrap_or(0))
 }
 
+/// The numbers of normalised text as written ("1,000", "8.5", "12:30"), in order.
+pub(crate) fn number_texts(text: &str) -> Vec<String> {
+    number_values(text).into_iter().map(|(_, raw)| raw).collect()
+}
+
 /// Numbers in normalised text with the text they came from: "1,000" → 1000, "8.5%" → 8.5,
 /// "12:30" → the time 12:30.
 fn number_values(text: &str) -> Vec<(Value, String)> {
