@@ -168,8 +168,10 @@ fn split_keeping_ends(text: &str) -> Vec<&str> {
     let mut parts = Vec::new();
     let mut start = 0;
     for (i, c) in text.char_indices() {
+        // "." ends a sentence before a space, but not after a section number ("8. Incident").
+        let after_number = text[..i].ends_with(|p: char| p.is_ascii_digit());
         if matches!(c, '。' | '！' | '？' | '!' | '?' | '\n')
-            || (c == '.' && text[i + 1..].starts_with([' ', '\n']))
+            || (c == '.' && text[i + 1..].starts_with([' ', '\n']) && !after_number)
         {
             let end = i + c.len_utf8();
             parts.push(&text[start..end]);
@@ -265,6 +267,13 @@ mod tests {
         assert_eq!(text, "VPN sessions time out after 12 hours[1]. Reconnect then.");
         let (text, _) = attribute_citations("出差的话一天餐补给120元。", &sources, "餐补多少");
         assert_eq!(text, "出差的话一天餐补给120元[1]。");
+        // A section number is not a sentence of its own.
+        let (text, _) = attribute_citations(
+            "The source says: \"8. Incident Reporting: report within 1 hour.\"",
+            &["8. Incident Reporting: report within 1 hour."],
+            "incident",
+        );
+        assert!(!text.contains("8["), "{text}");
         // A bare figure is attributed by the question it answers.
         let sources = [
             "年假：满1年不满10年5天，满10年不满20年10天",

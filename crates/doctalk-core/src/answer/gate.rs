@@ -189,12 +189,13 @@ fn split_whitespace(s: &str) -> (&str, &str) {
 }
 
 /// The statement of `pool` sharing most character bigrams with `claim`, with its source number;
-/// statements that contain a `rejected` figure are passed over.
+/// statements that contain a `rejected` figure are passed over, and so are questions (an FAQ entry's
+/// question line answers nothing).
 fn closest_sentence(claim: &str, pool: &[&Source], rejected: &[String]) -> Option<(String, usize)> {
     let mut best: Option<(f32, String, usize)> = None;
     for source in pool {
         for s in topic::statements(&source.text) {
-            if rejected.iter().any(|r| states_figure(&s, r)) {
+            if rejected.iter().any(|r| states_figure(&s, r)) || s.ends_with(['?', '？']) {
                 continue;
             }
             let score = bigram_overlap(claim, &s);
@@ -575,6 +576,20 @@ mod tests {
         let mut gate = SentenceGate::new(&sources, "每天要工作几个小时？", Lang::Zh);
         let answer = "公司实行弹性工作制，每天工作8小时，午休时间为12:00至13:00。";
         assert_eq!(stream(&mut gate, answer, 3).concat(), answer);
+    }
+
+    /// bench answers, 2026-12-05: the quote shown instead of a wrong figure was the FAQ's own
+    /// question ("出差住宿标准是多少？"), which answers nothing.
+    #[test]
+    fn the_quote_shown_instead_is_never_a_question() {
+        let sources = [source(
+            1,
+            "出差住宿标准是多少？\n每人每晚限额：一类城市经理及高级专家700元、其他员工500元；二类城市550/400元。",
+        )];
+        let mut gate = SentenceGate::new(&sources, "经理去成都出差，住宿标准每晚多少钱？", Lang::Zh);
+        let shown = stream(&mut gate, "经理出差住宿标准每晚750元[1]。", 3).concat();
+        assert!(!shown.contains("750") && !shown.contains('？'), "{shown}");
+        assert!(shown.contains("每人每晚限额"), "{shown}");
     }
 
     #[test]
