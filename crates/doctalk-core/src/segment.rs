@@ -15,11 +15,9 @@ fn jieba() -> &'static Jieba {
     JIEBA.get_or_init(Jieba::new)
 }
 
-/// True for characters that jieba should see (Han ideographs and CJK punctuation excluded).
-pub(crate) fn is_han(c: char) -> bool {
-    matches!(c as u32,
-        0x3400..=0x4DBF | 0x4E00..=0x9FFF | 0xF900..=0xFAFF | 0x20000..=0x2EBEF | 0x30000..=0x3134F)
-}
+/// True for characters that jieba should see (Han ideographs; CJK punctuation excluded). One
+/// definition for the workspace, beside the 简繁 tables that need it too.
+pub(crate) use doctalk_models::script::is_han;
 
 /// Tokens for indexing or querying, in text order. Punctuation and whitespace are dropped.
 pub fn tokens(text: &str) -> Vec<String> {

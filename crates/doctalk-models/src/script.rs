@@ -138,7 +138,7 @@ impl Table {
 }
 
 /// CJK ideographs (the unified blocks and their extensions, and the compatibility block).
-fn is_han(c: char) -> bool {
+pub fn is_han(c: char) -> bool {
     matches!(c as u32,
         0x3400..=0x4DBF | 0x4E00..=0x9FFF | 0xF900..=0xFAFF | 0x20000..=0x2EBEF | 0x30000..=0x3134F)
 }

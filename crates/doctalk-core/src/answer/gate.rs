@@ -135,11 +135,12 @@ impl<'a> SentenceGate<'a> {
             // Right facts, wrong citation: another offered source holds every one of them, and no
             // offered source states its figures about what the sentence speaks of more closely.
             let all: Vec<&str> = self.sources.iter().map(|s| s.text.as_str()).collect();
-            let elsewhere = self.sources.iter().find(|s| {
-                !cited.contains(&s.n)
-                    && self.unsupported_in(sentence, &[s]).is_empty()
-                    && misplaced(sentence, self.question, &all).is_empty()
-            });
+            let placed = misplaced(sentence, self.question, &all).is_empty();
+            let elsewhere = self
+                .sources
+                .iter()
+                .filter(|_| placed)
+                .find(|s| !cited.contains(&s.n) && self.unsupported_in(sentence, &[s]).is_empty());
             if let Some(source) = elsewhere {
                 self.passed += 1;
                 self.recited += 1;

@@ -415,7 +415,6 @@ impl KnowledgeBase {
             .await
             {
                 Ok(Generated {
-                    sources_used: used,
                     cancelled,
                     model_text,
                     prompt_tokens,
@@ -429,15 +428,12 @@ impl KnowledgeBase {
                     answer.timings.reused_prompt_tokens = Some(reused_prompt_tokens);
                     answer.model_text = Some(model_text);
                     answer.model = Some(generator.model_id().to_string());
-                    let best = answer.sources[..used.min(answer.sources.len())]
-                        .iter()
-                        .map(|s| (s.n, topic::coverage(&answer.query, &s.text)))
-                        .max_by(|a, b| a.1.total_cmp(&b.1));
-                    match best {
-                        Some((n, cover)) if cover >= MIN_KEY_TERM_COVERAGE => {
+                    // The same measure the grounding decision took (`Evidence::key_terms`).
+                    match answer.evidence.key_terms {
+                        Some(cover) if cover >= MIN_KEY_TERM_COVERAGE => {
                             answer.fallback_reason = Some(if refused {
                                 format!(
-                                    "the model said the documents do not hold the answer, but source [{n}] names {:.0}% of the question's key terms",
+                                    "the model said the documents do not hold the answer, but a retrieved passage names {:.0}% of the question's key terms",
                                     cover * 100.0
                                 )
                             } else {

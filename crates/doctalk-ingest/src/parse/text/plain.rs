@@ -141,10 +141,7 @@ fn pdf_decimal_depth(line: &str) -> Option<u8> {
     let (number, title) = line.split_at(number_len);
     let parts: Vec<&str> = number.trim_end_matches('.').split('.').collect();
     let valid = parts.len() >= 2 && parts.iter().all(|p| !p.is_empty() && p.len() <= 3);
-    let titled = title
-        .chars()
-        .next()
-        .is_some_and(|c| ('\u{4e00}'..='\u{9fff}').contains(&c));
+    let titled = title.chars().next().is_some_and(crate::chunk::is_cjk);
     (valid && titled).then(|| u8::try_from(parts.len()).unwrap_or(u8::MAX))
 }
 
