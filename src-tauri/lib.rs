@@ -49,6 +49,7 @@ pub fn run() {
             commands::chat::search,
             commands::chat::ask_stream,
             commands::chat::ask_stop,
+            commands::chat::check_answers,
             commands::chat::conversations_list,
             commands::chat::conversation_get,
             commands::chat::conversation_delete,

@@ -37,6 +37,26 @@ pub async fn ask_stream(
     finish(&on_event, result.map_err(Into::into))
 }
 
+/// "Check answers": `progress` events, then `done` with the report. `ask_stop` with the same request
+/// id stops it (the report then covers the questions answered so far).
+#[tauri::command]
+pub async fn check_answers(
+    desktop: State<'_, Desktop>,
+    kb: Option<String>,
+    request: service::CheckRequest,
+    request_id: String,
+    on_event: Channel<Value>,
+) -> CommandResult<Value> {
+    let engine = desktop.engine().await?;
+    let cancel = desktop.start_ask(&request_id);
+    let result = service::check_answers(engine, kb.as_deref(), request, emit_to(&on_event), cancel).await;
+    desktop.finish_ask(&request_id);
+    finish(
+        &on_event,
+        result.map(|report| serde_json::json!(report)).map_err(Into::into),
+    )
+}
+
 #[tauri::command]
 pub fn ask_stop(desktop: State<'_, Desktop>, request_id: String) -> bool {
     desktop.stop_ask(&request_id)

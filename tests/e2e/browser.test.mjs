@@ -6,7 +6,7 @@
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, mkdirSync, writeFileSync, openSync, ftruncateSync, closeSync, rmSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, writeFileSync, openSync, ftruncateSync, closeSync, rmSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -124,6 +124,41 @@ test('upload a PDF, ask, read the streamed answer, open the cited page with the 
   assert.ok(highlighted.replace(/\s/g, '').length > 20, `the cited passage is highlighted: ${highlighted}`);
   await shot(page, '04-cited-page');
   assert.deepEqual(errors, []);
+  await context.close();
+});
+
+test('check answers: questions with their facts are asked of the knowledge base and scored', LIMIT, async () => {
+  const { page, errors, context } = await openPage();
+  await hangIfAsked('check answers');
+  // The handbook is in the knowledge base (the upload test may have put it there already: then it is
+  // reported unchanged).
+  const pdf = readFileSync(join(repo, 'examples/sample-kb/员工手册.pdf'));
+  const ingest = await page.request.post(`${base}/api/ingest?name=${encodeURIComponent('员工手册.pdf')}`, { data: pdf });
+  assert.equal(ingest.status(), 200);
+  assert.match(await ingest.text(), /event: done/);
+
+  await page.getByTestId('check-button').click();
+  const dialog = page.getByTestId('check-dialog');
+  await dialog.waitFor();
+  // A question file with a broken line: the server names the line.
+  await page.getByTestId('check-questions').fill('{"q": "午休几点？", "expect_any": ["12点"]}\n{"q": "no facts"}');
+  await page.getByTestId('check-run').click();
+  await page.getByTestId('check-problem').waitFor({ timeout: 30_000 });
+  assert.match(await page.getByTestId('check-problem').innerText(), /line 2/);
+
+  await page.getByTestId('check-questions').fill('境外出差要提前几个工作日申请？ | 15个工作日\n公司有没有上下班的班车？ | -');
+  await page.getByTestId('check-run').click();
+  await page.getByTestId('check-report').waitFor({ timeout: 120_000 });
+  // The server runs without a model (--no-llm): the extractive column only, and it says why not.
+  assert.equal(await page.getByTestId('check-extractive-checkFactCitation').innerText(), '100%');
+  assert.match(await page.getByTestId('check-extractive-checkRefusals').innerText(), /^(0|100)%$/);
+  assert.equal(await page.getByTestId('check-llm-checkFactCitation').count(), 0);
+  assert.match(await page.getByTestId('check-report').innerText(), /language model was not measured/);
+  const rows = page.getByTestId('check-question');
+  assert.equal(await rows.count(), 2);
+  assert.match(await rows.first().innerText(), /员工手册\.pdf p\.\d+/);
+  await shot(page, '05-check-answers');
+  assert.deepEqual(errors.filter((e) => !/Failed to load resource/.test(e)), []);
   await context.close();
 });
 

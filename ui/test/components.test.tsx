@@ -718,3 +718,83 @@ describe('Composer', () => {
     expect($('send-button')).toBeNull();
   });
 });
+
+describe('Check answers', () => {
+  const report = {
+    modes: [
+      {
+        mode: 'llm',
+        model: 'qwen2.5-coder-0.5b-instruct-q4_k_m',
+        totals: {
+          questions: 2, answerable: 1, unanswerable: 1, fact_rate: 1, citation_rate: 1, fact_and_citation_rate: 1,
+          refusal_rate: 0, false_refusal_rate: 0, answers_with_unverified: 1, first_token_ms_p50: 2400,
+        },
+        before_checking: null,
+      },
+    ],
+    questions: [
+      {
+        q: '中午几点开始午休？', unanswerable: false, expect_any: ['12点'], source: null,
+        answers: [{
+          mode: 'llm', right: true, fact: true, cited_right: true, refused: false, answer: '午休从12点开始[1]。',
+          answered_as: 'llm', fallback_reason: null, unverified: [], cited: [{ n: 1, path: '/kb/员工手册.pdf', page: 3 }],
+          first_token_ms: 2400,
+        }],
+      },
+      {
+        q: '公司有班车吗？', unanswerable: true, expect_any: [], source: null,
+        answers: [{
+          mode: 'llm', right: false, fact: false, cited_right: false, refused: false, answer: '有班车[1]。',
+          answered_as: 'llm', fallback_reason: null, unverified: [], cited: [], first_token_ms: 2500,
+        }],
+      },
+    ],
+    stopped: false,
+    without_llm: null,
+  };
+
+  it('refuses a line without its fact, then runs the questions and shows the report', async () => {
+    const transport = new FakeTransport();
+    await renderApp(transport);
+    await click($('check-button')!);
+    expect($('check-dialog')).not.toBeNull();
+
+    await type($('check-questions')!, '中午几点开始午休？\n');
+    await click($('check-run')!);
+    expect($('check-problem')!.textContent).toBe(translate('en', 'checkNoFacts', { line: 1 }));
+    expect(transport.streams.some((s) => s.call.command === 'check_answers')).toBe(false);
+
+    await type($('check-questions')!, '中午几点开始午休？ | 12点\n公司有班车吗？ | -');
+    await click($('check-run')!);
+    const check = transport.last('check_answers');
+    expect(check.call.body).toEqual({
+      questions: [{ q: '中午几点开始午休？', expect_any: ['12点'] }, { q: '公司有班车吗？', unanswerable: true }],
+      extractive: true,
+    });
+    await act(async () => check.emit('progress', { mode: 'llm', done: 1, total: 4, q: '中午几点开始午休？', right: true }));
+    expect($('check-progress')!.textContent).toContain(translate('en', 'checkProgress', { done: 1, total: 4 }));
+
+    await act(async () => check.emit('done', report));
+    await settle();
+    expect($('check-llm-checkFactCitation')!.textContent).toBe('100%');
+    expect($('check-llm-checkRefusals')!.textContent).toBe('0%');
+    expect($('check-llm-checkFirstToken')!.textContent).toBe('2.4 s');
+    const rows = $$('check-question');
+    expect(rows).toHaveLength(2);
+    expect(rows[0]!.textContent).toContain('员工手册.pdf p.3');
+    expect(rows[1]!.textContent).toContain(translate('en', 'checkWrong'));
+    expect($('check-run')).not.toBeNull();
+  });
+
+  it('stops a running check', async () => {
+    const transport = new FakeTransport();
+    await renderApp(transport);
+    await click($('check-button')!);
+    await type($('check-questions')!, 'q? | 1');
+    await click($('check-run')!);
+    await click($('check-stop')!);
+    expect(transport.last('check_answers').stopped).toBe(true);
+    expect($('check-problem')).toBeNull();
+    expect($('check-run')).not.toBeNull();
+  });
+});

@@ -3,7 +3,18 @@
 import { newId } from '../lib/ids';
 import { inKb, isObject, typedStream, type KbScope } from './client';
 import type { StreamEvent, StreamHandle, Transport } from './transport';
-import type { Answer, AskRequest, Conversation, ConversationSummary, SearchHit, Source, Transcript } from './types';
+import type {
+  Answer,
+  AskRequest,
+  CheckProgress,
+  CheckReport,
+  CheckRequest,
+  Conversation,
+  ConversationSummary,
+  SearchHit,
+  Source,
+  Transcript,
+} from './types';
 
 export type AskEvent =
   | { event: 'query'; data: { query: string } }
@@ -63,6 +74,30 @@ export class ChatClient {
       ),
       onEvent,
       narrowAsk,
+    );
+  }
+
+  /**
+   * "Check answers": asks each question of the knowledge base (with the model and extractively) and
+   * scores the answers against the expected facts. Stopping ends the run on the Rust side too.
+   */
+  checkAnswers(request: CheckRequest, onProgress: (p: CheckProgress) => void): StreamHandle<CheckReport> {
+    const requestId = newId('check');
+    return typedStream(
+      this.#t,
+      inKb(
+        {
+          method: 'POST',
+          path: '/api/check-answers',
+          body: request,
+          command: 'check_answers',
+          args: { request, requestId },
+          stop: { command: 'ask_stop', args: { requestId } },
+        },
+        this.#kb(),
+      ),
+      onProgress,
+      (e) => (e.event === 'progress' && isObject(e.data) ? (e.data as unknown as CheckProgress) : null),
     );
   }
 

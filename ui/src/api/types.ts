@@ -154,6 +154,19 @@ export interface CatalogueEntry {
   size_bytes: number;
   installed: boolean;
   description: string;
+  /** A chat model's scores on DocTalk's labelled questions (rates in 0..1). */
+  measured?: ModelScores | null;
+}
+
+export interface ModelScores {
+  set: string;
+  machine: string;
+  date: string;
+  fact_and_citation: number;
+  fact_and_citation_before_checking: number;
+  refusals: number;
+  false_refusals: number;
+  first_text_p50_ms: number;
 }
 
 export interface VoiceInfo {
@@ -259,4 +272,73 @@ export interface SetupStatus {
   models: SetupModel[];
   /** Where model folders copied by hand are found (computers without internet). */
   models_dir: string | null;
+}
+
+// ---- "Check answers" (the server's doctalk_core::answer_check report) ----
+
+/** One question and the facts a right answer states (or `unanswerable`). */
+export interface QaCase {
+  q: string;
+  expect_any?: string[];
+  source?: string | null;
+  unanswerable?: boolean;
+}
+
+export interface CheckRequest {
+  questions?: QaCase[];
+  /** A question file's text, one JSON object per line (as `doctalk bench answers` reads). */
+  jsonl?: string;
+  llm?: boolean;
+  extractive?: boolean;
+}
+
+export interface CheckProgress {
+  mode: string;
+  done: number;
+  total: number;
+  q: string;
+  right: boolean;
+}
+
+/** Rates in 0..1; null when no question counts toward one. */
+export interface CheckTotals {
+  questions: number;
+  answerable: number;
+  unanswerable: number;
+  fact_rate: number | null;
+  citation_rate: number | null;
+  fact_and_citation_rate: number | null;
+  refusal_rate: number | null;
+  false_refusal_rate: number | null;
+  answers_with_unverified: number;
+  first_token_ms_p50: number | null;
+}
+
+export interface CheckModeReport {
+  mode: string;
+  model: string | null;
+  totals: CheckTotals;
+  before_checking: CheckTotals | null;
+}
+
+export interface CheckAnswer {
+  mode: string;
+  right: boolean;
+  fact: boolean;
+  cited_right: boolean;
+  refused: boolean;
+  answer: string;
+  answered_as: string;
+  fallback_reason: string | null;
+  unverified: { claim: string; sentence: string }[];
+  cited: { n: number; path: string; page: number | null }[];
+  first_token_ms: number | null;
+}
+
+export interface CheckReport {
+  modes: CheckModeReport[];
+  questions: { q: string; unanswerable: boolean; expect_any: string[]; source: string | null; answers: CheckAnswer[] }[];
+  stopped: boolean;
+  /** Why the language model was not measured although it was asked for. */
+  without_llm: string | null;
 }

@@ -23,6 +23,7 @@ import { ChatPane } from './chat/ChatPane';
 import { Header } from './Header';
 import { DropZone } from './library/DropZone';
 import { LibraryPane } from './library/LibraryPane';
+import { CheckAnswersDialog } from './check/CheckAnswersDialog';
 import { SettingsDialog } from './settings/SettingsDialog';
 import { SetupScreen } from './setup/SetupScreen';
 import { Toasts } from './Toasts';
@@ -101,6 +102,7 @@ function Workspace({ kbRef, onOpenSettings }: WorkspaceProps) {
   const kbs = useKbs(api, kbRef, toasts);
   const documents = useDocuments(api, kbs.kb, kbs.ready, toasts);
   const conversations = useConversations(api, kbs.kb, kbs.ready, toasts);
+  const [checking, setChecking] = useState(false);
 
   // Stores outlive renders; callbacks reach the latest hook values through this ref.
   const latest = useRef({ documents, conversations, kbs });
@@ -267,6 +269,7 @@ function Workspace({ kbRef, onOpenSettings }: WorkspaceProps) {
           onSelectKb={selectKb}
           onCreateKb={kbs.create}
           onOpenSettings={onOpenSettings}
+          onCheckAnswers={() => setChecking(true)}
         />
         <div class="workspace">
           <LibraryPane
@@ -291,6 +294,7 @@ function Workspace({ kbRef, onOpenSettings }: WorkspaceProps) {
           />
           {target && <SourcePanel target={target} docs={documents.docs} onClose={() => setTarget(null)} />}
         </div>
+        {checking && <CheckAnswersDialog kb={kbs.kb} onClose={() => setChecking(false)} />}
       </div>
     </DropZone>
   );

@@ -11,9 +11,10 @@ interface Props {
   onSelectKb: (name: string) => void;
   onCreateKb: (name: string) => Promise<boolean>;
   onOpenSettings: () => void;
+  onCheckAnswers: () => void;
 }
 
-export function Header({ kb, kbs, health, onSelectKb, onCreateKb, onOpenSettings }: Props) {
+export function Header({ kb, kbs, health, onSelectKb, onCreateKb, onOpenSettings, onCheckAnswers }: Props) {
   const { t, lang, setLangPref } = useServices();
   return (
     <header class="app-header">
@@ -33,6 +34,9 @@ export function Header({ kb, kbs, health, onSelectKb, onCreateKb, onOpenSettings
           onClick={() => setLangPref(lang === 'zh' ? 'en' : 'zh')}
         >
           {t('langToggle')}
+        </button>
+        <button type="button" data-testid="check-button" onClick={onCheckAnswers}>
+          {t('checkAnswers')}
         </button>
         <button type="button" data-testid="settings-button" onClick={onOpenSettings}>
           {t('settings')}

@@ -4,11 +4,10 @@
 //! claim checker corrected, and first-token p50. The scoring is `doctalk_core::answer_check`.
 
 use std::process::ExitCode;
+use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 
-use doctalk_core::answer_check::{before_checking, read_cases, score, totals, CaseScore, QaCase, Totals};
-use doctalk_models::llm::Generator;
-use serde_json::json;
+use doctalk_core::answer_check::{read_cases, run_check, CheckMode, CheckReport, Totals};
 
 use crate::app::Ctx;
 use crate::cli::BenchAnswersArgs;
@@ -17,94 +16,52 @@ use crate::output::{out_line, Progress};
 pub async fn run(ctx: &Ctx, args: BenchAnswersArgs) -> anyhow::Result<ExitCode> {
     let cases = read_cases(&args.qa)?;
     let kb = ctx.open_kb().await?;
-    let mut modes: Vec<(&str, Option<Arc<dyn Generator>>)> = Vec::new();
+    let mut modes = Vec::new();
     if !args.answer.no_llm {
         match ctx.load_generator_or_warn(&args.answer).await {
-            Some(g) => modes.push(("llm", Some(g))),
+            Some(g) => modes.push(CheckMode::llm(g)),
             None => eprintln!("no language model: only the extractive mode is measured"),
         }
     }
     if !args.llm_only {
-        modes.push(("extractive", None));
+        modes.push(CheckMode::extractive());
     }
 
-    let mut report = serde_json::Map::new();
-    let mut per_question: Vec<serde_json::Value> = cases
-        .iter()
-        .map(|c| json!({"q": c.q, "unanswerable": c.unanswerable, "expect_any": c.expect_any}))
-        .collect();
-    for (mode, generator) in &modes {
-        let bar = Progress::new(cases.len() as u64, &format!("asking ({mode})"));
-        let mut scored: Vec<(&QaCase, CaseScore, Option<f64>)> = Vec::with_capacity(cases.len());
-        // The same answers as the model wrote them, before claim checking (LLM mode).
-        let mut scored_before: Vec<(&QaCase, CaseScore, Option<f64>)> = Vec::new();
-        for (i, case) in cases.iter().enumerate() {
-            let mut req = args.answer.request(case.q.clone());
-            req.generator = generator.clone();
-            let answer = kb.answer(req, Arc::new(|_| {})).await?;
-            let s = score(case, &answer);
-            per_question[i][mode] = json!({
-                "right": s.right(case),
-                "fact": s.fact,
-                "cited_right": s.cited_right,
-                "refused": s.refused,
-                "unverified": answer.unverified,
-                "answer": answer.answer,
-                "mode": answer.mode,
-                "first_token_ms": answer.timings.first_token_ms,
-            });
-            if let Some(before) = before_checking(&answer) {
-                let b = score(case, &before);
-                per_question[i][format!("{mode}_before_checking")] = json!({
-                    "right": b.right(case), "fact": b.fact, "cited_right": b.cited_right,
-                    "refused": b.refused, "answer": before.answer,
-                });
-                scored_before.push((case, b, answer.timings.first_token_ms));
-            }
-            scored.push((case, s, answer.timings.first_token_ms));
-            bar.set(i as u64 + 1);
-        }
-        bar.finish();
-        let t = totals(&scored);
-        report.insert((*mode).to_string(), serde_json::to_value(&t)?);
-        if !args.json {
-            print_totals(mode, &t)?;
-        }
-        if !scored_before.is_empty() {
-            let name = format!("{mode}_before_checking");
-            let t = totals(&scored_before);
-            report.insert(name.clone(), serde_json::to_value(&t)?);
-            if !args.json {
-                print_totals(&name, &t)?;
-            }
-        }
-    }
+    let bar = Progress::new((cases.len() * modes.len()) as u64, "asking");
+    let report = run_check(
+        &kb,
+        &cases,
+        &modes,
+        &|q| args.answer.request(q.to_string()),
+        &|p| bar.set(p.done as u64),
+        Arc::new(AtomicBool::new(false)),
+    )
+    .await?;
+    bar.finish();
     if args.json {
-        report.insert("questions".into(), json!(per_question));
-        out_line(&serde_json::to_string_pretty(&serde_json::Value::Object(report))?)?;
+        out_line(&serde_json::to_string_pretty(&report)?)?;
     } else {
-        for q in &per_question {
-            let marks: Vec<String> = modes
-                .iter()
-                .map(|(m, _)| {
-                    format!(
-                        "{m}: {}",
-                        if q[m]["right"] == json!(true) {
-                            "right"
-                        } else {
-                            "WRONG"
-                        }
-                    )
-                })
-                .collect();
-            out_line(&format!(
-                "{} | {}",
-                marks.join(", "),
-                q["q"].as_str().unwrap_or_default()
-            ))?;
-        }
+        print_report(&report)?;
     }
     Ok(ExitCode::SUCCESS)
+}
+
+fn print_report(report: &CheckReport) -> std::io::Result<()> {
+    for m in &report.modes {
+        print_totals(&m.mode, &m.totals)?;
+        if let Some(before) = &m.before_checking {
+            print_totals(&format!("{}_before_checking", m.mode), before)?;
+        }
+    }
+    for q in &report.questions {
+        let marks: Vec<String> = q
+            .answers
+            .iter()
+            .map(|a| format!("{}: {}", a.mode, if a.right { "right" } else { "WRONG" }))
+            .collect();
+        out_line(&format!("{} | {}", marks.join(", "), q.q))?;
+    }
+    Ok(())
 }
 
 fn print_totals(mode: &str, t: &Totals) -> std::io::Result<()> {

@@ -57,6 +57,20 @@ pub async fn run(ctx: &Ctx, cmd: ModelsCommand) -> anyhow::Result<ExitCode> {
                     .as_ref()
                     .map_or("not installed".to_string(), |p| p.display().to_string());
                 out_line(&format!("  installed: {place}"))?;
+                if let Some(a) = &m.measured {
+                    out_line(&format!(
+                        "  measured:  fact+citation {:.0}% ({:.0}% before claim checking), refusals {:.0}%, \
+                         false refusals {:.0}%, first text p50 {:.1} s\n             on {} ({}, {})",
+                        a.fact_and_citation * 100.0,
+                        a.fact_and_citation_before_checking * 100.0,
+                        a.refusals * 100.0,
+                        a.false_refusals * 100.0,
+                        a.first_text_p50_ms / 1000.0,
+                        a.set,
+                        a.machine,
+                        a.date
+                    ))?;
+                }
             }
         }
         ModelsCommand::Pull(args) => {
@@ -138,5 +152,6 @@ fn status_json(s: &ModelStatus) -> serde_json::Value {
         "hub_repo": m.hub().map(|h| h.repo.clone()),
         "packages": m.registry_packages(),
         "installed": s.installed,
+        "measured": m.measured,
     })
 }

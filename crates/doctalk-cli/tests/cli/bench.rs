@@ -91,16 +91,19 @@ fn bench_answers_scores_a_small_question_set() {
         "--no-llm",
         "--json",
     ]);
-    let t = &out["extractive"];
+    let modes = out["modes"].as_array().unwrap();
+    assert_eq!(modes.len(), 1, "--no-llm measures no model: {out}");
+    assert_eq!(modes[0]["mode"], "extractive");
+    let t = &modes[0]["totals"];
     assert_eq!(t["questions"], 3, "{out}");
     assert_eq!(
         (t["answerable"].as_u64(), t["unanswerable"].as_u64()),
         (Some(2), Some(1))
     );
     assert_eq!(t["fact_and_citation_rate"].as_f64(), Some(1.0), "{out}");
-    // Whether the shuttle question is refused is the grounding decision's business (today it is
-    // not: the decision is issue 17's); the scoring must agree with what the answer said.
-    let shuttle = &out["questions"][2]["extractive"];
+    // Whether the shuttle question is refused is the grounding decision's business; the scoring
+    // must agree with what the answer said.
+    let shuttle = &out["questions"][2]["answers"][0];
     let said_not_found = shuttle["answer"].as_str().unwrap().contains("没有找到相关内容");
     assert_eq!(shuttle["refused"], said_not_found, "{out}");
     let expected_rate = if said_not_found { 1.0 } else { 0.0 };
@@ -109,8 +112,17 @@ fn bench_answers_scores_a_small_question_set() {
     assert!(t["first_token_ms_p50"].as_f64().is_some(), "{out}");
     let questions = out["questions"].as_array().unwrap();
     assert_eq!(questions.len(), 3);
-    assert_eq!(questions[0]["extractive"]["right"], true, "{out}");
-    assert!(out.get("llm").is_none(), "--no-llm measures no model: {out}");
+    let admin = &questions[0]["answers"][0];
+    assert_eq!(admin["right"], true, "{out}");
+    assert!(
+        admin["cited"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c["path"].as_str().unwrap().ends_with("faq.csv")),
+        "{out}"
+    );
+    assert_eq!(out["stopped"], false);
 }
 
 #[test]

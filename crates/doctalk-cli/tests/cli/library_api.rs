@@ -520,3 +520,56 @@ fn the_language_model_switches_while_the_server_runs() {
     assert_eq!(off["model_loaded"], serde_json::Value::Null);
     assert_eq!(ask(question)["mode"], "extractive");
 }
+
+/// "Check answers" over the API: the questions asked of the sample, scored as `bench answers`
+/// scores them, with progress; a bad question list is refused with its line; without a model the
+/// report says why the model was not measured.
+#[test]
+fn check_answers_scores_questions_with_progress_and_names_a_bad_line() {
+    let dt = Doctalk::new();
+    let server = start(&dt, &["--no-llm"]);
+    let a = server.addr.as_str();
+    let installed = sse_events(&http(a, "POST", "/api/sample", None, b"").body);
+    assert_eq!(installed.last().unwrap().0, "done", "{installed:?}");
+
+    let body = serde_json::json!({
+        "questions": [
+            {"q": "如何登陆管理员后台", "expect_any": ["admin.xinghe-tech.cn"]},
+            {"q": "滴滴企业版的企业码是什么？", "expect_any": ["XHKJ2025"]},
+        ],
+        "jsonl": "{\"q\": \"境外出差要提前几个工作日申请？\", \"expect_any\": [\"15个工作日\"], \"source\": \"员工手册.pdf\"}\n",
+    });
+    let events = sse_events(&http(a, "POST", "/api/check-answers", None, body.to_string().as_bytes()).body);
+    let progress: Vec<u64> = events
+        .iter()
+        .filter(|(name, _)| name == "progress")
+        .map(|(_, d)| d["done"].as_u64().unwrap())
+        .collect();
+    assert_eq!(progress, vec![1, 2, 3], "{events:?}");
+    let (name, report) = events.last().unwrap();
+    assert_eq!(name, "done", "{events:?}");
+    let modes = report["modes"].as_array().unwrap();
+    assert_eq!(modes.len(), 1, "{report}");
+    assert_eq!(modes[0]["mode"], "extractive");
+    assert_eq!(modes[0]["totals"]["questions"], 3);
+    assert_eq!(
+        modes[0]["totals"]["fact_and_citation_rate"].as_f64(),
+        Some(1.0),
+        "{report}"
+    );
+    assert!(
+        report["without_llm"]
+            .as_str()
+            .unwrap()
+            .contains("no language model"),
+        "{report}"
+    );
+    assert_eq!(report["questions"][2]["q"], "境外出差要提前几个工作日申请？");
+
+    let bad = serde_json::json!({"jsonl": "{\"q\": \"ok\", \"expect_any\": [\"1\"]}\n{\"q\": \"no facts\"}"});
+    let events = sse_events(&http(a, "POST", "/api/check-answers", None, bad.to_string().as_bytes()).body);
+    let (name, error) = events.last().unwrap();
+    assert_eq!(name, "error", "{events:?}");
+    assert_eq!(error["code"], "check_failed");
+    assert!(error["message"].as_str().unwrap().contains("line 2"), "{error}");
+}

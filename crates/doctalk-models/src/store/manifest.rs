@@ -23,6 +23,31 @@ pub struct Manifest {
     /// The files of the registry-package source (what `scripts/fetch-*.sh` writes).
     #[serde(default)]
     pub files: Vec<FileEntry>,
+    /// How well and how fast a chat model answered our labelled questions (`doctalk bench answers`),
+    /// shown in the model catalogue so a user can choose by numbers.
+    #[serde(default)]
+    pub measured: Option<AnswerScores>,
+}
+
+/// A chat model's scores on `examples/eval/answers.jsonl`, as `doctalk bench answers --llm-only`
+/// reported them (rates in 0..=1), and where they were measured.
+#[derive(Debug, Clone, Deserialize, serde::Serialize, PartialEq)]
+pub struct AnswerScores {
+    /// The question set, e.g. "examples/eval/answers.jsonl: 86 questions, 4 documents".
+    pub set: String,
+    /// The machine and build, e.g. "2 vCPU AMD EPYC (AVX-512), dev build".
+    pub machine: String,
+    pub date: String,
+    /// The answer states the expected fact and cites a passage holding it (answerable questions).
+    pub fact_and_citation: f64,
+    /// The same answers as the model wrote them, before claim checking.
+    pub fact_and_citation_before_checking: f64,
+    /// Unanswerable questions refused.
+    pub refusals: f64,
+    /// Answerable questions refused.
+    pub false_refusals: f64,
+    /// Median time from the question to the first shown (checked) sentence.
+    pub first_text_p50_ms: f64,
 }
 
 /// One place the model's files can come from.
@@ -202,6 +227,10 @@ const EMBEDDED: &[(&str, &str)] = &[
     (
         "qwen2.5-coder-0.5b-instruct-q4_k_m.json",
         include_str!("../../../../models/qwen2.5-coder-0.5b-instruct-q4_k_m.json"),
+    ),
+    (
+        "qwen2.5-coder-1.5b-instruct-q4_k_m.json",
+        include_str!("../../../../models/qwen2.5-coder-1.5b-instruct-q4_k_m.json"),
     ),
     (
         "smollm2-135m-instruct-q4_1.json",

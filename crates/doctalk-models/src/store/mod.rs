@@ -12,7 +12,7 @@ pub mod manifest;
 use std::path::{Path, PathBuf};
 
 pub use hub::{HubSettings, ProgressFn};
-pub use manifest::{find_manifest, known_manifests, Manifest};
+pub use manifest::{find_manifest, known_manifests, AnswerScores, Manifest};
 
 use crate::error::{ModelError, Result};
 use crate::resolve::SearchRoots;

@@ -35,6 +35,7 @@ pub fn routes() -> Router<AppState> {
         .route("/api/search", get(search))
         .route("/api/ask", post(ask))
         .route("/api/ask/stream", post(ask_stream))
+        .route("/api/check-answers", post(check_answers))
         .route("/api/conversations", get(conversations))
         .route(
             "/api/conversations/{id}",
@@ -179,23 +180,20 @@ async fn ask_stream(
     Query(kb): Query<KbParam>,
     JsonBody(body): JsonBody<AskRequest>,
 ) -> EventStream {
-    let (tx, rx) = mpsc::unbounded_channel::<Event>();
-    let cancel = Arc::new(AtomicBool::new(false));
-    let hung_up = cancel.clone();
-    let events = tx.clone();
-    let emit: Emit = Arc::new(move |name, value| {
-        if events.send(sse(name, &value)).is_err() {
-            hung_up.store(true, Ordering::Relaxed);
-        }
-    });
-    tokio::spawn(async move {
-        let last = match service::ask(&s.engine, kb.name(), body, emit, cancel).await {
-            Ok(answer) => sse("done", &answer),
-            Err(e) => error_event("answer_failed", &e),
-        };
-        let _ = tx.send(last);
-    });
-    sse_response(rx)
+    cancellable_stream("answer_failed", move |emit, cancel| async move {
+        service::ask(&s.engine, kb.name(), body, emit, cancel).await
+    })
+}
+
+/// "Check answers": `progress` events, then `done` with the report. Hanging up stops the run.
+async fn check_answers(
+    State(s): State<AppState>,
+    Query(kb): Query<KbParam>,
+    JsonBody(body): JsonBody<service::CheckRequest>,
+) -> EventStream {
+    cancellable_stream("check_failed", move |emit, cancel| async move {
+        service::check_answers(&s.engine, kb.name(), body, emit, cancel).await
+    })
 }
 
 async fn conversations(State(s): State<AppState>, Query(kb): Query<KbParam>) -> Reply {
@@ -308,6 +306,33 @@ where
     });
     tokio::spawn(async move {
         let last = match job(emit).await {
+            Ok(done) => sse("done", &done),
+            Err(e) => error_event(code, &e),
+        };
+        let _ = tx.send(last);
+    });
+    sse_response(rx)
+}
+
+/// Like [`event_stream`], but the job is told (through its flag) when the client hangs up, so a
+/// long answer or check stops instead of running on for nobody.
+fn cancellable_stream<F, Fut, T>(code: &'static str, job: F) -> EventStream
+where
+    F: FnOnce(Emit, Arc<AtomicBool>) -> Fut + Send + 'static,
+    Fut: std::future::Future<Output = Result<T, ServerError>> + Send + 'static,
+    T: serde::Serialize,
+{
+    let (tx, rx) = mpsc::unbounded_channel::<Event>();
+    let cancel = Arc::new(AtomicBool::new(false));
+    let hung_up = cancel.clone();
+    let events = tx.clone();
+    let emit: Emit = Arc::new(move |name, value| {
+        if events.send(sse(name, &value)).is_err() {
+            hung_up.store(true, Ordering::Relaxed);
+        }
+    });
+    tokio::spawn(async move {
+        let last = match job(emit, cancel).await {
             Ok(done) => sse("done", &done),
             Err(e) => error_event(code, &e),
         };

@@ -5,6 +5,7 @@
 //! the final `done` payload.
 
 mod chat;
+mod check;
 mod library;
 mod settings;
 mod setup;
@@ -15,6 +16,7 @@ use std::sync::Arc;
 
 pub(crate) use chat::{admit, chinese_script};
 pub use chat::{ask, conversation, conversations, delete_conversation, search, AskRequest};
+pub use check::{check_answers, CheckOutcome, CheckRequest};
 pub use library::{
     create_kb, document_file, documents, health, ingest_paths, kbs, reindex, remove_document, sample,
     save_upload,

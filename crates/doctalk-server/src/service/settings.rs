@@ -64,6 +64,7 @@ fn view(s: &Engine, settings: &Settings) -> Value {
                 "installed": m.installed.is_some(),
                 "description": m.manifest.id,
                 "languages": m.manifest.languages,
+                "measured": m.manifest.measured,
             })
         })
         .collect();

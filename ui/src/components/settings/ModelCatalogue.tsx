@@ -3,6 +3,7 @@
 
 import { useState } from 'preact/hooks';
 import type { CatalogueEntry } from '../../api/types';
+import { percent } from '../../lib/checklist';
 import { formatBytes } from '../../lib/format';
 import { useServices } from '../../state/context';
 import { ConfirmDialog } from './ConfirmDialog';
@@ -72,6 +73,15 @@ export function ModelCatalogue({ entries, onInstalled }: Props) {
                     <strong>{entry.id}</strong> <span class="badge">{entry.kind}</span>
                   </div>
                   <div class="muted small">{entry.description}</div>
+                  {entry.measured && (
+                    <div class="small" data-testid="model-scores" title={`${entry.measured.set} · ${entry.measured.machine} · ${entry.measured.date}`}>
+                      {t('modelScores', {
+                        fc: percent(entry.measured.fact_and_citation),
+                        refusals: percent(entry.measured.refusals),
+                        first: (entry.measured.first_text_p50_ms / 1000).toFixed(1),
+                      })}
+                    </div>
+                  )}
                 </td>
                 <td>{entry.license}</td>
                 <td>{formatBytes(entry.size_bytes)}</td>

@@ -8,6 +8,8 @@
 //! `{"q": "公司有健身房吗？", "unanswerable": true}`. Facts are compared after the claim checker's
 //! normalisation (十二点 = 12点, full-width = half-width, case and spaces ignored).
 
+mod run;
+
 use std::path::Path;
 
 use serde::{Deserialize, Serialize};
@@ -15,6 +17,11 @@ use serde::{Deserialize, Serialize};
 use crate::answer::claims::{normalise_for_match, strip_citations};
 use crate::answer::{Answer, NOT_FOUND_EN, NOT_FOUND_ZH};
 use crate::{CoreError, Result};
+
+pub use run::{
+    run_check, BeforeChecking, CheckMode, CheckProgress, CheckReport, CitedFile, ModeAnswer, ModeReport,
+    QuestionReport,
+};
 
 /// One question and what a right answer must contain.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -38,28 +45,37 @@ pub fn read_cases(path: &Path) -> Result<Vec<QaCase>> {
         reason,
     };
     let text = std::fs::read_to_string(path).map_err(|e| bad(e.to_string()))?;
+    parse_cases(&text).map_err(bad)
+}
+
+/// Parses question lines (JSON Lines; blank lines and `//` comments are skipped). The error says
+/// which line is wrong and why, for a file and for questions pasted into the app alike.
+pub fn parse_cases(text: &str) -> std::result::Result<Vec<QaCase>, String> {
     let mut cases = Vec::new();
     for (i, line) in text.lines().enumerate() {
-        let line = line.trim();
+        let line = line.trim().trim_start_matches('\u{feff}');
         if line.is_empty() || line.starts_with("//") {
             continue;
         }
-        let case: QaCase = serde_json::from_str(line).map_err(|e| bad(format!("line {}: {e}", i + 1)))?;
-        if case.q.trim().is_empty() {
-            return Err(bad(format!("line {}: the question \"q\" is empty", i + 1)));
-        }
-        if !case.unanswerable && case.expect_any.iter().all(|f| f.trim().is_empty()) {
-            return Err(bad(format!(
-                "line {}: give \"expect_any\" (the facts a right answer states) or \"unanswerable\": true",
-                i + 1
-            )));
-        }
+        let case: QaCase = serde_json::from_str(line).map_err(|e| format!("line {}: {e}", i + 1))?;
+        validate(&case).map_err(|reason| format!("line {}: {reason}", i + 1))?;
         cases.push(case);
     }
     if cases.is_empty() {
-        return Err(bad("no questions in the file".into()));
+        return Err("no questions in the file".into());
     }
     Ok(cases)
+}
+
+/// A case that can be scored: a question, and either facts to find or `unanswerable`.
+pub fn validate(case: &QaCase) -> std::result::Result<(), String> {
+    if case.q.trim().is_empty() {
+        return Err("the question \"q\" is empty".into());
+    }
+    if !case.unanswerable && case.expect_any.iter().all(|f| f.trim().is_empty()) {
+        return Err("give \"expect_any\" (the facts a right answer states) or \"unanswerable\": true".into());
+    }
+    Ok(())
 }
 
 /// How one answer scored.
@@ -316,5 +332,23 @@ mod tests {
             .unwrap_err()
             .to_string()
             .contains("no questions"));
+    }
+
+    #[test]
+    fn pasted_questions_parse_like_a_file_and_name_their_bad_line() {
+        let cases = parse_cases(
+            "\u{feff}{\"q\": \"午休几点？\", \"expect_any\": [\"12点\"]}\n// a note\n\n{\"q\": \"班车？\", \"unanswerable\": true}\n",
+        )
+        .unwrap();
+        assert_eq!(cases.len(), 2);
+        assert!(cases[1].unanswerable);
+        let e =
+            parse_cases("{\"q\": \"ok\", \"expect_any\": [\"1\"]}\n{\"q\": \"  \", \"expect_any\": [\"1\"]}")
+                .unwrap_err();
+        assert!(e.starts_with("line 2:") && e.contains("empty"), "{e}");
+        assert!(parse_cases("\n// nothing\n")
+            .unwrap_err()
+            .contains("no questions"));
+        assert!(parse_cases("not json").unwrap_err().starts_with("line 1:"));
     }
 }
