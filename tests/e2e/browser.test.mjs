@@ -156,7 +156,9 @@ test('check answers: questions with their facts are asked of the knowledge base 
   assert.match(await page.getByTestId('check-report').innerText(), /language model was not measured/);
   const rows = page.getByTestId('check-question');
   assert.equal(await rows.count(), 2);
-  assert.match(await rows.first().innerText(), /员工手册\.pdf p\.\d+/);
+  // Each answer opens to show what was said and which page it cites.
+  await rows.first().locator('summary').click();
+  assert.match(await rows.first().innerText(), /15个工作日[\s\S]*员工手册\.pdf p\.\d+/);
   await shot(page, '05-check-answers');
   assert.deepEqual(errors.filter((e) => !/Failed to load resource/.test(e)), []);
   await context.close();
