@@ -330,6 +330,11 @@ pub struct ServeArgs {
     /// Access token every request must send as `Authorization: Bearer TOKEN`
     #[arg(long, env = "DOCTALK_TOKEN")]
     pub token: Option<String>,
+    /// Another name this server may be reached by without a token (besides localhost and
+    /// 127.0.0.1), e.g. a name in /etc/hosts; repeatable. Requests naming any other host are refused,
+    /// so that no website can read the server by pointing its own name at this machine
+    #[arg(long, value_name = "NAME")]
+    pub allow_host: Vec<String>,
     /// Largest upload in MiB
     #[arg(long, default_value_t = 512)]
     pub max_upload_mib: usize,

@@ -25,6 +25,13 @@ pub enum ServerError {
     Busy(String),
     #[error("missing or wrong access token")]
     Unauthorized,
+    #[error(
+        "refused: this server answers to localhost, not {0:?} (a website pointing its name at this machine?); \
+         start it with --allow-host NAME to use another name"
+    )]
+    ForeignHost(String),
+    #[error("refused: a request from {0} (another website) may not change anything here")]
+    CrossSite(String),
     #[error("{0}")]
     Io(String),
 }
@@ -40,6 +47,8 @@ impl ServerError {
             ServerError::BadRequest(_) => (StatusCode::BAD_REQUEST, "bad_request"),
             ServerError::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
             ServerError::Unauthorized => (StatusCode::UNAUTHORIZED, "unauthorized"),
+            ServerError::ForeignHost(_) => (StatusCode::FORBIDDEN, "foreign_host"),
+            ServerError::CrossSite(_) => (StatusCode::FORBIDDEN, "cross_site_request"),
             ServerError::UnknownModel(..) => (StatusCode::NOT_FOUND, "model_not_found"),
             ServerError::Busy(_) => (StatusCode::SERVICE_UNAVAILABLE, "model_busy"),
             ServerError::Core(

@@ -8,7 +8,9 @@
 //!   an extra `sources` field.
 //!
 //! Safety: loopback by default; a non-loopback bind is refused without an access token; every
-//! request then needs `Authorization: Bearer <token>`; uploads are size-limited and stored under the
+//! request then needs `Authorization: Bearer <token>`; other websites can neither change anything
+//! (cross-site requests are refused) nor read through DNS rebinding (loopback `Host` names only,
+//! see `origin`); uploads are size-limited and stored under the
 //! data directory with a sanitised name, so no request can read or write outside it.
 
 mod api;
@@ -18,6 +20,7 @@ mod gate;
 mod json;
 pub mod language_model;
 mod openai;
+mod origin;
 pub mod service;
 mod state;
 mod ui;
@@ -53,7 +56,7 @@ pub async fn serve(
     Ok(addr)
 }
 
-/// All routes, with the token check in front.
+/// All routes, with the origin and token checks in front.
 pub fn router(state: AppState) -> axum::Router {
     let limit = state.config.max_upload_bytes;
     axum::Router::new()
@@ -64,6 +67,7 @@ pub fn router(state: AppState) -> axum::Router {
             state.clone(),
             state::require_token,
         ))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), origin::guard))
         .layer(axum::extract::DefaultBodyLimit::max(limit))
         .layer(axum::middleware::from_fn(error::json_errors))
         .with_state(state)

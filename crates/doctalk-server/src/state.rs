@@ -20,6 +20,9 @@ pub struct ServerConfig {
     pub bind: SocketAddr,
     /// Required on every request when set (`Authorization: Bearer …`).
     pub token: Option<String>,
+    /// Host names besides loopback ones that requests may address the server by when it has no
+    /// token (`--allow-host`; see `origin`).
+    pub allowed_hosts: Vec<String>,
     /// Largest accepted request body (uploads).
     pub max_upload_bytes: usize,
     /// The built UI (`ui/dist`) served at `/`; `None`: `/` explains how to build it.

@@ -35,6 +35,7 @@ pub async fn run(ctx: &Ctx, args: ServeArgs) -> anyhow::Result<ExitCode> {
         config: Arc::new(ServerConfig {
             bind: args.bind,
             token: args.token.clone(),
+            allowed_hosts: args.allow_host.clone(),
             max_upload_bytes: args.max_upload_mib.saturating_mul(1 << 20),
             ui_dir,
             model_name: format!("doctalk-{}", ctx.kb_name),
