@@ -222,6 +222,7 @@ export const en = {
   checkExpectedRefusal: 'Expected: not in the documents',
   checkFailed: 'The check failed: {message}',
   modelScores: 'Measured on DocTalk\'s labelled questions: right and cited {fc}, refuses what the documents lack {refusals}, first text {first} s',
+  checkWrongFigures: 'States a wrong figure',
 } as const;
 
 export type Key = keyof typeof en;
@@ -434,6 +435,7 @@ export const zh: Record<Key, string> = {
   checkExpectedRefusal: '应有：文档中没有',
   checkFailed: '检查失败：{message}',
   modelScores: '在 DocTalk 的标注问题集上：答对且引用正确 {fc}，对文档中没有的问题拒答 {refusals}，首段文字 {first} 秒',
+  checkWrongFigures: '说出错误数字',
 };
 
 const dictionaries: Record<Lang, Record<Key, string>> = { en, zh };

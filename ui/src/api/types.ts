@@ -310,6 +310,8 @@ export interface CheckTotals {
   fact_and_citation_rate: number | null;
   refusal_rate: number | null;
   false_refusal_rate: number | null;
+  /** Answerable questions answered with a wrong figure (a contradiction, not a gap). */
+  wrong_figure_rate?: number | null;
   answers_with_unverified: number;
   first_token_ms_p50: number | null;
 }

@@ -68,7 +68,7 @@ fn print_totals(mode: &str, t: &Totals) -> std::io::Result<()> {
     let pct = |r: Option<f64>| r.map_or("-".to_string(), |r| format!("{:.1}%", r * 100.0));
     out_line(&format!(
         "{mode}: {} questions ({} answerable, {} unanswerable)\n  fact {}  citation {}  fact+citation {}\n  \
-         refusals of unanswerable {}  false refusals {}  answers corrected by the claim checker {}  first token p50 {}",
+         refusals of unanswerable {}  false refusals {}  wrong figures {}  answers corrected by the claim checker {}  first token p50 {}",
         t.questions,
         t.answerable,
         t.unanswerable,
@@ -77,6 +77,7 @@ fn print_totals(mode: &str, t: &Totals) -> std::io::Result<()> {
         pct(t.fact_and_citation_rate),
         pct(t.refusal_rate),
         pct(t.false_refusal_rate),
+        pct(t.wrong_figure_rate),
         t.answers_with_unverified,
         t.first_token_ms_p50.map_or("-".into(), |ms| format!("{ms:.0} ms")),
     ))

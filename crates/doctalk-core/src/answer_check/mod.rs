@@ -14,7 +14,7 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
-use crate::answer::claims::{normalise_for_match, strip_citations};
+use crate::answer::claims::{normalise, normalise_for_match, number_texts, strip_citations};
 use crate::answer::{Answer, NOT_FOUND_EN, NOT_FOUND_ZH};
 use crate::{CoreError, Result};
 
@@ -87,6 +87,11 @@ pub struct CaseScore {
     pub cited_right: bool,
     /// The answer says the documents do not contain it.
     pub refused: bool,
+    /// The answer states, in its own words, a figure where the expected fact is a figure, and none
+    /// of its figures is the expected one: a wrong fact, not a missing one ("700元" for 500元).
+    /// Quoted source text does not count: it is the source speaking.
+    #[serde(default)]
+    pub wrong_figure: bool,
     /// Claims the claim checker withheld.
     pub unverified: usize,
 }
@@ -137,12 +142,40 @@ pub fn score(case: &QaCase, answer: &Answer) -> CaseScore {
                     .as_deref()
                     .is_some_and(|want| !want.is_empty() && s.path.contains(want))
         });
+    let wrong_figure = !case.unanswerable && !refused && !fact && {
+        let expected_figures: Vec<String> = case
+            .expect_any
+            .iter()
+            .flat_map(|f| number_texts(&normalise(f)))
+            .collect();
+        let stated = number_texts(&normalise(&without_quotes(&strip_citations(&answer.answer))));
+        !expected_figures.is_empty()
+            && !stated.is_empty()
+            && !stated.iter().any(|n| expected_figures.contains(n))
+    };
     CaseScore {
         fact,
         cited_right,
         refused,
+        wrong_figure,
         unverified: answer.unverified.len(),
     }
+}
+
+/// `text` without what it quotes (“…”, "…"): the claim gate shows source sentences so.
+fn without_quotes(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut closing: Option<char> = None;
+    for c in text.chars() {
+        match (closing, c) {
+            (None, '“') => closing = Some('”'),
+            (None, '"') => closing = Some('"'),
+            (Some(end), c) if c == end => closing = None,
+            (Some(_), _) => {}
+            (None, c) => out.push(c),
+        }
+    }
+    out
 }
 
 /// Totals over a set of scored cases, as rates in 0..=1 (None when no case counts toward one).
@@ -161,6 +194,9 @@ pub struct Totals {
     pub refusal_rate: Option<f64>,
     /// Answerable questions refused.
     pub false_refusal_rate: Option<f64>,
+    /// Answerable questions answered with a wrong figure (see [`CaseScore::wrong_figure`]).
+    #[serde(default)]
+    pub wrong_figure_rate: Option<f64>,
     /// Answers in which the claim checker withheld something.
     pub answers_with_unverified: usize,
     pub first_token_ms_p50: Option<f64>,
@@ -192,6 +228,7 @@ pub fn totals(scored: &[(&QaCase, CaseScore, Option<f64>)]) -> Totals {
         fact_and_citation_rate: rate(&answerable, &|s| s.fact && s.cited_right && !s.refused),
         refusal_rate: rate(&unanswerable, &|s| s.refused),
         false_refusal_rate: rate(&answerable, &|s| s.refused),
+        wrong_figure_rate: rate(&answerable, &|s| s.wrong_figure),
         answers_with_unverified: scored.iter().filter(|(_, s, _)| s.unverified > 0).count(),
         first_token_ms_p50: (!first.is_empty()).then(|| first[first.len() / 2]),
     }
@@ -293,12 +330,14 @@ mod tests {
             fact: true,
             cited_right: true,
             refused: false,
+            wrong_figure: false,
             unverified: 0,
         };
         let refused = CaseScore {
             fact: false,
             cited_right: false,
             refused: true,
+            wrong_figure: false,
             unverified: 0,
         };
         let t = totals(&[
@@ -311,6 +350,54 @@ mod tests {
         assert_eq!(t.false_refusal_rate, Some(0.5));
         assert_eq!(t.refusal_rate, Some(1.0));
         assert_eq!(t.first_token_ms_p50, Some(900.0));
+        assert_eq!(t.wrong_figure_rate, Some(0.0));
+    }
+
+    /// Real answers of the default model (bench answers, 2026-12-05): a wrong figure is told from a
+    /// missing one, and a figure the claim gate quoted from a source is not the answer's own.
+    #[test]
+    fn a_wrong_figure_is_a_contradiction_a_quote_or_a_vague_answer_is_not() {
+        let c = case(r#"{"q": "普通员工去上海出差住宿每晚标准是多少？", "expect_any": ["500元"]}"#);
+        let wrong = score(
+            &c,
+            &answer(
+                "普通员工去上海出差住宿每晚标准是700元[1]。",
+                vec![1],
+                &["其他员工500元"],
+                true,
+            ),
+        );
+        assert!(wrong.wrong_figure && !wrong.fact);
+        let quoted = score(
+            &c,
+            &answer(
+                "资料原文：“经理及高级专家700元” [1]",
+                vec![1],
+                &["经理及高级专家700元"],
+                true,
+            ),
+        );
+        assert!(!quoted.wrong_figure);
+        let vague = score(
+            &c,
+            &answer("请参考差旅制度[1]。", vec![1], &["其他员工500元"], true),
+        );
+        assert!(!vague.wrong_figure);
+        let right = score(&c, &answer("每晚五百元[1]。", vec![1], &["其他员工500元"], true));
+        assert!(right.fact && !right.wrong_figure);
+        let en = case(r#"{"q": "How long must a passphrase be?", "expect_any": ["16 characters"]}"#);
+        assert!(
+            score(
+                &en,
+                &answer(
+                    "12 characters[4]",
+                    vec![4],
+                    &["a", "b", "c", "at least 12 characters"],
+                    true
+                )
+            )
+            .wrong_figure
+        );
     }
 
     #[test]

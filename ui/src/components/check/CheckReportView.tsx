@@ -11,6 +11,7 @@ const ROWS: { key: Key; value: (t: CheckTotals) => string }[] = [
   { key: 'checkCitation', value: (t) => percent(t.citation_rate) },
   { key: 'checkRefusals', value: (t) => percent(t.refusal_rate) },
   { key: 'checkFalseRefusals', value: (t) => percent(t.false_refusal_rate) },
+  { key: 'checkWrongFigures', value: (t) => percent(t.wrong_figure_rate) },
   { key: 'checkCorrected', value: (t) => String(t.answers_with_unverified) },
   {
     key: 'checkFirstToken',
