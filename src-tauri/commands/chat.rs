@@ -1,6 +1,6 @@
 //! Search, answers and conversations.
 
-use doctalk_core::{Conversation, SearchHit};
+use doctalk_core::{Conversation, ScopeRequest, SearchHit};
 use doctalk_server::service::{self, AskRequest};
 use serde_json::Value;
 use tauri::ipc::Channel;
@@ -16,8 +16,10 @@ pub async fn search(
     kb: Option<String>,
     q: String,
     k: Option<usize>,
+    scope: Option<ScopeRequest>,
 ) -> CommandResult<Vec<SearchHit>> {
-    Ok(service::search(desktop.engine().await?, kb.as_deref(), &q, k.unwrap_or(5)).await?)
+    let scope = scope.unwrap_or_default();
+    Ok(service::search(desktop.engine().await?, kb.as_deref(), &q, k.unwrap_or(5), &scope).await?)
 }
 
 /// A streamed answer: `query`, `sources`, `token`… then `done` with the answer. `ask_stop` with the

@@ -268,6 +268,28 @@ pub struct SearchArgs {
     /// Print a JSON array
     #[arg(long)]
     pub json: bool,
+    #[command(flatten)]
+    pub scope: ScopeArgs,
+}
+
+/// Which documents to search: shared by `search`, `ask` and `chat`.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct ScopeArgs {
+    /// Only this document: an id, an id prefix or a path as `doctalk list` shows it; repeatable
+    #[arg(long = "doc", value_name = "ID|PATH")]
+    pub docs: Vec<String>,
+    /// Only the documents inside this folder; repeatable
+    #[arg(long = "folder", value_name = "DIR")]
+    pub folders: Vec<String>,
+}
+
+impl ScopeArgs {
+    pub fn request(&self) -> doctalk_core::ScopeRequest {
+        doctalk_core::ScopeRequest {
+            docs: self.docs.clone(),
+            folders: self.folders.clone(),
+        }
+    }
 }
 
 /// How answers are made: shared by `ask` and `chat`.
@@ -313,6 +335,8 @@ pub struct AskArgs {
     pub question: String,
     #[command(flatten)]
     pub answer: AnswerArgs,
+    #[command(flatten)]
+    pub scope: ScopeArgs,
     /// Continue this conversation (its history rewrites follow-up questions) and save the turn to it;
     /// `new` starts one (its id is printed)
     #[arg(long, value_name = "ID|new")]
@@ -359,6 +383,8 @@ pub struct McpArgs {
 pub struct ChatArgs {
     #[command(flatten)]
     pub answer: AnswerArgs,
+    #[command(flatten)]
+    pub scope: ScopeArgs,
     /// Resume a saved conversation
     #[arg(long, value_name = "ID")]
     pub conversation: Option<String>,

@@ -16,6 +16,8 @@ pub enum CoreError {
     },
     #[error("no document matches {0:?} (use an id or a path shown by `doctalk list`)")]
     NoSuchDocument(String),
+    #[error("no document of the knowledge base is in the folder {0:?} (add it first, or check the path)")]
+    EmptyFolder(String),
     #[error("knowledge-base names use letters, digits, '-' and '_' only (1 to 64): {0:?}")]
     BadKbName(String),
     #[error("no knowledge base {0:?} (create it first)")]

@@ -27,6 +27,7 @@ mod ingest;
 mod kb;
 mod passages;
 pub mod sample;
+mod scope;
 mod search;
 pub mod segment;
 pub mod settings;
@@ -39,6 +40,7 @@ pub use error::{CoreError, Result};
 pub use ingest::{collect_files, FileReport, FileStatus, IngestEvent, IngestStage, ReportedDiagnostic};
 pub use kb::{DocumentInfo, KnowledgeBase};
 pub use passages::Passage;
+pub use scope::{Scope, ScopeRequest};
 pub use search::SearchHit;
 pub use workspace::{valid_kb_name, KbSummary, Library, Workspace};
 

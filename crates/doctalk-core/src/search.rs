@@ -7,6 +7,7 @@ use doctalk_store::{ChunkHit, ChunkRecord};
 
 use crate::fusion::{question_similarity, rrf, ComponentScore, FAQ_MATCH_THRESHOLD};
 use crate::kb::KnowledgeBase;
+use crate::scope::Scope;
 use crate::{segment, CoreError, Result};
 
 /// Candidates fetched from each component before fusion.
@@ -41,6 +42,17 @@ pub struct SearchHit {
 impl KnowledgeBase {
     /// Hybrid search over committed documents embedded with the current model.
     pub async fn search(&self, query: &str, top_k: usize) -> Result<Vec<SearchHit>> {
+        self.search_in(query, top_k, None).await
+    }
+
+    /// [`KnowledgeBase::search`] over the documents of `scope` only (all when `None`).
+    pub async fn search_in(
+        &self,
+        query: &str,
+        top_k: usize,
+        scope: Option<&Scope>,
+    ) -> Result<Vec<SearchHit>> {
+        let docs = scope.map(|s| &s.doc_ids);
         let query = query.trim();
         if query.is_empty() || top_k == 0 {
             return Ok(Vec::new());
@@ -53,13 +65,13 @@ impl KnowledgeBase {
             .map_err(|e| CoreError::Task(format!("embedding the query: {e}")))??;
         let dense = self
             .store()
-            .vector_search(&vector, self.embedder().model_id(), candidates)
+            .vector_search_in(&vector, self.embedder().model_id(), candidates, docs)
             .await?;
         let segmented = segment::segment(query);
         let lexical = if segmented.is_empty() {
             Vec::new()
         } else {
-            self.store().text_search(&segmented, candidates).await?
+            self.store().text_search_in(&segmented, candidates, docs).await?
         };
 
         let mut chunks: HashMap<String, ChunkRecord> = HashMap::new();

@@ -52,7 +52,10 @@ impl ServerError {
             ServerError::UnknownModel(..) => (StatusCode::NOT_FOUND, "model_not_found"),
             ServerError::Busy(_) => (StatusCode::SERVICE_UNAVAILABLE, "model_busy"),
             ServerError::Core(
-                CoreError::NoSuchDocument(_) | CoreError::NoSuchConversation(_) | CoreError::NoSuchKb(_),
+                CoreError::NoSuchDocument(_)
+                | CoreError::EmptyFolder(_)
+                | CoreError::NoSuchConversation(_)
+                | CoreError::NoSuchKb(_),
             ) => (StatusCode::NOT_FOUND, "not_found"),
             ServerError::Core(CoreError::BadKbName(_) | CoreError::BadSettings(_)) => {
                 (StatusCode::BAD_REQUEST, "bad_request")

@@ -66,6 +66,10 @@ pub(crate) struct ChatRequest {
     /// A string or a list of strings.
     #[serde(default)]
     pub stop: Option<Value>,
+    /// DocTalk's extension: answer from these documents or folders only
+    /// (`{"docs": ["ID or path"], "folders": ["DIR"]}`).
+    #[serde(default)]
+    pub scope: Option<doctalk_core::ScopeRequest>,
 }
 
 pub(crate) fn text_of(content: &Value) -> String {
@@ -131,6 +135,9 @@ async fn grounded_completion(s: AppState, body: ChatRequest) -> Result<Response,
     let mut req = AnswerRequest::new(question);
     req.script = Some(crate::service::chinese_script(&s.engine));
     req.history = history;
+    if let Some(scope) = &body.scope {
+        req.scope = s.engine.library(None).await?.kb.resolve_scope(scope).await?;
+    }
     let admitted = crate::service::admit(&s.engine, &mut req);
     if let Some(n) = body.max_completion_tokens.or(body.max_tokens) {
         req.max_answer_tokens = n.clamp(1, 4096);

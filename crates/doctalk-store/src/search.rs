@@ -23,6 +23,18 @@ impl Store {
     /// Dense search by cosine similarity over chunks of committed documents
     /// whose `embedding_model` is `model_id`. Best first; at most `k`.
     pub async fn vector_search(&self, query: &[f32], model_id: &str, k: usize) -> Result<Vec<ChunkHit>> {
+        self.vector_search_in(query, model_id, k, None).await
+    }
+
+    /// [`Store::vector_search`] over the documents `docs` only (all when `None`): the filter is
+    /// applied inside the search, so a narrow scope still finds its `k` best.
+    pub async fn vector_search_in(
+        &self,
+        query: &[f32],
+        model_id: &str,
+        k: usize,
+        docs: Option<&HashSet<String>>,
+    ) -> Result<Vec<ChunkHit>> {
         if query.is_empty() {
             return Err(StoreError::EmptyVector);
         }
@@ -38,8 +50,11 @@ impl Store {
         if k == 0 {
             return Ok(Vec::new());
         }
-        let filter = format!("embedding_model = {}", schema::sql_str(model_id));
-        let committed = self.committed_ids().await?;
+        let mut filter = format!("embedding_model = {}", schema::sql_str(model_id));
+        if let Some(docs) = docs {
+            filter = format!("{filter} AND {}", doc_filter(docs));
+        }
+        let committed = visible_ids(self.committed_ids().await?, docs);
         search_visible(k, &committed, |limit| {
             let filter = filter.clone();
             let table = chunks.table.clone();
@@ -64,21 +79,36 @@ impl Store {
     /// tokens (Chinese already word-segmented); a chunk matches if it holds any
     /// of them. Best first; at most `k`.
     pub async fn text_search(&self, segmented_query: &str, k: usize) -> Result<Vec<ChunkHit>> {
+        self.text_search_in(segmented_query, k, None).await
+    }
+
+    /// [`Store::text_search`] over the documents `docs` only (all when `None`).
+    pub async fn text_search_in(
+        &self,
+        segmented_query: &str,
+        k: usize,
+        docs: Option<&HashSet<String>>,
+    ) -> Result<Vec<ChunkHit>> {
         if k == 0 || segmented_query.trim().is_empty() {
             return Ok(Vec::new());
         }
         let Some(chunks) = self.chunks().await? else {
             return Ok(Vec::new());
         };
-        let committed = self.committed_ids().await?;
+        let committed = visible_ids(self.committed_ids().await?, docs);
+        let filter = docs.map(doc_filter);
         search_visible(k, &committed, |limit| {
             let table = chunks.table.clone();
             let text = segmented_query.to_owned();
+            let filter = filter.clone();
             async move {
-                let query = table
+                let mut query = table
                     .query()
                     .full_text_search(FullTextSearchQuery::new(text))
                     .limit(limit);
+                if let Some(filter) = filter {
+                    query = query.only_if(filter);
+                }
                 let batches = collect(query, "run a full-text search").await?;
                 hits(&batches, SCORE_COLUMN, |s| s)
             }
@@ -103,6 +133,25 @@ impl Store {
         }
         records.sort_by_key(|c| c.ordinal);
         Ok(records)
+    }
+}
+
+/// `doc_id IN (…)` for the documents of a scope.
+fn doc_filter(docs: &HashSet<String>) -> String {
+    if docs.is_empty() {
+        // `IN ()` is not SQL; nothing matches an empty scope.
+        return "doc_id IS NULL AND doc_id IS NOT NULL".into();
+    }
+    let mut ids: Vec<&String> = docs.iter().collect();
+    ids.sort();
+    schema::sql_in("doc_id", ids)
+}
+
+/// The committed documents a search may show: all, or those of the scope.
+fn visible_ids(committed: HashSet<String>, docs: Option<&HashSet<String>>) -> HashSet<String> {
+    match docs {
+        Some(docs) => committed.into_iter().filter(|id| docs.contains(id)).collect(),
+        None => committed,
     }
 }
 

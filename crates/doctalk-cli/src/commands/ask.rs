@@ -15,6 +15,7 @@ use crate::output::out_line;
 
 pub async fn run(ctx: &Ctx, args: AskArgs) -> anyhow::Result<ExitCode> {
     let kb = ctx.open_kb().await?;
+    let scope = kb.resolve_scope(&args.scope.request()).await?;
     let generator = ctx.load_generator_or_warn(&args.answer).await;
     let store = ctx.conversations();
     let mut conversation = match args.conversation.as_deref() {
@@ -23,7 +24,16 @@ pub async fn run(ctx: &Ctx, args: AskArgs) -> anyhow::Result<ExitCode> {
         None => None,
     };
     let history = conversation.as_ref().map(|c| c.turns.clone()).unwrap_or_default();
-    let answer = answer_once(&kb, &args.question, history, generator, &args.answer, !args.json).await?;
+    let answer = answer_once(
+        &kb,
+        &args.question,
+        history,
+        generator,
+        &args.answer,
+        scope,
+        !args.json,
+    )
+    .await?;
     if let Some(c) = conversation.as_mut() {
         c.push(&args.question, &answer);
         store.save(c)?;
@@ -50,10 +60,12 @@ pub async fn answer_once(
     history: Vec<doctalk_core::Turn>,
     generator: Option<Arc<dyn Generator>>,
     args: &AnswerArgs,
+    scope: Option<doctalk_core::Scope>,
     stream: bool,
 ) -> anyhow::Result<Answer> {
     let mut req = args.request(question);
     req.history = history;
+    req.scope = scope;
     req.generator = generator;
     let cancel = req.cancel.clone();
     let watcher = tokio::spawn(async move {

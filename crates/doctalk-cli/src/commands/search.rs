@@ -9,7 +9,8 @@ use crate::output::{excerpt, out_line};
 
 pub async fn run(ctx: &Ctx, args: SearchArgs) -> anyhow::Result<ExitCode> {
     let kb = ctx.open_kb().await?;
-    let hits = kb.search(&args.query, args.top_k).await?;
+    let scope = kb.resolve_scope(&args.scope.request()).await?;
+    let hits = kb.search_in(&args.query, args.top_k, scope.as_ref()).await?;
     if args.json {
         let arr: Vec<_> = hits.iter().map(hit_json).collect();
         out_line(&serde_json::to_string_pretty(&arr)?)?;

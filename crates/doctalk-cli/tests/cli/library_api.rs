@@ -573,3 +573,83 @@ fn check_answers_scores_questions_with_progress_and_names_a_bad_line() {
     assert_eq!(error["code"], "check_failed");
     assert!(error["message"].as_str().unwrap().contains("line 2"), "{error}");
 }
+
+/// The scope over the API: `/api/search?docs=`, `scope` in `/api/ask`, and the OpenAI endpoint's
+/// extra `scope` field keep to the chosen documents; an unknown one is a 404 naming it.
+#[test]
+fn search_and_answers_over_the_api_keep_to_a_scope() {
+    let dt = Doctalk::new();
+    let server = start(&dt, &["--no-llm"]);
+    let a = server.addr.as_str();
+    assert_eq!(
+        sse_events(&http(a, "POST", "/api/sample", None, b"").body)
+            .last()
+            .unwrap()
+            .0,
+        "done"
+    );
+    let docs = http(a, "GET", "/api/documents", None, b"").json();
+    let policy = docs
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["path"].as_str().unwrap().ends_with("it-security-policy.pdf"))
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let q = "%E5%87%BA%E5%B7%AE%E4%BD%8F%E5%AE%BF%E6%A0%87%E5%87%86"; // 出差住宿标准
+    let hits = http(
+        a,
+        "GET",
+        &format!("/api/search?q={q}&k=5&docs={policy}"),
+        None,
+        b"",
+    )
+    .json();
+    let hits = hits.as_array().unwrap();
+    assert!(
+        !hits.is_empty() && hits.iter().all(|h| h["doc_id"] == policy.as_str()),
+        "{hits:?}"
+    );
+
+    let ask = serde_json::json!({"question": "境外出差要提前几个工作日申请", "no_llm": true, "scope": {"docs": ["员工手册.pdf"]}});
+    let answer = http(a, "POST", "/api/ask", None, ask.to_string().as_bytes()).json();
+    assert!(
+        answer["answer"].as_str().unwrap().contains("15个工作日"),
+        "{answer}"
+    );
+    assert!(answer["sources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|s| s["path"].as_str().unwrap().ends_with("员工手册.pdf")));
+
+    let openai = serde_json::json!({
+        "messages": [{"role": "user", "content": "境外出差要提前几个工作日申请"}],
+        "scope": {"docs": [policy]},
+    });
+    let completion = http(
+        a,
+        "POST",
+        "/v1/chat/completions",
+        None,
+        openai.to_string().as_bytes(),
+    )
+    .json();
+    let sources = completion["sources"].as_array().unwrap();
+    assert!(
+        sources
+            .iter()
+            .all(|s| s["path"].as_str().unwrap().ends_with("it-security-policy.pdf")),
+        "{completion}"
+    );
+
+    let unknown = serde_json::json!({"question": "出差", "no_llm": true, "scope": {"docs": ["nowhere.pdf"]}});
+    let r = http(a, "POST", "/api/ask", None, unknown.to_string().as_bytes());
+    assert_eq!(r.status, 404, "{}", r.body);
+    assert!(r.json()["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("nowhere.pdf"));
+}

@@ -62,3 +62,130 @@ fn human_output_shows_sources_with_pages() {
     assert!(text.contains("[1]") && text.contains("[2]"), "{text}");
     assert!(text.contains("p."), "PDF hits show their page: {text}");
 }
+
+/// `--doc` and `--folder` keep search and answers to the chosen documents: a question the handbook
+/// answers, asked of the English policy only, finds only the policy; a document or folder that is
+/// not in the knowledge base is an error naming it, never a silent search of everything.
+#[test]
+fn a_scope_keeps_search_and_answers_to_the_chosen_documents() {
+    let dt = indexed_sample();
+    let policy = crate::harness::sample_kb().join("it-security-policy.pdf");
+    let policy = policy.to_str().unwrap();
+    let everywhere = dt.json(&["search", "出差住宿标准", "--json", "--top-k", "5"]);
+    assert!(
+        everywhere
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|h| !h["path"].as_str().unwrap().ends_with("it-security-policy.pdf")),
+        "{everywhere}"
+    );
+    let scoped = dt.json(&[
+        "search",
+        "出差住宿标准",
+        "--json",
+        "--top-k",
+        "5",
+        "--doc",
+        policy,
+    ]);
+    let scoped = scoped.as_array().unwrap();
+    assert!(!scoped.is_empty());
+    assert!(
+        scoped
+            .iter()
+            .all(|h| h["path"].as_str().unwrap().ends_with("it-security-policy.pdf")),
+        "{scoped:?}"
+    );
+    // By id prefix and together with another document.
+    let doc_id = scoped[0]["doc_id"].as_str().unwrap().to_string();
+    let faq = crate::harness::sample_kb().join("faq.csv");
+    let two = dt.json(&[
+        "search",
+        "出差住宿标准",
+        "--json",
+        "--top-k",
+        "8",
+        "--doc",
+        &doc_id[..8],
+        "--doc",
+        faq.to_str().unwrap(),
+    ]);
+    let paths: std::collections::HashSet<&str> = two
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h["path"].as_str().unwrap().rsplit('/').next().unwrap())
+        .collect();
+    assert!(
+        paths
+            .iter()
+            .all(|p| *p == "faq.csv" || *p == "it-security-policy.pdf"),
+        "{paths:?}"
+    );
+    assert!(paths.contains("faq.csv"), "{paths:?}");
+
+    // A file name alone is enough when only one document has it.
+    let by_name = dt.json(&[
+        "ask",
+        "境外出差要提前几个工作日申请",
+        "--no-llm",
+        "--json",
+        "--doc",
+        "员工手册.pdf",
+    ]);
+    assert!(
+        by_name["answer"].as_str().unwrap().contains("15个工作日"),
+        "{by_name}"
+    );
+    assert!(
+        by_name["sources"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|s| s["path"].as_str().unwrap().ends_with("员工手册.pdf")),
+        "{by_name}"
+    );
+    let folder = dt.json(&[
+        "ask",
+        "境外出差要提前几个工作日申请",
+        "--no-llm",
+        "--json",
+        "--folder",
+        crate::harness::sample_kb().to_str().unwrap(),
+    ]);
+    assert!(
+        folder["answer"].as_str().unwrap().contains("15个工作日"),
+        "{folder}"
+    );
+    let only_policy = dt.json(&[
+        "ask",
+        "境外出差要提前几个工作日申请",
+        "--no-llm",
+        "--json",
+        "--doc",
+        policy,
+    ]);
+    assert!(
+        only_policy["sources"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|s| s["path"].as_str().unwrap().ends_with("it-security-policy.pdf")),
+        "{only_policy}"
+    );
+    assert!(
+        !only_policy["answer"].as_str().unwrap().contains("15个工作日"),
+        "{only_policy}"
+    );
+
+    for (flag, value, named) in [
+        ("--doc", "no-such-document.pdf", "no-such-document.pdf"),
+        ("--folder", "/tmp", "/tmp"),
+    ] {
+        let out = dt.run(&["search", "出差", flag, value]);
+        assert_eq!(out.status.code(), Some(1), "{flag} {value}");
+        let err = stderr(&out);
+        assert!(err.contains(named) && !err.contains("panicked"), "{err}");
+    }
+}

@@ -279,6 +279,8 @@ pub struct AnswerRequest {
     pub without_llm_reason: Option<String>,
     /// The script Chinese answers are shown in; `None`: the system locale's (简体 unless zh-TW/HK).
     pub script: Option<ChineseScript>,
+    /// Only these documents are searched (`None`: the whole knowledge base).
+    pub scope: Option<crate::Scope>,
 }
 
 impl AnswerRequest {
@@ -293,6 +295,7 @@ impl AnswerRequest {
             cancel: Arc::new(AtomicBool::new(false)),
             without_llm_reason: None,
             script: None,
+            scope: None,
         }
     }
 }
@@ -342,7 +345,9 @@ impl KnowledgeBase {
             ..Timings::default()
         };
 
-        let hits = self.search(&query, req.top_k.max(1)).await?;
+        let hits = self
+            .search_in(&query, req.top_k.max(1), req.scope.as_ref())
+            .await?;
         timings.retrieval_ms = ms();
         let sources: Vec<Source> = hits
             .iter()

@@ -150,6 +150,12 @@ struct SearchQuery {
     #[serde(default = "default_k")]
     k: usize,
     kb: Option<String>,
+    /// Document ids (or unique id prefixes), comma-separated: search only these.
+    #[serde(default)]
+    docs: Option<String>,
+    /// Search only the documents inside this folder.
+    #[serde(default)]
+    folder: Option<String>,
 }
 
 fn default_k() -> usize {
@@ -158,8 +164,19 @@ fn default_k() -> usize {
 
 async fn search(State(s): State<AppState>, Query(q): Query<SearchQuery>) -> Reply {
     let kb = q.kb.as_deref().filter(|k| !k.is_empty());
+    let scope = doctalk_core::ScopeRequest {
+        docs: q
+            .docs
+            .iter()
+            .flat_map(|d| d.split(','))
+            .map(str::trim)
+            .filter(|d| !d.is_empty())
+            .map(String::from)
+            .collect(),
+        folders: q.folder.iter().filter(|f| !f.is_empty()).cloned().collect(),
+    };
     Ok(JsonResponse(json!(
-        service::search(&s.engine, kb, &q.q, q.k).await?
+        service::search(&s.engine, kb, &q.q, q.k, &scope).await?
     )))
 }
 

@@ -3,16 +3,23 @@
 use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 
-use doctalk_core::{Answer, AnswerEvent, AnswerRequest, Conversation, SearchHit};
+use doctalk_core::{Answer, AnswerEvent, AnswerRequest, Conversation, ScopeRequest, SearchHit};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::Emit;
 use crate::{Engine, ServerError};
 
-pub async fn search(s: &Engine, kb: Option<&str>, q: &str, k: usize) -> Result<Vec<SearchHit>, ServerError> {
+pub async fn search(
+    s: &Engine,
+    kb: Option<&str>,
+    q: &str,
+    k: usize,
+    scope: &ScopeRequest,
+) -> Result<Vec<SearchHit>, ServerError> {
     let lib = s.library(kb).await?;
-    Ok(lib.kb.search(q, k.clamp(1, 50)).await?)
+    let scope = lib.kb.resolve_scope(scope).await?;
+    Ok(lib.kb.search_in(q, k.clamp(1, 50), scope.as_ref()).await?)
 }
 
 /// A question, as the UI sends it.
@@ -26,6 +33,9 @@ pub struct AskRequest {
     pub no_llm: bool,
     #[serde(default)]
     pub top_k: Option<usize>,
+    /// Only these documents or folders (none: the whole knowledge base).
+    #[serde(default)]
+    pub scope: ScopeRequest,
 }
 
 /// Answers (continuing or starting the request's conversation, and saving the turn). Events:
@@ -48,6 +58,7 @@ pub async fn ask(
     req.script = Some(chinese_script(s));
     req.cancel = cancel;
     req.history = conversation.as_ref().map(|c| c.turns.clone()).unwrap_or_default();
+    req.scope = lib.kb.resolve_scope(&request.scope).await?;
     let _admitted = if request.no_llm { None } else { admit(s, &mut req) };
     if let Some(k) = request.top_k {
         req.top_k = k.clamp(1, 20);
