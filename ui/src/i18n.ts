@@ -223,6 +223,12 @@ export const en = {
   checkFailed: 'The check failed: {message}',
   modelScores: 'Measured on DocTalk\'s labelled questions: right and cited {fc}, refuses what the documents lack {refusals}, first text {first} s',
   checkWrongFigures: 'States a wrong figure',
+  askOnly: 'Ask this',
+  askingThis: '✓ Asking this',
+  askOnlyTitle: 'Keep questions to this document (add more to ask about several)',
+  askingOnly: 'Asking only:',
+  askAll: 'Ask all documents',
+  unscope: 'Stop asking only {title}',
 } as const;
 
 export type Key = keyof typeof en;
@@ -436,6 +442,12 @@ export const zh: Record<Key, string> = {
   checkFailed: '检查失败：{message}',
   modelScores: '在 DocTalk 的标注问题集上：答对且引用正确 {fc}，对文档中没有的问题拒答 {refusals}，首段文字 {first} 秒',
   checkWrongFigures: '说出错误数字',
+  askOnly: '只问它',
+  askingThis: '✓ 正在只问它',
+  askOnlyTitle: '只在这个文档里找答案（可以再选几个）',
+  askingOnly: '只问：',
+  askAll: '问全部文档',
+  unscope: '不再只问 {title}',
 };
 
 const dictionaries: Record<Lang, Record<Key, string>> = { en, zh };

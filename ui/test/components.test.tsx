@@ -798,3 +798,35 @@ describe('Check answers', () => {
     expect($('check-run')).not.toBeNull();
   });
 });
+
+describe('Asking only some documents', () => {
+  const doc = (id: string, title: string) => ({
+    id, path: `/kb/${title}`, title, format: 'pdf', pages: 3, chunks: 4, size_bytes: 1000,
+    embedding_model: 'e5', ingested_at_ms: 0,
+  });
+
+  it('keeps questions to the chosen documents, shows them above the composer, and lets go of them', async () => {
+    const transport = new FakeTransport();
+    transport.replies.documents_list = [doc('d1', '员工手册.pdf'), doc('d2', 'policy.pdf')];
+    await renderApp(transport);
+    const scopeButtons = $$('doc-scope');
+    expect(scopeButtons).toHaveLength(2);
+    expect($('scope-bar')).toBeNull();
+
+    await click(scopeButtons[0]!);
+    expect($$('doc-scope')[0]!.getAttribute('aria-pressed')).toBe('true');
+    expect($$('scope-chip').map((c) => c.textContent)).toEqual(['员工手册.pdf×']);
+
+    await type($('composer')!, '午休几点？');
+    await key($('composer')!, { key: 'Enter' });
+    expect(transport.last('ask_stream').call.body).toMatchObject({ question: '午休几点？', scope: { docs: ['d1'] } });
+    await act(async () => transport.last('ask_stream').emit('done', { answer: 'x', sources: [], cited: [] }));
+    await settle();
+
+    await click($('scope-clear')!);
+    expect($('scope-bar')).toBeNull();
+    await type($('composer')!, '班车？');
+    await key($('composer')!, { key: 'Enter' });
+    expect((transport.last('ask_stream').call.body as { scope?: unknown }).scope).toBeUndefined();
+  });
+});

@@ -119,6 +119,8 @@ export interface AskRequest {
   conversation?: string;
   no_llm?: boolean;
   top_k?: number;
+  /** Only these documents (ids) or folders; none: the whole knowledge base. */
+  scope?: { docs?: string[]; folders?: string[] };
 }
 
 export interface ConversationSummary {

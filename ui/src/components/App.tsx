@@ -103,6 +103,18 @@ function Workspace({ kbRef, onOpenSettings }: WorkspaceProps) {
   const documents = useDocuments(api, kbs.kb, kbs.ready, toasts);
   const conversations = useConversations(api, kbs.kb, kbs.ready, toasts);
   const [checking, setChecking] = useState(false);
+  // ---- the documents questions are kept to (empty: all); gone documents drop out ----
+  const [scope, setScope] = useState<DocumentInfo[]>([]);
+  const scoped = useMemo(() => scope.filter((d) => documents.docs.some((x) => x.id === d.id)), [scope, documents.docs]);
+  const scopeIds = useMemo(() => new Set(scoped.map((d) => d.id)), [scoped]);
+  const toggleScope = useCallback(
+    (doc: DocumentInfo) => setScope((s) => (s.some((d) => d.id === doc.id) ? s.filter((d) => d.id !== doc.id) : [...s, doc])),
+    [],
+  );
+  const unscope = useCallback(
+    (doc: DocumentInfo | null) => setScope((s) => (doc ? s.filter((d) => d.id !== doc.id) : [])),
+    [],
+  );
 
   // Stores outlive renders; callbacks reach the latest hook values through this ref.
   const latest = useRef({ documents, conversations, kbs });
@@ -210,6 +222,7 @@ function Workspace({ kbRef, onOpenSettings }: WorkspaceProps) {
       ),
     [api, toasts],
   );
+  useEffect(() => session.setScope([...scopeIds]), [session, scopeIds]);
 
   const openConversation = useCallback(
     (id: string) => {
@@ -240,6 +253,7 @@ function Workspace({ kbRef, onOpenSettings }: WorkspaceProps) {
       // Conversations, sources and the viewer all belong to the kb being left.
       session.reset();
       setTarget(null);
+      setScope([]);
       latest.current.kbs.select(name);
     },
     [session],
@@ -284,6 +298,8 @@ function Workspace({ kbRef, onOpenSettings }: WorkspaceProps) {
             onOpenHit={openHit}
             onRemove={remove}
             onReindex={reindex}
+            scopeIds={scopeIds}
+            onToggleScope={toggleScope}
           />
           <ChatPane
             session={session}
@@ -291,6 +307,8 @@ function Workspace({ kbRef, onOpenSettings }: WorkspaceProps) {
             onOpenConversation={openConversation}
             onDeleteConversation={deleteConversation}
             onOpenSource={openSource}
+            scope={scoped}
+            onUnscope={unscope}
           />
           {target && <SourcePanel target={target} docs={documents.docs} onClose={() => setTarget(null)} />}
         </div>

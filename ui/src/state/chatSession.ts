@@ -4,7 +4,7 @@
 import { isAborted, toApiError } from '../api/errors';
 import type { AskEvent, ChatClient } from '../api/chat';
 import type { StreamHandle } from '../api/transport';
-import type { Answer, Conversation, Source } from '../api/types';
+import type { Answer, AskRequest, Conversation, Source } from '../api/types';
 import { newId } from '../lib/ids';
 
 export type AssistantState = 'streaming' | 'done' | 'error' | 'stopped';
@@ -40,6 +40,8 @@ type Listener = () => void;
 export class ChatSession {
   #messages: Message[] = [];
   #conversation: string | null = null;
+  /** Document ids questions keep to (empty: the whole knowledge base). */
+  #scope: readonly string[] = [];
   #handle: StreamHandle<Answer> | null = null;
   #streamingId: string | null = null;
   readonly #listeners = new Set<Listener>();
@@ -59,6 +61,11 @@ export class ChatSession {
 
   get conversationId(): string | null {
     return this.#conversation;
+  }
+
+  /** Keeps the next questions to these documents (an empty list: all of them). */
+  setScope(docIds: readonly string[]): void {
+    this.#scope = [...docIds];
   }
 
   get streaming(): boolean {
@@ -96,9 +103,9 @@ export class ChatSession {
     this.#streamingId = id;
     this.#emit();
 
-    const handle = this.#client.ask({ question: text, conversation: this.#conversation ?? 'new' }, (e) =>
-      this.#onEvent(id, e),
-    );
+    const request: AskRequest = { question: text, conversation: this.#conversation ?? 'new' };
+    if (this.#scope.length > 0) request.scope = { docs: [...this.#scope] };
+    const handle = this.#client.ask(request, (e) => this.#onEvent(id, e));
     this.#handle = handle;
     handle.done.then(
       (answer) => this.#finish(id, answer),

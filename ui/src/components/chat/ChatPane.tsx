@@ -1,7 +1,7 @@
 // The middle pane: conversations, messages and the composer, driven by a ChatSession.
 
 import { useCallback, useEffect, useRef } from 'preact/hooks';
-import type { ConversationSummary, Source } from '../../api/types';
+import type { ConversationSummary, DocumentInfo, Source } from '../../api/types';
 import { useSubscription } from '../../lib/useSubscription';
 import type { ChatSession } from '../../state/chatSession';
 import { useServices } from '../../state/context';
@@ -15,9 +15,20 @@ interface Props {
   onOpenConversation: (id: string) => void;
   onDeleteConversation: (id: string) => void;
   onOpenSource: (source: Source) => void;
+  /** The documents questions are kept to (empty: all), with a way to drop one or all. */
+  scope: readonly DocumentInfo[];
+  onUnscope: (doc: DocumentInfo | null) => void;
 }
 
-export function ChatPane({ session, conversations, onOpenConversation, onDeleteConversation, onOpenSource }: Props) {
+export function ChatPane({
+  session,
+  conversations,
+  onOpenConversation,
+  onDeleteConversation,
+  onOpenSource,
+  scope,
+  onUnscope,
+}: Props) {
   const { t } = useServices();
   const subscribe = useCallback((fn: () => void) => session.subscribe(fn), [session]);
   const messages = useSubscription(subscribe, () => session.messages());
@@ -57,6 +68,22 @@ export function ChatPane({ session, conversations, onOpenConversation, onDeleteC
           ),
         )}
       </div>
+      {scope.length > 0 && (
+        <div class="scope-bar" data-testid="scope-bar">
+          <span class="small">{t('askingOnly')}</span>
+          {scope.map((doc) => (
+            <span key={doc.id} class="scope-chip" data-testid="scope-chip">
+              {doc.title || doc.path}
+              <button type="button" class="icon-button" aria-label={t('unscope', { title: doc.title })} onClick={() => onUnscope(doc)}>
+                ×
+              </button>
+            </span>
+          ))}
+          <button type="button" class="link-button small" data-testid="scope-clear" onClick={() => onUnscope(null)}>
+            {t('askAll')}
+          </button>
+        </div>
+      )}
       <Composer
         streaming={streaming}
         inputRef={composerRef}

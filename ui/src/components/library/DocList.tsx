@@ -8,17 +8,28 @@ import { useServices } from '../../state/context';
 
 interface Props {
   docs: readonly DocumentInfo[];
+  /** The documents questions are kept to (empty: all). */
+  scopeIds: ReadonlySet<string>;
   onOpen: (doc: DocumentInfo) => void;
   onRemove: (doc: DocumentInfo) => void;
   onReindex: (doc: DocumentInfo) => void;
+  onToggleScope: (doc: DocumentInfo) => void;
 }
 
-export function DocList({ docs, onOpen, onRemove, onReindex }: Props) {
+export function DocList({ docs, scopeIds, onOpen, onRemove, onReindex, onToggleScope }: Props) {
   const { t } = useServices();
   return (
     <ul class="doc-list" data-testid="doc-list" aria-label={t('documents')}>
       {docs.map((doc) => (
-        <DocRow key={doc.id} doc={doc} onOpen={onOpen} onRemove={onRemove} onReindex={onReindex} />
+        <DocRow
+          key={doc.id}
+          doc={doc}
+          scoped={scopeIds.has(doc.id)}
+          onOpen={onOpen}
+          onRemove={onRemove}
+          onReindex={onReindex}
+          onToggleScope={onToggleScope}
+        />
       ))}
     </ul>
   );
@@ -26,12 +37,14 @@ export function DocList({ docs, onOpen, onRemove, onReindex }: Props) {
 
 interface RowProps {
   doc: DocumentInfo;
+  scoped: boolean;
   onOpen: (doc: DocumentInfo) => void;
   onRemove: (doc: DocumentInfo) => void;
   onReindex: (doc: DocumentInfo) => void;
+  onToggleScope: (doc: DocumentInfo) => void;
 }
 
-const DocRow = memo(function DocRow({ doc, onOpen, onRemove, onReindex }: RowProps) {
+const DocRow = memo(function DocRow({ doc, scoped, onOpen, onRemove, onReindex, onToggleScope }: RowProps) {
   const { t } = useServices();
   // A native confirm() would block the window (and is dismissed silently by test browsers);
   // a second click on an in-place button is as safe and stays in the page.
@@ -73,6 +86,15 @@ const DocRow = memo(function DocRow({ doc, onOpen, onRemove, onReindex }: RowPro
           </>
         ) : (
           <>
+            <button
+              type="button"
+              data-testid="doc-scope"
+              aria-pressed={scoped}
+              title={t('askOnlyTitle')}
+              onClick={() => onToggleScope(doc)}
+            >
+              {scoped ? t('askingThis') : t('askOnly')}
+            </button>
             <button type="button" data-testid="doc-reindex" onClick={() => onReindex(doc)}>
               {t('reindex')}
             </button>

@@ -24,6 +24,8 @@ interface Props {
   onOpenHit: (hit: SearchHit) => void;
   onRemove: (doc: DocumentInfo) => void;
   onReindex: (doc: DocumentInfo) => void;
+  scopeIds: ReadonlySet<string>;
+  onToggleScope: (doc: DocumentInfo) => void;
 }
 
 export function LibraryPane(props: Props) {
@@ -52,7 +54,14 @@ export function LibraryPane(props: Props) {
           {filtered.length === 0 && query ? (
             <p class="muted">{t('noMatches')}</p>
           ) : (
-            <DocList docs={filtered} onOpen={props.onOpenDoc} onRemove={props.onRemove} onReindex={props.onReindex} />
+            <DocList
+              docs={filtered}
+              scopeIds={props.scopeIds}
+              onOpen={props.onOpenDoc}
+              onRemove={props.onRemove}
+              onReindex={props.onReindex}
+              onToggleScope={props.onToggleScope}
+            />
           )}
         </>
       )}
