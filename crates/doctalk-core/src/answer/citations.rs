@@ -98,12 +98,33 @@ pub fn check_citations(text: &str, sources: usize) -> CitationCheck {
 /// numbers (a figure found verbatim in one source is strong evidence by itself; models often restate
 /// the question around it: "出差的话一天餐补给120元"). A bare figure ("3次", "10天") is located by the
 /// question it answers.
+/// A Markdown code fence line (```` ``` ```` or ```` ```bash ````): formatting, not a sentence.
+pub(crate) fn is_code_fence(line: &str) -> bool {
+    strip_citations_light(line).trim_start().starts_with("```")
+}
+
+/// `line` without trailing citation marks, enough to see what it starts with.
+fn strip_citations_light(line: &str) -> &str {
+    line.trim_end_matches(|c: char| c.is_ascii_digit() || matches!(c, '[' | ']' | ' ' | '\n'))
+}
+
 pub fn attribute_citations(text: &str, sources: &[&str], question: &str) -> (String, Vec<usize>) {
     const MIN_OVERLAP: f64 = 0.5;
     const MIN_OVERLAP_WITH_NUMBERS: f64 = 0.25;
     let mut out = String::new();
     let mut cited = Vec::new();
+    let mut in_code = false;
     for sentence in split_keeping_ends(text) {
+        // A mark appended inside a code block would become part of the command a reader copies.
+        if is_code_fence(sentence) {
+            in_code = !in_code;
+            out.push_str(sentence);
+            continue;
+        }
+        if in_code {
+            out.push_str(sentence);
+            continue;
+        }
         let body = sentence.trim_end_matches(['。', '！', '？', '.', '!', '?', '\n', ' ']);
         let numbers = numbers_in(body);
         let short = body.chars().filter(|c| c.is_alphanumeric()).count() < 4;

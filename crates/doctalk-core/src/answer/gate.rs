@@ -7,7 +7,7 @@
 //! documents do not hold the answer is withheld: the caller decides what to show instead (see
 //! [`SentenceGate::substantive`] and [`SentenceGate::refused`]).
 
-use super::citations::{bigram_overlap, citation_marks};
+use super::citations::{bigram_overlap, citation_marks, is_code_fence};
 use super::claims::{
     misplaced, states_figure, strip_citations, strip_list_marker, unsupported, Evidence, UnsupportedClaim,
 };
@@ -111,6 +111,10 @@ impl<'a> SentenceGate<'a> {
 
     fn check(&mut self, sentence: &str) -> String {
         let body = strip_citations(sentence);
+        if is_code_fence(&body) {
+            // Formatting: withholding one fence of a pair would show the rest of the answer as code.
+            return body;
+        }
         if is_refusal(&body) {
             self.refused = true;
             self.withheld += 1;
@@ -285,7 +289,11 @@ fn says_nothing(body: &str, question: &str, sources: &[Source]) -> bool {
         return true;
     }
     let heading = text.trim_start_matches(|c: char| c.is_ascii_digit() || c == '.' || c == ' ');
+    // A command or a path copied from the source ("docker pull breezedeus/cnocr:latest") is an
+    // answer, even when it stands on a line of its own as headings do.
+    let looks_like_code = heading.contains(['/', ':', '=', '_', '$', '[', '{', '<', '|', '@', '`', '\\']);
     let is_heading = !heading.is_empty()
+        && !looks_like_code
         && !heading.chars().any(|c| c.is_ascii_digit())
         && sources.iter().any(|s| {
             s.heading_path.iter().any(|h| h.trim().ends_with(heading))
@@ -425,6 +433,28 @@ mod tests {
             shown.push(out);
         }
         shown
+    }
+
+    /// A real answer of the default model over a README (bench answers, 2026-12-05): the command
+    /// copied from the source is the answer, not a heading, and code fences stay paired.
+    #[test]
+    fn commands_in_code_blocks_are_answers_and_fences_stay_paired() {
+        let sources = vec![
+            source(1, "可以从 Docker Hub 直接拉取已安装好 CnOCR 的镜像使用。\n\n$ docker pull breezedeus/cnocr:latest\n\n更多说明可见 安装文档。"),
+            source(2, "嗯，顺利的话一行命令即可。\n\n$ pip install cnocr[ort-cpu]"),
+        ];
+        let out = "要使用 Docker 跑 cnocr，可以按照以下步骤进行：\n\n1. **拉取已安装好 CnOCR 的镜像**：\n  ```bash\n  docker pull breezedeus/cnocr:latest\n  ```\n\n2. **安装 cnocr**：\n  ```bash\n  pip install cnocr[ort-cpu]\n  ```\n";
+        let mut gate = SentenceGate::new(&sources, "怎么用 Docker 跑 cnocr？", Lang::Zh);
+        let shown = stream(&mut gate, out, 3).concat();
+        assert!(shown.contains("docker pull breezedeus/cnocr:latest"), "{shown}");
+        assert_eq!(shown.matches("```").count(), 4, "{shown}");
+        let (cited, _) = crate::answer::citations::attribute_citations(
+            &shown,
+            &[sources[0].text.as_str(), sources[1].text.as_str()],
+            "怎么用 Docker 跑 cnocr？",
+        );
+        assert!(!cited.contains("```bash["), "{cited}");
+        assert!(!cited.contains("latest["), "a mark inside a code block: {cited}");
     }
 
     /// Real model outputs that stated facts their sources contradict (`fixtures/real_outputs.jsonl`,
