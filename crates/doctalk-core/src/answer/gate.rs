@@ -319,7 +319,15 @@ fn says_nothing(body: &str, question: &str, sources: &[Source]) -> bool {
                 rest = rest.replace(&label, "");
             }
         }
-        rest.len() < text.len() && !rest.chars().any(char::is_alphanumeric)
+        let whole_label_echoed = rest.len() < text.len() && !rest.chars().any(char::is_alphanumeric);
+        // Or a piece of one, cut where the sentence splitter saw "8." end a sentence:
+        // "Information Security Policy (ISP-002 v2.1), page 5 · 8."
+        let piece_echoed = text.chars().count() >= 8
+            && (text.contains('·') || text.contains("page ") || text.contains('页'))
+            && [s.label(Lang::En), s.label(Lang::Zh)]
+                .iter()
+                .any(|l| l.contains(text));
+        whole_label_echoed || piece_echoed
     });
     if label_echo {
         return true;
@@ -514,6 +522,11 @@ mod tests {
             ("年终奖一般发几个月工资？", "根据资料，年终奖一般发几个月工资。"),
             ("Within how many days must security updates be installed?", ""),
             ("What is the IT Service Desk extension?", "[1] handbook, page 1"),
+            // The same, cut at the section number (bench answers, 2026-12-05).
+            (
+                "What is the IT Service Desk extension?",
+                "[1] handbook, page 1 · 8. Incident Reporting",
+            ),
         ] {
             let mut gate = SentenceGate::new(&sources, question, Lang::of(question));
             let shown = stream(&mut gate, output, 2).concat();

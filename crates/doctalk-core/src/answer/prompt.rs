@@ -126,8 +126,11 @@ fn focus(text: &str, question: &str, max_chars: usize) -> String {
     let question = question.to_lowercase();
     let wanted_pairs: HashSet<(char, char)> = pairs(&question).collect();
     let wanted_chars: HashSet<char> = question.chars().filter(|c| c.is_alphanumeric()).collect();
-    let sentences = split_sentences(text);
-    let lens: Vec<usize> = sentences.iter().map(|s| s.chars().count()).collect();
+    // Statements, not lines: a PDF wraps a sentence over lines, and a window starting at a wrapped
+    // line gave the model "Windows and FileVault on macOS" without the "BitLocker (…) on" before it.
+    let sentences = super::topic::statements(text);
+    // Each joined by a line break.
+    let lens: Vec<usize> = sentences.iter().map(|s| s.chars().count() + 1).collect();
     // Shared character pairs count double, shared characters once (each distinct one per sentence).
     let scores: Vec<usize> = sentences
         .iter()
@@ -139,20 +142,23 @@ fn focus(text: &str, question: &str, max_chars: usize) -> String {
             2 * shared_pairs.len() + shared_chars.len()
         })
         .collect();
-    // The contiguous run of sentences within the limit with the highest score; on a tie the
-    // shorter (denser) run, then the earlier.
-    let (mut best, mut best_key) = ((0, 0), (0, usize::MAX));
+    // The contiguous run of sentences within the limit that holds the best-matching sentence and,
+    // among those, the highest total score; on a tie the shorter (denser) run, then the earlier.
+    // (By total alone, several middling sentences outweighed the one that answers.)
+    let (mut best, mut best_key) = ((0, 0), (0, 0, usize::MAX));
     for start in 0..sentences.len() {
-        let (mut len, mut score) = (0, 0);
+        let (mut len, mut score, mut top) = (0, 0, 0);
         let mut end = start;
         while end < sentences.len() && len + lens[end] <= max_chars {
             len += lens[end];
             score += scores[end];
+            top = top.max(scores[end]);
             end += 1;
         }
-        let better = score > best_key.0 || (score == best_key.0 && len < best_key.1);
+        let better = (top, score) > (best_key.0, best_key.1)
+            || ((top, score) == (best_key.0, best_key.1) && len < best_key.2);
         if end > start && (better || best.1 == best.0) {
-            (best, best_key) = ((start, end), (score, len));
+            (best, best_key) = ((start, end), (top, score, len));
         }
     }
     if best.1 == best.0 {
@@ -164,7 +170,7 @@ fn focus(text: &str, question: &str, max_chars: usize) -> String {
     if best.0 > 0 {
         out.push('…');
     }
-    out.push_str(sentences[best.0..best.1].concat().trim());
+    out.push_str(sentences[best.0..best.1].join("\n").trim());
     if best.1 < sentences.len() {
         out.push('…');
     }
@@ -178,25 +184,6 @@ fn pairs(text: &str) -> impl Iterator<Item = (char, char)> + '_ {
         .map(move |i| (chars[i], chars[i + 1]))
         .collect::<Vec<_>>()
         .into_iter()
-}
-
-/// Sentences with their end punctuation (and line breaks) kept, so they concatenate back to the text.
-fn split_sentences(text: &str) -> Vec<&str> {
-    let mut out = Vec::new();
-    let mut start = 0;
-    for (i, c) in text.char_indices() {
-        if matches!(c, '。' | '！' | '？' | '；' | '!' | '?' | ';' | '\n')
-            || (c == '.' && text[i + 1..].starts_with([' ', '\n']))
-        {
-            let end = i + c.len_utf8();
-            out.push(&text[start..end]);
-            start = end;
-        }
-    }
-    if start < text.len() {
-        out.push(&text[start..]);
-    }
-    out
 }
 
 #[cfg(test)]
@@ -221,12 +208,24 @@ mod tests {
         assert_eq!(focus(&long, "b", 10), format!("{}…", "a".repeat(10)));
     }
 
+    /// The real policy page behind "Which disk encryption is used on Windows laptops?": the
+    /// sentence that names BitLocker is wrapped over two lines, and the window keeps it whole.
     #[test]
-    fn english_sentences_split_on_full_stops_not_decimals() {
-        let parts = split_sentences("Version 2.5 is out. Install it now.\nDone");
-        assert_eq!(
-            parts,
-            vec!["Version 2.5 is out.", " Install it now.", "\n", "Done"]
+    fn a_sentence_wrapped_over_lines_is_kept_whole() {
+        let page = "4.1 Full-disk encryption\nAll Company laptops must have full-disk encryption enabled: BitLocker (XTS-AES 256) on\n\
+                    Windows and FileVault on macOS. Recovery keys are escrowed automatically in the MDM service;\n\
+                    users must not disable encryption or keep their own copy of the recovery key. A laptop found without\n\
+                    encryption is removed from the network until it is fixed.";
+        let got = focus(page, "Which disk encryption is used on Windows laptops?", 260);
+        assert!(
+            got.contains("BitLocker (XTS-AES 256) on Windows and FileVault on macOS."),
+            "{got}"
         );
+        let decimals = focus(
+            "Version 2.5 is out. Install it now. Nothing else here at all.",
+            "version",
+            25,
+        );
+        assert!(decimals.starts_with("Version 2.5 is out."), "{decimals}");
     }
 }
