@@ -163,6 +163,21 @@ pub(crate) fn misplaced(sentence: &str, question: &str, passages: &[&str]) -> Ve
     if sourced.is_empty() {
         return Vec::new();
     }
+    // The items of enumerations ("总监900元、经理700元、其他员工500元"): a figure is judged against the
+    // other items of its own list, which share all the context but one role each.
+    let lists: Vec<Vec<(Evidence, std::collections::HashSet<String>)>> = passages
+        .iter()
+        .flat_map(|p| topic::statements(&normalise(p)))
+        .flat_map(|s| topic::clauses(&s))
+        .map(|c| topic::enumerated(&c))
+        .filter(|items| !items.is_empty())
+        .map(|items| {
+            items
+                .iter()
+                .map(|i| (Evidence::of(&[i]), topic::terms(i)))
+                .collect()
+        })
+        .collect();
     let without_citations = strip_citations(sentence);
     let body = normalise(strip_list_marker(&without_citations));
     let mut out = Vec::new();
@@ -191,9 +206,24 @@ pub(crate) fn misplaced(sentence: &str, question: &str, passages: &[&str]) -> Ve
                 .filter(|(e, _)| e.has_value(value))
                 .map(|(_, t)| shared(t))
                 .max();
+            // Another item of the list the figure comes from names what the clause speaks of
+            // better: the figure is that item's neighbour's.
+            let wrong_item = lists.iter().any(|items| {
+                let own = items
+                    .iter()
+                    .filter(|(e, _)| e.has_value(value))
+                    .map(|(_, t)| shared(t))
+                    .max();
+                let other = items
+                    .iter()
+                    .filter(|(e, _)| !e.has_value(value))
+                    .map(|(_, t)| shared(t))
+                    .max();
+                matches!((own, other), (Some(own), Some(other)) if other > own)
+            });
             // Not in any single clause (spread over several, or only as a time's hour): leave it to
             // `unsupported`.
-            if here.is_some_and(|n| 2 * n < best) {
+            if wrong_item || here.is_some_and(|n| 2 * n < best) {
                 out.push(UnsupportedClaim {
                     claim: raw,
                     sentence: sentence.trim().to_string(),

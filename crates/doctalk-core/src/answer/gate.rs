@@ -549,6 +549,21 @@ mod tests {
 
     #[test]
     fn a_figure_taken_from_the_neighbouring_line_is_caught() {
+        // A real answer of the default model (bench answers, 2026-12-05): the manager's cap given
+        // for an ordinary employee, both in one enumerating clause of the table row.
+        let row = "住宿标准（每人每晚限额）：一类城市（北京、上海、广州、深圳）总监及以上900元、经理及高级专家700元、其他员工500元；二类城市750/550/400元。";
+        let sources = [source(1, row)];
+        let mut gate = SentenceGate::new(&sources, "普通员工去上海出差住宿每晚标准是多少？", Lang::Zh);
+        let shown = stream(&mut gate, "普通员工去上海出差住宿每晚标准是700元[1]。", 3).concat();
+        assert!(!shown.contains("是700元"), "{shown}");
+        assert!(
+            gate.unsupported.iter().any(|c| c.claim.contains("700")),
+            "{:?}",
+            gate.unsupported
+        );
+        let mut gate = SentenceGate::new(&sources, "普通员工去上海出差住宿每晚标准是多少？", Lang::Zh);
+        let right = stream(&mut gate, "普通员工去上海出差住宿每晚标准是500元[1]。", 3).concat();
+        assert_eq!(right, "普通员工去上海出差住宿每晚标准是500元[1]。");
         let sources = [source(
             1,
             "出差补贴包括伙食补贴和市内交通补贴：\n- 伙食补贴：一类城市每人每天120元，其他城市每人每天100元；\n- 市内交通补贴：每人每天50元；",

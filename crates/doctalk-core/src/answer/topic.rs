@@ -187,6 +187,46 @@ pub(crate) fn clauses(statement: &str) -> Vec<String> {
     out
 }
 
+/// The items of a clause that enumerates figures ("一类城市（北京、上海）总监及以上900元、经理及高级
+/// 专家700元、其他员工500元" → "总监及以上900元", "经理及高级专家700元", "其他员工500元"): cut at the
+/// enumeration comma 、 outside brackets (the cities stay together), the first item without the
+/// context all items share (what ends at its last bracket or colon). Empty when the clause does not
+/// enumerate at least two figures.
+pub(crate) fn enumerated(clause: &str) -> Vec<String> {
+    let mut parts = Vec::new();
+    let mut current = String::new();
+    let mut depth = 0usize;
+    for c in clause.chars() {
+        match c {
+            '（' | '(' => depth += 1,
+            '）' | ')' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+        if c == '、' && depth == 0 {
+            push_trimmed(&mut parts, &mut current);
+        } else {
+            current.push(c);
+        }
+    }
+    push_trimmed(&mut parts, &mut current);
+    if parts.len() < 2
+        || parts
+            .iter()
+            .filter(|p| p.chars().any(|c| c.is_ascii_digit()))
+            .count()
+            < 2
+    {
+        return Vec::new();
+    }
+    if let Some(cut) = parts[0].rfind(['）', ')', '：', ':']) {
+        let own = parts[0][cut..].chars().skip(1).collect::<String>();
+        if own.chars().any(|c| c.is_ascii_digit()) {
+            parts[0] = own.trim().to_string();
+        }
+    }
+    parts
+}
+
 /// "1. ", "2、", "3.2 " at the start of a line.
 fn starts_numbered(line: &str) -> bool {
     let digits = line.chars().take_while(char::is_ascii_digit).count();
@@ -241,6 +281,15 @@ mod tests {
             clauses("单次不超过1,500元，每月额度800元,每年, then more"),
             ["单次不超过1,500元", "每月额度800元", "每年", "then more"]
         );
+    }
+
+    #[test]
+    fn an_enumeration_of_figures_is_cut_into_its_items() {
+        assert_eq!(
+            enumerated("一类城市（北京、上海、广州）总监及以上900元、经理700元、其他员工500元"),
+            ["总监及以上900元", "经理700元", "其他员工500元"]
+        );
+        assert!(enumerated("北京、上海、广州的补贴为100元").is_empty());
     }
 
     #[test]
