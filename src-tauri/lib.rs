@@ -42,6 +42,7 @@ pub fn run() {
             commands::library::documents_list,
             commands::library::documents_remove,
             commands::library::documents_reindex,
+            commands::library::document_summarize,
             commands::library::document_file,
             commands::library::ingest_paths,
             commands::library::ingest_file,

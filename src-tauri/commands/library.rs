@@ -103,3 +103,32 @@ pub async fn sample_install(
     let result = service::sample(engine, kb.as_deref(), emit_to(&on_event)).await;
     finish(&on_event, result.map_err(Into::into))
 }
+
+/// A summary of one document: `progress` events, then `done`. `ask_stop` with the same request id
+/// stops it.
+#[tauri::command]
+pub async fn document_summarize(
+    desktop: State<'_, Desktop>,
+    kb: Option<String>,
+    id: String,
+    length: Option<doctalk_core::summary::SummaryLength>,
+    request_id: String,
+    on_event: Channel<Value>,
+) -> CommandResult<Value> {
+    let engine = desktop.engine().await?;
+    let cancel = desktop.start_ask(&request_id);
+    let result = service::summarize(
+        engine,
+        kb.as_deref(),
+        &id,
+        length.unwrap_or_default(),
+        emit_to(&on_event),
+        cancel,
+    )
+    .await;
+    desktop.finish_ask(&request_id);
+    finish(
+        &on_event,
+        result.map(|s| serde_json::json!(s)).map_err(Into::into),
+    )
+}

@@ -229,6 +229,16 @@ export const en = {
   askingOnly: 'Asking only:',
   askAll: 'Ask all documents',
   unscope: 'Stop asking only {title}',
+  summarize: 'Summarise',
+  summaryTitle: 'Summary of {title}',
+  summaryShort: 'Short',
+  summaryLong: 'Long',
+  summaryStarting: 'Reading the document…',
+  summaryProgress: 'Summarised {done} of {total} passages…',
+  summaryMeta: '{read} of {total} passages read; written by {by}.',
+  summaryExtractive: 'quoting the passages (no language model)',
+  summaryStopped: 'Stopped before the end.',
+  summaryUnverified: 'Replaced by the passage because it does not say so: {claims}',
 } as const;
 
 export type Key = keyof typeof en;
@@ -448,6 +458,16 @@ export const zh: Record<Key, string> = {
   askingOnly: '只问：',
   askAll: '问全部文档',
   unscope: '不再只问 {title}',
+  summarize: '摘要',
+  summaryTitle: '《{title}》摘要',
+  summaryShort: '简短',
+  summaryLong: '详细',
+  summaryStarting: '正在读取文档…',
+  summaryProgress: '已概括 {done} / {total} 段…',
+  summaryMeta: '读取了 {total} 段中的 {read} 段；由 {by} 写成。',
+  summaryExtractive: '摘录原文（未使用语言模型）',
+  summaryStopped: '未完成即停止。',
+  summaryUnverified: '以下内容原文没有，已换成原文：{claims}',
 };
 
 const dictionaries: Record<Lang, Record<Key, string>> = { en, zh };

@@ -830,3 +830,45 @@ describe('Asking only some documents', () => {
     expect((transport.last('ask_stream').call.body as { scope?: unknown }).scope).toBeUndefined();
   });
 });
+
+describe('Summarise a document', () => {
+  it('shows progress, then the cited summary; a citation opens its passage; a longer one can be asked for', async () => {
+    const transport = new FakeTransport();
+    transport.replies.documents_list = [
+      { id: 'd1', path: '/kb/policy.md', title: 'policy', format: 'markdown', pages: null, chunks: 9, size_bytes: 900, embedding_model: 'e5', ingested_at_ms: 0 },
+    ];
+    await renderApp(transport);
+    await click($('doc-summarize')!);
+    const stream = transport.last('document_summarize');
+    expect(stream.call.args).toMatchObject({ id: 'd1', length: 'short' });
+    await act(async () => stream.emit('progress', { done: 1, total: 3 }));
+    expect($('summary-progress')!.textContent).toContain(translate('en', 'summaryProgress', { done: 1, total: 3 }));
+    const source = {
+      n: 1, path: '/kb/policy.md', title: 'policy', page: null, text: 'Laptops are encrypted with BitLocker.',
+      kind: 'passage', doc_id: 'd1', chunk_id: 'd1:0', heading_path: ['Encryption'], row: null, score: 0,
+    };
+    await act(async () =>
+      stream.emit('done', {
+        doc_id: 'd1', title: 'policy', path: '/kb/policy.md', lang: 'en', mode: 'llm', model: 'qwen', summary: '- Laptops are encrypted with BitLocker. [1]',
+        sources: [source], unverified: [], passages_read: 3, passages_total: 9, cancelled: false, fallback_reason: null,
+      }),
+    );
+    await settle();
+    expect($('summary-progress')).toBeNull();
+    expect($('summary-text')!.textContent).toContain('Laptops are encrypted with BitLocker.');
+    expect($('summary-meta')!.textContent).toBe(translate('en', 'summaryMeta', { read: 3, total: 9, by: 'qwen' }));
+    await click($('summary-dialog')!.querySelector<HTMLElement>('[data-testid="citation"]')!);
+    expect($('summary-dialog')).toBeNull();
+    expect($('passage-viewer')!.textContent).toContain('BitLocker');
+
+    // Opened again it starts over; stopped, it can be asked for at the other length.
+    await click($('doc-summarize')!);
+    const again = transport.last('document_summarize');
+    expect(again).not.toBe(stream);
+    await click($('summary-stop')!);
+    expect(again.stopped).toBe(true);
+    expect($('summary-progress')).toBeNull();
+    await click($('summary-long')!);
+    expect(transport.last('document_summarize').call.args).toMatchObject({ length: 'long' });
+  });
+});

@@ -53,6 +53,7 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Generate(args) => commands::generate::run(&ctx, args).await,
         Command::Models(cmd) => commands::models::run(&ctx, cmd).await,
         Command::Ask(args) => commands::ask::run(&ctx, args).await,
+        Command::Summarize(args) => commands::summarize::run(&ctx, args).await,
         Command::Serve(args) => commands::serve::run(&ctx, args).await,
         Command::Mcp(args) => commands::mcp::run(&ctx, args).await,
         Command::Chat(args) => commands::chat::run(&ctx, args).await,

@@ -64,6 +64,8 @@ pub enum Command {
     Ask(AskArgs),
     /// Interactive conversation over the knowledge base (/new, /sources, /history, /quit)
     Chat(ChatArgs),
+    /// Summarise one document, with cited passages (Ctrl+C stops)
+    Summarize(SummarizeArgs),
     /// Serve the knowledge base over HTTP: REST + SSE for the UI, an OpenAI-compatible /v1 API
     Serve(ServeArgs),
     /// Serve the knowledge base to other AI tools over the Model Context Protocol (stdio)
@@ -377,6 +379,21 @@ pub struct ServeArgs {
 pub struct McpArgs {
     #[command(flatten)]
     pub answer: AnswerArgs,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct SummarizeArgs {
+    /// The document: an id, an id prefix, a path, or a file name only one document has
+    #[arg(required = true, value_name = "DOC")]
+    pub doc: String,
+    /// How long: short (5 points) or long (12)
+    #[arg(long, default_value = "short")]
+    pub length: doctalk_core::summary::SummaryLength,
+    #[command(flatten)]
+    pub answer: AnswerArgs,
+    /// One JSON object: {summary, sources: [{n, path, page, text}], …}
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, clap::Args)]

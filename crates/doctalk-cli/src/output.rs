@@ -47,6 +47,13 @@ impl Progress {
         }
     }
 
+    /// The total, once it is known.
+    pub fn set_length(&self, len: u64) {
+        if let Some(b) = &self.bar {
+            b.set_length(len);
+        }
+    }
+
     pub fn message(&self, msg: String) {
         if let Some(b) = &self.bar {
             b.set_message(msg);

@@ -31,6 +31,7 @@ mod scope;
 mod search;
 pub mod segment;
 pub mod settings;
+pub mod summary;
 mod workspace;
 
 pub use answer::{Answer, AnswerEvent, AnswerRequest, Lang, Source, Turn};

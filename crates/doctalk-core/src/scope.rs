@@ -36,6 +36,18 @@ pub struct Scope {
 }
 
 impl KnowledgeBase {
+    /// The document a user named: an id, a unique id prefix, a path, or a file name that only one
+    /// document has; an error naming it otherwise.
+    pub async fn resolve_document(&self, key: &str) -> Result<crate::DocumentInfo> {
+        if let Some(doc) = self.find_document(key).await? {
+            return Ok(doc);
+        }
+        let documents = self.documents().await?;
+        by_file_name(&documents, key)
+            .and_then(|id| documents.into_iter().find(|d| d.id == id))
+            .ok_or_else(|| CoreError::NoSuchDocument(key.to_string()))
+    }
+
     /// Resolves what the user named; `None` for an empty request (the whole knowledge base). A
     /// document that is not in the knowledge base, or a folder that holds none, is an error that
     /// says which: a question silently asked of everything would look like an answer from the one.

@@ -3,7 +3,17 @@
 import { ApiError } from './errors';
 import { inKb, isObject, typedStream, type KbScope } from './client';
 import type { StreamEvent, StreamHandle, Transport } from './transport';
-import type { DocumentInfo, Health, IngestDone, IngestProgress, KbList } from './types';
+import { newId } from '../lib/ids';
+import type {
+  DocumentInfo,
+  DocumentSummary,
+  Health,
+  IngestDone,
+  IngestProgress,
+  KbList,
+  SummaryLength,
+  SummaryProgress,
+} from './types';
 
 export interface IngestEvent {
   event: 'progress';
@@ -67,6 +77,30 @@ export class LibraryClient {
       ),
       onEvent,
       narrowIngest,
+    );
+  }
+
+  /**
+   * A summary of one document (`progress` {done, total}, then the summary); stopping ends it on
+   * the Rust side too.
+   */
+  summarize(id: string, length: SummaryLength, onProgress: (p: SummaryProgress) => void): StreamHandle<DocumentSummary> {
+    const requestId = newId('summary');
+    return typedStream(
+      this.#t,
+      inKb(
+        {
+          method: 'POST',
+          path: `/api/documents/${enc(id)}/summary`,
+          query: { length },
+          command: 'document_summarize',
+          args: { id, length, requestId },
+          stop: { command: 'ask_stop', args: { requestId } },
+        },
+        this.#kb(),
+      ),
+      onProgress,
+      (e) => (e.event === 'progress' && isObject(e.data) ? (e.data as unknown as SummaryProgress) : null),
     );
   }
 

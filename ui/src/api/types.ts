@@ -346,3 +346,29 @@ export interface CheckReport {
   /** Why the language model was not measured although it was asked for. */
   without_llm: string | null;
 }
+
+// ---- whole-document summaries ----
+
+export type SummaryLength = 'short' | 'long';
+
+export interface SummaryProgress {
+  done: number;
+  total: number;
+}
+
+export interface DocumentSummary {
+  doc_id: string;
+  title: string;
+  path: string;
+  lang: 'zh' | 'en';
+  mode: 'llm' | 'extractive';
+  model: string | null;
+  /** The summary, one point per line, with [n] citations of `sources`. */
+  summary: string;
+  sources: Source[];
+  unverified: { claim: string; sentence: string }[];
+  passages_read: number;
+  passages_total: number;
+  cancelled: boolean;
+  fallback_reason: string | null;
+}

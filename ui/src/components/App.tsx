@@ -27,6 +27,7 @@ import { CheckAnswersDialog } from './check/CheckAnswersDialog';
 import { SettingsDialog } from './settings/SettingsDialog';
 import { SetupScreen } from './setup/SetupScreen';
 import { Toasts } from './Toasts';
+import { SummaryDialog } from './summary/SummaryDialog';
 import { SourcePanel } from './viewer/SourcePanel';
 
 /** Files uploaded at once: enough to keep the server busy, few enough to keep memory flat. */
@@ -103,6 +104,7 @@ function Workspace({ kbRef, onOpenSettings }: WorkspaceProps) {
   const documents = useDocuments(api, kbs.kb, kbs.ready, toasts);
   const conversations = useConversations(api, kbs.kb, kbs.ready, toasts);
   const [checking, setChecking] = useState(false);
+  const [summarizing, setSummarizing] = useState<DocumentInfo | null>(null);
   // ---- the documents questions are kept to (empty: all); gone documents drop out ----
   const [scope, setScope] = useState<DocumentInfo[]>([]);
   const scoped = useMemo(() => scope.filter((d) => documents.docs.some((x) => x.id === d.id)), [scope, documents.docs]);
@@ -300,6 +302,7 @@ function Workspace({ kbRef, onOpenSettings }: WorkspaceProps) {
             onReindex={reindex}
             scopeIds={scopeIds}
             onToggleScope={toggleScope}
+            onSummarize={setSummarizing}
           />
           <ChatPane
             session={session}
@@ -313,6 +316,9 @@ function Workspace({ kbRef, onOpenSettings }: WorkspaceProps) {
           {target && <SourcePanel target={target} docs={documents.docs} onClose={() => setTarget(null)} />}
         </div>
         {checking && <CheckAnswersDialog kb={kbs.kb} onClose={() => setChecking(false)} />}
+        {summarizing && (
+          <SummaryDialog doc={summarizing} onOpenSource={openSource} onClose={() => setSummarizing(null)} />
+        )}
       </div>
     </DropZone>
   );

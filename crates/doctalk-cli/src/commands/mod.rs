@@ -16,4 +16,5 @@ pub mod remove;
 pub mod search;
 pub mod serve;
 pub mod status;
+pub mod summarize;
 pub mod voice;

@@ -527,10 +527,8 @@ fn the_language_model_switches_while_the_server_runs() {
 #[test]
 fn check_answers_scores_questions_with_progress_and_names_a_bad_line() {
     let dt = Doctalk::new();
-    let server = start(&dt, &["--no-llm"]);
+    let server = serving_the_sample(&dt);
     let a = server.addr.as_str();
-    let installed = sse_events(&http(a, "POST", "/api/sample", None, b"").body);
-    assert_eq!(installed.last().unwrap().0, "done", "{installed:?}");
 
     let body = serde_json::json!({
         "questions": [
@@ -579,15 +577,8 @@ fn check_answers_scores_questions_with_progress_and_names_a_bad_line() {
 #[test]
 fn search_and_answers_over_the_api_keep_to_a_scope() {
     let dt = Doctalk::new();
-    let server = start(&dt, &["--no-llm"]);
+    let server = serving_the_sample(&dt);
     let a = server.addr.as_str();
-    assert_eq!(
-        sse_events(&http(a, "POST", "/api/sample", None, b"").body)
-            .last()
-            .unwrap()
-            .0,
-        "done"
-    );
     let docs = http(a, "GET", "/api/documents", None, b"").json();
     let policy = docs
         .as_array()
@@ -652,4 +643,42 @@ fn search_and_answers_over_the_api_keep_to_a_scope() {
         .as_str()
         .unwrap()
         .contains("nowhere.pdf"));
+}
+
+/// A document's summary over the API: progress, then the cited summary; an unknown id is a 404.
+#[test]
+fn a_document_summary_streams_its_progress() {
+    let dt = Doctalk::new();
+    let server = serving_the_sample(&dt);
+    let a = server.addr.as_str();
+    let docs = http(a, "GET", "/api/documents", None, b"").json();
+    let id = docs.as_array().unwrap()[0]["id"].as_str().unwrap().to_string();
+    let events = sse_events(
+        &http(
+            a,
+            "POST",
+            &format!("/api/documents/{id}/summary?length=long"),
+            None,
+            b"",
+        )
+        .body,
+    );
+    assert!(events.iter().any(|(name, _)| name == "progress"), "{events:?}");
+    let (name, summary) = events.last().unwrap();
+    assert_eq!(name, "done", "{events:?}");
+    assert_eq!(summary["doc_id"], id.as_str());
+    assert_eq!(summary["mode"], "extractive");
+    assert!(summary["summary"].as_str().unwrap().contains("[1]"), "{summary}");
+    let missing = sse_events(&http(a, "POST", "/api/documents/0123456789abcdef/summary", None, b"").body);
+    let (name, error) = missing.last().unwrap();
+    assert_eq!(name, "error", "{missing:?}");
+    assert_eq!(error["code"], "summary_failed");
+}
+
+/// `doctalk serve --no-llm` with the sample knowledge base installed.
+fn serving_the_sample(dt: &Doctalk) -> crate::serve::Server {
+    let server = start(dt, &["--no-llm"]);
+    let events = sse_events(&http(&server.addr, "POST", "/api/sample", None, b"").body);
+    assert_eq!(events.last().unwrap().0, "done", "{events:?}");
+    server
 }

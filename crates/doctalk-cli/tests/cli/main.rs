@@ -12,5 +12,6 @@ mod models;
 mod scale_out;
 mod search;
 mod serve;
+mod summarize;
 mod unfaithful;
 mod voice;

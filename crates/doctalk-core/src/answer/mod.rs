@@ -8,10 +8,10 @@
 mod asked;
 mod citations;
 pub(crate) mod claims;
-mod gate;
+pub(crate) mod gate;
 mod prompt;
 mod rewrite;
-mod topic;
+pub(crate) mod topic;
 
 use std::ops::ControlFlow;
 use std::sync::atomic::{AtomicBool, Ordering};

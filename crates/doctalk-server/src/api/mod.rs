@@ -30,6 +30,7 @@ pub fn routes() -> Router<AppState> {
         .route("/api/documents/{id}", delete(remove_document))
         .route("/api/documents/{id}/file", get(document_file))
         .route("/api/documents/{id}/reindex", post(reindex))
+        .route("/api/documents/{id}/summary", post(summarize))
         .route("/api/ingest", post(ingest))
         .route("/api/sample", post(sample))
         .route("/api/search", get(search))
@@ -199,6 +200,25 @@ async fn ask_stream(
 ) -> EventStream {
     cancellable_stream("answer_failed", move |emit, cancel| async move {
         service::ask(&s.engine, kb.name(), body, emit, cancel).await
+    })
+}
+
+#[derive(Deserialize, Default)]
+struct SummaryQuery {
+    kb: Option<String>,
+    #[serde(default)]
+    length: doctalk_core::summary::SummaryLength,
+}
+
+/// A summary of one document: `progress` events, then `done` with the summary. Hanging up stops it.
+async fn summarize(
+    State(s): State<AppState>,
+    Query(q): Query<SummaryQuery>,
+    Path(id): Path<String>,
+) -> EventStream {
+    cancellable_stream("summary_failed", move |emit, cancel| async move {
+        let kb = q.kb.as_deref().filter(|k| !k.is_empty());
+        service::summarize(&s.engine, kb, &id, q.length, emit, cancel).await
     })
 }
 

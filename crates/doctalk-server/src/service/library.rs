@@ -169,3 +169,38 @@ mod tests {
         assert_eq!(sanitize("..hidden.pdf"), "hidden.pdf");
     }
 }
+
+/// A summary of one document (`length`: short or long): `progress` events {done, total}, then the
+/// summary. The language model is used when it is loaded and free (held for the whole summary);
+/// otherwise the summary is extractive, and `fallback_reason` says why.
+pub async fn summarize(
+    s: &Engine,
+    kb: Option<&str>,
+    doc: &str,
+    length: doctalk_core::summary::SummaryLength,
+    emit: Emit,
+    cancel: std::sync::Arc<std::sync::atomic::AtomicBool>,
+) -> Result<SummaryOutcome, ServerError> {
+    let lib = s.library(kb).await?;
+    let mut probe = doctalk_core::AnswerRequest::new(String::new());
+    let _admitted = super::admit(s, &mut probe);
+    let mut req = doctalk_core::summary::SummaryRequest::new(doc);
+    req.length = length;
+    req.generator = probe.generator.take();
+    req.cancel = cancel;
+    req.script = Some(super::chinese_script(s));
+    let progress = move |p| emit("progress", serde_json::json!(p));
+    let summary = lib.kb.summarize(req, &progress).await?;
+    Ok(SummaryOutcome {
+        summary,
+        fallback_reason: probe.without_llm_reason,
+    })
+}
+
+/// The summary, and why the language model did not write it when one was wanted.
+#[derive(Debug, serde::Serialize)]
+pub struct SummaryOutcome {
+    #[serde(flatten)]
+    pub summary: doctalk_core::summary::Summary,
+    pub fallback_reason: Option<String>,
+}

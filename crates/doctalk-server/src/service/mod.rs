@@ -19,7 +19,7 @@ pub use chat::{ask, conversation, conversations, delete_conversation, search, As
 pub use check::{check_answers, CheckOutcome, CheckRequest};
 pub use library::{
     create_kb, document_file, documents, health, ingest_paths, kbs, reindex, remove_document, sample,
-    save_upload,
+    save_upload, summarize, SummaryOutcome,
 };
 pub use settings::{download_model, settings, update_settings};
 pub use setup::{setup_ready, setup_status};

@@ -14,9 +14,10 @@ interface Props {
   onRemove: (doc: DocumentInfo) => void;
   onReindex: (doc: DocumentInfo) => void;
   onToggleScope: (doc: DocumentInfo) => void;
+  onSummarize: (doc: DocumentInfo) => void;
 }
 
-export function DocList({ docs, scopeIds, onOpen, onRemove, onReindex, onToggleScope }: Props) {
+export function DocList({ docs, scopeIds, onOpen, onRemove, onReindex, onToggleScope, onSummarize }: Props) {
   const { t } = useServices();
   return (
     <ul class="doc-list" data-testid="doc-list" aria-label={t('documents')}>
@@ -29,6 +30,7 @@ export function DocList({ docs, scopeIds, onOpen, onRemove, onReindex, onToggleS
           onRemove={onRemove}
           onReindex={onReindex}
           onToggleScope={onToggleScope}
+          onSummarize={onSummarize}
         />
       ))}
     </ul>
@@ -42,9 +44,10 @@ interface RowProps {
   onRemove: (doc: DocumentInfo) => void;
   onReindex: (doc: DocumentInfo) => void;
   onToggleScope: (doc: DocumentInfo) => void;
+  onSummarize: (doc: DocumentInfo) => void;
 }
 
-const DocRow = memo(function DocRow({ doc, scoped, onOpen, onRemove, onReindex, onToggleScope }: RowProps) {
+const DocRow = memo(function DocRow({ doc, scoped, onOpen, onRemove, onReindex, onToggleScope, onSummarize }: RowProps) {
   const { t } = useServices();
   // A native confirm() would block the window (and is dismissed silently by test browsers);
   // a second click on an in-place button is as safe and stays in the page.
@@ -94,6 +97,9 @@ const DocRow = memo(function DocRow({ doc, scoped, onOpen, onRemove, onReindex, 
               onClick={() => onToggleScope(doc)}
             >
               {scoped ? t('askingThis') : t('askOnly')}
+            </button>
+            <button type="button" data-testid="doc-summarize" onClick={() => onSummarize(doc)}>
+              {t('summarize')}
             </button>
             <button type="button" data-testid="doc-reindex" onClick={() => onReindex(doc)}>
               {t('reindex')}

@@ -26,6 +26,7 @@ interface Props {
   onReindex: (doc: DocumentInfo) => void;
   scopeIds: ReadonlySet<string>;
   onToggleScope: (doc: DocumentInfo) => void;
+  onSummarize: (doc: DocumentInfo) => void;
 }
 
 export function LibraryPane(props: Props) {
@@ -61,6 +62,7 @@ export function LibraryPane(props: Props) {
               onRemove={props.onRemove}
               onReindex={props.onReindex}
               onToggleScope={props.onToggleScope}
+              onSummarize={props.onSummarize}
             />
           )}
         </>
