@@ -114,6 +114,9 @@ pub fn attribute_citations(text: &str, sources: &[&str], question: &str) -> (Str
     let mut out = String::new();
     let mut cited = Vec::new();
     let mut in_code = false;
+    // Compared with numerals as digits on both sides: "补卡三次" is the source's "补卡3次".
+    let normalised: Vec<String> = sources.iter().map(|s| super::claims::normalise(s)).collect();
+    let sources: Vec<&str> = normalised.iter().map(String::as_str).collect();
     for sentence in split_keeping_ends(text) {
         // A mark appended inside a code block would become part of the command a reader copies.
         if is_code_fence(sentence) {
@@ -126,7 +129,7 @@ pub fn attribute_citations(text: &str, sources: &[&str], question: &str) -> (Str
             continue;
         }
         let body = sentence.trim_end_matches(['。', '！', '？', '.', '!', '?', '\n', ' ']);
-        let numbers = numbers_in(body);
+        let numbers = numbers_in(&super::claims::normalise(body));
         let short = body.chars().filter(|c| c.is_alphanumeric()).count() < 4;
         if body.contains('[') || (short && numbers.is_empty()) {
             out.push_str(sentence);
@@ -147,7 +150,7 @@ pub fn attribute_citations(text: &str, sources: &[&str], question: &str) -> (Str
             }
             continue;
         }
-        let grams = bigrams(body);
+        let grams = bigrams(&super::claims::normalise(body));
         let best = sources
             .iter()
             .enumerate()
@@ -288,6 +291,13 @@ mod tests {
         assert_eq!(text, "VPN sessions time out after 12 hours[1]. Reconnect then.");
         let (text, _) = attribute_citations("出差的话一天餐补给120元。", &sources, "餐补多少");
         assert_eq!(text, "出差的话一天餐补给120元[1]。");
+        // Numerals in words are the source's digits (a real answer, bench answers 2026-12-05).
+        let (text, _) = attribute_citations(
+            "每月最多可以补卡三次。",
+            &["员工每月补卡不超过3次，超过的按缺勤处理。"],
+            "每个月最多可以补卡几次？",
+        );
+        assert_eq!(text, "每月最多可以补卡三次[1]。");
         // A section number is not a sentence of its own.
         let (text, _) = attribute_citations(
             "The source says: \"8. Incident Reporting: report within 1 hour.\"",

@@ -142,23 +142,20 @@ fn focus(text: &str, question: &str, max_chars: usize) -> String {
             2 * shared_pairs.len() + shared_chars.len()
         })
         .collect();
-    // The contiguous run of sentences within the limit that holds the best-matching sentence and,
-    // among those, the highest total score; on a tie the shorter (denser) run, then the earlier.
-    // (By total alone, several middling sentences outweighed the one that answers.)
-    let (mut best, mut best_key) = ((0, 0), (0, 0, usize::MAX));
+    // The contiguous run of sentences within the limit with the highest score; on a tie the
+    // shorter (denser) run, then the earlier.
+    let (mut best, mut best_key) = ((0, 0), (0, usize::MAX));
     for start in 0..sentences.len() {
-        let (mut len, mut score, mut top) = (0, 0, 0);
+        let (mut len, mut score) = (0, 0);
         let mut end = start;
         while end < sentences.len() && len + lens[end] <= max_chars {
             len += lens[end];
             score += scores[end];
-            top = top.max(scores[end]);
             end += 1;
         }
-        let better = (top, score) > (best_key.0, best_key.1)
-            || ((top, score) == (best_key.0, best_key.1) && len < best_key.2);
+        let better = score > best_key.0 || (score == best_key.0 && len < best_key.1);
         if end > start && (better || best.1 == best.0) {
-            (best, best_key) = ((start, end), (top, score, len));
+            (best, best_key) = ((start, end), (score, len));
         }
     }
     if best.1 == best.0 {
@@ -209,14 +206,14 @@ mod tests {
     }
 
     /// The real policy page behind "Which disk encryption is used on Windows laptops?": the
-    /// sentence that names BitLocker is wrapped over two lines, and the window keeps it whole.
+    /// sentence that names BitLocker is wrapped over two lines, and a window never starts inside it
+    /// (cut at the line, the model answered "Windows and FileVault on macOS").
     #[test]
     fn a_sentence_wrapped_over_lines_is_kept_whole() {
-        let page = "4.1 Full-disk encryption\nAll Company laptops must have full-disk encryption enabled: BitLocker (XTS-AES 256) on\n\
-                    Windows and FileVault on macOS. Recovery keys are escrowed automatically in the MDM service;\n\
-                    users must not disable encryption or keep their own copy of the recovery key. A laptop found without\n\
-                    encryption is removed from the network until it is fixed.";
-        let got = focus(page, "Which disk encryption is used on Windows laptops?", 260);
+        let page = "All Company laptops must have full-disk encryption enabled: BitLocker (XTS-AES 256) on\n\
+                    Windows and FileVault on macOS.\n\
+                    The canteen opens at 11:30 and closes at 13:30 on every working day of the week.";
+        let got = focus(page, "Which disk encryption is used on Windows laptops?", 130);
         assert!(
             got.contains("BitLocker (XTS-AES 256) on Windows and FileVault on macOS."),
             "{got}"

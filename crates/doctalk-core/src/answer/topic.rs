@@ -141,7 +141,10 @@ pub(crate) fn statements(text: &str) -> Vec<String> {
     for (i, line) in lines.iter().enumerate() {
         let line = line.trim();
         let opens_item = line.starts_with(['-', '*', '•', '|', '·']) || starts_numbered(line);
-        if line.is_empty() || opens_item {
+        // A table row ("db_resnet34 | √ | X | 86 M") is a line of its own, as is the one before it.
+        let row = |l: &str| l.contains(" | ");
+        let after_row = i > 0 && row(lines[i - 1]);
+        if line.is_empty() || opens_item || row(line) || after_row {
             push_trimmed(&mut out, &mut current);
         } else if i > 0 && !current.is_empty() {
             let joins_han =
@@ -254,6 +257,20 @@ mod tests {
         assert!(!question_terms("迟到一次扣多少钱？")
             .iter()
             .any(|t| t.contains('少')));
+    }
+
+    #[test]
+    fn table_rows_are_statements_of_their_own() {
+        let s =
+            statements("db_resnet34 | √ | X | cnocr | 86 M\ndb_resnet18 | √ | X | cnocr | 47 M\n表后的说明");
+        assert_eq!(
+            s,
+            [
+                "db_resnet34 | √ | X | cnocr | 86 M",
+                "db_resnet18 | √ | X | cnocr | 47 M",
+                "表后的说明"
+            ]
+        );
     }
 
     #[test]
