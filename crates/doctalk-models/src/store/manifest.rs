@@ -289,4 +289,24 @@ mod tests {
         assert_eq!(names, ["config.json", "model.safetensors", "tokenizer.json"]);
         assert!(find_manifest("gemma-3-270m-q4_k_m").unwrap().hub().is_none());
     }
+
+    /// The catalogue shows numbers for the chat models it offers (models/gen/record_answer_scores.py).
+    #[test]
+    fn offered_chat_models_carry_their_measured_scores() {
+        for name in [
+            "qwen2.5-coder-0.5b-instruct-q4_k_m",
+            "qwen2.5-coder-1.5b-instruct-q4_k_m",
+            "smollm2-135m-instruct-q4_1",
+        ] {
+            let scores = find_manifest(name)
+                .unwrap()
+                .measured
+                .as_ref()
+                .unwrap_or_else(|| panic!("{name}"));
+            for rate in [scores.fact_and_citation, scores.refusals, scores.false_refusals] {
+                assert!((0.0..=1.0).contains(&rate), "{name}: {scores:?}");
+            }
+            assert!(scores.first_text_p50_ms > 0.0 && !scores.set.is_empty() && !scores.machine.is_empty());
+        }
+    }
 }
