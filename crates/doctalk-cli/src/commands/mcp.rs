@@ -77,6 +77,11 @@ fn error(id: Value, code: i64, message: &str) -> Value {
     json!({"jsonrpc": "2.0", "id": id, "error": {"code": code, "message": message}})
 }
 
+/// Keeps search and answers to some documents.
+fn docs_schema() -> Value {
+    json!({"type": "array", "items": {"type": "string"}, "description": "Only these documents (ids, paths or file names); all when absent"})
+}
+
 fn tools() -> Value {
     json!([
         {
@@ -86,7 +91,8 @@ fn tools() -> Value {
                 "type": "object",
                 "properties": {
                     "query": {"type": "string", "description": "What to look for (any language)"},
-                    "top_k": {"type": "integer", "minimum": 1, "maximum": 20, "default": 5}
+                    "top_k": {"type": "integer", "minimum": 1, "maximum": 20, "default": 5},
+                    "docs": docs_schema()
                 },
                 "required": ["query"]
             }
@@ -96,8 +102,20 @@ fn tools() -> Value {
             "description": "Answer a question from the user's documents only, citing sources as [n]; says so when the documents do not contain the answer.",
             "inputSchema": {
                 "type": "object",
-                "properties": {"question": {"type": "string"}},
+                "properties": {"question": {"type": "string"}, "docs": docs_schema()},
                 "required": ["question"]
+            }
+        },
+        {
+            "name": "summarize",
+            "description": "Summarise one of the user's documents point by point, each point citing its passage as [n].",
+            "inputSchema": {
+                "type": "object",
+                "properties": {
+                    "doc": {"type": "string", "description": "The document: an id, a path or a file name"},
+                    "length": {"type": "string", "enum": ["short", "long"], "default": "short"}
+                },
+                "required": ["doc"]
             }
         }
     ])
@@ -113,11 +131,22 @@ async fn call_tool(kb: &KnowledgeBase, generator: Option<Arc<dyn Generator>>, pa
             .map(str::to_string)
             .ok_or((-32602, format!("missing string argument {name:?}")))
     };
+    let scope = doctalk_core::ScopeRequest {
+        docs: args["docs"]
+            .as_array()
+            .map(|d| d.iter().filter_map(|x| x.as_str().map(String::from)).collect())
+            .unwrap_or_default(),
+        folders: Vec::new(),
+    };
+    let scope = match kb.resolve_scope(&scope).await {
+        Ok(scope) => scope,
+        Err(e) => return Ok(tool_result(e.to_string(), Value::Null, true)),
+    };
     match params["name"].as_str().unwrap_or_default() {
         "search" => {
             let query = text_arg("query")?;
             let k = args["top_k"].as_u64().unwrap_or(5).clamp(1, 20) as usize;
-            match kb.search(&query, k).await {
+            match kb.search_in(&query, k, scope.as_ref()).await {
                 Ok(hits) => {
                     let text = hits
                         .iter()
@@ -135,6 +164,7 @@ async fn call_tool(kb: &KnowledgeBase, generator: Option<Arc<dyn Generator>>, pa
         "ask" => {
             let mut req = AnswerRequest::new(text_arg("question")?);
             req.generator = generator;
+            req.scope = scope;
             match kb.answer(req, Arc::new(|_| {})).await {
                 Ok(a) => {
                     let mut text = a.answer.clone();
@@ -142,6 +172,29 @@ async fn call_tool(kb: &KnowledgeBase, generator: Option<Arc<dyn Generator>>, pa
                         text.push_str(&format!("\n[{}] {} — {}", s.n, s.label(a.lang), s.path));
                     }
                     Ok(tool_result(text, json!(a), false))
+                }
+                Err(e) => Ok(tool_result(e.to_string(), Value::Null, true)),
+            }
+        }
+        "summarize" => {
+            let mut req = doctalk_core::summary::SummaryRequest::new(text_arg("doc")?);
+            req.length = args["length"]
+                .as_str()
+                .unwrap_or("short")
+                .parse()
+                .map_err(|e| (-32602, e))?;
+            req.generator = generator;
+            match kb.summarize(req, &|_| {}).await {
+                Ok(s) => {
+                    let mut text = s.summary.clone();
+                    for source in s
+                        .sources
+                        .iter()
+                        .filter(|x| s.summary.contains(&format!("[{}]", x.n)))
+                    {
+                        text.push_str(&format!("\n[{}] {}", source.n, source.label(s.lang)));
+                    }
+                    Ok(tool_result(text, json!(s), false))
                 }
                 Err(e) => Ok(tool_result(e.to_string(), Value::Null, true)),
             }

@@ -17,7 +17,7 @@ async def main():
             assert init.serverInfo.name == "doctalk", init
 
             tools = {t.name: t for t in (await session.list_tools()).tools}
-            assert set(tools) == {"search", "ask"}, tools
+            assert set(tools) == {"search", "ask", "summarize"}, tools
             assert tools["search"].inputSchema["required"] == ["query"]
 
             found = await session.call_tool("search", {"query": "VPN 连接多久会断开", "top_k": 3})
@@ -28,6 +28,17 @@ async def main():
             assert not answer.isError, answer
             text = answer.content[0].text
             assert "admin.xinghe-tech.cn" in text and "[1]" in text, text
+
+            # Kept to one document: the English policy does not answer the handbook's question.
+            scoped = await session.call_tool("search", {"query": "出差住宿标准", "docs": ["it-security-policy.pdf"]})
+            assert not scoped.isError, scoped
+            assert all(r["path"].endswith("it-security-policy.pdf") for r in scoped.structuredContent["results"]), scoped
+            unknown = await session.call_tool("ask", {"question": "出差", "docs": ["nowhere.pdf"]})
+            assert unknown.isError and "nowhere.pdf" in unknown.content[0].text, unknown
+
+            summary = await session.call_tool("summarize", {"doc": "员工手册.pdf"})
+            assert not summary.isError, summary
+            assert "[1]" in summary.content[0].text and "第" in summary.content[0].text, summary.content[0].text
 
             missing = await session.call_tool("ask", {"question": "公司健身房几点开门"})
             assert "没有找到" in missing.content[0].text, missing.content[0].text
