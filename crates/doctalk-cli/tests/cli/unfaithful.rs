@@ -77,8 +77,22 @@ fn an_answer_that_is_only_a_citation_is_replaced_by_the_passage() {
     let a = ask("境外出差每天补贴多少？", &url);
     assert_eq!(a["mode"], "extractive", "{a}");
     assert!(
-        a["fallback_reason"].as_str().unwrap().contains("stated nothing"),
+        a["fallback_reason"]
+            .as_str()
+            .unwrap()
+            .contains("only cited passages"),
         "{a}"
     );
     assert!(a["answer"].as_str().unwrap().contains("60美元"), "{a}");
+    // Without a citation, a sentence that only restates the question is no pointer to a passage.
+    let url = scripted_endpoint("根据资料，境外出差每天补贴多少。");
+    let a = ask("境外出差每天补贴多少？", &url);
+    assert!(
+        a["fallback_reason"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("stated nothing")
+            || a["answer"].as_str().unwrap().contains("没有找到"),
+        "{a}"
+    );
 }

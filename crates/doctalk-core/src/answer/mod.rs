@@ -431,10 +431,23 @@ impl KnowledgeBase {
                     // Nothing was shown: the model refused or wrote nothing that states a fact.
                     answer.timings.prompt_tokens = Some(prompt_tokens);
                     answer.timings.reused_prompt_tokens = Some(reused_prompt_tokens);
+                    // The model pointed at passages ("[2][3]") but wrote no sentence: it did not say
+                    // the answer is missing, so the passages answer, as they would without a model.
+                    let only_cited = !refused
+                        && citations::citation_marks(&model_text)
+                            .iter()
+                            .flat_map(|m| m.numbers.iter())
+                            .any(|n| (1..=answer.sources.len()).contains(n));
                     answer.model_text = Some(model_text);
                     answer.model = Some(generator.model_id().to_string());
                     // The same measure the grounding decision took (`Evidence::key_terms`).
                     match answer.evidence.key_terms {
+                        _ if only_cited => {
+                            answer.fallback_reason = Some(
+                                "the model only cited passages without writing an answer: they are shown"
+                                    .to_string(),
+                            );
+                        }
                         Some(cover) if cover >= MIN_KEY_TERM_COVERAGE => {
                             answer.fallback_reason = Some(if refused {
                                 format!(
