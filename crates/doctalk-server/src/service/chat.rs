@@ -86,21 +86,46 @@ pub(crate) fn chinese_script(s: &Engine) -> doctalk_core::ChineseScript {
 /// Gives `req` the language model when the queue has room; otherwise leaves it extractive and says
 /// why. The returned place must be held until the answer is finished.
 pub(crate) fn admit(s: &Engine, req: &mut AnswerRequest) -> Option<crate::gate::Admitted> {
+    let admission = admit_generator(s);
+    req.generator = admission.generator;
+    req.without_llm_reason = admission.reason;
+    admission.place
+}
+
+/// The language model for one long job (an answer, a summary, a check), or why there is none.
+pub(crate) struct Admission {
+    pub generator: Option<std::sync::Arc<dyn doctalk_models::llm::Generator>>,
+    /// Held until the job ends: the model's place in the queue.
+    pub place: Option<crate::gate::Admitted>,
+    /// Why `generator` is `None` (still loading, busy); `None` when no model is chosen at all.
+    pub reason: Option<String>,
+}
+
+pub(crate) fn admit_generator(s: &Engine) -> Admission {
     let Some(generator) = s.generator() else {
-        if let crate::language_model::ModelState::Loading { choice } = s.language_model.state() {
-            req.without_llm_reason = Some(format!("the language model ({choice}) is still loading"));
-        }
-        return None;
+        let reason = match s.language_model.state() {
+            crate::language_model::ModelState::Loading { choice } => {
+                Some(format!("the language model ({choice}) is still loading"))
+            }
+            _ => None,
+        };
+        return Admission {
+            generator: None,
+            place: None,
+            reason,
+        };
     };
     match s.llm_gate.try_enter() {
-        Some(place) => {
-            req.generator = Some(generator);
-            Some(place)
-        }
-        None => {
-            req.without_llm_reason = Some(s.llm_gate.busy_reason());
-            None
-        }
+        Some(place) => Admission {
+            generator: Some(generator),
+            place: Some(place),
+            reason: None,
+        },
+        None => Admission {
+            generator: None,
+            place: None,
+            reason: Some(s.llm_gate.busy_reason()),
+        },
     }
 }
 

@@ -10,7 +10,7 @@ use doctalk_core::AnswerRequest;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-use super::{admit, chinese_script, Emit};
+use super::{admit_generator, chinese_script, Emit};
 use crate::state::Engine;
 use crate::ServerError;
 
@@ -81,18 +81,21 @@ pub async fn check_answers(
 
     let mut modes = Vec::new();
     let mut without_llm = None;
-    let mut probe = AnswerRequest::new(String::new());
-    let _admitted = if want_llm { admit(s, &mut probe) } else { None };
-    match probe.generator.take() {
-        Some(generator) => modes.push(CheckMode::llm(generator)),
-        None if want_llm => {
-            without_llm = Some(
-                probe
-                    .without_llm_reason
-                    .unwrap_or_else(|| "no language model is loaded".to_string()),
-            )
+    // Held for the whole run.
+    let mut _place = None;
+    if want_llm {
+        let admission = admit_generator(s);
+        _place = admission.place;
+        match admission.generator {
+            Some(generator) => modes.push(CheckMode::llm(generator)),
+            None => {
+                without_llm = Some(
+                    admission
+                        .reason
+                        .unwrap_or_else(|| "no language model is loaded".to_string()),
+                )
+            }
         }
-        None => {}
     }
     if want_extractive || modes.is_empty() {
         modes.push(CheckMode::extractive());

@@ -182,18 +182,19 @@ pub async fn summarize(
     cancel: std::sync::Arc<std::sync::atomic::AtomicBool>,
 ) -> Result<SummaryOutcome, ServerError> {
     let lib = s.library(kb).await?;
-    let mut probe = doctalk_core::AnswerRequest::new(String::new());
-    let _admitted = super::admit(s, &mut probe);
+    let admission = super::admit_generator(s);
+    // Held for the whole summary.
+    let _place = admission.place;
     let mut req = doctalk_core::summary::SummaryRequest::new(doc);
     req.length = length;
-    req.generator = probe.generator.take();
+    req.generator = admission.generator;
     req.cancel = cancel;
     req.script = Some(super::chinese_script(s));
     let progress = move |p| emit("progress", serde_json::json!(p));
     let summary = lib.kb.summarize(req, &progress).await?;
     Ok(SummaryOutcome {
         summary,
-        fallback_reason: probe.without_llm_reason,
+        fallback_reason: admission.reason,
     })
 }
 

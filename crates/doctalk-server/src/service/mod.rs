@@ -14,7 +14,7 @@ mod voices;
 
 use std::sync::Arc;
 
-pub(crate) use chat::{admit, chinese_script};
+pub(crate) use chat::{admit, admit_generator, chinese_script};
 pub use chat::{ask, conversation, conversations, delete_conversation, search, AskRequest};
 pub use check::{check_answers, CheckOutcome, CheckRequest};
 pub use library::{
