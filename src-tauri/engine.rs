@@ -89,6 +89,11 @@ impl Desktop {
             .get(None)
             .await
             .map_err(|e| fail("cannot open the knowledge base", &e))?;
+        // The app follows watched folders while it is open, catching up on changes made while
+        // it was closed; a failure here leaves the rest of the app working.
+        if let Err(e) = workspace.watch_folders().await {
+            tracing::warn!(error = %e, "watched folders are not followed");
+        }
         Ok(Engine {
             workspace: Arc::new(workspace),
             language_model: Arc::new(self.language_model().await),

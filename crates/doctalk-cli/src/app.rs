@@ -49,6 +49,8 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Search(args) => commands::search::run(&ctx, args).await,
         Command::List(args) => commands::list::run(&ctx, args).await,
         Command::Remove(args) => commands::remove::run(&ctx, args).await,
+        Command::Watch(cmd) => commands::watch::run(&ctx, cmd).await,
+        Command::Sync(args) => commands::sync::run(&ctx, args).await,
         Command::Status(args) => commands::status::run(&ctx, args).await,
         Command::Generate(args) => commands::generate::run(&ctx, args).await,
         Command::Models(cmd) => commands::models::run(&ctx, cmd).await,
@@ -100,6 +102,11 @@ impl Ctx {
             encoder: cli.encoder.clone(),
             store_uri: cli.store_uri.clone(),
         })
+    }
+
+    /// The watched folders of the chosen knowledge base.
+    pub fn folders(&self) -> doctalk_core::folders::Folders {
+        doctalk_core::folders::Folders::new(self.kb_dir())
     }
 
     pub fn kb_dir(&self) -> PathBuf {

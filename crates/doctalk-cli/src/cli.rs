@@ -60,6 +60,12 @@ pub enum Command {
     Remove(RemoveArgs),
     /// Where the data lives and what the index holds
     Status(ListArgs),
+    /// Folders the knowledge base follows: add, list (with each file's state), rm
+    #[command(subcommand)]
+    Watch(WatchCommand),
+    /// One pass over the watched folders (or the given ones): index new and changed files, move
+    /// renamed ones, drop deleted ones; --watch keeps following them until Ctrl+C
+    Sync(SyncArgs),
     /// Answer a question from the knowledge base, with cited sources (streams; Ctrl+C stops)
     Ask(AskArgs),
     /// Interactive conversation over the knowledge base (/new, /sources, /history, /quit)
@@ -469,6 +475,55 @@ pub struct GenerateArgs {
 
 #[derive(Debug, clap::Args)]
 pub struct ListArgs {
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum WatchCommand {
+    /// Follow a folder: its supported files are indexed now and kept in sync by `doctalk sync`,
+    /// `doctalk serve` and the desktop app
+    Add {
+        folder: PathBuf,
+        /// Only files matching this glob, relative to the folder (repeatable; e.g. '*.pdf')
+        #[arg(long, value_name = "GLOB")]
+        include: Vec<String>,
+        /// Leave out files or folders matching this glob (repeatable; e.g. 'drafts/**')
+        #[arg(long, value_name = "GLOB")]
+        exclude: Vec<String>,
+        /// Only remember the folder; index it at the next sync
+        #[arg(long)]
+        no_sync: bool,
+        #[arg(long)]
+        json: bool,
+    },
+    /// The watched folders, how many of their files are indexed, queued or failed
+    List {
+        /// Every file with its state (and the reason when it failed)
+        #[arg(long)]
+        files: bool,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Stop following a folder and remove its documents from the index (your files stay)
+    Rm {
+        folder: PathBuf,
+        /// Keep the folder's documents in the index
+        #[arg(long)]
+        keep_documents: bool,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, clap::Args)]
+pub struct SyncArgs {
+    /// Folders to sync instead of the watched ones (they are not added to the list)
+    pub folders: Vec<PathBuf>,
+    /// Keep following the folders (filesystem notifications) until Ctrl+C
+    #[arg(long)]
+    pub watch: bool,
+    /// One JSON object per pass
     #[arg(long)]
     pub json: bool,
 }

@@ -47,6 +47,12 @@ impl Progress {
         }
     }
 
+    pub fn inc(&self) {
+        if let Some(b) = &self.bar {
+            b.inc(1);
+        }
+    }
+
     /// The total, once it is known.
     pub fn set_length(&self, len: u64) {
         if let Some(b) = &self.bar {

@@ -40,6 +40,9 @@ pub enum CoreError {
     NoSuchConversation(String),
     #[error("cannot read or write conversation {path}: {reason}", path = .path.display())]
     Conversation { path: PathBuf, reason: String },
+    /// A watched folder, its list or its state file.
+    #[error("{path}: {reason}", path = .path.display())]
+    Folder { path: PathBuf, reason: String },
     /// An evaluation dataset (BEIR folder) is missing a file or malformed.
     #[error("bad dataset file {path}: {reason}", path = .path.display())]
     Dataset { path: PathBuf, reason: String },

@@ -28,6 +28,12 @@ pub enum FileStatus {
     Unchanged,
     /// Nothing was indexed; see the diagnostics. A previous version, if any, stays searchable.
     Failed,
+    /// The content of a document whose file is gone: the document moved here with its vectors
+    /// (a renamed or moved file); `same_as` is where it was.
+    Moved,
+    /// The same content as another indexed file (`same_as`): recorded as another location of
+    /// that document, with no chunks of its own.
+    Duplicate,
 }
 
 impl FileStatus {
@@ -36,6 +42,8 @@ impl FileStatus {
             FileStatus::Indexed => "indexed",
             FileStatus::Unchanged => "unchanged",
             FileStatus::Failed => "failed",
+            FileStatus::Moved => "moved",
+            FileStatus::Duplicate => "duplicate",
         }
     }
 }
@@ -57,6 +65,9 @@ pub struct FileReport {
     pub pages: Option<u32>,
     pub chunks: usize,
     pub diagnostics: Vec<ReportedDiagnostic>,
+    /// For `Moved`: the path the document had; for `Duplicate`: the file with the same content.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub same_as: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -144,6 +155,7 @@ fn failed(path: &Path, code: &str, message: String) -> FileReport {
             message,
             page: None,
         }],
+        same_as: None,
     }
 }
 
@@ -156,7 +168,11 @@ pub(crate) fn path_key(path: &Path) -> String {
         .into_owned()
 }
 
-fn hash_file(path: &Path) -> std::io::Result<(String, u64)> {
+fn file_exists(path: &str) -> bool {
+    std::fs::metadata(path).is_ok_and(|m| m.is_file())
+}
+
+pub(crate) fn hash_file(path: &Path) -> std::io::Result<(String, u64)> {
     let mut file = std::fs::File::open(path)?;
     let mut hasher = Sha256::new();
     let mut buf = vec![0u8; 1 << 16];
@@ -246,10 +262,60 @@ fn diagnostics_of(doc: &Document) -> Vec<ReportedDiagnostic> {
         .collect()
 }
 
-/// A file ready to embed, or already settled (unchanged, unreadable, no text).
+/// Embedded files waiting to be committed together. Each store commit costs the same few table
+/// versions whatever it holds, so a folder of small files (FAQ exports, notes) is committed in
+/// groups; a kill loses at most the group, which the next run indexes again.
+#[derive(Default)]
+struct PendingCommit {
+    files: Vec<(NewDocument, Vec<NewChunk>, FileReport)>,
+    chunks: usize,
+    hashes: std::collections::HashSet<String>,
+    since: Option<std::time::Instant>,
+}
+
+impl PendingCommit {
+    const MAX_FILES: usize = 64;
+    const MAX_CHUNKS: usize = 256;
+    /// Progress users see advances at commits: never wait longer than this for a group to fill.
+    const MAX_WAIT: std::time::Duration = std::time::Duration::from_secs(3);
+
+    fn push(&mut self, doc: NewDocument, chunks: Vec<NewChunk>, report: FileReport) {
+        self.since.get_or_insert_with(std::time::Instant::now);
+        self.chunks += chunks.len();
+        self.hashes.insert(doc.content_hash.clone());
+        self.files.push((doc, chunks, report));
+    }
+
+    fn is_due(&self) -> bool {
+        self.files.len() >= Self::MAX_FILES
+            || self.chunks >= Self::MAX_CHUNKS
+            || self.since.is_some_and(|t| t.elapsed() >= Self::MAX_WAIT)
+    }
+}
+
+/// A file ready to embed, or already settled (unchanged, unreadable, no text), or one whose
+/// content is already indexed under another path (settled when its turn comes, since an
+/// earlier file of the same batch may change what it is).
 enum Prepared {
     Done(FileReport),
+    SameContent {
+        key: String,
+        hash: String,
+        model_id: String,
+    },
     Parsed(Box<Parsed>),
+}
+
+fn same_content_report(path: &Path, status: FileStatus, doc: &doctalk_store::DocumentRecord) -> FileReport {
+    FileReport {
+        path: path.to_path_buf(),
+        status,
+        doc_id: Some(doc.id.clone()),
+        pages: doc.page_count,
+        chunks: doc.chunk_count as usize,
+        diagnostics: serde_json::from_str(&doc.diagnostics_json).unwrap_or_default(),
+        same_as: Some(doc.path.clone()),
+    }
 }
 
 struct Parsed {
@@ -309,6 +375,7 @@ impl KnowledgeBase {
         // One file is parsed while the one before it is embedded and committed: parsing is
         // single-threaded (and commits wait on the disk), so this keeps both cores busy.
         let mut pending = None;
+        let mut commits = PendingCommit::default();
         for (index, path) in files.iter().enumerate() {
             progress(IngestEvent::FileStarted {
                 path: path.clone(),
@@ -323,15 +390,23 @@ impl KnowledgeBase {
                 Some(prepared) => prepared,
                 None => self.prepare(path, force).await?,
             };
-            let report = match files.get(index + 1) {
+            let finished = match files.get(index + 1) {
                 Some(next) => {
-                    let (report, next) =
-                        tokio::join!(self.finish(path, prepared, progress), self.prepare(next, force));
+                    let (finished, next) = tokio::join!(
+                        self.finish(path, prepared, &mut commits, progress),
+                        self.prepare(next, force)
+                    );
                     pending = Some(next?);
-                    report?
+                    finished?
                 }
-                None => self.finish(path, prepared, progress).await?,
+                None => self.finish(path, prepared, &mut commits, progress).await?,
             };
+            for report in finished {
+                progress(IngestEvent::FileFinished(report.clone()));
+                reports.push(report);
+            }
+        }
+        for report in self.flush(&mut commits).await? {
             progress(IngestEvent::FileFinished(report.clone()));
             reports.push(report);
         }
@@ -367,7 +442,32 @@ impl KnowledgeBase {
                     pages: existing.page_count,
                     chunks: existing.chunk_count as usize,
                     diagnostics: serde_json::from_str(&existing.diagnostics_json).unwrap_or_default(),
+                    same_as: None,
                 }));
+            }
+        }
+        if !force {
+            if let Some(location) = self.store().location_at(&key).await? {
+                match self.store().document(&location.doc_id).await? {
+                    Some(owner) if owner.content_hash == hash && owner.embedding_model == model_id => {
+                        return Ok(Prepared::Done(same_content_report(
+                            path,
+                            FileStatus::Duplicate,
+                            &owner,
+                        )));
+                    }
+                    // The copy changed: it is a document of its own from now on.
+                    _ => {
+                        self.store().remove_location(&key).await?;
+                    }
+                }
+            }
+            if self
+                .same_content_elsewhere(&key, &hash, &model_id)
+                .await?
+                .is_some()
+            {
+                return Ok(Prepared::SameContent { key, hash, model_id });
             }
         }
         let parse_opts = self.parse_options().clone();
@@ -408,12 +508,59 @@ impl KnowledgeBase {
     }
 
     /// Embeds and commits a prepared file.
+    /// Embeds a prepared file and queues it for the next group commit. Returns the reports of
+    /// the files this call finished: the file itself when it needed no commit, and the files
+    /// of a group it committed.
     async fn finish(
         &self,
         path: &Path,
         prepared: Prepared,
+        commits: &mut PendingCommit,
         progress: &(dyn Fn(IngestEvent) + Send + Sync),
-    ) -> Result<FileReport> {
+    ) -> Result<Vec<FileReport>> {
+        // Same content as a file waiting in the group: commit the group first, so that this
+        // file is recognised as its copy.
+        let mut finished = match &prepared {
+            Prepared::SameContent { hash, .. } if commits.hashes.contains(hash) => {
+                self.flush(commits).await?
+            }
+            Prepared::Parsed(parsed) if commits.hashes.contains(&parsed.hash) => self.flush(commits).await?,
+            _ => Vec::new(),
+        };
+        if let Some(report) = self.settle(path, prepared, commits, progress).await? {
+            finished.push(report);
+        }
+        if commits.is_due() {
+            finished.extend(self.flush(commits).await?);
+        }
+        Ok(finished)
+    }
+
+    /// Commits the queued group in one store commit.
+    async fn flush(&self, commits: &mut PendingCommit) -> Result<Vec<FileReport>> {
+        let files = std::mem::take(commits).files;
+        if files.is_empty() {
+            return Ok(Vec::new());
+        }
+        let (docs, mut reports): (Vec<_>, Vec<_>) = files
+            .into_iter()
+            .map(|(doc, chunks, report)| ((doc, chunks), report))
+            .unzip();
+        let records = self.store().commit_documents(docs).await?;
+        for (report, record) in reports.iter_mut().zip(records) {
+            report.doc_id = Some(record.id);
+        }
+        Ok(reports)
+    }
+
+    /// A file's outcome when it needs no commit, or `None` once it is embedded and queued.
+    async fn settle(
+        &self,
+        path: &Path,
+        prepared: Prepared,
+        commits: &mut PendingCommit,
+        progress: &(dyn Fn(IngestEvent) + Send + Sync),
+    ) -> Result<Option<FileReport>> {
         let Parsed {
             key,
             hash,
@@ -423,8 +570,33 @@ impl KnowledgeBase {
             chunks,
             diagnostics,
         } = match prepared {
-            Prepared::Done(report) => return Ok(report),
-            Prepared::Parsed(parsed) => *parsed,
+            Prepared::Done(report) => return Ok(Some(report)),
+            Prepared::SameContent { key, hash, model_id } => {
+                if let Some(report) = self.settle_same_content(path, &key, &hash, &model_id).await? {
+                    return Ok(Some(report));
+                }
+                // The other copy went away meanwhile: index this one on its own.
+                match self.prepare(path, true).await? {
+                    Prepared::Parsed(parsed) => *parsed,
+                    Prepared::Done(report) => return Ok(Some(report)),
+                    Prepared::SameContent { .. } => {
+                        return Err(CoreError::Task(format!(
+                            "{} was deduplicated twice",
+                            path.display()
+                        )))
+                    }
+                }
+            }
+            Prepared::Parsed(parsed) => {
+                // An earlier file of this batch may have committed the same content.
+                if let Some(report) = self
+                    .settle_same_content(path, &parsed.key, &parsed.hash, &parsed.model_id)
+                    .await?
+                {
+                    return Ok(Some(report));
+                }
+                *parsed
+            }
         };
         let texts: Vec<String> = chunks.iter().map(chunk_index_text).collect();
         let mut vectors = Vec::with_capacity(texts.len());
@@ -475,30 +647,93 @@ impl KnowledgeBase {
             })
             .collect();
         let chunk_count = new_chunks.len();
-        let record = self
+        // The old version lives on at its copies, if any (they still hold the old content).
+        if let Some(old) = self.store().document_by_path(&key).await? {
+            self.hand_over_to_copy(&old).await?;
+        }
+        commits.push(
+            NewDocument {
+                path: key,
+                title: doc.title.clone(),
+                format: doc.format.as_str().to_string(),
+                content_hash: hash,
+                size_bytes: size,
+                page_count: doc.page_count,
+                embedding_model: model_id,
+                diagnostics_json: serde_json::to_string(&diagnostics).unwrap_or_else(|_| "[]".into()),
+            },
+            new_chunks,
+            FileReport {
+                path: path.to_path_buf(),
+                status: FileStatus::Indexed,
+                doc_id: None,
+                pages: doc.page_count,
+                chunks: chunk_count,
+                diagnostics,
+                same_as: None,
+            },
+        );
+        Ok(None)
+    }
+
+    /// Another committed document with this content and embedding model, at another path.
+    async fn same_content_elsewhere(
+        &self,
+        key: &str,
+        hash: &str,
+        model_id: &str,
+    ) -> Result<Option<doctalk_store::DocumentRecord>> {
+        Ok(self
             .store()
-            .commit_document(
-                NewDocument {
-                    path: key,
-                    title: doc.title.clone(),
-                    format: doc.format.as_str().to_string(),
-                    content_hash: hash,
-                    size_bytes: size,
-                    page_count: doc.page_count,
-                    embedding_model: model_id,
-                    diagnostics_json: serde_json::to_string(&diagnostics).unwrap_or_else(|_| "[]".into()),
-                },
-                new_chunks,
-            )
-            .await?;
-        Ok(FileReport {
-            path: path.to_path_buf(),
-            status: FileStatus::Indexed,
-            doc_id: Some(record.id),
-            pages: doc.page_count,
-            chunks: chunk_count,
-            diagnostics,
-        })
+            .documents_with_hash(hash)
+            .await?
+            .into_iter()
+            .find(|d| d.path != key && d.embedding_model == model_id))
+    }
+
+    /// Files whose content is already indexed under another path: when that file still exists
+    /// this one becomes another location of its document; when it is gone the document moves
+    /// here (a rename), keeping its vectors. `None` when no such document exists (any more).
+    async fn settle_same_content(
+        &self,
+        path: &Path,
+        key: &str,
+        hash: &str,
+        model_id: &str,
+    ) -> Result<Option<FileReport>> {
+        let Some(other) = self.same_content_elsewhere(key, hash, model_id).await? else {
+            return Ok(None);
+        };
+        // A file at this path was indexed with other content before: it is replaced.
+        if let Some(here) = self.store().document_by_path(key).await? {
+            if !self.hand_over_to_copy(&here).await? {
+                self.store().remove_document(&here.id).await?;
+            }
+        }
+        if file_exists(&other.path) {
+            self.store().add_location(key, &other.id).await?;
+            return Ok(Some(same_content_report(path, FileStatus::Duplicate, &other)));
+        }
+        let Some(moved) = self.store().relocate_document(&other.id, key).await? else {
+            return Ok(None);
+        };
+        let mut report = same_content_report(path, FileStatus::Moved, &moved);
+        report.same_as = Some(other.path);
+        Ok(Some(report))
+    }
+
+    /// When `doc`'s own file is replaced or deleted but a copy of it still exists elsewhere, the
+    /// document moves to that copy (no re-embedding). Locations whose files are gone are
+    /// forgotten on the way. Returns whether the document lives on.
+    pub(crate) async fn hand_over_to_copy(&self, doc: &doctalk_store::DocumentRecord) -> Result<bool> {
+        for location in self.store().locations_of(std::slice::from_ref(&doc.id)).await? {
+            if file_exists(&location.path) {
+                self.store().relocate_document(&doc.id, &location.path).await?;
+                return Ok(true);
+            }
+            self.store().remove_location(&location.path).await?;
+        }
+        Ok(false)
     }
 
     /// Embeds passages off the async runtime (candle is CPU-bound).

@@ -14,6 +14,8 @@ use crate::{CoreError, Embedder, Result};
 pub struct DocumentInfo {
     pub id: String,
     pub path: String,
+    /// Other paths with the same content (identical copies are one document).
+    pub also_at: Vec<String>,
     pub title: String,
     pub format: String,
     pub pages: Option<u32>,
@@ -28,6 +30,7 @@ impl From<DocumentRecord> for DocumentInfo {
         DocumentInfo {
             id: r.id,
             path: r.path,
+            also_at: Vec::new(),
             title: r.title,
             format: r.format,
             pages: r.page_count,
@@ -120,6 +123,18 @@ impl KnowledgeBase {
             .map(Into::into)
             .collect();
         docs.sort_by(|a, b| a.path.cmp(&b.path));
+        let locations = self.store.locations().await?;
+        if !locations.is_empty() {
+            let mut by_doc: std::collections::HashMap<&str, Vec<String>> = std::collections::HashMap::new();
+            for l in &locations {
+                by_doc.entry(l.doc_id.as_str()).or_default().push(l.path.clone());
+            }
+            for doc in &mut docs {
+                if let Some(paths) = by_doc.remove(doc.id.as_str()) {
+                    doc.also_at = paths;
+                }
+            }
+        }
         Ok(docs)
     }
 
@@ -157,8 +172,15 @@ impl KnowledgeBase {
         if let Some(doc) = self.store.document(key).await? {
             return Ok(Some(doc.into()));
         }
-        if let Some(doc) = self.store.document_by_path(&path_key(Path::new(key))).await? {
+        let path = path_key(Path::new(key));
+        if let Some(doc) = self.store.document_by_path(&path).await? {
             return Ok(Some(doc.into()));
+        }
+        // Another location of a document (an identical copy).
+        if let Some(location) = self.store.location_at(&path).await? {
+            if let Some(doc) = self.store.document(&location.doc_id).await? {
+                return Ok(Some(doc.into()));
+            }
         }
         if key.len() >= 6 {
             let matches: Vec<DocumentInfo> = self

@@ -21,6 +21,9 @@ pub struct SearchHit {
     pub chunk_id: String,
     pub doc_id: String,
     pub path: String,
+    /// Other paths with the same file content (identical copies are one document).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub also_at: Vec<String>,
     pub title: String,
     pub page: Option<u32>,
     /// "passage" or "qa".
@@ -121,6 +124,7 @@ impl KnowledgeBase {
                 chunk_id: chunk.id,
                 doc_id: chunk.doc_id,
                 path,
+                also_at: Vec::new(),
                 title,
                 page: chunk.page,
                 kind: chunk.kind,
@@ -136,7 +140,24 @@ impl KnowledgeBase {
                 metadata: serde_json::from_str(&chunk.metadata_json).unwrap_or(serde_json::Value::Null),
             });
         }
+        self.attach_copies(&mut hits).await?;
         Ok(hits)
+    }
+
+    /// Fills in each hit's `also_at`: the other paths of its document's content.
+    async fn attach_copies(&self, hits: &mut [SearchHit]) -> Result<()> {
+        let mut ids: Vec<String> = hits.iter().map(|h| h.doc_id.clone()).collect();
+        ids.sort();
+        ids.dedup();
+        let locations = self.store().locations_of(&ids).await?;
+        for hit in hits.iter_mut() {
+            hit.also_at = locations
+                .iter()
+                .filter(|l| l.doc_id == hit.doc_id && l.path != hit.path)
+                .map(|l| l.path.clone())
+                .collect();
+        }
+        Ok(())
     }
 }
 

@@ -145,6 +145,7 @@ impl KnowledgeBase {
                 Source {
                     n: i + 1,
                     path: doc.path.clone(),
+                    also_at: Vec::new(),
                     title: doc.title.clone(),
                     page: chunk.page,
                     text: cut(&text, PASSAGE_CHARS),

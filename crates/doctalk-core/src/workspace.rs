@@ -9,6 +9,7 @@ use std::sync::Arc;
 use serde::Serialize;
 use tokio::sync::Mutex;
 
+use crate::folders::{FolderWatcher, Folders};
 use crate::{ConversationStore, CoreError, Embedder, KnowledgeBase, Result};
 
 /// One open knowledge base and what belongs to it.
@@ -18,6 +19,26 @@ pub struct Library {
     pub conversations: ConversationStore,
     /// Where files uploaded through the server are kept (the desktop app ingests files in place).
     pub uploads_dir: PathBuf,
+    /// The folders this knowledge base follows.
+    pub folders: Arc<Folders>,
+    /// Keeps the watched folders in sync while the server or the app runs (`None` for one-shot
+    /// commands).
+    watcher: Option<FolderWatcher>,
+}
+
+impl Library {
+    /// Call after the list of watched folders changed: the watcher follows the new list and
+    /// runs a pass. Without a watcher (one-shot commands) there is nothing to do.
+    pub fn folders_changed(&self) {
+        if let Some(watcher) = &self.watcher {
+            watcher.refresh();
+        }
+    }
+
+    /// Whether this knowledge base's folders are being followed.
+    pub fn is_watching(&self) -> bool {
+        self.watcher.is_some()
+    }
 }
 
 /// A knowledge base as listed to the user.
@@ -35,6 +56,8 @@ pub struct Workspace {
     embedder: Arc<dyn Embedder>,
     default_kb: String,
     open: Mutex<BTreeMap<String, Arc<Library>>>,
+    /// Whether knowledge bases follow their watched folders once opened (server, desktop app).
+    watch_folders: std::sync::atomic::AtomicBool,
 }
 
 /// Knowledge-base names become directory names: letters, digits, `-` and `_`, 1 to 64 of them.
@@ -57,6 +80,7 @@ impl Workspace {
             embedder,
             default_kb: default_kb.into(),
             open: Mutex::new(BTreeMap::new()),
+            watch_folders: std::sync::atomic::AtomicBool::new(false),
         }
     }
 
@@ -157,13 +181,50 @@ impl Workspace {
         Ok(library)
     }
 
+    /// From now on every knowledge base follows its watched folders: those already open and
+    /// every other one of the data directory are opened and start at once (a first pass picks up
+    /// what changed while DocTalk was closed). For long-running doors only.
+    pub async fn watch_folders(&self) -> Result<()> {
+        self.watch_folders
+            .store(true, std::sync::atomic::Ordering::SeqCst);
+        // Libraries opened before the switch get a watcher by being reopened.
+        self.open
+            .lock()
+            .await
+            .retain(|_, library| library.watcher.is_some());
+        self.list().await?;
+        Ok(())
+    }
+
     fn library(&self, name: &str, kb: KnowledgeBase) -> Library {
         let dir = self.kb_dir(name);
+        let folders = Arc::new(Folders::new(&dir));
+        let watcher = self
+            .watch_folders
+            .load(std::sync::atomic::Ordering::SeqCst)
+            .then(|| {
+                let kb_name = name.to_string();
+                FolderWatcher::start(kb.clone(), folders.clone(), move |result| match result {
+                    Ok(r) if !r.files.is_empty() || r.removed > 0 => tracing::info!(
+                        kb = kb_name,
+                        added = r.added,
+                        changed = r.changed,
+                        moved = r.moved,
+                        removed = r.removed,
+                        failed = r.failed,
+                        "watched folders synced"
+                    ),
+                    Ok(_) => {}
+                    Err(e) => tracing::warn!(kb = kb_name, error = %e, "syncing the watched folders failed"),
+                })
+            });
         Library {
             name: name.to_string(),
             kb,
             conversations: ConversationStore::new(dir.join("conversations")),
             uploads_dir: dir.join("uploads"),
+            folders,
+            watcher,
         }
     }
 }

@@ -57,9 +57,9 @@ impl ServerError {
                 | CoreError::NoSuchConversation(_)
                 | CoreError::NoSuchKb(_),
             ) => (StatusCode::NOT_FOUND, "not_found"),
-            ServerError::Core(CoreError::BadKbName(_) | CoreError::BadSettings(_)) => {
-                (StatusCode::BAD_REQUEST, "bad_request")
-            }
+            ServerError::Core(
+                CoreError::BadKbName(_) | CoreError::BadSettings(_) | CoreError::Folder { .. },
+            ) => (StatusCode::BAD_REQUEST, "bad_request"),
             ServerError::Core(CoreError::EmptyQuestion) => (StatusCode::BAD_REQUEST, "empty_question"),
             _ => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
         }

@@ -28,6 +28,18 @@ pub enum StoreError {
         source: lancedb::Error,
     },
 
+    /// One commit named the same path twice.
+    #[error("the same path twice in one commit: {path}")]
+    DuplicatePath { path: String },
+
+    /// An internal commit gave back no document.
+    #[error("a commit gave back no document")]
+    EmptyBatch,
+
+    /// A document cannot move to a path that another document has.
+    #[error("another document is already stored at {path}")]
+    PathTaken { path: String },
+
     /// Building or reading an Arrow batch failed.
     #[error("Arrow could not {op}")]
     Arrow {

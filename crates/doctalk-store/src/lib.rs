@@ -9,6 +9,8 @@
 //! - [`NewDocument`] and [`NewChunk`]: what [`Store::commit_document`] takes;
 //!   [`DocumentRecord`] and [`ChunkRecord`]: what reads give back.
 //! - [`ChunkHit`]: a search result with its score.
+//! - [`Location`]: another path of a document (identical files are one document); renamed
+//!   files move with [`Store::relocate_document`] and keep their vectors.
 //! - [`StoreError`]: the one error type.
 //!
 //! A document becomes visible to search only when its row is committed, which
@@ -58,6 +60,7 @@
 
 mod error;
 mod ids;
+mod locations;
 mod schema;
 mod search;
 mod store;
@@ -66,4 +69,4 @@ mod write;
 
 pub use error::{Result, StoreError};
 pub use store::{is_object_store_uri, Store};
-pub use types::{ChunkHit, ChunkRecord, DocumentRecord, NewChunk, NewDocument};
+pub use types::{ChunkHit, ChunkRecord, DocumentRecord, Location, NewChunk, NewDocument};

@@ -1,6 +1,7 @@
 //! The two tables' Arrow schemas and the conversions between records and batches.
 //!
 //! `documents`: one row per committed document, unique by `path`.
+//! `locations`: extra paths of documents (see `locations.rs`).
 //! `chunks`: one row per chunk, `doc_id` pointing at a `documents.id`; its `vector`
 //! column is a `FixedSizeList<Float32, dim>` whose `dim` is fixed when the table is made.
 
@@ -18,6 +19,7 @@ use crate::types::{ChunkRecord, DocumentRecord, NewChunk};
 
 pub(crate) const DOCUMENTS: &str = "documents";
 pub(crate) const CHUNKS: &str = "chunks";
+pub(crate) const LOCATIONS: &str = "locations";
 /// The column the full-text index covers.
 pub(crate) const TEXT_COLUMN: &str = "text_segmented";
 pub(crate) const VECTOR_COLUMN: &str = "vector";
@@ -89,21 +91,27 @@ fn schema_err(table: &'static str, column: &'static str) -> StoreError {
     StoreError::Schema { table, column }
 }
 
-pub(crate) fn document_batch(doc: &DocumentRecord) -> Result<RecordBatch> {
+/// One row per document, in order.
+pub(crate) fn document_batch(docs: &[DocumentRecord]) -> Result<RecordBatch> {
+    let strings = |f: fn(&DocumentRecord) -> &str| -> ArrayRef {
+        Arc::new(StringArray::from_iter_values(docs.iter().map(f)))
+    };
     let columns: Vec<ArrayRef> = vec![
-        Arc::new(StringArray::from(vec![doc.id.as_str()])),
-        Arc::new(StringArray::from(vec![doc.path.as_str()])),
-        Arc::new(StringArray::from(vec![doc.title.as_str()])),
-        Arc::new(StringArray::from(vec![doc.format.as_str()])),
-        Arc::new(StringArray::from(vec![doc.content_hash.as_str()])),
-        Arc::new(UInt64Array::from(vec![doc.size_bytes])),
-        Arc::new(UInt32Array::from(vec![doc.page_count])),
-        Arc::new(StringArray::from(vec![doc.embedding_model.as_str()])),
-        Arc::new(StringArray::from(vec![doc.diagnostics_json.as_str()])),
-        Arc::new(UInt32Array::from(vec![doc.chunk_count])),
-        Arc::new(Int64Array::from(vec![doc.ingested_at_ms])),
+        strings(|d| &d.id),
+        strings(|d| &d.path),
+        strings(|d| &d.title),
+        strings(|d| &d.format),
+        strings(|d| &d.content_hash),
+        Arc::new(UInt64Array::from_iter_values(docs.iter().map(|d| d.size_bytes))),
+        Arc::new(UInt32Array::from_iter(docs.iter().map(|d| d.page_count))),
+        strings(|d| &d.embedding_model),
+        strings(|d| &d.diagnostics_json),
+        Arc::new(UInt32Array::from_iter_values(docs.iter().map(|d| d.chunk_count))),
+        Arc::new(Int64Array::from_iter_values(
+            docs.iter().map(|d| d.ingested_at_ms),
+        )),
     ];
-    RecordBatch::try_new(documents_schema(), columns).map_err(arrow("build a document row"))
+    RecordBatch::try_new(documents_schema(), columns).map_err(arrow("build document rows"))
 }
 
 fn string_lists<'a>(lists: impl Iterator<Item = &'a Vec<String>>) -> ListArray {

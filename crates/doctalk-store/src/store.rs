@@ -14,7 +14,7 @@ use lancedb::{Connection, Table};
 use tokio::sync::{Mutex, RwLock};
 
 use crate::error::{lance, Result, StoreError};
-use crate::schema::{self, CHUNKS, DOCUMENTS, TEXT_COLUMN};
+use crate::schema::{self, CHUNKS, DOCUMENTS, LOCATIONS, TEXT_COLUMN};
 use crate::types::DocumentRecord;
 
 /// A handle on one LanceDB directory holding the `documents` and `chunks` tables.
@@ -30,6 +30,7 @@ pub(crate) struct Inner {
     pub(crate) location: String,
     pub(crate) conn: Connection,
     pub(crate) documents: Table,
+    pub(crate) locations: Table,
     /// `None` until the first chunk is committed: the vector dimension is only
     /// known then.
     pub(crate) chunks: RwLock<Option<ChunksTable>>,
@@ -109,6 +110,11 @@ impl Store {
         } else {
             create_empty(&conn, DOCUMENTS, schema::documents_schema()).await?
         };
+        let locations = if names.iter().any(|n| n == LOCATIONS) {
+            open_table(&conn, LOCATIONS).await?
+        } else {
+            create_empty(&conn, LOCATIONS, crate::locations::locations_schema()).await?
+        };
         let chunks = if names.iter().any(|n| n == CHUNKS) {
             let table = open_table(&conn, CHUNKS).await?;
             let dim = table_dim(&table).await?;
@@ -121,6 +127,7 @@ impl Store {
                 location: uri.to_owned(),
                 conn,
                 documents,
+                locations,
                 chunks: RwLock::new(chunks),
                 writer: Mutex::new(()),
             }),
@@ -193,7 +200,7 @@ impl Store {
         }
     }
 
-    async fn query_documents(&self, filter: Option<String>) -> Result<Vec<DocumentRecord>> {
+    pub(crate) async fn query_documents(&self, filter: Option<String>) -> Result<Vec<DocumentRecord>> {
         let mut query = self.inner.documents.query();
         if let Some(filter) = filter {
             query = query.only_if(filter);

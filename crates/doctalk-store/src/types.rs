@@ -89,3 +89,10 @@ pub struct ChunkHit {
     /// Cosine similarity (1 - cosine distance) for dense search; the BM25 score for text search.
     pub score: f32,
 }
+
+/// Another path at which a committed document's content is found (a duplicate file).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Location {
+    pub path: String,
+    pub doc_id: String,
+}

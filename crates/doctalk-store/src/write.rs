@@ -25,43 +25,91 @@ const FTS_UNINDEXED_LIMIT: usize = 2_000;
 
 impl Store {
     /// Makes a document and all its chunks visible at once, replacing any
-    /// previous document with the same path.
-    ///
-    /// Steps, each one LanceDB commit: (1) append all chunks under a fresh
-    /// document id; (2) upsert the document row on `path`, which switches
-    /// visibility from the old id to the new one; (3) delete the old version's
-    /// chunks. A kill after (1) leaves invisible new chunks, after (2) invisible
-    /// old chunks; recovery deletes both kinds.
+    /// previous document with the same path (see [`Store::commit_documents`]).
     pub async fn commit_document(&self, doc: NewDocument, chunks: Vec<NewChunk>) -> Result<DocumentRecord> {
-        let dim = check_chunks(&doc.path, &chunks)?;
-        let chunk_count = u32::try_from(chunks.len()).map_err(|_| StoreError::TooManyChunks {
-            path: doc.path.clone(),
-            count: chunks.len(),
-        })?;
-        let _writer = self.inner.writer.lock().await;
-        let previous = self.document_by_path(&doc.path).await?;
-        let record = DocumentRecord {
-            id: ids::new_document_id(&doc.path, &doc.content_hash),
-            path: doc.path,
-            title: doc.title,
-            format: doc.format,
-            content_hash: doc.content_hash,
-            size_bytes: doc.size_bytes,
-            page_count: doc.page_count,
-            embedding_model: doc.embedding_model,
-            diagnostics_json: doc.diagnostics_json,
-            chunk_count,
-            ingested_at_ms: ids::now_ms(),
-        };
+        let mut records = self.commit_documents(vec![(doc, chunks)]).await?;
+        records.pop().ok_or(StoreError::EmptyBatch)
+    }
 
-        // (1) All chunks in one add: one commit, one fragment.
+    /// Makes several documents and all their chunks visible at once, each replacing any
+    /// previous document with the same path. Small files are committed in groups this way:
+    /// each commit costs the same few table versions whatever its size.
+    ///
+    /// Steps, each one LanceDB commit whatever the number of documents: (1) append all
+    /// chunks under fresh document ids; (2) upsert the document rows on `path`, which
+    /// switches visibility from the old ids to the new ones; (3) delete the old versions'
+    /// chunks. A kill after (1) leaves invisible new chunks, after (2) invisible old chunks;
+    /// recovery deletes both kinds. Two documents with the same path are refused.
+    pub async fn commit_documents(
+        &self,
+        docs: Vec<(NewDocument, Vec<NewChunk>)>,
+    ) -> Result<Vec<DocumentRecord>> {
+        let mut dim = None;
+        let mut paths = HashSet::with_capacity(docs.len());
+        for (doc, chunks) in &docs {
+            if !paths.insert(doc.path.as_str()) {
+                return Err(StoreError::DuplicatePath {
+                    path: doc.path.clone(),
+                });
+            }
+            if let Some(d) = check_chunks(&doc.path, chunks)? {
+                if dim.is_some_and(|first| first != d) {
+                    return Err(StoreError::DimensionMismatch {
+                        expected: dim.unwrap_or(d),
+                        got: d,
+                    });
+                }
+                dim = Some(d);
+            }
+        }
+        if docs.is_empty() {
+            return Ok(Vec::new());
+        }
+        let _writer = self.inner.writer.lock().await;
+        let previous = self
+            .query_documents(Some(schema::sql_in(
+                "path",
+                docs.iter().map(|(d, _)| d.path.as_str()),
+            )))
+            .await?;
+        let mut records = Vec::with_capacity(docs.len());
+        let mut batches = Vec::new();
+        for (doc, chunks) in docs {
+            let chunk_count = u32::try_from(chunks.len()).map_err(|_| StoreError::TooManyChunks {
+                path: doc.path.clone(),
+                count: chunks.len(),
+            })?;
+            let record = DocumentRecord {
+                id: ids::new_document_id(&doc.path, &doc.content_hash),
+                path: doc.path,
+                title: doc.title,
+                format: doc.format,
+                content_hash: doc.content_hash,
+                size_bytes: doc.size_bytes,
+                page_count: doc.page_count,
+                embedding_model: doc.embedding_model,
+                diagnostics_json: doc.diagnostics_json,
+                chunk_count,
+                ingested_at_ms: ids::now_ms(),
+            };
+            if let (Some(dim), false) = (dim, chunks.is_empty()) {
+                batches.push(schema::chunks_batch(
+                    &record.id,
+                    &record.embedding_model,
+                    &chunks,
+                    dim,
+                )?);
+            }
+            records.push(record);
+        }
+
+        // (1) All chunks in one add: one commit.
         let chunks_table = match dim {
             Some(dim) => {
                 let table = self.chunks_for_dim(dim).await?;
-                let batch = schema::chunks_batch(&record.id, &record.embedding_model, &chunks, dim)?;
                 table
                     .table
-                    .add(batch)
+                    .add(batches)
                     .execute()
                     .await
                     .map_err(lance("append chunks"))?;
@@ -71,28 +119,28 @@ impl Store {
         };
 
         // (2) The switch: one merge-insert commit keyed on path.
-        let batch = schema::document_batch(&record)?;
+        let batch = schema::document_batch(&records)?;
         let mut merge = self.inner.documents.merge_insert(&["path"]);
         merge.when_matched_update_all(None).when_not_matched_insert_all();
         merge
             .execute(reader(batch))
             .await
-            .map_err(lance("upsert the document row"))?;
+            .map_err(lance("upsert the document rows"))?;
 
-        // (3) The old version is invisible now; remove its chunks.
-        if let (Some(previous), Some(table)) = (&previous, &chunks_table) {
-            let filter = format!("doc_id = {}", schema::sql_str(&previous.id));
+        // (3) The old versions are invisible now; remove their chunks.
+        if let (false, Some(table)) = (previous.is_empty(), &chunks_table) {
+            let filter = schema::sql_in("doc_id", previous.iter().map(|p| p.id.as_str()));
             table
                 .table
                 .delete(filter.as_str())
                 .await
-                .map_err(lance("delete the previous version's chunks"))?;
+                .map_err(lance("delete the previous versions' chunks"))?;
         }
 
         if let (Some(table), Some(_)) = (&chunks_table, dim) {
             keep_fts_index_current(table).await?;
         }
-        Ok(record)
+        Ok(records)
     }
 
     /// Removes a document and all its chunks. Returns whether it existed.
@@ -116,6 +164,12 @@ impl Store {
                 .await
                 .map_err(lance("delete a document's chunks"))?;
         }
+        let filter = format!("doc_id = {}", schema::sql_str(id));
+        self.inner
+            .locations
+            .delete(filter.as_str())
+            .await
+            .map_err(lance("delete a document's locations"))?;
         Ok(true)
     }
 
@@ -133,6 +187,11 @@ impl Store {
                 .delete("true")
                 .await
                 .map_err(lance("delete all document rows"))?;
+            self.inner
+                .locations
+                .delete("true")
+                .await
+                .map_err(lance("delete all locations"))?;
         }
         let mut slot = self.inner.chunks.write().await;
         let exists = self
@@ -186,6 +245,10 @@ impl Store {
     /// Deletes chunks whose document has no committed row. Returns how many.
     pub(crate) async fn recover(&self) -> Result<u64> {
         let _writer = self.inner.writer.lock().await;
+        let stale = self.recover_locations().await?;
+        if stale > 0 {
+            tracing::info!(stale, "recovery deleted locations of uncommitted documents");
+        }
         let Some(chunks) = self.chunks().await? else {
             return Ok(0);
         };

@@ -450,3 +450,96 @@ async fn full_text_search_stays_current_across_index_updates() {
     assert_eq!(store.text_search("replacement", 5).await.unwrap().len(), 1);
     assert_eq!(store.count_chunks().await.unwrap(), 2001);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_moved_document_keeps_its_chunks_and_is_found_at_its_new_path() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(dir.path()).await;
+    let committed = commit_policy(&store, "/docs/old.md").await;
+    let chunks_before = store.chunks_of(&committed.id).await.unwrap();
+
+    let moved = store
+        .relocate_document(&committed.id, "/docs/new.md")
+        .await
+        .unwrap()
+        .expect("the document exists");
+    assert_eq!(moved.path, "/docs/new.md");
+    assert_eq!(
+        moved.id, committed.id,
+        "a move keeps the id, so citations stay valid"
+    );
+    assert!(store.document_by_path("/docs/old.md").await.unwrap().is_none());
+    assert_eq!(store.chunks_of(&committed.id).await.unwrap(), chunks_before);
+    assert_eq!(
+        store.vector_search(&unit(0), MODEL, 1).await.unwrap()[0]
+            .chunk
+            .doc_id,
+        committed.id
+    );
+
+    // Moving onto another document's path is refused and changes nothing.
+    let other = commit_policy(&store, "/docs/other.md").await;
+    let err = store
+        .relocate_document(&committed.id, "/docs/other.md")
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StoreError::PathTaken { .. }), "{err}");
+    assert_eq!(
+        store.document(&other.id).await.unwrap().unwrap().path,
+        "/docs/other.md"
+    );
+    assert!(store
+        .relocate_document("no-such-id", "/x")
+        .await
+        .unwrap()
+        .is_none());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn extra_locations_belong_to_committed_documents_and_go_with_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(dir.path()).await;
+    let committed = commit_policy(&store, "/docs/a.md").await;
+    assert_eq!(
+        store.documents_with_hash(&committed.content_hash).await.unwrap(),
+        vec![committed.clone()]
+    );
+
+    assert!(store
+        .add_location("/docs/copy-of-a.md", &committed.id)
+        .await
+        .unwrap());
+    assert!(!store.add_location("/docs/x.md", "no-such-id").await.unwrap());
+    let locations = store.locations().await.unwrap();
+    assert_eq!(locations.len(), 1);
+    assert_eq!(locations[0].path, "/docs/copy-of-a.md");
+    assert_eq!(
+        store
+            .locations_of(std::slice::from_ref(&committed.id))
+            .await
+            .unwrap(),
+        locations
+    );
+
+    // The extra location takes over when the first path goes: the move removes its row.
+    store
+        .relocate_document(&committed.id, "/docs/copy-of-a.md")
+        .await
+        .unwrap();
+    assert!(store.locations().await.unwrap().is_empty());
+
+    store.add_location("/docs/third.md", &committed.id).await.unwrap();
+    assert!(store.remove_location("/docs/third.md").await.unwrap());
+    assert!(!store.remove_location("/docs/third.md").await.unwrap());
+
+    // Removing the document removes its locations, and they survive a reopen until then.
+    store
+        .add_location("/docs/fourth.md", &committed.id)
+        .await
+        .unwrap();
+    drop(store);
+    let store = open(dir.path()).await;
+    assert_eq!(store.locations().await.unwrap().len(), 1);
+    store.remove_document(&committed.id).await.unwrap();
+    assert!(store.locations().await.unwrap().is_empty());
+}

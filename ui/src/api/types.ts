@@ -19,6 +19,8 @@ export interface KbList {
 export interface DocumentInfo {
   id: string;
   path: string;
+  /** Other paths with the same content (identical copies are one document). */
+  also_at?: string[];
   title: string;
   /** "pdf", "csv", "xlsx", "markdown", "text", "html", "docx", … */
   format: string;
@@ -35,7 +37,7 @@ export interface Diagnostic {
   page: number | null;
 }
 
-export type FileStatus = 'indexed' | 'unchanged' | 'failed';
+export type FileStatus = 'indexed' | 'unchanged' | 'failed' | 'moved' | 'duplicate';
 
 export interface FileReport {
   path: string;

@@ -93,6 +93,8 @@ export class UploadQueue {
       commit: 0,
       indexed: 0,
       unchanged: 0,
+      moved: 0,
+      duplicate: 0,
       failed: 0,
     };
     for (const row of this.#rows.values()) counts[row.status] += 1;

@@ -4,9 +4,18 @@
 import type { IngestEvent } from '../api/library';
 import type { Diagnostic, FileReport, IngestDone } from '../api/types';
 
-export type UploadStatus = 'queued' | 'parse' | 'embed' | 'commit' | 'indexed' | 'unchanged' | 'failed';
+export type UploadStatus =
+  | 'queued'
+  | 'parse'
+  | 'embed'
+  | 'commit'
+  | 'indexed'
+  | 'unchanged'
+  | 'moved'
+  | 'duplicate'
+  | 'failed';
 
-export const FINISHED: ReadonlySet<UploadStatus> = new Set(['indexed', 'unchanged', 'failed']);
+export const FINISHED: ReadonlySet<UploadStatus> = new Set(['indexed', 'unchanged', 'moved', 'duplicate', 'failed']);
 
 export interface UploadRow {
   id: string;

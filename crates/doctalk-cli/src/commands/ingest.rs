@@ -71,7 +71,7 @@ pub async fn run(ctx: &Ctx, args: IngestArgs) -> anyhow::Result<ExitCode> {
     let count = |s: FileStatus| reports.iter().filter(|r| r.status == s).count();
     let (indexed, unchanged, failed) = (
         count(FileStatus::Indexed),
-        count(FileStatus::Unchanged),
+        count(FileStatus::Unchanged) + count(FileStatus::Moved) + count(FileStatus::Duplicate),
         count(FileStatus::Failed),
     );
     if !json {
@@ -89,18 +89,19 @@ pub async fn run(ctx: &Ctx, args: IngestArgs) -> anyhow::Result<ExitCode> {
     })
 }
 
-fn report_json(r: &FileReport) -> serde_json::Value {
+pub(crate) fn report_json(r: &FileReport) -> serde_json::Value {
     json!({
         "path": r.path.display().to_string(),
         "status": r.status.as_str(),
         "doc_id": r.doc_id,
         "pages": r.pages,
         "chunks": r.chunks,
+        "same_as": r.same_as,
         "diagnostics": r.diagnostics.iter().map(|d| json!({"code": d.code, "message": d.message, "page": d.page})).collect::<Vec<_>>(),
     })
 }
 
-fn report_human(r: &FileReport) -> String {
+pub(crate) fn report_human(r: &FileReport) -> String {
     let mut line = match r.status {
         FileStatus::Indexed => format!(
             "indexed    {} ({} chunks{})",
@@ -110,6 +111,16 @@ fn report_human(r: &FileReport) -> String {
         ),
         FileStatus::Unchanged => format!("unchanged  {}", r.path.display()),
         FileStatus::Failed => format!("FAILED     {}", r.path.display()),
+        FileStatus::Moved => format!(
+            "moved      {} (from {}, nothing re-embedded)",
+            r.path.display(),
+            r.same_as.as_deref().unwrap_or("?")
+        ),
+        FileStatus::Duplicate => format!(
+            "same as    {} → {}",
+            r.same_as.as_deref().unwrap_or("?"),
+            r.path.display()
+        ),
     };
     for d in &r.diagnostics {
         let page = d.page.map(|p| format!(" (page {p})")).unwrap_or_default();

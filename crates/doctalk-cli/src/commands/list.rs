@@ -14,7 +14,7 @@ pub async fn run(ctx: &Ctx, args: ListArgs) -> anyhow::Result<ExitCode> {
             .iter()
             .map(|d| {
                 json!({"id": d.id, "path": d.path, "title": d.title, "format": d.format, "pages": d.pages,
-                       "chunks": d.chunks, "size_bytes": d.size_bytes, "embedding_model": d.embedding_model,
+                       "chunks": d.chunks, "also_at": d.also_at, "size_bytes": d.size_bytes, "embedding_model": d.embedding_model,
                        "ingested_at_ms": d.ingested_at_ms})
             })
             .collect();
@@ -34,6 +34,9 @@ pub async fn run(ctx: &Ctx, args: ListArgs) -> anyhow::Result<ExitCode> {
             d.chunks,
             d.path
         ))?;
+        for other in &d.also_at {
+            out_line(&format!("              {other} (same content)"))?;
+        }
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -17,4 +17,6 @@ pub mod search;
 pub mod serve;
 pub mod status;
 pub mod summarize;
+pub mod sync;
 pub mod voice;
+pub mod watch;

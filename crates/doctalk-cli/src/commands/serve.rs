@@ -17,6 +17,11 @@ pub async fn run(ctx: &Ctx, args: ServeArgs) -> anyhow::Result<ExitCode> {
     let kb = ctx.open_kb().await?;
     let workspace = ctx.workspace(kb.embedder().clone());
     workspace.insert(&ctx.kb_name, kb).await;
+    // Watched folders follow changes while the server runs, and catch up on the ones made while
+    // it was not running.
+    if let Err(e) = workspace.watch_folders().await {
+        eprintln!("Watched folders are not followed: {e}");
+    }
     let generator = ctx.load_generator_or_warn(&args.answer).await;
     let ui_dir = args.ui_dir.clone().or_else(installed_ui_dir);
     if ui_dir.is_none() {

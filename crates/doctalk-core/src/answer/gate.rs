@@ -414,6 +414,7 @@ mod tests {
         Source {
             n,
             path: "handbook.md".into(),
+            also_at: Vec::new(),
             title: "handbook".into(),
             page: Some(n as u32),
             text: text.into(),

@@ -102,6 +102,9 @@ pub struct Source {
     /// The number the answer cites it by, `[n]`.
     pub n: usize,
     pub path: String,
+    /// Other paths with the same file content.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub also_at: Vec<String>,
     pub title: String,
     pub page: Option<u32>,
     /// The exact passage (for an FAQ entry: question and answer).
@@ -125,6 +128,7 @@ impl Source {
         Source {
             n,
             path: h.path.clone(),
+            also_at: h.also_at.clone(),
             title: h.title.clone(),
             page: h.page,
             text,

@@ -248,6 +248,7 @@ mod tests {
                 .map(|(i, t)| Source {
                     n: i + 1,
                     path: format!("/docs/handbook-{}.pdf", i + 1),
+                    also_at: Vec::new(),
                     title: "handbook".into(),
                     page: Some(1),
                     text: t.to_string(),

@@ -32,6 +32,11 @@ pub fn routes() -> Router<AppState> {
         .route("/api/documents/{id}/reindex", post(reindex))
         .route("/api/documents/{id}/summary", post(summarize))
         .route("/api/ingest", post(ingest))
+        .route(
+            "/api/folders",
+            get(folders).post(add_folder).delete(remove_folder),
+        )
+        .route("/api/folders/sync", post(sync_folders))
         .route("/api/sample", post(sample))
         .route("/api/search", get(search))
         .route("/api/ask", post(ask))
@@ -85,6 +90,51 @@ async fn create_kb(State(s): State<AppState>, JsonBody(body): JsonBody<NewKb>) -
 async fn documents(State(s): State<AppState>, Query(kb): Query<KbParam>) -> Reply {
     Ok(JsonResponse(json!(
         service::documents(&s.engine, kb.name()).await?
+    )))
+}
+
+#[derive(Deserialize)]
+struct FoldersQuery {
+    kb: Option<String>,
+    #[serde(default)]
+    files: bool,
+}
+
+async fn folders(State(s): State<AppState>, Query(q): Query<FoldersQuery>) -> Reply {
+    let kb = q.kb.as_deref().filter(|k| !k.is_empty());
+    Ok(JsonResponse(json!(
+        service::folders(&s.engine, kb, q.files).await?
+    )))
+}
+
+async fn add_folder(
+    State(s): State<AppState>,
+    Query(kb): Query<KbParam>,
+    JsonBody(body): JsonBody<service::AddFolderRequest>,
+) -> Reply {
+    Ok(JsonResponse(
+        service::add_folder(&s.engine, kb.name(), body).await?,
+    ))
+}
+
+#[derive(Deserialize)]
+struct RemoveFolderQuery {
+    kb: Option<String>,
+    path: std::path::PathBuf,
+    #[serde(default)]
+    keep_documents: bool,
+}
+
+async fn remove_folder(State(s): State<AppState>, Query(q): Query<RemoveFolderQuery>) -> Reply {
+    let kb = q.kb.as_deref().filter(|k| !k.is_empty());
+    Ok(JsonResponse(
+        service::remove_folder(&s.engine, kb, &q.path, q.keep_documents).await?,
+    ))
+}
+
+async fn sync_folders(State(s): State<AppState>, Query(kb): Query<KbParam>) -> Reply {
+    Ok(JsonResponse(json!(
+        service::sync_folders(&s.engine, kb.name()).await?
     )))
 }
 

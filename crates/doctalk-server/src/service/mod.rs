@@ -6,6 +6,7 @@
 
 mod chat;
 mod check;
+mod folders;
 mod library;
 mod settings;
 mod setup;
@@ -17,6 +18,7 @@ use std::sync::Arc;
 pub(crate) use chat::{admit, admit_generator, chinese_script};
 pub use chat::{ask, conversation, conversations, delete_conversation, search, AskRequest};
 pub use check::{check_answers, CheckOutcome, CheckRequest};
+pub use folders::{add_folder, folders, remove_folder, sync_folders, AddFolderRequest};
 pub use library::{
     create_kb, document_file, documents, health, ingest_paths, kbs, reindex, remove_document, sample,
     save_upload, summarize, SummaryOutcome,

@@ -22,7 +22,7 @@ export function UploadPanel({ queue }: Props) {
   const skipped = queue.skipped;
   if (ids.length === 0 && skipped === 0) return null;
 
-  const finished = counts.indexed + counts.unchanged + counts.failed;
+  const finished = counts.indexed + counts.unchanged + counts.moved + counts.duplicate + counts.failed;
   const total = ids.length;
   const percent = total > 0 ? Math.round((100 * finished) / total) : 100;
   return (

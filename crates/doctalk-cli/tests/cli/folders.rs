@@ -1,0 +1,193 @@
+//! Watched folders through the doors: `doctalk watch`/`sync` and a watching `doctalk serve` that
+//! is killed with SIGKILL again and again during a burst of changes; after a restart its index
+//! must equal a fresh ingest of the folder, with nothing lost or duplicated.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use crate::harness::{stderr, Doctalk};
+use crate::serve::{http, start};
+
+/// Path → chunks of every indexed path (a document's copies included), from `list --json`.
+fn index_by_path(dt: &Doctalk) -> BTreeMap<String, u64> {
+    let mut out = BTreeMap::new();
+    for doc in dt.json(&["list", "--json"]).as_array().unwrap() {
+        let chunks = doc["chunks"].as_u64().unwrap();
+        out.insert(doc["path"].as_str().unwrap().to_string(), chunks);
+        for other in doc["also_at"].as_array().unwrap() {
+            out.insert(other.as_str().unwrap().to_string(), chunks);
+        }
+    }
+    out
+}
+
+fn total_chunks(dt: &Doctalk) -> u64 {
+    dt.json(&["status", "--json"])["chunks"].as_u64().unwrap()
+}
+
+fn note(i: usize, version: usize) -> String {
+    format!(
+        "# Note {i}\n\nVersion {version}: meeting room {} is booked by team {} on day {i}. \
+         The agenda covers budget item {} and travel rule {}.\n",
+        i % 13,
+        i % 7,
+        i * 3,
+        i % 5
+    )
+}
+
+/// A tiny xorshift: random enough kill moments without a dependency, and reproducible.
+struct Rng(u64);
+impl Rng {
+    fn next(&mut self, below: u64) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0 % below
+    }
+}
+
+/// The changes of the burst, step `step` of `steps`: new files, edits, renames, copies, deletions.
+fn burst_step(dir: &Path, step: usize) {
+    for k in 0..10 {
+        let i = step * 10 + k;
+        std::fs::write(dir.join(format!("note-{i:03}.md")), note(i, 1)).unwrap();
+    }
+    if step >= 2 {
+        let j = (step - 2) * 10;
+        std::fs::write(dir.join(format!("note-{j:03}.md")), note(j, 2)).unwrap();
+        let _ = std::fs::rename(
+            dir.join(format!("note-{:03}.md", j + 1)),
+            dir.join(format!("renamed-{:03}.md", j + 1)),
+        );
+        let _ = std::fs::remove_file(dir.join(format!("note-{:03}.md", j + 2)));
+        let _ = std::fs::copy(
+            dir.join(format!("note-{:03}.md", j + 3)),
+            dir.join(format!("copy-{:03}.md", j + 3)),
+        );
+    }
+}
+
+#[test]
+fn a_watching_server_killed_20_times_during_a_burst_converges_to_the_folder() {
+    let folder = tempfile::tempdir().unwrap();
+    let dir = std::fs::canonicalize(folder.path()).unwrap();
+    let dt = Doctalk::new();
+    let out = dt.run(&["watch", "add", dir.to_str().unwrap(), "--no-sync"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+
+    let mut rng = Rng(0x9e3779b97f4a7c15);
+    let steps = 20;
+    for step in 0..steps {
+        burst_step(&dir, step);
+        let server = start(&dt, &["--no-llm"]);
+        // Let it get somewhere (model load, a pass, commits) before the kill.
+        std::thread::sleep(Duration::from_millis(300 + rng.next(2500)));
+        drop(server); // SIGKILL
+    }
+
+    // Restarted, the server catches up by itself.
+    let server = start(&dt, &["--no-llm"]);
+    let files = std::fs::read_dir(&dir).unwrap().count() as u64;
+    let deadline = Instant::now() + Duration::from_secs(300);
+    loop {
+        let folders = http(&server.addr, "GET", "/api/folders", None, b"").json();
+        let f = &folders[0];
+        if f["indexed"].as_u64() == Some(files) && f["queued"].as_u64() == Some(0) {
+            break;
+        }
+        assert!(Instant::now() < deadline, "no convergence: {f} of {files} files");
+        std::thread::sleep(Duration::from_millis(500));
+    }
+    drop(server);
+
+    let reference = Doctalk::new();
+    let out = reference.run(&["ingest", dir.to_str().unwrap(), "--json"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let want = index_by_path(&reference);
+    assert_eq!(want.len() as u64, files);
+    assert_eq!(index_by_path(&dt), want, "the same paths with the same chunks");
+    assert_eq!(
+        total_chunks(&dt),
+        total_chunks(&reference),
+        "no orphan or duplicated chunks"
+    );
+}
+
+#[test]
+fn watch_sync_and_the_folder_api_agree() {
+    let folder = tempfile::tempdir().unwrap();
+    let dir = std::fs::canonicalize(folder.path()).unwrap();
+    std::fs::create_dir(dir.join("drafts")).unwrap();
+    std::fs::write(dir.join("a.md"), note(1, 1)).unwrap();
+    std::fs::write(dir.join("drafts/b.md"), note(2, 1)).unwrap();
+    std::fs::write(dir.join("broken.pdf"), b"%PDF-1.7 this is not a PDF").unwrap();
+    std::thread::sleep(Duration::from_millis(1700));
+    let dt = Doctalk::new();
+    let d = dir.to_str().unwrap();
+
+    let out = dt.run(&["watch", "add", d, "--exclude", "drafts", "--json"]);
+    // The broken PDF fails: a partial result (exit code 3, as for `ingest`).
+    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
+    let lines: Vec<serde_json::Value> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let report = lines.last().unwrap();
+    assert_eq!(
+        (report["added"].as_u64(), report["failed"].as_u64()),
+        (Some(1), Some(1)),
+        "{report}"
+    );
+
+    let listed = dt.json(&["watch", "list", "--files", "--json"]);
+    let files = listed[0]["files"].as_array().unwrap();
+    let broken = files
+        .iter()
+        .find(|f| f["path"].as_str().unwrap().ends_with("broken.pdf"))
+        .unwrap();
+    assert_eq!(broken["state"], "failed");
+    assert!(!broken["reason"].as_str().unwrap().is_empty());
+    assert!(files
+        .iter()
+        .all(|f| !f["path"].as_str().unwrap().contains("drafts")));
+
+    // `sync` after a change; failed files are not retried until they change.
+    std::fs::write(dir.join("c.md"), note(3, 1)).unwrap();
+    std::thread::sleep(Duration::from_millis(1700));
+    let out = dt.run(&["sync", "--json"]);
+    assert_eq!(
+        out.status.code(),
+        Some(3),
+        "the broken file still is: {}",
+        stderr(&out)
+    );
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["failed"], 1, "{report}");
+    assert_eq!(
+        (report["added"].as_u64(), report["unchanged"].as_u64()),
+        (Some(1), Some(1)),
+        "{report}"
+    );
+
+    // The server's view and actions.
+    let server = start(&dt, &["--no-llm"]);
+    let folders = http(&server.addr, "GET", "/api/folders", None, b"").json();
+    assert_eq!(folders[0]["indexed"], 2, "{folders}");
+    assert_eq!(folders[0]["failed"], 1, "{folders}");
+    let bad = http(
+        &server.addr,
+        "POST",
+        "/api/folders",
+        None,
+        br#"{"path": "/no/such/folder"}"#,
+    );
+    assert_eq!(bad.status, 400, "{}", bad.body);
+    let path = format!("/api/folders?path={}", d.replace('/', "%2F"));
+    let removed = http(&server.addr, "DELETE", &path, None, b"").json();
+    assert_eq!(removed["removed_paths"], 2, "{removed}");
+    let docs = http(&server.addr, "GET", "/api/documents", None, b"").json();
+    assert_eq!(docs.as_array().unwrap().len(), 0, "{docs}");
+    assert!(dir.join("a.md").exists(), "the user's files are never touched");
+}
