@@ -192,6 +192,9 @@ pub enum BenchCommand {
     /// Ingest files into a fresh temporary knowledge base and report stage times,
     /// pages/s, chunks/s and peak memory
     Ingest(BenchIngestArgs),
+    /// A sync pass over a folder of many unchanged files (made in a temporary folder), beside
+    /// a bare listing of the same tree: what keeping a big watched folder current costs
+    Sync(BenchSyncArgs),
     /// Retrieval quality on a BEIR-style folder (corpus.jsonl, queries.jsonl, qrels/test.tsv):
     /// recall@1/5/10 and nDCG@10 for dense, BM25 and hybrid
     Retrieval(BenchRetrievalArgs),
@@ -242,6 +245,18 @@ pub struct BenchRetrievalArgs {
 pub struct BenchIngestArgs {
     #[arg(required = true, value_name = "PATH")]
     pub paths: Vec<PathBuf>,
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct BenchSyncArgs {
+    /// How many files the folder holds
+    #[arg(long, default_value_t = 10_000)]
+    pub files: usize,
+    /// Timed passes over the unchanged folder
+    #[arg(long, default_value_t = 3)]
+    pub passes: usize,
     #[arg(long)]
     pub json: bool,
 }

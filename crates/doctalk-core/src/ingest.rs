@@ -262,6 +262,36 @@ fn diagnostics_of(doc: &Document) -> Vec<ReportedDiagnostic> {
         .collect()
 }
 
+/// What the index held when an ingest job started, plus what the job added: paths, extra
+/// locations and content hashes. Lets a new file skip the store lookups (several per file, each a
+/// table scan) when nothing can match it; a possible match is always checked in the store, so a
+/// stale entry only costs a lookup.
+struct Known {
+    paths: std::collections::HashSet<String>,
+    locations: std::collections::HashSet<String>,
+    hashes: std::collections::HashSet<String>,
+}
+
+impl Known {
+    async fn load(kb: &KnowledgeBase) -> Result<Known> {
+        let docs = kb.store().list_documents().await?;
+        let locations = kb.store().locations().await?;
+        Ok(Known {
+            paths: docs.iter().map(|d| d.path.clone()).collect(),
+            hashes: docs.into_iter().map(|d| d.content_hash).collect(),
+            locations: locations.into_iter().map(|l| l.path).collect(),
+        })
+    }
+
+    /// A file settled as a copy or a move now has a location or a document at `key`.
+    fn settled(&mut self, report: &FileReport, key: &str) {
+        match report.status {
+            FileStatus::Duplicate => self.locations.insert(key.to_string()),
+            _ => self.paths.insert(key.to_string()),
+        };
+    }
+}
+
 /// Embedded files waiting to be committed together. Each store commit costs the same few table
 /// versions whatever it holds, so a folder of small files (FAQ exports, notes) is committed in
 /// groups; a kill loses at most the group, which the next run indexes again.
@@ -376,6 +406,7 @@ impl KnowledgeBase {
         // single-threaded (and commits wait on the disk), so this keeps both cores busy.
         let mut pending = None;
         let mut commits = PendingCommit::default();
+        let known = std::sync::Mutex::new(Known::load(self).await?);
         for (index, path) in files.iter().enumerate() {
             progress(IngestEvent::FileStarted {
                 path: path.clone(),
@@ -388,25 +419,28 @@ impl KnowledgeBase {
             });
             let prepared = match pending.take() {
                 Some(prepared) => prepared,
-                None => self.prepare(path, force).await?,
+                None => self.prepare(path, force, &known).await?,
             };
             let finished = match files.get(index + 1) {
                 Some(next) => {
                     let (finished, next) = tokio::join!(
-                        self.finish(path, prepared, &mut commits, progress),
-                        self.prepare(next, force)
+                        self.finish(path, prepared, &mut commits, &known, progress),
+                        self.prepare(next, force, &known)
                     );
                     pending = Some(next?);
                     finished?
                 }
-                None => self.finish(path, prepared, &mut commits, progress).await?,
+                None => {
+                    self.finish(path, prepared, &mut commits, &known, progress)
+                        .await?
+                }
             };
             for report in finished {
                 progress(IngestEvent::FileFinished(report.clone()));
                 reports.push(report);
             }
         }
-        for report in self.flush(&mut commits).await? {
+        for report in self.flush(&mut commits, &known).await? {
             progress(IngestEvent::FileFinished(report.clone()));
             reports.push(report);
         }
@@ -420,7 +454,7 @@ impl KnowledgeBase {
 
     /// Everything before embedding: the unchanged-file check, parsing and chunking. Sends no
     /// progress (it runs while the previous file is being embedded).
-    async fn prepare(&self, path: &Path, force: bool) -> Result<Prepared> {
+    async fn prepare(&self, path: &Path, force: bool, known: &std::sync::Mutex<Known>) -> Result<Prepared> {
         let key = path_key(path);
         let (hash, size) = match hash_file(path) {
             Ok(v) => v,
@@ -433,7 +467,19 @@ impl KnowledgeBase {
             }
         };
         let model_id = self.embedder().model_id().to_string();
-        if let Some(existing) = self.store().document_by_path(&key).await? {
+        let (known_path, known_location, known_content) = {
+            let k = known.lock().unwrap_or_else(|p| p.into_inner());
+            (
+                k.paths.contains(&key),
+                k.locations.contains(&key),
+                k.hashes.contains(&hash),
+            )
+        };
+        let existing = match known_path {
+            true => self.store().document_by_path(&key).await?,
+            false => None,
+        };
+        if let Some(existing) = existing {
             if !force && existing.content_hash == hash && existing.embedding_model == model_id {
                 return Ok(Prepared::Done(FileReport {
                     path: path.to_path_buf(),
@@ -447,7 +493,11 @@ impl KnowledgeBase {
             }
         }
         if !force {
-            if let Some(location) = self.store().location_at(&key).await? {
+            let location = match known_location {
+                true => self.store().location_at(&key).await?,
+                false => None,
+            };
+            if let Some(location) = location {
                 match self.store().document(&location.doc_id).await? {
                     Some(owner) if owner.content_hash == hash && owner.embedding_model == model_id => {
                         return Ok(Prepared::Done(same_content_report(
@@ -462,10 +512,11 @@ impl KnowledgeBase {
                     }
                 }
             }
-            if self
-                .same_content_elsewhere(&key, &hash, &model_id)
-                .await?
-                .is_some()
+            if known_content
+                && self
+                    .same_content_elsewhere(&key, &hash, &model_id)
+                    .await?
+                    .is_some()
             {
                 return Ok(Prepared::SameContent { key, hash, model_id });
             }
@@ -516,28 +567,35 @@ impl KnowledgeBase {
         path: &Path,
         prepared: Prepared,
         commits: &mut PendingCommit,
+        known: &std::sync::Mutex<Known>,
         progress: &(dyn Fn(IngestEvent) + Send + Sync),
     ) -> Result<Vec<FileReport>> {
         // Same content as a file waiting in the group: commit the group first, so that this
         // file is recognised as its copy.
         let mut finished = match &prepared {
             Prepared::SameContent { hash, .. } if commits.hashes.contains(hash) => {
-                self.flush(commits).await?
+                self.flush(commits, known).await?
             }
-            Prepared::Parsed(parsed) if commits.hashes.contains(&parsed.hash) => self.flush(commits).await?,
+            Prepared::Parsed(parsed) if commits.hashes.contains(&parsed.hash) => {
+                self.flush(commits, known).await?
+            }
             _ => Vec::new(),
         };
-        if let Some(report) = self.settle(path, prepared, commits, progress).await? {
+        if let Some(report) = self.settle(path, prepared, commits, known, progress).await? {
             finished.push(report);
         }
         if commits.is_due() {
-            finished.extend(self.flush(commits).await?);
+            finished.extend(self.flush(commits, known).await?);
         }
         Ok(finished)
     }
 
     /// Commits the queued group in one store commit.
-    async fn flush(&self, commits: &mut PendingCommit) -> Result<Vec<FileReport>> {
+    async fn flush(
+        &self,
+        commits: &mut PendingCommit,
+        known: &std::sync::Mutex<Known>,
+    ) -> Result<Vec<FileReport>> {
         let files = std::mem::take(commits).files;
         if files.is_empty() {
             return Ok(Vec::new());
@@ -547,6 +605,13 @@ impl KnowledgeBase {
             .map(|(doc, chunks, report)| ((doc, chunks), report))
             .unzip();
         let records = self.store().commit_documents(docs).await?;
+        {
+            let mut k = known.lock().unwrap_or_else(|p| p.into_inner());
+            for record in &records {
+                k.paths.insert(record.path.clone());
+                k.hashes.insert(record.content_hash.clone());
+            }
+        }
         for (report, record) in reports.iter_mut().zip(records) {
             report.doc_id = Some(record.id);
         }
@@ -559,6 +624,7 @@ impl KnowledgeBase {
         path: &Path,
         prepared: Prepared,
         commits: &mut PendingCommit,
+        known: &std::sync::Mutex<Known>,
         progress: &(dyn Fn(IngestEvent) + Send + Sync),
     ) -> Result<Option<FileReport>> {
         let Parsed {
@@ -573,10 +639,14 @@ impl KnowledgeBase {
             Prepared::Done(report) => return Ok(Some(report)),
             Prepared::SameContent { key, hash, model_id } => {
                 if let Some(report) = self.settle_same_content(path, &key, &hash, &model_id).await? {
+                    known
+                        .lock()
+                        .unwrap_or_else(|p| p.into_inner())
+                        .settled(&report, &key);
                     return Ok(Some(report));
                 }
                 // The other copy went away meanwhile: index this one on its own.
-                match self.prepare(path, true).await? {
+                match self.prepare(path, true, known).await? {
                     Prepared::Parsed(parsed) => *parsed,
                     Prepared::Done(report) => return Ok(Some(report)),
                     Prepared::SameContent { .. } => {
@@ -588,12 +658,23 @@ impl KnowledgeBase {
                 }
             }
             Prepared::Parsed(parsed) => {
-                // An earlier file of this batch may have committed the same content.
-                if let Some(report) = self
-                    .settle_same_content(path, &parsed.key, &parsed.hash, &parsed.model_id)
-                    .await?
-                {
-                    return Ok(Some(report));
+                // An earlier file of this job may have committed the same content.
+                let maybe = known
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .hashes
+                    .contains(&parsed.hash);
+                if maybe {
+                    if let Some(report) = self
+                        .settle_same_content(path, &parsed.key, &parsed.hash, &parsed.model_id)
+                        .await?
+                    {
+                        known
+                            .lock()
+                            .unwrap_or_else(|p| p.into_inner())
+                            .settled(&report, &parsed.key);
+                        return Ok(Some(report));
+                    }
                 }
                 *parsed
             }
@@ -648,8 +729,15 @@ impl KnowledgeBase {
             .collect();
         let chunk_count = new_chunks.len();
         // The old version lives on at its copies, if any (they still hold the old content).
-        if let Some(old) = self.store().document_by_path(&key).await? {
-            self.hand_over_to_copy(&old).await?;
+        let maybe_old = known
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .paths
+            .contains(&key);
+        if maybe_old {
+            if let Some(old) = self.store().document_by_path(&key).await? {
+                self.hand_over_to_copy(&old).await?;
+            }
         }
         commits.push(
             NewDocument {

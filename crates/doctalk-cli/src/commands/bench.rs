@@ -16,6 +16,7 @@ use crate::output::out_line;
 pub async fn run(ctx: &Ctx, cmd: BenchCommand) -> anyhow::Result<ExitCode> {
     match cmd {
         BenchCommand::Ingest(args) => ingest(ctx, args).await,
+        BenchCommand::Sync(args) => super::bench_sync::run(ctx, args).await,
         BenchCommand::Retrieval(args) => super::bench_retrieval::run(ctx, args).await,
         BenchCommand::Voice(args) => super::bench_voice::run(ctx, args).await,
         BenchCommand::Answers(args) => super::bench_answers::run(ctx, args).await,

@@ -5,6 +5,7 @@ pub mod assistant;
 pub mod bench;
 pub mod bench_answers;
 pub mod bench_retrieval;
+pub mod bench_sync;
 pub mod bench_voice;
 pub mod chat;
 pub mod generate;
