@@ -132,3 +132,52 @@ pub async fn document_summarize(
         result.map(|s| serde_json::json!(s)).map_err(Into::into),
     )
 }
+
+#[tauri::command]
+pub async fn folders_list(
+    desktop: State<'_, Desktop>,
+    kb: Option<String>,
+    files: Option<bool>,
+) -> CommandResult<Vec<doctalk_core::folders::FolderStatus>> {
+    Ok(service::folders(desktop.engine().await?, kb.as_deref(), files.unwrap_or(false)).await?)
+}
+
+#[tauri::command]
+pub async fn folders_add(
+    desktop: State<'_, Desktop>,
+    kb: Option<String>,
+    path: std::path::PathBuf,
+    include: Option<Vec<String>>,
+    exclude: Option<Vec<String>>,
+) -> CommandResult<serde_json::Value> {
+    let request = service::AddFolderRequest {
+        path,
+        include: include.unwrap_or_default(),
+        exclude: exclude.unwrap_or_default(),
+    };
+    Ok(service::add_folder(desktop.engine().await?, kb.as_deref(), request).await?)
+}
+
+#[tauri::command]
+pub async fn folders_remove(
+    desktop: State<'_, Desktop>,
+    kb: Option<String>,
+    path: std::path::PathBuf,
+    keep_documents: Option<bool>,
+) -> CommandResult<serde_json::Value> {
+    Ok(service::remove_folder(
+        desktop.engine().await?,
+        kb.as_deref(),
+        &path,
+        keep_documents.unwrap_or(false),
+    )
+    .await?)
+}
+
+#[tauri::command]
+pub async fn folders_sync(
+    desktop: State<'_, Desktop>,
+    kb: Option<String>,
+) -> CommandResult<doctalk_core::folders::SyncReport> {
+    Ok(service::sync_folders(desktop.engine().await?, kb.as_deref()).await?)
+}

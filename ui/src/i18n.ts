@@ -241,6 +241,19 @@ export const en = {
   summaryExtractive: 'quoting the passages (no language model)',
   summaryStopped: 'Stopped before the end.',
   summaryUnverified: 'Replaced by the passage because it does not say so: {claims}',
+  watchedFolders: 'Watched folders',
+  watchFolder: 'Watch a folder',
+  watchPath: 'Folder on this computer',
+  watchPathPlaceholder: '/home/me/Documents/handbooks',
+  watchExclude: 'Leave out (optional)',
+  watchStart: 'Start watching',
+  watchStarted: 'Watching {path}: its files are being indexed',
+  watchCounts: '{indexed} indexed · {queued} waiting · {failed} failed',
+  watchMissing: 'folder not found (its documents are kept)',
+  watchStop: 'Stop watching',
+  watchStopConfirm: 'Stop watching {path} and remove its documents from the knowledge base? Your files are not touched.',
+  syncNow: 'Sync now',
+  syncDone: 'Synced: {added} new or changed, {removed} removed, {failed} failed',
 } as const;
 
 export type Key = keyof typeof en;
@@ -472,6 +485,19 @@ export const zh: Record<Key, string> = {
   summaryExtractive: '摘录原文（未使用语言模型）',
   summaryStopped: '未完成即停止。',
   summaryUnverified: '以下内容原文没有，已换成原文：{claims}',
+  watchedFolders: '监视的文件夹',
+  watchFolder: '监视文件夹',
+  watchPath: '本机上的文件夹',
+  watchPathPlaceholder: 'D:\\资料\\制度文件',
+  watchExclude: '排除（可选）',
+  watchStart: '开始监视',
+  watchStarted: '正在监视 {path}：其中的文件正在建立索引',
+  watchCounts: '已索引 {indexed} · 等待 {queued} · 失败 {failed}',
+  watchMissing: '找不到该文件夹（已保留其文档）',
+  watchStop: '停止监视',
+  watchStopConfirm: '停止监视 {path} 并从知识库中移除其文档？您的文件不会被改动。',
+  syncNow: '立即同步',
+  syncDone: '同步完成：新增或更新 {added}，移除 {removed}，失败 {failed}',
 };
 
 const dictionaries: Record<Lang, Record<Key, string>> = { en, zh };

@@ -872,3 +872,45 @@ describe('Summarise a document', () => {
     expect(transport.last('document_summarize').call.args).toMatchObject({ length: 'long' });
   });
 });
+
+describe('Watched folders', () => {
+  it('starts watching a typed folder, shows counts and why files failed, syncs and stops', async () => {
+    const transport = new FakeTransport();
+    const folder = {
+      path: '/home/me/handbooks', include: [], exclude: ['drafts'], indexed: 12, queued: 1, failed: 1, available: true,
+      files: [{ path: '/home/me/handbooks/scan.pdf', state: 'failed', reason: 'no_text: no indexable text was found', size: 10 }],
+    };
+    transport.replies.folders_list = [];
+    transport.replies.folders_add = (call: { body?: unknown }) => {
+      transport.replies.folders_list = [folder];
+      return { folder: call.body, watching: true };
+    };
+    transport.replies.folders_sync = { added: 2, changed: 1, moved: 0, duplicates: 0, removed: 1, unchanged: 9, failed: 1, queued: 0, elapsed_ms: 5 };
+    transport.replies.folders_remove = { removed_paths: 13 };
+    await renderApp(transport);
+    expect($$('watched-folder')).toHaveLength(0);
+
+    await click($('watch-folder')!);
+    await type($('watch-path')!, '/home/me/handbooks');
+    await click($('watch-start')!);
+    await settle();
+    expect(transport.calls.find((c) => c.command === 'folders_add')!.body).toEqual({
+      path: '/home/me/handbooks', include: [], exclude: [],
+    });
+    const row = $$('watched-folder')[0]!;
+    expect(row.textContent).toContain(translate('en', 'watchCounts', { indexed: 12, queued: 1, failed: 1 }));
+    expect(row.textContent).toContain('scan.pdf: no_text: no indexable text was found');
+
+    await click($('sync-now')!);
+    await settle();
+    expect(transport.calls.some((c) => c.command === 'folders_sync')).toBe(true);
+
+    transport.replies.folders_list = [];
+    await click($('watch-stop')!);
+    expect(transport.calls.some((c) => c.command === 'folders_remove')).toBe(false);
+    await click($('watch-stop-confirm')!);
+    await settle();
+    expect(transport.calls.find((c) => c.command === 'folders_remove')!.args).toMatchObject({ path: '/home/me/handbooks' });
+    expect($$('watched-folder')).toHaveLength(0);
+  });
+});

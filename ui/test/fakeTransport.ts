@@ -19,6 +19,7 @@ export class FakeTransport implements Transport {
   replies: Record<string, unknown | ((call: Call) => unknown)> = {
     kbs_list: { current: 'default', kbs: [{ name: 'default', documents: 0 }] },
     documents_list: [],
+    folders_list: [],
     health: { status: 'ok', documents: 0, encoder: 'bge-small', model: null, kb: 'default', version: '0.1.0' },
     conversations_list: [],
     setup_status: { ready: true, models: [], models_dir: null },

@@ -13,6 +13,8 @@ import type {
   KbList,
   SummaryLength,
   SummaryProgress,
+  SyncReport,
+  WatchedFolder,
 } from './types';
 
 export interface IngestEvent {
@@ -66,6 +68,42 @@ export class LibraryClient {
         this.#kb(),
       ),
     );
+  }
+
+  /** The watched folders, with their failed files and why. */
+  folders(): Promise<WatchedFolder[]> {
+    return this.#t.request(inKb({ method: 'GET', path: '/api/folders', command: 'folders_list' }, this.#kb()));
+  }
+
+  /** Starts following a folder on this computer; it is indexed in the background. */
+  addFolder(path: string, include: string[] = [], exclude: string[] = []): Promise<unknown> {
+    return this.#t.request(
+      inKb(
+        {
+          method: 'POST',
+          path: '/api/folders',
+          body: { path, include, exclude },
+          command: 'folders_add',
+          args: { path, include, exclude },
+        },
+        this.#kb(),
+      ),
+    );
+  }
+
+  /** Stops following a folder; its documents leave the index (the files stay). */
+  removeFolder(path: string): Promise<unknown> {
+    return this.#t.request(
+      inKb(
+        { method: 'DELETE', path: '/api/folders', query: { path }, command: 'folders_remove', args: { path } },
+        this.#kb(),
+      ),
+    );
+  }
+
+  /** One pass now, without waiting for the watcher. */
+  syncFolders(): Promise<SyncReport> {
+    return this.#t.request(inKb({ method: 'POST', path: '/api/folders/sync', command: 'folders_sync' }, this.#kb()));
   }
 
   reindex(id: string, onEvent: (e: IngestEvent) => void): StreamHandle<IngestDone> {

@@ -374,3 +374,38 @@ export interface DocumentSummary {
   cancelled: boolean;
   fallback_reason: string | null;
 }
+
+/** A file of a watched folder and how it stands. */
+export interface WatchedFile {
+  path: string;
+  state: 'indexed' | 'queued' | 'failed';
+  reason?: string | null;
+  size: number;
+}
+
+/** A folder the knowledge base follows, with counts of its files' states. */
+export interface WatchedFolder {
+  path: string;
+  include: string[];
+  exclude: string[];
+  indexed: number;
+  queued: number;
+  failed: number;
+  /** False when the folder is gone (an unplugged drive): its documents are kept. */
+  available: boolean;
+  /** Failed files only, unless every file was asked for. */
+  files: WatchedFile[];
+}
+
+/** What one sync pass did. */
+export interface SyncReport {
+  added: number;
+  changed: number;
+  moved: number;
+  duplicates: number;
+  removed: number;
+  unchanged: number;
+  failed: number;
+  queued: number;
+  elapsed_ms: number;
+}

@@ -303,6 +303,8 @@ function Workspace({ kbRef, onOpenSettings }: WorkspaceProps) {
             scopeIds={scopeIds}
             onToggleScope={toggleScope}
             onSummarize={setSummarizing}
+            kb={kbs.kb}
+            onIndexChanged={documents.refreshSoon}
           />
           <ChatPane
             session={session}

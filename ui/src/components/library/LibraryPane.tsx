@@ -11,6 +11,7 @@ import { EmptyState } from './EmptyState';
 import { FindBox } from './FindBox';
 import { Pickers } from './Pickers';
 import { UploadPanel } from './UploadPanel';
+import { WatchedFolders } from './WatchedFolders';
 
 interface Props {
   docs: readonly DocumentInfo[];
@@ -27,6 +28,10 @@ interface Props {
   scopeIds: ReadonlySet<string>;
   onToggleScope: (doc: DocumentInfo) => void;
   onSummarize: (doc: DocumentInfo) => void;
+  /** The knowledge base shown. */
+  kb: string | undefined;
+  /** The documents changed behind the list's back (a watched folder was synced). */
+  onIndexChanged: () => void;
 }
 
 export function LibraryPane(props: Props) {
@@ -47,6 +52,7 @@ export function LibraryPane(props: Props) {
       </div>
       {!empty && <FindBox query={query} onQuery={setQuery} onOpenHit={props.onOpenHit} inputRef={props.findRef} />}
       <UploadPanel queue={props.queue} />
+      <WatchedFolders kb={props.kb} onChanged={props.onIndexChanged} />
       {empty ? (
         <EmptyState onSample={props.onSample} busy={props.uploading} />
       ) : (
