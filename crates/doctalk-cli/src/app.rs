@@ -51,6 +51,7 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Remove(args) => commands::remove::run(&ctx, args).await,
         Command::Watch(cmd) => commands::watch::run(&ctx, cmd).await,
         Command::Sync(args) => commands::sync::run(&ctx, args).await,
+        Command::Kb(cmd) => commands::kb::run(&ctx, cmd).await,
         Command::Status(args) => commands::status::run(&ctx, args).await,
         Command::Generate(args) => commands::generate::run(&ctx, args).await,
         Command::Models(cmd) => commands::models::run(&ctx, cmd).await,

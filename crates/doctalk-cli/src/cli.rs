@@ -60,6 +60,10 @@ pub enum Command {
     Remove(RemoveArgs),
     /// Where the data lives and what the index holds
     Status(ListArgs),
+    /// Back up or move a knowledge base: export it to one file, import it (here or on another
+    /// machine)
+    #[command(subcommand)]
+    Kb(KbCommand),
     /// Folders the knowledge base follows: add, list (with each file's state), rm
     #[command(subcommand)]
     Watch(WatchCommand),
@@ -526,6 +530,28 @@ pub enum WatchCommand {
         /// Keep the folder's documents in the index
         #[arg(long)]
         keep_documents: bool,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum KbCommand {
+    /// Write the knowledge base (documents, passages, vectors, copies; checksummed) to FILE
+    Export {
+        #[arg(value_name = "FILE")]
+        file: PathBuf,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Restore an exported knowledge base as a new one (passages re-embedded when this machine's
+    /// encoder differs); a damaged archive is refused and leaves nothing behind
+    Import {
+        #[arg(value_name = "FILE")]
+        file: PathBuf,
+        /// Name of the new knowledge base [default: the exported one's name]
+        #[arg(long)]
+        name: Option<String>,
         #[arg(long)]
         json: bool,
     },

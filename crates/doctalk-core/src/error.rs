@@ -40,6 +40,9 @@ pub enum CoreError {
     NoSuchConversation(String),
     #[error("cannot read or write conversation {path}: {reason}", path = .path.display())]
     Conversation { path: PathBuf, reason: String },
+    /// A knowledge-base archive that cannot be written or read.
+    #[error("archive {path}: {reason}", path = .path.display())]
+    Archive { path: PathBuf, reason: String },
     /// A watched folder, its list or its state file.
     #[error("{path}: {reason}", path = .path.display())]
     Folder { path: PathBuf, reason: String },

@@ -56,9 +56,16 @@ pub fn rrf(dense: &[(String, f32)], bm25: &[(String, f32)]) -> Vec<Fused> {
         b.fused
             .total_cmp(&a.fused)
             .then_with(|| best_rank(a).cmp(&best_rank(b)))
+            // Then the dense rank: ties are settled by the ranks alone, never by chunk ids, so
+            // that the same index (a restored backup) orders its hits the same way.
+            .then_with(|| rank_or_last(a.dense).cmp(&rank_or_last(b.dense)))
             .then_with(|| a.key.cmp(&b.key))
     });
     out
+}
+
+fn rank_or_last(score: Option<ComponentScore>) -> usize {
+    score.map_or(usize::MAX, |s| s.rank)
 }
 
 fn empty(key: &str) -> Fused {

@@ -4,7 +4,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use doctalk_ingest::{ChunkConfig, ParseOptions};
-use doctalk_store::{DocumentRecord, NewChunk, NewDocument, Store};
+use doctalk_store::{DocumentRecord, NewDocument, Store};
 
 use crate::ingest::{index_text, path_key};
 use crate::{CoreError, Embedder, Result};
@@ -242,21 +242,7 @@ impl KnowledgeBase {
             let new_chunks = chunks
                 .into_iter()
                 .zip(vectors)
-                .map(|(c, vector)| NewChunk {
-                    ordinal: c.ordinal,
-                    kind: c.kind,
-                    text: c.text,
-                    text_segmented: c.text_segmented,
-                    page: c.page,
-                    heading_path: c.heading_path,
-                    span_start: c.span_start,
-                    span_end: c.span_end,
-                    questions: c.questions,
-                    answer: c.answer,
-                    metadata_json: c.metadata_json,
-                    engine: c.engine,
-                    vector,
-                })
+                .map(|(c, vector)| c.into_new_chunk(vector))
                 .collect();
             self.store
                 .commit_document(
@@ -280,7 +266,7 @@ impl KnowledgeBase {
 }
 
 /// The embedding input of a stored chunk, rebuilt exactly as ingest built it.
-fn reindex_text(c: &doctalk_store::ChunkRecord) -> String {
+pub(crate) fn reindex_text(c: &doctalk_store::ChunkRecord) -> String {
     index_text(
         c.kind == "qa",
         &c.questions,

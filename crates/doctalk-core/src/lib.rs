@@ -19,6 +19,7 @@
 
 pub mod answer;
 pub mod answer_check;
+pub mod archive;
 pub mod conversations;
 mod error;
 pub mod eval;

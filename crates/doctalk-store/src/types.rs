@@ -61,7 +61,7 @@ pub struct NewChunk {
 }
 
 /// A stored chunk.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ChunkRecord {
     /// `<doc_id>:<ordinal>`.
     pub id: String,
@@ -95,4 +95,25 @@ pub struct ChunkHit {
 pub struct Location {
     pub path: String,
     pub doc_id: String,
+}
+
+impl ChunkRecord {
+    /// The chunk as it is committed again (re-embedded, or restored from a backup) with `vector`.
+    pub fn into_new_chunk(self, vector: Vec<f32>) -> NewChunk {
+        NewChunk {
+            ordinal: self.ordinal,
+            kind: self.kind,
+            text: self.text,
+            text_segmented: self.text_segmented,
+            page: self.page,
+            heading_path: self.heading_path,
+            span_start: self.span_start,
+            span_end: self.span_end,
+            questions: self.questions,
+            answer: self.answer,
+            metadata_json: self.metadata_json,
+            engine: self.engine,
+            vector,
+        }
+    }
 }

@@ -10,6 +10,7 @@ pub mod bench_voice;
 pub mod chat;
 pub mod generate;
 pub mod ingest;
+pub mod kb;
 pub mod list;
 pub mod mcp;
 pub mod models;

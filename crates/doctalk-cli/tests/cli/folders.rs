@@ -191,3 +191,46 @@ fn watch_sync_and_the_folder_api_agree() {
     assert_eq!(docs.as_array().unwrap().len(), 0, "{docs}");
     assert!(dir.join("a.md").exists(), "the user's files are never touched");
 }
+
+#[test]
+fn kb_export_and_import_move_a_knowledge_base_between_data_directories() {
+    let from = Doctalk::new();
+    let out = from.run(&["ingest", crate::harness::sample_kb().to_str().unwrap()]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let file = from.data.path().join("backup.dtkb");
+    let out = from.run(&["kb", "export", file.to_str().unwrap(), "--json"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+
+    let to = Doctalk::new();
+    let out = to.run(&[
+        "kb",
+        "import",
+        file.to_str().unwrap(),
+        "--name",
+        "moved",
+        "--json",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let q = "出差住宿标准是多少";
+    let there = to.json(&["--kb", "moved", "search", q, "--json"]);
+    let here = from.json(&["search", q, "--json"]);
+    let texts = |v: &serde_json::Value| -> Vec<String> {
+        v.as_array()
+            .unwrap()
+            .iter()
+            .map(|h| h["text"].as_str().unwrap().to_string())
+            .collect()
+    };
+    assert_eq!(texts(&there), texts(&here));
+
+    // A second import under the same name is refused; a cut archive is refused and leaves nothing.
+    let out = to.run(&["kb", "import", file.to_str().unwrap(), "--name", "moved"]);
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains("already holds"), "{}", stderr(&out));
+    let bytes = std::fs::read(&file).unwrap();
+    let cut = to.data.path().join("cut.dtkb");
+    std::fs::write(&cut, &bytes[..bytes.len() / 3]).unwrap();
+    let out = to.run(&["kb", "import", cut.to_str().unwrap(), "--name", "cut"]);
+    assert!(!out.status.success());
+    assert!(!to.data.path().join("kb/cut").exists());
+}

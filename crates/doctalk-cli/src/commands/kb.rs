@@ -1,0 +1,73 @@
+//! `doctalk kb export|import`: one file to back up a knowledge base or move it to another machine.
+
+use std::process::ExitCode;
+
+use doctalk_core::archive;
+use serde_json::json;
+
+use crate::app::Ctx;
+use crate::cli::KbCommand;
+use crate::output::{out_line, Progress};
+
+pub async fn run(ctx: &Ctx, cmd: KbCommand) -> anyhow::Result<ExitCode> {
+    match cmd {
+        KbCommand::Export { file, json } => {
+            let kb = ctx.open_kb().await?;
+            let bar = Progress::new(0, "exporting");
+            let header = kb
+                .export_archive(&ctx.kb_name, &file, &|done, total| {
+                    bar.set_length(total as u64);
+                    bar.set(done as u64);
+                })
+                .await?;
+            bar.finish();
+            let size = std::fs::metadata(&file).map(|m| m.len()).unwrap_or(0);
+            if json {
+                out_line(&json!({"file": file, "header": header, "bytes": size}).to_string())?;
+            } else {
+                eprintln!(
+                    "exported knowledge base {:?}: {} documents, {} passages ({}, {:.1} MB) to {}",
+                    header.kb,
+                    header.documents,
+                    header.chunks,
+                    header.encoder,
+                    size as f64 / 1e6,
+                    file.display()
+                );
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        KbCommand::Import { file, name, json } => {
+            let header = archive::read_header(&file)?;
+            let name = name.unwrap_or_else(|| header.kb.clone());
+            anyhow::ensure!(
+                doctalk_core::valid_kb_name(&name),
+                "knowledge-base names use letters, digits, '-' and '_' only: {name:?} (choose one with --name)"
+            );
+            let dest = ctx.data_dir.join("kb").join(&name);
+            let embedder = ctx.load_embedder()?;
+            if header.encoder != embedder.model_id() {
+                eprintln!(
+                    "the archive was embedded with {}; this machine uses {}: its passages are embedded again",
+                    header.encoder,
+                    embedder.model_id()
+                );
+            }
+            let bar = Progress::new(header.documents as u64, "importing");
+            let report =
+                archive::import_archive(&file, &dest, embedder, &|done, _| bar.set(done as u64)).await?;
+            bar.finish();
+            if json {
+                out_line(&json!({"kb": name, "report": report}).to_string())?;
+            } else {
+                eprintln!(
+                    "imported {} documents ({} passages) as knowledge base {name:?}{}; use it with --kb {name}",
+                    report.documents,
+                    report.chunks,
+                    if report.reembedded { ", re-embedded" } else { "" }
+                );
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
