@@ -41,6 +41,8 @@ pub fn run() {
             commands::library::kbs_create,
             commands::library::documents_list,
             commands::library::folders_list,
+            commands::library::kb_export,
+            commands::library::kb_import,
             commands::library::folders_add,
             commands::library::folders_remove,
             commands::library::folders_sync,

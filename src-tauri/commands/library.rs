@@ -181,3 +181,18 @@ pub async fn folders_sync(
 ) -> CommandResult<doctalk_core::folders::SyncReport> {
     Ok(service::sync_folders(desktop.engine().await?, kb.as_deref()).await?)
 }
+
+/// The knowledge base as one archive file (the UI saves it).
+#[tauri::command]
+pub async fn kb_export(desktop: State<'_, Desktop>, kb: Option<String>) -> CommandResult<Response> {
+    let (bytes, _name) = service::export_kb(desktop.engine().await?, kb.as_deref()).await?;
+    Ok(Response::new(bytes))
+}
+
+/// Restores an archive's bytes as a new knowledge base (header `name`).
+#[tauri::command]
+pub async fn kb_import(desktop: State<'_, Desktop>, request: Request<'_>) -> CommandResult<Value> {
+    let upload = RawUpload::read(&request, "kb_import")?;
+    let name = upload.required("name")?;
+    Ok(service::import_kb(desktop.engine().await?, &name, upload.bytes).await?)
+}

@@ -254,6 +254,12 @@ export const en = {
   watchStopConfirm: 'Stop watching {path} and remove its documents from the knowledge base? Your files are not touched.',
   syncNow: 'Sync now',
   syncDone: 'Synced: {added} new or changed, {removed} removed, {failed} failed',
+  kbExport: 'Export this knowledge base…',
+  kbImport: 'Import a knowledge base…',
+  kbImportAs: 'Import {file} as',
+  kbImportStart: 'Import',
+  kbExported: 'Knowledge base {name} exported',
+  kbImported: 'Imported {name}: {n} documents',
 } as const;
 
 export type Key = keyof typeof en;
@@ -498,6 +504,12 @@ export const zh: Record<Key, string> = {
   watchStopConfirm: '停止监视 {path} 并从知识库中移除其文档？您的文件不会被改动。',
   syncNow: '立即同步',
   syncDone: '同步完成：新增或更新 {added}，移除 {removed}，失败 {failed}',
+  kbExport: '导出当前知识库…',
+  kbImport: '导入知识库…',
+  kbImportAs: '将 {file} 导入为',
+  kbImportStart: '导入',
+  kbExported: '已导出知识库 {name}',
+  kbImported: '已导入 {name}：{n} 个文档',
 };
 
 const dictionaries: Record<Lang, Record<Key, string>> = { en, zh };

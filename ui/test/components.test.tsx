@@ -914,3 +914,26 @@ describe('Watched folders', () => {
     expect($$('watched-folder')).toHaveLength(0);
   });
 });
+
+describe('Backup and move', () => {
+  it('imports an archive under a name taken from its file, then switches to it', async () => {
+    const transport = new FakeTransport();
+    transport.replies.kb_import = (call: { args?: Record<string, unknown> }) => ({
+      kb: call.args?.name, documents: 3, chunks: 116, reembedded: false,
+    });
+    await renderApp(transport);
+    const input = $('kb-import-file') as HTMLInputElement;
+    const file = new File([new Uint8Array([31, 139])], 'work backup (2).dtkb');
+    Object.defineProperty(input, 'files', { value: [file] });
+    await act(async () => {
+      input.dispatchEvent(new Event('change'));
+    });
+    expect(($('kb-import-name') as HTMLInputElement).value).toBe('work-backup-2');
+    await click($('kb-import-start')!);
+    await settle();
+    const call = transport.calls.find((c) => c.command === 'kb_import')!;
+    expect(call.args).toEqual({ name: 'work-backup-2' });
+    expect(call.raw).toBe(file);
+    expect(transport.calls.filter((c) => c.command === 'kbs_list').length).toBeGreaterThan(1);
+  });
+});

@@ -58,7 +58,10 @@ impl ServerError {
                 | CoreError::NoSuchKb(_),
             ) => (StatusCode::NOT_FOUND, "not_found"),
             ServerError::Core(
-                CoreError::BadKbName(_) | CoreError::BadSettings(_) | CoreError::Folder { .. },
+                CoreError::BadKbName(_)
+                | CoreError::BadSettings(_)
+                | CoreError::Folder { .. }
+                | CoreError::Archive { .. },
             ) => (StatusCode::BAD_REQUEST, "bad_request"),
             ServerError::Core(CoreError::EmptyQuestion) => (StatusCode::BAD_REQUEST, "empty_question"),
             _ => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),

@@ -70,6 +70,23 @@ export class LibraryClient {
     );
   }
 
+  /** Knowledge base `name` as one archive file (`doctalk kb export`). */
+  exportKb(name: string): Promise<ArrayBuffer> {
+    return this.#t.bytes({ method: 'GET', path: `/api/kbs/${enc(name)}/export`, command: 'kb_export', args: { kb: name } });
+  }
+
+  /** Restores an archive as the new knowledge base `name`; a damaged one is refused whole. */
+  importKb(file: Blob, name: string): Promise<{ kb: string; documents: number; chunks: number; reembedded: boolean }> {
+    return this.#t.request({
+      method: 'POST',
+      path: '/api/kbs/import',
+      query: { name },
+      raw: file,
+      command: 'kb_import',
+      args: { name },
+    });
+  }
+
   /** The watched folders, with their failed files and why. */
   folders(): Promise<WatchedFolder[]> {
     return this.#t.request(inKb({ method: 'GET', path: '/api/folders', command: 'folders_list' }, this.#kb()));

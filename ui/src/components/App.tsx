@@ -284,6 +284,10 @@ function Workspace({ kbRef, onOpenSettings }: WorkspaceProps) {
           health={documents.health}
           onSelectKb={selectKb}
           onCreateKb={kbs.create}
+          onImportedKb={(name) => {
+            kbs.refresh();
+            selectKb(name);
+          }}
           onOpenSettings={onOpenSettings}
           onCheckAnswers={() => setChecking(true)}
         />

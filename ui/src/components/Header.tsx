@@ -10,11 +10,12 @@ interface Props {
   health: Health | null;
   onSelectKb: (name: string) => void;
   onCreateKb: (name: string) => Promise<boolean>;
+  onImportedKb: (name: string) => void;
   onOpenSettings: () => void;
   onCheckAnswers: () => void;
 }
 
-export function Header({ kb, kbs, health, onSelectKb, onCreateKb, onOpenSettings, onCheckAnswers }: Props) {
+export function Header({ kb, kbs, health, onSelectKb, onCreateKb, onImportedKb, onOpenSettings, onCheckAnswers }: Props) {
   const { t, lang, setLangPref } = useServices();
   return (
     <header class="app-header">
@@ -22,7 +23,7 @@ export function Header({ kb, kbs, health, onSelectKb, onCreateKb, onOpenSettings
         <span class="brand-name">{t('appName')}</span>
         <span class="brand-tagline">{t('tagline')}</span>
       </div>
-      <KbSwitcher kb={kb} kbs={kbs} onSelect={onSelectKb} onCreate={onCreateKb} />
+      <KbSwitcher kb={kb} kbs={kbs} onSelect={onSelectKb} onCreate={onCreateKb} onImported={onImportedKb} />
       <span class="model-status" title={health?.encoder}>
         {health ? (health.model ? t('modelStatus', { model: health.model }) : t('noModel')) : ''}
       </span>

@@ -5,6 +5,8 @@ import type { KbList } from '../api/types';
 import { useServices } from '../state/context';
 
 const NEW = '\u0000new';
+const EXPORT = '\u0000export';
+const IMPORT = '\u0000import';
 const VALID_NAME = /^[A-Za-z0-9_-]{1,64}$/;
 
 interface Props {
@@ -13,11 +15,24 @@ interface Props {
   onSelect: (name: string) => void;
   /** Resolves true once created; reports its own errors and never rejects. */
   onCreate: (name: string) => Promise<boolean>;
+  /** A knowledge base was restored from an archive under this name. */
+  onImported: (name: string) => void;
 }
 
-export function KbSwitcher({ kb, kbs, onSelect, onCreate }: Props) {
-  const { t } = useServices();
+/** A knowledge-base name from an archive's file name ("work (2).dtkb" → "work-2"). */
+export function nameFromFile(fileName: string): string {
+  return fileName
+    .replace(/\.dtkb$/i, '')
+    .replace(/[^A-Za-z0-9_-]+/g, '-')
+    .replace(/^-+|-+$/g, '')
+    .slice(0, 64);
+}
+
+export function KbSwitcher({ kb, kbs, onSelect, onCreate, onImported }: Props) {
+  const { t, api, toasts } = useServices();
   const [creating, setCreating] = useState(false);
+  const [importing, setImporting] = useState<File | null>(null);
+  const [importName, setImportName] = useState('');
   const [name, setName] = useState('');
   const [busy, setBusy] = useState(false);
   const valid = VALID_NAME.test(name);
@@ -36,6 +51,36 @@ export function KbSwitcher({ kb, kbs, onSelect, onCreate }: Props) {
     }
   };
 
+  const exportKb = () => {
+    api.library.exportKb(kb).then((bytes) => {
+      const url = URL.createObjectURL(new Blob([bytes], { type: 'application/gzip' }));
+      const a = document.createElement('a');
+      a.href = url;
+      a.download = `${kb}.dtkb`;
+      a.click();
+      setTimeout(() => URL.revokeObjectURL(url), 10_000);
+      toasts.info(t('kbExported', { name: kb }));
+    }, (e: unknown) => toasts.error(e));
+  };
+
+  const submitImport = (e: Event) => {
+    e.preventDefault();
+    if (!importing || !VALID_NAME.test(importName) || busy) return;
+    setBusy(true);
+    api.library.importKb(importing, importName).then(
+      (r) => {
+        setBusy(false);
+        setImporting(null);
+        toasts.info(t('kbImported', { name: r.kb, n: r.documents }));
+        onImported(r.kb);
+      },
+      (err: unknown) => {
+        setBusy(false);
+        toasts.error(err);
+      },
+    );
+  };
+
   return (
     <div class="kb-switcher">
       <label class="sr-only" for="kb-select">
@@ -51,6 +96,12 @@ export function KbSwitcher({ kb, kbs, onSelect, onCreate }: Props) {
           if (value === NEW) {
             setCreating(true);
             e.currentTarget.value = kb;
+          } else if (value === EXPORT) {
+            e.currentTarget.value = kb;
+            exportKb();
+          } else if (value === IMPORT) {
+            e.currentTarget.value = kb;
+            document.getElementById('kb-import-file')?.click();
           } else {
             onSelect(value);
           }
@@ -62,7 +113,42 @@ export function KbSwitcher({ kb, kbs, onSelect, onCreate }: Props) {
           </option>
         ))}
         <option value={NEW}>{t('kbNew')}</option>
+        <option value={EXPORT}>{t('kbExport')}</option>
+        <option value={IMPORT}>{t('kbImport')}</option>
       </select>
+      <input
+        id="kb-import-file"
+        type="file"
+        accept=".dtkb"
+        class="visually-hidden"
+        data-testid="kb-import-file"
+        onChange={(e) => {
+          const file = e.currentTarget.files?.[0];
+          e.currentTarget.value = '';
+          if (file) {
+            setImporting(file);
+            setImportName(nameFromFile(file.name) || 'imported');
+          }
+        }}
+      />
+      {importing && (
+        <form class="kb-create" onSubmit={submitImport}>
+          <span class="small">{t('kbImportAs', { file: importing.name })}</span>
+          <input
+            value={importName}
+            data-testid="kb-import-name"
+            maxLength={64}
+            aria-invalid={!VALID_NAME.test(importName)}
+            onInput={(e) => setImportName(e.currentTarget.value)}
+          />
+          <button type="submit" data-testid="kb-import-start" disabled={!VALID_NAME.test(importName) || busy}>
+            {t('kbImportStart')}
+          </button>
+          <button type="button" onClick={() => setImporting(null)}>
+            {t('cancel')}
+          </button>
+        </form>
+      )}
       {creating && (
         <form class="kb-create" onSubmit={submit}>
           <input

@@ -234,3 +234,46 @@ fn kb_export_and_import_move_a_knowledge_base_between_data_directories() {
     assert!(!out.status.success());
     assert!(!to.data.path().join("kb/cut").exists());
 }
+
+#[test]
+fn the_server_exports_a_knowledge_base_and_imports_an_uploaded_archive() {
+    let dt = Doctalk::new();
+    let out = dt.run(&["ingest", crate::harness::sample_kb().to_str().unwrap()]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let file = dt.data.path().join("backup.dtkb");
+    assert!(dt.run(&["kb", "export", file.to_str().unwrap()]).status.success());
+    let archive = std::fs::read(&file).unwrap();
+
+    let server = start(&dt, &["--no-llm"]);
+    let export = http(&server.addr, "GET", "/api/kbs/default/export", None, b"");
+    assert_eq!(export.status, 200);
+    assert!(
+        export.head.to_lowercase().contains("filename=\"default.dtkb\""),
+        "{}",
+        export.head
+    );
+
+    let imported = http(&server.addr, "POST", "/api/kbs/import?name=copy", None, &archive).json();
+    assert_eq!(imported["documents"], 3, "{imported}");
+    let docs = http(&server.addr, "GET", "/api/documents?kb=copy", None, b"").json();
+    assert_eq!(docs.as_array().unwrap().len(), 3);
+
+    let again = http(&server.addr, "POST", "/api/kbs/import?name=copy", None, &archive);
+    assert_eq!(again.status, 400, "{}", again.body);
+    let garbage = http(
+        &server.addr,
+        "POST",
+        "/api/kbs/import?name=junk",
+        None,
+        b"not an archive",
+    );
+    assert_eq!(garbage.status, 400, "{}", garbage.body);
+    let kbs = http(&server.addr, "GET", "/api/kbs", None, b"").json();
+    let names: Vec<&str> = kbs["kbs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| k["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, vec!["copy", "default"], "nothing half-imported");
+}

@@ -26,6 +26,8 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/api/health", get(health))
         .route("/api/kbs", get(kbs).post(create_kb))
+        .route("/api/kbs/import", post(import_kb))
+        .route("/api/kbs/{name}/export", get(export_kb))
         .route("/api/documents", get(documents))
         .route("/api/documents/{id}", delete(remove_document))
         .route("/api/documents/{id}/file", get(document_file))
@@ -85,6 +87,32 @@ struct NewKb {
 
 async fn create_kb(State(s): State<AppState>, JsonBody(body): JsonBody<NewKb>) -> Reply {
     Ok(JsonResponse(service::create_kb(&s.engine, &body.name).await?))
+}
+
+async fn export_kb(State(s): State<AppState>, Path(name): Path<String>) -> Result<Response, ServerError> {
+    let (bytes, file_name) = service::export_kb(&s.engine, Some(&name)).await?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, "application/gzip".to_string()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{file_name}\""),
+            ),
+        ],
+        bytes,
+    )
+        .into_response())
+}
+
+#[derive(Deserialize)]
+struct ImportQuery {
+    name: String,
+}
+
+async fn import_kb(State(s): State<AppState>, Query(q): Query<ImportQuery>, bytes: Bytes) -> Reply {
+    Ok(JsonResponse(
+        service::import_kb(&s.engine, &q.name, &bytes).await?,
+    ))
 }
 
 async fn documents(State(s): State<AppState>, Query(kb): Query<KbParam>) -> Reply {

@@ -205,3 +205,35 @@ pub struct SummaryOutcome {
     pub summary: doctalk_core::summary::Summary,
     pub fallback_reason: Option<String>,
 }
+
+/// The knowledge base as one archive file's bytes (`doctalk kb export`), and a file name for it.
+pub async fn export_kb(s: &Engine, kb: Option<&str>) -> Result<(Vec<u8>, String), ServerError> {
+    let lib = s.library(kb).await?;
+    let scratch = tempfile::tempdir_in(s.workspace.data_dir())
+        .map_err(|e| ServerError::Io(format!("cannot make a scratch directory: {e}")))?;
+    let file = scratch.path().join("export.dtkb");
+    lib.kb.export_archive(&lib.name, &file, &|_, _| {}).await?;
+    let bytes = std::fs::read(&file).map_err(|e| ServerError::Io(format!("{}: {e}", file.display())))?;
+    Ok((bytes, format!("{}.dtkb", lib.name)))
+}
+
+/// Restores an uploaded archive as the new knowledge base `name` (`doctalk kb import`); a damaged
+/// archive or a taken name is refused and leaves nothing.
+pub async fn import_kb(s: &Engine, name: &str, bytes: &[u8]) -> Result<Value, ServerError> {
+    let name = name.trim();
+    if !doctalk_core::valid_kb_name(name) {
+        return Err(doctalk_core::CoreError::BadKbName(name.to_string()).into());
+    }
+    let scratch = tempfile::tempdir_in(s.workspace.data_dir())
+        .map_err(|e| ServerError::Io(format!("cannot make a scratch directory: {e}")))?;
+    let file = scratch.path().join("import.dtkb");
+    std::fs::write(&file, bytes).map_err(|e| ServerError::Io(format!("{}: {e}", file.display())))?;
+    let dest = s.workspace.kb_dir(name);
+    let report =
+        doctalk_core::archive::import_archive(&file, &dest, s.workspace.embedder().clone(), &|_, _| {})
+            .await?;
+    let lib = s.workspace.get(Some(name)).await?;
+    Ok(
+        json!({"kb": lib.name, "documents": report.documents, "chunks": report.chunks, "reembedded": report.reembedded}),
+    )
+}

@@ -20,8 +20,8 @@ pub use chat::{ask, conversation, conversations, delete_conversation, search, As
 pub use check::{check_answers, CheckOutcome, CheckRequest};
 pub use folders::{add_folder, folders, remove_folder, sync_folders, AddFolderRequest};
 pub use library::{
-    create_kb, document_file, documents, health, ingest_paths, kbs, reindex, remove_document, sample,
-    save_upload, summarize, SummaryOutcome,
+    create_kb, document_file, documents, export_kb, health, import_kb, ingest_paths, kbs, reindex,
+    remove_document, sample, save_upload, summarize, SummaryOutcome,
 };
 pub use settings::{download_model, settings, update_settings};
 pub use setup::{setup_ready, setup_status};
