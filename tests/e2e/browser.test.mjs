@@ -239,6 +239,43 @@ test('a folder of 1,000 files: documents indexed, the rest skipped and counted, 
   await context.close();
 });
 
+test('a watched folder follows its files: added, then changed on disk, then asked about alone', LIMIT, async () => {
+  const { page, errors, context } = await openPage();
+  const folder = join(scratch, 'watched');
+  mkdirSync(folder, { recursive: true });
+  writeFileSync(join(folder, 'canteen.md'), '# Canteen\n\nThe canteen on floor 3 opens at 11:30 for lunch.\n');
+  await page.getByTestId('watch-folder').click();
+  await page.getByTestId('watch-path').fill(folder);
+  await page.getByTestId('watch-start').click();
+  const row = page.getByTestId('watched-folder');
+  await row.filter({ hasText: '1 indexed' }).waitFor({ timeout: 60_000 });
+
+  // A new file and a change made on disk are picked up by the server's watcher, no click needed.
+  writeFileSync(join(folder, 'shuttle.md'), '# Shuttle\n\nThe shuttle bus leaves the north gate at 18:10.\n');
+  writeFileSync(join(folder, 'canteen.md'), '# Canteen\n\nThe canteen on floor 3 opens at 11:45 for lunch.\n');
+  await row.filter({ hasText: '2 indexed' }).waitFor({ timeout: 60_000 });
+  const deadline = Date.now() + 60_000;
+  let canteen;
+  while (Date.now() < deadline) {
+    const hits = await (await fetch(`${base}/api/search?q=${encodeURIComponent('canteen opening time')}&k=1`)).json();
+    canteen = hits[0]?.text ?? '';
+    if (canteen.includes('11:45')) break;
+    await page.waitForTimeout(500);
+  }
+  assert.match(canteen, /11:45/, 'the changed file replaced its old version');
+  await shot(page, '07-watched-folder');
+
+  // "Ask this folder": the question keeps to the folder's documents.
+  await page.getByTestId('watch-ask').click();
+  await page.getByTestId('scope-folder').waitFor();
+  await page.getByTestId('composer').fill('When does the shuttle bus leave?');
+  await page.getByTestId('send-button').click();
+  await page.locator('[data-testid="message-assistant"][data-state="done"]').last().waitFor({ timeout: 60_000 });
+  assert.match(await page.getByTestId('message-assistant').last().innerText(), /18:10/);
+  assert.deepEqual(errors.filter((e) => !/Failed to load resource/.test(e)), []);
+  await context.close();
+});
+
 test('a voice cloned from a recording in the settings reads answers aloud', LIMIT, async () => {
   const { page, errors, context } = await openPage();
   await page.getByTestId('settings-button').click();

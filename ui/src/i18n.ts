@@ -260,6 +260,7 @@ export const en = {
   kbImportStart: 'Import',
   kbExported: 'Knowledge base {name} exported',
   kbImported: 'Imported {name}: {n} documents',
+  askThisFolder: 'Ask this folder',
 } as const;
 
 export type Key = keyof typeof en;
@@ -510,6 +511,7 @@ export const zh: Record<Key, string> = {
   kbImportStart: '导入',
   kbExported: '已导出知识库 {name}',
   kbImported: '已导入 {name}：{n} 个文档',
+  askThisFolder: '只问这个文件夹',
 };
 
 const dictionaries: Record<Lang, Record<Key, string>> = { en, zh };

@@ -901,6 +901,17 @@ describe('Watched folders', () => {
     expect(row.textContent).toContain(translate('en', 'watchCounts', { indexed: 12, queued: 1, failed: 1 }));
     expect(row.textContent).toContain('scan.pdf: no_text: no indexable text was found');
 
+    // Questions kept to the folder's documents.
+    await click($('watch-ask')!);
+    expect($$('scope-folder').map((c) => c.textContent)).toEqual(['📁 handbooks×']);
+    await type($('composer')!, '出差住宿标准？');
+    await key($('composer')!, { key: 'Enter' });
+    expect(transport.last('ask_stream').call.body).toMatchObject({ scope: { folders: ['/home/me/handbooks'] } });
+    await act(async () => transport.last('ask_stream').emit('done', { answer: 'x', sources: [], cited: [] }));
+    await settle();
+    await click($('scope-clear')!);
+    expect($('scope-bar')).toBeNull();
+
     await click($('sync-now')!);
     await settle();
     expect(transport.calls.some((c) => c.command === 'folders_sync')).toBe(true);

@@ -18,7 +18,7 @@ pub struct ScopeRequest {
     /// file name that only one document has.
     #[serde(default)]
     pub docs: Vec<String>,
-    /// Folders: every document whose file is inside one of them.
+    /// Folders: every document whose file (or one of its identical copies) is inside one of them.
     #[serde(default)]
     pub folders: Vec<String>,
 }
@@ -71,7 +71,10 @@ impl KnowledgeBase {
                 let prefix = folder_prefix(folder);
                 let inside: Vec<String> = documents
                     .iter()
-                    .filter(|d| d.path.starts_with(&prefix))
+                    // A document counts when any of its copies is inside (`documents()` lists them).
+                    .filter(|d| {
+                        d.path.starts_with(&prefix) || d.also_at.iter().any(|p| p.starts_with(&prefix))
+                    })
                     .map(|d| d.id.clone())
                     .collect();
                 if inside.is_empty() {

@@ -168,7 +168,8 @@ async fn a_pass_follows_new_changed_renamed_copied_and_deleted_files() {
     assert_matches_folder(&s).await;
 
     // A copy: one document, two locations, both shown with the passage.
-    std::fs::copy(s.root.join("hr/annual-leave.md"), s.root.join("leave-copy.md")).unwrap();
+    std::fs::create_dir(s.root.join("copies")).unwrap();
+    std::fs::copy(s.root.join("hr/annual-leave.md"), s.root.join("copies/leave.md")).unwrap();
     settle().await;
     let r = s.folders.sync(&s.kb, &|_| {}).await.unwrap();
     assert_eq!((r.duplicates, r.added), (1, 0), "{r:?}");
@@ -180,10 +181,21 @@ async fn a_pass_follows_new_changed_renamed_copied_and_deleted_files() {
     assert_eq!(
         both,
         vec![
+            s.root.join("copies/leave.md").to_string_lossy().into_owned(),
             s.root.join("hr/annual-leave.md").to_string_lossy().into_owned(),
-            s.root.join("leave-copy.md").to_string_lossy().into_owned()
         ]
     );
+
+    // Asking about the folder that holds only the copy finds the document.
+    let scope =
+        s.kb.resolve_scope(&doctalk_core::ScopeRequest {
+            docs: vec![],
+            folders: vec![s.root.join("copies").to_string_lossy().into_owned()],
+        })
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(scope.doc_ids.contains(&leave_doc.id));
 
     // The first copy goes: the document lives on at the other one.
     std::fs::remove_file(s.root.join("hr/annual-leave.md")).unwrap();
@@ -191,7 +203,7 @@ async fn a_pass_follows_new_changed_renamed_copied_and_deleted_files() {
     assert_eq!(r.removed, 1, "{r:?}");
     assert_matches_folder(&s).await;
     assert_eq!(
-        s.kb.find_document(&s.root.join("leave-copy.md").to_string_lossy())
+        s.kb.find_document(&s.root.join("copies/leave.md").to_string_lossy())
             .await
             .unwrap()
             .unwrap()

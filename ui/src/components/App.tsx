@@ -107,6 +107,9 @@ function Workspace({ kbRef, onOpenSettings }: WorkspaceProps) {
   const [summarizing, setSummarizing] = useState<DocumentInfo | null>(null);
   // ---- the documents questions are kept to (empty: all); gone documents drop out ----
   const [scope, setScope] = useState<DocumentInfo[]>([]);
+  const [scopeFolders, setScopeFolders] = useState<string[]>([]);
+  const askFolder = useCallback((path: string) => setScopeFolders((f) => (f.includes(path) ? f : [...f, path])), []);
+  const unscopeFolder = useCallback((path: string | null) => setScopeFolders((f) => (path ? f.filter((p) => p !== path) : [])), []);
   const scoped = useMemo(() => scope.filter((d) => documents.docs.some((x) => x.id === d.id)), [scope, documents.docs]);
   const scopeIds = useMemo(() => new Set(scoped.map((d) => d.id)), [scoped]);
   const toggleScope = useCallback(
@@ -224,7 +227,7 @@ function Workspace({ kbRef, onOpenSettings }: WorkspaceProps) {
       ),
     [api, toasts],
   );
-  useEffect(() => session.setScope([...scopeIds]), [session, scopeIds]);
+  useEffect(() => session.setScope([...scopeIds], scopeFolders), [session, scopeIds, scopeFolders]);
 
   const openConversation = useCallback(
     (id: string) => {
@@ -256,6 +259,7 @@ function Workspace({ kbRef, onOpenSettings }: WorkspaceProps) {
       session.reset();
       setTarget(null);
       setScope([]);
+      setScopeFolders([]);
       latest.current.kbs.select(name);
     },
     [session],
@@ -309,6 +313,7 @@ function Workspace({ kbRef, onOpenSettings }: WorkspaceProps) {
             onSummarize={setSummarizing}
             kb={kbs.kb}
             onIndexChanged={documents.refreshSoon}
+            onAskFolder={askFolder}
           />
           <ChatPane
             session={session}
@@ -317,7 +322,12 @@ function Workspace({ kbRef, onOpenSettings }: WorkspaceProps) {
             onDeleteConversation={deleteConversation}
             onOpenSource={openSource}
             scope={scoped}
-            onUnscope={unscope}
+            onUnscope={(doc) => {
+              unscope(doc);
+              if (!doc) unscopeFolder(null);
+            }}
+            scopeFolders={scopeFolders}
+            onUnscopeFolder={unscopeFolder}
           />
           {target && <SourcePanel target={target} docs={documents.docs} onClose={() => setTarget(null)} />}
         </div>

@@ -42,6 +42,8 @@ export class ChatSession {
   #conversation: string | null = null;
   /** Document ids questions keep to (empty: the whole knowledge base). */
   #scope: readonly string[] = [];
+  /** Folders questions keep to (every document inside them), with the documents above. */
+  #folders: readonly string[] = [];
   #handle: StreamHandle<Answer> | null = null;
   #streamingId: string | null = null;
   readonly #listeners = new Set<Listener>();
@@ -64,8 +66,9 @@ export class ChatSession {
   }
 
   /** Keeps the next questions to these documents (an empty list: all of them). */
-  setScope(docIds: readonly string[]): void {
+  setScope(docIds: readonly string[], folders: readonly string[] = []): void {
     this.#scope = [...docIds];
+    this.#folders = [...folders];
   }
 
   get streaming(): boolean {
@@ -104,7 +107,11 @@ export class ChatSession {
     this.#emit();
 
     const request: AskRequest = { question: text, conversation: this.#conversation ?? 'new' };
-    if (this.#scope.length > 0) request.scope = { docs: [...this.#scope] };
+    if (this.#scope.length > 0 || this.#folders.length > 0) {
+      request.scope = {};
+      if (this.#scope.length > 0) request.scope.docs = [...this.#scope];
+      if (this.#folders.length > 0) request.scope.folders = [...this.#folders];
+    }
     const handle = this.#client.ask(request, (e) => this.#onEvent(id, e));
     this.#handle = handle;
     handle.done.then(

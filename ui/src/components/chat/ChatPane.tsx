@@ -18,6 +18,9 @@ interface Props {
   /** The documents questions are kept to (empty: all), with a way to drop one or all. */
   scope: readonly DocumentInfo[];
   onUnscope: (doc: DocumentInfo | null) => void;
+  /** Folders questions are kept to, with a way to drop one. */
+  scopeFolders: readonly string[];
+  onUnscopeFolder: (path: string) => void;
 }
 
 export function ChatPane({
@@ -28,6 +31,8 @@ export function ChatPane({
   onOpenSource,
   scope,
   onUnscope,
+  scopeFolders,
+  onUnscopeFolder,
 }: Props) {
   const { t } = useServices();
   const subscribe = useCallback((fn: () => void) => session.subscribe(fn), [session]);
@@ -68,13 +73,21 @@ export function ChatPane({
           ),
         )}
       </div>
-      {scope.length > 0 && (
+      {(scope.length > 0 || scopeFolders.length > 0) && (
         <div class="scope-bar" data-testid="scope-bar">
           <span class="small">{t('askingOnly')}</span>
           {scope.map((doc) => (
             <span key={doc.id} class="scope-chip" data-testid="scope-chip">
               {doc.title || doc.path}
               <button type="button" class="icon-button" aria-label={t('unscope', { title: doc.title })} onClick={() => onUnscope(doc)}>
+                ×
+              </button>
+            </span>
+          ))}
+          {scopeFolders.map((path) => (
+            <span key={path} class="scope-chip" data-testid="scope-folder" title={path}>
+              📁 {path.split(/[\\/]/).filter(Boolean).pop() ?? path}
+              <button type="button" class="icon-button" aria-label={t('unscope', { title: path })} onClick={() => onUnscopeFolder(path)}>
                 ×
               </button>
             </span>

@@ -32,6 +32,8 @@ interface Props {
   kb: string | undefined;
   /** The documents changed behind the list's back (a watched folder was synced). */
   onIndexChanged: () => void;
+  /** Keep questions to the documents of this folder. */
+  onAskFolder: (path: string) => void;
 }
 
 export function LibraryPane(props: Props) {
@@ -52,7 +54,7 @@ export function LibraryPane(props: Props) {
       </div>
       {!empty && <FindBox query={query} onQuery={setQuery} onOpenHit={props.onOpenHit} inputRef={props.findRef} />}
       <UploadPanel queue={props.queue} />
-      <WatchedFolders kb={props.kb} onChanged={props.onIndexChanged} />
+      <WatchedFolders kb={props.kb} onChanged={props.onIndexChanged} onAsk={props.onAskFolder} />
       {empty ? (
         <EmptyState onSample={props.onSample} busy={props.uploading} />
       ) : (

@@ -11,11 +11,13 @@ interface Props {
   kb: string | undefined;
   /** Called after a pass or a change, so that the document list follows. */
   onChanged: () => void;
+  /** "Ask this folder": keep questions to its documents. */
+  onAsk: (path: string) => void;
 }
 
 const POLL_MS = 3000;
 
-export function WatchedFolders({ kb, onChanged }: Props) {
+export function WatchedFolders({ kb, onChanged, onAsk }: Props) {
   const { t, api, toasts } = useServices();
   const [folders, setFolders] = useState<WatchedFolder[]>([]);
   const [adding, setAdding] = useState(false);
@@ -142,6 +144,9 @@ export function WatchedFolders({ kb, onChanged }: Props) {
               <div class="muted small">
                 {t('watchCounts', { indexed: f.indexed, queued: f.queued, failed: f.failed })}
                 {!f.available && <span class="bad"> · {t('watchMissing')}</span>}
+                <button type="button" class="link small" data-testid="watch-ask" onClick={() => onAsk(f.path)}>
+                  {t('askThisFolder')}
+                </button>
                 <button type="button" class="link small" data-testid="watch-stop" onClick={() => setConfirming(f.path)}>
                   {t('watchStop')}
                 </button>
