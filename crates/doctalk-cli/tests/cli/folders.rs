@@ -176,6 +176,27 @@ fn watch_sync_and_the_folder_api_agree() {
     let folders = http(&server.addr, "GET", "/api/folders", None, b"").json();
     assert_eq!(folders[0]["indexed"], 2, "{folders}");
     assert_eq!(folders[0]["failed"], 1, "{folders}");
+    // A folder added from the command line while the server runs is followed at once.
+    let second = tempfile::tempdir().unwrap();
+    std::fs::write(second.path().join("d.md"), note(4, 1)).unwrap();
+    std::thread::sleep(Duration::from_millis(1700));
+    let out = dt.run(&["watch", "add", second.path().to_str().unwrap(), "--no-sync"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let folders = http(&server.addr, "GET", "/api/folders", None, b"").json();
+        if folders[1]["indexed"] == 1 {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the server did not follow the new folder: {folders}"
+        );
+        std::thread::sleep(Duration::from_millis(300));
+    }
+    let out = dt.run(&["watch", "rm", second.path().to_str().unwrap()]);
+    assert!(out.status.success(), "{}", stderr(&out));
+
     let bad = http(
         &server.addr,
         "POST",

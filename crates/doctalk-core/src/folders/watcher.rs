@@ -64,7 +64,14 @@ impl Drop for FolderWatcher {
 fn watch_list(folders: &Folders, tx: &mpsc::UnboundedSender<Signal>) -> Option<RecommendedWatcher> {
     let events = tx.clone();
     let own = folders.own_dir();
+    let list_file = own.join(super::LIST_FILE);
+    let own_dir = own.clone();
     let mut watcher = match notify::recommended_watcher(move |event: notify::Result<notify::Event>| {
+        // The list itself changed (`doctalk watch add|rm` beside a running server): follow it.
+        if matches!(&event, Ok(e) if !e.kind.is_access() && e.paths.iter().any(|p| p == &list_file)) {
+            let _ = events.send(Signal::Refresh);
+            return;
+        }
         // Reads change nothing, and neither do DocTalk's own writes (its index inside a watched
         // folder would otherwise trigger pass after pass); anything else, errors included, asks
         // for a pass.
@@ -88,6 +95,9 @@ fn watch_list(folders: &Folders, tx: &mpsc::UnboundedSender<Signal>) -> Option<R
         if let Err(e) = watcher.watch(&path, RecursiveMode::Recursive) {
             tracing::warn!(folder = %path.display(), error = %e, "cannot watch the folder; it is rescanned periodically");
         }
+    }
+    if let Err(e) = watcher.watch(&own_dir, RecursiveMode::NonRecursive) {
+        tracing::warn!(dir = %own_dir.display(), error = %e, "changes to the folder list are picked up at the next rescan");
     }
     Some(watcher)
 }
