@@ -172,7 +172,7 @@ fn file_exists(path: &str) -> bool {
     std::fs::metadata(path).is_ok_and(|m| m.is_file())
 }
 
-pub(crate) fn hash_file(path: &Path) -> std::io::Result<(String, u64)> {
+fn hash_file(path: &Path) -> std::io::Result<(String, u64)> {
     let mut file = std::fs::File::open(path)?;
     let mut hasher = Sha256::new();
     let mut buf = vec![0u8; 1 << 16];
@@ -273,6 +273,11 @@ struct Known {
 }
 
 impl Known {
+    /// The set, even after a panic elsewhere poisoned its lock (it holds only hints).
+    fn lock(known: &std::sync::Mutex<Known>) -> std::sync::MutexGuard<'_, Known> {
+        known.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
     async fn load(kb: &KnowledgeBase) -> Result<Known> {
         let docs = kb.store().list_documents().await?;
         let locations = kb.store().locations().await?;
@@ -468,7 +473,7 @@ impl KnowledgeBase {
         };
         let model_id = self.embedder().model_id().to_string();
         let (known_path, known_location, known_content) = {
-            let k = known.lock().unwrap_or_else(|p| p.into_inner());
+            let k = Known::lock(known);
             (
                 k.paths.contains(&key),
                 k.locations.contains(&key),
@@ -558,7 +563,6 @@ impl KnowledgeBase {
         })))
     }
 
-    /// Embeds and commits a prepared file.
     /// Embeds a prepared file and queues it for the next group commit. Returns the reports of
     /// the files this call finished: the file itself when it needed no commit, and the files
     /// of a group it committed.
@@ -606,7 +610,7 @@ impl KnowledgeBase {
             .unzip();
         let records = self.store().commit_documents(docs).await?;
         {
-            let mut k = known.lock().unwrap_or_else(|p| p.into_inner());
+            let mut k = Known::lock(known);
             for record in &records {
                 k.paths.insert(record.path.clone());
                 k.hashes.insert(record.content_hash.clone());
@@ -639,10 +643,7 @@ impl KnowledgeBase {
             Prepared::Done(report) => return Ok(Some(report)),
             Prepared::SameContent { key, hash, model_id } => {
                 if let Some(report) = self.settle_same_content(path, &key, &hash, &model_id).await? {
-                    known
-                        .lock()
-                        .unwrap_or_else(|p| p.into_inner())
-                        .settled(&report, &key);
+                    Known::lock(known).settled(&report, &key);
                     return Ok(Some(report));
                 }
                 // The other copy went away meanwhile: index this one on its own.
@@ -659,20 +660,13 @@ impl KnowledgeBase {
             }
             Prepared::Parsed(parsed) => {
                 // An earlier file of this job may have committed the same content.
-                let maybe = known
-                    .lock()
-                    .unwrap_or_else(|p| p.into_inner())
-                    .hashes
-                    .contains(&parsed.hash);
+                let maybe = Known::lock(known).hashes.contains(&parsed.hash);
                 if maybe {
                     if let Some(report) = self
                         .settle_same_content(path, &parsed.key, &parsed.hash, &parsed.model_id)
                         .await?
                     {
-                        known
-                            .lock()
-                            .unwrap_or_else(|p| p.into_inner())
-                            .settled(&report, &parsed.key);
+                        Known::lock(known).settled(&report, &parsed.key);
                         return Ok(Some(report));
                     }
                 }
@@ -729,11 +723,7 @@ impl KnowledgeBase {
             .collect();
         let chunk_count = new_chunks.len();
         // The old version lives on at its copies, if any (they still hold the old content).
-        let maybe_old = known
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .paths
-            .contains(&key);
+        let maybe_old = Known::lock(known).paths.contains(&key);
         if maybe_old {
             if let Some(old) = self.store().document_by_path(&key).await? {
                 self.hand_over_to_copy(&old).await?;

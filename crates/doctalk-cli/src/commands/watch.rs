@@ -100,18 +100,16 @@ pub async fn run(ctx: &Ctx, cmd: WatchCommand) -> anyhow::Result<ExitCode> {
             keep_documents,
             json,
         } => {
-            let Some(removed) = folders.remove(&folder)? else {
+            let kb = match keep_documents {
+                true => None,
+                false => Some(ctx.open_kb().await?),
+            };
+            let Some((removed, documents)) = folders.unwatch(&folder, kb.as_ref()).await? else {
                 eprintln!(
                     "{} is not a watched folder (see `doctalk watch list`)",
                     folder.display()
                 );
                 return Ok(ExitCode::FAILURE);
-            };
-            let documents = if keep_documents {
-                0
-            } else {
-                let kb = ctx.open_kb().await?;
-                folders.remove_documents_under(&kb, &removed.path).await?
             };
             if json {
                 out_line(&json!({"folder": removed.path, "removed_paths": documents}).to_string())?;

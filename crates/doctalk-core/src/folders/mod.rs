@@ -124,12 +124,26 @@ impl Folders {
         Ok(Some(removed))
     }
 
-    /// Removes from the index every document and copy under `folder` (after it stops being
-    /// watched); a document whose identical copy lives elsewhere moves there instead. The files
-    /// are not touched. Returns how many paths left the index.
-    pub async fn remove_documents_under(&self, kb: &crate::KnowledgeBase, folder: &Path) -> Result<usize> {
-        let _pass = self.pass.lock().await;
-        sync::remove_under(kb, folder).await
+    /// Stops watching the folder at `path` and, given `remove_from`, takes every document and copy
+    /// under it out of that index (a document whose identical copy lives elsewhere moves there
+    /// instead; the files are not touched). Returns the folder and how many paths left the index,
+    /// or `None` when it was not watched. What the CLI, the server and the app all call.
+    pub async fn unwatch(
+        &self,
+        path: &Path,
+        remove_from: Option<&crate::KnowledgeBase>,
+    ) -> Result<Option<(WatchedFolder, usize)>> {
+        let Some(removed) = self.remove(path)? else {
+            return Ok(None);
+        };
+        let paths = match remove_from {
+            Some(kb) => {
+                let _pass = self.pass.lock().await;
+                sync::remove_under(kb, &removed.path).await?
+            }
+            None => 0,
+        };
+        Ok(Some((removed, paths)))
     }
 
     /// The watched folders with their files' states.

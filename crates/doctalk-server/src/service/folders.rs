@@ -50,16 +50,12 @@ pub async fn remove_folder(
     keep_documents: bool,
 ) -> Result<Value, ServerError> {
     let lib = s.library(kb).await?;
-    let removed = lib
+    let (removed, paths) = lib
         .folders
-        .remove(path)?
+        .unwatch(path, (!keep_documents).then_some(&lib.kb))
+        .await?
         .ok_or_else(|| ServerError::NotFound(format!("{} is not a watched folder", path.display())))?;
     lib.folders_changed();
-    let paths = if keep_documents {
-        0
-    } else {
-        lib.folders.remove_documents_under(&lib.kb, &removed.path).await?
-    };
     Ok(json!({"folder": removed, "removed_paths": paths}))
 }
 
