@@ -831,6 +831,29 @@ describe('Asking only some documents', () => {
   });
 });
 
+describe('An answer read from the whole document', () => {
+  it('says the document was read whole and lists only the passages it cites', async () => {
+    const transport = new FakeTransport();
+    await renderApp(transport);
+    await type($('composer')!, 'Who approves remote access?');
+    await key($('composer')!, { key: 'Enter' });
+    const passage = (n: number, text: string) => ({
+      n, path: '/kb/policy.pdf', title: 'policy', page: n, text, kind: 'passage', doc_id: 'd1',
+      chunk_id: `d1:${n}`, heading_path: [], row: null, score: 0,
+    });
+    const sources = [passage(1, 'Scope.'), passage(2, 'Remote access is approved by the CISO.'), passage(3, 'Audits.')];
+    await act(async () =>
+      transport.last('ask_stream').emit('done', {
+        answer: 'The CISO approves remote access [2].', sources, cited: [2], mode: 'llm', grounded: true,
+        whole_document: true,
+      }),
+    );
+    await settle();
+    expect($('whole-document')!.textContent).toBe(translate('en', 'wholeDocument', { n: '3' }));
+    expect($$('source-item')).toHaveLength(1);
+  });
+});
+
 describe('Summarise a document', () => {
   it('shows progress, then the cited summary; a citation opens its passage; a longer one can be asked for', async () => {
     const transport = new FakeTransport();

@@ -132,30 +132,9 @@ impl KnowledgeBase {
             .iter()
             .enumerate()
             .map(|(i, &c)| {
-                let chunk = &chunks[c];
-                let text = match (&chunk.kind[..], &chunk.answer) {
-                    ("qa", Some(answer)) => {
-                        format!(
-                            "{}\n{answer}",
-                            chunk.questions.first().cloned().unwrap_or_default()
-                        )
-                    }
-                    _ => chunk.text.clone(),
-                };
-                Source {
-                    n: i + 1,
-                    path: doc.path.clone(),
-                    also_at: Vec::new(),
-                    title: doc.title.clone(),
-                    page: chunk.page,
-                    text: cut(&text, PASSAGE_CHARS),
-                    kind: chunk.kind.clone(),
-                    doc_id: doc.id.clone(),
-                    chunk_id: chunk.id.clone(),
-                    heading_path: chunk.heading_path.clone(),
-                    row: None,
-                    score: 0.0,
-                }
+                let mut source = Source::from_chunk(i + 1, &doc, &chunks[c]);
+                source.text = cut(&source.text, PASSAGE_CHARS);
+                source
             })
             .collect();
         let lang = document_lang(&sources);

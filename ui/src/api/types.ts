@@ -106,6 +106,8 @@ export interface Answer {
   lang: 'zh' | 'en';
   cited: number[];
   invalid_citations: number[];
+  /** The model read the scoped documents whole instead of retrieved passages. */
+  whole_document?: boolean;
   fallback_reason: string | null;
   model: string | null;
   cancelled: boolean;

@@ -27,6 +27,8 @@ export interface AssistantMessage {
   mode: string | null;
   model: string | null;
   fallbackReason: string | null;
+  /** The model read the chosen documents whole: every passage is a source. */
+  wholeDocument: boolean;
   /** Claims the model made that its sources do not support (shown replaced by the source's words). */
   unverified: string[];
   grounded: boolean | null;
@@ -98,6 +100,7 @@ export class ChatSession {
         mode: null,
         model: null,
         fallbackReason: null,
+        wholeDocument: false,
         unverified: [],
         grounded: null,
         error: null,
@@ -151,6 +154,7 @@ export class ChatSession {
         mode: typeof turn.mode === 'string' ? turn.mode : null,
         model: null,
         fallbackReason: null,
+        wholeDocument: false,
         unverified: [],
         grounded: typeof turn.grounded === 'boolean' ? turn.grounded : null,
         error: null,
@@ -192,6 +196,7 @@ export class ChatSession {
       mode: answer.mode ?? null,
       model: answer.model ?? null,
       fallbackReason: answer.fallback_reason ?? null,
+      wholeDocument: answer.whole_document === true,
       unverified: Array.isArray(answer.unverified) ? answer.unverified.map((c) => c.claim) : [],
       grounded: typeof answer.grounded === 'boolean' ? answer.grounded : null,
     }));

@@ -106,7 +106,24 @@ pub fn print_sources(answer: &Answer) -> std::io::Result<()> {
         (Lang::En, false) => "Closest passages:",
     };
     out_line(&format!("\n{heading}"))?;
-    for s in &answer.sources {
+    // Read whole, every passage is a source: the ones the answer cites are listed, and what was read.
+    let listed: Vec<&doctalk_core::Source> = if answer.whole_document && !answer.cited.is_empty() {
+        let n = answer.sources.len();
+        out_line(&match answer.lang {
+            Lang::Zh => format!("（已通读整篇文档，共 {n} 段，以下为引用的段落）"),
+            Lang::En => format!(
+                "(answered from the whole document: all {n} passages were read; the cited ones follow)"
+            ),
+        })?;
+        answer
+            .sources
+            .iter()
+            .filter(|s| answer.cited.contains(&s.n))
+            .collect()
+    } else {
+        answer.sources.iter().collect()
+    };
+    for s in listed {
         let marker = if answer.cited.contains(&s.n) { "*" } else { " " };
         out_line(&format!(
             "{marker}[{}] {} — {}",
@@ -130,6 +147,7 @@ pub fn answer_json(a: &Answer) -> serde_json::Value {
         })).collect::<Vec<_>>(),
         "query": a.query,
         "grounded": a.grounded,
+        "whole_document": a.whole_document,
         "mode": a.mode,
         "lang": a.lang,
         "model": a.model,

@@ -162,3 +162,93 @@ fn chat_keeps_a_conversation_and_shows_sources() {
         .join(format!("{id}.json"));
     assert!(saved.is_file(), "{err}");
 }
+
+/// A question asked of one document short enough for the model's context is answered from the
+/// whole document: every passage is a source, in reading order, the answer cites the one that holds
+/// the fact and says it read the document whole. A long document (the 13-page handbook) is still
+/// answered from retrieved passages, and a question the document does not answer is still refused:
+/// reading it whole is never a reason to answer.
+#[test]
+fn a_short_scoped_document_is_read_whole() {
+    let dt = indexed_sample();
+    let policy = "it-security-policy.pdf";
+    let chunks = dt.json(&["list", "--json"]);
+    let total = chunks
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["path"].as_str().unwrap().ends_with(policy))
+        .map(|d| d["chunks"].as_u64().unwrap())
+        .unwrap();
+    let a = dt.json(&[
+        "ask",
+        "Which VPN client should I use, and what is the server address?",
+        "--json",
+        "--doc",
+        policy,
+        "--max-tokens",
+        "120",
+    ]);
+    assert_eq!(a["whole_document"], true, "{a}");
+    assert_eq!(a["mode"], "llm", "{a}");
+    let sources = a["sources"].as_array().unwrap();
+    assert_eq!(sources.len() as u64, total, "every passage is read: {a}");
+    let pages: Vec<u64> = sources.iter().filter_map(|s| s["page"].as_u64()).collect();
+    assert!(
+        pages.windows(2).all(|w| w[0] <= w[1]),
+        "in reading order: {pages:?}"
+    );
+    let text = a["answer"].as_str().unwrap();
+    assert!(
+        text.contains("XH-Connect") || text.contains("vpn.xinghe-tech.cn"),
+        "{text}"
+    );
+    let cited = a["cited"].as_array().unwrap();
+    assert!(!cited.is_empty(), "{a}");
+    for n in cited {
+        let source = sources.iter().find(|s| &s["n"] == n).unwrap();
+        let passage = source["text"].as_str().unwrap();
+        assert!(
+            passage.contains("XH-Connect")
+                || passage.contains("vpn.xinghe-tech.cn")
+                || passage.contains("VPN"),
+            "the cited passage holds the fact: {passage}"
+        );
+    }
+
+    let human = dt.run(&[
+        "ask",
+        "Which VPN client should I use?",
+        "--doc",
+        policy,
+        "--max-tokens",
+        "60",
+    ]);
+    assert!(
+        String::from_utf8_lossy(&human.stdout).contains("answered from the whole document"),
+        "{}",
+        String::from_utf8_lossy(&human.stdout)
+    );
+
+    let unanswerable = dt.json(&[
+        "ask",
+        "Who must approve remote access to production systems?",
+        "--json",
+        "--doc",
+        policy,
+    ]);
+    assert_eq!(unanswerable["grounded"], false, "{unanswerable}");
+    assert_eq!(unanswerable["whole_document"], false, "{unanswerable}");
+
+    let long = dt.json(&[
+        "ask",
+        "境外出差要提前几个工作日申请？",
+        "--json",
+        "--doc",
+        "员工手册.pdf",
+        "--max-tokens",
+        "80",
+    ]);
+    assert_eq!(long["whole_document"], false, "13 pages do not fit: {long}");
+    assert!(long["sources"].as_array().unwrap().len() <= 5, "{long}");
+}

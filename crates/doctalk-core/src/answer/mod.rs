@@ -12,6 +12,7 @@ pub(crate) mod gate;
 mod prompt;
 mod rewrite;
 pub(crate) mod topic;
+mod whole;
 
 use std::ops::ControlFlow;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -23,6 +24,7 @@ use serde::{Deserialize, Serialize};
 
 pub use citations::{attribute_citations, check_citations, CitationCheck};
 pub use claims::UnsupportedClaim;
+pub use whole::CPU_WHOLE_DOCUMENT_TOKENS;
 
 use crate::kb::KnowledgeBase;
 use crate::search::SearchHit;
@@ -144,6 +146,41 @@ impl Source {
         }
     }
 
+    /// A passage of a document read whole (a summary, a whole-document answer).
+    pub(crate) fn from_chunk(
+        n: usize,
+        doc: &crate::DocumentInfo,
+        chunk: &doctalk_store::ChunkRecord,
+    ) -> Source {
+        let text = match (&chunk.kind[..], &chunk.answer) {
+            ("qa", Some(answer)) => format!(
+                "{}\n{answer}",
+                chunk.questions.first().cloned().unwrap_or_default()
+            ),
+            _ => chunk.text.clone(),
+        };
+        let row = serde_json::from_str::<serde_json::Value>(&chunk.metadata_json)
+            .ok()
+            .and_then(|m| {
+                m.get("row")
+                    .and_then(|r| r.as_u64().or_else(|| r.as_str()?.parse().ok()))
+            });
+        Source {
+            n,
+            path: doc.path.clone(),
+            also_at: doc.also_at.clone(),
+            title: doc.title.clone(),
+            page: chunk.page,
+            text,
+            kind: chunk.kind.clone(),
+            doc_id: doc.id.clone(),
+            chunk_id: chunk.id.clone(),
+            heading_path: chunk.heading_path.clone(),
+            row,
+            score: 0.0,
+        }
+    }
+
     /// "《员工手册》 第3页 · 第三章考勤与休假 › 3.2打卡与考勤" / "Employee handbook, page 3 · 4.3 Screen
     /// lock": where the passage is, down to its section when the document has them.
     pub fn label(&self, lang: Lang) -> String {
@@ -213,6 +250,10 @@ pub struct Answer {
     pub cited: Vec<usize>,
     /// Citation numbers the model made up; removed from `answer`.
     pub invalid_citations: Vec<usize>,
+    /// The model read the scoped documents whole (every passage is a source, in reading order)
+    /// instead of retrieved passages: they fitted its context.
+    #[serde(default)]
+    pub whole_document: bool,
     /// Why the LLM was not used when one was asked for (failed to load, failed to run, no room).
     pub fallback_reason: Option<String>,
     /// The model that wrote the answer, if any.
@@ -353,11 +394,45 @@ impl KnowledgeBase {
             .search_in(&query, req.top_k.max(1), req.scope.as_ref())
             .await?;
         timings.retrieval_ms = ms();
-        let sources: Vec<Source> = hits
+        let retrieved: Vec<Source> = hits
             .iter()
             .enumerate()
             .map(|(i, h)| Source::from_hit(i + 1, h))
             .collect();
+        // A scope short enough to read whole is read whole (LLM mode; a curated FAQ match still
+        // answers itself).
+        let whole = match (&req.generator, &req.scope, hits.first().and_then(|h| h.faq_match)) {
+            (Some(generator), Some(scope), None) => {
+                whole::sources(
+                    self,
+                    scope,
+                    generator.as_ref(),
+                    &question,
+                    lang,
+                    req.max_answer_tokens,
+                )
+                .await?
+            }
+            _ => None,
+        };
+        // What an answer without the model quotes: the retrieved passages, best first, numbered as
+        // the sources shown.
+        let (sources, ranked) = match whole {
+            Some(all) => {
+                let ranked = retrieved
+                    .iter()
+                    .filter_map(|r| {
+                        let s = all.iter().find(|s| s.chunk_id == r.chunk_id)?;
+                        Some(Source {
+                            score: r.score,
+                            ..s.clone()
+                        })
+                    })
+                    .collect();
+                (all, Some(ranked))
+            }
+            None => (retrieved.clone(), None),
+        };
         on_event(AnswerEvent::Sources(sources.clone()));
         let evidence = Evidence {
             top_dense_score: hits
@@ -372,7 +447,7 @@ impl KnowledgeBase {
                 .reduce(f32::max),
             faq_match: hits.first().and_then(|h| h.faq_match),
             threshold: grounding_threshold(self.embedding_model_id(), lang),
-            key_terms: sources
+            key_terms: retrieved
                 .iter()
                 .map(|s| topic::coverage(&query, &s.text))
                 .reduce(f32::max),
@@ -386,6 +461,11 @@ impl KnowledgeBase {
                 (Some(_), None) => true,
                 (None, _) => false,
             };
+        // Read whole or not, the search decides whether the documents hold an answer: a whole
+        // document names most words of almost any question about its subject, and the small
+        // default model, given one, answered questions it does not answer.
+        let whole_document = ranked.is_some();
+        let quoted = ranked.unwrap_or_else(|| sources.clone());
 
         let mut answer = Answer {
             answer: String::new(),
@@ -397,6 +477,7 @@ impl KnowledgeBase {
             evidence,
             cited: Vec::new(),
             invalid_citations: Vec::new(),
+            whole_document,
             fallback_reason: req.without_llm_reason.clone(),
             model: None,
             cancelled: false,
@@ -405,6 +486,7 @@ impl KnowledgeBase {
             timings,
         };
         if !grounded {
+            answer.whole_document = false;
             answer.answer = lang.not_found().to_string();
             on_event(AnswerEvent::Token(answer.answer.clone()));
             answer.timings.first_token_ms = Some(ms());
@@ -418,6 +500,7 @@ impl KnowledgeBase {
                 &question,
                 lang,
                 &answer.sources,
+                whole_document,
                 &req,
                 on_event.clone(),
             )
@@ -519,7 +602,9 @@ impl KnowledgeBase {
                 }
             }
         }
-        let (text, cited) = extractive(&answer.sources, lang);
+        // Without the model's answer, a whole document is quoted where the search found it.
+        answer.whole_document = false;
+        let (text, cited) = extractive(&quoted, lang);
         on_event(AnswerEvent::Token(text.clone()));
         answer.answer = text;
         answer.cited = cited;
@@ -555,6 +640,7 @@ async fn generate(
     question: &str,
     lang: Lang,
     sources: &[Source],
+    whole_document: bool,
     req: &AnswerRequest,
     on_event: EventSink,
 ) -> std::result::Result<Generated, doctalk_models::ModelError> {
@@ -568,11 +654,18 @@ async fn generate(
     tokio::task::spawn_blocking(move || {
         let started = std::time::Instant::now();
         let ms = || started.elapsed().as_secs_f64() * 1000.0;
-        let prompt =
+        let prompt = if whole_document {
+            // Already measured to fit (`whole::sources`).
+            prompt::Prompt {
+                messages: prompt::whole(&q, lang, &s),
+                sources_used: s.len(),
+            }
+        } else {
             prompt::build(generator.as_ref(), &q, lang, &s, max, prompt_budget).map_err(|e| match e {
                 CoreError::Model(m) => m,
                 other => doctalk_models::ModelError::Template(other.to_string()),
-            })?;
+            })?
+        };
         let prompt_ms = ms();
         let mut first_token_ms = None;
         let params = GenerationParams {

@@ -88,6 +88,11 @@ pub(crate) fn build(
     })
 }
 
+/// The prompt over whole documents: every passage as it is, in reading order.
+pub(crate) fn whole(question: &str, lang: Lang, sources: &[Source]) -> Vec<ChatMessage> {
+    messages(question, lang, sources, usize::MAX)
+}
+
 fn messages(question: &str, lang: Lang, sources: &[Source], source_chars: usize) -> Vec<ChatMessage> {
     let mut user = String::new();
     user.push_str(match lang {

@@ -273,6 +273,7 @@ mod tests {
             },
             cited,
             invalid_citations: vec![],
+            whole_document: false,
             fallback_reason: None,
             model: None,
             cancelled: false,

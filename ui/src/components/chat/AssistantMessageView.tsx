@@ -54,6 +54,11 @@ function AssistantMessageInner({ message: m, onOpenSource }: Props) {
               {m.mode === 'llm' ? t('modeLlm') : t('modeExtractive')}
             </span>
           )}
+          {m.wholeDocument && (
+            <span class="muted small whole-document" data-testid="whole-document">
+              {t('wholeDocument', { n: String(m.sources.length) })}
+            </span>
+          )}
           {m.fallbackReason && (
             <span class="muted small fallback" data-testid="fallback-reason">
               {t('fallback', { reason: m.fallbackReason })}
@@ -68,7 +73,12 @@ function AssistantMessageInner({ message: m, onOpenSource }: Props) {
           {m.text && m.state === 'done' && <ReadAloudButton text={m.text} autoPlay={speakAnswers && live.current} />}
         </div>
       )}
-      <SourceList sources={m.sources} cited={cited} onOpen={onOpenSource} />
+      {/* Read whole, every passage is a source: the cited ones are listed. */}
+      <SourceList
+        sources={m.wholeDocument && cited.size > 0 ? m.sources.filter((s) => cited.has(s.n)) : m.sources}
+        cited={cited}
+        onOpen={onOpenSource}
+      />
     </article>
   );
 }
