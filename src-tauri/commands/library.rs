@@ -182,10 +182,19 @@ pub async fn folders_sync(
     Ok(service::sync_folders(desktop.engine().await?, kb.as_deref()).await?)
 }
 
-/// The knowledge base as one archive file (the UI saves it).
+/// The knowledge base as one archive file (the UI saves it), with its conversations if asked.
 #[tauri::command]
-pub async fn kb_export(desktop: State<'_, Desktop>, kb: Option<String>) -> CommandResult<Response> {
-    let (bytes, _name) = service::export_kb(desktop.engine().await?, kb.as_deref()).await?;
+pub async fn kb_export(
+    desktop: State<'_, Desktop>,
+    kb: Option<String>,
+    conversations: Option<bool>,
+) -> CommandResult<Response> {
+    let (bytes, _name) = service::export_kb(
+        desktop.engine().await?,
+        kb.as_deref(),
+        conversations.unwrap_or(false),
+    )
+    .await?;
     Ok(Response::new(bytes))
 }
 

@@ -537,15 +537,20 @@ pub enum WatchCommand {
 
 #[derive(Debug, Subcommand)]
 pub enum KbCommand {
-    /// Write the knowledge base (documents, passages, vectors, copies; checksummed) to FILE
+    /// Write the knowledge base (documents, passages, vectors, copies, watched folders, settings;
+    /// checksummed) to FILE
     Export {
         #[arg(value_name = "FILE")]
         file: PathBuf,
+        /// Include the knowledge base's conversations
+        #[arg(long)]
+        conversations: bool,
         #[arg(long)]
         json: bool,
     },
     /// Restore an exported knowledge base as a new one (passages re-embedded when this machine's
-    /// encoder differs); a damaged archive is refused and leaves nothing behind
+    /// encoder differs; its settings adopted only where none were saved); a damaged archive is
+    /// refused and leaves nothing behind
     Import {
         #[arg(value_name = "FILE")]
         file: PathBuf,

@@ -1,9 +1,11 @@
 //! Knowledge-base archives: one file that moves an index to another machine or backs it up.
 //!
-//! Format (version 1): a gzip stream of JSON lines. The first line is a header (format name and
+//! Format (version 2): a gzip stream of JSON lines. The first line is a header (format name and
 //! version, the encoder and vector size the index was built with, counts); then one line per
-//! document with all its chunks and their vectors, one per extra location, and last an `end` line
-//! with the SHA-256 of every line before it. The stream is independent of LanceDB's files, so an
+//! document with all its chunks and their vectors, one per extra location, one with the knowledge
+//! base's watched folders and the user's settings, one per conversation when the user chose to
+//! include them, and last an `end` line with the SHA-256 of every line before it. Version 1 (no
+//! settings, no conversations) is still read. The stream is independent of LanceDB's files, so an
 //! archive is read the same way whatever the store version.
 //!
 //! Import builds the new knowledge base in a hidden directory beside its destination and renames
@@ -19,10 +21,12 @@ use doctalk_store::{ChunkRecord, DocumentRecord, NewChunk, NewDocument};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use crate::{CoreError, Embedder, KnowledgeBase, Result};
+use crate::folders::{Folders, WatchedFolder};
+use crate::settings::Settings;
+use crate::{Conversation, ConversationStore, CoreError, Embedder, KnowledgeBase, Result};
 
 pub const FORMAT: &str = "doctalk-kb";
-pub const VERSION: u32 = 1;
+pub const VERSION: u32 = 2;
 /// Documents committed per store commit while importing.
 const IMPORT_BATCH: usize = 64;
 
@@ -36,7 +40,55 @@ pub struct ArchiveHeader {
     pub dimension: usize,
     pub documents: usize,
     pub chunks: usize,
+    /// Conversations included (0 when the user left them out).
+    #[serde(default)]
+    pub conversations: usize,
     pub created_at_ms: i64,
+}
+
+/// What an archive carries beside the index.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ArchiveExtras {
+    /// The folders the knowledge base watches.
+    pub folders: Vec<WatchedFolder>,
+    /// The user's settings where the archive was made (language, script, model, voice).
+    pub settings: Option<Settings>,
+    /// The knowledge base's conversations, when the user chose to include them.
+    pub conversations: Vec<Conversation>,
+}
+
+/// Gathers what an export of a knowledge base carries beside its index: its watched folders, the
+/// data directory's settings (when the user saved any) and, if asked, its conversations.
+pub fn extras(
+    folders: &Folders,
+    conversations: Option<&ConversationStore>,
+    data_dir: &Path,
+) -> Result<ArchiveExtras> {
+    Ok(ArchiveExtras {
+        folders: folders.list()?,
+        settings: if Settings::path(data_dir).exists() {
+            Some(Settings::load(data_dir)?)
+        } else {
+            None
+        },
+        conversations: match conversations {
+            Some(store) => store.list()?,
+            None => Vec::new(),
+        },
+    })
+}
+
+/// Makes an imported archive's settings this data directory's when it has none of its own (a new
+/// machine, the "move" case); settings the user already has are never overwritten. Returns whether
+/// they were adopted.
+pub fn adopt_settings(report: &ImportReport, data_dir: &Path) -> Result<bool> {
+    match &report.settings {
+        Some(settings) if !Settings::path(data_dir).exists() => {
+            settings.save(data_dir)?;
+            Ok(true)
+        }
+        _ => Ok(false),
+    }
 }
 
 #[derive(Serialize, Deserialize)]
@@ -61,6 +113,13 @@ enum Line {
         path: String,
         document: String,
     },
+    /// The watched folders and the user's settings (version 2).
+    Settings {
+        folders: Vec<WatchedFolder>,
+        settings: Option<Settings>,
+    },
+    /// One conversation (version 2, when included).
+    Conversation(Conversation),
     End {
         sha256: String,
         lines: usize,
@@ -76,6 +135,12 @@ pub struct ImportReport {
     /// True when the passages were embedded again (the archive's encoder is not this machine's).
     pub reembedded: bool,
     pub dir: PathBuf,
+    /// Watched folders restored (they are followed where they exist on this machine).
+    pub folders: usize,
+    pub conversations: usize,
+    /// The settings the archive carried (see [`adopt_settings`]).
+    #[serde(skip)]
+    pub settings: Option<Settings>,
 }
 
 fn bad(path: &Path, reason: impl Into<String>) -> CoreError {
@@ -109,6 +174,7 @@ impl KnowledgeBase {
         &self,
         kb: &str,
         file: &Path,
+        extras: &ArchiveExtras,
         progress: &(dyn Fn(usize, usize) + Send + Sync),
     ) -> Result<ArchiveHeader> {
         let io = |e: std::io::Error| bad(file, format!("cannot write: {e}"));
@@ -123,6 +189,7 @@ impl KnowledgeBase {
             dimension: self.embedder().dimension(),
             documents: docs.len(),
             chunks: docs.iter().map(|d| d.chunk_count as usize).sum(),
+            conversations: extras.conversations.len(),
             created_at_ms: std::time::SystemTime::now()
                 .duration_since(std::time::UNIX_EPOCH)
                 .map_or(0, |d| d.as_millis() as i64),
@@ -150,6 +217,14 @@ impl KnowledgeBase {
                 })
                 .map_err(io)?;
             }
+        }
+        w.line(&Line::Settings {
+            folders: extras.folders.clone(),
+            settings: extras.settings.clone(),
+        })
+        .map_err(io)?;
+        for conversation in &extras.conversations {
+            w.line(&Line::Conversation(conversation.clone())).map_err(io)?;
         }
         let end = Line::End {
             sha256: hex::encode(w.hash.clone().finalize()),
@@ -281,6 +356,7 @@ async fn import_into(
     let reembed = header.encoder != embedder.model_id();
     let mut pending: Vec<(NewDocument, Vec<NewChunk>)> = Vec::new();
     let mut locations: Vec<(String, String)> = Vec::new();
+    let mut restored = ArchiveExtras::default();
     let (mut documents, mut chunks, mut count) = (0usize, 0usize, 1usize);
     let mut end = None;
     for line in lines {
@@ -306,6 +382,11 @@ async fn import_into(
                 progress(documents, header.documents);
             }
             Line::Location { path, document } => locations.push((path, document)),
+            Line::Settings { folders, settings } => {
+                restored.folders = folders;
+                restored.settings = settings;
+            }
+            Line::Conversation(conversation) => restored.conversations.push(conversation),
         }
         hash.update(line.as_bytes());
         hash.update(b"\n");
@@ -327,12 +408,21 @@ async fn import_into(
         }
     }
     kb.store().optimize().await?;
+    // Beside the index, in the same staging directory: all of it appears at once or none.
+    Folders::new(staging).restore(&restored.folders)?;
+    let conversations = ConversationStore::new(staging.join("conversations"));
+    for conversation in &restored.conversations {
+        conversations.save(conversation)?;
+    }
     Ok(ImportReport {
         header,
         documents,
         chunks,
         reembedded: reembed,
         dir: staging.to_path_buf(),
+        folders: restored.folders.len(),
+        conversations: restored.conversations.len(),
+        settings: restored.settings,
     })
 }
 

@@ -1,12 +1,16 @@
 //! Export → import on another data directory with the real encoder and real LanceDB directories:
-//! the same search results for 50 questions; damaged, cut-short and newer archives are refused and
-//! leave nothing behind.
+//! the same search results for 50 questions, the watched folders, settings and conversations
+//! carried along; damaged, cut-short and newer archives are refused and leave nothing behind; an
+//! archive of the first format still imports.
 
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 
-use doctalk_core::archive::{import_archive, read_header};
-use doctalk_core::KnowledgeBase;
+use doctalk_core::archive::{adopt_settings, extras, import_archive, read_header, ArchiveExtras};
+use doctalk_core::folders::Folders;
+use doctalk_core::settings::Settings;
+use doctalk_core::{AnswerRequest, ConversationStore, KnowledgeBase};
+use sha2::Digest;
 
 fn repo_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
@@ -69,12 +73,38 @@ async fn an_imported_knowledge_base_answers_searches_as_the_exported_one() {
         .ingest(&[docs.path().to_path_buf()], &|_| {})
         .await
         .unwrap();
+    // What travels beside the index: a watched folder, the user's settings, one conversation.
+    let kb_dir = here.path().join("kb/default");
+    let folders = Folders::new(&kb_dir);
+    folders
+        .add(docs.path(), vec![], vec!["drafts/**".into()])
+        .unwrap();
+    let settings = Settings {
+        language: "zh".into(),
+        script: "traditional".into(),
+        ..Settings::default()
+    };
+    settings.save(here.path()).unwrap();
+    let conversations = ConversationStore::new(kb_dir.join("conversations"));
+    let mut conversation = conversations.create();
+    let answer = source
+        .answer(AnswerRequest::new("如何下载滴滴APP"), std::sync::Arc::new(|_| {}))
+        .await
+        .unwrap();
+    conversation.push("如何下载滴滴APP", &answer);
+    conversations.save(&conversation).unwrap();
+    let without = extras(&folders, None, here.path()).unwrap();
+    assert!(without.conversations.is_empty(), "conversations only when asked");
+    let with = extras(&folders, Some(&conversations), here.path()).unwrap();
+    assert_eq!(with.conversations, vec![conversation.clone()]);
+
     let archive = here.path().join("backup.dtkb");
     let header = source
-        .export_archive("default", &archive, &|_, _| {})
+        .export_archive("default", &archive, &with, &|_, _| {})
         .await
         .unwrap();
     assert_eq!(header.documents, 3);
+    assert_eq!(header.conversations, 1);
     assert_eq!(read_header(&archive).unwrap(), header);
 
     // Another machine: another data directory.
@@ -87,6 +117,24 @@ async fn an_imported_knowledge_base_answers_searches_as_the_exported_one() {
         (report.documents, report.chunks, report.reembedded),
         (3, header.chunks, false)
     );
+    assert_eq!((report.folders, report.conversations), (1, 1));
+    assert_eq!(Folders::new(&dest).list().unwrap(), with.folders);
+    assert_eq!(
+        ConversationStore::new(dest.join("conversations")).list().unwrap(),
+        vec![conversation]
+    );
+    // A machine without settings of its own adopts the archive's; one with its own keeps them.
+    assert!(adopt_settings(&report, there.path()).unwrap());
+    assert_eq!(Settings::load(there.path()).unwrap(), settings);
+    let mine = tempfile::tempdir().unwrap();
+    let own = Settings {
+        language: "en".into(),
+        ..Settings::default()
+    };
+    own.save(mine.path()).unwrap();
+    assert!(!adopt_settings(&report, mine.path()).unwrap());
+    assert_eq!(Settings::load(mine.path()).unwrap(), own);
+
     let imported = KnowledgeBase::open(&dest, embedder(there.path())).await.unwrap();
     let copies: Vec<String> = imported
         .documents()
@@ -139,7 +187,7 @@ async fn damaged_cut_short_and_newer_archives_are_refused_and_leave_nothing() {
         .unwrap();
     let archive = here.path().join("a.dtkb");
     source
-        .export_archive("default", &archive, &|_, _| {})
+        .export_archive("default", &archive, &ArchiveExtras::default(), &|_, _| {})
         .await
         .unwrap();
     let text = gunzip(&archive);
@@ -188,7 +236,7 @@ async fn damaged_cut_short_and_newer_archives_are_refused_and_leave_nothing() {
 
     // From a newer DocTalk.
     let newer = here.path().join("newer.dtkb");
-    gzip(&newer, &text.replacen("\"version\":1", "\"version\":99", 1));
+    gzip(&newer, &text.replacen("\"version\":2", "\"version\":99", 1));
     let err = attempt(newer).await.unwrap_err().to_string();
     assert!(err.contains("newer DocTalk"), "{err}");
     nothing_left();
@@ -198,4 +246,24 @@ async fn damaged_cut_short_and_newer_archives_are_refused_and_leave_nothing() {
     std::fs::write(&other, "hello").unwrap();
     assert!(attempt(other).await.is_err());
     nothing_left();
+
+    // An archive of the first format (no settings line) still imports, its checksum recomputed
+    // as the first DocTalk wrote it.
+    let v1_lines: Vec<String> = text
+        .lines()
+        .filter(|l| !l.starts_with("{\"end\"") && !l.starts_with("{\"settings\""))
+        .map(|l| l.replacen("\"version\":2", "\"version\":1", 1))
+        .collect();
+    let mut hash = sha2::Sha256::new();
+    for l in &v1_lines {
+        hash.update(format!("{l}\n").as_bytes());
+    }
+    let end = serde_json::json!({"end": {"sha256": hex::encode(hash.finalize()), "lines": v1_lines.len()}});
+    let v1 = here.path().join("v1.dtkb");
+    gzip(&v1, &format!("{}\n{end}\n", v1_lines.join("\n")));
+    let report = attempt(v1).await.unwrap();
+    assert_eq!(
+        (report.header.version, report.documents, report.folders),
+        (1, 1, 0)
+    );
 }

@@ -70,13 +70,30 @@ export class LibraryClient {
     );
   }
 
-  /** Knowledge base `name` as one archive file (`doctalk kb export`). */
-  exportKb(name: string): Promise<ArrayBuffer> {
-    return this.#t.bytes({ method: 'GET', path: `/api/kbs/${enc(name)}/export`, command: 'kb_export', args: { kb: name } });
+  /** Knowledge base `name` as one archive file (`doctalk kb export`), with its conversations if asked. */
+  exportKb(name: string, conversations = false): Promise<ArrayBuffer> {
+    return this.#t.bytes({
+      method: 'GET',
+      path: `/api/kbs/${enc(name)}/export`,
+      query: conversations ? { conversations: true } : undefined,
+      command: 'kb_export',
+      args: { kb: name, conversations },
+    });
   }
 
   /** Restores an archive as the new knowledge base `name`; a damaged one is refused whole. */
-  importKb(file: Blob, name: string): Promise<{ kb: string; documents: number; chunks: number; reembedded: boolean }> {
+  importKb(
+    file: Blob,
+    name: string,
+  ): Promise<{
+    kb: string;
+    documents: number;
+    chunks: number;
+    reembedded: boolean;
+    folders?: number;
+    conversations?: number;
+    settings_adopted?: boolean;
+  }> {
     return this.#t.request({
       method: 'POST',
       path: '/api/kbs/import',

@@ -6,6 +6,7 @@ import { useServices } from '../state/context';
 
 const NEW = '\u0000new';
 const EXPORT = '\u0000export';
+const EXPORT_ALL = '\u0000export-all';
 const IMPORT = '\u0000import';
 const VALID_NAME = /^[A-Za-z0-9_-]{1,64}$/;
 
@@ -51,8 +52,8 @@ export function KbSwitcher({ kb, kbs, onSelect, onCreate, onImported }: Props) {
     }
   };
 
-  const exportKb = () => {
-    api.library.exportKb(kb).then((bytes) => {
+  const exportKb = (conversations: boolean) => {
+    api.library.exportKb(kb, conversations).then((bytes) => {
       const url = URL.createObjectURL(new Blob([bytes], { type: 'application/gzip' }));
       const a = document.createElement('a');
       a.href = url;
@@ -96,9 +97,9 @@ export function KbSwitcher({ kb, kbs, onSelect, onCreate, onImported }: Props) {
           if (value === NEW) {
             setCreating(true);
             e.currentTarget.value = kb;
-          } else if (value === EXPORT) {
+          } else if (value === EXPORT || value === EXPORT_ALL) {
             e.currentTarget.value = kb;
-            exportKb();
+            exportKb(value === EXPORT_ALL);
           } else if (value === IMPORT) {
             e.currentTarget.value = kb;
             document.getElementById('kb-import-file')?.click();
@@ -114,6 +115,7 @@ export function KbSwitcher({ kb, kbs, onSelect, onCreate, onImported }: Props) {
         ))}
         <option value={NEW}>{t('kbNew')}</option>
         <option value={EXPORT}>{t('kbExport')}</option>
+        <option value={EXPORT_ALL}>{t('kbExportAll')}</option>
         <option value={IMPORT}>{t('kbImport')}</option>
       </select>
       <input

@@ -11,11 +11,17 @@ use crate::output::{out_line, Progress};
 
 pub async fn run(ctx: &Ctx, cmd: KbCommand) -> anyhow::Result<ExitCode> {
     match cmd {
-        KbCommand::Export { file, json } => {
+        KbCommand::Export {
+            file,
+            conversations,
+            json,
+        } => {
             let kb = ctx.open_kb().await?;
+            let store = ctx.conversations();
+            let extras = archive::extras(&ctx.folders(), conversations.then_some(&store), &ctx.data_dir)?;
             let bar = Progress::new(0, "exporting");
             let header = kb
-                .export_archive(&ctx.kb_name, &file, &|done, total| {
+                .export_archive(&ctx.kb_name, &file, &extras, &|done, total| {
                     bar.set_length(total as u64);
                     bar.set(done as u64);
                 })
@@ -26,10 +32,12 @@ pub async fn run(ctx: &Ctx, cmd: KbCommand) -> anyhow::Result<ExitCode> {
                 out_line(&json!({"file": file, "header": header, "bytes": size}).to_string())?;
             } else {
                 eprintln!(
-                    "exported knowledge base {:?}: {} documents, {} passages ({}, {:.1} MB) to {}",
+                    "exported knowledge base {:?}: {} documents, {} passages, {} watched folders, {} conversations ({}, {:.1} MB) to {}",
                     header.kb,
                     header.documents,
                     header.chunks,
+                    extras.folders.len(),
+                    header.conversations,
                     header.encoder,
                     size as f64 / 1e6,
                     file.display()
@@ -57,14 +65,20 @@ pub async fn run(ctx: &Ctx, cmd: KbCommand) -> anyhow::Result<ExitCode> {
             let report =
                 archive::import_archive(&file, &dest, embedder, &|done, _| bar.set(done as u64)).await?;
             bar.finish();
+            let settings_adopted = archive::adopt_settings(&report, &ctx.data_dir)?;
             if json {
-                out_line(&json!({"kb": name, "report": report}).to_string())?;
+                out_line(
+                    &json!({"kb": name, "report": report, "settings_adopted": settings_adopted}).to_string(),
+                )?;
             } else {
                 eprintln!(
-                    "imported {} documents ({} passages) as knowledge base {name:?}{}; use it with --kb {name}",
+                    "imported {} documents ({} passages, {} watched folders, {} conversations) as knowledge base {name:?}{}{}; use it with --kb {name}",
                     report.documents,
                     report.chunks,
-                    if report.reembedded { ", re-embedded" } else { "" }
+                    report.folders,
+                    report.conversations,
+                    if report.reembedded { ", re-embedded" } else { "" },
+                    if settings_adopted { ", with the archive's settings" } else { "" }
                 );
             }
             Ok(ExitCode::SUCCESS)

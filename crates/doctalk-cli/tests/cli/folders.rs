@@ -218,9 +218,20 @@ fn kb_export_and_import_move_a_knowledge_base_between_data_directories() {
     let from = Doctalk::new();
     let out = from.run(&["ingest", crate::harness::sample_kb().to_str().unwrap()]);
     assert!(out.status.success(), "{}", stderr(&out));
-    let file = from.data.path().join("backup.dtkb");
-    let out = from.run(&["kb", "export", file.to_str().unwrap(), "--json"]);
+    let watched = tempfile::tempdir().unwrap();
+    let out = from.run(&["watch", "add", watched.path().to_str().unwrap(), "--no-sync"]);
     assert!(out.status.success(), "{}", stderr(&out));
+    let file = from.data.path().join("backup.dtkb");
+    let out = from.run(&[
+        "kb",
+        "export",
+        file.to_str().unwrap(),
+        "--json",
+        "--conversations",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let exported: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(exported["header"]["version"], 2, "{exported}");
 
     let to = Doctalk::new();
     let out = to.run(&[
@@ -232,6 +243,18 @@ fn kb_export_and_import_move_a_knowledge_base_between_data_directories() {
         "--json",
     ]);
     assert!(out.status.success(), "{}", stderr(&out));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        report["report"]["folders"], 1,
+        "the watched folder came along: {report}"
+    );
+    let listed = to.json(&["--kb", "moved", "watch", "list", "--json"]);
+    assert!(
+        listed
+            .to_string()
+            .contains(watched.path().file_name().unwrap().to_str().unwrap()),
+        "{listed}"
+    );
     let q = "出差住宿标准是多少";
     let there = to.json(&["--kb", "moved", "search", q, "--json"]);
     let here = from.json(&["search", q, "--json"]);

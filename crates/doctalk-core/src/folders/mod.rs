@@ -111,6 +111,13 @@ impl Folders {
         Ok(folder)
     }
 
+    /// Replaces the list with `folders` as they were elsewhere (an imported archive's): they are
+    /// not checked, since on another machine they may not exist yet; a missing folder keeps its
+    /// documents and is shown unavailable until it appears.
+    pub fn restore(&self, folders: &[WatchedFolder]) -> Result<()> {
+        list::save(&self.list_path(), folders)
+    }
+
     /// Stops watching the folder at `path` (as given or canonical). Returns it, or `None` when it
     /// was not watched. Its documents stay until [`Folders::forget_documents`] or a sync pass.
     pub fn remove(&self, path: &Path) -> Result<Option<WatchedFolder>> {

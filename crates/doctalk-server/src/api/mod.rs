@@ -89,8 +89,19 @@ async fn create_kb(State(s): State<AppState>, JsonBody(body): JsonBody<NewKb>) -
     Ok(JsonResponse(service::create_kb(&s.engine, &body.name).await?))
 }
 
-async fn export_kb(State(s): State<AppState>, Path(name): Path<String>) -> Result<Response, ServerError> {
-    let (bytes, file_name) = service::export_kb(&s.engine, Some(&name)).await?;
+#[derive(Deserialize)]
+struct ExportQuery {
+    /// Include the conversations (`?conversations=true`).
+    #[serde(default)]
+    conversations: bool,
+}
+
+async fn export_kb(
+    State(s): State<AppState>,
+    Path(name): Path<String>,
+    Query(q): Query<ExportQuery>,
+) -> Result<Response, ServerError> {
+    let (bytes, file_name) = service::export_kb(&s.engine, Some(&name), q.conversations).await?;
     Ok((
         [
             (header::CONTENT_TYPE, "application/gzip".to_string()),

@@ -207,12 +207,23 @@ pub struct SummaryOutcome {
 }
 
 /// The knowledge base as one archive file's bytes (`doctalk kb export`), and a file name for it.
-pub async fn export_kb(s: &Engine, kb: Option<&str>) -> Result<(Vec<u8>, String), ServerError> {
+pub async fn export_kb(
+    s: &Engine,
+    kb: Option<&str>,
+    with_conversations: bool,
+) -> Result<(Vec<u8>, String), ServerError> {
     let lib = s.library(kb).await?;
+    let extras = doctalk_core::archive::extras(
+        &lib.folders,
+        with_conversations.then_some(&lib.conversations),
+        s.workspace.data_dir(),
+    )?;
     let scratch = tempfile::tempdir_in(s.workspace.data_dir())
         .map_err(|e| ServerError::Io(format!("cannot make a scratch directory: {e}")))?;
     let file = scratch.path().join("export.dtkb");
-    lib.kb.export_archive(&lib.name, &file, &|_, _| {}).await?;
+    lib.kb
+        .export_archive(&lib.name, &file, &extras, &|_, _| {})
+        .await?;
     let bytes = std::fs::read(&file).map_err(|e| ServerError::Io(format!("{}: {e}", file.display())))?;
     Ok((bytes, format!("{}.dtkb", lib.name)))
 }
@@ -232,8 +243,11 @@ pub async fn import_kb(s: &Engine, name: &str, bytes: &[u8]) -> Result<Value, Se
     let report =
         doctalk_core::archive::import_archive(&file, &dest, s.workspace.embedder().clone(), &|_, _| {})
             .await?;
+    let settings_adopted = doctalk_core::archive::adopt_settings(&report, s.workspace.data_dir())?;
     let lib = s.workspace.get(Some(name)).await?;
-    Ok(
-        json!({"kb": lib.name, "documents": report.documents, "chunks": report.chunks, "reembedded": report.reembedded}),
-    )
+    Ok(json!({
+        "kb": lib.name, "documents": report.documents, "chunks": report.chunks,
+        "reembedded": report.reembedded, "folders": report.folders,
+        "conversations": report.conversations, "settings_adopted": settings_adopted,
+    }))
 }
