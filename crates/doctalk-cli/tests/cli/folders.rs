@@ -115,6 +115,61 @@ fn a_watching_server_killed_20_times_during_a_burst_converges_to_the_folder() {
     );
 }
 
+/// A file that becomes unreadable (permissions taken away) leaves the index and is reported failed
+/// with the reason; its neighbours stay; the index then equals a fresh ingest of what can be read;
+/// once readable again it returns. Run as an unprivileged user, since root reads any file.
+#[test]
+fn a_file_that_becomes_unreadable_leaves_the_index() {
+    use std::os::unix::fs::PermissionsExt;
+    let folder = tempfile::tempdir().unwrap();
+    let dir = std::fs::canonicalize(folder.path()).unwrap();
+    std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).unwrap();
+    for i in 1..=3 {
+        std::fs::write(dir.join(format!("n{i}.md")), note(i, 1)).unwrap();
+    }
+    std::thread::sleep(Duration::from_millis(1700));
+    let dt = Doctalk::new();
+    let d = dir.to_str().unwrap();
+    let out = dt.run_unprivileged(&["watch", "add", d, "--json"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let all = index_by_path(&dt);
+    assert_eq!(all.len(), 3, "{all:?}");
+
+    let locked = dir.join("n2.md");
+    std::fs::set_permissions(&locked, std::fs::Permissions::from_mode(0o000)).unwrap();
+    let out = dt.run_unprivileged(&["sync", "--json"]);
+    assert_eq!(out.status.code(), Some(3), "a failed file: {}", stderr(&out));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["failed"], 1, "{report}");
+    let listed = dt.json(&["watch", "list", "--files", "--json"]);
+    let state = listed[0]["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["path"].as_str().unwrap().ends_with("n2.md"))
+        .cloned()
+        .unwrap();
+    assert_eq!(state["state"], "failed", "{state}");
+    let reason = state["reason"].as_str().unwrap().to_lowercase();
+    assert!(reason.contains("permission"), "{reason}");
+    let now = index_by_path(&dt);
+    assert!(!now.keys().any(|p| p.ends_with("n2.md")), "{now:?}");
+    assert_eq!(now.len(), 2, "the neighbours stay: {now:?}");
+
+    // The same as a fresh ingest of the folder by the same user.
+    let reference = Doctalk::new();
+    let out = reference.run_unprivileged(&["ingest", d, "--json"]);
+    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
+    assert_eq!(now, index_by_path(&reference));
+    assert_eq!(total_chunks(&dt), total_chunks(&reference), "no orphans");
+
+    // Readable again: back in the index.
+    std::fs::set_permissions(&locked, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let out = dt.run_unprivileged(&["sync", "--json"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(index_by_path(&dt), all);
+}
+
 #[test]
 fn watch_sync_and_the_folder_api_agree() {
     let folder = tempfile::tempdir().unwrap();

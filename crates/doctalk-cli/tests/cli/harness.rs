@@ -48,6 +48,34 @@ impl Doctalk {
         self.command().args(args).bounded_output().expect("run doctalk")
     }
 
+    /// Runs as an unprivileged user: as root (CI and this machine run tests as root) through
+    /// `setpriv` as `nobody`, whom file permissions bind; as anyone else directly. The data
+    /// directory is opened to that user. For tests of files the user may not read.
+    pub fn run_unprivileged(&self, args: &[&str]) -> Output {
+        use std::os::unix::fs::{MetadataExt, PermissionsExt};
+        let root = std::fs::metadata("/proc/self")
+            .map(|m| m.uid() == 0)
+            .unwrap_or(false);
+        if !root {
+            return self.run(args);
+        }
+        std::fs::set_permissions(self.data.path(), std::fs::Permissions::from_mode(0o777)).unwrap();
+        let plain = self.command();
+        let mut cmd = Command::new("setpriv");
+        cmd.args(["--reuid=65534", "--regid=65534", "--clear-groups", "--"])
+            .arg(plain.get_program())
+            .args(args);
+        for (key, value) in plain.get_envs() {
+            match value {
+                Some(v) => cmd.env(key, v),
+                None => cmd.env_remove(key),
+            };
+        }
+        // `nobody`'s home is not writable; nothing may need it.
+        cmd.env("HOME", self.data.path());
+        cmd.bounded_output().expect("run doctalk through setpriv")
+    }
+
     /// Runs and parses stdout as JSON lines.
     #[track_caller]
     pub fn json_lines(&self, args: &[&str]) -> (Output, Vec<serde_json::Value>) {

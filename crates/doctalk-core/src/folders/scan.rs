@@ -15,6 +15,8 @@ pub(crate) struct Seen {
     pub key: String,
     pub size: u64,
     pub mtime_ns: i128,
+    /// Status-change time (Unix): moves with permissions and ownership, which mtime does not.
+    pub ctime_ns: Option<i128>,
 }
 
 pub(crate) struct Scan {
@@ -30,6 +32,21 @@ pub(crate) fn mtime_ns(meta: &std::fs::Metadata) -> i128 {
         .ok()
         .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
         .map_or(0, |d| d.as_nanos() as i128)
+}
+
+/// When the file's metadata (permissions, owner, links) last changed; `None` where the platform
+/// has no such time. A file made unreadable keeps its mtime: only this shows the change.
+pub(crate) fn ctime_ns(meta: &std::fs::Metadata) -> Option<i128> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        Some(i128::from(meta.ctime()) * 1_000_000_000 + i128::from(meta.ctime_nsec()))
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = meta;
+        None
+    }
 }
 
 /// Every file of `folder` that its patterns want, sorted by path. Hidden entries and `avoid`
@@ -101,6 +118,7 @@ fn walk(root: &Path, dir: &Path, patterns: &Patterns, avoid: &Path, scan: &mut S
             path,
             size: meta.len(),
             mtime_ns: mtime_ns(&meta),
+            ctime_ns: ctime_ns(&meta),
         });
     }
 }

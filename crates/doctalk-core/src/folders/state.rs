@@ -30,6 +30,10 @@ pub struct FileState {
     pub size: u64,
     /// Modification time, nanoseconds since the Unix epoch.
     pub mtime_ns: i128,
+    /// Status-change time (permissions, owner), where the platform has one; absent in caches
+    /// written before it was kept, and then not compared.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ctime_ns: Option<i128>,
     /// sha256 of the content, when it was read.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub hash: Option<String>,
@@ -84,6 +88,7 @@ mod tests {
                 reason: Some("no_text".into()),
                 size: 3,
                 mtime_ns: 1,
+                ctime_ns: None,
                 hash: None,
                 doc_id: None,
             },

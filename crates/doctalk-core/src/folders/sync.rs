@@ -137,9 +137,12 @@ impl Folders {
                 on_disk.insert(&seen.key);
             }
             for seen in &scan.files {
-                let cached = states
-                    .get(&seen.key)
-                    .filter(|c| c.size == seen.size && c.mtime_ns == seen.mtime_ns);
+                let cached = states.get(&seen.key).filter(|c| {
+                    c.size == seen.size
+                            && c.mtime_ns == seen.mtime_ns
+                            // Permissions changed (a file made unreadable keeps its mtime).
+                            && (c.ctime_ns.is_none() || c.ctime_ns == seen.ctime_ns)
+                });
                 match cached.map(|c| (c.state, c.hash.as_deref())) {
                     Some((FileStateKind::Indexed, Some(hash)))
                         if indexed.get(&seen.key).map(String::as_str) == Some(hash) =>
@@ -241,6 +244,7 @@ impl Folders {
             reason: None,
             size: seen.size,
             mtime_ns: seen.mtime_ns,
+            ctime_ns: seen.ctime_ns,
             hash: after.get(&seen.key).cloned(),
             doc_id: file.doc_id.clone(),
         };
@@ -282,6 +286,7 @@ fn queue(states: &mut BTreeMap<String, FileState>, report: &mut SyncReport, seen
             reason: Some(reason.into()),
             size: seen.size,
             mtime_ns: seen.mtime_ns,
+            ctime_ns: seen.ctime_ns,
             hash: None,
             doc_id: None,
         },
