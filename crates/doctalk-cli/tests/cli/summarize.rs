@@ -85,3 +85,59 @@ fn without_a_model_the_summary_quotes_its_passages() {
     assert_eq!(out.status.code(), Some(1));
     assert!(stderr(&out).contains("nowhere.pdf"), "{}", stderr(&out));
 }
+
+/// Chinese documents, with the default model: a handbook PDF and an FAQ export. Every point is a
+/// statement in its passage's language (an FAQ's point tells its answer, never the question again), the passages
+/// read are spread over the document (more than one page of the handbook; distinct FAQ entries),
+/// and each point shares a good part of its wording with the passage it cites (a paraphrase keeps
+/// its key terms: at least a third of its character pairs; an unrelated passage of the same
+/// document shares far fewer). The claim gate checked its facts before it was shown.
+#[test]
+fn chinese_summaries_state_what_their_cited_passages_say() {
+    let dt = indexed_sample();
+    for doc in ["员工手册.pdf", "faq.csv"] {
+        let s = dt.json(&["summarize", doc, "--json"]);
+        assert_eq!(
+            (s["mode"].as_str(), s["lang"].as_str()),
+            (Some("llm"), Some("zh")),
+            "{s}"
+        );
+        let sources = s["sources"].as_array().unwrap();
+        if doc.ends_with(".pdf") {
+            let pages: std::collections::HashSet<u64> =
+                sources.iter().filter_map(|x| x["page"].as_u64()).collect();
+            assert!(pages.len() >= 4, "spread over the handbook: {pages:?}");
+        }
+        let text = s["summary"].as_str().unwrap();
+        let points: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
+        assert!(points.len() >= 4, "{text}");
+        for p in points {
+            let (body, cite) = p.trim_start_matches("- ").rsplit_once(" [").unwrap();
+            let n: u64 = cite.trim_end_matches(']').parse().unwrap();
+            assert!(!body.ends_with(['？', '?']), "a statement, not a question: {p}");
+            let passage = sources.iter().find(|x| x["n"] == n).unwrap()["text"]
+                .as_str()
+                .unwrap();
+            // In its passage's language (the FAQ export has a few English entries).
+            let han = |t: &str| {
+                t.chars()
+                    .filter(|c| ('\u{4e00}'..='\u{9fff}').contains(c))
+                    .count() as f32
+            };
+            let letters = |t: &str| t.chars().filter(|c| c.is_alphabetic()).count().max(1) as f32;
+            let chinese = |t: &str| han(t) / letters(t) >= 0.2;
+            assert_eq!(chinese(body), chinese(passage), "in its passage's language: {p}");
+            let flat = |t: &str| t.chars().filter(|c| c.is_alphanumeric()).collect::<Vec<char>>();
+            let (b, src) = (flat(body), flat(passage));
+            let src_pairs: std::collections::HashSet<(char, char)> =
+                src.windows(2).map(|w| (w[0], w[1])).collect();
+            let pairs: Vec<(char, char)> = b.windows(2).map(|w| (w[0], w[1])).collect();
+            let shared = pairs.iter().filter(|p| src_pairs.contains(p)).count();
+            assert!(
+                shared * 3 >= pairs.len(),
+                "{p} shares {shared} of {} character pairs with its passage {passage:?}",
+                pairs.len()
+            );
+        }
+    }
+}
