@@ -117,7 +117,8 @@ fn a_watching_server_killed_20_times_during_a_burst_converges_to_the_folder() {
 
 /// A file that becomes unreadable (permissions taken away) leaves the index and is reported failed
 /// with the reason; its neighbours stay; the index then equals a fresh ingest of what can be read;
-/// once readable again it returns. Run as an unprivileged user, since root reads any file.
+/// once readable again it returns; by `sync` passes and by a `sync --watch` following filesystem
+/// notifications. Run as an unprivileged user, since root reads any file.
 #[test]
 fn a_file_that_becomes_unreadable_leaves_the_index() {
     use std::os::unix::fs::PermissionsExt;
@@ -167,6 +168,33 @@ fn a_file_that_becomes_unreadable_leaves_the_index() {
     std::fs::set_permissions(&locked, std::fs::Permissions::from_mode(0o644)).unwrap();
     let out = dt.run_unprivileged(&["sync", "--json"]);
     assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(index_by_path(&dt), all);
+
+    // The same followed by filesystem notifications (`sync --watch`), without a pass asked for.
+    let mut watching = dt
+        .unprivileged_command()
+        .args(["sync", "--watch"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let wait_for = |want: usize, what: &str| {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            if index_by_path(&dt).len() == want {
+                break;
+            }
+            assert!(Instant::now() < deadline, "the watcher did not follow: {what}");
+            std::thread::sleep(Duration::from_millis(300));
+        }
+    };
+    std::thread::sleep(Duration::from_secs(2));
+    std::fs::set_permissions(&locked, std::fs::Permissions::from_mode(0o000)).unwrap();
+    wait_for(2, "made unreadable");
+    std::fs::set_permissions(&locked, std::fs::Permissions::from_mode(0o644)).unwrap();
+    wait_for(3, "readable again");
+    let _ = watching.kill();
+    let _ = watching.wait();
     assert_eq!(index_by_path(&dt), all);
 }
 

@@ -48,23 +48,31 @@ impl Doctalk {
         self.command().args(args).bounded_output().expect("run doctalk")
     }
 
-    /// Runs as an unprivileged user: as root (CI and this machine run tests as root) through
-    /// `setpriv` as `nobody`, whom file permissions bind; as anyone else directly. The data
-    /// directory is opened to that user. For tests of files the user may not read.
+    /// Runs as an unprivileged user (see [`Doctalk::unprivileged_command`]). For tests of files the
+    /// user may not read.
     pub fn run_unprivileged(&self, args: &[&str]) -> Output {
+        self.unprivileged_command()
+            .args(args)
+            .bounded_output()
+            .expect("run doctalk unprivileged")
+    }
+
+    /// The command as an unprivileged user: as root (CI and this machine run tests as root)
+    /// through `setpriv` as `nobody`, whom file permissions bind; as anyone else, as is. The data
+    /// directory is opened to that user.
+    pub fn unprivileged_command(&self) -> Command {
         use std::os::unix::fs::{MetadataExt, PermissionsExt};
         let root = std::fs::metadata("/proc/self")
             .map(|m| m.uid() == 0)
             .unwrap_or(false);
         if !root {
-            return self.run(args);
+            return self.command();
         }
         std::fs::set_permissions(self.data.path(), std::fs::Permissions::from_mode(0o777)).unwrap();
         let plain = self.command();
         let mut cmd = Command::new("setpriv");
         cmd.args(["--reuid=65534", "--regid=65534", "--clear-groups", "--"])
-            .arg(plain.get_program())
-            .args(args);
+            .arg(plain.get_program());
         for (key, value) in plain.get_envs() {
             match value {
                 Some(v) => cmd.env(key, v),
@@ -73,7 +81,7 @@ impl Doctalk {
         }
         // `nobody`'s home is not writable; nothing may need it.
         cmd.env("HOME", self.data.path());
-        cmd.bounded_output().expect("run doctalk through setpriv")
+        cmd
     }
 
     /// Runs and parses stdout as JSON lines.
