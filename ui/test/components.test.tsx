@@ -831,6 +831,40 @@ describe('Asking only some documents', () => {
   });
 });
 
+describe('Exporting a knowledge base', () => {
+  it('leaves the conversations out unless asked to take them along', async () => {
+    const transport = new FakeTransport();
+    const made: Blob[] = [];
+    const original = { create: URL.createObjectURL, revoke: URL.revokeObjectURL };
+    URL.createObjectURL = (b: Blob) => {
+      made.push(b);
+      return 'blob:x';
+    };
+    URL.revokeObjectURL = () => {};
+    try {
+      await renderApp(transport);
+      const select = $('kb-switcher') as HTMLSelectElement;
+      const options = Array.from(select.options).map((o) => o.textContent);
+      expect(options).toContain(translate('en', 'kbExportAll'));
+      for (const label of ['kbExport', 'kbExportAll'] as const) {
+        const option = Array.from(select.options).find((o) => o.textContent === translate('en', label))!;
+        await act(async () => {
+          select.value = option.value;
+          select.dispatchEvent(new Event('change', { bubbles: true }));
+        });
+        await settle();
+      }
+      const exports = transport.calls.filter((c) => c.command === 'kb_export');
+      expect(exports.map((c) => c.query)).toEqual([undefined, { conversations: true }]);
+      expect(exports.map((c) => (c.args as { conversations: boolean }).conversations)).toEqual([false, true]);
+      expect(made).toHaveLength(2);
+    } finally {
+      URL.createObjectURL = original.create;
+      URL.revokeObjectURL = original.revoke;
+    }
+  });
+});
+
 describe('An answer read from the whole document', () => {
   it('says the document was read whole and lists only the passages it cites', async () => {
     const transport = new FakeTransport();
