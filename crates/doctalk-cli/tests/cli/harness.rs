@@ -48,8 +48,8 @@ impl Doctalk {
         self.command().args(args).bounded_output().expect("run doctalk")
     }
 
-    /// Runs as an unprivileged user (see [`Doctalk::unprivileged_command`]). For tests of files the
-    /// user may not read.
+    /// Runs bound by file permissions (see [`Doctalk::unprivileged_command`]): for tests of files
+    /// the user may not read.
     pub fn run_unprivileged(&self, args: &[&str]) -> Output {
         self.unprivileged_command()
             .args(args)
@@ -57,30 +57,34 @@ impl Doctalk {
             .expect("run doctalk unprivileged")
     }
 
-    /// The command as an unprivileged user: as root (CI and this machine run tests as root)
-    /// through `setpriv` as `nobody`, whom file permissions bind; as anyone else, as is. The data
-    /// directory is opened to that user.
+    /// The command bound by file permissions: as root (CI and this machine run tests as root)
+    /// through `setpriv` without the two capabilities that let root read any file
+    /// (`CAP_DAC_OVERRIDE`, `CAP_DAC_READ_SEARCH`), still uid 0, so it reads what root owns (a
+    /// private checkout, the models) but not a file whose mode denies its owner; as anyone else, as
+    /// is.
     pub fn unprivileged_command(&self) -> Command {
-        use std::os::unix::fs::{MetadataExt, PermissionsExt};
+        use std::os::unix::fs::MetadataExt;
         let root = std::fs::metadata("/proc/self")
             .map(|m| m.uid() == 0)
             .unwrap_or(false);
         if !root {
             return self.command();
         }
-        std::fs::set_permissions(self.data.path(), std::fs::Permissions::from_mode(0o777)).unwrap();
         let plain = self.command();
         let mut cmd = Command::new("setpriv");
-        cmd.args(["--reuid=65534", "--regid=65534", "--clear-groups", "--"])
-            .arg(plain.get_program());
+        let drop = "-dac_override,-dac_read_search";
+        cmd.args([
+            &format!("--inh-caps={drop}"),
+            &format!("--bounding-set={drop}"),
+            "--",
+        ])
+        .arg(plain.get_program());
         for (key, value) in plain.get_envs() {
             match value {
                 Some(v) => cmd.env(key, v),
                 None => cmd.env_remove(key),
             };
         }
-        // `nobody`'s home is not writable; nothing may need it.
-        cmd.env("HOME", self.data.path());
         cmd
     }
 
