@@ -33,6 +33,15 @@ pub(crate) struct SentenceGate<'a> {
     pub withheld: usize,
     /// The model said the documents do not hold the answer (that sentence was withheld).
     pub refused: bool,
+    /// Quotes standing in for failed sentences, held back while no sentence of the model's own
+    /// has passed: an answer that ends up all quotes is not shown (the caller answers
+    /// extractively, which quotes the passages that best match the question instead of the ones
+    /// nearest the model's wrong claims).
+    held: String,
+    /// Sentences held back because they were drawn from source sentences that match the question
+    /// far less than another offered one (see `relevance`; only with `checking_relevance`).
+    pub off_question: usize,
+    relevance: bool,
 }
 
 impl<'a> SentenceGate<'a> {
@@ -51,7 +60,17 @@ impl<'a> SentenceGate<'a> {
             recited: 0,
             withheld: 0,
             refused: false,
+            held: String::new(),
+            off_question: 0,
+            relevance: false,
         }
+    }
+
+    /// Also holds back sentences that answer another question than the one asked (answers, not
+    /// summaries, whose "question" is only the document's title).
+    pub(crate) fn checking_relevance(mut self) -> Self {
+        self.relevance = true;
+        self
     }
 
     /// Takes a streamed piece; returns the text that may be shown now (possibly empty).
@@ -87,9 +106,22 @@ impl<'a> SentenceGate<'a> {
     }
 
     fn release(&mut self, sentence: &str) -> String {
+        let held_before = self.replaced + self.off_question;
         let shown = self.check(sentence);
-        self.released.push_str(&shown);
-        shown
+        if self.passed == 0 && self.replaced + self.off_question > held_before {
+            self.held.push_str(&shown);
+            return String::new();
+        }
+        let mut out = std::mem::take(&mut self.held);
+        out.push_str(&shown);
+        self.released.push_str(&out);
+        out
+    }
+
+    /// Every sentence that stated something failed its check or was off the question: nothing
+    /// of the model's own stood, and what would stand in for it is held back (see `held`).
+    pub(crate) fn none_stood(&self) -> bool {
+        self.passed == 0 && self.replaced + self.off_question > 0
     }
 
     /// The claims of `sentence` that the sources of `pool` (and the question) do not support, or
@@ -106,7 +138,7 @@ impl<'a> SentenceGate<'a> {
 
     /// Sentences shown that state something (as written or replaced by a quote).
     pub(crate) fn substantive(&self) -> usize {
-        self.passed + self.replaced
+        self.passed + self.replaced + self.off_question
     }
 
     fn check(&mut self, sentence: &str) -> String {
@@ -163,6 +195,10 @@ impl<'a> SentenceGate<'a> {
             }
         }
         if bad.is_empty() {
+            if self.relevance && super::relevance::off_question(&body, self.question, self.sources) {
+                self.off_question += 1;
+                return sentence.to_string();
+            }
             self.passed += 1;
             return sentence.to_string();
         }
@@ -570,7 +606,9 @@ mod tests {
             "出差补贴包括伙食补贴和市内交通补贴：\n- 伙食补贴：一类城市每人每天120元，其他城市每人每天100元；\n- 市内交通补贴：每人每天50元；",
         )];
         let mut gate = SentenceGate::new(&sources, "市内交通补贴一天多少？", Lang::Zh);
-        let shown = stream(&mut gate, "市内交通补贴一天120元[1]。", 3).concat();
+        // All wrong: nothing shown, the quote held back is the right line.
+        assert_eq!(stream(&mut gate, "市内交通补贴一天120元[1]。", 3).concat(), "");
+        let shown = &gate.held;
         assert!(
             !shown.contains("120") && shown.contains("市内交通补贴：每人每天50元"),
             "{shown}"
@@ -586,7 +624,8 @@ mod tests {
             source(2, "加班打车：车型限快车和优享，单次不超过150元，每人每月企业支付额度800元。"),
         ];
         let mut gate = SentenceGate::new(&sources, "单次用车最多多少钱？", Lang::Zh);
-        let shown = stream(&mut gate, "单次用车最多800元。", 3).concat();
+        assert_eq!(stream(&mut gate, "单次用车最多800元。", 3).concat(), "");
+        let shown = &gate.held;
         assert!(!shown.contains("800") && shown.contains("150元"), "{shown}");
         let sources = [source(
             1,
@@ -609,10 +648,14 @@ mod tests {
         )];
         let q = "How many failed sign-ins lock my account?";
         let mut gate = SentenceGate::new(&sources, q, Lang::En);
-        let shown = stream(&mut gate, "30 minutes[1]", 3).concat();
+        // The only sentence failed: nothing is shown (the caller answers extractively); the quote
+        // that would stand in for it holds the right figure.
+        assert_eq!(stream(&mut gate, "30 minutes[1]", 3).concat(), "");
+        assert!(gate.none_stood());
+        let held = &gate.held;
         assert!(
-            shown.contains("After 5 consecutive failed sign-in attempts"),
-            "{shown}"
+            held.contains("After 5 consecutive failed sign-in attempts"),
+            "{held}"
         );
         assert_eq!(gate.unsupported[0].claim, "30");
         let mut gate = SentenceGate::new(&sources, q, Lang::En);
@@ -647,9 +690,13 @@ mod tests {
             "出差住宿标准是多少？\n每人每晚限额：一类城市经理及高级专家700元、其他员工500元；二类城市550/400元。",
         )];
         let mut gate = SentenceGate::new(&sources, "经理去成都出差，住宿标准每晚多少钱？", Lang::Zh);
-        let shown = stream(&mut gate, "经理出差住宿标准每晚750元[1]。", 3).concat();
-        assert!(!shown.contains("750") && !shown.contains('？'), "{shown}");
-        assert!(shown.contains("每人每晚限额"), "{shown}");
+        assert_eq!(
+            stream(&mut gate, "经理出差住宿标准每晚750元[1]。", 3).concat(),
+            ""
+        );
+        let held = &gate.held;
+        assert!(!held.contains("750") && !held.contains('？'), "{held}");
+        assert!(held.contains("每人每晚限额"), "{held}");
     }
 
     #[test]
@@ -692,6 +739,27 @@ mod tests {
         assert_eq!(shown[0], "员工每日工作8小时。[2] ");
     }
 
+    /// A wrong first sentence is held back until one of the model's own passes, then shown in its
+    /// place; an answer of wrong sentences only shows nothing.
+    #[test]
+    fn a_quote_waits_for_a_sentence_that_passes() {
+        let sources = [
+            source(1, "午休时间为中午十二点到下午一点。午休期间请保持安静。"),
+            source(2, "员工每日工作八小时。"),
+        ];
+        let mut gate = SentenceGate::new(&sources, "中午几点开始午休？", Lang::Zh);
+        let shown = stream(&mut gate, "中午两点开始午休。[1] 员工每日工作8小时。[2]", 3);
+        assert_eq!(
+            shown.concat(),
+            "资料原文：“午休时间为中午十二点到下午一点。” [1] 员工每日工作8小时。[2]"
+        );
+        assert!(!gate.none_stood());
+        let mut gate = SentenceGate::new(&sources, "中午几点开始午休？", Lang::Zh);
+        assert!(stream(&mut gate, "中午两点开始午休。[1] 下午三点结束。[1]", 3).is_empty());
+        assert!(gate.none_stood());
+        assert_eq!(gate.released(), "");
+    }
+
     #[test]
     fn a_right_answer_streams_through_unchanged() {
         let sources = [source(
@@ -715,7 +783,8 @@ mod tests {
         let all = stream(&mut gate, "餐补每天120元，住宿每晚不超过500元。", 4).concat();
         assert_eq!(all, "餐补每天120元，住宿每晚不超过500元。");
         let mut gate = SentenceGate::new(&sources, "出差补贴多少", Lang::Zh);
-        let all = stream(&mut gate, "餐补每天150元。", 4).concat();
+        assert_eq!(stream(&mut gate, "餐补每天150元。", 4).concat(), "");
+        let all = &gate.held;
         assert!(
             all.contains("出差餐补每天120元。") && !all.contains("150"),
             "{all}"

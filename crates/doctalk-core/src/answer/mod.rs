@@ -10,6 +10,7 @@ mod citations;
 pub(crate) mod claims;
 pub(crate) mod gate;
 mod prompt;
+mod relevance;
 mod rewrite;
 pub(crate) mod topic;
 mod whole;
@@ -558,6 +559,34 @@ impl KnowledgeBase {
                     }
                 }
                 Ok(Generated {
+                    none_stood: true,
+                    off_question,
+                    cancelled: false,
+                    unverified,
+                    model_text,
+                    prompt_tokens,
+                    reused_prompt_tokens,
+                    ..
+                }) => {
+                    // Not one of the model's statements held against its sources and the question:
+                    // the passages that best match the question answer instead, and the reason
+                    // says why (naming the claims that failed).
+                    let claims: Vec<String> = unverified.iter().map(|c| format!("“{}”", c.claim)).collect();
+                    answer.fallback_reason = Some(if claims.is_empty() && off_question {
+                        "the model answered from sentences that match the question far less than another passage: the passages are shown".to_string()
+                    } else {
+                        format!(
+                            "the model's answer could not be verified against the sources ({}): the passages are shown",
+                            claims.join(", ")
+                        )
+                    });
+                    answer.timings.prompt_tokens = Some(prompt_tokens);
+                    answer.timings.reused_prompt_tokens = Some(reused_prompt_tokens);
+                    answer.unverified = unverified;
+                    answer.model_text = Some(model_text);
+                    answer.model = Some(generator.model_id().to_string());
+                }
+                Ok(Generated {
                     text,
                     sources_used: used,
                     cancelled,
@@ -604,7 +633,7 @@ impl KnowledgeBase {
         }
         // Without the model's answer, a whole document is quoted where the search found it.
         answer.whole_document = false;
-        let (text, cited) = extractive(&quoted, lang);
+        let (text, cited) = extractive(&quoted, &question, lang);
         on_event(AnswerEvent::Token(text.clone()));
         answer.answer = text;
         answer.cited = cited;
@@ -632,6 +661,11 @@ struct Generated {
     said_nothing: bool,
     /// The model said the documents do not hold the answer.
     refused: bool,
+    /// No sentence of the model's stood: each that stated something failed the claim check or
+    /// was off the question (nothing was shown).
+    none_stood: bool,
+    /// Of those, some were off the question (see `relevance`).
+    off_question: bool,
 }
 
 /// Runs the model on the prompt off the async runtime, streaming tokens.
@@ -674,7 +708,7 @@ async fn generate(
             ..GenerationParams::default()
         };
         // Each sentence is released only once its claims are checked against what it cites.
-        let mut gate = gate::SentenceGate::new(&s[..prompt.sources_used], &q, lang);
+        let mut gate = gate::SentenceGate::new(&s[..prompt.sources_used], &q, lang).checking_relevance();
         let show = |text: String, first_token_ms: &mut Option<f64>| {
             if !text.is_empty() {
                 first_token_ms.get_or_insert_with(ms);
@@ -703,14 +737,17 @@ async fn generate(
             reused_prompt_tokens: out.reused_prompt_tokens,
             said_nothing: gate.substantive() == 0,
             refused: gate.refused,
+            none_stood: gate.none_stood(),
+            off_question: gate.off_question > 0,
         })
     })
     .await
     .map_err(|e| doctalk_models::ModelError::Template(format!("generation task: {e}")))?
 }
 
-/// The answer without a model: the best FAQ answer, else the best passages, each cited.
-fn extractive(sources: &[Source], lang: Lang) -> (String, Vec<usize>) {
+/// The answer without a model: the best FAQ answer, else the best passages, each cut to the
+/// sentences that best match the question, cited.
+fn extractive(sources: &[Source], question: &str, lang: Lang) -> (String, Vec<usize>) {
     let Some(best) = sources.first() else {
         return (lang.not_found().to_string(), Vec::new());
     };
@@ -724,11 +761,9 @@ fn extractive(sources: &[Source], lang: Lang) -> (String, Vec<usize>) {
         if s.kind == "qa" || (!cited.is_empty() && s.score < best.score - 0.03) {
             continue;
         }
-        let passage: String = s.text.split_whitespace().collect::<Vec<_>>().join(" ");
-        let clipped = match passage.char_indices().nth(400) {
-            Some((cut, _)) => format!("{}…", &passage[..cut]),
-            None => passage,
-        };
+        // The window of whole sentences that shares most with the question (as the prompt's).
+        let focused = prompt::focus(&s.text, question, 400);
+        let clipped: String = focused.split_whitespace().collect::<Vec<_>>().join(" ");
         if !text.is_empty() {
             text.push_str("\n\n");
         }

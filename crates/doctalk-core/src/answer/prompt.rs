@@ -124,29 +124,18 @@ fn messages(question: &str, lang: Lang, sources: &[Source], source_chars: usize)
 /// `text` cut to at most `max_chars` characters around the sentences that share the most with
 /// `question` (character pairs, so it works for Chinese without segmentation), with `…` where
 /// something was left out.
-fn focus(text: &str, question: &str, max_chars: usize) -> String {
+pub(crate) fn focus(text: &str, question: &str, max_chars: usize) -> String {
     if text.chars().count() <= max_chars {
         return text.to_string();
     }
-    let question = question.to_lowercase();
-    let wanted_pairs: HashSet<(char, char)> = pairs(&question).collect();
-    let wanted_chars: HashSet<char> = question.chars().filter(|c| c.is_alphanumeric()).collect();
+    let matcher = QuestionMatch::new(question);
     // Statements, not lines: a PDF wraps a sentence over lines, and a window starting at a wrapped
     // line gave the model "Windows and FileVault on macOS" without the "BitLocker (…) on" before it.
     let sentences = super::topic::statements(text);
     // Each joined by a line break.
     let lens: Vec<usize> = sentences.iter().map(|s| s.chars().count() + 1).collect();
     // Shared character pairs count double, shared characters once (each distinct one per sentence).
-    let scores: Vec<usize> = sentences
-        .iter()
-        .map(|s| {
-            let s = s.to_lowercase();
-            let shared_pairs: HashSet<(char, char)> =
-                pairs(&s).filter(|p| wanted_pairs.contains(p)).collect();
-            let shared_chars: HashSet<char> = s.chars().filter(|c| wanted_chars.contains(c)).collect();
-            2 * shared_pairs.len() + shared_chars.len()
-        })
-        .collect();
+    let scores: Vec<usize> = sentences.iter().map(|s| matcher.score(s)).collect();
     // The contiguous run of sentences within the limit with the highest score; on a tie the
     // shorter (denser) run, then the earlier.
     let (mut best, mut best_key) = ((0, 0), (0, usize::MAX));
@@ -179,8 +168,32 @@ fn focus(text: &str, question: &str, max_chars: usize) -> String {
     out
 }
 
+/// How much a sentence shares with a question: character pairs count double, characters once
+/// (each distinct one per sentence), so it works for Chinese without segmentation.
+pub(crate) struct QuestionMatch {
+    pairs: HashSet<(char, char)>,
+    chars: HashSet<char>,
+}
+
+impl QuestionMatch {
+    pub(crate) fn new(question: &str) -> Self {
+        let question = question.to_lowercase();
+        QuestionMatch {
+            pairs: pairs(&question).collect(),
+            chars: question.chars().filter(|c| c.is_alphanumeric()).collect(),
+        }
+    }
+
+    pub(crate) fn score(&self, sentence: &str) -> usize {
+        let s = sentence.to_lowercase();
+        let shared_pairs: HashSet<(char, char)> = pairs(&s).filter(|p| self.pairs.contains(p)).collect();
+        let shared_chars: HashSet<char> = s.chars().filter(|c| self.chars.contains(c)).collect();
+        2 * shared_pairs.len() + shared_chars.len()
+    }
+}
+
 /// Adjacent character pairs, whitespace and punctuation skipped.
-fn pairs(text: &str) -> impl Iterator<Item = (char, char)> + '_ {
+pub(crate) fn pairs(text: &str) -> impl Iterator<Item = (char, char)> + '_ {
     let chars: Vec<char> = text.chars().filter(|c| c.is_alphanumeric()).collect();
     (0..chars.len().saturating_sub(1))
         .map(move |i| (chars[i], chars[i + 1]))

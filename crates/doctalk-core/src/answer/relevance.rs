@@ -1,0 +1,103 @@
+//! Whether a generated answer speaks to the question. The small default model often answers a
+//! neighbouring question from the right passage ("没休完的年假可以留到什么时候？" answered with when
+//! new staff may start taking leave, from the same paragraph): every fact is in the source, so the
+//! claim gate lets it through. Here the source sentences the answer was drawn from are compared with
+//! the offered sentence that matches the question best; an answer drawn only from sentences that
+//! match it far less is off the question.
+
+use super::prompt::{pairs, QuestionMatch};
+use super::topic::statements;
+use super::Source;
+use crate::answer::claims::strip_citations;
+
+/// An answer whose best supporting sentence matches the question less than this share of the best
+/// offered sentence's match is off the question.
+const MIN_SHARE_OF_BEST: f32 = 0.5;
+/// Below this match the question has too little to compare (one shared word).
+const MIN_BEST_MATCH: usize = 6;
+/// Share of an answer statement's character pairs a source sentence must hold to be where it was
+/// drawn from.
+const MIN_DRAWN: f32 = 0.4;
+
+/// `(drawn, best)`: how well the sentences the answer was drawn from match the question, and how
+/// well the best offered sentence does; `None` when the answer cannot be traced to any sentence.
+pub(crate) fn match_of(answer: &str, question: &str, offered: &[Source]) -> Option<(usize, usize)> {
+    let matcher = QuestionMatch::new(question);
+    let sentences: Vec<String> = offered.iter().flat_map(|s| statements(&s.text)).collect();
+    let best = sentences.iter().map(|s| matcher.score(s)).max()?;
+    let mut drawn: Option<usize> = None;
+    for stated in statements(&strip_citations(answer)) {
+        let wanted: Vec<(char, char)> = pairs(&stated.to_lowercase()).collect();
+        if wanted.len() < 4 {
+            continue;
+        }
+        let source = sentences
+            .iter()
+            .map(|s| {
+                let have: std::collections::HashSet<(char, char)> = pairs(&s.to_lowercase()).collect();
+                let shared = wanted.iter().filter(|p| have.contains(p)).count();
+                (shared as f32 / wanted.len() as f32, s)
+            })
+            .max_by(|a, b| a.0.total_cmp(&b.0));
+        if let Some((_, s)) = source.filter(|(share, _)| *share >= MIN_DRAWN) {
+            let score = matcher.score(s);
+            drawn = Some(drawn.map_or(score, |d| d.max(score)));
+        }
+    }
+    drawn.map(|d| (d, best))
+}
+
+/// The answer was drawn from sentences that match the question far less than another offered one.
+pub(crate) fn off_question(answer: &str, question: &str, offered: &[Source]) -> bool {
+    let matched = match_of(answer, question, offered);
+    tracing::debug!(?matched, question, "answer relevance (drawn, best)");
+    match matched {
+        Some((drawn, best)) => best >= MIN_BEST_MATCH && (drawn as f32) < MIN_SHARE_OF_BEST * best as f32,
+        None => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn source(n: usize, text: &str) -> Source {
+        Source {
+            n,
+            path: "/docs/员工手册.pdf".into(),
+            also_at: vec![],
+            title: "员工手册".into(),
+            page: Some(n as u32),
+            text: text.into(),
+            kind: "passage".into(),
+            doc_id: "d".into(),
+            chunk_id: format!("d:{n}"),
+            heading_path: vec![],
+            row: None,
+            score: 0.9,
+        }
+    }
+
+    /// The default model's real answer (bench answers, 2026-12-06): every fact is in source [1],
+    /// but it tells when new staff may start taking leave, not how long unused leave lasts.
+    #[test]
+    fn an_answer_to_the_neighbouring_sentence_is_off_the_question() {
+        let sources = [source(
+            1,
+            "年假以半天为最小单位，须提前3个工作日在企业微信“假勤”中申请。当年未休完的年假可\n顺延至次年3月31日，逾期作废。新入职员工在入职满3个月后方可开始休年假，当年年假按\n剩余日历天数折算。",
+        )];
+        let q = "没休完的年假可以留到什么时候？";
+        assert!(off_question(
+            "新入职员工在入职满3个月后方可开始休年假，当年年假按剩余日历天数折算[1]。",
+            q,
+            &sources
+        ));
+        assert!(!off_question(
+            "当年未休完的年假可顺延至次年3月31日[1]。",
+            q,
+            &sources
+        ));
+        // Nothing to trace (a bare figure) is never called off the question.
+        assert!(!off_question("3月31日", q, &sources));
+    }
+}
