@@ -1,0 +1,233 @@
+//! The answer pipeline's decisions in seconds, with a real parser and a real LanceDB directory but
+//! fast fakes for the two models: a character-bigram encoder and a scripted generator that returns
+//! a fixed reply and records the prompt it was given. (The same paths with the real models are
+//! tested end to end in `doctalk-cli`'s tests.)
+
+use std::ops::ControlFlow;
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+
+use doctalk_core::{AnswerEvent, AnswerRequest, Embedder, KnowledgeBase, Scope, ScopeRequest};
+use doctalk_models::llm::{ChatMessage, GenerationOutput, GenerationParams, Generator, StopReason};
+
+/// Character bigrams hashed into 256 dimensions, normalised: texts sharing words are close.
+struct BigramEncoder;
+
+impl BigramEncoder {
+    fn embed(text: &str) -> Vec<f32> {
+        let mut v = vec![0.0f32; 256];
+        let chars: Vec<char> = text
+            .to_lowercase()
+            .chars()
+            .filter(|c| c.is_alphanumeric())
+            .collect();
+        for w in chars.windows(2) {
+            let h = (w[0] as u32).wrapping_mul(31).wrapping_add(w[1] as u32) as usize % 256;
+            v[h] += 1.0;
+        }
+        let norm = v.iter().map(|x| x * x).sum::<f32>().sqrt().max(1e-6);
+        v.iter().map(|x| x / norm).collect()
+    }
+}
+
+impl Embedder for BigramEncoder {
+    fn model_id(&self) -> &str {
+        "test/bigram-encoder"
+    }
+    fn dimension(&self) -> usize {
+        256
+    }
+    fn max_tokens(&self) -> usize {
+        512
+    }
+    fn embed_passages(&self, texts: &[&str]) -> doctalk_models::Result<Vec<Vec<f32>>> {
+        Ok(texts.iter().map(|t| Self::embed(t)).collect())
+    }
+    fn embed_query(&self, text: &str) -> doctalk_models::Result<Vec<f32>> {
+        Ok(Self::embed(text))
+    }
+}
+
+/// Answers every prompt with `reply`, streamed a few characters at a time; keeps the last prompt.
+struct ScriptedGenerator {
+    reply: String,
+    window: usize,
+    prompt: Mutex<String>,
+}
+
+impl ScriptedGenerator {
+    fn new(reply: &str, window: usize) -> Arc<Self> {
+        Arc::new(ScriptedGenerator {
+            reply: reply.into(),
+            window,
+            prompt: Mutex::new(String::new()),
+        })
+    }
+}
+
+impl Generator for ScriptedGenerator {
+    fn model_id(&self) -> &str {
+        "test/scripted"
+    }
+    fn context_window(&self) -> usize {
+        self.window
+    }
+    fn prompt_budget(&self) -> Option<usize> {
+        Some(768)
+    }
+    fn count_tokens(&self, text: &str) -> doctalk_models::Result<usize> {
+        Ok(text.chars().count() / 2 + 1)
+    }
+    fn render_chat(&self, messages: &[ChatMessage]) -> doctalk_models::Result<String> {
+        Ok(messages
+            .iter()
+            .map(|m| m.content.as_str())
+            .collect::<Vec<_>>()
+            .join("\n"))
+    }
+    fn generate(
+        &self,
+        prompt: &str,
+        _params: &GenerationParams,
+        on_token: &mut dyn FnMut(&str) -> ControlFlow<()>,
+    ) -> doctalk_models::Result<GenerationOutput> {
+        *self.prompt.lock().unwrap() = prompt.to_string();
+        let chars: Vec<char> = self.reply.chars().collect();
+        for piece in chars.chunks(3) {
+            if on_token(&piece.iter().collect::<String>()).is_break() {
+                break;
+            }
+        }
+        Ok(GenerationOutput {
+            text: self.reply.clone(),
+            prompt_tokens: self.count_tokens(prompt)?,
+            reused_prompt_tokens: 0,
+            completion_tokens: chars.len(),
+            stop_reason: StopReason::EndOfText,
+        })
+    }
+}
+
+const HANDBOOK: &str = "# 员工手册\n\n## 作息\n\n公司实行弹性工作制，每天工作8小时。午休时间为中午十二点到下午一点，午休期间请保持安静。\n\n## 年假\n\n年假以半天为最小单位，须提前3个工作日申请。当年未休完的年假可顺延至次年3月31日，逾期作废。新入职员工在入职满3个月后方可开始休年假，当年年假按剩余日历天数折算。\n\n## 报销\n\n出差结束后10个工作日内提交报销。财务审核通过后，每周二和周四统一打款。\n";
+
+async fn handbook(dir: &Path) -> (KnowledgeBase, Scope) {
+    let file = dir.join("员工手册.md");
+    std::fs::write(&file, HANDBOOK).unwrap();
+    let kb = KnowledgeBase::open(&dir.join("kb"), Arc::new(BigramEncoder))
+        .await
+        .unwrap();
+    kb.ingest(&[file], &|_| {}).await.unwrap();
+    let scope = kb
+        .resolve_scope(&ScopeRequest {
+            docs: vec!["员工手册.md".into()],
+            folders: vec![],
+        })
+        .await
+        .unwrap()
+        .unwrap();
+    (kb, scope)
+}
+
+/// Asks with `generator`; returns the answer and every piece of text streamed to the user.
+async fn ask(
+    kb: &KnowledgeBase,
+    question: &str,
+    generator: Arc<ScriptedGenerator>,
+    scope: Option<Scope>,
+) -> (doctalk_core::Answer, String) {
+    let mut req = AnswerRequest::new(question);
+    req.generator = Some(generator);
+    req.scope = scope;
+    let shown = Arc::new(Mutex::new(String::new()));
+    let sink = shown.clone();
+    let answer = kb
+        .answer(
+            req,
+            Arc::new(move |e| {
+                if let AnswerEvent::Token(t) = e {
+                    sink.lock().unwrap().push_str(&t);
+                }
+            }),
+        )
+        .await
+        .unwrap();
+    let shown = shown.lock().unwrap().clone();
+    (answer, shown)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_scoped_document_that_fits_is_read_whole_and_one_that_does_not_is_searched() {
+    let dir = tempfile::tempdir().unwrap();
+    let (kb, scope) = handbook(dir.path()).await;
+    let chunks = kb.documents().await.unwrap()[0].chunks as usize;
+    let q = "没休完的年假可以留到什么时候？";
+
+    let generator = ScriptedGenerator::new("当年未休完的年假可顺延至次年3月31日[2]。", 4096);
+    let (answer, shown) = ask(&kb, q, generator.clone(), Some(scope.clone())).await;
+    assert!(answer.whole_document, "{answer:?}");
+    assert_eq!(answer.sources.len(), chunks);
+    let prompt = generator.prompt.lock().unwrap().clone();
+    for needle in ["午休时间为中午十二点", "顺延至次年3月31日", "每周二和周四"] {
+        assert!(
+            prompt.contains(needle),
+            "every passage is in the prompt: {needle}"
+        );
+    }
+    assert!(shown.contains("3月31日"), "{shown}");
+
+    // A context window too small for the whole document: retrieved passages, said so by the flag.
+    let small = ScriptedGenerator::new("当年未休完的年假可顺延至次年3月31日[1]。", 200);
+    let (answer, _) = ask(&kb, q, small, Some(scope)).await;
+    assert!(!answer.whole_document, "{answer:?}");
+    // Unscoped: never read whole.
+    let generator = ScriptedGenerator::new("当年未休完的年假可顺延至次年3月31日[1]。", 4096);
+    let (answer, _) = ask(&kb, q, generator, None).await;
+    assert!(!answer.whole_document);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_answer_whose_every_claim_fails_shows_nothing_of_it_and_answers_from_the_passages() {
+    let dir = tempfile::tempdir().unwrap();
+    let (kb, _) = handbook(dir.path()).await;
+    let wrong = ScriptedGenerator::new("中午两点开始午休[1]。", 4096);
+    let (answer, shown) = ask(&kb, "中午几点开始午休？", wrong, None).await;
+    assert!(
+        !shown.contains("两点"),
+        "the wrong figure was never shown: {shown}"
+    );
+    assert_eq!(answer.mode, "extractive", "{answer:?}");
+    assert!(answer.answer.contains("十二点"), "{}", answer.answer);
+    let reason = answer.fallback_reason.clone().unwrap_or_default();
+    assert!(reason.contains("“2”"), "the reason names the claim: {reason}");
+    assert_eq!(answer.model_text.as_deref(), Some("中午两点开始午休[1]。"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_answer_to_the_neighbouring_sentence_falls_back_to_the_passages() {
+    let dir = tempfile::tempdir().unwrap();
+    let (kb, _) = handbook(dir.path()).await;
+    let q = "没休完的年假可以留到什么时候？";
+    let neighbour = ScriptedGenerator::new(
+        "新入职员工在入职满3个月后方可开始休年假，当年年假按剩余日历天数折算[1]。",
+        4096,
+    );
+    let (answer, shown) = ask(&kb, q, neighbour, None).await;
+    // Only the passages were streamed (which hold the model's sentence among others).
+    assert_eq!(shown.trim(), answer.answer.trim());
+    assert!(!shown.starts_with("新入职"), "{shown}");
+    assert_eq!(answer.mode, "extractive");
+    assert!(answer.answer.contains("3月31日"), "{}", answer.answer);
+    assert!(
+        answer
+            .fallback_reason
+            .as_deref()
+            .unwrap_or_default()
+            .contains("match the question"),
+        "{answer:?}"
+    );
+    // The right sentence streams through as the model wrote it.
+    let right = ScriptedGenerator::new("当年未休完的年假可顺延至次年3月31日[1]。", 4096);
+    let (answer, shown) = ask(&kb, q, right, None).await;
+    assert_eq!(answer.mode, "llm", "{answer:?}");
+    assert!(shown.contains("顺延至次年3月31日"), "{shown}");
+}
