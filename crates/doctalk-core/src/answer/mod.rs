@@ -124,10 +124,7 @@ pub struct Source {
 
 impl Source {
     fn from_hit(n: usize, h: &SearchHit) -> Source {
-        let text = match (&h.kind[..], &h.answer) {
-            ("qa", Some(answer)) => format!("{}\n{answer}", h.questions.first().cloned().unwrap_or_default()),
-            _ => h.text.clone(),
-        };
+        let text = shown_text(&h.kind, &h.text, &h.questions, h.answer.as_deref());
         Source {
             n,
             path: h.path.clone(),
@@ -139,10 +136,7 @@ impl Source {
             doc_id: h.doc_id.clone(),
             chunk_id: h.chunk_id.clone(),
             heading_path: h.heading_path.clone(),
-            row: h
-                .metadata
-                .get("row")
-                .and_then(|r| r.as_u64().or_else(|| r.as_str()?.parse().ok())),
+            row: faq_row(&h.metadata),
             score: h.dense.map_or(h.fused_score, |d| d.score),
         }
     }
@@ -153,19 +147,15 @@ impl Source {
         doc: &crate::DocumentInfo,
         chunk: &doctalk_store::ChunkRecord,
     ) -> Source {
-        let text = match (&chunk.kind[..], &chunk.answer) {
-            ("qa", Some(answer)) => format!(
-                "{}\n{answer}",
-                chunk.questions.first().cloned().unwrap_or_default()
-            ),
-            _ => chunk.text.clone(),
-        };
-        let row = serde_json::from_str::<serde_json::Value>(&chunk.metadata_json)
+        let text = shown_text(
+            &chunk.kind,
+            &chunk.text,
+            &chunk.questions,
+            chunk.answer.as_deref(),
+        );
+        let row = serde_json::from_str(&chunk.metadata_json)
             .ok()
-            .and_then(|m| {
-                m.get("row")
-                    .and_then(|r| r.as_u64().or_else(|| r.as_str()?.parse().ok()))
-            });
+            .and_then(|m: serde_json::Value| faq_row(&m));
         Source {
             n,
             path: doc.path.clone(),
@@ -203,6 +193,21 @@ impl Source {
             (Lang::En, None, None) => self.title.clone(),
         }
     }
+}
+
+/// What a source shows of a chunk: an FAQ entry as its question and answer, a passage as it is.
+fn shown_text(kind: &str, text: &str, questions: &[String], answer: Option<&str>) -> String {
+    match (kind, answer) {
+        ("qa", Some(answer)) => format!("{}\n{answer}", questions.first().map_or("", String::as_str)),
+        _ => text.to_string(),
+    }
+}
+
+/// The spreadsheet row of an FAQ entry, from its chunk metadata (a number or a numeric string).
+fn faq_row(metadata: &serde_json::Value) -> Option<u64> {
+    metadata
+        .get("row")
+        .and_then(|r| r.as_u64().or_else(|| r.as_str()?.parse().ok()))
 }
 
 /// Why an answer is (not) grounded: the numbers the decision was made on.

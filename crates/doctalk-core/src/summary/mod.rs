@@ -197,8 +197,17 @@ fn cut(text: &str, max_chars: usize) -> String {
 /// Chinese when a fifth of the letters are Han characters (an English document quoting a few
 /// Chinese names stays English).
 fn document_lang(sources: &[Source]) -> Lang {
+    if han_share(sources.iter().map(|s| s.text.as_str())) >= 0.2 {
+        Lang::Zh
+    } else {
+        Lang::En
+    }
+}
+
+/// The share of letters that are Han characters (0 without letters).
+fn han_share<'a>(texts: impl Iterator<Item = &'a str>) -> f32 {
     let (mut han, mut letters) = (0usize, 0usize);
-    for c in sources.iter().flat_map(|s| s.text.chars()) {
+    for c in texts.flat_map(str::chars) {
         if crate::segment::is_han(c) {
             han += 1;
             letters += 1;
@@ -206,11 +215,7 @@ fn document_lang(sources: &[Source]) -> Lang {
             letters += 1;
         }
     }
-    if letters > 0 && han * 5 >= letters {
-        Lang::Zh
-    } else {
-        Lang::En
-    }
+    han as f32 / letters.max(1) as f32
 }
 
 /// The opening sentence of each passage (a heading alone is skipped; of an FAQ entry, its
@@ -252,18 +257,10 @@ fn opening_statement(source: &Source, lang: Lang) -> Option<String> {
 
 /// Mostly Han characters for Chinese, mostly other letters for English.
 fn in_language(text: &str, lang: Lang) -> bool {
-    let (han, letters) = text.chars().fold((0usize, 0usize), |(h, l), c| {
-        if crate::segment::is_han(c) {
-            (h + 1, l + 1)
-        } else if c.is_alphabetic() {
-            (h, l + 1)
-        } else {
-            (h, l)
-        }
-    });
+    let share = han_share(std::iter::once(text));
     match lang {
-        Lang::Zh => han * 2 >= letters && han > 0,
-        Lang::En => han * 5 < letters.max(1),
+        Lang::Zh => share >= 0.5,
+        Lang::En => share < 0.2,
     }
 }
 

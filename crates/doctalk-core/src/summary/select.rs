@@ -8,6 +8,8 @@
 
 use doctalk_store::ChunkRecord;
 
+use super::han_share;
+
 /// How much a chosen passage's likeness to those already chosen counts against it (FAQ entries).
 const REDUNDANCY: f32 = 0.6;
 
@@ -49,7 +51,7 @@ fn centre_of(chunks: &[ChunkRecord], members: &[usize], document_han: f32) -> Op
         .iter()
         .map(|&i| {
             let c = &chunks[i];
-            let foreign = (han_share([c.text.as_str()].into_iter()) - document_han).abs() > 0.5;
+            let foreign = (han_share(std::iter::once(c.text.as_str())) - document_han).abs() > 0.5;
             let language = if foreign { 0.2 } else { 1.0 };
             let score = (1.0 + cosine(&c.vector, &centre)) * prose(&c.text).powi(2) * language;
             (i, score)
@@ -89,20 +91,6 @@ fn most_typical_and_diverse(chunks: &[ChunkRecord], readable: &[usize], points: 
         }
     }
     chosen
-}
-
-/// The share of letters that are Han characters.
-fn han_share<'a>(texts: impl Iterator<Item = &'a str>) -> f32 {
-    let (mut han, mut letters) = (0usize, 0usize);
-    for c in texts.flat_map(str::chars) {
-        if crate::segment::is_han(c) {
-            han += 1;
-            letters += 1;
-        } else if c.is_alphabetic() {
-            letters += 1;
-        }
-    }
-    han as f32 / letters.max(1) as f32
 }
 
 fn mean<'a>(vectors: impl Iterator<Item = &'a [f32]>) -> Option<Vec<f32>> {
