@@ -2,6 +2,7 @@
 
 use doctalk_core::{Conversation, ScopeRequest, SearchHit};
 use doctalk_server::service::{self, AskRequest};
+use doctalk_server::Caller;
 use serde_json::Value;
 use tauri::ipc::Channel;
 use tauri::State;
@@ -34,7 +35,15 @@ pub async fn ask_stream(
 ) -> CommandResult<Value> {
     let engine = desktop.engine().await?;
     let cancel = desktop.start_ask(&request_id);
-    let result = service::ask(engine, kb.as_deref(), request, emit_to(&on_event), cancel).await;
+    let result = service::ask(
+        engine,
+        &Caller::Local,
+        kb.as_deref(),
+        request,
+        emit_to(&on_event),
+        cancel,
+    )
+    .await;
     desktop.finish_ask(&request_id);
     finish(&on_event, result.map_err(Into::into))
 }
@@ -66,7 +75,7 @@ pub fn ask_stop(desktop: State<'_, Desktop>, request_id: String) -> bool {
 
 #[tauri::command]
 pub async fn conversations_list(desktop: State<'_, Desktop>, kb: Option<String>) -> CommandResult<Value> {
-    Ok(service::conversations(desktop.engine().await?, kb.as_deref()).await?)
+    Ok(service::conversations(desktop.engine().await?, &Caller::Local, kb.as_deref()).await?)
 }
 
 #[tauri::command]
@@ -75,7 +84,7 @@ pub async fn conversation_get(
     kb: Option<String>,
     id: String,
 ) -> CommandResult<Conversation> {
-    Ok(service::conversation(desktop.engine().await?, kb.as_deref(), &id).await?)
+    Ok(service::conversation(desktop.engine().await?, &Caller::Local, kb.as_deref(), &id).await?)
 }
 
 #[tauri::command]
@@ -84,5 +93,5 @@ pub async fn conversation_delete(
     kb: Option<String>,
     id: String,
 ) -> CommandResult<Value> {
-    Ok(service::delete_conversation(desktop.engine().await?, kb.as_deref(), &id).await?)
+    Ok(service::delete_conversation(desktop.engine().await?, &Caller::Local, kb.as_deref(), &id).await?)
 }

@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 
 use doctalk_core::DocumentInfo;
-use doctalk_server::service;
+use doctalk_server::{service, Caller};
 use serde_json::Value;
 use tauri::ipc::{Channel, Request, Response};
 use tauri::State;
@@ -19,7 +19,7 @@ pub async fn health(desktop: State<'_, Desktop>, kb: Option<String>) -> CommandR
 
 #[tauri::command]
 pub async fn kbs_list(desktop: State<'_, Desktop>) -> CommandResult<Value> {
-    Ok(service::kbs(desktop.engine().await?).await?)
+    Ok(service::kbs(desktop.engine().await?, &Caller::Local).await?)
 }
 
 #[tauri::command]

@@ -58,6 +58,7 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Ask(args) => commands::ask::run(&ctx, args).await,
         Command::Summarize(args) => commands::summarize::run(&ctx, args).await,
         Command::Serve(args) => commands::serve::run(&ctx, args).await,
+        Command::Users(cmd) => commands::users::run(&ctx, cmd),
         Command::Mcp(args) => commands::mcp::run(&ctx, args).await,
         Command::Chat(args) => commands::chat::run(&ctx, args).await,
         Command::Bench(cmd) => commands::bench::run(&ctx, cmd).await,

@@ -78,6 +78,10 @@ pub enum Command {
     Summarize(SummarizeArgs),
     /// Serve the knowledge base over HTTP: REST + SSE for the UI, an OpenAI-compatible /v1 API
     Serve(ServeArgs),
+    /// People a team server answers (`serve --auth users`): add (prints their token once), list,
+    /// rm, token (a new one)
+    #[command(subcommand)]
+    Users(UsersCommand),
     /// Serve the knowledge base to other AI tools over the Model Context Protocol (stdio)
     Mcp(McpArgs),
     /// Known models: list, download (from the hub or HF_ENDPOINT mirror), inspect, remove
@@ -379,8 +383,15 @@ pub struct ServeArgs {
     #[arg(long, default_value = "127.0.0.1:8765")]
     pub bind: std::net::SocketAddr,
     /// Access token every request must send as `Authorization: Bearer TOKEN`
-    #[arg(long, env = "DOCTALK_TOKEN")]
+    #[arg(long, env = "DOCTALK_TOKEN", conflicts_with = "auth")]
     pub token: Option<String>,
+    /// `users`: every request needs the token of a user made with `doctalk users add`, whose role
+    /// and knowledge bases decide what they may do (401 without a token, 403 beyond their rights)
+    #[arg(long, value_enum, value_name = "MODE")]
+    pub auth: Option<AuthMode>,
+    /// Requests per minute each token may make (users, or the shared token); 0: no limit
+    #[arg(long, default_value_t = 600, value_name = "N")]
+    pub rate_limit: u32,
     /// Another name this server may be reached by without a token (besides localhost and
     /// 127.0.0.1), e.g. a name in /etc/hosts; repeatable. Requests naming any other host are refused,
     /// so that no website can read the server by pointing its own name at this machine
@@ -496,6 +507,50 @@ pub struct GenerateArgs {
 pub struct ListArgs {
     #[arg(long)]
     pub json: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum AuthMode {
+    /// Users with their own tokens, roles and knowledge bases
+    Users,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UsersCommand {
+    /// Add a user; their token is printed once (only its hash is kept)
+    Add {
+        name: String,
+        /// reader: search and ask; editor: also add and remove documents; admin: everything
+        #[arg(long, value_parser = parse_role)]
+        role: doctalk_core::users::Role,
+        /// A knowledge base they may use (repeatable) [default: every one]. Not `--kb`: that one
+        /// names the knowledge base a command works on
+        #[arg(long = "allow-kb", value_name = "NAME")]
+        kbs: Vec<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// The users, their roles and knowledge bases (never their tokens)
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Remove a user; their token stops working at once, also on a running server
+    Rm {
+        name: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Give a user a new token (printed once); the old one stops working
+    Token {
+        name: String,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+fn parse_role(s: &str) -> Result<doctalk_core::users::Role, String> {
+    s.parse()
 }
 
 #[derive(Debug, Subcommand)]

@@ -19,6 +19,10 @@ pub struct Conversation {
     pub created_at: u64,
     pub updated_at: u64,
     pub turns: Vec<Turn>,
+    /// The team-server user it belongs to (`serve --auth users`): only they see it. `None`: made
+    /// without users (the desktop app, the CLI, a one-person server).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub owner: Option<String>,
 }
 
 impl Conversation {
@@ -71,6 +75,7 @@ impl ConversationStore {
             created_at: at,
             updated_at: at,
             turns: Vec::new(),
+            owner: None,
         }
     }
 

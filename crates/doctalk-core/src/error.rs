@@ -49,6 +49,15 @@ pub enum CoreError {
     /// An evaluation dataset (BEIR folder) is missing a file or malformed.
     #[error("bad dataset file {path}: {reason}", path = .path.display())]
     Dataset { path: PathBuf, reason: String },
+    /// The team server's user list (`users.json`) cannot be read or written.
+    #[error("users file {path}: {reason}", path = .path.display())]
+    Users { path: PathBuf, reason: String },
+    #[error("user names use letters, digits, '.', '-' and '_' only (1 to 64): {0:?}")]
+    BadUserName(String),
+    #[error("no user {0:?} (see `doctalk users list`)")]
+    NoSuchUser(String),
+    #[error("there is already a user {0:?} (`doctalk users token {0}` gives them a new token)")]
+    UserExists(String),
 }
 
 pub type Result<T, E = CoreError> = std::result::Result<T, E>;

@@ -20,6 +20,7 @@
 pub mod answer;
 pub mod answer_check;
 pub mod archive;
+pub mod audit;
 pub mod conversations;
 mod error;
 pub mod eval;
@@ -35,6 +36,7 @@ mod search;
 pub mod segment;
 pub mod settings;
 pub mod summary;
+pub mod users;
 mod workspace;
 
 pub use answer::{Answer, AnswerEvent, AnswerRequest, Lang, Source, Turn};

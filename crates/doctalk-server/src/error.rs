@@ -25,6 +25,12 @@ pub enum ServerError {
     Busy(String),
     #[error("missing or wrong access token")]
     Unauthorized,
+    #[error("{0}")]
+    Forbidden(String),
+    #[error("too many requests: try again in {0} s")]
+    RateLimited(u64),
+    #[error("{0}")]
+    UnsupportedMediaType(String),
     #[error(
         "refused: this server answers to localhost, not {0:?} (a website pointing its name at this machine?); \
          start it with --allow-host NAME to use another name"
@@ -47,6 +53,11 @@ impl ServerError {
             ServerError::BadRequest(_) => (StatusCode::BAD_REQUEST, "bad_request"),
             ServerError::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
             ServerError::Unauthorized => (StatusCode::UNAUTHORIZED, "unauthorized"),
+            ServerError::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden"),
+            ServerError::RateLimited(_) => (StatusCode::TOO_MANY_REQUESTS, "rate_limited"),
+            ServerError::UnsupportedMediaType(_) => {
+                (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type")
+            }
             ServerError::ForeignHost(_) => (StatusCode::FORBIDDEN, "foreign_host"),
             ServerError::CrossSite(_) => (StatusCode::FORBIDDEN, "cross_site_request"),
             ServerError::UnknownModel(..) => (StatusCode::NOT_FOUND, "model_not_found"),
@@ -57,8 +68,11 @@ impl ServerError {
                 | CoreError::NoSuchConversation(_)
                 | CoreError::NoSuchKb(_),
             ) => (StatusCode::NOT_FOUND, "not_found"),
+            ServerError::Core(CoreError::NoSuchUser(_)) => (StatusCode::NOT_FOUND, "not_found"),
+            ServerError::Core(CoreError::UserExists(_)) => (StatusCode::CONFLICT, "conflict"),
             ServerError::Core(
                 CoreError::BadKbName(_)
+                | CoreError::BadUserName(_)
                 | CoreError::BadSettings(_)
                 | CoreError::Folder { .. }
                 | CoreError::Archive { .. },
@@ -79,7 +93,13 @@ impl IntoResponse for ServerError {
             _ => {}
         }
         let body = serde_json::json!({"error": {"code": code, "message": self.to_string(), "type": code}});
-        (status, crate::json::JsonResponse(body)).into_response()
+        let mut response = (status, crate::json::JsonResponse(body)).into_response();
+        if let ServerError::RateLimited(wait) = self {
+            response
+                .headers_mut()
+                .insert(axum::http::header::RETRY_AFTER, wait.into());
+        }
+        response
     }
 }
 

@@ -18,6 +18,29 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for JsonBody<T> {
     type Rejection = ServerError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        // A JSON content type is required: a browser sends one only after a CORS preflight, which
+        // other websites do not pass, so a "simple" cross-site POST can never reach a handler.
+        let content_type = req
+            .headers()
+            .get(CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("");
+        let essence = content_type
+            .split(';')
+            .next()
+            .unwrap_or("")
+            .trim()
+            .to_ascii_lowercase();
+        if essence != "application/json" && !essence.ends_with("+json") {
+            return Err(ServerError::UnsupportedMediaType(format!(
+                "send the body as JSON (content-type: application/json), not {:?}",
+                if content_type.is_empty() {
+                    "nothing"
+                } else {
+                    content_type
+                }
+            )));
+        }
         let bytes = Bytes::from_request(req, state)
             .await
             .map_err(|e| ServerError::BadRequest(format!("cannot read the request body: {e}")))?;

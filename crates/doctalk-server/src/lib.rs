@@ -7,12 +7,14 @@
 //!   `/v1/embeddings`) whose chat answers are grounded in the knowledge base; the sources ride along in
 //!   an extra `sources` field.
 //!
-//! Safety: loopback by default; a non-loopback bind is refused without an access token; every
-//! request then needs `Authorization: Bearer <token>`; other websites can neither change anything
+//! Safety: loopback by default; a non-loopback bind is refused without an access token (one shared
+//! `--token`, or users with their own tokens, roles and knowledge bases: `--auth users`, see
+//! `access`); every request then needs `Authorization: Bearer <token>`; other websites can neither change anything
 //! (cross-site requests are refused) nor read through DNS rebinding (loopback `Host` names only,
 //! see `origin`); uploads are size-limited and stored under the
 //! data directory with a sanitised name, so no request can read or write outside it.
 
+mod access;
 mod api;
 mod completion;
 mod error;
@@ -27,6 +29,7 @@ mod ui;
 
 use std::net::SocketAddr;
 
+pub use access::{route_rules, Auth, Caller, KbOf, Need, Rule, UserDirectory};
 pub use error::ServerError;
 pub use gate::LlmGate;
 pub use language_model::LanguageModel;
@@ -39,7 +42,7 @@ pub async fn serve(
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> Result<SocketAddr, ServerError> {
     let bind = state.config.bind;
-    if !bind.ip().is_loopback() && state.config.token.is_none() {
+    if !bind.ip().is_loopback() && state.config.auth.is_open() {
         return Err(ServerError::TokenRequired(bind));
     }
     let listener = tokio::net::TcpListener::bind(bind)
@@ -56,12 +59,22 @@ pub async fn serve(
     Ok(addr)
 }
 
-/// All routes, with the origin and token checks in front.
+/// Every route with its access rule.
+pub(crate) fn routes() -> access::RouteTable {
+    api::routes().merge(openai::routes())
+}
+
+/// All routes, with the origin and token checks in front and each route's access rule behind
+/// routing.
 pub fn router(state: AppState) -> axum::Router {
     let limit = state.config.max_upload_bytes;
-    axum::Router::new()
-        .merge(api::routes())
-        .merge(openai::routes())
+    let (routes, rules) = routes().into_parts();
+    let guard = access::Guard {
+        state: state.clone(),
+        rules: std::sync::Arc::new(rules),
+    };
+    routes
+        .route_layer(axum::middleware::from_fn_with_state(guard, access::authorize))
         .fallback(ui::serve)
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),

@@ -7,10 +7,9 @@ use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use axum::extract::State;
+use axum::http::Method;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
-use axum::Router;
 
 use crate::json::{JsonBody, JsonResponse};
 use doctalk_core::{Answer, AnswerEvent, AnswerRequest, Turn};
@@ -18,14 +17,28 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 use tokio::sync::mpsc;
 
+use crate::access::{KbOf, Need, RouteTable};
 use crate::api::channel_stream;
 use crate::{AppState, ServerError};
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/v1/models", get(models))
-        .route("/v1/chat/completions", post(chat_completions))
-        .route("/v1/embeddings", post(embeddings))
+/// The `/v1` routes: readers of the server's own knowledge base (see `crate::access`).
+pub(crate) fn routes() -> RouteTable {
+    RouteTable::new()
+        .add(Method::GET, "/v1/models", Need::Read, KbOf::Server, models)
+        .add(
+            Method::POST,
+            "/v1/chat/completions",
+            Need::Read,
+            KbOf::Server,
+            chat_completions,
+        )
+        .add(
+            Method::POST,
+            "/v1/embeddings",
+            Need::Read,
+            KbOf::Server,
+            embeddings,
+        )
 }
 
 /// The grounded knowledge-base model, and the language model alone when one is loaded.

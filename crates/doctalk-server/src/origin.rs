@@ -24,7 +24,7 @@ use crate::{AppState, ServerError};
 pub async fn guard(State(state): State<AppState>, request: Request, next: Next) -> Response {
     let headers = request.headers();
     let host = headers.get(header::HOST).and_then(|v| v.to_str().ok());
-    if state.config.token.is_none() {
+    if state.config.auth.is_open() {
         if let Some(host) = host {
             if !host_allowed(host, &state.config.allowed_hosts) {
                 return ServerError::ForeignHost(host.to_string()).into_response();

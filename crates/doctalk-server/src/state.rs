@@ -10,16 +10,20 @@ use axum::response::{IntoResponse, Response};
 use doctalk_core::{Library, Workspace};
 use doctalk_models::store::ModelStore;
 
+use crate::access::{Auth, RateLimiter};
 use crate::gate::LlmGate;
 use crate::language_model::LanguageModel;
 use crate::ServerError;
 
 /// Settings of one server.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct ServerConfig {
     pub bind: SocketAddr,
-    /// Required on every request when set (`Authorization: Bearer …`).
-    pub token: Option<String>,
+    /// Who may call (see `access`): nobody asked, one shared token (`Authorization: Bearer …` on
+    /// every request), or users with tokens of their own.
+    pub auth: Auth,
+    /// Requests per minute per token (users, or the shared token); 0: no limit.
+    pub rate_limit_per_minute: u32,
     /// Host names besides loopback ones that requests may address the server by when it has no
     /// token (`--allow-host`; see `origin`).
     pub allowed_hosts: Vec<String>,
@@ -65,12 +69,24 @@ impl Engine {
 pub struct AppState {
     pub engine: Engine,
     pub config: Arc<ServerConfig>,
+    pub(crate) rate_limiter: Arc<RateLimiter>,
+}
+
+impl AppState {
+    pub fn new(engine: Engine, config: ServerConfig) -> Self {
+        let rate_limiter = Arc::new(RateLimiter::new(config.rate_limit_per_minute));
+        Self {
+            engine,
+            config: Arc::new(config),
+            rate_limiter,
+        }
+    }
 }
 
 /// Rejects API requests without the configured token (no token configured: loopback only, all
 /// allowed). The UI's own files are not secret and load without it; the page then sends the token.
 pub async fn require_token(State(state): State<AppState>, request: Request, next: Next) -> Response {
-    let Some(token) = &state.config.token else {
+    let Auth::Token(token) = &state.config.auth else {
         return next.run(request).await;
     };
     let path = request.uri().path();
@@ -82,13 +98,9 @@ pub async fn require_token(State(state): State<AppState>, request: Request, next
         .get(axum::http::header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "));
-    if presented.is_some_and(|p| constant_time_eq(p.as_bytes(), token.as_bytes())) {
+    if presented.is_some_and(|p| doctalk_core::users::constant_time_eq(p.as_bytes(), token.as_bytes())) {
         next.run(request).await
     } else {
         ServerError::Unauthorized.into_response()
     }
-}
-
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }

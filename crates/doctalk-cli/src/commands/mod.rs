@@ -20,5 +20,6 @@ pub mod serve;
 pub mod status;
 pub mod summarize;
 pub mod sync;
+pub mod users;
 pub mod voice;
 pub mod watch;

@@ -4,14 +4,26 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 
-use doctalk_server::{AppState, Engine, ServerConfig};
+use doctalk_server::{AppState, Auth, Engine, ServerConfig, UserDirectory};
 
 use crate::app::Ctx;
-use crate::cli::ServeArgs;
+use crate::cli::{AuthMode, ServeArgs};
 
 pub async fn run(ctx: &Ctx, args: ServeArgs) -> anyhow::Result<ExitCode> {
     // Checked before the slow model loading: a refused bind should fail at once.
-    if !args.bind.ip().is_loopback() && args.token.is_none() {
+    let auth = match (&args.token, args.auth) {
+        (Some(token), _) => Auth::Token(token.clone()),
+        (None, Some(AuthMode::Users)) => {
+            let users = doctalk_core::users::Users::new(&ctx.data_dir).list()?;
+            anyhow::ensure!(
+                !users.is_empty(),
+                "--auth users needs at least one user: add one with `doctalk users add NAME --role admin`"
+            );
+            Auth::Users(Arc::new(UserDirectory::new(&ctx.data_dir)))
+        }
+        (None, None) => Auth::Open,
+    };
+    if !args.bind.ip().is_loopback() && auth.is_open() {
         anyhow::bail!(doctalk_server::ServerError::TokenRequired(args.bind));
     }
     let kb = ctx.open_kb().await?;
@@ -27,8 +39,8 @@ pub async fn run(ctx: &Ctx, args: ServeArgs) -> anyhow::Result<ExitCode> {
     if ui_dir.is_none() {
         eprintln!("The web UI is not built (npm --prefix ui ci && npm --prefix ui run build); serving the API only.");
     }
-    let state = AppState {
-        engine: Engine {
+    let state = AppState::new(
+        Engine {
             workspace: Arc::new(workspace),
             language_model: Arc::new(doctalk_server::LanguageModel::new(generator, ctx.model_roots())),
             llm_gate: Arc::new(doctalk_server::LlmGate::new(args.max_waiting)),
@@ -37,15 +49,16 @@ pub async fn run(ctx: &Ctx, args: ServeArgs) -> anyhow::Result<ExitCode> {
                 &ctx.data_dir,
             )),
         },
-        config: Arc::new(ServerConfig {
+        ServerConfig {
             bind: args.bind,
-            token: args.token.clone(),
+            auth,
+            rate_limit_per_minute: args.rate_limit,
             allowed_hosts: args.allow_host.clone(),
             max_upload_bytes: args.max_upload_mib.saturating_mul(1 << 20),
             ui_dir,
             model_name: format!("doctalk-{}", ctx.kb_name),
-        }),
-    };
+        },
+    );
     let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
     let addr = doctalk_server::serve(state, async {
         let _ = stop_rx.await;

@@ -14,5 +14,6 @@ mod scale_out;
 mod search;
 mod serve;
 mod summarize;
+mod team;
 mod unfaithful;
 mod voice;

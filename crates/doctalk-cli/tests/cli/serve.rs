@@ -76,6 +76,8 @@ pub fn http(addr: &str, method: &str, path: &str, token: Option<&str>, body: &[u
 /// an attacker's page would send them.
 pub fn http_raw(addr: &str, method: &str, path: &str, headers: &str, body: &[u8]) -> Reply {
     let mut s = TcpStream::connect(addr).unwrap();
+    // A reply that never ends fails the test that asked, not the whole stage.
+    let _ = s.set_read_timeout(Some(crate::harness::child_limit()));
     let head = format!(
         "{method} {path} HTTP/1.1\r\n{headers}Content-Length: {}\r\nConnection: close\r\n\r\n",
         body.len()
@@ -325,6 +327,19 @@ fn other_websites_can_neither_change_nor_read_the_knowledge_base() {
             .unwrap()
             .contains("evil.example"));
     }
+    // Every route that changes something, from the server's own route table.
+    let ids = crate::team::Ids {
+        own_doc: "0000000000".into(),
+        other_doc: "0000000000".into(),
+        conversation: "000000000000".into(),
+    };
+    let rules = doctalk_server::route_rules();
+    for rule in rules.iter().filter(|r| r.method != "GET") {
+        let (path, body, _) = crate::team::example(rule, "default", &ids);
+        let r = http_raw(a, rule.method.as_str(), &path, &from_evil, &body);
+        assert_eq!(r.status, 403, "{} {path}: {}", rule.method, r.body);
+        assert_eq!(r.json()["error"]["code"], "cross_site_request", "{path}");
+    }
     // Without an Origin, a browser's fetch metadata says the same.
     let meta = format!("Host: {a}\r\nSec-Fetch-Site: cross-site\r\nContent-Type: text/plain\r\n");
     assert_eq!(
@@ -350,6 +365,25 @@ fn other_websites_can_neither_change_nor_read_the_knowledge_base() {
         http_raw(a, "GET", "/", &format!("Host: evil.example:{port}\r\n"), b"").status,
         403
     );
+    for rule in &rules {
+        let (path, body, _) = crate::team::example(rule, "default", &ids);
+        let r = http_raw(
+            a,
+            rule.method.as_str(),
+            &path,
+            &format!("Host: evil.example:{port}\r\n"),
+            &body,
+        );
+        assert_eq!(r.status, 403, "{} {path}: {}", rule.method, r.body);
+        assert_eq!(r.json()["error"]["code"], "foreign_host", "{path}");
+    }
+
+    // A JSON body must say it is JSON, so no "simple" request reaches a handler even from a page
+    // that sends no Origin.
+    let plain = format!("Host: {a}\r\nContent-Type: text/plain\r\n");
+    let r = http_raw(a, "POST", "/api/kbs", &plain, br#"{"name": "evil"}"#);
+    assert_eq!(r.status, 415, "{}", r.body);
+    assert_eq!(r.json()["error"]["code"], "unsupported_media_type");
 
     // The UI's own page, localhost, an allowed name and plain clients are served.
     let own = format!("Host: {a}\r\nOrigin: http://{a}\r\nContent-Type: application/json\r\n");

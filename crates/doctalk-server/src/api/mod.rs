@@ -2,6 +2,8 @@
 //! out; long work (ingest, answers, downloads) as server-sent events. Every endpoint takes
 //! `?kb=NAME` to pick a knowledge base (default: the one the server was started with).
 
+mod users;
+
 use std::convert::Infallible;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -9,53 +11,89 @@ use std::sync::Arc;
 use axum::body::{Body, Bytes};
 use axum::extract::{Path, Query, State};
 use axum::http::header;
+use axum::http::Method;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{delete, get, post};
-use axum::Router;
+use axum::Extension;
 use futures::Stream;
 use serde::Deserialize;
 use serde_json::{json, Value};
 use tokio::sync::mpsc;
 
+use crate::access::{AuditNote, Caller, KbOf, Need, RouteTable};
 use crate::json::{JsonBody, JsonResponse};
 use crate::service::{self, AskRequest, Emit};
 use crate::{AppState, ServerError};
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/api/health", get(health))
-        .route("/api/kbs", get(kbs).post(create_kb))
-        .route("/api/kbs/import", post(import_kb))
-        .route("/api/kbs/{name}/export", get(export_kb))
-        .route("/api/documents", get(documents))
-        .route("/api/documents/{id}", delete(remove_document))
-        .route("/api/documents/{id}/file", get(document_file))
-        .route("/api/documents/{id}/reindex", post(reindex))
-        .route("/api/documents/{id}/summary", post(summarize))
-        .route("/api/ingest", post(ingest))
-        .route(
-            "/api/folders",
-            get(folders).post(add_folder).delete(remove_folder),
-        )
-        .route("/api/folders/sync", post(sync_folders))
-        .route("/api/sample", post(sample))
-        .route("/api/search", get(search))
-        .route("/api/ask", post(ask))
-        .route("/api/ask/stream", post(ask_stream))
-        .route("/api/check-answers", post(check_answers))
-        .route("/api/conversations", get(conversations))
-        .route(
+/// Every `/api` route with what it needs (see `crate::access`).
+pub(crate) fn routes() -> RouteTable {
+    use KbOf::{Path as KbPath, Query as Kb, Unscoped};
+    use Need::{Admin, Edit, Read};
+    let (get, post, put, delete) = (Method::GET, Method::POST, Method::PUT, Method::DELETE);
+    RouteTable::new()
+        .add(get.clone(), "/api/health", Read, Kb, health)
+        .add(get.clone(), "/api/me", Read, Unscoped, me)
+        .add(get.clone(), "/api/kbs", Read, Unscoped, kbs)
+        .add(post.clone(), "/api/kbs", Admin, Unscoped, create_kb)
+        .add(post.clone(), "/api/kbs/import", Admin, Unscoped, import_kb)
+        .add(get.clone(), "/api/kbs/{name}/export", Edit, KbPath, export_kb)
+        .add(get.clone(), "/api/documents", Read, Kb, documents)
+        .add(delete.clone(), "/api/documents/{id}", Edit, Kb, remove_document)
+        .add(get.clone(), "/api/documents/{id}/file", Read, Kb, document_file)
+        .add(post.clone(), "/api/documents/{id}/reindex", Edit, Kb, reindex)
+        .add(post.clone(), "/api/documents/{id}/summary", Read, Kb, summarize)
+        .add(post.clone(), "/api/ingest", Edit, Kb, ingest)
+        // Watched folders name paths on the server's own disk: adding or dropping one is the
+        // server's owner's business.
+        .add(get.clone(), "/api/folders", Edit, Kb, folders)
+        .add(post.clone(), "/api/folders", Admin, Kb, add_folder)
+        .add(delete.clone(), "/api/folders", Admin, Kb, remove_folder)
+        .add(post.clone(), "/api/folders/sync", Edit, Kb, sync_folders)
+        .add(post.clone(), "/api/sample", Edit, Kb, sample)
+        .add(get.clone(), "/api/search", Read, Kb, search)
+        .add(post.clone(), "/api/ask", Read, Kb, ask)
+        .add(post.clone(), "/api/ask/stream", Read, Kb, ask_stream)
+        .add(post.clone(), "/api/check-answers", Read, Kb, check_answers)
+        // Conversations are each user's own (checked by the handlers), so readers may delete theirs.
+        .add(get.clone(), "/api/conversations", Read, Kb, conversations)
+        .add(get.clone(), "/api/conversations/{id}", Read, Kb, conversation)
+        .add(
+            delete.clone(),
             "/api/conversations/{id}",
-            get(conversation).delete(delete_conversation),
+            Read,
+            Kb,
+            delete_conversation,
         )
-        .route("/api/settings", get(settings).put(update_settings))
-        .route("/api/models/{id}/download", post(download_model))
-        .route("/api/setup", get(setup))
-        .route("/api/speak", post(speak))
-        .route("/api/transcribe", post(transcribe))
-        .route("/api/voices", post(add_voice))
-        .route("/api/voices/{name}", delete(remove_voice))
+        .add(get.clone(), "/api/settings", Read, Unscoped, settings)
+        .add(put, "/api/settings", Admin, Unscoped, update_settings)
+        .add(
+            post.clone(),
+            "/api/models/{id}/download",
+            Admin,
+            Unscoped,
+            download_model,
+        )
+        .add(get.clone(), "/api/setup", Read, Unscoped, setup)
+        .add(post.clone(), "/api/speak", Read, Unscoped, speak)
+        .add(post.clone(), "/api/transcribe", Read, Unscoped, transcribe)
+        .add(post.clone(), "/api/voices", Admin, Unscoped, add_voice)
+        .add(
+            delete.clone(),
+            "/api/voices/{name}",
+            Admin,
+            Unscoped,
+            remove_voice,
+        )
+        .add(get, "/api/users", Admin, Unscoped, users::list)
+        .add(post.clone(), "/api/users", Admin, Unscoped, users::add)
+        .add(delete, "/api/users/{name}", Admin, Unscoped, users::remove)
+        .add(
+            post,
+            "/api/users/{name}/token",
+            Admin,
+            Unscoped,
+            users::renew_token,
+        )
 }
 
 /// `?kb=NAME`: which knowledge base a request is about.
@@ -76,8 +114,13 @@ async fn health(State(s): State<AppState>, Query(kb): Query<KbParam>) -> Reply {
     Ok(JsonResponse(service::health(&s.engine, kb.name()).await?))
 }
 
-async fn kbs(State(s): State<AppState>) -> Reply {
-    Ok(JsonResponse(service::kbs(&s.engine).await?))
+async fn kbs(State(s): State<AppState>, Extension(caller): Extension<Caller>) -> Reply {
+    Ok(JsonResponse(service::kbs(&s.engine, &caller).await?))
+}
+
+/// Who the caller is and what they may do (the UI hides what they may not).
+async fn me(State(s): State<AppState>, Extension(caller): Extension<Caller>) -> Reply {
+    Ok(JsonResponse(service::whoami(&s.config.auth, &caller)))
 }
 
 #[derive(Deserialize)]
@@ -85,8 +128,12 @@ struct NewKb {
     name: String,
 }
 
-async fn create_kb(State(s): State<AppState>, JsonBody(body): JsonBody<NewKb>) -> Reply {
-    Ok(JsonResponse(service::create_kb(&s.engine, &body.name).await?))
+async fn create_kb(
+    State(s): State<AppState>,
+    JsonBody(body): JsonBody<NewKb>,
+) -> Result<impl IntoResponse, ServerError> {
+    let reply = service::create_kb(&s.engine, &body.name).await?;
+    Ok((Extension(AuditNote(body.name)), JsonResponse(reply)))
 }
 
 #[derive(Deserialize)]
@@ -98,9 +145,17 @@ struct ExportQuery {
 
 async fn export_kb(
     State(s): State<AppState>,
+    Extension(caller): Extension<Caller>,
     Path(name): Path<String>,
     Query(q): Query<ExportQuery>,
 ) -> Result<Response, ServerError> {
+    // Conversations are private: only an admin (or the one person of a server without users)
+    // takes everyone's along.
+    if q.conversations && !caller.is_admin() {
+        return Err(ServerError::Forbidden(
+            "only an admin may export a knowledge base with its conversations".into(),
+        ));
+    }
     let (bytes, file_name) = service::export_kb(&s.engine, Some(&name), q.conversations).await?;
     Ok((
         [
@@ -272,11 +327,12 @@ async fn search(State(s): State<AppState>, Query(q): Query<SearchQuery>) -> Repl
 
 async fn ask(
     State(s): State<AppState>,
+    Extension(caller): Extension<Caller>,
     Query(kb): Query<KbParam>,
     JsonBody(body): JsonBody<AskRequest>,
 ) -> Reply {
     let cancel = Arc::new(AtomicBool::new(false));
-    let answer = service::ask(&s.engine, kb.name(), body, Arc::new(|_, _| {}), cancel).await?;
+    let answer = service::ask(&s.engine, &caller, kb.name(), body, Arc::new(|_, _| {}), cancel).await?;
     Ok(JsonResponse(answer))
 }
 
@@ -284,11 +340,12 @@ async fn ask(
 /// up stops generation: the next event finds nobody listening.
 async fn ask_stream(
     State(s): State<AppState>,
+    Extension(caller): Extension<Caller>,
     Query(kb): Query<KbParam>,
     JsonBody(body): JsonBody<AskRequest>,
 ) -> EventStream {
     cancellable_stream("answer_failed", move |emit, cancel| async move {
-        service::ask(&s.engine, kb.name(), body, emit, cancel).await
+        service::ask(&s.engine, &caller, kb.name(), body, emit, cancel).await
     })
 }
 
@@ -322,23 +379,35 @@ async fn check_answers(
     })
 }
 
-async fn conversations(State(s): State<AppState>, Query(kb): Query<KbParam>) -> Reply {
-    Ok(JsonResponse(service::conversations(&s.engine, kb.name()).await?))
+async fn conversations(
+    State(s): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Query(kb): Query<KbParam>,
+) -> Reply {
+    Ok(JsonResponse(
+        service::conversations(&s.engine, &caller, kb.name()).await?,
+    ))
 }
 
-async fn conversation(State(s): State<AppState>, Query(kb): Query<KbParam>, Path(id): Path<String>) -> Reply {
+async fn conversation(
+    State(s): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Query(kb): Query<KbParam>,
+    Path(id): Path<String>,
+) -> Reply {
     Ok(JsonResponse(json!(
-        service::conversation(&s.engine, kb.name(), &id).await?
+        service::conversation(&s.engine, &caller, kb.name(), &id).await?
     )))
 }
 
 async fn delete_conversation(
     State(s): State<AppState>,
+    Extension(caller): Extension<Caller>,
     Query(kb): Query<KbParam>,
     Path(id): Path<String>,
 ) -> Reply {
     Ok(JsonResponse(
-        service::delete_conversation(&s.engine, kb.name(), &id).await?,
+        service::delete_conversation(&s.engine, &caller, kb.name(), &id).await?,
     ))
 }
 
@@ -346,8 +415,17 @@ async fn settings(State(s): State<AppState>) -> Reply {
     Ok(JsonResponse(service::settings(&s.engine).await?))
 }
 
-async fn update_settings(State(s): State<AppState>, JsonBody(patch): JsonBody<Value>) -> Reply {
-    Ok(JsonResponse(service::update_settings(&s.engine, patch).await?))
+async fn update_settings(
+    State(s): State<AppState>,
+    JsonBody(patch): JsonBody<Value>,
+) -> Result<impl IntoResponse, ServerError> {
+    // The audit log says which settings changed (their names, not their values).
+    let keys = patch
+        .as_object()
+        .map(|o| o.keys().cloned().collect::<Vec<_>>().join(","))
+        .unwrap_or_default();
+    let reply = service::update_settings(&s.engine, patch).await?;
+    Ok((Extension(AuditNote(keys)), JsonResponse(reply)))
 }
 
 /// A running server has its encoder; this tells the UI so (the desktop app may start without).

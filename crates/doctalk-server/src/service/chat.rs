@@ -3,12 +3,12 @@
 use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 
-use doctalk_core::{Answer, AnswerEvent, AnswerRequest, Conversation, ScopeRequest, SearchHit};
+use doctalk_core::{Answer, AnswerEvent, AnswerRequest, Conversation, Library, ScopeRequest, SearchHit};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::Emit;
-use crate::{Engine, ServerError};
+use crate::{Caller, Engine, ServerError};
 
 pub async fn search(
     s: &Engine,
@@ -43,6 +43,7 @@ pub struct AskRequest {
 /// Setting `cancel` stops generation within a token.
 pub async fn ask(
     s: &Engine,
+    caller: &Caller,
     kb: Option<&str>,
     request: AskRequest,
     emit: Emit,
@@ -50,8 +51,12 @@ pub async fn ask(
 ) -> Result<Value, ServerError> {
     let lib = s.library(kb).await?;
     let mut conversation = match request.conversation.as_deref() {
-        Some("new") => Some(lib.conversations.create()),
-        Some(id) => Some(lib.conversations.load(id)?),
+        Some("new") => {
+            let mut c = lib.conversations.create();
+            c.owner = caller.owner().map(String::from);
+            Some(c)
+        }
+        Some(id) => Some(own_conversation(&lib, caller, id)?),
         None => None,
     };
     let mut req = AnswerRequest::new(request.question.clone());
@@ -135,22 +140,47 @@ fn answer_json(a: &Answer, conversation: Option<&Conversation>) -> Value {
     v
 }
 
-pub async fn conversations(s: &Engine, kb: Option<&str>) -> Result<Value, ServerError> {
+/// The caller's conversations (a team-server user sees only their own).
+pub async fn conversations(s: &Engine, caller: &Caller, kb: Option<&str>) -> Result<Value, ServerError> {
     let lib = s.library(kb).await?;
     let list: Vec<Value> = lib
         .conversations
         .list()?
         .into_iter()
+        .filter(|c| caller.sees(c.owner.as_deref()))
         .map(|c| json!({"id": c.id, "title": c.title, "updated_at": c.updated_at, "turns": c.turns.len()}))
         .collect();
     Ok(json!(list))
 }
 
-pub async fn conversation(s: &Engine, kb: Option<&str>, id: &str) -> Result<Conversation, ServerError> {
-    Ok(s.library(kb).await?.conversations.load(id)?)
+pub async fn conversation(
+    s: &Engine,
+    caller: &Caller,
+    kb: Option<&str>,
+    id: &str,
+) -> Result<Conversation, ServerError> {
+    own_conversation(&*s.library(kb).await?, caller, id)
 }
 
-pub async fn delete_conversation(s: &Engine, kb: Option<&str>, id: &str) -> Result<Value, ServerError> {
-    s.library(kb).await?.conversations.delete(id)?;
+pub async fn delete_conversation(
+    s: &Engine,
+    caller: &Caller,
+    kb: Option<&str>,
+    id: &str,
+) -> Result<Value, ServerError> {
+    let lib = s.library(kb).await?;
+    own_conversation(&lib, caller, id)?;
+    lib.conversations.delete(id)?;
     Ok(json!({"deleted": id}))
+}
+
+/// Conversation `id` when the caller may see it. Another user's is "not found", exactly as one
+/// that does not exist, so ids cannot be probed.
+fn own_conversation(lib: &Library, caller: &Caller, id: &str) -> Result<Conversation, ServerError> {
+    let conversation = lib.conversations.load(id)?;
+    if caller.sees(conversation.owner.as_deref()) {
+        Ok(conversation)
+    } else {
+        Err(doctalk_core::CoreError::NoSuchConversation(id.to_string()).into())
+    }
 }

@@ -7,7 +7,7 @@ use doctalk_core::{DocumentInfo, Library};
 use serde_json::{json, Value};
 
 use super::Emit;
-use crate::{Engine, ServerError};
+use crate::{Caller, Engine, ServerError};
 
 pub async fn health(s: &Engine, kb: Option<&str>) -> Result<Value, ServerError> {
     let lib = s.library(kb).await?;
@@ -21,11 +21,20 @@ pub async fn health(s: &Engine, kb: Option<&str>) -> Result<Value, ServerError> 
     }))
 }
 
-pub async fn kbs(s: &Engine) -> Result<Value, ServerError> {
-    Ok(json!({
-        "current": s.workspace.default_kb(),
-        "kbs": s.workspace.list().await?,
-    }))
+/// The knowledge bases the caller may use, and the one requests go to by default (when the
+/// caller may use it).
+pub async fn kbs(s: &Engine, caller: &Caller) -> Result<Value, ServerError> {
+    let kbs: Vec<_> = s
+        .workspace
+        .list()
+        .await?
+        .into_iter()
+        .filter(|k| caller.may_use(&k.name))
+        .collect();
+    let current = Some(s.workspace.default_kb().to_string())
+        .filter(|d| caller.may_use(d))
+        .or_else(|| kbs.first().map(|k| k.name.clone()));
+    Ok(json!({"current": current, "kbs": kbs}))
 }
 
 pub async fn create_kb(s: &Engine, name: &str) -> Result<Value, ServerError> {

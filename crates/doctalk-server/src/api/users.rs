@@ -1,0 +1,38 @@
+//! `/api/users`: the admin page's list, add, remove and new token (admins only; see `access`).
+
+use axum::extract::{Path, State};
+use axum::response::IntoResponse;
+use axum::Extension;
+
+use super::Reply;
+use crate::access::AuditNote;
+use crate::json::{JsonBody, JsonResponse};
+use crate::service::{self, NewUser};
+use crate::{AppState, ServerError};
+
+pub(super) async fn list(State(s): State<AppState>) -> Reply {
+    Ok(JsonResponse(service::list_users(s.engine.workspace.data_dir())?))
+}
+
+pub(super) async fn add(
+    State(s): State<AppState>,
+    JsonBody(new): JsonBody<NewUser>,
+) -> Result<impl IntoResponse, ServerError> {
+    let reply = service::add_user(s.engine.workspace.data_dir(), &new)?;
+    let note = format!("{} {} kbs={}", new.name, new.role, new.kbs.join(","));
+    Ok((Extension(AuditNote(note)), JsonResponse(reply)))
+}
+
+pub(super) async fn remove(State(s): State<AppState>, Path(name): Path<String>) -> Reply {
+    Ok(JsonResponse(service::remove_user(
+        s.engine.workspace.data_dir(),
+        &name,
+    )?))
+}
+
+pub(super) async fn renew_token(State(s): State<AppState>, Path(name): Path<String>) -> Reply {
+    Ok(JsonResponse(service::renew_token(
+        s.engine.workspace.data_dir(),
+        &name,
+    )?))
+}
