@@ -70,6 +70,11 @@ pub fn run() {
             commands::settings::transcribe,
             commands::settings::listen,
             commands::settings::listen_stop,
+            commands::users::me,
+            commands::users::users_list,
+            commands::users::users_add,
+            commands::users::users_remove,
+            commands::users::users_token,
         ])
         .run(tauri::generate_context!());
     if let Err(e) = result {

@@ -3,6 +3,7 @@
 pub mod chat;
 pub mod library;
 pub mod settings;
+pub mod users;
 
 use std::sync::Arc;
 
@@ -103,6 +104,29 @@ fn percent_decode(s: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+    /// Every command the UI's clients name (`command: '…'` in `ui/src/api`) is registered with
+    /// Tauri, so no button of the desktop app answers "command not found".
+    #[test]
+    fn every_command_the_ui_calls_is_registered() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let registered = std::fs::read_to_string(root.join("src-tauri/lib.rs")).unwrap();
+        let mut named = 0;
+        for entry in std::fs::read_dir(root.join("ui/src/api")).unwrap() {
+            let path = entry.unwrap().path();
+            let text = std::fs::read_to_string(&path).unwrap();
+            for piece in text.split("command: '").skip(1) {
+                let command = piece.split('\'').next().unwrap();
+                named += 1;
+                assert!(
+                    registered.contains(&format!("::{command},")),
+                    "{} calls {command:?}, which src-tauri/lib.rs does not register",
+                    path.display()
+                );
+            }
+        }
+        assert!(named > 30, "only {named} commands found: did the clients move?");
+    }
+
     #[test]
     fn header_names_decode_like_encode_uri_component() {
         assert_eq!(super::percent_decode("%E5%91%98%E5%B7%A5.pdf"), "员工.pdf");

@@ -11,6 +11,7 @@ import { encodeWav } from '../src/lib/wav';
 import { ServicesContext, type Services } from '../src/state/context';
 import { ToastStore } from '../src/state/toasts';
 import { FakeTransport } from './fakeTransport';
+import type { Call } from '../src/api/transport';
 
 let root: HTMLElement;
 
@@ -582,6 +583,70 @@ describe('Voice and model settings', () => {
     await click($('settings-button')!);
     expect($('model-status')?.dataset.state).toBe('failed');
     expect($('model-status')?.textContent).toBe('The chosen model could not be loaded: no model file at /nowhere.gguf');
+  });
+});
+
+describe('Team users (admin page)', () => {
+  const admin = { auth: 'users', name: 'root', role: 'admin', kbs: [], all_kbs: true };
+
+  it('is shown to an admin of a team server: adds a user, shows the token once, removes one', async () => {
+    const transport = new FakeTransport();
+    transport.replies.settings_get = () => settingsReply();
+    transport.replies.me = admin;
+    let users = [{ name: 'root', role: 'admin', kbs: [], all_kbs: true, created_at: 1 }];
+    transport.replies.users_list = () => users;
+    transport.replies.users_add = (call: Call) => {
+      const body = call.body as { name: string; role: string; kbs: string[] };
+      const user = { ...body, all_kbs: body.kbs.length === 0, created_at: 2 };
+      users = [...users, user as (typeof users)[number]];
+      return { user, token: 'dt_' + 'a'.repeat(64) };
+    };
+    transport.replies.users_remove = (call: Call) => {
+      const name = (call.args as { name: string }).name;
+      users = users.filter((u) => u.name !== name);
+      return { removed: name };
+    };
+    await renderApp(transport);
+    await click($('settings-button')!);
+    expect($('users-panel')).not.toBeNull();
+    expect($$('user-row').map((r) => r.textContent)).toEqual([expect.stringContaining('root')]);
+
+    await type($('user-name')!, 'alice');
+    const role = $('user-role') as HTMLSelectElement;
+    role.value = 'editor';
+    await act(async () => {
+      role.dispatchEvent(new Event('change', { bubbles: true }));
+    });
+    await type($('user-kbs')!, 'hr， finance hr');
+    await click($('user-add')!);
+    const add = transport.calls.find((c) => c.command === 'users_add');
+    expect(add?.body).toEqual({ name: 'alice', role: 'editor', kbs: ['hr', 'finance'] });
+    expect(add?.path).toBe('/api/users');
+    expect($('issued-token')?.textContent).toContain('dt_' + 'a'.repeat(64));
+    expect($$('user-row')[1]?.textContent).toContain('hr, finance');
+
+    await click($$('user-remove')[1]!);
+    await click($('confirm-yes')!);
+    expect(transport.calls.find((c) => c.command === 'users_remove')?.path).toBe('/api/users/alice');
+    expect($$('user-row')).toHaveLength(1);
+    expect($('issued-token')).toBeNull();
+  });
+
+  it('is not shown to a reader, nor without users (the desktop, a one-person server)', async () => {
+    for (const me of [
+      { auth: 'users', name: 'rd', role: 'reader', kbs: ['hr'], all_kbs: false },
+      { auth: 'none', name: null, role: 'admin', kbs: [], all_kbs: true },
+    ]) {
+      const transport = new FakeTransport();
+      transport.replies.settings_get = () => settingsReply();
+      transport.replies.me = me;
+      await renderApp(transport);
+      await click($('settings-button')!);
+      expect($('settings-dialog')).not.toBeNull();
+      expect($('users-panel')).toBeNull();
+      expect(transport.calls.some((c) => c.command === 'users_list')).toBe(false);
+      render(null, root);
+    }
   });
 });
 

@@ -1,4 +1,4 @@
-// The API as the UI sees it: three typed clients over one transport, all addressing the knowledge
+// The API as the UI sees it: typed clients over one transport, all addressing the knowledge
 // base that `kb()` names at the moment of each call.
 
 import { ChatClient } from './chat';
@@ -6,12 +6,14 @@ import type { KbScope } from './client';
 import { LibraryClient } from './library';
 import { SettingsClient } from './settings';
 import type { Transport } from './transport';
+import { UsersClient } from './users';
 
 export interface Api {
   transport: Transport;
   library: LibraryClient;
   chat: ChatClient;
   settings: SettingsClient;
+  users: UsersClient;
 }
 
 export function createApi(transport: Transport, kb: KbScope): Api {
@@ -20,6 +22,7 @@ export function createApi(transport: Transport, kb: KbScope): Api {
     library: new LibraryClient(transport, kb),
     chat: new ChatClient(transport, kb),
     settings: new SettingsClient(transport),
+    users: new UsersClient(transport),
   };
 }
 

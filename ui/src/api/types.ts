@@ -411,3 +411,31 @@ export interface SyncReport {
   queued: number;
   elapsed_ms: number;
 }
+
+/** A team-server user's role: readers search and ask, editors also change documents, admins all. */
+export type Role = 'reader' | 'editor' | 'admin';
+
+/** Who the UI is talking as (`/api/me`). `auth` says how the server asks: not at all, one shared
+ * token, or users with their own tokens (then the admin page is shown to admins). */
+export interface Me {
+  auth: 'none' | 'token' | 'users';
+  name: string | null;
+  role: Role;
+  kbs: string[];
+  all_kbs: boolean;
+}
+
+/** A user as listed (never their token). */
+export interface TeamUser {
+  name: string;
+  role: Role;
+  kbs: string[];
+  all_kbs: boolean;
+  created_at: number;
+}
+
+/** A user just made or given a new token: the token is shown this once. */
+export interface IssuedToken {
+  user: TeamUser;
+  token: string;
+}

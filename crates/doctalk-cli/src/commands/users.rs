@@ -3,7 +3,6 @@
 
 use std::process::ExitCode;
 
-use doctalk_core::audit::{AuditEntry, AuditLog};
 use doctalk_server::service::{self, NewUser};
 use serde_json::Value;
 
@@ -21,7 +20,7 @@ pub fn run(ctx: &Ctx, cmd: UsersCommand) -> anyhow::Result<ExitCode> {
             json,
         } => {
             let reply = service::add_user(dir, &NewUser { name, role, kbs })?;
-            audit(ctx, "users add", &reply["user"]);
+            service::audit_local(dir, "users add", &service::describe_user(&reply["user"]));
             if json {
                 out_line(&reply.to_string())?;
             } else {
@@ -43,7 +42,7 @@ pub fn run(ctx: &Ctx, cmd: UsersCommand) -> anyhow::Result<ExitCode> {
         }
         UsersCommand::Rm { name, json } => {
             let reply = service::remove_user(dir, &name)?;
-            audit(ctx, "users rm", &serde_json::json!({"name": name}));
+            service::audit_local(dir, "users rm", &name);
             if json {
                 out_line(&reply.to_string())?;
             } else {
@@ -52,7 +51,7 @@ pub fn run(ctx: &Ctx, cmd: UsersCommand) -> anyhow::Result<ExitCode> {
         }
         UsersCommand::Token { name, json } => {
             let reply = service::renew_token(dir, &name)?;
-            audit(ctx, "users token", &reply["user"]);
+            service::audit_local(dir, "users token", &name);
             if json {
                 out_line(&reply.to_string())?;
             } else {
@@ -89,14 +88,4 @@ fn describe(user: &Value) -> String {
 fn print_token(reply: &Value) {
     println!("{}", reply["token"].as_str().unwrap_or_default());
     eprintln!("This token is shown only now: give it to its user (Authorization: Bearer TOKEN, or the web UI's address with ?token=TOKEN).");
-}
-
-/// Permission changes made here are logged as `local` (whoever can run the CLI owns the data).
-fn audit(ctx: &Ctx, action: &str, user: &Value) {
-    let mut entry = AuditEntry::new("local", action);
-    entry.target = Some(match user["role"].as_str() {
-        Some(_) => describe(user).replace('\t', " "),
-        None => user["name"].as_str().unwrap_or("?").to_string(),
-    });
-    AuditLog::new(&ctx.data_dir).record(&entry);
 }

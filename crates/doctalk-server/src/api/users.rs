@@ -19,7 +19,7 @@ pub(super) async fn add(
     JsonBody(new): JsonBody<NewUser>,
 ) -> Result<impl IntoResponse, ServerError> {
     let reply = service::add_user(s.engine.workspace.data_dir(), &new)?;
-    let note = format!("{} {} kbs={}", new.name, new.role, new.kbs.join(","));
+    let note = service::describe_user(&reply["user"]);
     Ok((Extension(AuditNote(note)), JsonResponse(reply)))
 }
 

@@ -27,7 +27,9 @@ pub use library::{
 pub use settings::{download_model, settings, update_settings};
 pub use setup::{setup_ready, setup_status};
 pub use speech::{speak, transcribe, transcribe_recording};
-pub use users::{add_user, list_users, remove_user, renew_token, whoami, NewUser};
+pub use users::{
+    add_user, audit_local, describe_user, list_users, remove_user, renew_token, whoami, NewUser,
+};
 pub use voices::{add_voice, remove_voice};
 
 /// Receives the progress events of a long operation: (event name, JSON payload).

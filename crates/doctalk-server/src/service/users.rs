@@ -4,6 +4,7 @@
 
 use std::path::Path;
 
+use doctalk_core::audit::{AuditEntry, AuditLog};
 use doctalk_core::users::{Role, Users};
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -57,4 +58,28 @@ pub fn remove_user(data_dir: &Path, name: &str) -> Result<Value, ServerError> {
 pub fn renew_token(data_dir: &Path, name: &str) -> Result<Value, ServerError> {
     let (user, token) = Users::new(data_dir).renew_token(name)?;
     Ok(json!({"user": user.public(), "token": token}))
+}
+
+/// Records a user change made without HTTP (the CLI, the desktop app) as `local`: whoever can
+/// write the data directory owns it. (Over HTTP the `access` layer records the caller.)
+pub fn audit_local(data_dir: &Path, action: &str, target: &str) {
+    let mut entry = AuditEntry::new("local", action);
+    entry.target = Some(target.to_string());
+    AuditLog::new(data_dir).record(&entry);
+}
+
+/// How a user change is named in the audit log: `alice reader kbs=hr,finance`.
+pub fn describe_user(user: &Value) -> String {
+    let kbs: Vec<&str> = user["kbs"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+        .collect();
+    format!(
+        "{} {} kbs={}",
+        user["name"].as_str().unwrap_or("?"),
+        user["role"].as_str().unwrap_or("?"),
+        kbs.join(",")
+    )
 }

@@ -1,14 +1,16 @@
 // Settings: language model (local, remote endpoint or none), device, the model catalogue, voice
-// (and cloned voices), the data directory (shown, not editable here) and the interface language.
+// (and cloned voices), the data directory (shown, not editable here), the interface language, and
+// on a team server, for its admins, the users.
 // Only what changed is sent, so an untouched model setting never reloads the model. A new model or
 // device applies at once: it loads in the background (the old model answers meanwhile) and the
 // dialog follows it.
 
 import { useEffect, useState } from 'preact/hooks';
-import type { LanguagePref, ModelKind, ModelStatus, ScriptPref, Settings, SettingsPatch } from '../../api/types';
+import type { LanguagePref, Me, ModelKind, ModelStatus, ScriptPref, Settings, SettingsPatch } from '../../api/types';
 import type { T } from '../../i18n';
 import { useServices } from '../../state/context';
 import { ModelCatalogue } from './ModelCatalogue';
+import { UsersPanel } from './UsersPanel';
 import { VoiceCloner } from './VoiceCloner';
 
 interface Props {
@@ -83,6 +85,7 @@ export function SettingsDialog({ onClose }: Props) {
   const [initial, setInitial] = useState<Draft | null>(null);
   const [draft, setDraft] = useState<Draft | null>(null);
   const [saving, setSaving] = useState(false);
+  const [me, setMe] = useState<Me | null>(null);
   const loading = settings?.model_status?.state === 'loading';
 
   const load = (resetDraft: boolean) =>
@@ -100,6 +103,11 @@ export function SettingsDialog({ onClose }: Props) {
   useEffect(() => {
     void load(true);
     // Loaded once per opening; later reloads (after a download) keep the user's unsaved edits.
+    // Who is asking decides whether the team's users are shown (an older server has no /api/me).
+    api.users.me().then(
+      (m) => setMe(m ?? null),
+      () => setMe(null),
+    );
   }, []);
 
   // While a model loads, follow it until it is ready or has failed.
@@ -234,6 +242,13 @@ export function SettingsDialog({ onClose }: Props) {
                 ))}
               </select>
             </label>
+
+            {me?.auth === 'users' && me.role === 'admin' && (
+              <fieldset>
+                <legend>{t('users')}</legend>
+                <UsersPanel />
+              </fieldset>
+            )}
 
             <fieldset>
               <legend>{t('catalogue')}</legend>
