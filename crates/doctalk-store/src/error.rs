@@ -16,6 +16,14 @@ pub enum StoreError {
         source: std::io::Error,
     },
 
+    /// The lock that keeps two processes from writing one store at once could not be taken.
+    #[error("cannot lock {path} for writing")]
+    Lock {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+
     /// LanceDB addresses a local store by a UTF-8 URI.
     #[error("the store directory {path} is not valid UTF-8")]
     NonUtf8Path { path: PathBuf },

@@ -76,7 +76,7 @@ impl Store {
     /// Records `path` as another location of document `doc_id` (replacing whatever location
     /// row `path` had). Returns false, writing nothing, when no such document is committed.
     pub async fn add_location(&self, path: &str, doc_id: &str) -> Result<bool> {
-        let _writer = self.inner.writer.lock().await;
+        let _writer = self.write_guard().await?;
         if self.document(doc_id).await?.is_none() {
             return Ok(false);
         }
@@ -93,7 +93,7 @@ impl Store {
 
     /// Forgets the extra location `path`. Returns whether there was one.
     pub async fn remove_location(&self, path: &str) -> Result<bool> {
-        let _writer = self.inner.writer.lock().await;
+        let _writer = self.write_guard().await?;
         let filter = format!("path = {}", schema::sql_str(path));
         let deleted = self
             .inner
@@ -110,7 +110,7 @@ impl Store {
     /// document's own path, which readers ignore and recovery deletes. Fails when another
     /// document already has `new_path`.
     pub async fn relocate_document(&self, id: &str, new_path: &str) -> Result<Option<DocumentRecord>> {
-        let _writer = self.inner.writer.lock().await;
+        let _writer = self.write_guard().await?;
         if self.document(id).await?.is_none() {
             return Ok(None);
         }

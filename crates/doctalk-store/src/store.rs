@@ -1,7 +1,7 @@
 //! The store handle: opening, table handles, and reads of the documents table.
 
 use std::collections::HashSet;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -11,7 +11,7 @@ use lancedb::index::scalar::FtsIndexBuilder;
 use lancedb::index::Index;
 use lancedb::query::{ExecutableQuery, QueryBase, Select};
 use lancedb::{Connection, Table};
-use tokio::sync::{Mutex, RwLock};
+use tokio::sync::{Mutex, MutexGuard, RwLock};
 
 use crate::error::{lance, Result, StoreError};
 use crate::schema::{self, CHUNKS, DOCUMENTS, LOCATIONS, TEXT_COLUMN};
@@ -37,6 +37,17 @@ pub(crate) struct Inner {
     /// Serialises this process's writers, so two commits of one path cannot
     /// interleave their three steps.
     pub(crate) writer: Mutex<()>,
+    /// `<dir>/.doctalk-write.lock` of a local store: serialises the writers of different
+    /// processes (a CLI ingest while the server runs) the same way. `None` on object storage,
+    /// where LanceDB's own commit protocol is all there is.
+    pub(crate) lock_file: Option<PathBuf>,
+}
+
+/// Held while one write runs (see [`Store::write_guard`]); dropping it lets the next writer in.
+pub(crate) struct WriteGuard<'a> {
+    _in_process: MutexGuard<'a, ()>,
+    /// Closing the file releases the lock.
+    _across_processes: Option<std::fs::File>,
 }
 
 #[derive(Clone)]
@@ -99,6 +110,13 @@ impl Store {
     async fn connect(uri: &str) -> Result<Store> {
         // Another process (the CLI while the server runs) may write the same
         // store; a zero interval makes every read see the latest commit.
+        let lock_file = (!is_object_store_uri(uri)).then(|| Path::new(uri).join(".doctalk-write.lock"));
+        // Opening creates missing tables and runs recovery: both are writes, so they wait for a
+        // writer in another process to finish its commit (see `write_guard`).
+        let opening = match &lock_file {
+            Some(path) => Some(lock_across_processes(path.clone()).await?),
+            None => None,
+        };
         let conn = lancedb::connect(uri)
             .read_consistency_interval(Duration::ZERO)
             .execute()
@@ -130,16 +148,35 @@ impl Store {
                 locations,
                 chunks: RwLock::new(chunks),
                 writer: Mutex::new(()),
+                lock_file,
             }),
         };
-        let removed = store.recover().await?;
+        // Nobody else holds this handle yet, and `opening` keeps other processes out.
+        let removed = store.recover_while_locked().await?;
         if removed > 0 {
             tracing::info!(removed, "recovery deleted chunks of uncommitted documents");
         }
         if let Some(chunks) = store.chunks().await? {
             ensure_fts_index(&chunks.table).await?;
         }
+        drop(opening);
         Ok(store)
+    }
+
+    /// Waits until no other writer, in this process or another, is writing this store, and keeps
+    /// them out until the guard is dropped. Every write and the recovery on open hold it: without
+    /// it a second process opening the store mid-commit would take the first one's new chunks for
+    /// orphans and delete them.
+    pub(crate) async fn write_guard(&self) -> Result<WriteGuard<'_>> {
+        let in_process = self.inner.writer.lock().await;
+        let across_processes = match &self.inner.lock_file {
+            None => None,
+            Some(path) => Some(lock_across_processes(path.clone()).await?),
+        };
+        Ok(WriteGuard {
+            _in_process: in_process,
+            _across_processes: across_processes,
+        })
     }
 
     /// Where this store lives: a local directory or an object-store URI.
@@ -309,4 +346,32 @@ pub fn is_object_store_uri(uri: &str) -> bool {
             && !scheme.is_empty()
             && scheme.chars().all(|c| c.is_ascii_alphanumeric() || c == '+')
     })
+}
+
+/// An exclusive advisory lock on `path` (created if missing), waited for on a blocking thread.
+async fn lock_across_processes(path: PathBuf) -> Result<std::fs::File> {
+    let task_path = path.clone();
+    let locked = tokio::task::spawn_blocking(move || -> std::io::Result<std::fs::File> {
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .read(true)
+            .write(true)
+            .open(&task_path)?;
+        match file.try_lock() {
+            Ok(()) => Ok(file),
+            Err(std::fs::TryLockError::WouldBlock) => {
+                tracing::info!(path = %task_path.display(), "waiting for another process writing this knowledge base");
+                file.lock()?;
+                Ok(file)
+            }
+            Err(std::fs::TryLockError::Error(e)) => Err(e),
+        }
+    })
+    .await
+    .map_err(|e| StoreError::Lock {
+        path: path.clone(),
+        source: std::io::Error::other(e),
+    })?;
+    locked.map_err(|source| StoreError::Lock { path, source })
 }

@@ -65,7 +65,7 @@ impl Store {
         if docs.is_empty() {
             return Ok(Vec::new());
         }
-        let _writer = self.inner.writer.lock().await;
+        let _writer = self.write_guard().await?;
         let previous = self
             .query_documents(Some(schema::sql_in(
                 "path",
@@ -145,7 +145,7 @@ impl Store {
 
     /// Removes a document and all its chunks. Returns whether it existed.
     pub async fn remove_document(&self, id: &str) -> Result<bool> {
-        let _writer = self.inner.writer.lock().await;
+        let _writer = self.write_guard().await?;
         if self.document(id).await?.is_none() {
             return Ok(false);
         }
@@ -177,7 +177,7 @@ impl Store {
     /// model or dimension. Returns the documents that were removed, so the
     /// caller knows which files to ingest again.
     pub async fn reset_index(&self) -> Result<Vec<DocumentRecord>> {
-        let _writer = self.inner.writer.lock().await;
+        let _writer = self.write_guard().await?;
         let documents = self.list_documents().await?;
         // Rows first, so a kill part-way leaves orphans, never visible chunks
         // without a matching dimension.
@@ -218,7 +218,7 @@ impl Store {
     /// indices and drops table versions older than an hour. Worth calling
     /// after a batch ingest; searches stay correct without it.
     pub async fn optimize(&self) -> Result<()> {
-        let _writer = self.inner.writer.lock().await;
+        let _writer = self.write_guard().await?;
         let mut tables = vec![self.inner.documents.clone()];
         if let Some(chunks) = self.chunks().await? {
             tables.push(chunks.table);
@@ -242,9 +242,9 @@ impl Store {
         Ok(())
     }
 
-    /// Deletes chunks whose document has no committed row. Returns how many.
-    pub(crate) async fn recover(&self) -> Result<u64> {
-        let _writer = self.inner.writer.lock().await;
+    /// Deletes chunks whose document has no committed row. Returns how many. The caller holds
+    /// the write lock (the store is being opened).
+    pub(crate) async fn recover_while_locked(&self) -> Result<u64> {
         let stale = self.recover_locations().await?;
         if stale > 0 {
             tracing::info!(stale, "recovery deleted locations of uncommitted documents");

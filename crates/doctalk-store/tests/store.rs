@@ -543,3 +543,64 @@ async fn extra_locations_belong_to_committed_documents_and_go_with_them() {
     store.remove_document(&committed.id).await.unwrap();
     assert!(store.locations().await.unwrap().is_empty());
 }
+
+/// Two writers of one directory as two processes are (separate handles: no shared in-process
+/// lock): one commits documents while the other keeps opening the store, which runs recovery,
+/// and commits its own. Without the cross-process write lock, an open that lands between a
+/// commit's chunk append and its row upsert deletes the new chunks as orphans, leaving visible
+/// documents with no chunks.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_writers_of_one_directory_never_lose_each_others_chunks() {
+    let dir = tempfile::tempdir().unwrap();
+    open(dir.path()).await;
+    let first = {
+        let dir = dir.path().to_path_buf();
+        tokio::spawn(async move {
+            let store = open(&dir).await;
+            for i in 0..12 {
+                store
+                    .commit_document(
+                        doc(&format!("/a/{i}.md"), MODEL),
+                        vec![
+                            chunk(0, "first writer one", unit(i)),
+                            chunk(1, "first writer two", unit(i + 1)),
+                        ],
+                    )
+                    .await
+                    .unwrap();
+            }
+        })
+    };
+    let second = {
+        let dir = dir.path().to_path_buf();
+        tokio::spawn(async move {
+            for i in 0..12 {
+                // A fresh handle each time: its open runs recovery, as a new process's would.
+                let store = open(&dir).await;
+                store
+                    .commit_document(
+                        doc(&format!("/b/{i}.md"), MODEL),
+                        vec![chunk(0, "second writer", unit(i))],
+                    )
+                    .await
+                    .unwrap();
+            }
+        })
+    };
+    first.await.unwrap();
+    second.await.unwrap();
+    let store = open(dir.path()).await;
+    let documents = store.list_documents().await.unwrap();
+    assert_eq!(documents.len(), 24);
+    for d in &documents {
+        let expected = if d.path.starts_with("/a/") { 2 } else { 1 };
+        assert_eq!(
+            store.chunks_of(&d.id).await.unwrap().len(),
+            expected,
+            "{}",
+            d.path
+        );
+    }
+    assert_eq!(store.count_chunks().await.unwrap(), 36);
+    assert!(dir.path().join(".doctalk-write.lock").is_file());
+}

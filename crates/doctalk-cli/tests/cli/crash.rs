@@ -40,17 +40,7 @@ fn write_corpus(dir: &Path) {
 
 /// Document path → chunk count, from `list --json`.
 fn listing(dt: &Doctalk) -> BTreeMap<String, u64> {
-    dt.json(&["list", "--json"])
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|d| {
-            (
-                d["path"].as_str().unwrap().to_string(),
-                d["chunks"].as_u64().unwrap(),
-            )
-        })
-        .collect()
+    crate::faults::listing(dt, "multilingual-e5-small")
 }
 
 enum KillPoint {

@@ -4,6 +4,7 @@
 mod ask;
 mod bench;
 mod crash;
+mod faults;
 mod folders;
 mod generate;
 mod harness;
