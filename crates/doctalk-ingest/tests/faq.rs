@@ -222,3 +222,18 @@ fn explicit_mapping_overrides_detection() {
     let doc = parse_file(&fixture("faq/faq_array.json"), &opts).unwrap();
     assert_eq!(pairs(&doc)[0].answer, "What is the warranty period?");
 }
+
+/// Found by fuzzing (crates/doctalk-fuzz/regressions/xlsx): a worksheet cell reference so long
+/// that the spreadsheet library's column arithmetic overflows and panics. The file is reported
+/// corrupt, with the reason, instead of taking ingest down.
+#[test]
+fn an_xlsx_whose_cell_reference_overflows_is_corrupt_not_a_crash() {
+    let path = fixture("faq/fuzzed_cell_reference.xlsx");
+    match parse_file(&path, &ParseOptions::default()) {
+        Err(IngestError::Corrupt { format, reason, .. }) => {
+            assert_eq!(format, "xlsx");
+            assert!(reason.contains("overflow"), "{reason}");
+        }
+        other => panic!("expected a corrupt-file error, got {other:?}"),
+    }
+}

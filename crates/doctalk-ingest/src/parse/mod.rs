@@ -87,7 +87,9 @@ pub fn parse_file(path: &Path, opts: &ParseOptions) -> Result<Document> {
             limit_bytes: opts.max_file_bytes,
         });
     }
-    match format {
+    // PDF engines are isolated on threads of their own (see `pdf`); every other parser runs
+    // here, with a panic of its library turned into "corrupt file" rather than a crash.
+    let parse = || match format {
         Format::Pdf => pdf::parse(path, opts),
         Format::Csv | Format::Tsv | Format::Xlsx | Format::Json | Format::Jsonl => {
             faq::parse(path, format, opts)
@@ -96,5 +98,12 @@ pub fn parse_file(path: &Path, opts: &ParseOptions) -> Result<Document> {
         Format::Text => text::parse_plain(path),
         Format::Html => html::parse(path),
         Format::Docx => docx::parse(path),
-    }
+    };
+    pdf::isolate::contained(parse).unwrap_or_else(|panic| {
+        Err(IngestError::Corrupt {
+            path: path.to_path_buf(),
+            format: format.as_str(),
+            reason: format!("its parser failed on it ({panic})"),
+        })
+    })
 }

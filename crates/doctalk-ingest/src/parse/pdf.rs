@@ -6,7 +6,7 @@
 //! takes the better engine's text; every [`TextBlock`] records which engine that was.
 
 mod engine;
-mod isolate;
+pub(crate) mod isolate;
 mod text;
 
 use std::path::Path;

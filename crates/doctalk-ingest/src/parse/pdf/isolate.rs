@@ -75,6 +75,17 @@ pub(crate) fn panic_text(payload: &(dyn Any + Send)) -> String {
     }
 }
 
+/// Runs `f` on this thread with its panics caught and kept quiet (recorded, not printed):
+/// `Err` holds the panic's message and location. For parsers of other formats, whose libraries
+/// can panic on hostile files too (found by fuzzing: calamine overflowing on a cell reference).
+pub(crate) fn contained<T>(f: impl FnOnce() -> T) -> Result<T, String> {
+    install_quiet_hook();
+    let was_quiet = QUIET_PANICS.with(|q| q.replace(true));
+    let result = panic::catch_unwind(AssertUnwindSafe(f)).map_err(|payload| panic_text(&*payload));
+    QUIET_PANICS.with(|q| q.set(was_quiet));
+    result
+}
+
 type ThreadResult = Result<Result<EngineOutput, EngineError>, String>;
 
 /// Runs engine `E` on `bytes` in its own thread, waiting at most `budget`.
