@@ -82,6 +82,7 @@ pub(super) fn read_workbook(
         format: "spreadsheet",
         reason,
     };
+    check_unpacked_size(path, MAX_UNPACKED_BYTES).map_err(corrupt)?;
     let mut workbook = calamine::open_workbook_auto(path).map_err(|e| corrupt(e.to_string()))?;
     let names = workbook.sheet_names();
     let mut first_headers: Option<Vec<String>> = None;
@@ -167,9 +168,64 @@ fn split_header(
     Some(Err(first_non_empty))
 }
 
+/// The most an XLSX/ODS file may unpack to: far beyond any real FAQ export, far below what would
+/// exhaust a laptop's memory (the spreadsheet library holds a whole sheet at once).
+const MAX_UNPACKED_BYTES: u64 = 512 << 20;
+
+/// Refuses a zip-based spreadsheet whose entries declare more than `limit` bytes (a zip bomb)
+/// before the spreadsheet library inflates it. Files that are not zips (old `.xls`) pass.
+fn check_unpacked_size(path: &Path, limit: u64) -> std::result::Result<(), String> {
+    let Ok(file) = std::fs::File::open(path) else {
+        return Ok(()); // the library reports the read error in its own words
+    };
+    let Ok(mut archive) = zip::ZipArchive::new(std::io::BufReader::new(file)) else {
+        return Ok(());
+    };
+    let mut total: u64 = 0;
+    for i in 0..archive.len() {
+        if let Ok(entry) = archive.by_index_raw(i) {
+            total = total.saturating_add(entry.size());
+        }
+    }
+    if total > limit {
+        return Err(format!(
+            "it would unpack to {} MB, more than the {} MB a spreadsheet may (a zip bomb?)",
+            total >> 20,
+            limit >> 20
+        ));
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_spreadsheet_that_would_unpack_past_the_limit_is_refused_before_inflating() {
+        use std::io::Write;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("bomb.xlsx");
+        let mut zip = zip::ZipWriter::new(std::fs::File::create(&path).unwrap());
+        let options =
+            zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Deflated);
+        zip.start_file("xl/worksheets/sheet1.xml", options).unwrap();
+        zip.write_all(&vec![b' '; 3 << 20]).unwrap();
+        zip.finish().unwrap();
+        assert!(
+            std::fs::metadata(&path).unwrap().len() < 64 << 10,
+            "it compresses well"
+        );
+        let refused = check_unpacked_size(&path, 2 << 20).unwrap_err();
+        assert!(refused.contains("would unpack to 3 MB"), "{refused}");
+        assert!(check_unpacked_size(&path, 8 << 20).is_ok());
+        // Through the parser, at the real limit, the small bomb is only a broken workbook.
+        let mut diagnostics = Vec::new();
+        assert!(matches!(
+            read_workbook(&path, None, &mut diagnostics),
+            Err(IngestError::Corrupt { .. } | IngestError::NoFaqColumns { .. })
+        ));
+    }
 
     fn row(cells: &[&str]) -> Vec<Cell> {
         cells.iter().map(|s| Cell::Text(s.to_string())).collect()
