@@ -615,6 +615,12 @@ pub enum KbCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Rebuild a damaged index (missing or half-written files) from your documents and watched
+    /// folders; the damaged tables are kept aside, conversations and settings stay
+    Repair {
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Debug, clap::Args)]

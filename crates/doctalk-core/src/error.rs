@@ -49,6 +49,9 @@ pub enum CoreError {
     /// An evaluation dataset (BEIR folder) is missing a file or malformed.
     #[error("bad dataset file {path}: {reason}", path = .path.display())]
     Dataset { path: PathBuf, reason: String },
+    /// A local index whose files are damaged or missing (a deleted or half-written fragment).
+    #[error("the index in {path} is damaged ({reason}); `doctalk kb repair` rebuilds it from your files and keeps the damaged copy", path = .path.display())]
+    Damaged { path: PathBuf, reason: String },
     /// The team server's user list (`users.json`) cannot be read or written.
     #[error("users file {path}: {reason}", path = .path.display())]
     Users { path: PathBuf, reason: String },

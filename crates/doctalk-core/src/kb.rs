@@ -58,7 +58,14 @@ impl KnowledgeBase {
             path: dir.to_path_buf(),
             source,
         })?;
-        let store = Store::open(dir).await?;
+        let store = Store::open(dir).await.map_err(|e| match e {
+            // LanceDB failing to read what it wrote: files missing or damaged on disk.
+            doctalk_store::StoreError::Lance { .. } => CoreError::Damaged {
+                path: dir.to_path_buf(),
+                reason: error_chain(&e),
+            },
+            other => other.into(),
+        })?;
         Ok(KnowledgeBase {
             store,
             embedder,
@@ -275,4 +282,16 @@ pub(crate) fn reindex_text(c: &doctalk_store::ChunkRecord) -> String {
         c.page,
         &c.text,
     )
+}
+
+/// An error and its causes on one line (the innermost says which file is missing).
+fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
 }

@@ -30,6 +30,7 @@ mod ingest;
 mod json_file;
 mod kb;
 mod passages;
+pub mod repair;
 pub mod sample;
 mod scope;
 mod search;

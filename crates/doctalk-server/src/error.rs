@@ -69,6 +69,10 @@ impl ServerError {
                 | CoreError::NoSuchKb(_),
             ) => (StatusCode::NOT_FOUND, "not_found"),
             ServerError::Core(CoreError::NoSuchUser(_)) => (StatusCode::NOT_FOUND, "not_found"),
+            // Not the request's fault, and not a passing one: it says how to repair.
+            ServerError::Core(CoreError::Damaged { .. }) => {
+                (StatusCode::INTERNAL_SERVER_ERROR, "index_damaged")
+            }
             ServerError::Core(CoreError::UserExists(_)) => (StatusCode::CONFLICT, "conflict"),
             ServerError::Core(
                 CoreError::BadKbName(_)

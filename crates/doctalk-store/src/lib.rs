@@ -68,5 +68,5 @@ mod types;
 mod write;
 
 pub use error::{Result, StoreError};
-pub use store::{is_object_store_uri, Store};
+pub use store::{documents_of_damaged, is_object_store_uri, Store, TABLE_DIRS};
 pub use types::{ChunkHit, ChunkRecord, DocumentRecord, Location, NewChunk, NewDocument};

@@ -375,3 +375,25 @@ async fn lock_across_processes(path: PathBuf) -> Result<std::fs::File> {
     })?;
     locked.map_err(|source| StoreError::Lock { path, source })
 }
+
+/// The directories LanceDB keeps a store's tables in, inside the store directory.
+pub const TABLE_DIRS: [&str; 3] = ["documents.lance", "chunks.lance", "locations.lance"];
+
+/// The documents a damaged local store still lists, read from its documents table alone (no
+/// recovery, no chunks): what a repair can ingest again. `Err` when that table is unreadable too.
+pub async fn documents_of_damaged(dir: &Path) -> Result<Vec<DocumentRecord>> {
+    let uri = dir
+        .to_str()
+        .ok_or_else(|| StoreError::NonUtf8Path { path: dir.to_owned() })?;
+    let conn = lancedb::connect(uri)
+        .execute()
+        .await
+        .map_err(lance("connect to the store"))?;
+    let table = open_table(&conn, DOCUMENTS).await?;
+    let batches = collect(table.query(), "read documents").await?;
+    let mut docs = Vec::new();
+    for batch in &batches {
+        docs.extend(schema::read_documents(batch)?);
+    }
+    Ok(docs)
+}

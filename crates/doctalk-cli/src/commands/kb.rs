@@ -45,6 +45,49 @@ pub async fn run(ctx: &Ctx, cmd: KbCommand) -> anyhow::Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
+        KbCommand::Repair { json } => {
+            let embedder = ctx.load_embedder()?;
+            let bar = Progress::new(0, "re-indexing");
+            let report = doctalk_core::repair::repair(&ctx.kb_dir(), embedder, &|event| {
+                if let doctalk_core::IngestEvent::FileStarted { index, total, .. } = event {
+                    bar.set_length(total as u64);
+                    bar.set(index as u64);
+                }
+            })
+            .await?;
+            bar.finish();
+            let failed = report
+                .reports
+                .iter()
+                .filter(|r| r.status == doctalk_core::FileStatus::Failed)
+                .count();
+            if json {
+                out_line(&serde_json::to_string(&report)?)?;
+            } else {
+                eprintln!(
+                    "rebuilt the index of {:?} from {} file(s); the damaged tables are kept in {}",
+                    ctx.kb_name,
+                    report.reports.len(),
+                    report.set_aside.display()
+                );
+                if report.listed.is_none() {
+                    eprintln!(
+                        "its document list was unreadable too: only the watched folders were indexed again"
+                    );
+                }
+                for gone in &report.missing {
+                    eprintln!("  gone, cannot be indexed again: {gone}");
+                }
+                if failed > 0 {
+                    eprintln!("  {failed} file(s) could not be read (see `doctalk ingest` for why)");
+                }
+            }
+            Ok(if failed > 0 {
+                ExitCode::from(3)
+            } else {
+                ExitCode::SUCCESS
+            })
+        }
         KbCommand::Import { file, name, json } => {
             let header = archive::read_header(&file)?;
             let name = name.unwrap_or_else(|| header.kb.clone());

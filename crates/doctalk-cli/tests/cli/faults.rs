@@ -181,6 +181,7 @@ fn kills_during_ingest_and_reembedding_leave_whole_documents() {
         kill(child);
         assert_consistent(&dt, E5, &expected, &format!("ingest kill {round}"));
     }
+    eprintln!("ingest: {} kills, each followed by the invariant check", kills());
     let out = dt.run(&["--encoder", E5, "ingest", corpus_arg]);
     assert!(out.status.success(), "{}", stderr(&out));
     assert_eq!(listing(&dt, E5), expected, "the re-run finished the job");
@@ -208,6 +209,10 @@ fn kills_during_ingest_and_reembedding_leave_whole_documents() {
         );
         current = other;
     }
+    eprintln!(
+        "re-embedding: {} kills, each followed by the invariant check",
+        kills()
+    );
 }
 
 /// `kill -9` while a conversation and the settings are being saved: the files are the old ones or
@@ -283,6 +288,7 @@ fn kills_while_saving_conversations_and_settings_leave_whole_files() {
         let settings = http(&server.addr, "GET", "/api/settings", None, b"");
         assert_eq!(settings.status, 200, "settings kill {round}: {}", settings.body);
     }
+    eprintln!("conversation and settings saves: {} kills each", kills());
 }
 
 /// A stand-in for the HuggingFace hub on loopback that serves one real model's files slowly
@@ -391,9 +397,11 @@ fn kills_during_a_model_download_never_leave_a_half_model_in_use() {
         std::thread::sleep(dice.millis(100, 2500));
         kill(child);
         if installed(&dt) {
-            // It finished before the kill: then it is whole (the pull verified it), and the
-            // remaining rounds would only find it there.
-            break;
+            // It finished before the kill (resuming the earlier parts): then it is whole, since
+            // the pull verified it. Start again from nothing, so every round can be cut short.
+            std::fs::remove_dir_all(cache.path()).unwrap();
+            std::fs::create_dir_all(cache.path()).unwrap();
+            continue;
         }
         killed_part_way += 1;
         // Something was written (the resumable part file), yet nothing counts as the model.
@@ -402,6 +410,10 @@ fn kills_during_a_model_download_never_leave_a_half_model_in_use() {
             "nothing was downloaded before the kill"
         );
     }
+    eprintln!(
+        "download: {killed_part_way} of {} kills cut a download short",
+        kills()
+    );
     assert!(killed_part_way > 0, "no pull was killed part-way");
     let out = pull(&dt).output().unwrap();
     assert!(out.status.success(), "{}", stderr(&out));
@@ -528,4 +540,71 @@ fn a_cli_ingest_while_the_server_ingests_loses_nothing() {
     let status = dt.json(&["status", "--json"]);
     let listed: u64 = listing(&dt, "multilingual-e5-small").values().sum();
     assert_eq!(status["chunks"].as_u64(), Some(listed), "{status}");
+}
+
+/// A deleted data fragment (a disk error, a sync tool, a user tidying up): opening says the index
+/// is damaged and how to repair it; `kb repair` rebuilds it from the files, names the file that is
+/// gone, and keeps the damaged tables and the conversations.
+#[test]
+fn a_deleted_fragment_is_reported_and_the_index_repaired_from_the_files() {
+    let dt = Doctalk::new();
+    let notes = tempfile::tempdir().unwrap();
+    write_corpus(notes.path(), 4);
+    assert!(dt
+        .run(&["ingest", notes.path().to_str().unwrap()])
+        .status
+        .success());
+    let asked = dt.json(&[
+        "ask",
+        "What is the deadline of rule 2 of note 1?",
+        "--no-llm",
+        "--conversation",
+        "new",
+        "--json",
+    ]);
+    let conversation = asked["conversation"].as_str().unwrap().to_string();
+    let kb = dt.data.path().join("kb/default");
+    let fragment = walk(&kb.join("chunks.lance/data"))
+        .into_iter()
+        .find(|p| p.extension().is_some_and(|e| e == "lance"))
+        .expect("a chunks fragment");
+    std::fs::remove_file(&fragment).unwrap();
+    std::fs::remove_file(notes.path().join("note003.md")).unwrap();
+
+    let out = dt.run(&["search", "deadline"]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    assert!(
+        err.contains("damaged") && err.contains("doctalk kb repair"),
+        "{err}"
+    );
+    assert!(!err.contains("panicked"), "{err}");
+
+    let report = dt.json(&["kb", "repair", "--json"]);
+    assert_eq!(report["listed"], 4, "{report}");
+    assert_eq!(report["reports"].as_array().unwrap().len(), 3, "{report}");
+    let missing = report["missing"].as_array().unwrap();
+    assert_eq!(missing.len(), 1);
+    assert!(missing[0].as_str().unwrap().ends_with("note003.md"));
+    assert!(Path::new(report["set_aside"].as_str().unwrap())
+        .join("chunks.lance")
+        .is_dir());
+
+    let docs = listing(&dt, "multilingual-e5-small");
+    assert_eq!(docs.len(), 3, "{docs:?}");
+    let hits = dt.json(&["search", "办理时限", "--json"]);
+    assert!(!hits.as_array().unwrap().is_empty());
+    let again = dt.json(&[
+        "ask",
+        "And of rule 3?",
+        "--no-llm",
+        "--conversation",
+        &conversation,
+        "--json",
+    ]);
+    assert_eq!(
+        again["conversation"].as_str(),
+        Some(conversation.as_str()),
+        "the conversation was kept"
+    );
 }
