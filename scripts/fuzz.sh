@@ -5,8 +5,8 @@
 #
 # Builds crates/doctalk-fuzz instrumented (release), runs afl-fuzz on each target from its stored
 # corpus, copies any crash into crates/doctalk-fuzz/regressions/TARGET/ (the test suite replays
-# those), minimises the grown queue back into the corpus, and prints executions, paths and crashes
-# per target. The document targets build without the model and engine crates; the model targets
+# those), minimises the grown queue back into the corpus (afl-cmin, then at most 300 inputs and
+# 1.5 MB per target, smallest first), and prints executions, corpus sizes and crashes per target. The document targets build without the model and engine crates; the model targets
 # (wav, gguf, chat-template) and the request bodies (http-bodies) build with them.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -70,6 +70,8 @@ for t in "${targets[@]}"; do
     rm -rf "${crate:?}/corpus/$t"
     mkdir -p "$crate/corpus/$t"
     for f in "$out/$t.cmin"/*; do cp "$f" "$crate/corpus/$t/$(sha256sum "$f" | cut -c1-16)"; done
+    # Bounded for the repository and the suite's replay: the smallest inputs first.
+    python3 "$crate/cap_corpus.py" "$crate/corpus/$t"
   fi
   after=$(ls "$crate/corpus/$t" | wc -l)
   printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$t" "$secs" "$(val execs_done)" "$(val execs_per_sec)" \

@@ -403,12 +403,11 @@ fn kills_during_a_model_download_never_leave_a_half_model_in_use() {
             std::fs::create_dir_all(cache.path()).unwrap();
             continue;
         }
-        killed_part_way += 1;
-        // Something was written (the resumable part file), yet nothing counts as the model.
-        assert!(
-            !walk(cache.path()).is_empty(),
-            "nothing was downloaded before the kill"
-        );
+        // A kill before the first byte arrived (a slow start) tests nothing new; one after it
+        // left a resumable part file, which did not count as the model (checked above).
+        if !walk(cache.path()).is_empty() {
+            killed_part_way += 1;
+        }
     }
     eprintln!(
         "download: {killed_part_way} of {} kills cut a download short",
