@@ -424,29 +424,7 @@ fn kills_during_a_model_download_never_leave_a_half_model_in_use() {
 /// nothing half-written is visible, and after space is freed the next ingest completes.
 #[test]
 fn a_full_disk_during_ingest_is_reported_and_loses_nothing() {
-    let mount = tempfile::tempdir().unwrap();
-    let mounted = std::process::Command::new("mount")
-        .args([
-            "-t",
-            "tmpfs",
-            "-o",
-            "size=3m",
-            "tmpfs",
-            mount.path().to_str().unwrap(),
-        ])
-        .status()
-        .expect("run mount");
-    assert!(
-        mounted.success(),
-        "this test needs to mount a small tmpfs (root with CAP_SYS_ADMIN, as scripts/test.sh runs)"
-    );
-    struct Unmount(std::path::PathBuf);
-    impl Drop for Unmount {
-        fn drop(&mut self) {
-            let _ = std::process::Command::new("umount").arg(&self.0).status();
-        }
-    }
-    let _unmount = Unmount(mount.path().to_path_buf());
+    let (mount, _unmount) = small_disk("3m");
     let data = mount.path().join("data");
     let corpus = tempfile::tempdir().unwrap();
     write_corpus(corpus.path(), 200);
@@ -489,11 +467,7 @@ fn a_full_disk_during_ingest_is_reported_and_loses_nothing() {
         );
     }
     // Free space (a bigger disk), and the next ingest completes.
-    let remount = std::process::Command::new("mount")
-        .args(["-o", "remount,size=200m", mount.path().to_str().unwrap()])
-        .status()
-        .unwrap();
-    assert!(remount.success());
+    grow(mount.path(), "200m");
     let out = run(&["ingest", corpus.path().to_str().unwrap(), "--json"]);
     assert!(out.status.success(), "{}", stderr(&out));
     let docs: serde_json::Value = serde_json::from_slice(&run(&["list", "--json"]).stdout).unwrap();
@@ -606,4 +580,78 @@ fn a_deleted_fragment_is_reported_and_the_index_repaired_from_the_files() {
         Some(conversation.as_str()),
         "the conversation was kept"
     );
+}
+
+/// A tmpfs of `size` mounted on a fresh directory, unmounted when the guard drops.
+fn small_disk(size: &str) -> (tempfile::TempDir, Unmount) {
+    let mount = tempfile::tempdir().unwrap();
+    let mounted = std::process::Command::new("mount")
+        .args([
+            "-t",
+            "tmpfs",
+            "-o",
+            &format!("size={size}"),
+            "tmpfs",
+            mount.path().to_str().unwrap(),
+        ])
+        .status()
+        .expect("run mount");
+    assert!(
+        mounted.success(),
+        "this test needs to mount a small tmpfs (root with CAP_SYS_ADMIN, as scripts/test.sh runs)"
+    );
+    let guard = Unmount(mount.path().to_path_buf());
+    (mount, guard)
+}
+
+/// More room on a [`small_disk`]: the user freed space.
+fn grow(mount: &Path, size: &str) {
+    let remount = std::process::Command::new("mount")
+        .args(["-o", &format!("remount,size={size}"), mount.to_str().unwrap()])
+        .status()
+        .unwrap();
+    assert!(remount.success());
+}
+
+struct Unmount(std::path::PathBuf);
+
+impl Drop for Unmount {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("umount").arg(&self.0).status();
+    }
+}
+
+/// A disk that fills up during a model download: the user is told the disk is full, the part
+/// file is not taken for the model, and once there is room the pull resumes and completes.
+#[test]
+fn a_full_disk_during_a_download_is_reported_and_resumes_once_there_is_room() {
+    let dt = Doctalk::new();
+    let (cache, _unmount) = small_disk("20m");
+    let (hub, hub_process) = slow_hub(&models_dir().join("all-MiniLM-L6-v2"), 200 << 20);
+    let elsewhere = tempfile::tempdir().unwrap();
+    let pull = || {
+        let mut cmd = dt.command();
+        cmd.env("HF_HOME", cache.path())
+            .env("HF_ENDPOINT", &hub)
+            .env("DOCTALK_MODELS_DIR", elsewhere.path())
+            .current_dir(elsewhere.path())
+            .args(["models", "pull", "all-MiniLM-L6-v2"]);
+        crate::harness::wait_within(
+            cmd.stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap(),
+            crate::harness::child_limit(),
+            "doctalk models pull on a full disk",
+        )
+    };
+    let out = pull();
+    let err = stderr(&out);
+    assert!(!out.status.success(), "90 MB fitted in 20 MB?");
+    assert!(
+        err.contains("No space left on device"),
+        "the user is told the disk is full: {err}"
+    );
+    assert!(!err.contains("panicked"), "{err}");
+    grow(cache.path(), "400m");
+    let out = pull();
+    assert!(out.status.success(), "{}", stderr(&out));
+    kill(hub_process);
 }
