@@ -450,9 +450,9 @@ impl KnowledgeBase {
             reports.push(report);
         }
         if reports.iter().any(|r| r.status == FileStatus::Indexed) {
-            // Merges the small files each commit leaves and refreshes the full-text index;
-            // without it search slows down as documents accumulate.
-            self.store().optimize().await?;
+            // Merges the small files commits leave and refreshes the full-text index once they
+            // add up; without it search slows down as documents accumulate.
+            self.store().optimize_if_due().await?;
         }
         Ok(reports)
     }

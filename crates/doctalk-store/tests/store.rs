@@ -604,3 +604,38 @@ async fn two_writers_of_one_directory_never_lose_each_others_chunks() {
     assert_eq!(store.count_chunks().await.unwrap(), 36);
     assert!(dir.path().join(".doctalk-write.lock").is_file());
 }
+
+/// Ingest tidies the chunks table only once commits have left more than a few fragments: one
+/// upload at a time must not build a new full-text index version per upload.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tidying_waits_until_commits_have_left_enough_fragments() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(dir.path()).await;
+    for i in 0..10 {
+        store
+            .commit_document(
+                doc(&format!("/u/{i}.md"), MODEL),
+                vec![chunk(0, "one upload", unit(i))],
+            )
+            .await
+            .unwrap();
+        assert!(
+            !store.optimize_if_due().await.unwrap(),
+            "tidied after {} commits",
+            i + 1
+        );
+    }
+    let mut tidied = 0;
+    for i in 10..40 {
+        store
+            .commit_document(
+                doc(&format!("/u/{i}.md"), MODEL),
+                vec![chunk(0, "one upload", unit(i))],
+            )
+            .await
+            .unwrap();
+        tidied += usize::from(store.optimize_if_due().await.unwrap());
+    }
+    assert!((1..=3).contains(&tidied), "tidied {tidied} times in 30 commits");
+    assert_eq!(store.text_search("upload", 50).await.unwrap().len(), 40);
+}
