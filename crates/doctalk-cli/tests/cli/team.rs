@@ -34,9 +34,10 @@ pub fn example(rule: &Rule, kb: &str, ids: &Ids) -> (String, Vec<u8>, Need) {
     let doc = if kb == OWN { &ids.own_doc } else { &ids.other_doc };
     let here = || rule.path.to_string();
     let (path, body, need): (String, &[u8], Need) = match (rule.method.as_str(), rule.path) {
-        ("GET", "/api/health" | "/api/me" | "/api/kbs" | "/api/documents") => (here(), b"", Read),
+        ("GET", "/api/health" | "/api/me" | "/api/kbs" | "/api/documents" | "/api/folders") => {
+            (here(), b"", Read)
+        }
         ("GET", "/api/settings" | "/api/setup" | "/api/conversations") => (here(), b"", Read),
-        ("GET", "/api/folders") => (here(), b"", Edit),
         ("GET", "/api/users") => (here(), b"", Admin),
         ("POST", "/api/kbs") => (here(), br#"{"name": "matrixmade"}"#, Admin),
         ("POST", "/api/kbs/import") => ("/api/kbs/import?name=imported".into(), b"not an archive", Admin),

@@ -44,8 +44,9 @@ pub(crate) fn routes() -> RouteTable {
         .add(post.clone(), "/api/documents/{id}/summary", Read, Kb, summarize)
         .add(post.clone(), "/api/ingest", Edit, Kb, ingest)
         // Watched folders name paths on the server's own disk: adding or dropping one is the
-        // server's owner's business.
-        .add(get.clone(), "/api/folders", Edit, Kb, folders)
+        // server's owner's business. Listing them shows no more than the documents' paths do
+        // (and the library shows them to everyone).
+        .add(get.clone(), "/api/folders", Read, Kb, folders)
         .add(post.clone(), "/api/folders", Admin, Kb, add_folder)
         .add(delete.clone(), "/api/folders", Admin, Kb, remove_folder)
         .add(post.clone(), "/api/folders/sync", Edit, Kb, sync_folders)
