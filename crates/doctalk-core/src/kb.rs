@@ -104,6 +104,12 @@ impl KnowledgeBase {
         self.store.location()
     }
 
+    /// Compacts the index and brings its full-text index up to date now, rather than when
+    /// commits have added up (ingest does it then; see `Store::optimize_if_due`).
+    pub async fn tidy(&self) -> Result<()> {
+        Ok(self.store().optimize().await?)
+    }
+
     pub(crate) fn store(&self) -> &Store {
         &self.store
     }

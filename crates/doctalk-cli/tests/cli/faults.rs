@@ -424,10 +424,10 @@ fn kills_during_a_model_download_never_leave_a_half_model_in_use() {
 /// nothing half-written is visible, and after space is freed the next ingest completes.
 #[test]
 fn a_full_disk_during_ingest_is_reported_and_loses_nothing() {
-    let (mount, _unmount) = small_disk("3m");
+    let (mount, _unmount) = small_disk("1m");
     let data = mount.path().join("data");
     let corpus = tempfile::tempdir().unwrap();
-    write_corpus(corpus.path(), 200);
+    write_corpus(corpus.path(), 300);
     let run = |args: &[&str]| {
         let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_doctalk"));
         cmd.env("DOCTALK_DATA_DIR", &data)
@@ -443,7 +443,7 @@ fn a_full_disk_during_ingest_is_reported_and_loses_nothing() {
     };
     let out = run(&["ingest", corpus.path().to_str().unwrap()]);
     let err = stderr(&out);
-    assert!(!out.status.success(), "3 MB held 200 documents?");
+    assert!(!out.status.success(), "1 MB held 300 documents?");
     assert!(
         err.contains("No space left on device") || err.contains("no space"),
         "the user is told the disk is full: {err}"
@@ -471,7 +471,7 @@ fn a_full_disk_during_ingest_is_reported_and_loses_nothing() {
     let out = run(&["ingest", corpus.path().to_str().unwrap(), "--json"]);
     assert!(out.status.success(), "{}", stderr(&out));
     let docs: serde_json::Value = serde_json::from_slice(&run(&["list", "--json"]).stdout).unwrap();
-    assert_eq!(docs.as_array().unwrap().len(), 200);
+    assert_eq!(docs.as_array().unwrap().len(), 300);
     assert_json_files_parse(&data, "after the disk was full");
 }
 
