@@ -221,25 +221,7 @@ fn kills_during_ingest_and_reembedding_leave_whole_documents() {
 fn kills_while_saving_conversations_and_settings_leave_whole_files() {
     let mut dice = Dice::new();
     let dt = Doctalk::new();
-    let notes = tempfile::tempdir().unwrap();
-    write_corpus(notes.path(), 3);
-    assert!(dt
-        .run(&["ingest", notes.path().to_str().unwrap()])
-        .status
-        .success());
-
-    let first = dt.json(&[
-        "ask",
-        "What is the deadline of rule 2 of note 1?",
-        "--no-llm",
-        "--conversation",
-        "new",
-        "--json",
-    ]);
-    let conversation = first["conversation"]
-        .as_str()
-        .expect("a conversation id")
-        .to_string();
+    let (_notes, conversation) = notes_with_a_conversation(&dt, 3);
     for round in 0..kills() {
         let child = dt
             .command()
@@ -361,13 +343,7 @@ fn kills_during_a_model_download_never_leave_a_half_model_in_use() {
     let (hub, hub_process) = slow_hub(&models_dir().join("all-MiniLM-L6-v2"), 30 << 20);
     // Run outside the checkout, with an empty model directory: the only copy is the download.
     let elsewhere = tempfile::tempdir().unwrap();
-    let command = |dt: &Doctalk| {
-        let mut cmd = dt.command();
-        cmd.env("HF_HOME", cache.path())
-            .env("DOCTALK_MODELS_DIR", elsewhere.path())
-            .current_dir(elsewhere.path());
-        cmd
-    };
+    let command = |dt: &Doctalk| with_only_the_cache(dt, cache.path(), elsewhere.path());
     let pull = |dt: &Doctalk| {
         let mut cmd = command(dt);
         cmd.env("HF_ENDPOINT", &hub)
@@ -521,21 +497,7 @@ fn a_cli_ingest_while_the_server_ingests_loses_nothing() {
 #[test]
 fn a_deleted_fragment_is_reported_and_the_index_repaired_from_the_files() {
     let dt = Doctalk::new();
-    let notes = tempfile::tempdir().unwrap();
-    write_corpus(notes.path(), 4);
-    assert!(dt
-        .run(&["ingest", notes.path().to_str().unwrap()])
-        .status
-        .success());
-    let asked = dt.json(&[
-        "ask",
-        "What is the deadline of rule 2 of note 1?",
-        "--no-llm",
-        "--conversation",
-        "new",
-        "--json",
-    ]);
-    let conversation = asked["conversation"].as_str().unwrap().to_string();
+    let (notes, conversation) = notes_with_a_conversation(&dt, 4);
     let kb = dt.data.path().join("kb/default");
     let fragment = walk(&kb.join("chunks.lance/data"))
         .into_iter()
@@ -630,11 +592,8 @@ fn a_full_disk_during_a_download_is_reported_and_resumes_once_there_is_room() {
     let (hub, hub_process) = slow_hub(&models_dir().join("all-MiniLM-L6-v2"), 200 << 20);
     let elsewhere = tempfile::tempdir().unwrap();
     let pull = || {
-        let mut cmd = dt.command();
-        cmd.env("HF_HOME", cache.path())
-            .env("HF_ENDPOINT", &hub)
-            .env("DOCTALK_MODELS_DIR", elsewhere.path())
-            .current_dir(elsewhere.path())
+        let mut cmd = with_only_the_cache(&dt, cache.path(), elsewhere.path());
+        cmd.env("HF_ENDPOINT", &hub)
             .args(["models", "pull", "all-MiniLM-L6-v2"]);
         crate::harness::wait_within(
             cmd.stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap(),
@@ -654,4 +613,37 @@ fn a_full_disk_during_a_download_is_reported_and_resumes_once_there_is_room() {
     let out = pull();
     assert!(out.status.success(), "{}", stderr(&out));
     kill(hub_process);
+}
+
+/// `n` notes ingested, and a conversation started over them: (the notes' folder, its id).
+fn notes_with_a_conversation(dt: &Doctalk, n: usize) -> (tempfile::TempDir, String) {
+    let notes = tempfile::tempdir().unwrap();
+    write_corpus(notes.path(), n);
+    assert!(dt
+        .run(&["ingest", notes.path().to_str().unwrap()])
+        .status
+        .success());
+    let asked = dt.json(&[
+        "ask",
+        "What is the deadline of rule 2 of note 1?",
+        "--no-llm",
+        "--conversation",
+        "new",
+        "--json",
+    ]);
+    let conversation = asked["conversation"]
+        .as_str()
+        .expect("a conversation id")
+        .to_string();
+    (notes, conversation)
+}
+
+/// A `doctalk` whose only model copies are those downloaded into `cache`: run outside the
+/// checkout (whose `.models` would be found) with an empty model directory.
+fn with_only_the_cache(dt: &Doctalk, cache: &Path, elsewhere: &Path) -> std::process::Command {
+    let mut cmd = dt.command();
+    cmd.env("HF_HOME", cache)
+        .env("DOCTALK_MODELS_DIR", elsewhere)
+        .current_dir(elsewhere);
+    cmd
 }
