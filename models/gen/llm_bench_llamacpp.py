@@ -4,6 +4,12 @@ prefill and decode tokens/s, medians over runs, 2 threads by default.
 
 Run: /var/cache/doctalk-llamacpp-venv/bin/python models/gen/llm_bench_llamacpp.py [model.gguf] [runs] [threads] [prompt_tokens]
 
+The venv (a native build of llama.cpp, several minutes on 2 cores):
+  python3 -m venv /var/cache/doctalk-llamacpp-venv
+  /var/cache/doctalk-llamacpp-venv/bin/pip install numpy gguf safetensors cmake
+  CMAKE_ARGS=-DGGML_NATIVE=ON /var/cache/doctalk-llamacpp-venv/bin/pip install llama-cpp-python==0.3.16
+0.3.16 is pinned: 0.3.36 (the newest in Dec 2026) crashed in llama_decode on every prompt here.
+
 prompt_tokens cuts the prompt to the length `llm_bench` reported, for files whose vocabulary tokenizes
 the text differently (the random ChatGLM3-6B-shaped bench file spells it out byte by byte).
 """

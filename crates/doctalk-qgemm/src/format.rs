@@ -51,10 +51,19 @@ impl WeightFormat {
         }
     }
 
-    /// Whether every `q` fits in four bits, so two weights share a byte in the packed layout (half
-    /// the bytes a decoded token streams from memory).
+    /// Whether the low four bits of every `q` are packed two weights to a byte (half the bytes a
+    /// decoded token streams from memory): every format of four or five bits.
     pub const fn nibbles(self) -> bool {
-        matches!(self, Self::Q4_0 | Self::Q4_1 | Self::Q4K)
+        matches!(
+            self,
+            Self::Q4_0 | Self::Q4_1 | Self::Q4K | Self::Q5_0 | Self::Q5_1 | Self::Q5K
+        )
+    }
+
+    /// Whether `q` has a fifth bit, kept in a bit plane beside the nibbles (as the file keeps it):
+    /// 0.625 bytes a weight instead of one.
+    pub const fn fifth_bit(self) -> bool {
+        matches!(self, Self::Q5_0 | Self::Q5_1 | Self::Q5K)
     }
 
     /// Whether `q` can exceed 127, which the AVX2 kernel's 16-bit products must handle in two halves.

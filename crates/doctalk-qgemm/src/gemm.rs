@@ -73,6 +73,7 @@ impl PackedMatrix {
         let block = self.format.block();
         let blocks = self.blocks();
         let group_bytes = self.group_bytes();
+        let group_high = self.group_high_bytes();
         let chunk = (CHUNK_BYTES / group_bytes).max(1);
         let tile_rows = isa.rows_per_tile();
         let (m, n) = (x.m, self.n);
@@ -88,6 +89,7 @@ impl PackedMatrix {
                         let scales = g * blocks * GROUP..(g + 1) * blocks * GROUP;
                         let tile = Tile {
                             q: &self.q[g * group_bytes..(g + 1) * group_bytes],
+                            high: &self.high[g * group_high..(g + 1) * group_high],
                             a: &self.a[scales.clone()],
                             b: (!self.b.is_empty()).then(|| &self.b[scales]),
                             zero: self.format.zero_point().map_or(0, i32::from),

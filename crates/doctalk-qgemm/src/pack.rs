@@ -3,9 +3,11 @@
 //! Output columns (the weight matrix's rows) are taken sixteen at a time, a *group*. Within a group,
 //! block by block along `k`, the bytes are ordered `[k / 4][column][k % 4]`: one 64-byte load holds
 //! four consecutive weights of each of the sixteen columns, which is what `vpdpbusd` multiplies with
-//! four broadcast activation bytes. Four-bit formats ([`WeightFormat::nibbles`]) put two such steps
+//! four broadcast activation bytes. Four- and five-bit formats ([`WeightFormat::nibbles`]) put two such steps
 //! in one 64-byte vector, the even step in the low nibbles and the odd one in the high nibbles, so a
-//! decoded token streams half the bytes (the kernels split them with a mask and a shift). Scales
+//! decoded token streams half the bytes (the kernels split them with a mask and a shift). Five-bit
+//! formats keep the fifth bits in a plane of their own, one 64-bit word a step, bit `4·column + k % 4`
+//! for the vector byte it completes (AVX-512 uses the word as a byte mask). Scales
 //! and offsets are stored `[group][block][column]` so one 64-byte load gives a block's sixteen of
 //! each.
 
@@ -24,6 +26,9 @@ pub struct PackedMatrix {
     /// nibble when `nibbles`.
     pub(crate) q: Vec<u8>,
     pub(crate) nibbles: bool,
+    /// `[group][block][k / 4]` 64-bit words of fifth bits (see the module docs); empty unless the
+    /// format has a [fifth bit](WeightFormat::fifth_bit).
+    pub(crate) high: Vec<u8>,
     /// `[group][block][column]`.
     pub(crate) a: Vec<f32>,
     /// `[group][block][column]`; empty when the format has a [zero point](WeightFormat::zero_point).
@@ -60,6 +65,11 @@ impl PackedMatrix {
             format,
             q: vec![0; groups * blocks * block_bytes(block, nibbles)],
             nibbles,
+            high: if format.fifth_bit() {
+                vec![0; groups * blocks * high_bytes(block)]
+            } else {
+                Vec::new()
+            },
             a: vec![0.0; groups * blocks * GROUP],
             b: match format.zero_point() {
                 Some(_) => Vec::new(),
@@ -93,10 +103,18 @@ impl PackedMatrix {
                 self.b[scale_at] = b[kb];
             }
             let base = (group * blocks + kb) * block_bytes(block, self.nibbles);
+            let high_base = (group * blocks + kb) * high_bytes(block);
             for i in 0..block {
                 let (at, shift) = locate(i, column, self.nibbles);
-                // The buffer starts zeroed, and each (weight, nibble) is written once.
-                self.q[base + at] |= q[kb * block + i] << shift;
+                let value = q[kb * block + i];
+                // The buffers start zeroed, and each (weight, nibble, bit) is written once.
+                if self.high.is_empty() {
+                    self.q[base + at] |= value << shift;
+                } else {
+                    self.q[base + at] |= (value & 0x0F) << shift;
+                    let (byte, bit) = locate_fifth_bit(i, column);
+                    self.high[high_base + byte] |= ((value >> 4) & 1) << bit;
+                }
             }
         }
     }
@@ -118,12 +136,21 @@ impl PackedMatrix {
 
     /// Bytes held (what a decode step streams from memory).
     pub fn bytes(&self) -> usize {
-        self.q.len() + 4 * (self.a.len() + self.b.len())
+        self.q.len() + self.high.len() + 4 * (self.a.len() + self.b.len())
     }
 
     /// Bytes of one group's weights.
     pub(crate) fn group_bytes(&self) -> usize {
         self.blocks() * block_bytes(self.format.block(), self.nibbles)
+    }
+
+    /// Bytes of one group's fifth bits (0 without them).
+    pub(crate) fn group_high_bytes(&self) -> usize {
+        if self.high.is_empty() {
+            0
+        } else {
+            self.blocks() * high_bytes(self.format.block())
+        }
     }
 
     pub(crate) fn groups(&self) -> usize {
@@ -156,9 +183,14 @@ impl PackedMatrix {
                 None => self.b[scale_at],
             };
             let base = (group * blocks + kb) * block_bytes(block, self.nibbles);
+            let high_base = (group * blocks + kb) * high_bytes(block);
             for i in 0..block {
                 let (at, shift) = locate(i, column, self.nibbles);
-                let q = (self.q[base + at] >> shift) & if self.nibbles { 0x0F } else { 0xFF };
+                let mut q = (self.q[base + at] >> shift) & if self.nibbles { 0x0F } else { 0xFF };
+                if !self.high.is_empty() {
+                    let (byte, bit) = locate_fifth_bit(i, column);
+                    q |= ((self.high[high_base + byte] >> bit) & 1) << 4;
+                }
                 out[kb * block + i] = a * f32::from(q) - b;
             }
         }
@@ -185,4 +217,17 @@ pub(crate) fn locate(i: usize, column: usize, nibbles: bool) -> (usize, u32) {
     } else {
         (step * GROUP * 4 + column * 4 + i % 4, 0)
     }
+}
+
+/// Bytes of one block of one group's fifth bits: a 64-bit word per step of four weights.
+pub(crate) const fn high_bytes(block: usize) -> usize {
+    block / 4 * 8
+}
+
+/// Where the fifth bit of weight `i` of a block of `column` sits within its group's block of fifth
+/// bits: the byte and the bit. Bit `b` of a step's word belongs to byte `b` of the step's vector.
+#[inline]
+pub(crate) fn locate_fifth_bit(i: usize, column: usize) -> (usize, u32) {
+    let lane = column * 4 + i % 4;
+    ((i / 4) * 8 + lane / 8, (lane % 8) as u32)
 }

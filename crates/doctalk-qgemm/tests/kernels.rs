@@ -164,21 +164,26 @@ fn non_finite_activations_do_not_poison_other_rows() {
 }
 
 #[test]
-fn four_bit_formats_are_packed_two_weights_to_a_byte() {
+fn four_and_five_bit_formats_are_packed_two_weights_to_a_byte() {
     let (n, k) = (32, 256);
     let bytes = |format: WeightFormat, dtype: GgmlDType| {
         let (data, _) = quantized(dtype, n, k, 15);
         PackedMatrix::from_gguf(format, &data, n, k).unwrap().bytes()
     };
-    for (format, dtype) in [
-        (WeightFormat::Q4_0, GgmlDType::Q4_0),
-        (WeightFormat::Q4_1, GgmlDType::Q4_1),
-        (WeightFormat::Q4K, GgmlDType::Q4K),
+    for (format, dtype, bits) in [
+        (WeightFormat::Q4_0, GgmlDType::Q4_0, 4),
+        (WeightFormat::Q4_1, GgmlDType::Q4_1, 4),
+        (WeightFormat::Q4K, GgmlDType::Q4K, 4),
+        (WeightFormat::Q5_0, GgmlDType::Q5_0, 5),
+        (WeightFormat::Q5_1, GgmlDType::Q5_1, 5),
+        (WeightFormat::Q5K, GgmlDType::Q5K, 5),
     ] {
-        assert!(format.nibbles());
-        // Half a byte per weight, plus the scales (and offsets) per block of 32.
-        assert!(bytes(format, dtype) <= n * k / 2 + 8 * n * k / 32, "{format:?}");
+        assert!(format.nibbles() && format.fifth_bit() == (bits == 5));
+        // `bits` bits per weight, plus the scales (and offsets) per block of 32.
+        assert!(
+            bytes(format, dtype) <= n * k * bits / 8 + 8 * n * k / 32,
+            "{format:?}"
+        );
     }
-    assert!(!WeightFormat::Q5_0.nibbles());
-    assert_eq!(bytes(WeightFormat::Q8_0, GgmlDType::Q8_0), n * k + 4 * n * k / 32);
+    assert!(!WeightFormat::Q8_0.nibbles() && !WeightFormat::Q6K.nibbles());
 }

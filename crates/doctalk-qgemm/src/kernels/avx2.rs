@@ -51,6 +51,13 @@ unsafe fn tile_rows<const MR: usize, const B: usize, const WIDE: bool, const ZER
     let low7 = _mm256_set1_epi8(0x7F);
     let bit0 = _mm256_set1_epi8(1);
     let low4 = _mm256_set1_epi8(0x0F);
+    let sixteen = _mm256_set1_epi8(0x10);
+    // A 32-bit word of fifth bits to 32 bytes: each byte gets its word's byte, then its own bit.
+    let spread = _mm256_setr_epi8(
+        0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1, 2, 2, 2, 2, 2, 2, 2, 2, 3, 3, 3, 3, 3, 3, 3, 3,
+    );
+    let bit_of_byte = _mm256_set1_epi64x(0x8040_2010_0804_0201u64 as i64);
+    let fifth = !t.high.is_empty();
     let block_bytes = if t.nibbles { GROUP * B / 2 } else { GROUP * B };
     let mut acc = [[_mm256_setzero_ps(); 2]; MR];
     for kb in 0..blocks {
@@ -74,6 +81,23 @@ unsafe fn tile_rows<const MR: usize, const B: usize, const WIDE: bool, const ZER
                     _mm256_loadu_si256(wq.add(k4 * GROUP * 4).cast()),
                     _mm256_loadu_si256(wq.add(k4 * GROUP * 4 + 32).cast()),
                 ]
+            };
+            let w = if fifth {
+                let words = t
+                    .high
+                    .as_ptr()
+                    .add((kb * B / 4 + k4) * 8)
+                    .cast::<[i32; 2]>()
+                    .read_unaligned();
+                let mut w = w;
+                for (w, word) in w.iter_mut().zip(words) {
+                    let bytes = _mm256_shuffle_epi8(_mm256_set1_epi32(word), spread);
+                    let set = _mm256_cmpeq_epi8(_mm256_and_si256(bytes, bit_of_byte), bit_of_byte);
+                    *w = _mm256_or_si256(*w, _mm256_and_si256(set, sixteen));
+                }
+                w
+            } else {
+                w
             };
             let split = if WIDE {
                 w.map(|w| {

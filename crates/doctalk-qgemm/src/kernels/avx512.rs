@@ -11,15 +11,17 @@ use crate::QuantizedRows;
 /// # Safety
 /// The CPU must have AVX-512 F/BW/VNNI, and [`super::run`]'s asserts must hold.
 pub(super) unsafe fn tile(t: &Tile, x: &QuantizedRows, r0: usize, rows: usize, out: &mut [[f32; GROUP]]) {
+    // (block, zero point, nibbles, fifth bit) of every format, in order: Q6K, Q8_0, Q4_1 and Q4K,
+    // Q4_0, Q5_1 and Q5K, Q5_0.
     macro_rules! dispatch {
         ($($n:literal)*) => {
-            match (rows, t.block, t.b.is_none(), t.nibbles) {
-                $(($n, 32, false, false) => tile_rows::<$n, 32, false, false>(t, x, r0, out),
-                  ($n, 16, false, false) => tile_rows::<$n, 16, false, false>(t, x, r0, out),
-                  ($n, 32, true, false) => tile_rows::<$n, 32, true, false>(t, x, r0, out),
-                  ($n, 16, true, false) => tile_rows::<$n, 16, true, false>(t, x, r0, out),
-                  ($n, 32, false, true) => tile_rows::<$n, 32, false, true>(t, x, r0, out),
-                  ($n, 32, true, true) => tile_rows::<$n, 32, true, true>(t, x, r0, out),)*
+            match (rows, t.block, t.b.is_none(), t.nibbles, !t.high.is_empty()) {
+                $(($n, 16, true, false, false) => tile_rows::<$n, 16, true, false, false>(t, x, r0, out),
+                  ($n, 32, true, false, false) => tile_rows::<$n, 32, true, false, false>(t, x, r0, out),
+                  ($n, 32, false, true, false) => tile_rows::<$n, 32, false, true, false>(t, x, r0, out),
+                  ($n, 32, true, true, false) => tile_rows::<$n, 32, true, true, false>(t, x, r0, out),
+                  ($n, 32, false, true, true) => tile_rows::<$n, 32, false, true, true>(t, x, r0, out),
+                  ($n, 32, true, true, true) => tile_rows::<$n, 32, true, true, true>(t, x, r0, out),)*
                 _ => unreachable!("block {} with {rows} rows", t.block),
             }
         };
@@ -28,7 +30,13 @@ pub(super) unsafe fn tile(t: &Tile, x: &QuantizedRows, r0: usize, rows: usize, o
 }
 
 #[target_feature(enable = "avx512f,avx512bw,avx512vnni")]
-unsafe fn tile_rows<const MR: usize, const B: usize, const ZERO_POINT: bool, const NIBBLES: bool>(
+unsafe fn tile_rows<
+    const MR: usize,
+    const B: usize,
+    const ZERO_POINT: bool,
+    const NIBBLES: bool,
+    const FIFTH: bool,
+>(
     t: &Tile,
     x: &QuantizedRows,
     r0: usize,
@@ -45,6 +53,7 @@ unsafe fn tile_rows<const MR: usize, const B: usize, const ZERO_POINT: bool, con
     } = RowStart::new(t, x, r0);
     let mut acc = [_mm512_setzero_ps(); MR];
     let low4 = _mm512_set1_epi8(0x0F);
+    let sixteen = _mm512_set1_epi8(0x10);
     let block_bytes = if NIBBLES { GROUP * B / 2 } else { GROUP * B };
     for kb in 0..blocks {
         let wq = t.q.as_ptr().add(kb * block_bytes);
@@ -62,6 +71,18 @@ unsafe fn tile_rows<const MR: usize, const B: usize, const ZERO_POINT: bool, con
                 }
             } else {
                 _mm512_loadu_si512(wq.add(k4 * GROUP * 4).cast())
+            };
+            let w = if FIFTH {
+                // The step's word of fifth bits is a byte mask: add 16 where the bit is set.
+                let word = t
+                    .high
+                    .as_ptr()
+                    .add((kb * B / 4 + k4) * 8)
+                    .cast::<u64>()
+                    .read_unaligned();
+                _mm512_mask_add_epi8(w, word, w, sixteen)
+            } else {
+                w
             };
             let chain = if MR <= 2 { k4 % 2 } else { 0 };
             for (r, dot) in dots[chain].iter_mut().enumerate() {

@@ -6,7 +6,7 @@ mod avx2;
 mod avx512;
 mod portable;
 
-use crate::pack::{block_bytes, GROUP};
+use crate::pack::{block_bytes, high_bytes, GROUP};
 use crate::{Isa, QuantizedRows};
 
 /// One group's weights, as [`PackedMatrix`](crate::PackedMatrix) lays them out.
@@ -14,6 +14,8 @@ pub(crate) struct Tile<'a> {
     /// `[block][k4][column][4]`, or with `nibbles` `[block][k4 / 2][column][4]` (even steps in the low
     /// nibbles).
     pub q: &'a [u8],
+    /// `[block][k4]` 64-bit words of fifth bits, or empty for formats without them.
+    pub high: &'a [u8],
     /// `[block][column]`.
     pub a: &'a [f32],
     /// `[block][column]`, or `None` for a zero-point format (`b = zero·a`).
@@ -65,6 +67,9 @@ pub(crate) fn run(
     assert!(tile.blocks == x.blocks() && tile.block == x.block);
     assert!(tile.q.len() == tile.blocks * block_bytes(tile.block, tile.nibbles));
     assert!(tile.a.len() == tile.blocks * GROUP && (!tile.nibbles || tile.block == 32));
+    assert!(
+        tile.high.is_empty() || (tile.nibbles && tile.high.len() == tile.blocks * high_bytes(tile.block))
+    );
     assert!(tile.b.is_none_or(|b| b.len() == tile.a.len()));
     match isa {
         #[cfg(target_arch = "x86_64")]

@@ -1,7 +1,7 @@
 //! Plain Rust: the reference the SIMD kernels are tested against, and the kernel of CPUs without them.
 
 use super::Tile;
-use crate::pack::{block_bytes, locate, GROUP};
+use crate::pack::{block_bytes, high_bytes, locate, locate_fifth_bit, GROUP};
 use crate::QuantizedRows;
 
 pub(super) fn tile(t: &Tile, x: &QuantizedRows, r0: usize, rows: usize, out: &mut [[f32; GROUP]]) {
@@ -17,7 +17,11 @@ pub(super) fn tile(t: &Tile, x: &QuantizedRows, r0: usize, rows: usize, out: &mu
                 let mut dot = 0i32;
                 for i in 0..t.block {
                     let (at, shift) = locate(i, c, t.nibbles);
-                    let w = (wq[at] >> shift) & mask;
+                    let mut w = (wq[at] >> shift) & mask;
+                    if !t.high.is_empty() {
+                        let (byte, bit) = locate_fifth_bit(i, c);
+                        w |= ((t.high[kb * high_bytes(t.block) + byte] >> bit) & 1) << 4;
+                    }
                     dot += i32::from(w) * i32::from(xq[kb * t.block + i]);
                 }
                 let at = kb * GROUP + c;
