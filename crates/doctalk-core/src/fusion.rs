@@ -1,10 +1,21 @@
-//! Reciprocal-rank fusion of the dense and lexical result lists, and the FAQ near-exact rule.
+//! Fusion of the dense and lexical result lists, the exact-identifier rule and the FAQ near-exact rule.
 
 use std::collections::HashMap;
 
-/// RRF's damping constant: the usual 60 (Cormack et al.) keeps one list's top hit from
-/// drowning agreement between the two lists.
-pub const RRF_K: f32 = 60.0;
+/// How much BM25 adds to a passage's cosine similarity, its score scaled by the query's best BM25
+/// score to 0..1. Dense search is the better ranker on every set measured, so BM25 only settles what
+/// the encoder finds close: with equal-weight reciprocal-rank fusion (k = 60) hybrid search lost to
+/// dense search alone on all three sets; this weight was chosen with `bench/retrieval/fusion_sweep.py`
+/// on candidate dumps of InsuranceQA zh/en and the FAQ paraphrase set (figures in ARCHITECTURE.md).
+pub const BM25_WEIGHT: f64 = 0.02;
+
+/// What a passage holding every [identifier](identifiers) of the query adds to its fused score:
+/// more than BM25 can add, so an error code or product name looked up comes first among passages
+/// the encoder finds about as close, but not so much that a passage naming the product beats the
+/// one that answers the question ("XH-Connect 连不上怎么办" is answered by the FAQ entry "VPN连不上
+/// 怎么办？", which does not name the client, 0.05 closer by cosine in the sample knowledge base).
+/// Chosen by hand on that example and the unit tests, not calibrated on a labelled set.
+pub const IDENTIFIER_BONUS: f64 = 0.03;
 
 /// Similarity (0..=1) at or above which a stored FAQ question counts as "the same question".
 pub const FAQ_MATCH_THRESHOLD: f32 = 0.85;
@@ -27,9 +38,10 @@ pub struct Fused {
     pub bm25: Option<ComponentScore>,
 }
 
-/// Fuses two ranked lists (best first) of `(key, score)` with reciprocal-rank fusion.
-/// Ties keep the better best-rank first so the order is deterministic.
-pub fn rrf(dense: &[(String, f32)], bm25: &[(String, f32)]) -> Vec<Fused> {
+/// Fuses two ranked lists (best first) of `(key, score)`: cosine similarity plus [`BM25_WEIGHT`] ×
+/// BM25 / the best BM25 score. A candidate only BM25 found counts the lowest cosine of the dense
+/// list. Ties keep the better best rank first so the order is deterministic.
+pub fn fuse(dense: &[(String, f32)], bm25: &[(String, f32)]) -> Vec<Fused> {
     let mut by_key: HashMap<&str, Fused> = HashMap::new();
     for (i, (key, score)) in dense.iter().enumerate() {
         let entry = by_key.entry(key).or_insert_with(|| empty(key));
@@ -38,7 +50,6 @@ pub fn rrf(dense: &[(String, f32)], bm25: &[(String, f32)]) -> Vec<Fused> {
                 rank: i + 1,
                 score: *score,
             });
-            entry.fused += 1.0 / (RRF_K + (i + 1) as f32);
         }
     }
     for (i, (key, score)) in bm25.iter().enumerate() {
@@ -48,10 +59,21 @@ pub fn rrf(dense: &[(String, f32)], bm25: &[(String, f32)]) -> Vec<Fused> {
                 rank: i + 1,
                 score: *score,
             });
-            entry.fused += 1.0 / (RRF_K + (i + 1) as f32);
         }
     }
-    let mut out: Vec<Fused> = by_key.into_values().collect();
+    let floor = dense.iter().map(|(_, s)| *s).reduce(f32::min).unwrap_or(0.0);
+    let top = bm25.iter().map(|(_, s)| *s).reduce(f32::max).unwrap_or(0.0);
+    let mut out: Vec<Fused> = by_key
+        .into_values()
+        .map(|mut f| {
+            let lexical = match f.bm25 {
+                Some(b) if top > 0.0 => b.score / top,
+                _ => 0.0,
+            };
+            f.fused = f.dense.map_or(floor, |d| d.score) + BM25_WEIGHT as f32 * lexical;
+            f
+        })
+        .collect();
     out.sort_by(|a, b| {
         b.fused
             .total_cmp(&a.fused)
@@ -62,6 +84,47 @@ pub fn rrf(dense: &[(String, f32)], bm25: &[(String, f32)]) -> Vec<Fused> {
             .then_with(|| a.key.cmp(&b.key))
     });
     out
+}
+
+/// The identifiers of a query: error codes, version numbers, product and file names ("E1234",
+/// "0x80070005", "XH-Connect", "v2.3", "DocTalk"). A passage that holds every one of them is likely
+/// what the user looked up, whatever an encoder thinks of the rest of the words: it gets
+/// [`IDENTIFIER_BONUS`]. Plain words, acronyms and numbers that are only a count ("3 days") are not
+/// identifiers.
+pub fn identifiers(query: &str) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    let token_char = |c: char| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | ':' | '/');
+    for token in query.split(|c: char| !token_char(c)) {
+        let token = token.trim_matches(|c: char| !c.is_ascii_alphanumeric());
+        let letters = token.chars().filter(|c| c.is_ascii_alphabetic()).count();
+        let digits = token.chars().filter(|c| c.is_ascii_digit()).count();
+        // "e.g." and "i.e." are joined too, but too short to name anything.
+        if letters + digits < 3 {
+            continue;
+        }
+        let joined = token.contains(['-', '_', '.', ':', '/']);
+        // An upper-case letter after a lower-case one: "DocTalk", "iPhone".
+        let inner_capital = token
+            .chars()
+            .zip(token.chars().skip(1))
+            .any(|(a, b)| a.is_ascii_lowercase() && b.is_ascii_uppercase());
+        let code = (letters > 0 && digits > 0) || joined;
+        if (code || inner_capital) && !out.iter().any(|t| t.eq_ignore_ascii_case(token)) {
+            out.push(token.to_string());
+        }
+    }
+    out
+}
+
+/// Whether `text` holds every identifier (ASCII case ignored).
+pub fn holds_identifiers(text: &str, identifiers: &[String]) -> bool {
+    if identifiers.is_empty() {
+        return false;
+    }
+    let text = text.to_ascii_lowercase();
+    identifiers
+        .iter()
+        .all(|id| text.contains(&id.to_ascii_lowercase()))
 }
 
 fn rank_or_last(score: Option<ComponentScore>) -> usize {
@@ -173,22 +236,54 @@ mod tests {
             .collect()
     }
 
+    fn scored(pairs: &[(&str, f32)]) -> Vec<(String, f32)> {
+        pairs.iter().map(|(k, s)| (k.to_string(), *s)).collect()
+    }
+
     #[test]
-    fn agreement_beats_a_single_top_hit() {
-        let fused = rrf(&list(&["a", "b", "c"]), &list(&["b", "d", "a"]));
+    fn bm25_settles_what_the_encoder_finds_equally_close() {
+        // b and a are 0.005 apart by cosine; b is BM25's best, a its third: b wins. c is far
+        // behind by cosine and BM25's second: BM25 cannot lift it over a.
+        let dense = scored(&[("a", 0.900), ("b", 0.895), ("c", 0.850)]);
+        let bm25 = scored(&[("b", 12.0), ("c", 9.0), ("a", 3.0), ("d", 2.0)]);
+        let fused = fuse(&dense, &bm25);
         let keys: Vec<&str> = fused.iter().map(|f| f.key.as_str()).collect();
-        assert_eq!(keys[0], "b");
-        assert_eq!(keys[1], "a");
+        assert_eq!(keys, ["b", "a", "c", "d"]);
         assert_eq!(fused[0].dense.unwrap().rank, 2);
         assert_eq!(fused[0].bm25.unwrap().rank, 1);
-        assert!(fused.iter().find(|f| f.key == "d").unwrap().dense.is_none());
+        assert!((fused[0].fused - (0.895 + BM25_WEIGHT as f32)).abs() < 1e-6);
+        // d, found by BM25 only, counts the lowest cosine of the dense list.
+        let d = fused.iter().find(|f| f.key == "d").unwrap();
+        assert!(d.dense.is_none());
+        assert!((d.fused - (0.850 + BM25_WEIGHT as f32 * 2.0 / 12.0)).abs() < 1e-6);
     }
 
     #[test]
     fn duplicates_in_one_list_count_once() {
-        let fused = rrf(&list(&["a", "a"]), &[]);
+        let fused = fuse(&list(&["a", "a"]), &[]);
         assert_eq!(fused.len(), 1);
-        assert!((fused[0].fused - 1.0 / 61.0).abs() < 1e-6);
+        assert!((fused[0].fused - 1.0).abs() < 1e-6);
+    }
+
+    #[test]
+    fn identifiers_are_codes_versions_and_product_names_not_words() {
+        assert_eq!(identifiers("错误代码E1234是什么意思"), ["E1234"]);
+        assert_eq!(
+            identifiers("How do I install XH-Connect v2.3?"),
+            ["XH-Connect", "v2.3"]
+        );
+        assert_eq!(identifiers("0x80070005 when saving"), ["0x80070005"]);
+        assert_eq!(identifiers("What is DocTalk"), ["DocTalk"]);
+        assert!(identifiers("How long does an account stay locked after 5 attempts?").is_empty());
+        assert!(identifiers("VPN空闲多久会断开？").is_empty());
+        assert!(identifiers("出差一天餐补多少钱").is_empty());
+        assert!(identifiers("Tools, e.g. a VPN").is_empty());
+        assert!(holds_identifiers(
+            "Install xh-connect first",
+            &["XH-Connect".into()]
+        ));
+        assert!(!holds_identifiers("Install it first", &["XH-Connect".into()]));
+        assert!(!holds_identifiers("anything", &[]));
     }
 
     #[test]

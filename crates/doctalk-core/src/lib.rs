@@ -3,7 +3,8 @@
 //! A [`KnowledgeBase`] ties the parsers (`doctalk-ingest`), an [`Embedder`] and the store
 //! (`doctalk-store`) together: [`KnowledgeBase::ingest`] turns files into committed documents
 //! with per-file [`FileReport`]s and progress [`IngestEvent`]s; [`KnowledgeBase::search`] runs
-//! hybrid retrieval (dense + BM25, fused by reciprocal rank, FAQ near-exact matches first) and
+//! hybrid retrieval (dense + BM25: cosine with BM25 settling near ties, FAQ near-exact matches and
+//! passages holding the query's identifiers first) and
 //! returns [`SearchHit`]s that carry both component scores.
 //!
 //! ```no_run
@@ -24,6 +25,7 @@ pub mod audit;
 pub mod conversations;
 mod error;
 pub mod eval;
+mod explain;
 pub mod folders;
 pub mod fusion;
 mod ingest;
@@ -44,11 +46,12 @@ pub use answer::{Answer, AnswerEvent, AnswerRequest, Lang, Source, Turn};
 pub use conversations::{Conversation, ConversationStore};
 pub use doctalk_models::Embedder;
 pub use error::{CoreError, Result};
+pub use explain::Explanation;
 pub use ingest::{collect_files, FileReport, FileStatus, IngestEvent, IngestStage, ReportedDiagnostic};
 pub use kb::{DocumentInfo, KnowledgeBase};
 pub use passages::Passage;
 pub use scope::{Scope, ScopeRequest};
-pub use search::SearchHit;
+pub use search::{Candidates, SearchHit};
 pub use workspace::{valid_kb_name, KbSummary, Library, Workspace};
 
 /// 简体 / 繁體: the script answers and transcripts are shown in.

@@ -1,11 +1,15 @@
-//! Hybrid retrieval: dense and BM25 candidates, fused by reciprocal rank, FAQ matches first.
+//! Hybrid retrieval: dense and BM25 candidates fused (cosine, with BM25 settling near ties and a
+//! bonus for passages holding the query's identifiers), FAQ matches first.
 
 use std::collections::HashMap;
 use std::sync::Arc;
 
 use doctalk_store::{ChunkHit, ChunkRecord};
 
-use crate::fusion::{question_similarity, rrf, ComponentScore, FAQ_MATCH_THRESHOLD};
+use crate::fusion::{
+    fuse, holds_identifiers, identifiers, question_similarity, ComponentScore, FAQ_MATCH_THRESHOLD,
+    IDENTIFIER_BONUS,
+};
 use crate::kb::KnowledgeBase;
 use crate::scope::Scope;
 use crate::{segment, CoreError, Result};
@@ -38,6 +42,9 @@ pub struct SearchHit {
     pub bm25: Option<ComponentScore>,
     /// Similarity to a stored FAQ question when it is a near-exact match (ranked first).
     pub faq_match: Option<f32>,
+    /// Whether the passage holds every identifier of the query (ranked next; see
+    /// [`fusion::identifiers`](crate::fusion::identifiers)).
+    pub identifier_match: bool,
     /// The chunk's metadata: an FAQ row's extra columns and its row number, a passage's source id.
     pub metadata: serde_json::Value,
 }
@@ -55,35 +62,28 @@ impl KnowledgeBase {
         top_k: usize,
         scope: Option<&Scope>,
     ) -> Result<Vec<SearchHit>> {
-        let docs = scope.map(|s| &s.doc_ids);
         let query = query.trim();
         if query.is_empty() || top_k == 0 {
             return Ok(Vec::new());
         }
-        let candidates = MIN_CANDIDATES.max(top_k * 4);
-        let embedder: Arc<dyn crate::Embedder> = self.embedder().clone();
-        let owned = query.to_string();
-        let vector = tokio::task::spawn_blocking(move || embedder.embed_query(&owned))
-            .await
-            .map_err(|e| CoreError::Task(format!("embedding the query: {e}")))??;
-        let dense = self
-            .store()
-            .vector_search_in(&vector, self.embedder().model_id(), candidates, docs)
+        let Candidates {
+            dense: dense_list,
+            lexical: lexical_list,
+            mut chunks,
+        } = self
+            .candidates(query, MIN_CANDIDATES.max(top_k * 4), scope)
             .await?;
-        let segmented = segment::segment(query);
-        let lexical = if segmented.is_empty() {
-            Vec::new()
-        } else {
-            self.store().text_search_in(&segmented, candidates, docs).await?
-        };
 
-        let mut chunks: HashMap<String, ChunkRecord> = HashMap::new();
-        let dense_list = ranked_keys(dense, &mut chunks);
-        let lexical_list = ranked_keys(lexical, &mut chunks);
-
-        let mut fused: Vec<(crate::fusion::Fused, Option<f32>)> = rrf(&dense_list, &lexical_list)
+        let wanted = identifiers(query);
+        let mut fused: Vec<(crate::fusion::Fused, Option<f32>, bool)> = fuse(&dense_list, &lexical_list)
             .into_iter()
-            .map(|f| {
+            .map(|mut f| {
+                let exact = chunks
+                    .get(&f.key)
+                    .is_some_and(|c| holds_identifiers(&c.text, &wanted));
+                if exact {
+                    f.fused += IDENTIFIER_BONUS as f32;
+                }
                 let faq = chunks.get(&f.key).filter(|c| c.kind == "qa").and_then(|c| {
                     c.questions
                         .iter()
@@ -91,20 +91,24 @@ impl KnowledgeBase {
                         .fold(None, |best: Option<f32>, s| Some(best.map_or(s, |b| b.max(s))))
                         .filter(|s| *s >= FAQ_MATCH_THRESHOLD)
                 });
-                (f, faq)
+                (f, faq, exact)
             })
             .collect();
-        // A near-exact FAQ question wins outright; the stable sort keeps fusion order otherwise.
-        fused.sort_by(|a, b| match (a.1, b.1) {
-            (Some(x), Some(y)) => y.total_cmp(&x),
-            (Some(_), None) => std::cmp::Ordering::Less,
-            (None, Some(_)) => std::cmp::Ordering::Greater,
-            (None, None) => std::cmp::Ordering::Equal,
+        // A near-exact FAQ question wins outright, then the fused score with the identifiers' bonus;
+        // the stable sort keeps fusion's tie order.
+        fused.sort_by(|a, b| {
+            let by_faq = match (a.1, b.1) {
+                (Some(x), Some(y)) => y.total_cmp(&x),
+                (Some(_), None) => std::cmp::Ordering::Less,
+                (None, Some(_)) => std::cmp::Ordering::Greater,
+                (None, None) => std::cmp::Ordering::Equal,
+            };
+            by_faq.then_with(|| b.0.fused.total_cmp(&a.0.fused))
         });
 
         let mut titles: HashMap<String, (String, String)> = HashMap::new();
         let mut hits = Vec::with_capacity(top_k);
-        for (f, faq) in fused.into_iter() {
+        for (f, faq, exact) in fused.into_iter() {
             if hits.len() == top_k {
                 break;
             }
@@ -137,11 +141,40 @@ impl KnowledgeBase {
                 dense: f.dense,
                 bm25: f.bm25,
                 faq_match: faq,
+                identifier_match: exact,
                 metadata: serde_json::from_str(&chunk.metadata_json).unwrap_or(serde_json::Value::Null),
             });
         }
         self.attach_copies(&mut hits).await?;
         Ok(hits)
+    }
+
+    /// Each component's own ranked candidates for `query` (at most `n` each), before fusion.
+    pub async fn candidates(&self, query: &str, n: usize, scope: Option<&Scope>) -> Result<Candidates> {
+        let docs = scope.map(|s| &s.doc_ids);
+        let embedder: Arc<dyn crate::Embedder> = self.embedder().clone();
+        let owned = query.to_string();
+        let vector = tokio::task::spawn_blocking(move || embedder.embed_query(&owned))
+            .await
+            .map_err(|e| CoreError::Task(format!("embedding the query: {e}")))??;
+        let dense = self
+            .store()
+            .vector_search_in(&vector, self.embedder().model_id(), n, docs)
+            .await?;
+        let segmented = segment::segment(query);
+        let lexical = if segmented.is_empty() {
+            Vec::new()
+        } else {
+            self.store().text_search_in(&segmented, n, docs).await?
+        };
+        let mut chunks = HashMap::new();
+        let dense = ranked_keys(dense, &mut chunks);
+        let lexical = ranked_keys(lexical, &mut chunks);
+        Ok(Candidates {
+            dense,
+            lexical,
+            chunks,
+        })
     }
 
     /// Fills in each hit's `also_at`: the other paths of its document's content.
@@ -158,6 +191,23 @@ impl KnowledgeBase {
                 .collect();
         }
         Ok(())
+    }
+}
+
+/// The dense and BM25 components' own ranked lists for one query, before fusion.
+#[derive(Debug, Default)]
+pub struct Candidates {
+    /// `(chunk id, cosine similarity)`, best first.
+    pub dense: Vec<(String, f32)>,
+    /// `(chunk id, BM25 score)`, best first.
+    pub lexical: Vec<(String, f32)>,
+    chunks: HashMap<String, ChunkRecord>,
+}
+
+impl Candidates {
+    /// The chunk behind a key of either list.
+    pub fn chunk(&self, key: &str) -> Option<&ChunkRecord> {
+        self.chunks.get(key)
     }
 }
 

@@ -231,3 +231,43 @@ async fn an_answer_to_the_neighbouring_sentence_falls_back_to_the_passages() {
     assert_eq!(answer.mode, "llm", "{answer:?}");
     assert!(shown.contains("顺延至次年3月31日"), "{shown}");
 }
+
+const IT_NOTES: &str = "# IT notes\n\n## Token app error codes\n\nAn error code of the token app means the app needs a clock sync.\n\n## Expired tokens\n\nError code E4711 of the token app: the token expired.\n\n## Printers\n\nPrinters on every floor accept jobs from the print queue.\n";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_passage_holding_the_querys_error_code_ranks_first_and_the_explanation_says_why() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("it-notes.md");
+    std::fs::write(&file, IT_NOTES).unwrap();
+    let kb = KnowledgeBase::open(&dir.path().join("kb"), Arc::new(BigramEncoder))
+        .await
+        .unwrap();
+    kb.ingest(&[file], &|_| {}).await.unwrap();
+
+    let query = "token app error code E4711";
+    let explained = kb.explain(query, 3, None).await.unwrap();
+    assert_eq!(explained.identifiers, ["E4711"]);
+    let top = &explained.hits[0];
+    assert!(top.text.contains("E4711"), "{:#?}", explained.hits);
+    assert!(top.identifier_match);
+    // The encoder alone prefers the section about the app's error codes, which shares more words.
+    assert!(top.dense.unwrap().rank > 1, "{top:?}");
+    // Its fused score is its cosine, BM25's share and the identifiers' bonus.
+    let best_bm25 = explained.evidence.top_bm25_score.unwrap();
+    let parts = top.dense.unwrap().score
+        + (explained.bm25_weight * f64::from(top.bm25.unwrap().score / best_bm25)) as f32
+        + explained.identifier_bonus as f32;
+    assert!((top.fused_score - parts).abs() < 1e-5, "{top:?} vs {parts}");
+    assert!(!explained.hits[1].identifier_match);
+    // Every hit carries the dense view, and the ranks are the shown order.
+    for (i, hit) in explained.hits.iter().enumerate() {
+        assert_eq!(hit.rank, i + 1);
+        assert!(hit.dense.is_some());
+    }
+    // This encoder has no calibrated threshold: every retrieved passage is offered (up to five).
+    assert!(explained.grounded && explained.evidence.threshold.is_none());
+    assert_eq!(explained.offered, explained.hits.len().min(5));
+    // The search an answer runs agrees with the explanation.
+    let hits = kb.search(query, 3).await.unwrap();
+    assert_eq!(hits[0].chunk_id, top.chunk_id);
+}

@@ -2,22 +2,24 @@
 //! retrieval on a BEIR-style folder, with the encoder chosen by `--encoder`.
 
 use std::collections::HashMap;
+use std::io::Write;
 use std::process::ExitCode;
 use std::time::Instant;
 
+use anyhow::Context;
 use doctalk_core::eval::{ndcg_at, recall_at, BeirDataset};
-use doctalk_core::{KnowledgeBase, SearchHit};
+use doctalk_core::{Candidates, KnowledgeBase, SearchHit};
 use serde_json::json;
 
 use crate::app::Ctx;
 use crate::cli::BenchRetrievalArgs;
 use crate::output::{out_line, Progress};
 
-/// Hits fetched per query. Dense and BM25 each contribute their top 200 candidates to fusion, and an
-/// item in either top 10 has a fused score no fewer than ~20 others can beat, so the first 50 fused hits
-/// contain both components' top 10: their own rankings are read from the hits' component ranks.
+/// Fused hits fetched per query (dense and BM25 each contribute their top 200 candidates).
 const FETCH: usize = 50;
 const CUTOFFS: [usize; 3] = [1, 5, 10];
+/// Candidates per component (the dense and BM25 figures, `--dump`): as many as search fuses.
+const CANDIDATES: usize = 200;
 
 pub async fn run(ctx: &Ctx, args: BenchRetrievalArgs) -> anyhow::Result<ExitCode> {
     let mut data = BeirDataset::load(&args.dataset)?;
@@ -38,13 +40,30 @@ pub async fn run(ctx: &Ctx, args: BenchRetrievalArgs) -> anyhow::Result<ExitCode
     let names = ["dense", "bm25", "hybrid"];
     let mut sums: HashMap<&str, [f64; 4]> = names.iter().map(|n| (*n, [0.0; 4])).collect();
     let mut latencies = Vec::with_capacity(data.queries.len());
+    let mut dump = match &args.dump {
+        Some(path) => Some(std::io::BufWriter::new(
+            std::fs::File::create(path).with_context(|| format!("creating {}", path.display()))?,
+        )),
+        None => None,
+    };
     let bar = Progress::new(data.queries.len() as u64, "querying");
     for (i, (qid, text)) in data.queries.iter().enumerate() {
         let t = Instant::now();
         let hits = kb.search(text, FETCH).await?;
         latencies.push(t.elapsed().as_secs_f64() * 1000.0);
         let relevant = &data.qrels[qid];
-        for (name, ranked) in names.iter().zip(rankings(&hits)) {
+        // Each component's own list (not its ranks among the fused hits: fusion may leave part of
+        // BM25's top 10 out of the first 50).
+        let candidates = kb.candidates(text, CANDIDATES, None).await?;
+        let dense = passage_scores(&candidates, &candidates.dense);
+        let bm25 = passage_scores(&candidates, &candidates.lexical);
+        if let Some(out) = dump.as_mut() {
+            let line = json!({"qid": qid, "relevant": relevant, "dense": dense, "bm25": bm25});
+            writeln!(out, "{line}").context("writing the candidate dump")?;
+        }
+        let ids = |list: &[(String, f32)]| list.iter().map(|(id, _)| id.clone()).collect::<Vec<_>>();
+        let ranked = [ids(&dense), ids(&bm25), hits.iter().map(passage_id).collect()];
+        for (name, ranked) in names.iter().zip(ranked) {
             let s = sums.get_mut(name).expect("known name");
             for (j, k) in CUTOFFS.iter().enumerate() {
                 s[j] += recall_at(&ranked, relevant, *k);
@@ -54,6 +73,9 @@ pub async fn run(ctx: &Ctx, args: BenchRetrievalArgs) -> anyhow::Result<ExitCode
         bar.set(i as u64 + 1);
     }
     bar.finish();
+    if let Some(mut out) = dump {
+        out.flush().context("writing the candidate dump")?;
+    }
     latencies.sort_by(f64::total_cmp);
 
     let n = data.queries.len() as f64;
@@ -106,17 +128,18 @@ pub async fn run(ctx: &Ctx, args: BenchRetrievalArgs) -> anyhow::Result<ExitCode
     Ok(ExitCode::SUCCESS)
 }
 
-/// Passage ids in dense order, BM25 order and fused (hybrid) order.
-fn rankings(hits: &[SearchHit]) -> [Vec<String>; 3] {
-    let id = |h: &SearchHit| h.metadata["id"].as_str().unwrap_or_default().to_string();
-    let by = |rank: fn(&SearchHit) -> Option<usize>| {
-        let mut v: Vec<(usize, String)> = hits.iter().filter_map(|h| rank(h).map(|r| (r, id(h)))).collect();
-        v.sort_by_key(|(r, _)| *r);
-        v.into_iter().map(|(_, id)| id).collect::<Vec<_>>()
-    };
-    [
-        by(|h| h.dense.map(|c| c.rank)),
-        by(|h| h.bm25.map(|c| c.rank)),
-        hits.iter().map(id).collect(),
-    ]
+/// `[[passage id, score], …]` of one component's list.
+fn passage_scores(candidates: &Candidates, list: &[(String, f32)]) -> Vec<(String, f32)> {
+    list.iter()
+        .filter_map(|(key, score)| {
+            let chunk = candidates.chunk(key)?;
+            let metadata: serde_json::Value = serde_json::from_str(&chunk.metadata_json).ok()?;
+            Some((metadata["id"].as_str()?.to_string(), *score))
+        })
+        .collect()
+}
+
+/// The benchmark passage id a hit carries in its metadata.
+fn passage_id(hit: &SearchHit) -> String {
+    hit.metadata["id"].as_str().unwrap_or_default().to_string()
 }

@@ -1,6 +1,6 @@
 use std::process::ExitCode;
 
-use doctalk_core::SearchHit;
+use doctalk_core::{Explanation, SearchHit};
 use serde_json::json;
 
 use crate::app::Ctx;
@@ -10,6 +10,17 @@ use crate::output::{excerpt, out_line};
 pub async fn run(ctx: &Ctx, args: SearchArgs) -> anyhow::Result<ExitCode> {
     let kb = ctx.open_kb().await?;
     let scope = kb.resolve_scope(&args.scope.request()).await?;
+    if args.explain {
+        let explanation = kb.explain(&args.query, args.top_k, scope.as_ref()).await?;
+        if args.json {
+            out_line(&serde_json::to_string_pretty(&explanation)?)?;
+        } else {
+            for line in explain_human(&explanation) {
+                out_line(&line)?;
+            }
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
     let hits = kb.search_in(&args.query, args.top_k, scope.as_ref()).await?;
     if args.json {
         let arr: Vec<_> = hits.iter().map(hit_json).collect();
@@ -51,6 +62,71 @@ pub fn hit_json(h: &SearchHit) -> serde_json::Value {
         "chunk_id": h.chunk_id,
         "doc_id": h.doc_id,
     })
+}
+
+/// The retrieval test as a table: one line per hit with its ranks and scores, then the answer's view.
+fn explain_human(e: &Explanation) -> Vec<String> {
+    let mut lines = vec![format!(
+        "{:>4}  {:>13}  {:>12}  {:>8}  {:<7}  passage",
+        "rank", "dense (rank)", "bm25 (rank)", "fused", "offered"
+    )];
+    for h in &e.hits {
+        let dense = h
+            .dense
+            .map_or("–".into(), |d| format!("{:.3} (#{})", d.score, d.rank));
+        let bm25 = h
+            .bm25
+            .map_or("–".into(), |b| format!("{:.2} (#{})", b.score, b.rank));
+        let why = match (h.faq_match, h.identifier_match) {
+            (Some(s), _) => format!(" [FAQ question match {s:.2}]"),
+            (None, true) => " [holds the query's identifiers]".into(),
+            _ => String::new(),
+        };
+        let file = std::path::Path::new(&h.path)
+            .file_name()
+            .map_or_else(|| h.path.clone(), |f| f.to_string_lossy().into_owned());
+        let page = h.page.map(|p| format!(" p.{p}")).unwrap_or_default();
+        lines.push(format!(
+            "{:>4}  {dense:>13}  {bm25:>12}  {:>8.4}  {:<7}  {file}{page}{why}: {}",
+            h.rank,
+            h.fused_score,
+            if h.rank <= e.offered { "yes" } else { "no" },
+            excerpt(&h.text, 90)
+        ));
+    }
+    lines.push(String::new());
+    lines.push(format!(
+        "fused = cosine + {} × BM25 / best BM25 (a passage BM25 alone found counts the lowest cosine){}; FAQ question matches first",
+        e.bm25_weight,
+        if e.identifiers.is_empty() {
+            String::new()
+        } else {
+            format!(" + {} for holding {}", e.identifier_bonus, e.identifiers.join(", "))
+        }
+    ));
+    let threshold = e
+        .evidence
+        .threshold
+        .map_or("none (encoder not calibrated)".into(), |t| format!("{t:.3}"));
+    let best = e
+        .evidence
+        .top_dense_score
+        .map_or("–".into(), |s| format!("{s:.3}"));
+    let terms = e
+        .evidence
+        .key_terms
+        .map_or("–".into(), |k| format!("{:.0}%", k * 100.0));
+    lines.push(if e.grounded {
+        format!(
+            "An answer would offer the model the first {} passage(s): best cosine {best} (grounding threshold {threshold}), key terms covered {terms}.",
+            e.offered
+        )
+    } else {
+        format!(
+            "An answer would say the documents do not hold it: best cosine {best} is under the grounding threshold {threshold} (key terms covered {terms})."
+        )
+    });
+    lines
 }
 
 pub fn hit_human(h: &SearchHit) -> String {

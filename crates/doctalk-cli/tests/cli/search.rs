@@ -189,3 +189,51 @@ fn a_scope_keeps_search_and_answers_to_the_chosen_documents() {
         assert!(err.contains(value) && !err.contains("panicked"), "{err}");
     }
 }
+
+#[test]
+fn explain_shows_each_passages_scores_and_what_an_answer_would_offer() {
+    let dt = indexed_sample();
+    let e = dt.json(&["search", "VPN空闲多久会断开？", "--explain", "--json"]);
+    let hits = e["hits"].as_array().unwrap();
+    assert!(hits.len() >= 5, "{e}");
+    assert!(
+        hits[0]["text"].as_str().unwrap().contains("30分钟"),
+        "{}",
+        hits[0]
+    );
+    for (i, h) in hits.iter().enumerate() {
+        assert_eq!(h["rank"].as_u64().unwrap() as usize, i + 1);
+        assert!(
+            h["dense"]["score"].is_number() || h["bm25"]["score"].is_number(),
+            "{h}"
+        );
+    }
+    assert_eq!(e["grounded"], true, "{e}");
+    assert_eq!(e["offered"], 5);
+    assert!(
+        e["evidence"]["top_dense_score"].as_f64().unwrap() >= e["evidence"]["threshold"].as_f64().unwrap()
+    );
+
+    // A question the documents do not answer: nothing would be offered.
+    let e = dt.json(&["search", "火星的大气层主要由什么组成？", "--explain", "--json"]);
+    assert_eq!(e["grounded"], false, "{e}");
+    assert_eq!(e["offered"], 0);
+
+    // The table: a header, one line per passage with its ranks, and the decision in words.
+    let out = dt.run(&[
+        "search",
+        "Which VPN client should I use?",
+        "--explain",
+        "--top-k",
+        "6",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.lines().next().unwrap().contains("dense (rank)"), "{text}");
+    assert_eq!(text.lines().filter(|l| l.contains("(#")).count(), 6, "{text}");
+    assert!(
+        text.contains("An answer would offer the model the first 5 passage(s)"),
+        "{text}"
+    );
+    assert!(text.contains("XH-Connect"), "{text}");
+}

@@ -207,6 +207,25 @@ fn uploads_stream_their_progress_and_answers_stream_their_tokens() {
         hits[0]["path"].as_str().unwrap().ends_with("parking.md"),
         "{hits}"
     );
+    // The retrieval test over the API: the same first hit, its scores and the answer's view.
+    let explained = http(
+        &server.addr,
+        "GET",
+        "/api/search?q=%E5%81%9C%E8%BD%A6%E4%BD%8D&k=3&explain=true",
+        None,
+        b"",
+    )
+    .json();
+    assert_eq!(
+        explained["hits"][0]["chunk_id"], hits[0]["chunk_id"],
+        "{explained}"
+    );
+    assert!(explained["hits"][0]["dense"]["rank"].is_u64(), "{explained}");
+    assert!(
+        explained["grounded"].is_boolean() && explained["offered"].is_u64(),
+        "{explained}"
+    );
+    assert_eq!(explained["bm25_weight"], 0.02);
 
     let body = serde_json::json!({"question": "地下停车位每月多少钱", "no_llm": true, "conversation": "new"});
     let reply = http(

@@ -46,6 +46,9 @@ pub const MIN_GROUNDED_E5_EN: f32 = 0.84;
 /// question's key terms (`answer::topic`). On the labelled answer set this grounds "入职培训考试多少分
 /// 及格？" (0.869, 86% of its terms in the passage) and no unanswerable question (the closest had 50%).
 pub const NEAR_THRESHOLD: f32 = 0.03;
+
+/// Passages an answer retrieves and offers the model.
+pub const DEFAULT_TOP_K: usize = 5;
 pub const NEAR_THRESHOLD_KEY_TERMS: f32 = 0.75;
 
 /// The grounding threshold for an encoder and question language; `None` for encoders not calibrated
@@ -226,6 +229,49 @@ pub struct Evidence {
     pub key_terms: Option<f32>,
 }
 
+impl Evidence {
+    /// The numbers behind the decision for `query` over its search hits.
+    pub fn of(query: &str, hits: &[SearchHit], threshold: Option<f32>) -> Self {
+        Evidence {
+            top_dense_score: hits
+                .iter()
+                .filter_map(|h| h.dense)
+                .map(|d| d.score)
+                .reduce(f32::max),
+            top_bm25_score: hits
+                .iter()
+                .filter_map(|h| h.bm25)
+                .map(|b| b.score)
+                .reduce(f32::max),
+            faq_match: hits.first().and_then(|h| h.faq_match),
+            threshold,
+            key_terms: hits
+                .iter()
+                .map(|h| {
+                    topic::coverage(
+                        query,
+                        &shown_text(&h.kind, &h.text, &h.questions, h.answer.as_deref()),
+                    )
+                })
+                .reduce(f32::max),
+        }
+    }
+
+    /// Whether the documents hold an answer: a near-exact FAQ question, or a dense match at the
+    /// encoder's threshold (or just under it, with most of the question's key terms).
+    pub fn grounded(&self) -> bool {
+        let covered = self.key_terms.unwrap_or(0.0);
+        self.faq_match.is_some()
+            || match (self.top_dense_score, self.threshold) {
+                (Some(score), Some(min)) => {
+                    score >= min || (score >= min - NEAR_THRESHOLD && covered >= NEAR_THRESHOLD_KEY_TERMS)
+                }
+                (Some(_), None) => true,
+                (None, _) => false,
+            }
+    }
+}
+
 /// One past exchange of a conversation.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Turn {
@@ -340,7 +386,7 @@ impl AnswerRequest {
             question: question.into(),
             history: Vec::new(),
             generator: None,
-            top_k: 5,
+            top_k: DEFAULT_TOP_K,
             max_answer_tokens: 384,
             prompt_tokens: None,
             cancel: Arc::new(AtomicBool::new(false)),
@@ -440,33 +486,12 @@ impl KnowledgeBase {
             None => (retrieved.clone(), None),
         };
         on_event(AnswerEvent::Sources(sources.clone()));
-        let evidence = Evidence {
-            top_dense_score: hits
-                .iter()
-                .filter_map(|h| h.dense)
-                .map(|d| d.score)
-                .reduce(f32::max),
-            top_bm25_score: hits
-                .iter()
-                .filter_map(|h| h.bm25)
-                .map(|b| b.score)
-                .reduce(f32::max),
-            faq_match: hits.first().and_then(|h| h.faq_match),
-            threshold: grounding_threshold(self.embedding_model_id(), lang),
-            key_terms: retrieved
-                .iter()
-                .map(|s| topic::coverage(&query, &s.text))
-                .reduce(f32::max),
-        };
-        let covered = evidence.key_terms.unwrap_or(0.0);
-        let grounded = evidence.faq_match.is_some()
-            || match (evidence.top_dense_score, evidence.threshold) {
-                (Some(score), Some(min)) => {
-                    score >= min || (score >= min - NEAR_THRESHOLD && covered >= NEAR_THRESHOLD_KEY_TERMS)
-                }
-                (Some(_), None) => true,
-                (None, _) => false,
-            };
+        let evidence = Evidence::of(
+            &query,
+            &hits,
+            grounding_threshold(self.embedding_model_id(), lang),
+        );
+        let grounded = evidence.grounded();
         // Read whole or not, the search decides whether the documents hold an answer: a whole
         // document names most words of almost any question about its subject, and the small
         // default model, given one, answered questions it does not answer.

@@ -3,7 +3,10 @@
 //! new staff may start taking leave, from the same paragraph): every fact is in the source, so the
 //! claim gate lets it through. Here the source sentences the answer was drawn from are compared with
 //! the offered sentence that matches the question best; an answer drawn only from sentences that
-//! match it far less is off the question.
+//! match it far less is off the question. A sentence speaks for its section: it matches the question
+//! at least as well as its passage's heading (or its FAQ entry's question) does, so an answer that
+//! says "伙食补贴…每天120元" under "4.5出差补贴" answers "出差的话一天餐补给多少" though the
+//! sentence shares no word with the question.
 
 use super::prompt::{pairs, QuestionMatch};
 use super::topic::statements;
@@ -23,8 +26,15 @@ const MIN_DRAWN: f32 = 0.4;
 /// well the best offered sentence does; `None` when the answer cannot be traced to any sentence.
 pub(crate) fn match_of(answer: &str, question: &str, offered: &[Source]) -> Option<(usize, usize)> {
     let matcher = QuestionMatch::new(question);
-    let sentences: Vec<String> = offered.iter().flat_map(|s| statements(&s.text)).collect();
-    let best = sentences.iter().map(|s| matcher.score(s)).max()?;
+    // Each offered sentence with how well its section (heading path, or FAQ question) matches.
+    let sentences: Vec<(String, usize)> = offered
+        .iter()
+        .flat_map(|source| {
+            let section = matcher.score(&section_of(source));
+            statements(&source.text).into_iter().map(move |s| (s, section))
+        })
+        .collect();
+    let best = sentences.iter().map(|(s, _)| matcher.score(s)).max()?;
     let mut drawn: Option<usize> = None;
     for stated in statements(&strip_citations(answer)) {
         let wanted: Vec<(char, char)> = pairs(&stated.to_lowercase()).collect();
@@ -33,18 +43,27 @@ pub(crate) fn match_of(answer: &str, question: &str, offered: &[Source]) -> Opti
         }
         let source = sentences
             .iter()
-            .map(|s| {
+            .map(|(s, section)| {
                 let have: std::collections::HashSet<(char, char)> = pairs(&s.to_lowercase()).collect();
                 let shared = wanted.iter().filter(|p| have.contains(p)).count();
-                (shared as f32 / wanted.len() as f32, s)
+                (shared as f32 / wanted.len() as f32, s, *section)
             })
             .max_by(|a, b| a.0.total_cmp(&b.0));
-        if let Some((_, s)) = source.filter(|(share, _)| *share >= MIN_DRAWN) {
-            let score = matcher.score(s);
+        if let Some((_, s, section)) = source.filter(|(share, _, _)| *share >= MIN_DRAWN) {
+            let score = matcher.score(s).max(section);
             drawn = Some(drawn.map_or(score, |d| d.max(score)));
         }
     }
     drawn.map(|d| (d, best))
+}
+
+/// What a source's sentences speak of: its heading path, or an FAQ entry's question (the first line of
+/// its shown text).
+fn section_of(source: &Source) -> String {
+    if source.kind == "qa" {
+        return source.text.lines().next().unwrap_or_default().to_string();
+    }
+    source.heading_path.join(" ")
 }
 
 /// The answer was drawn from sentences that match the question far less than another offered one.
@@ -99,5 +118,40 @@ mod tests {
         ));
         // Nothing to trace (a bare figure) is never called off the question.
         assert!(!off_question("3月31日", q, &sources));
+        // Under its real heading the neighbouring sentence is still off the question: the section
+        // speaks of leave, the question of leave carried over.
+        let mut under_heading = sources[0].clone();
+        under_heading.heading_path = vec!["第三章考勤与休假".into(), "3.3年假".into()];
+        assert!(off_question(
+            "新入职员工在入职满3个月后方可开始休年假，当年年假按剩余日历天数折算[1]。",
+            q,
+            &[under_heading]
+        ));
+    }
+
+    /// The default model's real answer (CLI tests, 2026-12-06) to "出差的话一天餐补给多少": right,
+    /// in the handbook's words ("伙食补贴"), which share nothing with the question's "餐补" — but
+    /// the handbook passage sits under "4.5出差补贴", and the FAQ entry it matches asks
+    /// "出差补贴怎么算？".
+    #[test]
+    fn a_sentence_in_other_words_speaks_for_its_section() {
+        let mut faq = source(
+            1,
+            "出差补贴怎么算？\n伙食补贴一类城市每天120元、其他城市每天100元；市内交通补贴每天50元（当天用了企业支付打车则不发）。出发当天12:00以后出发或返回当天12:00以前到达的，当天按半天计算。境外出差统一每天60美元。补贴无需发票，随差旅报销单发放。",
+        );
+        faq.kind = "qa".into();
+        let mut stay = source(2, "出差住宿标准是多少？\n每人每晚限额：一类城市（北京、上海、广州、深圳）总监及以上900元、经理及高级专家700元、其他员工500元。");
+        stay.kind = "qa".into();
+        let mut handbook = source(
+            3,
+            "• 伙食补贴：一类城市每人每天120元，其他城市每人每天100元；\n• 市内交通补贴：每人每天50元；\n境外出差的伙食和交通补贴统一为每人每天60美元。",
+        );
+        handbook.heading_path = vec!["第四章商旅与出差制度".into(), "4.5出差补贴".into()];
+        let answer = "伙食补贴：一类城市每人每天120元，其他城市每人每天100元；[1]";
+        assert!(!off_question(
+            answer,
+            "出差的话一天餐补给多少",
+            &[faq, stay, handbook]
+        ));
     }
 }

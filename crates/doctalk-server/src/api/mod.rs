@@ -302,6 +302,10 @@ struct SearchQuery {
     /// Search only the documents inside this folder.
     #[serde(default)]
     folder: Option<String>,
+    /// The retrieval test: an object with the hits, the fusion's numbers and what an answer would
+    /// offer the model, instead of the list of hits.
+    #[serde(default)]
+    explain: bool,
 }
 
 fn default_k() -> usize {
@@ -321,6 +325,11 @@ async fn search(State(s): State<AppState>, Query(q): Query<SearchQuery>) -> Repl
             .collect(),
         folders: q.folder.iter().filter(|f| !f.is_empty()).cloned().collect(),
     };
+    if q.explain {
+        return Ok(JsonResponse(json!(
+            service::explain(&s.engine, kb, &q.q, q.k, &scope).await?
+        )));
+    }
     Ok(JsonResponse(json!(
         service::search(&s.engine, kb, &q.q, q.k, &scope).await?
     )))

@@ -3,7 +3,9 @@
 use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 
-use doctalk_core::{Answer, AnswerEvent, AnswerRequest, Conversation, Library, ScopeRequest, SearchHit};
+use doctalk_core::{
+    Answer, AnswerEvent, AnswerRequest, Conversation, Explanation, Library, ScopeRequest, SearchHit,
+};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
@@ -20,6 +22,19 @@ pub async fn search(
     let lib = s.library(kb).await?;
     let scope = lib.kb.resolve_scope(scope).await?;
     Ok(lib.kb.search_in(q, k.clamp(1, 50), scope.as_ref()).await?)
+}
+
+/// [`search`] explained (the retrieval test).
+pub async fn explain(
+    s: &Engine,
+    kb: Option<&str>,
+    q: &str,
+    k: usize,
+    scope: &ScopeRequest,
+) -> Result<Explanation, ServerError> {
+    let lib = s.library(kb).await?;
+    let scope = lib.kb.resolve_scope(scope).await?;
+    Ok(lib.kb.explain(q, k.clamp(1, 50), scope.as_ref()).await?)
 }
 
 /// A question, as the UI sends it.
