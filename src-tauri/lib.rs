@@ -54,6 +54,7 @@ pub fn run() {
             commands::library::ingest_file,
             commands::library::sample_install,
             commands::chat::search,
+            commands::chat::search_explain,
             commands::chat::ask_stream,
             commands::chat::ask_stop,
             commands::chat::check_answers,

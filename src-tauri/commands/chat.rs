@@ -1,6 +1,6 @@
 //! Search, answers and conversations.
 
-use doctalk_core::{Conversation, ScopeRequest, SearchHit};
+use doctalk_core::{Conversation, Explanation, ScopeRequest, SearchHit};
 use doctalk_server::service::{self, AskRequest};
 use doctalk_server::Caller;
 use serde_json::Value;
@@ -21,6 +21,19 @@ pub async fn search(
 ) -> CommandResult<Vec<SearchHit>> {
     let scope = scope.unwrap_or_default();
     Ok(service::search(desktop.engine().await?, kb.as_deref(), &q, k.unwrap_or(5), &scope).await?)
+}
+
+/// The retrieval test: the hits with every number behind their order, and what an answer would
+/// offer the model.
+#[tauri::command]
+pub async fn search_explain(
+    desktop: State<'_, Desktop>,
+    kb: Option<String>,
+    q: String,
+    k: Option<usize>,
+) -> CommandResult<Explanation> {
+    let scope = ScopeRequest::default();
+    Ok(service::explain(desktop.engine().await?, kb.as_deref(), &q, k.unwrap_or(8), &scope).await?)
 }
 
 /// A streamed answer: `query`, `sources`, `token`… then `done` with the answer. `ask_stop` with the

@@ -11,6 +11,7 @@ import { encodeWav } from '../src/lib/wav';
 import { ServicesContext, type Services } from '../src/state/context';
 import { ToastStore } from '../src/state/toasts';
 import { FakeTransport } from './fakeTransport';
+import { ApiError } from '../src/api/errors';
 import type { Call } from '../src/api/transport';
 
 let root: HTMLElement;
@@ -1068,5 +1069,74 @@ describe('Backup and move', () => {
     expect(call.args).toEqual({ name: 'work-backup-2' });
     expect(call.raw).toBe(file);
     expect(transport.calls.filter((c) => c.command === 'kbs_list').length).toBeGreaterThan(1);
+  });
+});
+
+describe('Retrieval test', () => {
+  const hit = (rank: number, over: Record<string, unknown>) => ({
+    rank, chunk_id: `d:${rank}`, doc_id: 'd', path: '/kb/faq.csv', title: 'faq', page: null, kind: 'qa',
+    text: `passage ${rank}`, heading_path: [], questions: [], answer: null, fused_score: 0.9 - rank / 100,
+    dense: { rank, score: 0.9 - rank / 100 }, bm25: null, faq_match: null, identifier_match: false, ...over,
+  });
+  const explanation = (grounded: boolean) => ({
+    query: 'XH-Connect 连不上怎么办',
+    bm25_weight: 0.02,
+    identifiers: ['XH-Connect'],
+    identifier_bonus: 0.03,
+    hits: [
+      hit(1, { bm25: { rank: 1, score: 14.49 }, text: 'VPN连不上怎么办？ 请确认服务器地址' }),
+      hit(2, { identifier_match: true, path: '/kb/员工手册.pdf', kind: 'passage', page: 9, title: '员工手册' }),
+      hit(3, {}),
+    ],
+    evidence: { top_dense_score: 0.928, top_bm25_score: 14.49, faq_match: null, threshold: 0.878, key_terms: 0.5 },
+    grounded,
+    offered: grounded ? 2 : 0,
+  });
+
+  it('shows each passage with its scores and ranks, why it ranks there and what an answer would offer', async () => {
+    const transport = new FakeTransport();
+    transport.replies.search_explain = explanation(true);
+    await renderApp(transport);
+    await click($('explain-button')!);
+    expect($('explain-dialog')).not.toBeNull();
+    expect(($('explain-run') as HTMLButtonElement).disabled).toBe(true);
+    await type($('explain-question')!, 'XH-Connect 连不上怎么办');
+    await click($('explain-run')!);
+    await settle();
+    const call = transport.calls.find((c) => c.command === 'search_explain')!;
+    expect(call.args).toMatchObject({ q: 'XH-Connect 连不上怎么办', k: 8 });
+    expect(call.query).toMatchObject({ explain: true });
+    const rows = $$('explain-hit');
+    expect(rows).toHaveLength(3);
+    expect(rows[0]!.textContent).toContain('0.890 (#1)');
+    expect(rows[0]!.textContent).toContain('14.49 (#1)');
+    expect(rows[0]!.textContent).toContain(translate('en', 'yes'));
+    expect(rows[1]!.textContent).toContain(translate('en', 'explainIdentifiers', { ids: 'XH-Connect' }));
+    expect(rows[1]!.textContent).toContain('page 9');
+    expect(rows[2]!.textContent).toContain(translate('en', 'no'));
+    expect($('explain-decision')!.textContent).toBe(
+      translate('en', 'explainGrounded', { n: 2, best: '0.928', threshold: '0.878' }),
+    );
+  });
+
+  it('says when an answer would find nothing, and shows a failed search as an error', async () => {
+    const transport = new FakeTransport();
+    transport.replies.search_explain = explanation(false);
+    await renderApp(transport);
+    await click($('explain-button')!);
+    await type($('explain-question')!, '火星的大气层');
+    await click($('explain-run')!);
+    await settle();
+    expect($('explain-decision')!.textContent).toBe(
+      translate('en', 'explainNotGrounded', { best: '0.928', threshold: '0.878' }),
+    );
+    expect($$('explain-hit').every((r) => r.textContent!.includes(translate('en', 'no')))).toBe(true);
+
+    transport.replies.search_explain = new ApiError('kb_not_found', 'no such knowledge base');
+    await click($('explain-run')!);
+    await settle();
+    expect($('explain-problem')!.textContent).toBe(
+      translate('en', 'explainFailed', { message: 'no such knowledge base' }),
+    );
   });
 });

@@ -11,6 +11,7 @@ import type {
   CheckRequest,
   Conversation,
   ConversationSummary,
+  Explanation,
   SearchHit,
   Source,
   Transcript,
@@ -136,6 +137,16 @@ export class ChatClient {
   search(q: string, k = 8): Promise<SearchHit[]> {
     return this.#t.request(
       inKb({ method: 'GET', path: '/api/search', query: { q, k }, command: 'search', args: { q, k } }, this.#kb()),
+    );
+  }
+
+  /** The retrieval test: each hit's dense and BM25 score and rank, and what an answer would offer. */
+  explain(q: string, k = 8): Promise<Explanation> {
+    return this.#t.request(
+      inKb(
+        { method: 'GET', path: '/api/search', query: { q, k, explain: true }, command: 'search_explain', args: { q, k } },
+        this.#kb(),
+      ),
     );
   }
 

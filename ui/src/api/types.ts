@@ -95,6 +95,45 @@ export interface SearchHit {
   heading_path: string[];
   questions: string[];
   answer: string | null;
+  /** Cosine similarity plus BM25's share (and the identifiers' bonus): what the order follows. */
+  fused_score?: number;
+  dense?: ComponentScore | null;
+  bm25?: ComponentScore | null;
+  /** Similarity to a stored FAQ question that matched near-exactly (ranked first). */
+  faq_match?: number | null;
+  /** The passage holds every identifier of the query (error codes, product names). */
+  identifier_match?: boolean;
+}
+
+/** One retrieval component's view of a hit: its rank in that component's list and its score. */
+export interface ComponentScore {
+  rank: number;
+  score: number;
+}
+
+/** The numbers an answer's "is it in the documents?" decision is made on. */
+export interface Evidence {
+  top_dense_score: number | null;
+  top_bm25_score: number | null;
+  faq_match: number | null;
+  /** The cosine a grounded answer needs (null: the encoder is not calibrated). */
+  threshold: number | null;
+  /** The largest share of the question's key terms one passage holds. */
+  key_terms: number | null;
+}
+
+/** The retrieval test: a search with every number behind its order, and the answer's view. */
+export interface Explanation {
+  query: string;
+  bm25_weight: number;
+  identifiers: string[];
+  identifier_bonus: number;
+  hits: SearchHit[];
+  evidence: Evidence;
+  /** Whether an answer would use the passages (false: "not found in your documents"). */
+  grounded: boolean;
+  /** How many of the first hits an answer offers the language model. */
+  offered: number;
 }
 
 export interface Answer {

@@ -13,9 +13,20 @@ interface Props {
   onImportedKb: (name: string) => void;
   onOpenSettings: () => void;
   onCheckAnswers: () => void;
+  onRetrievalTest: () => void;
 }
 
-export function Header({ kb, kbs, health, onSelectKb, onCreateKb, onImportedKb, onOpenSettings, onCheckAnswers }: Props) {
+export function Header({
+  kb,
+  kbs,
+  health,
+  onSelectKb,
+  onCreateKb,
+  onImportedKb,
+  onOpenSettings,
+  onCheckAnswers,
+  onRetrievalTest,
+}: Props) {
   const { t, lang, setLangPref } = useServices();
   return (
     <header class="app-header">
@@ -35,6 +46,9 @@ export function Header({ kb, kbs, health, onSelectKb, onCreateKb, onImportedKb, 
           onClick={() => setLangPref(lang === 'zh' ? 'en' : 'zh')}
         >
           {t('langToggle')}
+        </button>
+        <button type="button" data-testid="explain-button" onClick={onRetrievalTest}>
+          {t('explainButton')}
         </button>
         <button type="button" data-testid="check-button" onClick={onCheckAnswers}>
           {t('checkAnswers')}
