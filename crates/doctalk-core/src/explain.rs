@@ -4,7 +4,7 @@
 use serde::Serialize;
 
 use crate::answer::{grounding_threshold, Evidence, Lang, DEFAULT_TOP_K};
-use crate::fusion::{identifiers, BM25_WEIGHT, IDENTIFIER_BONUS};
+use crate::fusion::{bm25_weight, identifiers, IDENTIFIER_BONUS};
 use crate::kb::KnowledgeBase;
 use crate::scope::Scope;
 use crate::search::SearchHit;
@@ -48,7 +48,7 @@ impl KnowledgeBase {
         let grounded = evidence.grounded();
         Ok(Explanation {
             query: query.to_string(),
-            bm25_weight: BM25_WEIGHT,
+            bm25_weight: bm25_weight(),
             identifiers: identifiers(query),
             identifier_bonus: IDENTIFIER_BONUS,
             offered: if grounded { answered.len() } else { 0 },

@@ -42,8 +42,8 @@ pub struct SearchHit {
     pub bm25: Option<ComponentScore>,
     /// Similarity to a stored FAQ question when it is a near-exact match (ranked first).
     pub faq_match: Option<f32>,
-    /// Whether the passage holds every identifier of the query (ranked next; see
-    /// [`fusion::identifiers`](crate::fusion::identifiers)).
+    /// Whether the passage holds every identifier of the query (its fused score then carries
+    /// [`IDENTIFIER_BONUS`]; see [`fusion::identifiers`](crate::fusion::identifiers)).
     pub identifier_match: bool,
     /// The chunk's metadata: an FAQ row's extra columns and its row number, a passage's source id.
     pub metadata: serde_json::Value,

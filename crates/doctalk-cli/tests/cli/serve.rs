@@ -225,7 +225,7 @@ fn uploads_stream_their_progress_and_answers_stream_their_tokens() {
         explained["grounded"].is_boolean() && explained["offered"].is_u64(),
         "{explained}"
     );
-    assert_eq!(explained["bm25_weight"], 0.02);
+    assert_eq!(explained["bm25_weight"], 0.05);
 
     let body = serde_json::json!({"question": "地下停车位每月多少钱", "no_llm": true, "conversation": "new"});
     let reply = http(

@@ -46,10 +46,10 @@ pub const MIN_GROUNDED_E5_EN: f32 = 0.84;
 /// question's key terms (`answer::topic`). On the labelled answer set this grounds "入职培训考试多少分
 /// 及格？" (0.869, 86% of its terms in the passage) and no unanswerable question (the closest had 50%).
 pub const NEAR_THRESHOLD: f32 = 0.03;
+pub const NEAR_THRESHOLD_KEY_TERMS: f32 = 0.75;
 
 /// Passages an answer retrieves and offers the model.
 pub const DEFAULT_TOP_K: usize = 5;
-pub const NEAR_THRESHOLD_KEY_TERMS: f32 = 0.75;
 
 /// The grounding threshold for an encoder and question language; `None` for encoders not calibrated
 /// (then any retrieved passage counts as evidence, and the model's own "not found" rule decides).
