@@ -1140,3 +1140,51 @@ describe('Retrieval test', () => {
     );
   });
 });
+
+describe('Searching all knowledge bases', () => {
+  const doc = (id: string, title: string) => ({
+    id, path: `/kb/${title}`, title, format: 'pdf', pages: 3, chunks: 4, size_bytes: 1000,
+    embedding_model: 'e5', ingested_at_ms: 0,
+  });
+  const hit = (kb: string | undefined, title: string) => ({
+    rank: 1, chunk_id: `${title}:1`, doc_id: title, path: `/kb/${title}`, title, page: 2, kind: 'passage',
+    text: `passage of ${title}`, heading_path: [], questions: [], answer: null, span: [0, 10], fused_score: 0.9,
+    ...(kb ? { kb } : {}),
+  });
+
+  it('offers the choice only with several, sends them all, names each hit and opens it in its own', async () => {
+    const transport = new FakeTransport();
+    transport.replies.documents_list = [doc('d1', '员工手册.pdf')];
+    transport.replies.search = (call: Call) =>
+      String(call.args?.kb ?? '').includes(',') ? [hit('it', 'policy.pdf'), hit('default', '员工手册.pdf')] : [hit(undefined, '员工手册.pdf')];
+    await renderApp(transport);
+    await type($('find-input')!, 'VPN 密码');
+    await act(async () => new Promise((r) => setTimeout(r, 300)));
+    await settle();
+    // One knowledge base: no choice, the chosen one searched.
+    expect($('find-everywhere')).toBeNull();
+    expect(transport.calls.filter((c) => c.command === 'search').at(-1)!.args).toMatchObject({ q: 'VPN 密码' });
+
+    transport.replies.kbs_list = { current: 'default', kbs: [{ name: 'default', documents: 1 }, { name: 'it', documents: 2 }] };
+    render(null, root);
+    await renderApp(transport);
+    await type($('find-input')!, 'VPN 密码');
+    await act(async () => new Promise((r) => setTimeout(r, 300)));
+    await settle();
+    await click($('find-everywhere')!);
+    await act(async () => new Promise((r) => setTimeout(r, 300)));
+    await settle();
+    const call = transport.calls.filter((c) => c.command === 'search').at(-1)!;
+    expect(call.args).toMatchObject({ q: 'VPN 密码', kb: 'default,it' });
+    const hits = $$('find-hit');
+    expect(hits).toHaveLength(2);
+    expect(hits[0]!.textContent).toMatch(/^\[it\] policy\.pdf/);
+    expect(hits[1]!.textContent).toMatch(/^\[default\] 员工手册\.pdf/);
+
+    // A hit of another knowledge base switches to it, then opens the passage there.
+    await click(hits[0]!);
+    await settle();
+    expect(transport.calls.filter((c) => c.command === 'documents_list').at(-1)!.args).toMatchObject({ kb: 'it' });
+    expect($('passage-viewer') ?? $('pdf-viewer')).not.toBeNull();
+  });
+});

@@ -44,6 +44,12 @@ pub fn run() -> ExitCode {
 
 async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
     let ctx = Ctx::new(&cli)?;
+    anyhow::ensure!(
+        ctx.kb_names.len() == 1 || matches!(cli.command, Command::Search(_)),
+        "several knowledge bases (--kb {}) can only be searched together (`doctalk --kb a,b search …`); \
+         everything else works on one",
+        cli.kb
+    );
     match cli.command {
         Command::Ingest(args) => commands::ingest::run(&ctx, args).await,
         Command::Search(args) => commands::search::run(&ctx, args).await,
@@ -72,7 +78,10 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
 /// Where things live for this invocation.
 pub struct Ctx {
     pub data_dir: PathBuf,
+    /// The knowledge base this command works on: the first of `kb_names`.
     pub kb_name: String,
+    /// Every knowledge base `--kb` names (several only for `search`, checked in `dispatch`).
+    pub kb_names: Vec<String>,
     pub models_dir: Option<PathBuf>,
     pub encoder: Option<String>,
     /// The index on shared object storage (`s3://…`) instead of the data directory.
@@ -87,19 +96,16 @@ impl Ctx {
                 .map(|d| d.join("doctalk"))
                 .context("no platform data directory; pass --data-dir or set DOCTALK_DATA_DIR")?,
         };
-        let valid = !cli.kb.is_empty()
-            && cli
-                .kb
-                .chars()
-                .all(|c| c.is_alphanumeric() || c == '-' || c == '_');
-        anyhow::ensure!(
-            valid,
-            "knowledge-base names use letters, digits, '-' and '_' only: {:?}",
-            cli.kb
-        );
+        let kb_names = doctalk_core::across::kb_names(&cli.kb).map_err(|_| {
+            anyhow::anyhow!(
+                "knowledge-base names use letters, digits, '-' and '_' only (several: a,b): {:?}",
+                cli.kb
+            )
+        })?;
         Ok(Ctx {
             data_dir,
-            kb_name: cli.kb.clone(),
+            kb_name: kb_names[0].clone(),
+            kb_names,
             models_dir: cli.models_dir.clone(),
             encoder: cli.encoder.clone(),
             store_uri: cli.store_uri.clone(),
@@ -200,16 +206,21 @@ impl Ctx {
     /// Opens the knowledge base; documents embedded by another model are re-embedded first
     /// (with progress), because vectors of two models must never be mixed.
     pub async fn open_kb(&self) -> anyhow::Result<KnowledgeBase> {
+        self.open_kb_named(&self.kb_name).await
+    }
+
+    /// [`Ctx::open_kb`] for one of `kb_names`.
+    pub async fn open_kb_named(&self, name: &str) -> anyhow::Result<KnowledgeBase> {
         let embedder = self.load_embedder()?;
         let kb = match &self.store_uri {
             Some(uri) => {
-                let uri = format!("{}/{}", uri.trim_end_matches('/'), self.kb_name);
+                let uri = format!("{}/{}", uri.trim_end_matches('/'), name);
                 KnowledgeBase::open_uri(&uri, embedder.clone())
                     .await
                     .with_context(|| format!("cannot open the knowledge base at {uri}"))?
             }
             None => {
-                let kb_dir = self.kb_dir();
+                let kb_dir = self.data_dir.join("kb").join(name);
                 KnowledgeBase::open(&kb_dir, embedder.clone())
                     .await
                     .with_context(|| format!("cannot open the knowledge base in {}", kb_dir.display()))?

@@ -45,7 +45,7 @@ impl KnowledgeBase {
             answered,
             grounding_threshold(self.embedding_model_id(), lang),
         );
-        let grounded = evidence.grounded();
+        let grounded = evidence.grounded(lang);
         Ok(Explanation {
             query: query.to_string(),
             bm25_weight: bm25_weight(),

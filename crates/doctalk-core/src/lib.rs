@@ -18,6 +18,7 @@
 //! # Ok(()) }
 //! ```
 
+pub mod across;
 pub mod answer;
 pub mod answer_check;
 pub mod archive;

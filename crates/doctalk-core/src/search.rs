@@ -47,6 +47,9 @@ pub struct SearchHit {
     pub identifier_match: bool,
     /// The chunk's metadata: an FAQ row's extra columns and its row number, a passage's source id.
     pub metadata: serde_json::Value,
+    /// The knowledge base it comes from, in a search across several (see [`crate::across`]).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub kb: Option<String>,
 }
 
 impl KnowledgeBase {
@@ -143,6 +146,7 @@ impl KnowledgeBase {
                 faq_match: faq,
                 identifier_match: exact,
                 metadata: serde_json::from_str(&chunk.metadata_json).unwrap_or(serde_json::Value::Null),
+                kb: None,
             });
         }
         self.attach_copies(&mut hits).await?;

@@ -63,6 +63,17 @@ pub fn segment(text: &str) -> String {
     tokens(text).join(" ")
 }
 
+/// The nouns of the Han text in `text` (jieba's part-of-speech tags n, nr, ns, nt, nz, …), two
+/// characters or more: what a sentence speaks of, not how much or how it asks.
+pub(crate) fn han_nouns(text: &str) -> Vec<String> {
+    jieba()
+        .tag(text, true)
+        .into_iter()
+        .filter(|t| t.tag.starts_with('n') && t.word.chars().count() >= 2 && t.word.chars().all(is_han))
+        .map(|t| t.word.to_string())
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -94,5 +105,14 @@ mod tests {
     #[test]
     fn punctuation_only_gives_nothing() {
         assert!(tokens("。，！？ ... ---").is_empty());
+    }
+
+    #[test]
+    fn nouns_are_what_is_spoken_of() {
+        let nouns = han_nouns("公司健身房几点开门");
+        assert!(nouns.contains(&"健身房".to_string()), "{nouns:?}");
+        // How much, how it goes and what it is like are not what a question speaks of.
+        assert_eq!(han_nouns("市内交通补贴一天多少？"), ["交通", "补贴"]);
+        assert!(han_nouns("pip 装 cnocr 太慢，可以换成哪个国内源？").is_empty());
     }
 }

@@ -82,7 +82,7 @@ pub fn chunk_document(doc: &Document, cfg: &ChunkConfig) -> Vec<Chunk> {
             Block::Qa(qa) => chunks.push(qa_chunk(block_index, qa)),
             Block::Text(tb) if tb.page.is_some() && tb.heading_path.is_empty() => {
                 let mut lines = PageLines::new(&tb.text);
-                for span in pack(&tb.text, cfg) {
+                for span in pack(&tb.text, cfg, &heading_starts(&tb.text)) {
                     lines.advance_to(span.start, &mut pdf_headings);
                     let mut chunk = passage_chunk(block_index, tb, span.clone());
                     chunk.heading_path = lines.path_at(span, &pdf_headings);
@@ -91,13 +91,29 @@ pub fn chunk_document(doc: &Document, cfg: &ChunkConfig) -> Vec<Chunk> {
                 lines.advance_to(tb.text.len(), &mut pdf_headings);
             }
             Block::Text(tb) => {
-                for span in pack(&tb.text, cfg) {
+                for span in pack(&tb.text, cfg, &[]) {
                     chunks.push(passage_chunk(block_index, tb, span));
                 }
             }
         }
     }
     chunks
+}
+
+/// Byte offsets where a heading line starts in a PDF page's text. Whether a line is a heading does
+/// not depend on the headings before it (only its level does), so a fresh tracker can tell.
+fn heading_starts(text: &str) -> Vec<usize> {
+    let mut probe = HeadingTracker::default();
+    let mut starts = Vec::new();
+    let (mut at, mut prev_blank) = (0, true);
+    for line in text.split_inclusive('\n') {
+        if probe.line(line, prev_blank) {
+            starts.push(at + line.len() - line.trim_start().len());
+        }
+        prev_blank = line.trim().is_empty();
+        at += line.len();
+    }
+    starts
 }
 
 /// The lines of one PDF page, fed to the heading tracker as the chunks move down the page.
@@ -193,13 +209,24 @@ struct Unit {
     tenths: usize,
     /// Tenths of this unit and the rest of its paragraph; set on a paragraph's first unit.
     paragraph_tenths: Option<usize>,
+    /// A section heading starts in this unit.
+    opens_section: bool,
 }
 
-/// Byte ranges of the chunks of one text.
-fn pack(text: &str, cfg: &ChunkConfig) -> Vec<Range<usize>> {
+/// A chunk holding at least this share of the budget (1/n) ends where a section heading starts,
+/// so that a passage speaks of one section: "…入职培训（80分及格）。第三章考勤与休假 3.1工作时间 …午休
+/// 时间为12:00至13:00" in one chunk matched "中午几点开始午休？" too weakly to be retrieved. Smaller
+/// pieces of a section stay with the next one rather than becoming passages of their own.
+const SECTION_BREAK_FILL: usize = 4;
+
+/// Byte ranges of the chunks of one text; `section_starts`: byte offsets where headings start.
+fn pack(text: &str, cfg: &ChunkConfig, section_starts: &[usize]) -> Vec<Range<usize>> {
     let max = cfg.max_tokens.max(1) * 10;
     let overlap = cfg.overlap_tokens * 10;
-    let units = units(text, max);
+    let mut units = units(text, max);
+    for u in &mut units {
+        u.opens_section = section_starts.iter().any(|s| u.range.contains(s));
+    }
 
     let mut spans = Vec::new();
     let mut i = 0;
@@ -208,7 +235,8 @@ fn pack(text: &str, cfg: &ChunkConfig) -> Vec<Range<usize>> {
         // Overlap: trailing whole sentences of the previous chunk (never all of it).
         let mut start = i;
         let mut total = units[i].tenths;
-        if i > 0 {
+        // A new section starts clean: the last one's tail would only blur what this passage is about.
+        if i > 0 && !units[i].opens_section {
             let mut carried = 0;
             while start > prev_start + 1 {
                 let t = units[start - 1].tenths;
@@ -222,6 +250,9 @@ fn pack(text: &str, cfg: &ChunkConfig) -> Vec<Range<usize>> {
         }
         let mut end = i + 1;
         while end < units.len() && total + units[end].tenths <= max {
+            if units[end].opens_section && total * SECTION_BREAK_FILL >= max {
+                break;
+            }
             // End the chunk at a paragraph break when the next paragraph would not fit but
             // would fit whole in the next chunk — unless this chunk is still small.
             if let Some(para) = units[end].paragraph_tenths {
@@ -259,6 +290,7 @@ fn units(text: &str, max: usize) -> Vec<Unit> {
                     range,
                     tenths,
                     paragraph_tenths: None,
+                    opens_section: false,
                 });
             }
         }

@@ -328,3 +328,35 @@ fn pdf_passages_know_the_sections_they_sit_in() {
         .filter(|c| c.page.is_some())
         .all(|c| !c.heading_path.is_empty() || c.page == Some(1)));
 }
+
+/// A passage speaks of one section: where a chapter or section heading starts on a PDF page, the
+/// chunk before it ends (once it holds a fair share of the budget), and the new one carries none of
+/// the last section's tail. The handbook's "3.1工作时间" (lunch break 12:00–13:00) used to share a
+/// passage with the end of chapter two's induction training and was not retrieved for "中午几点开始午休？".
+#[test]
+fn pdf_passages_start_where_sections_start() {
+    let path =
+        std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../examples/sample-kb/员工手册.pdf");
+    let doc = doctalk_ingest::parse_file(&path, &doctalk_ingest::ParseOptions::default()).unwrap();
+    let chunks = chunk_document(&doc, &ChunkConfig::default());
+    let lunch = chunks
+        .iter()
+        .find(|c| c.text.contains("午休时间"))
+        .expect("a passage holds the lunch break");
+    assert!(!lunch.text.contains("入职培训"), "{}", lunch.text);
+    assert!(
+        lunch.heading_path.iter().any(|h| h.starts_with("3.1")),
+        "{:?}",
+        lunch.heading_path
+    );
+    // Small sections still share a passage with the next one instead of standing alone.
+    let tiny = chunks
+        .iter()
+        .filter(|c| c.page.is_some() && doctalk_ingest::estimate_tokens(&c.text) < 20)
+        .count();
+    assert!(
+        tiny * 10 <= chunks.len(),
+        "{tiny} of {} passages under 20 tokens",
+        chunks.len()
+    );
+}

@@ -387,8 +387,9 @@ async fn admit(guard: &Guard, request: Request) -> Result<Admitted, ServerError>
                     rule.need.role()
                 )));
             }
+            // A search across several ("a,b") needs each of them.
             if let Some(kb) = kb.as_deref() {
-                if !user.may_use(kb) {
+                if let Some(kb) = kb.split(',').map(str::trim).find(|k| !user.may_use(k)) {
                     return Err(ServerError::Forbidden(format!(
                         "{} may not use knowledge base {kb:?}",
                         user.name

@@ -134,9 +134,11 @@ export class ChatClient {
     return this.#t.request({ method: 'POST', path: '/api/listen/stop', command: 'listen_stop' });
   }
 
-  search(q: string, k = 8): Promise<SearchHit[]> {
+  /** Hybrid search of the chosen knowledge base, or of all of `across` together (hits name theirs). */
+  search(q: string, k = 8, across?: string[]): Promise<SearchHit[]> {
+    const kb = across && across.length > 1 ? across.join(',') : this.#kb();
     return this.#t.request(
-      inKb({ method: 'GET', path: '/api/search', query: { q, k }, command: 'search', args: { q, k } }, this.#kb()),
+      inKb({ method: 'GET', path: '/api/search', query: { q, k }, command: 'search', args: { q, k } }, kb),
     );
   }
 

@@ -103,6 +103,8 @@ export interface SearchHit {
   faq_match?: number | null;
   /** The passage holds every identifier of the query (error codes, product names). */
   identifier_match?: boolean;
+  /** The knowledge base it comes from, in a search across several. */
+  kb?: string;
 }
 
 /** One retrieval component's view of a hit: its rank in that component's list and its score. */

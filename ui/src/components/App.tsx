@@ -202,7 +202,6 @@ function Workspace({ kbRef, onOpenSettings }: WorkspaceProps) {
   // ---- viewer ----
   const [target, setTarget] = useState<ViewerTarget | null>(null);
   const openSource = useCallback((s: Source) => setTarget(fromSource(s)), []);
-  const openHit = useCallback((h: SearchHit) => setTarget(fromHit(h)), []);
   const openDoc = useCallback((d: DocumentInfo) => setTarget(fromDocument(d)), []);
 
   const remove = useCallback(
@@ -267,6 +266,15 @@ function Workspace({ kbRef, onOpenSettings }: WorkspaceProps) {
     [session],
   );
 
+  // A hit from a search across knowledge bases opens in its own: switch there first.
+  const openHit = useCallback(
+    (h: SearchHit) => {
+      if (h.kb && h.kb !== latest.current.kbs.kb) selectKb(h.kb);
+      setTarget(fromHit(h));
+    },
+    [selectKb],
+  );
+
   // ---- keyboard: Ctrl/Cmd+K finds documents ----
   const findRef = useRef<HTMLInputElement>(null);
   useEffect(() => {
@@ -315,6 +323,7 @@ function Workspace({ kbRef, onOpenSettings }: WorkspaceProps) {
             onToggleScope={toggleScope}
             onSummarize={setSummarizing}
             kb={kbs.kb}
+            kbNames={kbs.kbs.map((k) => k.name)}
             onIndexChanged={documents.refreshSoon}
             onAskFolder={askFolder}
           />

@@ -35,8 +35,15 @@ fn an_unanswerable_question_is_not_answered() {
     let a = indexed_sample().json(&["ask", "公司健身房几点开门", "--json"]);
     assert_eq!(a["grounded"], false, "{a}");
     assert_eq!(a["answer"], "您的文档中没有找到相关内容。", "{a}");
+    // Just over the threshold (the handbook's first-day passage, 0.880 against 0.878) the search is
+    // no evidence while the passages hold too few of the question's words.
+    let (best, min) = (
+        a["evidence"]["top_dense_score"].as_f64().unwrap(),
+        a["evidence"]["threshold"].as_f64().unwrap(),
+    );
     assert!(
-        a["evidence"]["top_dense_score"].as_f64().unwrap() < a["evidence"]["threshold"].as_f64().unwrap()
+        best < min || a["evidence"]["key_terms"].as_f64().unwrap() < 0.2,
+        "{a}"
     );
     let a = indexed_sample().json(&[
         "ask",

@@ -237,3 +237,63 @@ fn explain_shows_each_passages_scores_and_what_an_answer_would_offer() {
     );
     assert!(text.contains("XH-Connect"), "{text}");
 }
+
+/// `--kb a,b search`: two real knowledge bases searched together; each hit names its knowledge
+/// base, the ranks run across both, and a question about either finds its own first.
+#[test]
+fn several_knowledge_bases_are_searched_together() {
+    let dt = crate::harness::Doctalk::new();
+    let sample = crate::harness::sample_kb();
+    for (kb, file) in [("hr", "员工手册.pdf"), ("it", "it-security-policy.pdf")] {
+        let out = dt.run(&["--kb", kb, "ingest", sample.join(file).to_str().unwrap()]);
+        assert!(out.status.success(), "{}", stderr(&out));
+    }
+    for (question, home) in [
+        ("How long can one VPN session last?", "it"),
+        ("婚假有多少天？", "hr"),
+    ] {
+        let hits = dt.json(&["--kb", "hr,it", "search", question, "--json", "--top-k", "8"]);
+        let hits = hits.as_array().unwrap();
+        assert_eq!(hits.len(), 8, "{question}: {hits:?}");
+        assert_eq!(hits[0]["kb"], home, "{question}: {}", hits[0]);
+        let ranks: Vec<u64> = hits.iter().map(|h| h["rank"].as_u64().unwrap()).collect();
+        assert_eq!(ranks, (1..=8).collect::<Vec<u64>>());
+        let scores: Vec<f64> = hits.iter().map(|h| h["fused_score"].as_f64().unwrap()).collect();
+        assert!(scores.windows(2).all(|w| w[0] >= w[1]), "{scores:?}");
+    }
+    // Both knowledge bases answer a question that touches both.
+    let hits = dt.json(&[
+        "--kb",
+        "hr,it",
+        "search",
+        "密码 password",
+        "--json",
+        "--top-k",
+        "10",
+    ]);
+    let kbs: std::collections::HashSet<&str> = hits
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h["kb"].as_str().unwrap())
+        .collect();
+    assert_eq!(kbs.len(), 2, "{hits}");
+    // The human listing names the knowledge base of each line.
+    let out = dt.run(&["--kb", "hr,it", "search", "VPN"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(String::from_utf8_lossy(&out.stdout).starts_with("[it] "));
+
+    // A knowledge base that does not exist is named, and not created by searching.
+    let out = dt.run(&["--kb", "hr,nope", "search", "VPN"]);
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains("\"nope\""), "{}", stderr(&out));
+    assert!(!dt.data.path().join("kb").join("nope").exists());
+    // Only search takes several.
+    let out = dt.run(&["--kb", "hr,it", "list"]);
+    assert!(!out.status.success());
+    assert!(
+        stderr(&out).contains("only be searched together"),
+        "{}",
+        stderr(&out)
+    );
+}

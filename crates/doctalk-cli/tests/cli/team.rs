@@ -248,6 +248,40 @@ fn every_route_checks_the_role_and_the_knowledge_base_of_its_caller() {
     }
     assert!(checked >= 3 * 40, "{checked} requests checked");
 
+    // A search across knowledge bases needs every one of them: the reader of the own one is refused
+    // the pair and sees no byte of the other; the admin gets both, each hit naming its own.
+    let across = format!("/api/search?kb={OWN},{OTHER}&q=canary%20code&k=5");
+    let r = http(a, "GET", &across, Some(&members[0].token), b"");
+    assert_eq!(r.status, 403, "{}", r.body);
+    assert_no_canary(&r, &[OTHER_CANARY], "a reader searching two knowledge bases");
+    let r = http(a, "GET", &across, Some(boss), b"");
+    assert_eq!(r.status, 200, "{}", r.body);
+    let hits = r.json();
+    let from: std::collections::HashSet<&str> = hits
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h["kb"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        from,
+        [OWN, OTHER].into_iter().collect::<std::collections::HashSet<_>>(),
+        "{hits}"
+    );
+    assert!(
+        r.body.contains(OWN_CANARY) && r.body.contains(OTHER_CANARY),
+        "{}",
+        r.body
+    );
+    let r = http(
+        a,
+        "GET",
+        &format!("/api/search?kb={OWN},nosuch&q=code"),
+        Some(boss),
+        b"",
+    );
+    assert_eq!(r.status, 404, "{}", r.body);
+
     // What readers and editors are shown of the knowledge bases is theirs only.
     let kbs = http(a, "GET", "/api/kbs", Some(&members[0].token), b"").json();
     let names: Vec<&str> = kbs["kbs"]

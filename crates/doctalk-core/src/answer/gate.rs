@@ -11,6 +11,8 @@ use super::citations::{bigram_overlap, citation_marks, is_code_fence};
 use super::claims::{
     misplaced, states_figure, strip_citations, strip_list_marker, unsupported, Evidence, UnsupportedClaim,
 };
+use std::collections::HashSet;
+
 use super::{asked, topic, Lang, Source, NOT_FOUND_EN, NOT_FOUND_ZH};
 
 pub(crate) struct SentenceGate<'a> {
@@ -42,6 +44,12 @@ pub(crate) struct SentenceGate<'a> {
     /// far less than another offered one (see `relevance`; only with `checking_relevance`).
     pub off_question: usize,
     relevance: bool,
+    /// The answer gave nothing of what the question asks for (a duration, a version, a command),
+    /// and the offered source's sentence that gives it was quoted after it (see [`Self::finish`]).
+    pub supplemented: Option<asked::Wanted>,
+    /// A word of the question that a sentence used and no offered source names (see
+    /// [`absent_subject`]); that sentence was withheld.
+    pub absent_subject: Option<String>,
 }
 
 impl<'a> SentenceGate<'a> {
@@ -63,6 +71,8 @@ impl<'a> SentenceGate<'a> {
             held: String::new(),
             off_question: 0,
             relevance: false,
+            supplemented: None,
+            absent_subject: None,
         }
     }
 
@@ -85,14 +95,42 @@ impl<'a> SentenceGate<'a> {
         out
     }
 
-    /// The model has finished: the rest is the last sentence.
+    /// The model has finished: the rest is the last sentence. When the question asks for a figure,
+    /// a version or a command and nothing shown gives one ("How long does the course take?" answered
+    /// "a simulation runs every quarter"), the offered sentence that gives it and shares most with the
+    /// question is quoted after the answer: every statement passed its check, but the answer is not
+    /// there.
     pub(crate) fn finish(&mut self) -> String {
         let rest = std::mem::take(&mut self.pending);
-        if rest.trim().is_empty() {
+        let mut out = if rest.trim().is_empty() {
             self.released.push_str(&rest);
-            return rest;
+            rest
+        } else {
+            self.release(&rest)
+        };
+        if let Some(quote) = self.supplement() {
+            self.released.push_str(&quote);
+            out.push_str(&quote);
         }
-        self.release(&rest)
+        out
+    }
+
+    fn supplement(&mut self) -> Option<String> {
+        if !self.relevance || self.passed == 0 {
+            return None;
+        }
+        let wanted = asked::wanted(self.question)?;
+        if asked::gives(&self.released, wanted) {
+            return None;
+        }
+        let asked_terms = topic::question_terms(self.question).len();
+        let (quote, n) = giving_sentence(self.question, self.sources, wanted, asked_terms.div_ceil(3))?;
+        self.supplemented = Some(wanted);
+        let sep = if self.released.ends_with('\n') { "" } else { "\n" };
+        Some(match self.lang {
+            Lang::Zh => format!("{sep}资料原文：“{quote}” [{n}]"),
+            Lang::En => format!("{sep}The source says: \"{quote}\" [{n}]"),
+        })
     }
 
     /// What the model wrote, unchecked.
@@ -194,6 +232,17 @@ impl<'a> SentenceGate<'a> {
                 });
             }
         }
+        if bad.is_empty() && self.relevance {
+            if let Some(word) = absent_subject(sentence, self.question, self.sources) {
+                self.absent_subject.get_or_insert_with(|| word.clone());
+                self.withheld += 1;
+                self.unsupported.push(UnsupportedClaim {
+                    claim: word,
+                    sentence: sentence.trim().to_string(),
+                });
+                return String::new();
+            }
+        }
         if bad.is_empty() {
             if self.relevance && super::relevance::off_question(&body, self.question, self.sources) {
                 self.off_question += 1;
@@ -246,6 +295,93 @@ fn closest_sentence(claim: &str, pool: &[&Source], rejected: &[String]) -> Optio
         }
     }
     best.filter(|(score, _, _)| *score > 0.0).map(|(_, s, n)| (s, n))
+}
+
+/// Which of the best offered passages answers what the question asks although the model said none
+/// does: the first of the top [`GIVING_PASSAGES`] with a sentence that gives what was `wanted` and
+/// names a word of the question that no other offered passage names ("午休" for "中午几点开始午休？";
+/// "迟到" for "迟到一次扣多少钱？", whose section ranks second behind an FAQ entry on travel
+/// allowances). A word every passage shares ("工资" across a handbook's pay sections, "模型" across a
+/// model README) says only that they are all on the subject. Words, not character pairs:
+/// "年终奖一般发几个月工资" has the pair "月工", which "上月工资" holds; and a compound whose part
+/// other passages name ("月工资") is no more distinctive than the part.
+pub(crate) fn passage_giving(question: &str, sources: &[Source], wanted: asked::Wanted) -> Option<usize> {
+    let words = topic::content_words;
+    let asked = words(question);
+    (0..sources.len().min(GIVING_PASSAGES)).find(|&i| {
+        let elsewhere: HashSet<String> = sources
+            .iter()
+            .enumerate()
+            .filter(|(j, _)| *j != i)
+            .flat_map(|(_, s)| words(&s.text))
+            .collect();
+        let shared: Vec<&String> = asked.intersection(&elsewhere).collect();
+        let distinctive: HashSet<&String> = asked
+            .iter()
+            .filter(|w| !shared.iter().any(|c| w.contains(c.as_str())))
+            .collect();
+        topic::statements(&sources[i].text).iter().any(|s| {
+            !s.ends_with(['?', '？'])
+                && asked::gives(s, wanted)
+                && words(s).iter().any(|w| distinctive.contains(w))
+        })
+    })
+}
+
+/// How many of the best passages [`passage_giving`] looks through.
+const GIVING_PASSAGES: usize = 3;
+
+/// A noun of the question that `sentence` uses and no offered source names, nor any two
+/// characters of it ("健身房" in "公司健身房的开门时间是8:30至10:00[4]" for "公司健身房几点开门", over a
+/// handbook that never mentions a gym): the sentence states something about what the documents do not
+/// speak of, with figures borrowed from elsewhere. Nouns only (jieba's tags), and only Chinese ones:
+/// measured on the labelled answers, any word of the question ("一天" for the sources' "每天", "太慢",
+/// English "version" beside "Python 3.8") withheld right answers.
+pub(crate) fn absent_subject(sentence: &str, question: &str, sources: &[Source]) -> Option<String> {
+    let said = strip_citations(sentence);
+    let named = |noun: &str| {
+        let chars: Vec<char> = noun.chars().collect();
+        chars.windows(2).any(|w| {
+            let pair: String = w.iter().collect();
+            sources.iter().any(|s| s.text.contains(&pair))
+        })
+    };
+    let mut absent: Vec<String> = crate::segment::han_nouns(question)
+        .into_iter()
+        .filter(|n| said.contains(n.as_str()) && !named(n))
+        .collect();
+    absent.sort_by_key(|n| std::cmp::Reverse(n.chars().count()));
+    absent.into_iter().next()
+}
+
+/// The statement of `sources` that gives what was `wanted` and shares most key terms with the
+/// question (at least `needed`, and one), with its source number; questions are passed over.
+pub(crate) fn giving_sentence(
+    question: &str,
+    sources: &[Source],
+    wanted: asked::Wanted,
+    needed: usize,
+) -> Option<(String, usize)> {
+    let asked_terms = topic::question_terms(question);
+    let needed = needed.max(1);
+    let mut best: Option<(usize, f32, String, usize)> = None;
+    for source in sources {
+        for s in topic::statements(&source.text) {
+            if s.ends_with(['?', '？']) || !asked::gives(&s, wanted) {
+                continue;
+            }
+            let shared = topic::terms(&s).intersection(&asked_terms).count();
+            let closeness = bigram_overlap(question, &s);
+            if shared >= needed
+                && best
+                    .as_ref()
+                    .is_none_or(|(b, c, _, _)| (shared, closeness) > (*b, *c))
+            {
+                best = Some((shared, closeness, s, source.n));
+            }
+        }
+    }
+    best.map(|(_, _, s, n)| (s, n))
 }
 
 /// `sentence` citing source `n` alone: its first citation mark becomes `[n]`, the others go.
@@ -478,6 +614,130 @@ mod tests {
             shown.push(out);
         }
         shown
+    }
+
+    /// A real answer of the default model (`bench answers`, 2026-12-06): true, cited, and not what
+    /// was asked. The sentence of its source that gives the duration is quoted after it; an answer
+    /// that gives a duration is left alone.
+    #[test]
+    fn an_answer_without_the_asked_duration_gets_the_source_sentence_that_gives_it() {
+        let policy = source(
+            1,
+            "6. Email and Phishing\nBe suspicious of messages that ask for your password. Do not reply to the \
+             sender and do not click\nlinks in the message. The Information Security Department runs a \
+             phishing simulation every quarter;\nanyone who clicks a simulated link must complete a \
+             20-minute refresher course within 7 days.",
+        );
+        let sources = [policy];
+        let q = "How long does the phishing refresher course take?";
+        let mut gate = SentenceGate::new(&sources, q, Lang::En).checking_relevance();
+        let shown = stream(
+            &mut gate,
+            "The Information Security Department runs a phishing simulation every quarter[1].",
+            4,
+        )
+        .concat();
+        assert!(
+            shown.starts_with("The Information Security Department runs"),
+            "{shown}"
+        );
+        assert!(shown.contains("\"anyone who clicks a simulated link must complete a 20-minute refresher course within 7 days.\" [1]"), "{shown}");
+        assert_eq!(
+            gate.supplemented,
+            Some(asked::Wanted::Figure(asked::Kind::Duration))
+        );
+        assert_eq!(gate.released(), shown);
+
+        let mut gate = SentenceGate::new(&sources, q, Lang::En).checking_relevance();
+        let shown = stream(&mut gate, "It takes 20 minutes[1].", 4).concat();
+        assert_eq!(shown, "It takes 20 minutes[1].");
+        assert_eq!(gate.supplemented, None);
+    }
+
+    /// When the model says "not found", the best passage still answers if a sentence of it gives what
+    /// is asked about a word only it names. Real retrievals of the labelled set (`bench answers`).
+    #[test]
+    fn a_top_passage_answers_a_refused_question_only_when_it_gives_what_is_asked() {
+        let lunch = [
+            source(1, "第三章考勤与休假\n\n3.1工作时间\n公司实行弹性工作制，每天工作8小时，上班时间可在8:30至10:00之间弹性安排，午休时间\n为12:00至13:00。"),
+            source(2, "10.2预订方式\n会议室通过企业微信“工作台 → 会议室预订”或Outlook日历预订。• 最多可提前14天预订，单次预订时长不超过4小时；"),
+        ];
+        let q = "中午几点开始午休？";
+        assert_eq!(passage_giving(q, &lunch, asked::wanted(q).unwrap()), Some(0));
+        // Unanswerable: the pay-day entry gives days, about pay, which every other passage names too.
+        let pay = [
+            source(1, "工资几号发？\n每月10日发放上月工资，遇节假日提前到最近的工作日。工资条在发薪当天通过企业微信“薪酬”应用推送，有疑问请在7天内联系薪酬组（分机8012）。"),
+            source(2, "11.1工资发放\n公司实行月薪制，每月10日发放上一个自然月的工资，遇节假日提前到最近的工作日发放。"),
+            source(3, "11.4员工推荐奖励\n推荐奖金在被推荐人转正后的次月随工资发放。"),
+            source(4, "3.4病假\n每年前5天病假为全薪病假，不扣工资；超过5天的部分，按本人基本工资的80%发放。"),
+        ];
+        let q = "年终奖一般发几个月工资？";
+        let words: Vec<String> = crate::segment::tokens(q);
+        assert_eq!(
+            passage_giving(q, &pay, asked::wanted(q).unwrap()),
+            None,
+            "{words:?}"
+        );
+        // The section that answers may rank behind an FAQ entry on something else.
+        let late = [
+            source(1, "出差补贴怎么算？\n伙食补贴一类城市每天120元、其他城市每天100元；市内交通补贴每天50元。"),
+            source(2, "3.2打卡与考勤\n上班打卡晚于10:00、但不晚于10:30的，记为迟到；每月迟到3次以内不扣薪，第4次起每次\n扣款50元。"),
+        ];
+        let q = "迟到一次扣多少钱？";
+        assert_eq!(passage_giving(q, &late, asked::wanted(q).unwrap()), Some(1));
+    }
+
+    /// A real answer of the default model (`ask`, 2026-12-06) to a question the handbook does not
+    /// answer: the figures are the working hours', the gym is the question's. Withheld, and the word
+    /// is named; an answer in the sources' own words about what they do speak of stands.
+    #[test]
+    fn a_sentence_about_what_no_source_mentions_is_withheld() {
+        let sources = [
+            source(1, "第三章考勤与休假\n\n3.1工作时间\n公司实行弹性工作制，每天工作8小时，上班时间可在8:30至10:00之间弹性安排，午休时间\n为12:00至13:00。"),
+            source(2, "访客怎么连Wi-Fi？\n访客请连接“XH-Guest”，每日密码在各办公地前台领取，有效期到当天24:00。"),
+        ];
+        let q = "公司健身房几点开门";
+        let mut gate = SentenceGate::new(&sources, q, Lang::Zh).checking_relevance();
+        let shown = stream(&mut gate, "公司健身房的开门时间是8:30至10:00之间弹性安排[1]。", 3).concat();
+        assert_eq!(shown, "");
+        assert_eq!(gate.absent_subject.as_deref(), Some("健身房"));
+        assert_eq!(gate.substantive(), 0);
+
+        let q = "公司的上班时间制度是怎样的";
+        assert_eq!(
+            absent_subject(
+                "公司实行弹性工作制，上班时间可在8:30至10:00之间[1]。",
+                q,
+                &sources
+            ),
+            None
+        );
+        let mut gate = SentenceGate::new(&sources, "中午几点开始午休？", Lang::Zh).checking_relevance();
+        let shown = stream(&mut gate, "午休时间为12:00至13:00[1]。", 3).concat();
+        assert_eq!(shown, "午休时间为12:00至13:00[1]。");
+        assert_eq!(gate.absent_subject, None);
+    }
+
+    /// The same on a Chinese README: "怎么用 Docker 跑 cnocr？" answered without the command.
+    #[test]
+    fn an_answer_without_the_asked_command_gets_the_command_line() {
+        let readme = source(
+            1,
+            "可以从 Docker Hub 直接拉取已安装好 CnOCR 的镜像使用。\n\n$ docker pull breezedeus/cnocr:latest\n\n更多说明可见 安装文档。",
+        );
+        let sources = [readme];
+        let mut gate = SentenceGate::new(&sources, "怎么用 Docker 跑 cnocr？", Lang::Zh).checking_relevance();
+        let shown = stream(
+            &mut gate,
+            "要使用 Docker 跑 cnocr，可以从 Docker Hub 直接拉取已安装好 CnOCR 的镜像使用[1]。",
+            3,
+        )
+        .concat();
+        assert!(
+            shown.contains("资料原文：“$ docker pull breezedeus/cnocr:latest” [1]"),
+            "{shown}"
+        );
+        assert_eq!(gate.supplemented, Some(asked::Wanted::Command));
     }
 
     /// A real answer of the default model over a README (bench answers, 2026-12-05): the command

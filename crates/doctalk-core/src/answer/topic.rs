@@ -111,6 +111,29 @@ pub(crate) fn terms(text: &str) -> HashSet<String> {
     out
 }
 
+/// The words of `text` that can say what it is about (jieba words for Han text, see
+/// [`is_content_word`]).
+pub(crate) fn content_words(text: &str) -> HashSet<String> {
+    crate::segment::tokens(text)
+        .into_iter()
+        .filter(|w| is_content_word(w))
+        .collect()
+}
+
+/// A word that can say what a question is about: two Han characters or more that do not only ask
+/// ("几点", "多少"), or a Latin word of three letters or more outside the stop words.
+pub(crate) fn is_content_word(word: &str) -> bool {
+    const ASKING: &[&str] = &[
+        "几点", "多少", "什么", "怎么", "如何", "哪些", "哪个", "几个", "多久", "多长", "是否", "请问",
+        "可以",
+    ];
+    if word.chars().any(crate::segment::is_han) {
+        word.chars().count() >= 2 && !ASKING.contains(&word)
+    } else {
+        word.chars().count() >= 3 && !terms(word).is_empty()
+    }
+}
+
 /// The key terms of a question: its terms once the words that only ask ("多少", "几", "什么") are
 /// gone.
 pub(crate) fn question_terms(question: &str) -> HashSet<String> {

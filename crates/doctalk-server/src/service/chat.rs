@@ -19,9 +19,24 @@ pub async fn search(
     k: usize,
     scope: &ScopeRequest,
 ) -> Result<Vec<SearchHit>, ServerError> {
+    let k = k.clamp(1, 50);
+    if let Some(list) = kb.filter(|k| k.contains(',')) {
+        // Several knowledge bases: each searched whole, the hits merged (`doctalk_core::across`).
+        if !scope.is_empty() {
+            return Err(ServerError::BadRequest(
+                "documents and folders belong to one knowledge base: search several without them".into(),
+            ));
+        }
+        let mut per_kb = Vec::new();
+        for name in doctalk_core::across::kb_names(list)? {
+            let lib = s.library(Some(&name)).await?;
+            per_kb.push((name, lib.kb.search_in(q, k, None).await?));
+        }
+        return Ok(doctalk_core::across::merge_ranked(per_kb, k));
+    }
     let lib = s.library(kb).await?;
     let scope = lib.kb.resolve_scope(scope).await?;
-    Ok(lib.kb.search_in(q, k.clamp(1, 50), scope.as_ref()).await?)
+    Ok(lib.kb.search_in(q, k, scope.as_ref()).await?)
 }
 
 /// [`search`] explained (the retrieval test).
@@ -32,6 +47,11 @@ pub async fn explain(
     k: usize,
     scope: &ScopeRequest,
 ) -> Result<Explanation, ServerError> {
+    if kb.is_some_and(|k| k.contains(',')) {
+        return Err(ServerError::BadRequest(
+            "the retrieval test explains one knowledge base at a time".into(),
+        ));
+    }
     let lib = s.library(kb).await?;
     let scope = lib.kb.resolve_scope(scope).await?;
     Ok(lib.kb.explain(q, k.clamp(1, 50), scope.as_ref()).await?)

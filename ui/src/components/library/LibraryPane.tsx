@@ -30,6 +30,8 @@ interface Props {
   onSummarize: (doc: DocumentInfo) => void;
   /** The knowledge base shown. */
   kb: string | undefined;
+  /** Every knowledge base's name (passages can be searched across them). */
+  kbNames?: string[];
   /** The documents changed behind the list's back (a watched folder was synced). */
   onIndexChanged: () => void;
   /** Keep questions to the documents of this folder. */
@@ -52,7 +54,15 @@ export function LibraryPane(props: Props) {
         <h2>{t('library')}</h2>
         <Pickers onFiles={props.onFiles} />
       </div>
-      {!empty && <FindBox query={query} onQuery={setQuery} onOpenHit={props.onOpenHit} inputRef={props.findRef} />}
+      {!empty && (
+        <FindBox
+          query={query}
+          onQuery={setQuery}
+          onOpenHit={props.onOpenHit}
+          inputRef={props.findRef}
+          kbNames={props.kbNames}
+        />
+      )}
       <UploadPanel queue={props.queue} />
       <WatchedFolders kb={props.kb} onChanged={props.onIndexChanged} onAsk={props.onAskFolder} />
       {empty ? (
