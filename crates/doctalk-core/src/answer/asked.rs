@@ -95,7 +95,8 @@ pub(crate) fn asked_kind(question: &str) -> Option<Kind> {
         return Some(Kind::Duration);
     }
     for asks in ["几", "多少"] {
-        if let Some(at) = q.find(asks) {
+        // "哪几天" asks which days, not how many.
+        if let Some(at) = q.find(asks).filter(|&at| !q[..at].ends_with('哪')) {
             let after = q[at + asks.len()..].trim_start_matches('个');
             if after.starts_with('次') {
                 return Some(Kind::Count);
@@ -193,6 +194,8 @@ pub(crate) enum Wanted {
     Version,
     /// "怎么用 Docker 跑 cnocr？", "How do I install it?"
     Command,
+    /// The value of a setting the question names: "识别繁体字的时候 rec_lang_type 要填什么？".
+    Value,
 }
 
 impl Wanted {
@@ -205,6 +208,7 @@ impl Wanted {
             Wanted::Figure(Kind::Money) => "amount of money",
             Wanted::Version => "version",
             Wanted::Command => "command",
+            Wanted::Value => "value",
         }
     }
 }
@@ -236,6 +240,33 @@ const SOFTWARE_VERBS: &[&str] = &[
     "跑", "运行", "安装", "装", "启动", "部署", "install", "run ", "start ", "deploy", "launch",
 ];
 const COMMAND_ASKS: &[&str] = &["什么命令", "哪个命令", "what command", "which command"];
+
+/// Asking what to put in a setting the question names.
+const VALUE_ASKS: &[&str] = &[
+    "填什么",
+    "设什么",
+    "设为什么",
+    "设置为什么",
+    "设成什么",
+    "设置成什么",
+    "写什么",
+    "取什么值",
+    "什么值",
+    "what value",
+    "set to what",
+    "what should i set",
+    "what do i put",
+];
+
+/// Tokens of `text` that read as code: ASCII runs holding `_`, `=` or `/` ("rec_lang_type",
+/// "chinese_cht", "config/app.yaml"). Hyphenated names ("PP-OCRv6") are as often a product as a value.
+fn code_tokens(text: &str) -> Vec<String> {
+    text.split(|c: char| !(c.is_ascii_alphanumeric() || "_=/.-".contains(c)))
+        .map(|t| t.trim_matches(|c: char| ".-/".contains(c)))
+        .filter(|t| t.chars().any(|c| c.is_ascii_alphabetic()) && t.contains(['_', '=', '/']))
+        .map(str::to_string)
+        .collect()
+}
 
 /// Invocations of common tools, as a command line starts.
 const COMMAND_WORDS: &[&str] = &[
@@ -277,12 +308,16 @@ pub(crate) fn wanted(question: &str) -> Option<Wanted> {
     if asks_way || COMMAND_ASKS.iter().any(|p| q.contains(p)) {
         return Some(Wanted::Command);
     }
+    if VALUE_ASKS.iter().any(|p| q.contains(p)) && !code_tokens(question).is_empty() {
+        return Some(Wanted::Value);
+    }
     None
 }
 
-/// Whether `text` gives what was `wanted`: a figure of that kind (a figure without a unit may be
-/// it), a version number ("3.8", "v2.3"), a command line.
-pub(crate) fn gives(text: &str, wanted: Wanted) -> bool {
+/// Whether `text` gives what was `wanted` by `question`: a figure of that kind (a figure without a
+/// unit may be it), a version number ("3.8", "v2.3"), a command line, a value that reads as code and
+/// is not the setting's own name ("chinese_cht" for "rec_lang_type 要填什么").
+pub(crate) fn gives(text: &str, wanted: Wanted, question: &str) -> bool {
     match wanted {
         Wanted::Figure(kind) => figure_kinds(text)
             .iter()
@@ -299,6 +334,12 @@ pub(crate) fn gives(text: &str, wanted: Wanted) -> bool {
             lower.contains('`')
                 || lower.lines().any(|l| l.trim_start().starts_with("$ "))
                 || COMMAND_WORDS.iter().any(|w| lower.contains(w))
+        }
+        Wanted::Value => {
+            let named = code_tokens(question);
+            code_tokens(&strip_citations(text))
+                .iter()
+                .any(|t| !named.iter().any(|n| t.contains(n.as_str())))
         }
     }
 }
@@ -324,6 +365,7 @@ mod tests {
         assert_eq!(asked_kind("迟到一次扣多少钱？"), Some(Kind::Money));
         assert_eq!(asked_kind("备用金一次最多能借多少？"), Some(Kind::Money));
         assert_eq!(asked_kind("VPN服务器地址是什么？"), None);
+        assert_eq!(asked_kind("报销款每周哪几天发？"), None);
     }
 
     #[test]
@@ -382,22 +424,34 @@ mod tests {
         let duration = Wanted::Figure(Kind::Duration);
         assert!(!gives(
             "The Information Security Department runs a phishing simulation every quarter[1].",
-            duration
+            duration,
+            ""
         ));
         assert!(gives(
             "Staff must complete a 20-minute refresher course[1].",
-            duration
+            duration,
+            ""
         ));
         assert!(!gives(
             "装 cnocr 对 Python 版本有要求，具体可参考文件 scripts/screenshot_daemon_with_server.py[2]。",
-            Wanted::Version
+            Wanted::Version,
+            ""
         ));
-        assert!(gives("请使用 Python 3.8 或更高版本[1]。", Wanted::Version));
+        assert!(gives("请使用 Python 3.8 或更高版本[1]。", Wanted::Version, ""));
         assert!(!gives(
             "要使用 Docker 跑 cnocr，可以从 Docker Hub 直接拉取已安装好 CnOCR 的镜像使用[1]。",
-            Wanted::Command
+            Wanted::Command,
+            ""
         ));
-        assert!(gives("$ docker pull breezedeus/cnocr:latest", Wanted::Command));
-        assert!(gives("午休时间为十二点到一点[1]。", Wanted::Figure(Kind::Clock)));
+        assert!(gives(
+            "$ docker pull breezedeus/cnocr:latest",
+            Wanted::Command,
+            ""
+        ));
+        assert!(gives(
+            "午休时间为十二点到一点[1]。",
+            Wanted::Figure(Kind::Clock),
+            ""
+        ));
     }
 }

@@ -191,7 +191,17 @@ fn cite(out: &mut String, cited: &mut Vec<usize>, sentence: &str, body: &str, n:
 fn split_keeping_ends(text: &str) -> Vec<&str> {
     let mut parts = Vec::new();
     let mut start = 0;
+    // A quoted source sentence ("资料原文：“…。” [1]") ends where its quote closes, citation after.
+    let mut quoted = 0usize;
     for (i, c) in text.char_indices() {
+        match c {
+            '“' | '「' => quoted += 1,
+            '”' | '」' => quoted = quoted.saturating_sub(1),
+            _ => {}
+        }
+        if quoted > 0 && c != '\n' {
+            continue;
+        }
         // "." ends a sentence before a space, but not after a section number ("8. Incident").
         let after_number = text[..i].ends_with(|p: char| p.is_ascii_digit());
         if matches!(c, '。' | '！' | '？' | '!' | '?' | '\n')
@@ -236,6 +246,19 @@ fn numbers_in(text: &str) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A quoted source sentence keeps its citation after the quote (it was given a second one
+    /// inside: "请使用 Python 3.8 或更高版本[1]。” [1]").
+    #[test]
+    fn a_quoted_sentence_is_not_cited_inside_its_quote() {
+        let text = "装 cnocr 对 Python 版本有要求[2]。\n资料原文：“请使用 Python 3.8 或更高版本。” [1]";
+        let sources = [
+            "CnOCR 的 HTTP 服务",
+            "Note\n\n请使用 Python 3.8 或更高版本。\n\n更多说明可见 安装文档。",
+        ];
+        let (out, _) = attribute_citations(text, &sources, "装 cnocr 对 Python 版本有什么要求？");
+        assert_eq!(out, text);
+    }
 
     #[test]
     fn valid_citations_are_kept_and_listed_once() {

@@ -120,11 +120,11 @@ impl<'a> SentenceGate<'a> {
             return None;
         }
         let wanted = asked::wanted(self.question)?;
-        if asked::gives(&self.released, wanted) {
+        if asked::gives(&self.released, wanted, self.question) {
             return None;
         }
-        let asked_terms = topic::question_terms(self.question).len();
-        let (quote, n) = giving_sentence(self.question, self.sources, wanted, asked_terms.div_ceil(3))?;
+        let asked_words = topic::content_words(self.question).len();
+        let (quote, n) = giving_sentence(self.question, self.sources, wanted, asked_words.div_ceil(3))?;
         self.supplemented = Some(wanted);
         let sep = if self.released.ends_with('\n') { "" } else { "\n" };
         Some(match self.lang {
@@ -322,7 +322,7 @@ pub(crate) fn passage_giving(question: &str, sources: &[Source], wanted: asked::
             .collect();
         topic::statements(&sources[i].text).iter().any(|s| {
             !s.ends_with(['?', '？'])
-                && asked::gives(s, wanted)
+                && asked::gives(s, wanted, question)
                 && words(s).iter().any(|w| distinctive.contains(w))
         })
     })
@@ -354,23 +354,24 @@ pub(crate) fn absent_subject(sentence: &str, question: &str, sources: &[Source])
     absent.into_iter().next()
 }
 
-/// The statement of `sources` that gives what was `wanted` and shares most key terms with the
-/// question (at least `needed`, and one), with its source number; questions are passed over.
-pub(crate) fn giving_sentence(
+/// The statement of `sources` that gives what was `wanted` and shares most words with the question
+/// (at least `needed`, and one; jieba words: the character pairs "本有" and "对" of "对 Python 版本有
+/// 什么要求" are not what it asks about), with its source number; questions are passed over.
+fn giving_sentence(
     question: &str,
     sources: &[Source],
     wanted: asked::Wanted,
     needed: usize,
 ) -> Option<(String, usize)> {
-    let asked_terms = topic::question_terms(question);
+    let asked_terms = topic::content_words(question);
     let needed = needed.max(1);
     let mut best: Option<(usize, f32, String, usize)> = None;
     for source in sources {
         for s in topic::statements(&source.text) {
-            if s.ends_with(['?', '？']) || !asked::gives(&s, wanted) {
+            if s.ends_with(['?', '？']) || !asked::gives(&s, wanted, question) {
                 continue;
             }
-            let shared = topic::terms(&s).intersection(&asked_terms).count();
+            let shared = topic::content_words(&s).intersection(&asked_terms).count();
             let closeness = bigram_overlap(question, &s);
             if shared >= needed
                 && best
@@ -652,6 +653,54 @@ mod tests {
         let shown = stream(&mut gate, "It takes 20 minutes[1].", 4).concat();
         assert_eq!(shown, "It takes 20 minutes[1].");
         assert_eq!(gate.supplemented, None);
+    }
+
+    /// Real answers of the default model over the CnOCR README (`bench answers`, 2026-12-06): true of
+    /// the source, and without the version or the value asked for.
+    #[test]
+    fn an_answer_without_the_asked_version_or_value_gets_the_sentence_that_gives_it() {
+        let readme = source(
+            1,
+            "安装速度慢的话，可以指定国内的安装源，如使用阿里云的安装源：\n\n$ pip install cnocr[ort-cpu] -i https://mirrors.aliyun.com/pypi/simple\n\nNote\n\n请使用 Python 3.8 或更高版本。\n\n更多说明可见 安装文档。",
+        );
+        let sources = [readme];
+        let q = "装 cnocr 对 Python 版本有什么要求？";
+        let mut gate = SentenceGate::new(&sources, q, Lang::Zh).checking_relevance();
+        let shown = stream(
+            &mut gate,
+            "装 cnocr 对 Python 版本有要求，具体可参考安装文档[1]。",
+            3,
+        )
+        .concat();
+        assert!(
+            shown.ends_with("资料原文：“请使用 Python 3.8 或更高版本。” [1]"),
+            "{shown}"
+        );
+
+        let fanti = source(
+            1,
+            "采用来自 ppocr 的 PP-OCRv6 多语种识别模型，并通过 rec_lang_type='chinese_cht' 指定繁体中文进行识别。\n\nfrom cnocr import CnOcr",
+        );
+        let news = source(
+            2,
+            "* 基于 RapidOCR 支持 PP-OCRv6 多语种 OCR 模型\n  * `CnOcr` 新增 `rec_lang_type` 参数，可为 RapidOCR v6 识别模型指定语言类型",
+        );
+        let sources = [fanti, news];
+        let q = "识别繁体字的时候 rec_lang_type 要填什么？";
+        assert_eq!(asked::wanted(q), Some(asked::Wanted::Value));
+        let mut gate = SentenceGate::new(&sources, q, Lang::Zh).checking_relevance();
+        let shown = stream(
+            &mut gate,
+            "根据资料，识别繁体字时 rec_lang_type 要填 RapidOCR v6 识别模型指定语言类型[2]。",
+            3,
+        )
+        .concat();
+        assert!(shown.contains("rec_lang_type='chinese_cht'"), "{shown}");
+        assert_eq!(gate.supplemented, Some(asked::Wanted::Value));
+        // The value given: nothing added.
+        let mut gate = SentenceGate::new(&sources, q, Lang::Zh).checking_relevance();
+        let shown = stream(&mut gate, "rec_lang_type 要填 'chinese_cht'[1]。", 3).concat();
+        assert_eq!(shown, "rec_lang_type 要填 'chinese_cht'[1]。");
     }
 
     /// When the model says "not found", the best passage still answers if a sentence of it gives what
