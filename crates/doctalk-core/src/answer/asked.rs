@@ -18,6 +18,8 @@ pub(crate) enum Kind {
     Clock,
     /// How much money: 元, 美元, 钱, yuan, dollars.
     Money,
+    /// A score or mark: 分 (not 分钟), points.
+    Score,
 }
 
 const DURATION_UNITS_ZH: &[&str] = &[
@@ -104,6 +106,9 @@ pub(crate) fn asked_kind(question: &str) -> Option<Kind> {
             if DURATION_UNITS_ZH.iter().any(|u| after.starts_with(u)) {
                 return Some(Kind::Duration);
             }
+            if after.starts_with('分') && !after.starts_with("分钟") {
+                return Some(Kind::Score);
+            }
         }
     }
     if let Some(at) = q.find("how many ") {
@@ -144,6 +149,8 @@ fn figure_kinds(sentence: &str) -> Vec<(Option<Kind>, String)> {
             Some(Kind::Money)
         } else if after.starts_with('次') || after.starts_with("time") {
             Some(Kind::Count)
+        } else if (after.starts_with('分') && !after.starts_with("分钟")) || after.starts_with("point") {
+            Some(Kind::Score)
         } else if DURATION_UNITS_ZH.iter().any(|u| after.starts_with(u))
             || DURATION_UNITS_EN.iter().any(|u| after.starts_with(u))
         {
@@ -206,6 +213,7 @@ impl Wanted {
             Wanted::Figure(Kind::Duration) => "duration",
             Wanted::Figure(Kind::Clock) => "time of day",
             Wanted::Figure(Kind::Money) => "amount of money",
+            Wanted::Figure(Kind::Score) => "score",
             Wanted::Version => "version",
             Wanted::Command => "command",
             Wanted::Value => "value",
@@ -319,6 +327,9 @@ pub(crate) fn wanted(question: &str) -> Option<Wanted> {
 /// is not the setting's own name ("chinese_cht" for "rec_lang_type 要填什么").
 pub(crate) fn gives(text: &str, wanted: Wanted, question: &str) -> bool {
     match wanted {
+        // A score is written with its unit ("80分"); a bare figure may be a count or a duration
+        // ("1寸", "2张" of a copied list are not a pass mark).
+        Wanted::Figure(Kind::Score) => figure_kinds(text).iter().any(|(k, _)| *k == Some(Kind::Score)),
         Wanted::Figure(kind) => figure_kinds(text)
             .iter()
             .any(|(k, _)| k.is_none_or(|k| k == kind)),
@@ -366,6 +377,8 @@ mod tests {
         assert_eq!(asked_kind("备用金一次最多能借多少？"), Some(Kind::Money));
         assert_eq!(asked_kind("VPN服务器地址是什么？"), None);
         assert_eq!(asked_kind("报销款每周哪几天发？"), None);
+        assert_eq!(asked_kind("入职培训考试多少分及格？"), Some(Kind::Score));
+        assert_eq!(asked_kind("会议开始几分钟内要签到？"), Some(Kind::Duration));
     }
 
     #[test]
@@ -453,5 +466,13 @@ mod tests {
             Wanted::Figure(Kind::Clock),
             ""
         ));
+        // The model's real answer to "入职培训考试多少分及格？": a copied list of documents to bring.
+        let score = Wanted::Figure(Kind::Score);
+        assert!(!gives(
+            "• 近3个月内二级甲等及以上医院出具的入职体检报告；[4] • 近期1寸白底证件照2张[4]。",
+            score,
+            ""
+        ));
+        assert!(gives("培训结束后须通过线上考试（80分及格）。", score, ""));
     }
 }
