@@ -206,12 +206,16 @@ impl Ctx {
     /// Opens the knowledge base; documents embedded by another model are re-embedded first
     /// (with progress), because vectors of two models must never be mixed.
     pub async fn open_kb(&self) -> anyhow::Result<KnowledgeBase> {
-        self.open_kb_named(&self.kb_name).await
+        self.open_kb_with(&self.kb_name, self.load_embedder()?).await
     }
 
-    /// [`Ctx::open_kb`] for one of `kb_names`.
-    pub async fn open_kb_named(&self, name: &str) -> anyhow::Result<KnowledgeBase> {
-        let embedder = self.load_embedder()?;
+    /// [`Ctx::open_kb`] for one of `kb_names`, with an encoder already loaded (several knowledge
+    /// bases searched together share one).
+    pub async fn open_kb_with(
+        &self,
+        name: &str,
+        embedder: Arc<dyn Embedder>,
+    ) -> anyhow::Result<KnowledgeBase> {
         let kb = match &self.store_uri {
             Some(uri) => {
                 let uri = format!("{}/{}", uri.trim_end_matches('/'), name);

@@ -56,6 +56,7 @@ async fn run_across(ctx: &Ctx, args: SearchArgs) -> anyhow::Result<ExitCode> {
         !args.explain,
         "the retrieval test (--explain) explains one knowledge base at a time"
     );
+    let embedder = ctx.load_embedder()?;
     let mut per_kb = Vec::new();
     for name in &ctx.kb_names {
         // Searching must not create a knowledge base that was never made.
@@ -64,7 +65,7 @@ async fn run_across(ctx: &Ctx, args: SearchArgs) -> anyhow::Result<ExitCode> {
             "no knowledge base {name:?} in {} (make it with `doctalk --kb {name} ingest PATH`)",
             ctx.data_dir.display()
         );
-        let kb = ctx.open_kb_named(name).await?;
+        let kb = ctx.open_kb_with(name, embedder.clone()).await?;
         per_kb.push((name.clone(), kb.search(&args.query, args.top_k).await?));
     }
     let hits = doctalk_core::across::merge_ranked(per_kb, args.top_k);

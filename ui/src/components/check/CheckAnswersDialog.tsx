@@ -9,6 +9,7 @@ import type { CheckProgress, CheckReport } from '../../api/types';
 import { parseChecklist } from '../../lib/checklist';
 import { useServices } from '../../state/context';
 import { CheckReportView } from './CheckReportView';
+import { Modal } from '../Modal';
 
 interface Props {
   kb: string;
@@ -56,78 +57,67 @@ export function CheckAnswersDialog({ kb, onClose }: Props) {
   };
 
   return (
-    <div class="modal-backdrop" onClick={(e) => e.target === e.currentTarget && !busy && onClose()}>
-      <div
-        class="modal check-answers"
-        role="dialog"
-        aria-modal="true"
-        aria-label={t('checkAnswersTitle')}
-        data-testid="check-dialog"
-        onKeyDown={(e) => {
-          if (e.key === 'Escape' && !busy) onClose();
-        }}
-      >
-        <h3>
-          {t('checkAnswersTitle')} <span class="muted small">({kb})</span>
-        </h3>
-        <p class="small">{t('checkIntro')}</p>
-        <p class="muted small">{t('checkFormat')}</p>
-        <textarea
-          data-testid="check-questions"
-          rows={6}
-          value={text}
-          placeholder={t('checkPlaceholder')}
-          disabled={busy}
-          onInput={(e) => setText((e.target as HTMLTextAreaElement).value)}
-        />
-        <div class="check-options">
-          <label class="file-button">
-            {t('checkLoadFile')}
-            <input
-              type="file"
-              accept=".jsonl,.json,.txt"
-              data-testid="check-file"
-              disabled={busy}
-              onChange={(e) => void loadFile((e.target as HTMLInputElement).files?.[0])}
-            />
-          </label>
-          <label>
-            <input
-              type="checkbox"
-              checked={compare}
-              disabled={busy}
-              onChange={(e) => setCompare((e.target as HTMLInputElement).checked)}
-            />{' '}
-            {t('checkCompare')}
-          </label>
-        </div>
-        {problem && (
-          <p class="error small" role="alert" data-testid="check-problem">
-            {problem}
-          </p>
-        )}
-        {busy && progress && (
-          <div class="check-progress" data-testid="check-progress">
-            <progress max={progress.total || 1} value={progress.done} />
-            <span class="small">{t('checkProgress', { done: progress.done, total: progress.total })}</span>
-          </div>
-        )}
-        {report && <CheckReportView report={report} />}
-        <div class="modal-actions">
-          <button type="button" onClick={onClose} disabled={busy}>
-            {t('close')}
-          </button>
-          {busy ? (
-            <button type="button" data-testid="check-stop" onClick={() => running.current?.stop()}>
-              {t('checkStop')}
-            </button>
-          ) : (
-            <button type="button" class="primary" data-testid="check-run" onClick={run}>
-              {t('checkRun')}
-            </button>
-          )}
-        </div>
+    <Modal kind="check-answers" label={t('checkAnswersTitle')} testid="check-dialog" onClose={() => !busy && onClose()}>
+      <h3>
+        {t('checkAnswersTitle')} <span class="muted small">({kb})</span>
+      </h3>
+      <p class="small">{t('checkIntro')}</p>
+      <p class="muted small">{t('checkFormat')}</p>
+      <textarea
+        data-testid="check-questions"
+        rows={6}
+        value={text}
+        placeholder={t('checkPlaceholder')}
+        disabled={busy}
+        onInput={(e) => setText((e.target as HTMLTextAreaElement).value)}
+      />
+      <div class="check-options">
+        <label class="file-button">
+          {t('checkLoadFile')}
+          <input
+            type="file"
+            accept=".jsonl,.json,.txt"
+            data-testid="check-file"
+            disabled={busy}
+            onChange={(e) => void loadFile((e.target as HTMLInputElement).files?.[0])}
+          />
+        </label>
+        <label>
+          <input
+            type="checkbox"
+            checked={compare}
+            disabled={busy}
+            onChange={(e) => setCompare((e.target as HTMLInputElement).checked)}
+          />{' '}
+          {t('checkCompare')}
+        </label>
       </div>
-    </div>
+      {problem && (
+        <p class="error small" role="alert" data-testid="check-problem">
+          {problem}
+        </p>
+      )}
+      {busy && progress && (
+        <div class="check-progress" data-testid="check-progress">
+          <progress max={progress.total || 1} value={progress.done} />
+          <span class="small">{t('checkProgress', { done: progress.done, total: progress.total })}</span>
+        </div>
+      )}
+      {report && <CheckReportView report={report} />}
+      <div class="modal-actions">
+        <button type="button" onClick={onClose} disabled={busy}>
+          {t('close')}
+        </button>
+        {busy ? (
+          <button type="button" data-testid="check-stop" onClick={() => running.current?.stop()}>
+            {t('checkStop')}
+          </button>
+        ) : (
+          <button type="button" class="primary" data-testid="check-run" onClick={run}>
+            {t('checkRun')}
+          </button>
+        )}
+      </div>
+    </Modal>
   );
 }

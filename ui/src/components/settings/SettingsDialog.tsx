@@ -12,6 +12,7 @@ import { useServices } from '../../state/context';
 import { ModelCatalogue } from './ModelCatalogue';
 import { UsersPanel } from './UsersPanel';
 import { VoiceCloner } from './VoiceCloner';
+import { Modal } from '../Modal';
 
 interface Props {
   onClose: () => void;
@@ -155,188 +156,179 @@ export function SettingsDialog({ onClose }: Props) {
   const devices = settings?.device?.available ?? [];
   const llms = catalogue.filter((c) => c.kind === 'llm' && c.installed);
   return (
-    <div class="modal-backdrop" onClick={(e) => e.target === e.currentTarget && onClose()}>
-      <div
-        class="modal settings"
-        role="dialog"
-        aria-modal="true"
-        aria-label={t('settingsTitle')}
-        data-testid="settings-dialog"
-        onKeyDown={(e) => e.key === 'Escape' && onClose()}
-      >
-        <div class="pane-header">
-          <h2>{t('settingsTitle')}</h2>
-          <button type="button" class="icon-button" aria-label={t('close')} onClick={onClose}>
-            ×
-          </button>
+    <Modal kind="settings" label={t('settingsTitle')} testid="settings-dialog" onClose={onClose}>
+      <div class="pane-header">
+        <h2>{t('settingsTitle')}</h2>
+        <button type="button" class="icon-button" aria-label={t('close')} onClick={onClose}>
+          ×
+        </button>
+      </div>
+      {settings?.model_status && (
+        <div
+          class={`banner${settings.model_status.state === 'failed' ? ' error' : ''}`}
+          role="status"
+          data-testid="model-status"
+          data-state={settings.model_status.state}
+        >
+          {modelStatusText(settings.model_status, t)}
         </div>
-        {settings?.model_status && (
-          <div
-            class={`banner${settings.model_status.state === 'failed' ? ' error' : ''}`}
-            role="status"
-            data-testid="model-status"
-            data-state={settings.model_status.state}
-          >
-            {modelStatusText(settings.model_status, t)}
-          </div>
-        )}
-        {!settings || !draft ? (
-          <p class="muted">{t('loading')}</p>
-        ) : (
-          <form
-            class="settings-form"
-            onSubmit={(e) => {
-              e.preventDefault();
-              void save();
-            }}
-          >
-            <fieldset>
-              <legend>{t('model')}</legend>
-              {(['local', 'remote', 'none'] as const).map((kind) => (
-                <label key={kind} class="radio">
-                  <input
-                    type="radio"
-                    name="model-kind"
-                    value={kind}
-                    checked={draft.modelKind === kind}
-                    onChange={() => update({ modelKind: kind })}
-                  />
-                  {kind === 'local' ? t('modelLocal') : kind === 'remote' ? t('modelRemote') : t('modelNone')}
-                </label>
-              ))}
-              {draft.modelKind === 'local' && (
-                <label>
-                  {t('modelChoose')}
-                  <select value={draft.modelId} onChange={(e) => update({ modelId: e.currentTarget.value })}>
-                    {draft.modelId && !llms.some((m) => m.id === draft.modelId) && (
-                      <option value={draft.modelId}>{draft.modelId}</option>
-                    )}
-                    {llms.map((m) => (
-                      <option key={m.id} value={m.id}>
-                        {m.id}
-                      </option>
-                    ))}
-                  </select>
-                </label>
-              )}
-              {draft.modelKind === 'remote' && (
-                <label>
-                  {t('modelUrl')}
-                  <input
-                    type="url"
-                    value={draft.modelUrl}
-                    placeholder="http://127.0.0.1:8080/v1"
-                    onInput={(e) => update({ modelUrl: e.currentTarget.value })}
-                  />
-                </label>
-              )}
-            </fieldset>
-
-            <label>
-              {t('device')}
-              <select value={draft.device} onChange={(e) => update({ device: e.currentTarget.value })}>
-                {(devices.length > 0 ? devices : [draft.device]).map((d) => (
-                  <option key={d} value={d}>
-                    {d}
-                  </option>
-                ))}
-              </select>
-            </label>
-
-            {me?.auth === 'users' && me.role === 'admin' && (
-              <fieldset>
-                <legend>{t('users')}</legend>
-                <UsersPanel />
-              </fieldset>
-            )}
-
-            <fieldset>
-              <legend>{t('catalogue')}</legend>
-              <ModelCatalogue entries={catalogue} onInstalled={() => void load(false)} />
-            </fieldset>
-
-            <fieldset>
-              <legend>{t('voice')}</legend>
-              <label class="checkbox">
+      )}
+      {!settings || !draft ? (
+        <p class="muted">{t('loading')}</p>
+      ) : (
+        <form
+          class="settings-form"
+          onSubmit={(e) => {
+            e.preventDefault();
+            void save();
+          }}
+        >
+          <fieldset>
+            <legend>{t('model')}</legend>
+            {(['local', 'remote', 'none'] as const).map((kind) => (
+              <label key={kind} class="radio">
                 <input
-                  type="checkbox"
-                  checked={draft.voiceEnabled}
-                  onChange={(e) => update({ voiceEnabled: e.currentTarget.checked })}
+                  type="radio"
+                  name="model-kind"
+                  value={kind}
+                  checked={draft.modelKind === kind}
+                  onChange={() => update({ modelKind: kind })}
                 />
-                {t('voiceEnabled')}
+                {kind === 'local' ? t('modelLocal') : kind === 'remote' ? t('modelRemote') : t('modelNone')}
               </label>
+            ))}
+            {draft.modelKind === 'local' && (
               <label>
-                {t('voiceChoose')}
-                <select
-                  value={draft.voice}
-                  disabled={!draft.voiceEnabled}
-                  onChange={(e) => update({ voice: e.currentTarget.value })}
-                >
-                  <option value="">—</option>
-                  {voices.map((v) => (
-                    <option key={v.id} value={v.id} disabled={!v.available}>
-                      {v.id} ({(v.languages ?? []).join(', ')}) · {v.license}
-                      {v.available ? '' : ` ${t('voiceUnavailable')}`}
+                {t('modelChoose')}
+                <select value={draft.modelId} onChange={(e) => update({ modelId: e.currentTarget.value })}>
+                  {draft.modelId && !llms.some((m) => m.id === draft.modelId) && (
+                    <option value={draft.modelId}>{draft.modelId}</option>
+                  )}
+                  {llms.map((m) => (
+                    <option key={m.id} value={m.id}>
+                      {m.id}
                     </option>
                   ))}
                 </select>
               </label>
-              <VoiceCloner
-                voices={voices}
-                onChanged={({ added, removed }) => {
-                  void load(false);
-                  if (added) update({ voiceEnabled: true, voice: added });
-                  // The engine already dropped a deleted voice from the settings; so does the form.
-                  if (removed && draft.voice === removed) {
-                    update({ voice: '' });
-                    setInitial((i) => (i ? { ...i, voice: '' } : i));
-                  }
-                }}
-              />
+            )}
+            {draft.modelKind === 'remote' && (
+              <label>
+                {t('modelUrl')}
+                <input
+                  type="url"
+                  value={draft.modelUrl}
+                  placeholder="http://127.0.0.1:8080/v1"
+                  onInput={(e) => update({ modelUrl: e.currentTarget.value })}
+                />
+              </label>
+            )}
+          </fieldset>
+
+          <label>
+            {t('device')}
+            <select value={draft.device} onChange={(e) => update({ device: e.currentTarget.value })}>
+              {(devices.length > 0 ? devices : [draft.device]).map((d) => (
+                <option key={d} value={d}>
+                  {d}
+                </option>
+              ))}
+            </select>
+          </label>
+
+          {me?.auth === 'users' && me.role === 'admin' && (
+            <fieldset>
+              <legend>{t('users')}</legend>
+              <UsersPanel />
             </fieldset>
+          )}
 
+          <fieldset>
+            <legend>{t('catalogue')}</legend>
+            <ModelCatalogue entries={catalogue} onInstalled={() => void load(false)} />
+          </fieldset>
+
+          <fieldset>
+            <legend>{t('voice')}</legend>
+            <label class="checkbox">
+              <input
+                type="checkbox"
+                checked={draft.voiceEnabled}
+                onChange={(e) => update({ voiceEnabled: e.currentTarget.checked })}
+              />
+              {t('voiceEnabled')}
+            </label>
             <label>
-              {t('language')}
+              {t('voiceChoose')}
               <select
-                data-testid="settings-language"
-                value={draft.language}
-                onChange={(e) => update({ language: e.currentTarget.value as LanguagePref })}
+                value={draft.voice}
+                disabled={!draft.voiceEnabled}
+                onChange={(e) => update({ voice: e.currentTarget.value })}
               >
-                <option value="auto">{t('langAuto')}</option>
-                <option value="zh">{t('langZh')}</option>
-                <option value="en">{t('langEn')}</option>
+                <option value="">—</option>
+                {voices.map((v) => (
+                  <option key={v.id} value={v.id} disabled={!v.available}>
+                    {v.id} ({(v.languages ?? []).join(', ')}) · {v.license}
+                    {v.available ? '' : ` ${t('voiceUnavailable')}`}
+                  </option>
+                ))}
               </select>
             </label>
+            <VoiceCloner
+              voices={voices}
+              onChanged={({ added, removed }) => {
+                void load(false);
+                if (added) update({ voiceEnabled: true, voice: added });
+                // The engine already dropped a deleted voice from the settings; so does the form.
+                if (removed && draft.voice === removed) {
+                  update({ voice: '' });
+                  setInitial((i) => (i ? { ...i, voice: '' } : i));
+                }
+              }}
+            />
+          </fieldset>
 
-            <label>
-              {t('script')}
-              <select
-                data-testid="settings-script"
-                value={draft.script}
-                onChange={(e) => update({ script: e.currentTarget.value as ScriptPref })}
-              >
-                <option value="auto">{t('scriptAuto')}</option>
-                <option value="simplified">简体中文</option>
-                <option value="traditional">繁體中文</option>
-              </select>
-            </label>
+          <label>
+            {t('language')}
+            <select
+              data-testid="settings-language"
+              value={draft.language}
+              onChange={(e) => update({ language: e.currentTarget.value as LanguagePref })}
+            >
+              <option value="auto">{t('langAuto')}</option>
+              <option value="zh">{t('langZh')}</option>
+              <option value="en">{t('langEn')}</option>
+            </select>
+          </label>
 
-            <div class="readonly-field">
-              <span>{t('dataDir')}</span>
-              <code data-testid="data-dir">{settings.data_dir}</code>
-            </div>
+          <label>
+            {t('script')}
+            <select
+              data-testid="settings-script"
+              value={draft.script}
+              onChange={(e) => update({ script: e.currentTarget.value as ScriptPref })}
+            >
+              <option value="auto">{t('scriptAuto')}</option>
+              <option value="simplified">简体中文</option>
+              <option value="traditional">繁體中文</option>
+            </select>
+          </label>
 
-            <div class="modal-actions">
-              <button type="button" onClick={onClose}>
-                {t('cancel')}
-              </button>
-              <button type="submit" class="primary" disabled={saving}>
-                {t('save')}
-              </button>
-            </div>
-          </form>
-        )}
-      </div>
-    </div>
+          <div class="readonly-field">
+            <span>{t('dataDir')}</span>
+            <code data-testid="data-dir">{settings.data_dir}</code>
+          </div>
+
+          <div class="modal-actions">
+            <button type="button" onClick={onClose}>
+              {t('cancel')}
+            </button>
+            <button type="submit" class="primary" disabled={saving}>
+              {t('save')}
+            </button>
+          </div>
+        </form>
+      )}
+    </Modal>
   );
 }
