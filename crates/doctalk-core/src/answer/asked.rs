@@ -203,6 +203,8 @@ pub(crate) enum Wanted {
     Command,
     /// The value of a setting the question names: "识别繁体字的时候 rec_lang_type 要填什么？".
     Value,
+    /// What something is for, where it fits: "只认数字的 number 模型适合用在哪些地方？".
+    Use,
 }
 
 impl Wanted {
@@ -217,6 +219,7 @@ impl Wanted {
             Wanted::Version => "version",
             Wanted::Command => "command",
             Wanted::Value => "value",
+            Wanted::Use => "use it is meant for",
         }
     }
 }
@@ -264,6 +267,47 @@ const VALUE_ASKS: &[&str] = &[
     "set to what",
     "what should i set",
     "what do i put",
+];
+
+/// Asking what something is for or where it fits.
+const USE_ASKS: &[&str] = &[
+    "适合用在",
+    "适合用于",
+    "适合哪",
+    "适合什么",
+    "适用于哪",
+    "适用于什么",
+    "适用哪",
+    "用在哪",
+    "用于哪",
+    "用于什么",
+    "用来做什么",
+    "有什么用",
+    "什么场景",
+    "哪些场景",
+    "哪种场景",
+    "used for",
+    "suitable for",
+    "good for",
+    "meant for",
+    "designed for",
+];
+
+/// How a sentence says what something is for.
+const USE_MARKS: &[&str] = &[
+    "适合",
+    "适用",
+    "用于",
+    "用在",
+    "场景",
+    "用来",
+    "used for",
+    "suitable",
+    "good for",
+    "meant for",
+    "designed for",
+    "ideal for",
+    "use it for",
 ];
 
 /// Tokens of `text` that read as code: ASCII runs holding `_`, `=` or `/` ("rec_lang_type",
@@ -319,12 +363,16 @@ pub(crate) fn wanted(question: &str) -> Option<Wanted> {
     if VALUE_ASKS.iter().any(|p| q.contains(p)) && !code_tokens(question).is_empty() {
         return Some(Wanted::Value);
     }
+    if USE_ASKS.iter().any(|p| q.contains(p)) {
+        return Some(Wanted::Use);
+    }
     None
 }
 
 /// Whether `text` gives what was `wanted` by `question`: a figure of that kind (a figure without a
 /// unit may be it), a version number ("3.8", "v2.3"), a command line, a value that reads as code and
-/// is not the setting's own name ("chinese_cht" for "rec_lang_type 要填什么").
+/// is not the setting's own name ("chinese_cht" for "rec_lang_type 要填什么"), or words that say what
+/// something is for ("适合…场景", "used for").
 pub(crate) fn gives(text: &str, wanted: Wanted, question: &str) -> bool {
     match wanted {
         // A score is written with its unit ("80分"); a bare figure may be a count or a duration
@@ -351,6 +399,10 @@ pub(crate) fn gives(text: &str, wanted: Wanted, question: &str) -> bool {
             code_tokens(&strip_citations(text))
                 .iter()
                 .any(|t| !named.iter().any(|n| t.contains(n.as_str())))
+        }
+        Wanted::Use => {
+            let lower = text.to_lowercase();
+            USE_MARKS.iter().any(|m| lower.contains(m))
         }
     }
 }

@@ -152,13 +152,13 @@ pub(crate) fn states_figure(statement: &str, claim: &str) -> bool {
 /// little to locate it by passes.
 pub(crate) fn misplaced(sentence: &str, question: &str, passages: &[&str]) -> Vec<UnsupportedClaim> {
     let asked = Evidence::of(&[question]);
-    // Each source clause with a figure: its facts and its key terms.
-    let sourced: Vec<(Evidence, std::collections::HashSet<String>)> = passages
+    // Each source clause with a figure: its facts, its key terms and its figures with their units.
+    let sourced: Vec<SourceClause> = passages
         .iter()
         .flat_map(|p| topic::statements(&normalise(p)))
         .flat_map(|s| topic::clauses(&s))
         .filter(|s| !number_values(s).is_empty())
-        .map(|s| (Evidence::of(&[&s]), topic::terms(&s)))
+        .map(|s| (Evidence::of(&[&s]), topic::terms(&s), figures_with_units(&s)))
         .collect();
     if sourced.is_empty() {
         return Vec::new();
@@ -183,6 +183,7 @@ pub(crate) fn misplaced(sentence: &str, question: &str, passages: &[&str]) -> Ve
     let mut out = Vec::new();
     // Clause by clause: "每天工作8小时，午休时间为12:00至13:00" speaks of two things.
     for clause in topic::clauses(&body) {
+        let units = figures_with_units(&clause);
         let figures: Vec<(Value, String)> = number_values(&clause)
             .into_iter()
             .filter(|(value, _)| !asked.has_value(*value))
@@ -196,16 +197,34 @@ pub(crate) fn misplaced(sentence: &str, question: &str, passages: &[&str]) -> Ve
             about.extend(topic::question_terms(&normalise(question)));
         }
         let shared = |terms: &std::collections::HashSet<String>| terms.intersection(&about).count();
-        let best = sourced.iter().map(|(_, t)| shared(t)).max().unwrap_or(0);
+        let best = sourced.iter().map(|(_, t, _)| shared(t)).max().unwrap_or(0);
         if best < 2 {
             continue;
         }
         for (value, raw) in figures {
             let here = sourced
                 .iter()
-                .filter(|(e, _)| e.has_value(value))
-                .map(|(_, t)| shared(t))
+                .filter(|(e, _, _)| e.has_value(value))
+                .map(|(_, t, _)| shared(t))
                 .max();
+            // A rival: a clause giving another figure in the same unit ("16 characters" beside
+            // "12 characters") that names what the clause speaks of better than any clause holding
+            // this figure. Two figures of one kind were on offer and the sentence took the one
+            // about something else.
+            let unit = units
+                .iter()
+                .find(|(v, u)| *v == value && !u.is_empty())
+                .map(|(_, u)| u.as_str());
+            let rival = unit.is_some_and(|unit| {
+                sourced
+                    .iter()
+                    .filter(|(e, _, figures)| {
+                        !e.has_value(value) && figures.iter().any(|(v, u)| u == unit && *v != value)
+                    })
+                    .map(|(_, t, _)| shared(t))
+                    .max()
+                    .is_some_and(|r| r == best && r > here.unwrap_or(0))
+            });
             // Another item of the list the figure comes from names what the clause speaks of
             // better: the figure is that item's neighbour's.
             let wrong_item = lists.iter().any(|items| {
@@ -223,13 +242,40 @@ pub(crate) fn misplaced(sentence: &str, question: &str, passages: &[&str]) -> Ve
             });
             // Not in any single clause (spread over several, or only as a time's hour): leave it to
             // `unsupported`.
-            if wrong_item || here.is_some_and(|n| 2 * n < best) {
+            if wrong_item || rival || here.is_some_and(|n| 2 * n < best) {
                 out.push(UnsupportedClaim {
                     claim: raw,
                     sentence: sentence.trim().to_string(),
                 });
             }
         }
+    }
+    out
+}
+
+/// A source clause that states a figure: its facts, its key terms, its figures with their units.
+type SourceClause = (Evidence, std::collections::HashSet<String>, Vec<(Value, String)>);
+
+/// The figures of normalised `text`, each with the unit written after it: the Han character
+/// ("元", "天") or the Latin word, stemmed ("characters" → "character"); empty when none follows.
+fn figures_with_units(text: &str) -> Vec<(Value, String)> {
+    let mut out = Vec::new();
+    let mut from = 0;
+    for (value, raw) in number_values(text) {
+        let Some(at) = text[from..].find(raw.as_str()) else {
+            continue;
+        };
+        from += at + raw.len();
+        let rest = text[from..].trim_start();
+        let unit = match rest.chars().next() {
+            Some(c) if crate::segment::is_han(c) => c.to_string(),
+            Some(c) if c.is_alphabetic() => {
+                let word: String = rest.chars().take_while(|c| c.is_alphabetic()).collect();
+                topic::stem(&word.to_lowercase())
+            }
+            _ => String::new(),
+        };
+        out.push((value, unit));
     }
     out
 }
@@ -637,5 +683,34 @@ mod tests {
     fn the_question_counts_as_evidence() {
         let evidence = Evidence::of(&["出差住宿标准按城市等级确定。", "出差3天以上需要审批吗？"]);
         assert!(unsupported("出差3天以上需要按城市等级确定住宿标准。", &evidence).is_empty());
+    }
+
+    /// A real answer of the default model (`bench answers`, 2026-12-06): "12 characters" for the
+    /// passphrase, though the policy's passphrase sentence, in the same prompt, says 16. Both figures
+    /// count characters; the 16 sentence names the passphrase and the rule. The 12 is withheld, and
+    /// the right figure is not.
+    #[test]
+    fn a_figure_whose_rival_in_the_same_unit_matches_better_is_misplaced() {
+        let policy = "2.2 Password rules Passwords must be at least 12 characters long and contain at least three \
+                      of the four character types: upper-case letters, lower-case letters, digits and symbols.\n\
+                      A passphrase of 16 characters or more (for example four unrelated words) is accepted \
+                      without the character-type rule.\nPasswords expire every 90 days.";
+        let faq = "How do I reset my password?\nChoose a new password (at least 12 characters, three of the \
+                   four character types, not one of your last 5).";
+        let q = "How long must a passphrase be to skip the character-type rule?";
+        let wrong = misplaced("12 characters", q, &[policy, faq]);
+        assert_eq!(wrong.len(), 1, "{wrong:?}");
+        assert!(misplaced("16 characters", q, &[policy, faq]).is_empty());
+        // Passwords in general: the 12 sentence is the better match, and 16 has no say over it.
+        let q = "How many characters must a password have?";
+        assert!(misplaced("A password needs at least 12 characters.", q, &[policy, faq]).is_empty());
+        assert_eq!(
+            figures_with_units("16 characters or more, 500元, 8:30"),
+            [
+                (Value::Plain(16.0), "character".to_string()),
+                (Value::Plain(500.0), "元".to_string()),
+                (Value::Time(8, 30), String::new())
+            ]
+        );
     }
 }

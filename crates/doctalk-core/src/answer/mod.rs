@@ -793,6 +793,13 @@ async fn generate(
             })?
         };
         let prompt_ms = ms();
+        // `-vvv` / RUST_LOG=doctalk_core=trace: what the model was shown, to tell a retrieval miss
+        // from a window that cut the answer out from a model that misread it.
+        if tracing::enabled!(tracing::Level::TRACE) {
+            for m in &prompt.messages {
+                tracing::trace!(role = ?m.role, "prompt message:\n{}", m.content);
+            }
+        }
         let mut first_token_ms = None;
         let params = GenerationParams {
             max_tokens: max,

@@ -154,6 +154,23 @@ pub(crate) fn coverage(question: &str, passage: &str) -> f32 {
     wanted.iter().filter(|t| have.contains(*t)).count() as f32 / wanted.len() as f32
 }
 
+/// The word without a plural or verb ending, so "reported" meets "Report" and "links" "link".
+pub(crate) fn stem(word: &str) -> String {
+    let n = word.chars().count();
+    let cut = |suffix: &str| word[..word.len() - suffix.len()].to_string();
+    if n >= 5 && word.ends_with("ies") {
+        format!("{}y", cut("ies"))
+    } else if n >= 6 && word.ends_with("ing") {
+        cut("ing")
+    } else if n >= 5 && word.ends_with("ed") {
+        cut("ed")
+    } else if n >= 4 && word.ends_with('s') && !["ss", "us", "is"].iter().any(|e| word.ends_with(e)) {
+        cut("s")
+    } else {
+        word.to_string()
+    }
+}
+
 /// A passage cut into statements: at sentence punctuation (。！？；!?;), at blank lines, and at line
 /// starts that open a list item or a table row. Other line breaks are where a PDF wrapped the
 /// line, so they are joined (with nothing between Han characters, a space otherwise).
@@ -342,5 +359,15 @@ mod tests {
                 "After 5 failed sign-in attempts the account is locked"
             ) > 0.5
         );
+    }
+
+    #[test]
+    fn stems_meet_across_plural_and_verb_endings() {
+        assert_eq!(stem("reported"), "report");
+        assert_eq!(stem("policies"), "policy");
+        assert_eq!(stem("characters"), "character");
+        assert_eq!(stem("sharing"), "shar");
+        assert_eq!(stem("access"), "access");
+        assert_eq!(stem("bus"), "bus");
     }
 }
