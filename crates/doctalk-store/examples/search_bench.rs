@@ -15,26 +15,20 @@ const QUERIES: usize = 200;
 const K: usize = 10;
 const MODEL: &str = "bench-model";
 
-/// SplitMix64: a small deterministic generator, so runs are comparable.
-struct Rng(u64);
+#[path = "../tests/support/rng.rs"]
+mod rng;
 
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
+use rng::Rng;
 
-    fn unit(&mut self) -> f32 {
-        (self.next() >> 40) as f32 / (1u64 << 24) as f32
-    }
+/// What the benchmark draws: random embeddings and words.
+trait Draw {
+    fn vector(&mut self) -> Vec<f32>;
+    fn word(&mut self, vocab: &[String]) -> String;
+}
 
+impl Draw for Rng {
     fn vector(&mut self) -> Vec<f32> {
-        let v: Vec<f32> = (0..DIM).map(|_| self.unit() * 2.0 - 1.0).collect();
-        let norm = v.iter().map(|x| x * x).sum::<f32>().sqrt().max(f32::EPSILON);
-        v.into_iter().map(|x| x / norm).collect()
+        self.unit_vector(DIM)
     }
 
     /// A word from a 20k vocabulary, skewed towards frequent words like real text.
@@ -117,6 +111,9 @@ async fn run(rows: usize) -> doctalk_store::Result<()> {
         source,
     })?;
     let store = Store::open(dir.path()).await?;
+    // The exact scan throughout: this measures LanceDB's brute-force cost (the ANN index is
+    // tested in tests/ann.rs).
+    store.set_ann_min_rows(usize::MAX);
     let vocab = vocabulary();
     let mut rng = Rng(rows as u64);
     let docs = rows.div_ceil(CHUNKS_PER_DOC);

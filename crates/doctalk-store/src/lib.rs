@@ -58,6 +58,7 @@
 //! # }
 //! ```
 
+mod ann;
 mod error;
 mod ids;
 mod locations;
@@ -67,6 +68,7 @@ mod store;
 mod types;
 mod write;
 
+pub use ann::{VectorIndexStatus, ANN_MIN_ROWS};
 pub use error::{Result, StoreError};
 pub use store::{documents_of_damaged, is_object_store_uri, Store, TABLE_DIRS};
 pub use types::{ChunkHit, ChunkRecord, DocumentRecord, Location, NewChunk, NewDocument};

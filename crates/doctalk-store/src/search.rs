@@ -8,9 +8,10 @@ use std::collections::HashSet;
 
 use arrow_array::RecordBatch;
 use lancedb::index::scalar::FullTextSearchQuery;
-use lancedb::query::QueryBase;
+use lancedb::query::{ExecutableQuery, QueryBase};
 use lancedb::DistanceType;
 
+use crate::ann::{NPROBES, REFINE_FACTOR};
 use crate::error::{lance, Result, StoreError};
 use crate::schema::{self, DISTANCE_COLUMN, SCORE_COLUMN, VECTOR_COLUMN};
 use crate::store::{collect, Store};
@@ -59,20 +60,27 @@ impl Store {
             let filter = filter.clone();
             let table = chunks.table.clone();
             async move {
-                let query = table
-                    .query()
-                    .nearest_to(query)
-                    .map_err(lance("prepare a vector query"))?
-                    .column(VECTOR_COLUMN)
-                    .distance_type(DistanceType::Cosine)
-                    .only_if(filter)
-                    .limit(limit);
+                let query = vector_query(&table, query, filter, limit)?;
                 let batches = collect(query, "run a vector search").await?;
                 // Cosine distance is 1 - cos, so similarity is 1 - distance.
                 hits(&batches, DISTANCE_COLUMN, |d| 1.0 - d)
             }
         })
         .await
+    }
+
+    /// How LanceDB would run a dense search for `query`: the physical plan, which names the ANN
+    /// index's nodes once the table is past [`crate::ANN_MIN_ROWS`] and a full scan below it.
+    pub async fn vector_search_plan(&self, query: &[f32], model_id: &str) -> Result<Option<String>> {
+        let Some(chunks) = self.chunks().await? else {
+            return Ok(None);
+        };
+        let filter = format!("embedding_model = {}", schema::sql_str(model_id));
+        let plan = vector_query(&chunks.table, query, filter, 10)?
+            .explain_plan(true)
+            .await
+            .map_err(lance("explain a vector search"))?;
+        Ok(Some(plan))
     }
 
     /// BM25 search over `text_segmented`. `segmented_query` is whitespace-separated
@@ -145,6 +153,26 @@ fn doc_filter(docs: &HashSet<String>) -> String {
     let mut ids: Vec<&String> = docs.iter().collect();
     ids.sort();
     schema::sql_in("doc_id", ids)
+}
+
+/// The dense query: cosine distance, with the ANN index's search settings (a scan ignores them).
+fn vector_query(
+    table: &lancedb::Table,
+    query: &[f32],
+    filter: String,
+    limit: usize,
+) -> Result<lancedb::query::VectorQuery> {
+    Ok(table
+        .query()
+        .nearest_to(query)
+        .map_err(lance("prepare a vector query"))?
+        .column(VECTOR_COLUMN)
+        .distance_type(DistanceType::Cosine)
+        .nprobes(NPROBES)
+        .map_err(lance("prepare a vector query"))?
+        .refine_factor(REFINE_FACTOR)
+        .only_if(filter)
+        .limit(limit))
 }
 
 /// The committed documents a search may show: all, or those of the scope.

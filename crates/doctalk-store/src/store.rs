@@ -41,6 +41,8 @@ pub(crate) struct Inner {
     /// processes (a CLI ingest while the server runs) the same way. `None` on object storage,
     /// where LanceDB's own commit protocol is all there is.
     pub(crate) lock_file: Option<PathBuf>,
+    /// See [`Store::set_ann_min_rows`].
+    pub(crate) ann_min_rows: std::sync::atomic::AtomicUsize,
 }
 
 /// Held while one write runs (see [`Store::write_guard`]); dropping it lets the next writer in.
@@ -149,6 +151,7 @@ impl Store {
                 chunks: RwLock::new(chunks),
                 writer: Mutex::new(()),
                 lock_file,
+                ann_min_rows: std::sync::atomic::AtomicUsize::new(crate::ann::ANN_MIN_ROWS),
             }),
         };
         // Nobody else holds this handle yet, and `opening` keeps other processes out.

@@ -12,6 +12,7 @@ use arrow_array::{RecordBatch, RecordBatchIterator};
 use lancedb::query::{QueryBase, Select};
 use lancedb::table::{CompactionOptions, Duration as PruneAge, OptimizeAction, OptimizeOptions};
 
+use crate::ann::keep_vector_index_current;
 use crate::error::{lance, Result, StoreError};
 use crate::ids;
 use crate::schema::{self, CHUNKS, TEXT_COLUMN};
@@ -142,6 +143,7 @@ impl Store {
 
         if let (Some(table), Some(_)) = (&chunks_table, dim) {
             keep_fts_index_current(table).await?;
+            keep_vector_index_current(table, self.ann_min_rows()).await?;
         }
         Ok(records)
     }
