@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use doctalk_core::DocumentInfo;
+use doctalk_core::{DocumentInfo, PdfPassword};
 use doctalk_server::{service, Caller};
 use serde_json::Value;
 use tauri::ipc::{Channel, Request, Response};
@@ -67,16 +67,23 @@ pub async fn document_file(
     Ok(Response::new(bytes))
 }
 
-/// Files and folders dropped on the window, ingested where they are (nothing is copied).
+/// Files and folders dropped on the window, ingested where they are (nothing is copied);
+/// `password`: for password-protected PDFs among them (the UI asks for it when one is refused).
 #[tauri::command]
 pub async fn ingest_paths(
     desktop: State<'_, Desktop>,
     kb: Option<String>,
     paths: Vec<PathBuf>,
+    password: Option<String>,
     on_event: Channel<Value>,
 ) -> CommandResult<Value> {
     let engine = desktop.engine().await?;
-    let result = service::ingest_paths(engine, kb.as_deref(), paths, emit_to(&on_event)).await;
+    let passwords = password
+        .filter(|p| !p.is_empty())
+        .map(PdfPassword::new)
+        .into_iter()
+        .collect();
+    let result = service::ingest_paths(engine, kb.as_deref(), paths, passwords, emit_to(&on_event)).await;
     finish(&on_event, result.map_err(Into::into))
 }
 
@@ -88,9 +95,15 @@ pub async fn ingest_file(desktop: State<'_, Desktop>, request: Request<'_>) -> C
     let upload = RawUpload::read(&request, "ingest_file")?;
     let name = upload.required("name")?;
     let kb = upload.header("kb");
+    let passwords = upload
+        .header("password")
+        .map(PdfPassword::new)
+        .into_iter()
+        .collect();
     let engine = desktop.engine().await?;
     let path = service::save_upload(engine, kb.as_deref(), &name, upload.bytes).await?;
-    Ok(service::ingest_paths(engine, kb.as_deref(), vec![path], std::sync::Arc::new(|_, _| {})).await?)
+    let quiet: service::Emit = std::sync::Arc::new(|_, _| {});
+    Ok(service::ingest_paths(engine, kb.as_deref(), vec![path], passwords, quiet).await?)
 }
 
 #[tauri::command]

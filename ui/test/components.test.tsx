@@ -93,6 +93,53 @@ describe('App', () => {
     expect(folder.hasAttribute('webkitdirectory')).toBe(true);
   });
 
+  it('asks for the password of a protected PDF under its row and sends it with one retry', async () => {
+    const transport = new FakeTransport();
+    await renderApp(transport);
+    const input = $('file-input') as HTMLInputElement;
+    const file = new File(['%PDF-1.7'], 'locked.pdf', { type: 'application/pdf' });
+    Object.defineProperty(input, 'files', { value: [file], configurable: true });
+    await act(async () => {
+      input.dispatchEvent(new Event('change', { bubbles: true }));
+      // The row list re-renders at most every 50 ms.
+      await new Promise((r) => setTimeout(r, 80));
+    });
+    await settle();
+    const first = transport.last('ingest_file');
+    expect(first.call.secret).toBeUndefined();
+    expect($('password-form')).toBeNull();
+    await act(async () => {
+      first.emit('done', {
+        files: [
+          {
+            path: '/u/locked.pdf',
+            status: 'failed',
+            doc_id: null,
+            pages: null,
+            chunks: 0,
+            diagnostics: [{ code: 'encrypted', message: 'the PDF is password-protected', page: null }],
+          },
+        ],
+      });
+    });
+    await settle();
+    const form = $('password-form');
+    expect(form).not.toBeNull();
+    const field = form!.querySelector('input') as HTMLInputElement;
+    expect(field.type).toBe('password');
+    await type(field, 'Pässwörd');
+    await act(async () => {
+      form!.dispatchEvent(new Event('submit', { bubbles: true, cancelable: true }));
+    });
+    await settle();
+    const retry = transport.last('ingest_file');
+    expect(retry).not.toBe(first);
+    expect(retry.call.secret).toEqual({ password: 'Pässwörd' });
+    expect(retry.call.query).toEqual({ name: 'locked.pdf', kb: 'default' });
+    expect($('upload-row')?.dataset.status).toBe('queued');
+    expect($('password-form')).toBeNull();
+  });
+
   it('follows the language preference on <html lang> and the toggle', async () => {
     localStorage.setItem('doctalk.lang', 'zh');
     await renderApp(new FakeTransport());

@@ -55,6 +55,21 @@ describe('HttpTransport requests', () => {
     await expect(handle.done).rejects.toMatchObject({ code: 'payload_too_large', message: 'length limit exceeded' });
   });
 
+  it("sends a PDF's password as an encoded header, never in the URL", async () => {
+    const fetch = vi.fn(async () => new Response('event: done\ndata: {"files":[]}\n\n', { headers: { 'Content-Type': 'text/event-stream' } }));
+    const t = new HttpTransport({ fetch });
+    const handle = new LibraryClient(t, () => undefined).ingestFile(new Blob(['%PDF']), 'a.pdf', () => undefined, '密码 Ⅸ');
+    await handle.done;
+    const [url, init] = fetch.mock.calls[0]! as unknown as [string, RequestInit];
+    expect(url).toBe('/api/ingest?name=a.pdf');
+    expect((init.headers as Record<string, string>)['x-doctalk-password']).toBe(encodeURIComponent('密码 Ⅸ'));
+    // Without a password no such header is sent.
+    new LibraryClient(t, () => undefined).ingestFile(new Blob(['%PDF']), 'b.pdf', () => undefined);
+    await flush();
+    const [, plain] = fetch.mock.calls[1]! as unknown as [string, RequestInit];
+    expect(Object.keys(plain.headers as Record<string, string>)).not.toContain('x-doctalk-password');
+  });
+
   it('turns a network failure into an ApiError', async () => {
     const fetch = vi.fn(async () => {
       throw new TypeError('Failed to fetch');

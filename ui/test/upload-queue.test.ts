@@ -183,4 +183,76 @@ describe('applyProgress', () => {
     const failed = { ...newRow('r', 'f'), status: 'failed' as const };
     expect(applyProgress(failed, { event: 'progress', data: { event: 'stage', path: 'f', stage: { stage: 'parse' } } })).toBe(failed);
   });
+
+  it('offers a password for a protected PDF and retries that file with it', async () => {
+    const passwords: (string | undefined)[] = [];
+    const fakes: FakeIngest[] = [];
+    const queue = new UploadQueue({ concurrency: 1 });
+    const [id] = queue.enqueueFiles([
+      {
+        name: 'locked.pdf',
+        start: (onEvent, password) => {
+          passwords.push(password);
+          const fake = new FakeIngest();
+          fakes.push(fake);
+          return fake.start(onEvent);
+        },
+      },
+    ]);
+    const encrypted = { code: 'encrypted', message: 'the PDF is password-protected', page: null };
+    fakes[0]!.resolve({ files: [report('locked.pdf', 'failed', { diagnostics: [encrypted] })] });
+    await flush();
+    expect(queue.needsPassword(id!)).toBe(true);
+
+    queue.unlock(id!, 'wrong');
+    expect(queue.row(id!)!.status).toBe('queued');
+    expect(passwords).toEqual([undefined, 'wrong']);
+    const wrong = { code: 'wrong_password', message: 'the password given does not open this PDF', page: null };
+    fakes[1]!.resolve({ files: [report('locked.pdf', 'failed', { diagnostics: [wrong] })] });
+    await flush();
+    expect(queue.row(id!)!.diagnostics[0]!.code).toBe('wrong_password');
+    expect(queue.needsPassword(id!)).toBe(true);
+
+    queue.unlock(id!, 'right');
+    fakes[2]!.resolve({ files: [report('locked.pdf', 'indexed')] });
+    await flush();
+    expect(passwords).toEqual([undefined, 'wrong', 'right']);
+    expect(queue.row(id!)!.status).toBe('indexed');
+    expect(queue.needsPassword(id!)).toBe(false);
+    // An indexed row cannot be "unlocked" into a new run.
+    queue.unlock(id!, 'again');
+    expect(passwords).toHaveLength(3);
+  });
+
+  it('retries one file of a dropped folder by its path, and never offers a password for other failures', async () => {
+    const batch = new FakeIngest();
+    const unlocked: [string, string][] = [];
+    const retry = new FakeIngest();
+    const queue = new UploadQueue({ concurrency: 2 });
+    queue.enqueueBatch({
+      label: 'folder',
+      start: batch.start,
+      unlockPath: (path, password, onEvent) => {
+        unlocked.push([path, password]);
+        return retry.start(onEvent);
+      },
+    });
+    batch.progress({ event: 'file_started', path: '/d/locked.pdf', index: 0, total: 2 });
+    batch.progress({ event: 'file_started', path: '/d/broken.pdf', index: 1, total: 2 });
+    batch.resolve({
+      files: [
+        report('/d/locked.pdf', 'failed', { diagnostics: [{ code: 'encrypted', message: 'locked', page: null }] }),
+        report('/d/broken.pdf', 'failed', { diagnostics: [{ code: 'corrupt', message: 'broken', page: null }] }),
+      ],
+    });
+    await flush();
+    const [locked, broken] = queue.ids();
+    expect(queue.needsPassword(locked!)).toBe(true);
+    expect(queue.needsPassword(broken!)).toBe(false);
+    queue.unlock(locked!, 'pw');
+    expect(unlocked).toEqual([['/d/locked.pdf', 'pw']]);
+    retry.resolve({ files: [report('/d/locked.pdf', 'indexed')] });
+    await flush();
+    expect(queue.row(locked!)!.status).toBe('indexed');
+  });
 });

@@ -290,6 +290,13 @@ pub struct IngestArgs {
     /// FAQ exports: header of the similar-questions column
     #[arg(long, value_name = "COLUMN")]
     pub faq_similar: Option<String>,
+    /// Password of password-protected PDFs; repeatable, each is tried on each encrypted file.
+    /// Other users of this machine can see command lines: prefer --password-file
+    #[arg(long, value_name = "PASSWORD")]
+    pub password: Vec<String>,
+    /// A file of PDF passwords, one per line, for a batch of protected files (never stored)
+    #[arg(long, value_name = "FILE")]
+    pub password_file: Option<PathBuf>,
 }
 
 #[derive(Debug, clap::Args)]

@@ -94,6 +94,13 @@ impl KnowledgeBase {
         self
     }
 
+    /// The same knowledge base, trying these passwords on password-protected PDFs it ingests
+    /// (one upload's or one drop's; they are not kept anywhere).
+    pub fn with_pdf_passwords(mut self, passwords: Vec<doctalk_ingest::PdfPassword>) -> Self {
+        self.parse_options.pdf_passwords = passwords;
+        self
+    }
+
     pub fn with_chunk_config(mut self, cfg: ChunkConfig) -> Self {
         self.chunk_config = cfg;
         self

@@ -111,7 +111,7 @@ fn measure<E: PdfEngine + 'static>(files: &[(PathBuf, Arc<Vec<u8>>)], args: &Arg
     for (path, bytes) in files {
         for _ in 0..args.repeat {
             let started = Instant::now();
-            let run = run_isolated::<E>(Arc::clone(bytes), args.budget);
+            let run = run_isolated::<E>(Arc::clone(bytes), Arc::new(Vec::new()), args.budget);
             tally.seconds += started.elapsed().as_secs_f64();
             let status = match run {
                 EngineRun::Done(output) => {

@@ -111,6 +111,8 @@ pub enum DiagnosticCode {
     Timeout,
     /// A PDF was encrypted but opened with the empty password.
     EncryptedEmptyPassword,
+    /// A password-protected PDF opened with a password the user gave.
+    OpenedWithPassword,
     /// The text encoding was not UTF-8 and was guessed.
     EncodingGuessed,
     /// A row/record of an export was skipped or partially read.
@@ -128,6 +130,7 @@ impl DiagnosticCode {
             DiagnosticCode::EngineFailed => "engine_failed",
             DiagnosticCode::Timeout => "timeout",
             DiagnosticCode::EncryptedEmptyPassword => "encrypted_empty_password",
+            DiagnosticCode::OpenedWithPassword => "opened_with_password",
             DiagnosticCode::EncodingGuessed => "encoding_guessed",
             DiagnosticCode::MalformedRecord => "malformed_record",
             DiagnosticCode::Empty => "empty",

@@ -11,8 +11,11 @@ pub enum IngestError {
     },
     #[error("{path}: unsupported file type {extension:?}")]
     Unsupported { path: PathBuf, extension: String },
-    #[error("{path}: the PDF is encrypted and the empty password does not open it")]
+    #[error("{path}: the PDF is password-protected; give its password to read it")]
     Encrypted { path: PathBuf },
+    /// Password-protected, and none of the passwords given opens it.
+    #[error("{path}: wrong password: {}", wrong_password_text(*tried))]
+    WrongPassword { path: PathBuf, tried: usize },
     #[error("{path}: the file is corrupt or not a valid {format}: {reason}")]
     Corrupt {
         path: PathBuf,
@@ -39,6 +42,7 @@ impl IngestError {
             IngestError::Io { .. } => "io",
             IngestError::Unsupported { .. } => "unsupported",
             IngestError::Encrypted { .. } => "encrypted",
+            IngestError::WrongPassword { .. } => "wrong_password",
             IngestError::Corrupt { .. } => "corrupt",
             IngestError::Empty { .. } => "empty",
             IngestError::TooLarge { .. } => "too_large",
@@ -46,6 +50,13 @@ impl IngestError {
             IngestError::NoText { .. } => "no_text",
             IngestError::TimedOut { .. } => "timed_out",
         }
+    }
+}
+
+fn wrong_password_text(tried: usize) -> String {
+    match tried {
+        1 => "the password given does not open this PDF".to_string(),
+        n => format!("none of the {n} passwords given opens this PDF"),
     }
 }
 

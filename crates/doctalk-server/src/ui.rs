@@ -66,7 +66,8 @@ fn safe_relative(path: &str) -> Option<PathBuf> {
         .then_some(relative)
 }
 
-fn percent_decode(s: &str) -> Option<String> {
+/// `encodeURIComponent`'s inverse; `None` for a malformed escape or bytes that are not UTF-8.
+pub(crate) fn percent_decode(s: &str) -> Option<String> {
     let bytes = s.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;

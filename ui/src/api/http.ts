@@ -89,6 +89,7 @@ export class HttpTransport implements Transport {
   async #send(call: Call, accept: string, signal?: AbortSignal): Promise<Response> {
     const headers: Record<string, string> = { Accept: accept };
     if (this.#token) headers.Authorization = `Bearer ${this.#token}`;
+    for (const [name, value] of Object.entries(call.secret ?? {})) headers[`x-doctalk-${name}`] = encodeURIComponent(value);
     let body: BodyInit | undefined;
     if (call.raw !== undefined) {
       body = call.raw;

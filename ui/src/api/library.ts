@@ -191,11 +191,25 @@ export class LibraryClient {
    * errors stay its own. Over Tauri this is the fallback for the file pickers, which give bytes but
    * no paths; drag and drop there uses `ingestPaths`.
    */
-  ingestFile(file: Blob, name: string, onEvent: (e: IngestEvent) => void): StreamHandle<IngestDone> {
+  ingestFile(
+    file: Blob,
+    name: string,
+    onEvent: (e: IngestEvent) => void,
+    password?: string,
+  ): StreamHandle<IngestDone> {
+    const secret = password ? { password } : undefined;
     return typedStream(
       this.#t,
       inKb(
-        { method: 'POST', path: '/api/ingest', query: { name }, raw: file, command: 'ingest_file', args: { name } },
+        {
+          method: 'POST',
+          path: '/api/ingest',
+          query: { name },
+          raw: file,
+          secret,
+          command: 'ingest_file',
+          args: { name, ...secret },
+        },
         this.#kb(),
       ),
       onEvent,
@@ -207,7 +221,7 @@ export class LibraryClient {
    * Ingests native files or folders in place. Desktop only: a browser never sees native paths, and
    * the HTTP API has no such endpoint, so over HTTP this fails at once instead of guessing a route.
    */
-  ingestPaths(paths: string[], onEvent: (e: IngestEvent) => void): StreamHandle<IngestDone> {
+  ingestPaths(paths: string[], onEvent: (e: IngestEvent) => void, password?: string): StreamHandle<IngestDone> {
     if (this.#t.kind !== 'tauri') {
       const done = Promise.reject(new ApiError('unsupported', 'Ingesting by path needs the desktop app.'));
       done.catch(() => undefined);
@@ -215,7 +229,10 @@ export class LibraryClient {
     }
     return typedStream(
       this.#t,
-      inKb({ method: 'POST', path: '/api/ingest', command: 'ingest_paths', args: { paths } }, this.#kb()),
+      inKb(
+        { method: 'POST', path: '/api/ingest', command: 'ingest_paths', args: { paths, password: password ?? null } },
+        this.#kb(),
+      ),
       onEvent,
       narrowIngest,
     );

@@ -15,6 +15,11 @@ export interface Call {
   body?: unknown;
   /** A raw request body (file uploads); wins over `body`. */
   raw?: Blob;
+  /**
+   * Values that must stay out of URLs (a PDF's password): sent as URI-encoded `x-doctalk-<name>`
+   * headers over HTTP. Tauri receives them among `args`.
+   */
+  secret?: Record<string, string>;
 
   /** Tauri spelling: the command and its arguments (camelCase, as Tauri expects from JS). */
   command: string;

@@ -158,7 +158,7 @@ function Workspace({ kbRef, onOpenSettings }: WorkspaceProps) {
           name: p.file.name,
           path: p.path,
           size: p.file.size,
-          start: (onEvent) => api.library.ingestFile(p.file, p.file.name, onEvent),
+          start: (onEvent, password) => api.library.ingestFile(p.file, p.file.name, onEvent, password),
         })),
       );
     },
@@ -173,6 +173,7 @@ function Workspace({ kbRef, onOpenSettings }: WorkspaceProps) {
       queue.enqueueBatch({
         label: baseName(visible[0] as string),
         start: (onEvent) => api.library.ingestPaths(visible, onEvent),
+        unlockPath: (path, password, onEvent) => api.library.ingestPaths([path], onEvent, password),
       });
     },
     [api, queue],

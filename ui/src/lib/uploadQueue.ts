@@ -13,17 +13,19 @@ import type { IngestDone } from '../api/types';
 import { newId } from './ids';
 import {
   FINISHED,
+  newRow,
   applyProgress,
   baseName,
   failWith,
   finishFromDone,
   finishWith,
-  newRow,
   type UploadRow,
   type UploadStatus,
 } from './uploads';
 
-type Start = (onEvent: (e: IngestEvent) => void) => StreamHandle<IngestDone>;
+/** Starts an ingest request; `password` is given when the user retries a password-protected PDF. */
+type Start = (onEvent: (e: IngestEvent) => void, password?: string) => StreamHandle<IngestDone>;
+type Unlock = (password: string, onEvent: (e: IngestEvent) => void) => StreamHandle<IngestDone>;
 
 /** One file, one request: every event of the stream belongs to its row. */
 export interface FileJob {
@@ -34,11 +36,16 @@ export interface FileJob {
 }
 
 /** One request for many files (desktop paths, the sample, a re-index): rows appear per path as
- * the server starts each file. `label` names the single row shown if it fails before any file. */
+ * the server starts each file. `label` names the single row shown if it fails before any file.
+ * `unlockPath`, where given, ingests one of its files again with a password. */
 export interface BatchJob {
   label: string;
   start: Start;
+  unlockPath?: (path: string, password: string, onEvent: (e: IngestEvent) => void) => StreamHandle<IngestDone>;
 }
+
+/** The failure codes a password can cure. */
+const PASSWORD_CODES: ReadonlySet<string> = new Set(['encrypted', 'wrong_password']);
 
 export interface UploadQueueOptions {
   concurrency?: number;
@@ -59,6 +66,8 @@ export class UploadQueue {
   readonly #waiting: (() => StreamHandle<IngestDone>)[] = [];
   readonly #waitingRows: string[][] = [];
   readonly #active = new Set<StreamHandle<IngestDone>>();
+  /** How to ingest a row's file again with a password; kept in memory only, never the password. */
+  readonly #unlockers = new Map<string, Unlock>();
   #skipped = 0;
 
   constructor(options: UploadQueueOptions = {}) {
@@ -101,6 +110,28 @@ export class UploadQueue {
     return counts;
   }
 
+  /** Whether the row failed for want of a password (or a wrong one) and can be retried with one. */
+  needsPassword(id: string): boolean {
+    const row = this.#rows.get(id);
+    return (
+      row !== undefined &&
+      row.status === 'failed' &&
+      this.#unlockers.has(id) &&
+      row.diagnostics.some((d) => PASSWORD_CODES.has(d.code))
+    );
+  }
+
+  /** Ingests a password-protected file again with `password`; its row starts over. */
+  unlock(id: string, password: string): void {
+    const unlocker = this.#unlockers.get(id);
+    const row = this.#rows.get(id);
+    if (!unlocker || !row || !this.needsPassword(id)) return;
+    this.#rows.set(id, newRow(id, row.name, row.path, row.size));
+    this.#rowListeners.get(id)?.forEach((fn) => fn());
+    this.#notifyChange();
+    this.#schedule([id], () => this.#runFile(id, (onEvent) => unlocker(password, onEvent)));
+  }
+
   /** Files left out before sending (hidden, or not a document type inside a folder). */
   get skipped(): number {
     return this.#skipped;
@@ -140,6 +171,7 @@ export class UploadQueue {
     this.#notifyList();
     jobs.forEach((job, i) => {
       const id = ids[i] as string;
+      this.#unlockers.set(id, (password, onEvent) => job.start(onEvent, password));
       this.#schedule([id], () => this.#runFile(id, job.start));
     });
     return ids;
@@ -166,6 +198,7 @@ export class UploadQueue {
       if (!kept.has(id)) {
         this.#rows.delete(id);
         this.#rowListeners.delete(id);
+        this.#unlockers.delete(id);
       }
     }
     this.#order = keep;
@@ -219,6 +252,8 @@ export class UploadQueue {
       if (id === undefined) {
         id = this.#addRow(baseName(path), path);
         byPath.set(path, id);
+        const unlockPath = job.unlockPath;
+        if (unlockPath) this.#unlockers.set(id, (password, onEvent) => unlockPath(path, password, onEvent));
         this.#notifyList();
       }
       return id;

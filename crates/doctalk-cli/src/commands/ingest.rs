@@ -2,7 +2,7 @@ use std::process::ExitCode;
 use std::sync::Mutex;
 
 use doctalk_core::{FileReport, FileStatus, IngestEvent, IngestStage};
-use doctalk_ingest::{FaqMapping, ParseOptions};
+use doctalk_ingest::{FaqMapping, ParseOptions, PdfPassword};
 use serde_json::json;
 
 use crate::app::{Ctx, EXIT_PARTIAL};
@@ -18,6 +18,7 @@ pub async fn run(ctx: &Ctx, args: IngestArgs) -> anyhow::Result<ExitCode> {
             similar_questions: args.faq_similar.clone(),
         });
     }
+    opts.pdf_passwords = passwords(&args)?;
     let kb = ctx.open_kb().await?.with_parse_options(opts);
     let (files, _) = doctalk_core::collect_files(&args.paths);
     let bar = Progress::new(files.len() as u64, "ingesting");
@@ -89,6 +90,22 @@ pub async fn run(ctx: &Ctx, args: IngestArgs) -> anyhow::Result<ExitCode> {
     })
 }
 
+/// The passwords of `--password` and `--password-file` (one per line; blank lines skipped).
+fn passwords(args: &IngestArgs) -> anyhow::Result<Vec<PdfPassword>> {
+    let mut out: Vec<PdfPassword> = args.password.iter().map(PdfPassword::new).collect();
+    if let Some(file) = &args.password_file {
+        let text = std::fs::read_to_string(file)
+            .map_err(|e| anyhow::anyhow!("cannot read the password file {}: {e}", file.display()))?;
+        out.extend(
+            text.lines()
+                .map(|line| line.trim_end_matches('\r'))
+                .filter(|line| !line.is_empty())
+                .map(PdfPassword::new),
+        );
+    }
+    Ok(out)
+}
+
 pub(crate) fn report_json(r: &FileReport) -> serde_json::Value {
     json!({
         "path": r.path.display().to_string(),
@@ -125,6 +142,9 @@ pub(crate) fn report_human(r: &FileReport) -> String {
     for d in &r.diagnostics {
         let page = d.page.map(|p| format!(" (page {p})")).unwrap_or_default();
         line.push_str(&format!("\n           {}: {}{page}", d.code, d.message));
+        if matches!(d.code.as_str(), "encrypted" | "wrong_password") {
+            line.push_str("\n           give it with --password or --password-file FILE");
+        }
     }
     line
 }

@@ -11,6 +11,7 @@ mod harness;
 mod ingest;
 mod library_api;
 mod models;
+mod passwords;
 mod scale_out;
 mod search;
 mod serve;

@@ -6,6 +6,7 @@ mod faq;
 mod html;
 mod pdf;
 mod text;
+pub use pdf::PdfPassword;
 pub(crate) use text::HeadingTracker;
 
 use std::path::Path;
@@ -24,6 +25,9 @@ pub struct ParseOptions {
     pub pdf_primary: PdfEngineId,
     /// Files larger than this are refused with [`IngestError::TooLarge`].
     pub max_file_bytes: u64,
+    /// Passwords to try on a password-protected PDF, in order, after the empty one. Used for
+    /// reading only: never stored, never logged (their `Debug` is hidden).
+    pub pdf_passwords: Vec<PdfPassword>,
 }
 
 impl Default for ParseOptions {
@@ -33,6 +37,7 @@ impl Default for ParseOptions {
             pdf_time_budget: Duration::from_secs(120),
             pdf_primary: PdfEngineId::PdfOxide,
             max_file_bytes: 1 << 30,
+            pdf_passwords: Vec::new(),
         }
     }
 }

@@ -7,7 +7,10 @@
 
 mod engine;
 pub(crate) mod isolate;
+mod password;
 mod text;
+
+pub use password::PdfPassword;
 
 use std::path::Path;
 use std::sync::Arc;
@@ -17,7 +20,7 @@ use super::ParseOptions;
 use crate::{
     Block, Diagnostic, DiagnosticCode, Document, Format, IngestError, PdfEngineId, Result, TextBlock,
 };
-use engine::{PdfExtract, PdfOxide};
+use engine::{Opened, PdfExtract, PdfOxide};
 use isolate::{run_isolated, EngineRun};
 use text::PageQuality;
 
@@ -32,12 +35,23 @@ pub(super) fn parse(path: &Path, opts: &ParseOptions) -> Result<Document> {
         });
     }
     let bytes = Arc::new(bytes);
+    let passwords = Arc::new(
+        opts.pdf_passwords
+            .iter()
+            .flat_map(PdfPassword::candidates)
+            .collect::<Vec<_>>(),
+    );
     let budget = opts.pdf_time_budget;
     let mut diagnostics = Vec::new();
 
-    let primary = Attempt::run(opts.pdf_primary, &bytes, budget);
+    let primary = Attempt::run(opts.pdf_primary, &bytes, &passwords, budget);
     let fallback = if primary.needs_fallback() {
-        Some(Attempt::run(other_engine(opts.pdf_primary), &bytes, budget))
+        Some(Attempt::run(
+            other_engine(opts.pdf_primary),
+            &bytes,
+            &passwords,
+            budget,
+        ))
     } else {
         None
     };
@@ -46,14 +60,21 @@ pub(super) fn parse(path: &Path, opts: &ParseOptions) -> Result<Document> {
     }
 
     let Some(merged) = merge(primary.reading(), fallback.as_ref().and_then(Attempt::reading)) else {
-        return Err(no_reading_error(path, budget, &primary, fallback.as_ref()));
+        let given = opts.pdf_passwords.len();
+        return Err(no_reading_error(path, budget, given, &primary, fallback.as_ref()));
     };
-    if merged.opened_with_empty_password {
-        diagnostics.push(Diagnostic::new(
+    match merged.opened {
+        Opened::Plain => {}
+        Opened::EmptyPassword => diagnostics.push(Diagnostic::new(
             DiagnosticCode::EncryptedEmptyPassword,
             "the PDF is encrypted; it opened with the empty password",
             None,
-        ));
+        )),
+        Opened::GivenPassword => diagnostics.push(Diagnostic::new(
+            DiagnosticCode::OpenedWithPassword,
+            "the PDF is password-protected; it opened with a password you gave",
+            None,
+        )),
     }
 
     let mut blocks = Vec::new();
@@ -109,10 +130,16 @@ fn other_engine(engine: PdfEngineId) -> PdfEngineId {
     }
 }
 
-fn run_engine(engine: PdfEngineId, bytes: &Arc<Vec<u8>>, budget: Duration) -> EngineRun {
+fn run_engine(
+    engine: PdfEngineId,
+    bytes: &Arc<Vec<u8>>,
+    passwords: &Arc<Vec<Vec<u8>>>,
+    budget: Duration,
+) -> EngineRun {
+    let (bytes, passwords) = (Arc::clone(bytes), Arc::clone(passwords));
     match engine {
-        PdfEngineId::PdfOxide => run_isolated::<PdfOxide>(Arc::clone(bytes), budget),
-        PdfEngineId::PdfExtract => run_isolated::<PdfExtract>(Arc::clone(bytes), budget),
+        PdfEngineId::PdfOxide => run_isolated::<PdfOxide>(bytes, passwords, budget),
+        PdfEngineId::PdfExtract => run_isolated::<PdfExtract>(bytes, passwords, budget),
     }
 }
 
@@ -132,13 +159,18 @@ struct Reading {
     engine: PdfEngineId,
     pages: Vec<PageQuality>,
     title: Option<String>,
-    opened_with_empty_password: bool,
+    opened: Opened,
 }
 
 impl Attempt {
-    fn run(engine: PdfEngineId, bytes: &Arc<Vec<u8>>, budget: Duration) -> Attempt {
+    fn run(
+        engine: PdfEngineId,
+        bytes: &Arc<Vec<u8>>,
+        passwords: &Arc<Vec<Vec<u8>>>,
+        budget: Duration,
+    ) -> Attempt {
         let name = engine.as_str();
-        let outcome = match run_engine(engine, bytes, budget) {
+        let outcome = match run_engine(engine, bytes, passwords, budget) {
             EngineRun::Done(output) => Outcome::Read(Reading {
                 engine,
                 pages: output
@@ -150,7 +182,7 @@ impl Attempt {
                     })
                     .collect(),
                 title: output.title.as_deref().and_then(usable_title),
-                opened_with_empty_password: output.opened_with_empty_password,
+                opened: output.opened,
             }),
             EngineRun::Encrypted => Outcome::Encrypted,
             EngineRun::Failed(message) => {
@@ -215,7 +247,7 @@ impl Attempt {
 struct Merged {
     pages: Vec<(PageQuality, PdfEngineId)>,
     title: Option<String>,
-    opened_with_empty_password: bool,
+    opened: Opened,
 }
 
 fn merge(primary: Option<&Reading>, fallback: Option<&Reading>) -> Option<Merged> {
@@ -265,7 +297,11 @@ fn merge(primary: Option<&Reading>, fallback: Option<&Reading>) -> Option<Merged
     Some(Merged {
         pages,
         title: readings().find_map(|r| r.title.clone()),
-        opened_with_empty_password: readings().any(|r| r.opened_with_empty_password),
+        // A given password is the news worth telling; the empty one next.
+        opened: [Opened::GivenPassword, Opened::EmptyPassword]
+            .into_iter()
+            .find(|o| readings().any(|r| r.opened == *o))
+            .unwrap_or(Opened::Plain),
     })
 }
 
@@ -273,13 +309,16 @@ fn merge(primary: Option<&Reading>, fallback: Option<&Reading>) -> Option<Merged
 fn no_reading_error(
     path: &Path,
     budget: Duration,
+    passwords_given: usize,
     primary: &Attempt,
     fallback: Option<&Attempt>,
 ) -> IngestError {
     let attempts: Vec<&Attempt> = std::iter::once(primary).chain(fallback).collect();
     if attempts.iter().any(|a| matches!(a.outcome, Outcome::Encrypted)) {
-        return IngestError::Encrypted {
-            path: path.to_path_buf(),
+        let path = path.to_path_buf();
+        return match passwords_given {
+            0 => IngestError::Encrypted { path },
+            tried => IngestError::WrongPassword { path, tried },
         };
     }
     let timed_out = |a: &&Attempt| matches!(a.outcome, Outcome::Failed(DiagnosticCode::Timeout, _));
@@ -350,7 +389,7 @@ mod tests {
             engine,
             pages,
             title: None,
-            opened_with_empty_password: false,
+            opened: Opened::Plain,
         }
     }
 

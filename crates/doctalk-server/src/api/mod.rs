@@ -269,19 +269,42 @@ struct UploadQuery {
     kb: Option<String>,
 }
 
+/// The header that carries a password-protected PDF's password with its upload: URI-encoded
+/// UTF-8 (header values are ASCII), and a header rather than the query so that it stays out of
+/// URLs and logs.
+pub(crate) const PASSWORD_HEADER: &str = "x-doctalk-password";
+
 /// One uploaded file (the request body, `?name=` its file name) → kept under the knowledge base's
 /// uploads directory → ingested with progress. The UI sends several files as several requests, so
 /// each file's progress and errors stay its own.
 async fn ingest(
     State(s): State<AppState>,
     Query(upload): Query<UploadQuery>,
+    headers: axum::http::HeaderMap,
     bytes: Bytes,
 ) -> Result<EventStream, ServerError> {
     let kb = upload.kb.filter(|k| !k.is_empty());
+    let passwords = upload_password(&headers)?.into_iter().collect();
     let path = service::save_upload(&s.engine, kb.as_deref(), &upload.name, &bytes).await?;
     Ok(event_stream("ingest_failed", move |emit| async move {
-        service::ingest_paths(&s.engine, kb.as_deref(), vec![path], emit).await
+        service::ingest_paths(&s.engine, kb.as_deref(), vec![path], passwords, emit).await
     }))
+}
+
+fn upload_password(
+    headers: &axum::http::HeaderMap,
+) -> Result<Option<doctalk_core::PdfPassword>, ServerError> {
+    let Some(value) = headers.get(PASSWORD_HEADER) else {
+        return Ok(None);
+    };
+    let bad = || {
+        ServerError::BadRequest(format!(
+            "{PASSWORD_HEADER} must be the password URI-encoded (encodeURIComponent)"
+        ))
+    };
+    let text = value.to_str().map_err(|_| bad())?;
+    let password = crate::ui::percent_decode(text).ok_or_else(bad)?;
+    Ok((!password.is_empty()).then(|| doctalk_core::PdfPassword::new(password)))
 }
 
 async fn sample(State(s): State<AppState>, Query(kb): Query<KbParam>) -> EventStream {

@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use doctalk_core::{DocumentInfo, Library};
+use doctalk_core::{DocumentInfo, Library, PdfPassword};
 use serde_json::{json, Value};
 
 use super::Emit;
@@ -86,16 +86,20 @@ pub async fn reindex(s: &Engine, kb: Option<&str>, id: &str, emit: Emit) -> Resu
     Ok(json!({"files": [report]}))
 }
 
-/// Ingests files and folders where they are (the desktop app's drag and drop); `done`:
-/// `{files: reports}`.
+/// Ingests files and folders where they are (the desktop app's drag and drop, an upload once
+/// saved); `done`: `{files: reports}`. `passwords` are tried on password-protected PDFs and kept
+/// nowhere.
 pub async fn ingest_paths(
     s: &Engine,
     kb: Option<&str>,
     paths: Vec<PathBuf>,
+    passwords: Vec<PdfPassword>,
     emit: Emit,
 ) -> Result<Value, ServerError> {
     let lib = s.library(kb).await?;
-    ingest_into(&lib, &paths, emit).await
+    let kb = lib.kb.clone().with_pdf_passwords(passwords);
+    let reports = kb.ingest(&paths, &progress(emit)).await?;
+    Ok(json!({"files": reports}))
 }
 
 /// Keeps an uploaded file under the knowledge base's uploads directory and returns where; a name

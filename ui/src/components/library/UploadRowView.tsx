@@ -2,7 +2,7 @@
 // failed (with the diagnostics). Subscribes to its own row only, so other files' progress never
 // re-renders it.
 
-import { useCallback } from 'preact/hooks';
+import { useCallback, useState } from 'preact/hooks';
 import type { Diagnostic } from '../../api/types';
 import type { T } from '../../i18n';
 import { memo } from '../../lib/memo';
@@ -67,7 +67,37 @@ function UploadRowInner({ queue, id }: Props) {
           {diagnosticText(d, t)}
         </div>
       ))}
+      {queue.needsPassword(id) && <PasswordForm t={t} onSubmit={(password) => queue.unlock(id, password)} />}
     </li>
+  );
+}
+
+/** Asks for a protected PDF's password, right under the file's error; the password goes with one
+ * retry of this file and is not kept by the UI. */
+function PasswordForm({ t, onSubmit }: { t: T; onSubmit: (password: string) => void }) {
+  const [password, setPassword] = useState('');
+  return (
+    <form
+      class="upload-password"
+      data-testid="password-form"
+      onSubmit={(e) => {
+        e.preventDefault();
+        if (password) onSubmit(password);
+      }}
+    >
+      <input
+        type="password"
+        autoComplete="off"
+        aria-label={t('pdfPassword')}
+        placeholder={t('pdfPassword')}
+        title={t('passwordNotKept')}
+        value={password}
+        onInput={(e) => setPassword((e.target as HTMLInputElement).value)}
+      />
+      <button type="submit" disabled={!password}>
+        {t('openWithPassword')}
+      </button>
+    </form>
   );
 }
 

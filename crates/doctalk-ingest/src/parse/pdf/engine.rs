@@ -15,13 +15,24 @@ pub(crate) struct EngineOutput {
     pub pages: Vec<Result<String, String>>,
     /// The Info dictionary's /Title, decoded, when there is one.
     pub title: Option<String>,
-    /// The file was encrypted and the empty user password opened it.
-    pub opened_with_empty_password: bool,
+    /// The file was encrypted and how it was opened.
+    pub opened: Opened,
+}
+
+/// How an engine got at a file's text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Opened {
+    /// Not encrypted.
+    Plain,
+    /// Encrypted, and the empty user password opened it (an owner password only).
+    EmptyPassword,
+    /// Encrypted, and one of the passwords the user gave opened it.
+    GivenPassword,
 }
 
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) enum EngineError {
-    /// Encrypted, and the empty user password does not open it.
+    /// Encrypted, and neither the empty password nor any given one opens it.
     Encrypted,
     /// Anything else: not a PDF, a broken structure, an unsupported feature.
     Failed(String),
@@ -29,7 +40,9 @@ pub(crate) enum EngineError {
 
 pub(crate) trait PdfEngine {
     const ID: PdfEngineId;
-    fn extract_pages(bytes: &[u8]) -> Result<EngineOutput, EngineError>;
+    /// `passwords`: the byte strings to try, in order, when the empty password does not open
+    /// an encrypted file (see [`super::password::PdfPassword::candidates`]).
+    fn extract_pages(bytes: &[u8], passwords: &[Vec<u8>]) -> Result<EngineOutput, EngineError>;
 }
 
 /// Runs one page's extraction, turning a panic into that page's error.
@@ -46,17 +59,26 @@ pub(crate) struct PdfOxide;
 impl PdfEngine for PdfOxide {
     const ID: PdfEngineId = PdfEngineId::PdfOxide;
 
-    fn extract_pages(bytes: &[u8]) -> Result<EngineOutput, EngineError> {
+    fn extract_pages(bytes: &[u8], passwords: &[Vec<u8>]) -> Result<EngineOutput, EngineError> {
         use pdf_oxide::PdfDocument;
         let doc = PdfDocument::from_bytes(bytes.to_vec()).map_err(oxide_error)?;
-        let mut opened_with_empty_password = false;
+        let mut opened = Opened::Plain;
         if doc.is_encrypted() {
             // pdf_oxide already tries the empty password when it sets up decryption;
             // asking again tells us whether that worked.
-            match doc.authenticate(b"") {
-                Ok(true) => opened_with_empty_password = true,
-                Ok(false) => return Err(EngineError::Encrypted),
-                Err(e) => return Err(oxide_error(e)),
+            opened = Opened::EmptyPassword;
+            if !doc.authenticate(b"").map_err(oxide_error)? {
+                opened = Opened::GivenPassword;
+                let mut unlocked = false;
+                for password in passwords {
+                    if doc.authenticate(password).map_err(oxide_error)? {
+                        unlocked = true;
+                        break;
+                    }
+                }
+                if !unlocked {
+                    return Err(EngineError::Encrypted);
+                }
             }
         }
         let count = doc.page_count().map_err(oxide_error)?;
@@ -66,7 +88,7 @@ impl PdfEngine for PdfOxide {
         Ok(EngineOutput {
             pages,
             title: oxide_title(&doc),
-            opened_with_empty_password,
+            opened,
         })
     }
 }
@@ -92,14 +114,31 @@ pub(crate) struct PdfExtract;
 impl PdfEngine for PdfExtract {
     const ID: PdfEngineId = PdfEngineId::PdfExtract;
 
-    fn extract_pages(bytes: &[u8]) -> Result<EngineOutput, EngineError> {
+    fn extract_pages(bytes: &[u8], passwords: &[Vec<u8>]) -> Result<EngineOutput, EngineError> {
         let mut doc = pdf_extract::Document::load_mem(bytes).map_err(lopdf_error)?;
         // lopdf may already have decrypted with the empty password while loading
         // (`was_encrypted`); otherwise it leaves the /Encrypt entry for us to try.
-        let mut opened_with_empty_password = doc.was_encrypted();
+        let mut opened = if doc.was_encrypted() {
+            Opened::EmptyPassword
+        } else {
+            Opened::Plain
+        };
         if doc.is_encrypted() {
-            doc.decrypt("").map_err(lopdf_error)?;
-            opened_with_empty_password = true;
+            match doc.decrypt("").map_err(lopdf_error) {
+                Ok(()) => opened = Opened::EmptyPassword,
+                Err(EngineError::Encrypted) => {
+                    opened = Opened::GivenPassword;
+                    let mut result = Err(EngineError::Encrypted);
+                    for password in passwords {
+                        result = doc.decrypt_raw(password).map_err(lopdf_error);
+                        if !matches!(result, Err(EngineError::Encrypted)) {
+                            break;
+                        }
+                    }
+                    result?;
+                }
+                Err(other) => return Err(other),
+            }
         }
         // pdf-extract's own `extract_text_from_mem_by_pages` stops at the first page that
         // errors, losing the rest; going page by page keeps them.
@@ -120,7 +159,7 @@ impl PdfEngine for PdfExtract {
         Ok(EngineOutput {
             pages,
             title: lopdf_title(&doc),
-            opened_with_empty_password,
+            opened,
         })
     }
 }
@@ -178,11 +217,11 @@ mod tests {
     #[test]
     fn engines_reject_non_pdf_bytes_without_panicking() {
         assert!(matches!(
-            PdfOxide::extract_pages(b"hello, not a pdf"),
+            PdfOxide::extract_pages(b"hello, not a pdf", &[]),
             Err(EngineError::Failed(_))
         ));
         assert!(matches!(
-            PdfExtract::extract_pages(b"hello, not a pdf"),
+            PdfExtract::extract_pages(b"hello, not a pdf", &[]),
             Err(EngineError::Failed(_))
         ));
     }

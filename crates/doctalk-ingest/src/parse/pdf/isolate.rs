@@ -89,7 +89,11 @@ pub(crate) fn contained<T>(f: impl FnOnce() -> T) -> Result<T, String> {
 type ThreadResult = Result<Result<EngineOutput, EngineError>, String>;
 
 /// Runs engine `E` on `bytes` in its own thread, waiting at most `budget`.
-pub(crate) fn run_isolated<E: PdfEngine + 'static>(bytes: Arc<Vec<u8>>, budget: Duration) -> EngineRun {
+pub(crate) fn run_isolated<E: PdfEngine + 'static>(
+    bytes: Arc<Vec<u8>>,
+    passwords: Arc<Vec<Vec<u8>>>,
+    budget: Duration,
+) -> EngineRun {
     install_quiet_hook();
     let (tx, rx) = mpsc::sync_channel::<ThreadResult>(1);
     let spawned = thread::Builder::new()
@@ -97,7 +101,7 @@ pub(crate) fn run_isolated<E: PdfEngine + 'static>(bytes: Arc<Vec<u8>>, budget: 
         .stack_size(ENGINE_STACK_BYTES)
         .spawn(move || {
             QUIET_PANICS.with(|q| q.set(true));
-            let result = panic::catch_unwind(AssertUnwindSafe(|| E::extract_pages(&bytes)))
+            let result = panic::catch_unwind(AssertUnwindSafe(|| E::extract_pages(&bytes, &passwords)))
                 .map_err(|payload| panic_text(&*payload));
             // The receiver is gone if we overran the budget; nobody is left to tell.
             let _ = tx.send(result);
@@ -126,7 +130,7 @@ mod tests {
     struct Panicking;
     impl PdfEngine for Panicking {
         const ID: PdfEngineId = PdfEngineId::PdfExtract;
-        fn extract_pages(_: &[u8]) -> Result<EngineOutput, EngineError> {
+        fn extract_pages(_: &[u8], _: &[Vec<u8>]) -> Result<EngineOutput, EngineError> {
             panic!("boom from a test engine")
         }
     }
@@ -134,7 +138,7 @@ mod tests {
     struct Hanging;
     impl PdfEngine for Hanging {
         const ID: PdfEngineId = PdfEngineId::PdfOxide;
-        fn extract_pages(_: &[u8]) -> Result<EngineOutput, EngineError> {
+        fn extract_pages(_: &[u8], _: &[Vec<u8>]) -> Result<EngineOutput, EngineError> {
             thread::sleep(Duration::from_secs(5));
             Err(EngineError::Failed("woke up".into()))
         }
@@ -142,7 +146,7 @@ mod tests {
 
     #[test]
     fn a_panic_becomes_panicked_with_its_message() {
-        match run_isolated::<Panicking>(Arc::new(vec![]), Duration::from_secs(10)) {
+        match run_isolated::<Panicking>(Arc::new(vec![]), Arc::new(vec![]), Duration::from_secs(10)) {
             EngineRun::Panicked(m) => {
                 assert!(m.contains("boom from a test engine"), "{m}");
                 assert!(m.contains("isolate.rs"), "location missing: {m}");
@@ -154,7 +158,7 @@ mod tests {
     #[test]
     fn an_overrun_becomes_timed_out() {
         let started = std::time::Instant::now();
-        let run = run_isolated::<Hanging>(Arc::new(vec![]), Duration::from_millis(100));
+        let run = run_isolated::<Hanging>(Arc::new(vec![]), Arc::new(vec![]), Duration::from_millis(100));
         assert!(matches!(run, EngineRun::TimedOut(_)), "{run:?}");
         assert!(started.elapsed() < Duration::from_secs(2));
     }
