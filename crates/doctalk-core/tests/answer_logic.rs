@@ -48,19 +48,30 @@ impl Embedder for BigramEncoder {
     }
 }
 
-/// Answers every prompt with `reply`, streamed a few characters at a time; keeps the last prompt.
+type Reply = Box<dyn Fn(&str) -> String + Send + Sync>;
+
+/// Answers each prompt with its scripted reply, streamed a few characters at a time; keeps the
+/// prompts it was given.
 struct ScriptedGenerator {
-    reply: String,
+    reply: Reply,
     window: usize,
     prompt: Mutex<String>,
+    prompts: Mutex<Vec<String>>,
 }
 
 impl ScriptedGenerator {
     fn new(reply: &str, window: usize) -> Arc<Self> {
+        let reply = reply.to_string();
+        Self::by_prompt(Box::new(move |_| reply.clone()), window)
+    }
+
+    /// The reply depends on the prompt (what the model was shown).
+    fn by_prompt(reply: Reply, window: usize) -> Arc<Self> {
         Arc::new(ScriptedGenerator {
-            reply: reply.into(),
+            reply,
             window,
             prompt: Mutex::new(String::new()),
+            prompts: Mutex::new(Vec::new()),
         })
     }
 }
@@ -92,14 +103,16 @@ impl Generator for ScriptedGenerator {
         on_token: &mut dyn FnMut(&str) -> ControlFlow<()>,
     ) -> doctalk_models::Result<GenerationOutput> {
         *self.prompt.lock().unwrap() = prompt.to_string();
-        let chars: Vec<char> = self.reply.chars().collect();
+        self.prompts.lock().unwrap().push(prompt.to_string());
+        let reply = (self.reply)(prompt);
+        let chars: Vec<char> = reply.chars().collect();
         for piece in chars.chunks(3) {
             if on_token(&piece.iter().collect::<String>()).is_break() {
                 break;
             }
         }
         Ok(GenerationOutput {
-            text: self.reply.clone(),
+            text: reply.clone(),
             prompt_tokens: self.count_tokens(prompt)?,
             reused_prompt_tokens: 0,
             completion_tokens: chars.len(),
@@ -270,4 +283,47 @@ async fn a_passage_holding_the_querys_error_code_ranks_first_and_the_explanation
     // The search an answer runs agrees with the explanation.
     let hits = kb.search(query, 3).await.unwrap();
     assert_eq!(hits[0].chunk_id, top.chunk_id);
+}
+
+/// The "second look": a model that says the documents hold nothing when shown every retrieved
+/// passage (as the default model did for "How thick are stroked lines…" on the held-out set) is
+/// asked again over the best two, and its answer from them is kept and streamed; a model that
+/// refuses both times is a refusal.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refusal_over_many_passages_gets_a_second_look_over_the_best_two() {
+    let dir = tempfile::tempdir().unwrap();
+    let (kb, _) = handbook(dir.path()).await;
+    let q = "中午几点开始午休？";
+    let shy = ScriptedGenerator::by_prompt(
+        Box::new(|prompt: &str| {
+            if prompt.contains("[3] ") {
+                "您的文档中没有找到相关内容。".to_string()
+            } else {
+                "午休时间为中午十二点到下午一点[1]。".to_string()
+            }
+        }),
+        4096,
+    );
+    let (answer, shown) = ask(&kb, q, shy.clone(), None).await;
+    assert!(answer.sources.len() > 2, "{answer:?}");
+    let prompts = shy.prompts.lock().unwrap().clone();
+    assert_eq!(prompts.len(), 2, "asked twice");
+    assert!(prompts[0].contains("[3] ") && !prompts[1].contains("[3] "));
+    assert_eq!(answer.mode, "llm", "{answer:?}");
+    assert!(answer.answer.contains("十二点"), "{}", answer.answer);
+    assert!(shown.contains("十二点") && !shown.contains("没有找到"), "{shown}");
+    assert!(
+        answer
+            .fallback_reason
+            .as_deref()
+            .unwrap_or("")
+            .contains("asked again"),
+        "{:?}",
+        answer.fallback_reason
+    );
+
+    let stubborn = ScriptedGenerator::new("您的文档中没有找到相关内容。", 4096);
+    let (answer, _) = ask(&kb, q, stubborn.clone(), None).await;
+    assert_eq!(stubborn.prompts.lock().unwrap().len(), 2);
+    assert!(!answer.answer.contains("两点"), "{}", answer.answer);
 }

@@ -250,7 +250,16 @@ const WAY_ASKS: &[&str] = &[
 const SOFTWARE_VERBS: &[&str] = &[
     "跑", "运行", "安装", "装", "启动", "部署", "install", "run ", "start ", "deploy", "launch",
 ];
-const COMMAND_ASKS: &[&str] = &["什么命令", "哪个命令", "what command", "which command"];
+const COMMAND_ASKS: &[&str] = &[
+    "什么命令",
+    "哪个命令",
+    "哪条命令",
+    "什么指令",
+    "哪个指令",
+    "哪条指令",
+    "what command",
+    "which command",
+];
 
 /// Asking what to put in a setting the question names.
 const VALUE_ASKS: &[&str] = &[
@@ -373,6 +382,50 @@ pub(crate) fn wanted(question: &str) -> Option<Wanted> {
 /// unit may be it), a version number ("3.8", "v2.3"), a command line, a value that reads as code and
 /// is not the setting's own name ("chinese_cht" for "rec_lang_type 要填什么"), or words that say what
 /// something is for ("适合…场景", "used for").
+/// "mpost foo.mp", "tlmgr update -self": a lower-case program name opening a line or what follows a
+/// colon or a backtick, then an option or a file name (directly or after one sub-command).
+fn is_command_line(line: &str) -> bool {
+    // Prose words that open sentences naming files ("see the file tlmgr.log") are no programs.
+    const PROSE: &[&str] = &[
+        "a", "an", "and", "are", "as", "check", "file", "for", "in", "is", "of", "on", "open", "or", "read",
+        "see", "the", "to", "use", "with",
+    ];
+    let is_word = |w: &str| {
+        w.len() >= 2
+            && w.chars().next().is_some_and(|c| c.is_ascii_lowercase())
+            && w.chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_')
+    };
+    line.split([':', '：', '`', '$', '“', '"', '，', ','])
+        .map(|segment| segment.split_whitespace().collect::<Vec<_>>())
+        .any(|words| match words.as_slice() {
+            [program, rest @ ..] if is_word(program) && !PROSE.contains(program) => match rest {
+                [first, ..] if is_option_or_file_name(first) => true,
+                [sub, second, ..] => is_word(sub) && !PROSE.contains(sub) && is_option_or_file_name(second),
+                _ => false,
+            },
+            _ => false,
+        })
+}
+
+/// "-self", "--with-doc", "foo.mp", "tlmgr.log": a command-line option or a file name, which no
+/// heading is made of.
+pub(crate) fn is_option_or_file_name(word: &str) -> bool {
+    let letter_after = |rest: &str| rest.chars().next().is_some_and(|c| c.is_ascii_alphabetic());
+    if let Some(option) = word.strip_prefix("--").or_else(|| word.strip_prefix('-')) {
+        return letter_after(option);
+    }
+    match word.rsplit_once('.') {
+        Some((stem, ext)) => {
+            stem.chars().last().is_some_and(|c| c.is_ascii_alphanumeric())
+                && (2..=5).contains(&ext.len())
+                && ext.chars().all(|c| c.is_ascii_alphanumeric())
+                && letter_after(ext)
+        }
+        None => false,
+    }
+}
+
 pub(crate) fn gives(text: &str, wanted: Wanted, question: &str) -> bool {
     match wanted {
         // A score is written with its unit ("80分"); a bare figure may be a count or a duration
@@ -393,6 +446,7 @@ pub(crate) fn gives(text: &str, wanted: Wanted, question: &str) -> bool {
             lower.contains('`')
                 || lower.lines().any(|l| l.trim_start().starts_with("$ "))
                 || COMMAND_WORDS.iter().any(|w| lower.contains(w))
+                || text.lines().any(is_command_line)
         }
         Wanted::Value => {
             let named = code_tokens(question);
@@ -478,6 +532,10 @@ mod tests {
         assert_eq!(wanted("怎么用 Docker 跑 cnocr？"), Some(Wanted::Command));
         assert_eq!(wanted("有显卡的电脑上 cnocr 应该怎么装？"), Some(Wanted::Command));
         assert_eq!(wanted("How do I install the VPN client?"), Some(Wanted::Command));
+        assert_eq!(
+            wanted("装完要跑哪条命令刷新文件名数据库？"),
+            Some(Wanted::Command)
+        );
         assert_eq!(wanted("VPN服务器地址是什么？"), None);
         assert_eq!(wanted("怎么申请年假？"), None);
     }
@@ -510,6 +568,23 @@ mod tests {
         ));
         assert!(gives(
             "$ docker pull breezedeus/cnocr:latest",
+            Wanted::Command,
+            ""
+        ));
+        // A program and its option or file, as manuals write them.
+        assert!(gives("Executing\n\nmpost foo.mp\n", Wanted::Command, ""));
+        assert!(gives(
+            "升级 tlmgr 本身：tlmgr update -self[1]",
+            Wanted::Command,
+            ""
+        ));
+        assert!(!gives(
+            "The log is kept in the file tlmgr.log[1].",
+            Wanted::Command,
+            ""
+        ));
+        assert!(!gives(
+            "The thickness of all stroked paths is 0.5 bp[1].",
             Wanted::Command,
             ""
         ));

@@ -470,7 +470,9 @@ fn says_nothing(body: &str, question: &str, sources: &[Source]) -> bool {
     let heading = text.trim_start_matches(|c: char| c.is_ascii_digit() || c == '.' || c == ' ');
     // A command or a path copied from the source ("docker pull breezedeus/cnocr:latest") is an
     // answer, even when it stands on a line of its own as headings do.
-    let looks_like_code = heading.contains(['/', ':', '=', '_', '$', '[', '{', '<', '|', '@', '`', '\\']);
+    let looks_like_code = heading
+        .contains(['/', ':', '=', '_', '$', '[', '{', '<', '|', '@', '`', '\\', ';'])
+        || heading.split_whitespace().any(asked::is_option_or_file_name);
     let is_heading = !heading.is_empty()
         && !looks_like_code
         && !heading.chars().any(|c| c.is_ascii_digit())
@@ -523,7 +525,14 @@ fn says_nothing(body: &str, question: &str, sources: &[Source]) -> bool {
         .filter(|c| c.is_alphanumeric() && !asked.contains(*c))
         .count();
     let new_terms = topic::terms(&rest).difference(&topic::terms(&asked)).count();
-    new_chars == 0 || (new_terms == 0 && !rest.chars().any(|c| c.is_ascii_digit()) && new_chars < 3)
+    let digits = rest.chars().any(|c| c.is_ascii_digit());
+    // Latin words are judged as words: "input graph;" says something new to "How do I load
+    // Hobby's package for plotting graphs of functions?" although every letter of it is in there.
+    let cjk = rest.chars().any(|c| c as u32 >= 0x2E80);
+    if !cjk {
+        return new_terms == 0 && !digits;
+    }
+    new_chars == 0 || (new_terms == 0 && !digits && new_chars < 3)
 }
 
 /// Source numbers cited in a sentence: `[1]`, `[1, 2]`, `【3】`.
@@ -863,6 +872,45 @@ mod tests {
         );
         assert!(!cited.contains("```bash["), "{cited}");
         assert!(!cited.contains("latest["), "a mark inside a code block: {cited}");
+    }
+
+    /// Real answers of the default model (held-out set, 2026-12-06) that left "use the following
+    /// command:" with nothing after it: "mpost foo.mp" stood on a line of its own in the source, as
+    /// headings do, and was withheld as one; every letter of "input graph;" is in the question, and
+    /// it was withheld as saying nothing new.
+    #[test]
+    fn a_command_line_copied_from_the_source_is_an_answer_not_a_heading() {
+        let sources = vec![source(
+            1,
+            "If foo.mp is a typical METAPOST source file, then its contents are likely of the following\nform:\n\nprologues:=3;\nbeginfig(1);\ndraw commands\nendfig;\nend\n\nExecuting\n\nmpost foo.mp\n\n2",
+        )];
+        let out = "To compile your foo.mp file, you can use the following command:\n\nmpost foo.mp\n\n";
+        let mut gate = SentenceGate::new(
+            &sources,
+            "What command do I run to compile my foo.mp file?",
+            Lang::En,
+        );
+        let shown = stream(&mut gate, out, 3).concat();
+        assert!(shown.contains("mpost foo.mp"), "{shown}");
+        let sources = vec![source(
+            1,
+            "functions of a single variable. Hobby recognized this and constructed a package to accomplish\nthis task. It is invoked by\n\ninput graph;\n\nMETAPOST has the ability to construct data (i.e., ordered pairs) for graphing simple\nfunctions.",
+        )];
+        let out = "To load Hobby's package for plotting graphs of functions, you can use the following command:\n\ninput graph;\n\nMETAPOST has the ability to construct data (i.e., ordered pairs) for graphing simple functions.";
+        let mut gate = SentenceGate::new(
+            &sources,
+            "How do I load Hobby's package for plotting graphs of functions?",
+            Lang::En,
+        );
+        let shown = stream(&mut gate, out, 3).concat();
+        assert!(shown.contains("input graph;"), "{shown}");
+        for word in ["-self", "--with-doc", "foo.mp", "tlmgr.log", "uninst.bat"] {
+            assert!(asked::is_option_or_file_name(word), "{word}");
+        }
+        // Headings keep being headings: words, numbers, abbreviations.
+        for word in ["Introduction", "3.2", "-", "e.g", "U.S.", "v1.2"] {
+            assert!(!asked::is_option_or_file_name(word), "{word}");
+        }
     }
 
     /// Real model outputs that stated facts their sources contradict (`fixtures/real_outputs.jsonl`,
