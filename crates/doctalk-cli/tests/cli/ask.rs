@@ -223,13 +223,16 @@ fn a_short_scoped_document_is_read_whole() {
         );
     }
 
+    // The question above, printed for a person. (The shorter "Which VPN client should I use?" now
+    // gets the model's wrong "Bitwarden (Company edition)" caught as off the question and the VPN
+    // passages shown instead, which is not an answer from the whole document.)
     let human = dt.run(&[
         "ask",
-        "Which VPN client should I use?",
+        "Which VPN client should I use, and what is the server address?",
         "--doc",
         policy,
         "--max-tokens",
-        "60",
+        "120",
     ]);
     assert!(
         String::from_utf8_lossy(&human.stdout).contains("answered from the whole document"),
