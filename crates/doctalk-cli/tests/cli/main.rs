@@ -9,6 +9,7 @@ mod folders;
 mod generate;
 mod harness;
 mod ingest;
+mod injection;
 mod library_api;
 mod models;
 mod passwords;

@@ -9,7 +9,7 @@ use std::net::TcpListener;
 use crate::harness::indexed_sample;
 
 /// Serves `reply` as the streamed content of every chat completion; returns the base URL.
-fn scripted_endpoint(reply: &'static str) -> String {
+pub(crate) fn scripted_endpoint(reply: &'static str) -> String {
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind loopback");
     let url = format!("http://{}/v1", listener.local_addr().unwrap());
     std::thread::spawn(move || {
