@@ -6,7 +6,7 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use crate::harness::{repo_root, stderr, Doctalk};
+use crate::harness::{files_under, repo_root, stderr, Doctalk};
 use crate::serve::{http, http_raw, sse_events, start};
 
 fn encrypted(name: &str) -> PathBuf {
@@ -41,21 +41,14 @@ fn assert_nowhere(dir: &Path, secret: &str) {
         secret.as_bytes().to_vec(),
         serde_json::to_string(secret).unwrap().into_bytes(),
     ];
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for entry in fs::read_dir(&d).unwrap().flatten() {
-            let path = entry.path();
-            if path.is_dir() {
-                stack.push(path);
-            } else if let Ok(bytes) = fs::read(&path) {
-                for needle in &needles {
-                    assert!(
-                        !bytes.windows(needle.len()).any(|w| w == needle.as_slice()),
-                        "the password was written to {}",
-                        path.display()
-                    );
-                }
-            }
+    for path in files_under(dir) {
+        let Ok(bytes) = fs::read(&path) else { continue };
+        for needle in &needles {
+            assert!(
+                !bytes.windows(needle.len()).any(|w| w == needle.as_slice()),
+                "the password was written to {}",
+                path.display()
+            );
         }
     }
 }

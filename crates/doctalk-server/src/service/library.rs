@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use doctalk_core::{DocumentInfo, Library, PdfPassword};
+use doctalk_core::{DocumentInfo, KnowledgeBase, PdfPassword};
 use serde_json::{json, Value};
 
 use super::Emit;
@@ -97,9 +97,7 @@ pub async fn ingest_paths(
     emit: Emit,
 ) -> Result<Value, ServerError> {
     let lib = s.library(kb).await?;
-    let kb = lib.kb.clone().with_pdf_passwords(passwords);
-    let reports = kb.ingest(&paths, &progress(emit)).await?;
-    Ok(json!({"files": reports}))
+    ingest_into(&lib.kb.clone().with_pdf_passwords(passwords), &paths, emit).await
 }
 
 /// Keeps an uploaded file under the knowledge base's uploads directory and returns where; a name
@@ -132,11 +130,11 @@ pub async fn save_upload(
 pub async fn sample(s: &Engine, kb: Option<&str>, emit: Emit) -> Result<Value, ServerError> {
     let lib = s.library(kb).await?;
     let paths = doctalk_core::sample::install(&s.workspace.data_dir().join("sample"))?;
-    ingest_into(&lib, &paths, emit).await
+    ingest_into(&lib.kb, &paths, emit).await
 }
 
-async fn ingest_into(lib: &Library, paths: &[PathBuf], emit: Emit) -> Result<Value, ServerError> {
-    let reports = lib.kb.ingest(paths, &progress(emit)).await?;
+async fn ingest_into(kb: &KnowledgeBase, paths: &[PathBuf], emit: Emit) -> Result<Value, ServerError> {
+    let reports = kb.ingest(paths, &progress(emit)).await?;
     Ok(json!({"files": reports}))
 }
 

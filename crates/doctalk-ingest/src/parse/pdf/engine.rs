@@ -45,6 +45,23 @@ pub(crate) trait PdfEngine {
     fn extract_pages(bytes: &[u8], passwords: &[Vec<u8>]) -> Result<EngineOutput, EngineError>;
 }
 
+/// Opens an encrypted file with the empty password, else with the first given one that works;
+/// `try_password` says whether a password opened it.
+fn unlock(
+    passwords: &[Vec<u8>],
+    mut try_password: impl FnMut(&[u8]) -> Result<bool, EngineError>,
+) -> Result<Opened, EngineError> {
+    if try_password(b"")? {
+        return Ok(Opened::EmptyPassword);
+    }
+    for password in passwords {
+        if try_password(password)? {
+            return Ok(Opened::GivenPassword);
+        }
+    }
+    Err(EngineError::Encrypted)
+}
+
 /// Runs one page's extraction, turning a panic into that page's error.
 fn guarded_page(extract: impl FnOnce() -> Result<String, String>) -> Result<String, String> {
     match panic::catch_unwind(AssertUnwindSafe(extract)) {
@@ -62,25 +79,15 @@ impl PdfEngine for PdfOxide {
     fn extract_pages(bytes: &[u8], passwords: &[Vec<u8>]) -> Result<EngineOutput, EngineError> {
         use pdf_oxide::PdfDocument;
         let doc = PdfDocument::from_bytes(bytes.to_vec()).map_err(oxide_error)?;
-        let mut opened = Opened::Plain;
-        if doc.is_encrypted() {
+        let opened = if doc.is_encrypted() {
             // pdf_oxide already tries the empty password when it sets up decryption;
             // asking again tells us whether that worked.
-            opened = Opened::EmptyPassword;
-            if !doc.authenticate(b"").map_err(oxide_error)? {
-                opened = Opened::GivenPassword;
-                let mut unlocked = false;
-                for password in passwords {
-                    if doc.authenticate(password).map_err(oxide_error)? {
-                        unlocked = true;
-                        break;
-                    }
-                }
-                if !unlocked {
-                    return Err(EngineError::Encrypted);
-                }
-            }
-        }
+            unlock(passwords, |password| {
+                doc.authenticate(password).map_err(oxide_error)
+            })?
+        } else {
+            Opened::Plain
+        };
         let count = doc.page_count().map_err(oxide_error)?;
         let pages = (0..count)
             .map(|i| guarded_page(|| doc.extract_text(i).map_err(|e| e.to_string())))
@@ -118,28 +125,19 @@ impl PdfEngine for PdfExtract {
         let mut doc = pdf_extract::Document::load_mem(bytes).map_err(lopdf_error)?;
         // lopdf may already have decrypted with the empty password while loading
         // (`was_encrypted`); otherwise it leaves the /Encrypt entry for us to try.
-        let mut opened = if doc.was_encrypted() {
+        let opened = if doc.is_encrypted() {
+            unlock(passwords, |password| {
+                match doc.decrypt_raw(password).map_err(lopdf_error) {
+                    Ok(()) => Ok(true),
+                    Err(EngineError::Encrypted) => Ok(false),
+                    Err(other) => Err(other),
+                }
+            })?
+        } else if doc.was_encrypted() {
             Opened::EmptyPassword
         } else {
             Opened::Plain
         };
-        if doc.is_encrypted() {
-            match doc.decrypt("").map_err(lopdf_error) {
-                Ok(()) => opened = Opened::EmptyPassword,
-                Err(EngineError::Encrypted) => {
-                    opened = Opened::GivenPassword;
-                    let mut result = Err(EngineError::Encrypted);
-                    for password in passwords {
-                        result = doc.decrypt_raw(password).map_err(lopdf_error);
-                        if !matches!(result, Err(EngineError::Encrypted)) {
-                            break;
-                        }
-                    }
-                    result?;
-                }
-                Err(other) => return Err(other),
-            }
-        }
         // pdf-extract's own `extract_text_from_mem_by_pages` stops at the first page that
         // errors, losing the rest; going page by page keeps them.
         let pages = doc
