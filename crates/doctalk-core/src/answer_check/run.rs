@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{before_checking, score, totals, CaseScore, QaCase, Totals};
 use crate::answer::claims::UnsupportedClaim;
-use crate::answer::{AnswerRequest, EventSink};
+use crate::answer::{AnswerRequest, EventSink, Evidence};
 use crate::{KnowledgeBase, Result};
 
 /// One way of answering: with a language model, or extractive (`generator: None`).
@@ -117,6 +117,10 @@ pub struct ModeAnswer {
     pub first_token_ms: Option<f64>,
     /// The answer as the model wrote it, scored before claim checking (LLM mode).
     pub before_checking: Option<BeforeChecking>,
+    /// Whether the search counted as evidence, and the numbers that decided it (for finding why a
+    /// question was refused or answered).
+    pub grounded: bool,
+    pub evidence: Evidence,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -219,6 +223,8 @@ pub async fn run_check(
                     .collect(),
                 first_token_ms: answer.timings.first_token_ms,
                 before_checking: before,
+                grounded: answer.grounded,
+                evidence: answer.evidence.clone(),
             });
             scored.push((case, s, answer.timings.first_token_ms));
             done += 1;

@@ -10,7 +10,7 @@ pub struct Manifest {
     pub id: String,
     /// Directory name under local model roots; what users type.
     pub short_name: String,
-    /// `sentence-encoder` or `chat-llm`.
+    /// `sentence-encoder`, `chat-llm`, `speech-recognition`, `tts-voice`, `tone-converter`, `ocr`, or `runtime` (a library a model needs).
     pub kind: String,
     #[serde(default)]
     pub licence: String,
@@ -259,6 +259,14 @@ const EMBEDDED: &[(&str, &str)] = &[
     (
         "whisper-medium.json",
         include_str!("../../../../models/whisper-medium.json"),
+    ),
+    (
+        "ppocr-v6-small.json",
+        include_str!("../../../../models/ppocr-v6-small.json"),
+    ),
+    (
+        "onnxruntime.json",
+        include_str!("../../../../models/onnxruntime.json"),
     ),
 ];
 
