@@ -68,6 +68,11 @@ impl Desktop {
             CommandError::new("engine_failed", format!("{what}: {e}"))
         };
         let (models_dir, data_dir) = (self.models_dir.clone(), self.data_dir.clone());
+        // Scanned pages and pictures are read with the OCR model from the same places as the others.
+        doctalk_core::ocr::use_model_roots(doctalk_models::SearchRoots::for_app(
+            models_dir.as_deref(),
+            &data_dir,
+        ));
         let embedder = tokio::task::spawn_blocking(move || {
             doctalk_models::load_embedder(None, models_dir.as_deref(), &data_dir)
         })

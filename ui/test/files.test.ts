@@ -40,7 +40,10 @@ describe('files', () => {
   it('knows the document types and hidden paths', () => {
     expect(isSupportedName('手册.PDF')).toBe(true);
     expect(isSupportedName('faq.xlsx')).toBe(true);
-    expect(isSupportedName('photo.png')).toBe(false);
+    // Pictures of pages are read by OCR; other media are not documents.
+    expect(isSupportedName('photo.png')).toBe(true);
+    expect(isSupportedName('scan.TIFF')).toBe(true);
+    expect(isSupportedName('clip.mp4')).toBe(false);
     expect(isSupportedName('README')).toBe(false);
     expect(isHiddenPath('docs/.git/config')).toBe(true);
     expect(isHiddenPath('.DS_Store')).toBe(true);
@@ -51,7 +54,7 @@ describe('files', () => {
     const picked: PickedFile[] = [
       { file: file('notes.xyz'), path: 'notes.xyz', fromFolder: false },
       { file: file('a.pdf'), path: 'dir/a.pdf', fromFolder: true },
-      { file: file('b.png'), path: 'dir/b.png', fromFolder: true },
+      { file: file('b.mp4'), path: 'dir/b.mp4', fromFolder: true },
       { file: file('.hidden.pdf'), path: 'dir/.hidden.pdf', fromFolder: true },
       { file: file('empty.txt', ''), path: 'empty.txt', fromFolder: false },
     ];

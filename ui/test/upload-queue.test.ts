@@ -179,6 +179,22 @@ describe('UploadQueue', () => {
 });
 
 describe('applyProgress', () => {
+  it('shows OCR page progress for a scan, then forgets it when the file is done', () => {
+    const row = newRow('1', 'scan.pdf');
+    const reading = applyProgress(row, {
+      event: 'progress',
+      data: { event: 'stage', path: 'scan.pdf', stage: { stage: 'ocr', done: 3, total: 40 } },
+    });
+    expect(reading.status).toBe('ocr');
+    expect(reading.ocr).toEqual({ done: 3, total: 40 });
+    const done = applyProgress(reading, {
+      event: 'progress',
+      data: { event: 'file_finished', ...report('scan.pdf', 'indexed') },
+    });
+    expect(done.status).toBe('indexed');
+    expect(done.ocr).toBeNull();
+  });
+
   it('ignores events after the row finished', () => {
     const failed = { ...newRow('r', 'f'), status: 'failed' as const };
     expect(applyProgress(failed, { event: 'progress', data: { event: 'stage', path: 'f', stage: { stage: 'parse' } } })).toBe(failed);

@@ -102,14 +102,17 @@ impl Ctx {
                 cli.kb
             )
         })?;
-        Ok(Ctx {
+        let ctx = Ctx {
             data_dir,
             kb_name: kb_names[0].clone(),
             kb_names,
             models_dir: cli.models_dir.clone(),
             encoder: cli.encoder.clone(),
             store_uri: cli.store_uri.clone(),
-        })
+        };
+        // Scanned pages and pictures are read with the OCR model from the same places as the others.
+        doctalk_core::ocr::use_model_roots(ctx.model_roots());
+        Ok(ctx)
     }
 
     /// The watched folders of the chosen knowledge base.

@@ -297,6 +297,14 @@ pub struct IngestArgs {
     /// A file of PDF passwords, one per line, for a batch of protected files (never stored)
     #[arg(long, value_name = "FILE")]
     pub password_file: Option<PathBuf>,
+    /// OCR: `auto` reads pages without a usable text layer and pictures; `always` reads every
+    /// page from its picture; `never` reports such pages instead
+    #[arg(long, value_name = "WHEN", default_value = "auto", value_parser = parse_ocr_mode)]
+    pub ocr: doctalk_ingest::OcrMode,
+}
+
+fn parse_ocr_mode(s: &str) -> Result<doctalk_ingest::OcrMode, String> {
+    doctalk_ingest::OcrMode::parse(s).ok_or_else(|| format!("{s:?}: expected auto, always or never"))
 }
 
 #[derive(Debug, clap::Args)]

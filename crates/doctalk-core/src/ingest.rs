@@ -9,7 +9,7 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use doctalk_ingest::{chunk_document, detect_format, parse_file, Chunk, ChunkKind, Document};
+use doctalk_ingest::{chunk_document, detect_format, parse_file, Chunk, ChunkKind, Document, OcrProgress};
 use doctalk_store::{NewChunk, NewDocument};
 use sha2::{Digest, Sha256};
 
@@ -80,6 +80,11 @@ pub enum IngestStage {
         done: usize,
         total: usize,
         eta_s: Option<u32>,
+    },
+    /// Pages read by OCR so far (scanned pages, pictures): `done` of `total`.
+    Ocr {
+        done: u32,
+        total: u32,
     },
     Commit,
 }
@@ -424,13 +429,13 @@ impl KnowledgeBase {
             });
             let prepared = match pending.take() {
                 Some(prepared) => prepared,
-                None => self.prepare(path, force, &known).await?,
+                None => self.prepare(path, force, &known, progress).await?,
             };
             let finished = match files.get(index + 1) {
                 Some(next) => {
                     let (finished, next) = tokio::join!(
                         self.finish(path, prepared, &mut commits, &known, progress),
-                        self.prepare(next, force, &known)
+                        self.prepare(next, force, &known, progress)
                     );
                     pending = Some(next?);
                     finished?
@@ -459,7 +464,13 @@ impl KnowledgeBase {
 
     /// Everything before embedding: the unchanged-file check, parsing and chunking. Sends no
     /// progress (it runs while the previous file is being embedded).
-    async fn prepare(&self, path: &Path, force: bool, known: &std::sync::Mutex<Known>) -> Result<Prepared> {
+    async fn prepare(
+        &self,
+        path: &Path,
+        force: bool,
+        known: &std::sync::Mutex<Known>,
+        progress: &(dyn Fn(IngestEvent) + Send + Sync),
+    ) -> Result<Prepared> {
         let key = path_key(path);
         let (hash, size) = match hash_file(path) {
             Ok(v) => v,
@@ -526,17 +537,30 @@ impl KnowledgeBase {
                 return Ok(Prepared::SameContent { key, hash, model_id });
             }
         }
-        let parse_opts = self.parse_options().clone();
+        let mut parse_opts = self.parse_options().clone();
+        // OCR reports each page from the parsing thread; the events reach `progress` here.
+        let (pages_tx, mut pages_rx) = tokio::sync::mpsc::unbounded_channel();
+        parse_opts.ocr.progress = Some(Arc::new(move |p: OcrProgress| {
+            let _ = pages_tx.send(p);
+        }));
         let chunk_cfg = *self.chunk_config();
         let owned = path.to_path_buf();
-        let parsed = tokio::task::spawn_blocking(move || {
+        let mut task = tokio::task::spawn_blocking(move || {
             parse_file(&owned, &parse_opts).map(|doc| {
                 let chunks = chunk_document(&doc, &chunk_cfg);
                 (doc, chunks)
             })
-        })
-        .await
-        .map_err(|e| CoreError::Task(format!("parsing {}: {e}", path.display())))?;
+        });
+        let joined = loop {
+            tokio::select! {
+                Some(p) = pages_rx.recv() => progress(IngestEvent::Stage {
+                    path: path.to_path_buf(),
+                    stage: IngestStage::Ocr { done: p.done, total: p.total },
+                }),
+                joined = &mut task => break joined,
+            }
+        };
+        let parsed = joined.map_err(|e| CoreError::Task(format!("parsing {}: {e}", path.display())))?;
         let (doc, chunks) = match parsed {
             Ok(v) => v,
             Err(e) => return Ok(Prepared::Done(failed(path, e.code(), e.to_string()))),
@@ -647,7 +671,7 @@ impl KnowledgeBase {
                     return Ok(Some(report));
                 }
                 // The other copy went away meanwhile: index this one on its own.
-                match self.prepare(path, true, known).await? {
+                match self.prepare(path, true, known, progress).await? {
                     Prepared::Parsed(parsed) => *parsed,
                     Prepared::Done(report) => return Ok(Some(report)),
                     Prepared::SameContent { .. } => {

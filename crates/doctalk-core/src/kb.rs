@@ -51,6 +51,14 @@ pub struct KnowledgeBase {
     chunk_config: ChunkConfig,
 }
 
+/// How a knowledge base reads files unless told otherwise: the defaults, with the process's OCR
+/// engine for scanned pages and pictures.
+fn default_parse_options() -> ParseOptions {
+    let mut opts = ParseOptions::default();
+    opts.ocr.reader = Some(crate::ocr::shared());
+    opts
+}
+
 impl KnowledgeBase {
     /// Opens (or creates) the knowledge base stored in `dir`.
     pub async fn open(dir: &Path, embedder: Arc<dyn Embedder>) -> Result<Self> {
@@ -69,7 +77,7 @@ impl KnowledgeBase {
         Ok(KnowledgeBase {
             store,
             embedder,
-            parse_options: ParseOptions::default(),
+            parse_options: default_parse_options(),
             chunk_config: ChunkConfig::default(),
         })
     }
@@ -84,7 +92,7 @@ impl KnowledgeBase {
         Ok(KnowledgeBase {
             store,
             embedder,
-            parse_options: ParseOptions::default(),
+            parse_options: default_parse_options(),
             chunk_config: ChunkConfig::default(),
         })
     }

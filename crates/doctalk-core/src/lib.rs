@@ -32,6 +32,7 @@ pub mod fusion;
 mod ingest;
 mod json_file;
 mod kb;
+pub mod ocr;
 mod passages;
 pub mod repair;
 pub mod sample;

@@ -25,6 +25,8 @@ pub enum Format {
     Text,
     Html,
     Docx,
+    /// A picture of a page (PNG, JPEG, TIFF, WebP, BMP, GIF), read by OCR.
+    Image,
 }
 
 impl Format {
@@ -40,6 +42,7 @@ impl Format {
             Format::Text => "text",
             Format::Html => "html",
             Format::Docx => "docx",
+            Format::Image => "image",
         }
     }
 }
@@ -79,6 +82,8 @@ pub struct QaPair {
 pub enum PdfEngineId {
     PdfOxide,
     PdfExtract,
+    /// The page was read from its picture by OCR (a scanned page, an image file).
+    Ocr,
 }
 
 impl PdfEngineId {
@@ -86,6 +91,7 @@ impl PdfEngineId {
         match self {
             PdfEngineId::PdfOxide => "pdf_oxide",
             PdfEngineId::PdfExtract => "pdf-extract",
+            PdfEngineId::Ocr => "ocr",
         }
     }
 }
@@ -119,6 +125,10 @@ pub enum DiagnosticCode {
     MalformedRecord,
     /// The file (or a page) had no content.
     Empty,
+    /// A page was read by OCR (the message gives its time and confidence).
+    Ocr,
+    /// A page needed OCR and could not be read (not set up, not drawable, the engine failed).
+    OcrFailed,
 }
 
 impl DiagnosticCode {
@@ -134,6 +144,8 @@ impl DiagnosticCode {
             DiagnosticCode::EncodingGuessed => "encoding_guessed",
             DiagnosticCode::MalformedRecord => "malformed_record",
             DiagnosticCode::Empty => "empty",
+            DiagnosticCode::Ocr => "ocr",
+            DiagnosticCode::OcrFailed => "ocr_failed",
         }
     }
 }

@@ -30,6 +30,9 @@ pub enum IngestError {
     NoFaqColumns { path: PathBuf, headers: Vec<String> },
     #[error("{path}: no text could be extracted: {reason}")]
     NoText { path: PathBuf, reason: String },
+    /// A picture of a page that only OCR could read, and OCR is not available or turned off.
+    #[error("{path}: {reason}; install the OCR model (scripts/fetch-models.sh ppocr-v6-small onnxruntime) or turn OCR on")]
+    NeedsOcr { path: PathBuf, reason: String },
     /// Every PDF engine overran its time budget (a huge or pathological file).
     #[error("{path}: no PDF engine finished within the {seconds}-second budget")]
     TimedOut { path: PathBuf, seconds: u64 },
@@ -49,6 +52,7 @@ impl IngestError {
             IngestError::NoFaqColumns { .. } => "no_faq_columns",
             IngestError::NoText { .. } => "no_text",
             IngestError::TimedOut { .. } => "timed_out",
+            IngestError::NeedsOcr { .. } => "needs_ocr",
         }
     }
 }

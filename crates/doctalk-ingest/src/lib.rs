@@ -18,4 +18,7 @@ mod parse;
 pub use chunk::{chunk_document, estimate_tokens, split_sentences, Chunk, ChunkConfig, ChunkKind};
 pub use document::{Block, Diagnostic, DiagnosticCode, Document, Format, PdfEngineId, QaPair, TextBlock};
 pub use error::{IngestError, Result};
-pub use parse::{detect_format, parse_file, FaqMapping, ParseOptions, PdfPassword};
+pub use parse::{
+    detect_format, parse_file, FaqMapping, OcrMode, OcrOptions, OcrProgress, PageReader, PageReading,
+    ParseOptions, PdfPassword,
+};

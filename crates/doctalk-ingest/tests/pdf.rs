@@ -240,7 +240,10 @@ fn passwords_in_parse_options_never_show_in_debug_output() {
 fn image_only_pdf_says_scanned() {
     let err = parse_file(&hostile("image-only.pdf"), &opts(PdfEngineId::PdfOxide)).expect_err("no text");
     match err {
-        IngestError::NoText { reason, .. } => assert_eq!(reason, "no text layer (scanned?)"),
+        // No OCR engine is given here (doctalk-core gives one): the reason says so.
+        IngestError::NoText { reason, .. } => {
+            assert_eq!(reason, "no text layer (scanned?); OCR is not set up")
+        }
         other => panic!("expected NoText, got {other}"),
     }
 }
@@ -258,7 +261,10 @@ fn a_scanned_page_is_reported_and_the_rest_kept() {
         .find(|d| d.code == DiagnosticCode::NoTextLayer)
         .expect("a no-text-layer diagnostic");
     assert_eq!(scan.page, Some(2));
-    assert_eq!(scan.message, "page 2 has no text layer (scanned?)");
+    assert_eq!(
+        scan.message,
+        "page 2 has no text layer (scanned?); OCR is not set up"
+    );
 }
 
 #[test]

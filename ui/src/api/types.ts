@@ -51,6 +51,7 @@ export interface FileReport {
 export type IngestStage =
   | { stage: 'parse' }
   | { stage: 'embed'; done: number; total: number; eta_s?: number | null }
+  | { stage: 'ocr'; done: number; total: number }
   | { stage: 'commit' };
 
 /** The data of an ingest stream's `progress` event. */

@@ -18,6 +18,8 @@ export interface PickedFile {
 const SUPPORTED = new Set([
   'pdf', 'csv', 'tsv', 'tab', 'xlsx', 'xlsm', 'xls', 'ods', 'json', 'jsonl', 'ndjson',
   'md', 'markdown', 'txt', 'text', 'html', 'htm', 'xhtml', 'docx',
+  // Pictures of pages, read by OCR.
+  'png', 'jpg', 'jpeg', 'tif', 'tiff', 'webp', 'bmp', 'gif',
 ]);
 
 export function isSupportedName(name: string): boolean {

@@ -98,6 +98,7 @@ export class UploadQueue {
     const counts: Record<UploadStatus, number> = {
       queued: 0,
       parse: 0,
+      ocr: 0,
       embed: 0,
       commit: 0,
       indexed: 0,

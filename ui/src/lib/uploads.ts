@@ -7,6 +7,7 @@ import type { Diagnostic, FileReport, IngestDone } from '../api/types';
 export type UploadStatus =
   | 'queued'
   | 'parse'
+  | 'ocr'
   | 'embed'
   | 'commit'
   | 'indexed'
@@ -29,6 +30,8 @@ export interface UploadRow {
   /** Chunks embedded so far, while status is "embed". */
   /** Embedding progress; `etaS`: seconds left at the pace so far (null before the first batch). */
   embed: { done: number; total: number; etaS?: number | null } | null;
+  /** Pages read by OCR so far, while status is "ocr" (scanned pages, pictures). */
+  ocr: { done: number; total: number } | null;
   diagnostics: Diagnostic[];
   docId: string | null;
   pages: number | null;
@@ -36,7 +39,19 @@ export interface UploadRow {
 }
 
 export function newRow(id: string, name: string, path = name, size: number | null = null): UploadRow {
-  return { id, name, path, size, status: 'queued', embed: null, diagnostics: [], docId: null, pages: null, chunks: 0 };
+  return {
+    id,
+    name,
+    path,
+    size,
+    status: 'queued',
+    embed: null,
+    ocr: null,
+    diagnostics: [],
+    docId: null,
+    pages: null,
+    chunks: 0,
+  };
 }
 
 /**
@@ -57,6 +72,9 @@ export function applyProgress(row: UploadRow, e: IngestEvent): UploadRow {
           embed: { done: p.stage.done, total: p.stage.total, etaS: p.stage.eta_s ?? null },
         };
       }
+      if (p.stage.stage === 'ocr') {
+        return { ...row, status: 'ocr', ocr: { done: p.stage.done, total: p.stage.total } };
+      }
       return { ...row, status: p.stage.stage };
     case 'file_finished':
       return finishWith(row, p);
@@ -71,6 +89,7 @@ export function finishWith(row: UploadRow, report: FileReport): UploadRow {
     ...row,
     status: report.status,
     embed: null,
+    ocr: null,
     diagnostics: Array.isArray(report.diagnostics) ? report.diagnostics : [],
     docId: report.doc_id ?? null,
     pages: report.pages ?? null,

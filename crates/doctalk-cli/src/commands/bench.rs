@@ -51,9 +51,10 @@ async fn ingest(ctx: &Ctx, args: BenchIngestArgs) -> anyhow::Result<ExitCode> {
             let now = Instant::now();
             let (path, next) = match &event {
                 IngestEvent::FileStarted { path, .. } => (path.clone(), None),
+                // OCR is part of reading a scanned file.
                 IngestEvent::Stage {
                     path,
-                    stage: IngestStage::Parse,
+                    stage: IngestStage::Parse | IngestStage::Ocr { .. },
                 } => (path.clone(), Some("parse")),
                 IngestEvent::Stage {
                     path,

@@ -19,6 +19,8 @@ pub async fn run(ctx: &Ctx, args: IngestArgs) -> anyhow::Result<ExitCode> {
         });
     }
     opts.pdf_passwords = passwords(&args)?;
+    opts.ocr.reader = Some(doctalk_core::ocr::shared());
+    opts.ocr.mode = args.ocr;
     let kb = ctx.open_kb().await?.with_parse_options(opts);
     let (files, _) = doctalk_core::collect_files(&args.paths);
     let bar = Progress::new(files.len() as u64, "ingesting");
@@ -32,6 +34,7 @@ pub async fn run(ctx: &Ctx, args: IngestArgs) -> anyhow::Result<ExitCode> {
             IngestEvent::FileStarted { path, .. } => bar.message(path.display().to_string()),
             IngestEvent::Stage { path, stage } => bar.message(match stage {
                 IngestStage::Parse => format!("parsing {}", path.display()),
+                IngestStage::Ocr { done, total } => format!("OCR page {done}/{total} {}", path.display()),
                 IngestStage::Embed { done, total, eta_s } => match eta_s {
                     Some(s) if done < total => {
                         format!(

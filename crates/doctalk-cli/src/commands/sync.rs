@@ -62,6 +62,7 @@ pub async fn run(ctx: &Ctx, args: SyncArgs) -> anyhow::Result<ExitCode> {
             SyncEvent::Scanned { to_read, .. } => bar.set_length(to_read as u64),
             SyncEvent::Ingest(IngestEvent::Stage { path, stage }) => bar.message(match stage {
                 IngestStage::Parse => format!("reading {}", path.display()),
+                IngestStage::Ocr { done, total } => format!("OCR page {done}/{total} {}", path.display()),
                 IngestStage::Embed { done, total, .. } => {
                     format!("embedding {done}/{total} {}", path.display())
                 }

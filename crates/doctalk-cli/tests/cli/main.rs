@@ -12,6 +12,7 @@ mod ingest;
 mod injection;
 mod library_api;
 mod models;
+mod ocr;
 mod passwords;
 mod scale_out;
 mod search;

@@ -4,8 +4,11 @@ mod docx;
 mod encoding;
 mod faq;
 mod html;
+mod image;
+mod ocr;
 mod pdf;
 mod text;
+pub use ocr::{OcrMode, OcrOptions, OcrProgress, PageReader, PageReading};
 pub use pdf::PdfPassword;
 pub(crate) use text::HeadingTracker;
 
@@ -28,6 +31,8 @@ pub struct ParseOptions {
     /// Passwords to try on a password-protected PDF, in order, after the empty one. Used for
     /// reading only: never stored, never logged (their `Debug` is hidden).
     pub pdf_passwords: Vec<PdfPassword>,
+    /// Reading pictures of pages: scanned PDF pages and image files.
+    pub ocr: OcrOptions,
 }
 
 impl Default for ParseOptions {
@@ -38,6 +43,7 @@ impl Default for ParseOptions {
             pdf_primary: PdfEngineId::PdfOxide,
             max_file_bytes: 1 << 30,
             pdf_passwords: Vec::new(),
+            ocr: OcrOptions::default(),
         }
     }
 }
@@ -64,6 +70,7 @@ pub fn detect_format(path: &Path) -> Option<Format> {
         "txt" | "text" => Format::Text,
         "html" | "htm" | "xhtml" => Format::Html,
         "docx" => Format::Docx,
+        "png" | "jpg" | "jpeg" | "tif" | "tiff" | "webp" | "bmp" | "gif" => Format::Image,
         _ => return None,
     })
 }
@@ -103,6 +110,7 @@ pub fn parse_file(path: &Path, opts: &ParseOptions) -> Result<Document> {
         Format::Text => text::parse_plain(path),
         Format::Html => html::parse(path),
         Format::Docx => docx::parse(path),
+        Format::Image => image::parse(path, opts),
     };
     pdf::isolate::contained(parse).unwrap_or_else(|panic| {
         Err(IngestError::Corrupt {

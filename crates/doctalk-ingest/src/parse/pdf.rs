@@ -8,6 +8,7 @@
 mod engine;
 pub(crate) mod isolate;
 mod password;
+mod render;
 mod text;
 
 pub use password::PdfPassword;
@@ -16,6 +17,7 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
+use super::ocr::{self, OcrMode};
 use super::ParseOptions;
 use crate::{
     Block, Diagnostic, DiagnosticCode, Document, Format, IngestError, PdfEngineId, Result, TextBlock,
@@ -77,9 +79,19 @@ pub(super) fn parse(path: &Path, opts: &ParseOptions) -> Result<Document> {
         )),
     }
 
+    let mut read_by_ocr = read_pictures(&bytes, &passwords, &merged.pages, opts, &mut diagnostics);
     let mut blocks = Vec::new();
     for (index, (quality, engine)) in merged.pages.iter().enumerate() {
         let page = u32::try_from(index + 1).unwrap_or(u32::MAX);
+        if let Some(block) = read_by_ocr.remove(&index) {
+            blocks.push(Block::Text(block));
+            continue;
+        }
+        let no_ocr = match (&opts.ocr.reader, opts.ocr.mode) {
+            (_, OcrMode::Never) => "",
+            (None, _) => "; OCR is not set up",
+            (Some(_), _) => "",
+        };
         match quality {
             PageQuality::Good(text) => blocks.push(Block::Text(TextBlock {
                 page: Some(page),
@@ -89,14 +101,14 @@ pub(super) fn parse(path: &Path, opts: &ParseOptions) -> Result<Document> {
             })),
             PageQuality::Empty => diagnostics.push(Diagnostic::new(
                 DiagnosticCode::NoTextLayer,
-                format!("page {page} has no text layer (scanned?)"),
+                format!("page {page} has no text layer (scanned?){no_ocr}"),
                 Some(page),
             )),
             PageQuality::Garbled => diagnostics.push(Diagnostic::new(
                 DiagnosticCode::Garbled,
                 format!(
                     "page {page}: the extracted text is garbled (fonts without a Unicode \
-                     mapping?); the page was skipped"
+                     mapping?); the page was skipped{no_ocr}"
                 ),
                 Some(page),
             )),
@@ -108,9 +120,18 @@ pub(super) fn parse(path: &Path, opts: &ParseOptions) -> Result<Document> {
         }
     }
     if blocks.is_empty() {
+        let needs_ocr = merged
+            .pages
+            .iter()
+            .any(|(q, _)| matches!(q, PageQuality::Empty | PageQuality::Garbled));
+        let suffix = match (&opts.ocr.reader, opts.ocr.mode) {
+            (None, mode) if needs_ocr && mode != OcrMode::Never => "; OCR is not set up",
+            (_, OcrMode::Never) if needs_ocr => "; OCR was turned off",
+            _ => "",
+        };
         return Err(IngestError::NoText {
             path: path.to_path_buf(),
-            reason: no_text_reason(&merged.pages),
+            reason: format!("{}{suffix}", no_text_reason(&merged.pages)),
         });
     }
 
@@ -123,9 +144,68 @@ pub(super) fn parse(path: &Path, opts: &ParseOptions) -> Result<Document> {
     })
 }
 
+/// Reads by OCR the pages that need it (per [`OcrMode`]), one drawn page at a time. Pages that
+/// could not be drawn or read get a diagnostic and keep their text layer's outcome.
+fn read_pictures(
+    bytes: &Arc<Vec<u8>>,
+    passwords: &[Vec<u8>],
+    pages: &[(PageQuality, PdfEngineId)],
+    opts: &ParseOptions,
+    diagnostics: &mut Vec<Diagnostic>,
+) -> std::collections::BTreeMap<usize, TextBlock> {
+    let mut read = std::collections::BTreeMap::new();
+    let Some(reader) = &opts.ocr.reader else {
+        return read;
+    };
+    let wanted: Vec<usize> = pages
+        .iter()
+        .enumerate()
+        .filter(|(_, (quality, _))| match opts.ocr.mode {
+            OcrMode::Never => false,
+            OcrMode::Always => true,
+            OcrMode::Auto => matches!(quality, PageQuality::Empty | PageQuality::Garbled),
+        })
+        .map(|(i, _)| i)
+        .collect();
+    if wanted.is_empty() {
+        return read;
+    }
+    let total = wanted.len();
+    let mut done = 0;
+    opts.ocr.report(0, total);
+    let drawn = render::each_page(bytes, passwords, &wanted, |index, picture| {
+        let page = u32::try_from(index + 1).unwrap_or(u32::MAX);
+        match picture {
+            Ok((w, h, rgb)) => {
+                let (block, diagnostic) = ocr::read_picture(reader.as_ref(), w, h, rgb, page);
+                diagnostics.push(diagnostic);
+                if let Some(block) = block {
+                    read.insert(index, block);
+                }
+            }
+            Err(reason) => diagnostics.push(Diagnostic::new(
+                DiagnosticCode::OcrFailed,
+                format!("page {page} could not be drawn for OCR: {reason}"),
+                Some(page),
+            )),
+        }
+        done += 1;
+        opts.ocr.report(done, total);
+    });
+    if let Err(reason) = drawn {
+        diagnostics.push(Diagnostic::new(
+            DiagnosticCode::OcrFailed,
+            format!("{total} page(s) needed OCR, but {reason}"),
+            None,
+        ));
+    }
+    read
+}
+
+// OCR reads pictures, not text layers: as a text engine choice it means pdf_oxide's reading.
 fn other_engine(engine: PdfEngineId) -> PdfEngineId {
     match engine {
-        PdfEngineId::PdfOxide => PdfEngineId::PdfExtract,
+        PdfEngineId::PdfOxide | PdfEngineId::Ocr => PdfEngineId::PdfExtract,
         PdfEngineId::PdfExtract => PdfEngineId::PdfOxide,
     }
 }
@@ -138,7 +218,7 @@ fn run_engine(
 ) -> EngineRun {
     let (bytes, passwords) = (Arc::clone(bytes), Arc::clone(passwords));
     match engine {
-        PdfEngineId::PdfOxide => run_isolated::<PdfOxide>(bytes, passwords, budget),
+        PdfEngineId::PdfOxide | PdfEngineId::Ocr => run_isolated::<PdfOxide>(bytes, passwords, budget),
         PdfEngineId::PdfExtract => run_isolated::<PdfExtract>(bytes, passwords, budget),
     }
 }

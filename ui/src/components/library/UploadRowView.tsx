@@ -23,6 +23,7 @@ function statusLabel(row: UploadRow, t: T): string {
     return t('status_embed', { done, total });
   }
   if (row.status === 'embed') return t('status_embed', { done: 0, total: '…' });
+  if (row.status === 'ocr') return t('status_ocr', { done: row.ocr?.done ?? 0, total: row.ocr?.total ?? '…' });
   return t(`status_${row.status}`);
 }
 

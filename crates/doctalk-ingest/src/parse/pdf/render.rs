@@ -1,0 +1,91 @@
+//! Pages to pixels for OCR, with hayro (a PDF renderer in safe Rust that decodes every image
+//! filter scans use: DCT, CCITT G3/G4, JBIG2, JPX, Flate), at the resolution the recogniser wants.
+
+use std::sync::Arc;
+
+use hayro::hayro_interpret::InterpreterSettings;
+use hayro::hayro_syntax::Pdf;
+use hayro::vello_cpu::color::palette::css::WHITE;
+use hayro::{PixmapSettings, RenderCache, RenderSettings};
+
+/// Pages are drawn at this resolution…
+const DPI: f32 = 200.0;
+/// …unless their longer side would exceed this many pixels (the OCR reads at most 2,000 anyway):
+/// a poster-sized page cannot take gigabytes.
+const MAX_SIDE_PX: f32 = 2400.0;
+
+/// One rendered page: width, height, RGB bytes.
+pub(crate) type Picture = (usize, usize, Vec<u8>);
+
+/// Draws each page in `pages` (0-based) and hands it to `each` as soon as it is drawn, so only one
+/// page's pixels exist at a time. Errors are per page, except a file hayro cannot open at all.
+pub(crate) fn each_page(
+    bytes: &Arc<Vec<u8>>,
+    passwords: &[Vec<u8>],
+    pages: &[usize],
+    mut each: impl FnMut(usize, Result<Picture, String>),
+) -> Result<(), String> {
+    let pdf = open(bytes, passwords)?;
+    let settings = InterpreterSettings::default();
+    let render_settings = RenderSettings::default();
+    let cache = RenderCache::new();
+    let all = pdf.pages();
+    for &index in pages {
+        let picture = match all.get(index) {
+            None => Err(format!("the renderer sees no page {}", index + 1)),
+            Some(page) => {
+                let (w, h) = page.render_dimensions();
+                if !(w.is_finite() && h.is_finite()) || w < 1.0 || h < 1.0 {
+                    Err(format!("the page has no area ({w}×{h} points)"))
+                } else {
+                    let scale = (DPI / 72.0).min(MAX_SIDE_PX / w.max(h));
+                    super::isolate::contained(|| {
+                        let pixmap = hayro::render(
+                            page,
+                            &cache,
+                            &settings,
+                            &render_settings,
+                            &PixmapSettings {
+                                x_scale: scale,
+                                y_scale: scale,
+                                bg_color: WHITE,
+                            },
+                        );
+                        let (pw, ph) = (usize::from(pixmap.width()), usize::from(pixmap.height()));
+                        // Premultiplied RGBA over an opaque white background: the colours as they are.
+                        let rgb: Vec<u8> = pixmap
+                            .data_as_u8_slice()
+                            .chunks_exact(4)
+                            .flat_map(|p| [p[0], p[1], p[2]])
+                            .collect();
+                        (pw, ph, rgb)
+                    })
+                    .map_err(|panic| format!("the renderer failed on it ({panic})"))
+                    .and_then(|(pw, ph, rgb)| {
+                        if pw == 0 || ph == 0 {
+                            Err("the page has no area".to_string())
+                        } else {
+                            Ok((pw, ph, rgb))
+                        }
+                    })
+                }
+            }
+        };
+        each(index, picture);
+    }
+    Ok(())
+}
+
+fn open(bytes: &Arc<Vec<u8>>, passwords: &[Vec<u8>]) -> Result<Pdf, String> {
+    let data = Arc::clone(bytes);
+    let tries = std::iter::once("").chain(passwords.iter().filter_map(|p| std::str::from_utf8(p).ok()));
+    let mut last = String::new();
+    for password in tries {
+        match super::isolate::contained(|| Pdf::new_with_password(Arc::clone(&data), password)) {
+            Ok(Ok(pdf)) => return Ok(pdf),
+            Ok(Err(e)) => last = format!("{e:?}"),
+            Err(panic) => return Err(format!("the renderer failed to open the file ({panic})")),
+        }
+    }
+    Err(format!("the renderer cannot open the file ({last})"))
+}
