@@ -96,3 +96,29 @@ fn an_answer_that_is_only_a_citation_is_replaced_by_the_passage() {
         "{a}"
     );
 }
+
+/// The model refuses, and fewer than 60% of the question's key terms are in any passage, but one
+/// passage matches the question's words strongly (BM25) and its meaning (at the e5 threshold): it
+/// is shown with the reason. A question the documents do not answer stays "not found".
+#[test]
+fn a_refusal_over_a_strongly_matching_passage_shows_the_passage() {
+    let url = scripted_endpoint("您的文档中没有找到相关内容。");
+    let a = ask(
+        "请问我们这些同事如果哪天上班打卡晚于10:30，或者未打卡且未提交请假、补卡申请，会被怎样算？",
+        &url,
+    );
+    let evidence = &a["evidence"];
+    assert!(
+        evidence["key_terms"].as_f64().unwrap() < 0.6,
+        "the question must not pass the key-term rule: {evidence}"
+    );
+    assert_eq!(a["mode"], "extractive", "{a}");
+    assert!(a["answer"].as_str().unwrap().contains("旷工半天"), "{a}");
+    assert!(
+        a["fallback_reason"].as_str().unwrap().contains("words strongly"),
+        "{a}"
+    );
+
+    let a = ask("公司有健身房吗？", &url);
+    assert!(a["answer"].as_str().unwrap().contains("没有找到"), "{a}");
+}
