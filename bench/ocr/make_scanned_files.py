@@ -10,6 +10,7 @@
   truncated.jpg        the first 40% of a JPEG
   bomb.png             a PNG header declaring 60,000 x 60,000 pixels (a decompression bomb), no pixels
   zero-area.pdf        a one-page PDF whose MediaBox has no area
+  jbig2-no-globals.pdf a page whose only image is JBIG2 data naming a JBIG2Globals object that does not exist
 
 Needs poppler-utils (pdftoppm), qpdf, and Pillow (the OCR reference venv has it). Deterministic.
 """
@@ -82,6 +83,27 @@ def main():
     zero += b"xref\n0 5\n0000000000 65535 f \n" + b"".join(b"%010d 00000 n \n" % o for o in offsets)
     zero += b"trailer<</Size 5/Root 1 0 R>>\nstartxref\n%d\n%%%%EOF\n" % xref_at
     open(os.path.join(out, "zero-area.pdf"), "wb").write(zero)
+
+    # A JBIG2 image whose shared dictionary (JBIG2Globals) is missing and whose data is not JBIG2.
+    image = bytes(range(256)) * 4
+    content = b"q 595 0 0 842 0 0 cm /Im1 Do Q"
+    objects = [
+        b"<</Type/Catalog/Pages 2 0 R>>",
+        b"<</Type/Pages/Kids[3 0 R]/Count 1>>",
+        b"<</Type/Page/Parent 2 0 R/MediaBox[0 0 595 842]/Resources<</XObject<</Im1 5 0 R>>>>/Contents 4 0 R>>",
+        b"<</Length %d>>stream\n" % len(content) + content + b"\nendstream",
+        b"<</Type/XObject/Subtype/Image/Width 595/Height 842/ColorSpace/DeviceGray/BitsPerComponent 1"
+        b"/Filter/JBIG2Decode/DecodeParms<</JBIG2Globals 9 0 R>>/Length %d>>stream\n" % len(image) + image + b"\nendstream",
+    ]
+    pdf = b"%PDF-1.5\n"
+    offsets = []
+    for n, body in enumerate(objects, 1):
+        offsets.append(len(pdf))
+        pdf += b"%d 0 obj" % n + body + b"endobj\n"
+    xref_at = len(pdf)
+    pdf += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1) + b"".join(b"%010d 00000 n \n" % o for o in offsets)
+    pdf += b"trailer<</Size %d/Root 1 0 R>>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref_at)
+    open(os.path.join(out, "jbig2-no-globals.pdf"), "wb").write(pdf)
 
 
 if __name__ == "__main__":

@@ -68,22 +68,26 @@ pub async fn document_file(
 }
 
 /// Files and folders dropped on the window, ingested where they are (nothing is copied);
-/// `password`: for password-protected PDFs among them (the UI asks for it when one is refused).
+/// `password`: for password-protected PDFs among them (the UI asks for it when one is refused);
+/// `ocr`: `auto` (default), `always` or `never`.
 #[tauri::command]
 pub async fn ingest_paths(
     desktop: State<'_, Desktop>,
     kb: Option<String>,
     paths: Vec<PathBuf>,
     password: Option<String>,
+    ocr: Option<String>,
     on_event: Channel<Value>,
 ) -> CommandResult<Value> {
+    let ocr = service::ocr_mode(ocr.as_deref())?;
     let engine = desktop.engine().await?;
     let passwords = password
         .filter(|p| !p.is_empty())
         .map(PdfPassword::new)
         .into_iter()
         .collect();
-    let result = service::ingest_paths(engine, kb.as_deref(), paths, passwords, emit_to(&on_event)).await;
+    let result =
+        service::ingest_paths(engine, kb.as_deref(), paths, passwords, ocr, emit_to(&on_event)).await;
     finish(&on_event, result.map_err(Into::into))
 }
 
@@ -100,10 +104,11 @@ pub async fn ingest_file(desktop: State<'_, Desktop>, request: Request<'_>) -> C
         .map(PdfPassword::new)
         .into_iter()
         .collect();
+    let ocr = service::ocr_mode(upload.header("ocr").as_deref())?;
     let engine = desktop.engine().await?;
     let path = service::save_upload(engine, kb.as_deref(), &name, upload.bytes).await?;
     let quiet: service::Emit = std::sync::Arc::new(|_, _| {});
-    Ok(service::ingest_paths(engine, kb.as_deref(), vec![path], passwords, quiet).await?)
+    Ok(service::ingest_paths(engine, kb.as_deref(), vec![path], passwords, ocr, quiet).await?)
 }
 
 #[tauri::command]

@@ -109,6 +109,13 @@ impl KnowledgeBase {
         self
     }
 
+    /// The same knowledge base, reading pictures of pages per `mode` (one upload's or one drop's
+    /// choice: force OCR on a PDF whose text layer is wrong, or forbid it).
+    pub fn with_ocr_mode(mut self, mode: doctalk_ingest::OcrMode) -> Self {
+        self.parse_options.ocr.mode = mode;
+        self
+    }
+
     pub fn with_chunk_config(mut self, cfg: ChunkConfig) -> Self {
         self.chunk_config = cfg;
         self

@@ -46,7 +46,7 @@ mod workspace;
 
 pub use answer::{Answer, AnswerEvent, AnswerRequest, Lang, Source, Turn};
 pub use conversations::{Conversation, ConversationStore};
-pub use doctalk_ingest::PdfPassword;
+pub use doctalk_ingest::{OcrMode, PdfPassword};
 pub use doctalk_models::Embedder;
 pub use error::{CoreError, Result};
 pub use explain::Explanation;

@@ -198,6 +198,11 @@ fn broken_and_hostile_pictures_are_clear_errors_and_never_reach_the_engine() {
         "only the readable part of the JPEG may be read"
     );
 
+    // JBIG2 data whose shared dictionary is missing: the page draws without it (blank here), and
+    // the file is "no text" with its diagnostics, not a crash.
+    let err = parse_file(&fixture("jbig2-no-globals.pdf"), &opts).unwrap_err();
+    assert_eq!(err.code(), "no_text", "{err}");
+
     // A page without area is drawn (as a blank default-sized page) and found empty: no text, no panic.
     let err = parse_file(&fixture("zero-area.pdf"), &with(&reader, OcrMode::Always)).unwrap_err();
     assert_eq!(err.code(), "no_text", "{err}");

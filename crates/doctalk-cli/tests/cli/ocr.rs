@@ -132,3 +132,44 @@ fn an_uploaded_picture_is_read_by_the_server() {
         "{hits}"
     );
 }
+
+/// One upload's choice: `?ocr=never` leaves a scan unread (saying so), `?ocr=always` reads the page
+/// that has a text layer from its picture too, and a value that means nothing is a 400.
+#[test]
+fn an_upload_can_force_or_forbid_ocr() {
+    let dt = Doctalk::new();
+    let server = start(&dt, &["--no-llm"]);
+    let upload = |fixture: &str, ocr: &str| {
+        http_raw(
+            &server.addr,
+            "POST",
+            &format!("/api/ingest?name={fixture}&ocr={ocr}"),
+            &format!(
+                "Host: {}\r\nContent-Type: application/octet-stream\r\n",
+                server.addr
+            ),
+            &fs::read(scanned(fixture)).unwrap(),
+        )
+    };
+    let report = |reply: &crate::serve::Reply| {
+        assert_eq!(reply.status, 200, "{}", reply.body);
+        let (name, done) = sse_events(&reply.body).last().unwrap().clone();
+        assert_eq!(name, "done", "{}", reply.body);
+        done["files"][0].clone()
+    };
+    let never = report(&upload("scanned-zh.pdf", "never"));
+    assert_eq!(never["status"], "failed", "{never}");
+    assert!(
+        never["diagnostics"].to_string().contains("OCR was turned off"),
+        "{never}"
+    );
+
+    let always = report(&upload("mixed.pdf", "always"));
+    assert_eq!(always["status"], "indexed", "{always}");
+    let read = codes(&always).iter().filter(|c| *c == "ocr").count();
+    assert_eq!(read, 2, "both pages read from their pictures: {always}");
+
+    let bad = upload("mixed.pdf", "sometimes");
+    assert_eq!(bad.status, 400, "{}", bad.body);
+    assert!(bad.body.contains("auto, always or never"), "{}", bad.body);
+}

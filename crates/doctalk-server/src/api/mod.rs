@@ -267,6 +267,8 @@ struct UploadQuery {
     /// The file's name (its extension decides the parser).
     name: String,
     kb: Option<String>,
+    /// `auto` (default), `always` (read every page from its picture) or `never`.
+    ocr: Option<String>,
 }
 
 /// The header that carries a password-protected PDF's password with its upload: URI-encoded
@@ -285,9 +287,10 @@ async fn ingest(
 ) -> Result<EventStream, ServerError> {
     let kb = upload.kb.filter(|k| !k.is_empty());
     let passwords = upload_password(&headers)?.into_iter().collect();
+    let ocr = service::ocr_mode(upload.ocr.as_deref())?;
     let path = service::save_upload(&s.engine, kb.as_deref(), &upload.name, &bytes).await?;
     Ok(event_stream("ingest_failed", move |emit| async move {
-        service::ingest_paths(&s.engine, kb.as_deref(), vec![path], passwords, emit).await
+        service::ingest_paths(&s.engine, kb.as_deref(), vec![path], passwords, ocr, emit).await
     }))
 }
 

@@ -94,10 +94,21 @@ pub async fn ingest_paths(
     kb: Option<&str>,
     paths: Vec<PathBuf>,
     passwords: Vec<PdfPassword>,
+    ocr: doctalk_core::OcrMode,
     emit: Emit,
 ) -> Result<Value, ServerError> {
     let lib = s.library(kb).await?;
-    ingest_into(&lib.kb.clone().with_pdf_passwords(passwords), &paths, emit).await
+    let kb = lib.kb.clone().with_pdf_passwords(passwords).with_ocr_mode(ocr);
+    ingest_into(&kb, &paths, emit).await
+}
+
+/// `auto`, `always` or `never` (absent: `auto`), as a request gives it.
+pub fn ocr_mode(value: Option<&str>) -> Result<doctalk_core::OcrMode, ServerError> {
+    match value.filter(|v| !v.is_empty()) {
+        None => Ok(doctalk_core::OcrMode::Auto),
+        Some(v) => doctalk_core::OcrMode::parse(v)
+            .ok_or_else(|| ServerError::BadRequest(format!("ocr must be auto, always or never, not {v:?}"))),
+    }
 }
 
 /// Keeps an uploaded file under the knowledge base's uploads directory and returns where; a name

@@ -21,7 +21,7 @@ pub use chat::{ask, conversation, conversations, delete_conversation, explain, s
 pub use check::{check_answers, CheckOutcome, CheckRequest};
 pub use folders::{add_folder, folders, remove_folder, sync_folders, AddFolderRequest};
 pub use library::{
-    create_kb, document_file, documents, export_kb, health, import_kb, ingest_paths, kbs, reindex,
+    create_kb, document_file, documents, export_kb, health, import_kb, ingest_paths, kbs, ocr_mode, reindex,
     remove_document, sample, save_upload, summarize, SummaryOutcome,
 };
 pub use settings::{download_model, settings, update_settings};
