@@ -187,6 +187,12 @@ describe('applyProgress', () => {
     });
     expect(reading.status).toBe('ocr');
     expect(reading.ocr).toEqual({ done: 3, total: 40 });
+    // Read ahead of its turn: its own start does not take the OCR progress away.
+    const started = applyProgress(reading, {
+      event: 'progress',
+      data: { event: 'file_started', path: 'scan.pdf', index: 1, total: 2 },
+    });
+    expect(started.status).toBe('ocr');
     const done = applyProgress(reading, {
       event: 'progress',
       data: { event: 'file_finished', ...report('scan.pdf', 'indexed') },

@@ -462,8 +462,9 @@ impl KnowledgeBase {
         Ok(reports)
     }
 
-    /// Everything before embedding: the unchanged-file check, parsing and chunking. Sends no
-    /// progress (it runs while the previous file is being embedded).
+    /// Everything before embedding: the unchanged-file check, parsing and chunking. Its only
+    /// progress is OCR's pages (`IngestStage::Ocr`); when it runs ahead, while the previous file is
+    /// being embedded, those events come before the file's `FileStarted`.
     async fn prepare(
         &self,
         path: &Path,
@@ -551,15 +552,26 @@ impl KnowledgeBase {
                 (doc, chunks)
             })
         });
+        let ocr_page = |p: OcrProgress| {
+            progress(IngestEvent::Stage {
+                path: path.to_path_buf(),
+                stage: IngestStage::Ocr {
+                    done: p.done,
+                    total: p.total,
+                },
+            })
+        };
         let joined = loop {
             tokio::select! {
-                Some(p) = pages_rx.recv() => progress(IngestEvent::Stage {
-                    path: path.to_path_buf(),
-                    stage: IngestStage::Ocr { done: p.done, total: p.total },
-                }),
+                // Pages first: the last page's event must not lose the race with the end of parsing.
+                biased;
+                Some(p) = pages_rx.recv() => ocr_page(p),
                 joined = &mut task => break joined,
             }
         };
+        while let Ok(p) = pages_rx.try_recv() {
+            ocr_page(p);
+        }
         let parsed = joined.map_err(|e| CoreError::Task(format!("parsing {}: {e}", path.display())))?;
         let (doc, chunks) = match parsed {
             Ok(v) => v,

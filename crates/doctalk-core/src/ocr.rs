@@ -34,7 +34,15 @@ impl OcrReader {
         if let Some(ocr) = loaded.as_ref() {
             return Ok(ocr.clone());
         }
-        let (model, runtime) = (self.find(OCR_MODEL)?, self.find(OCR_RUNTIME)?);
+        let model = self.find(
+            OCR_MODEL,
+            &[
+                doctalk_ocr::DET_FILE,
+                doctalk_ocr::CLS_FILE,
+                doctalk_ocr::REC_FILE,
+            ],
+        )?;
+        let runtime = self.find(OCR_RUNTIME, &[])?;
         let files = OcrFiles::in_dirs(&model, &runtime).map_err(|e| e.to_string())?;
         let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
         let ocr = Arc::new(Ocr::load(&files, threads).map_err(|e| e.to_string())?);
@@ -43,15 +51,17 @@ impl OcrReader {
         Ok(ocr)
     }
 
-    /// The first `<root>/<name>` directory that exists.
-    fn find(&self, name: &str) -> Result<PathBuf, String> {
+    /// The first `<root>/<name>` directory that holds every one of `files` (a partial copy in one
+    /// root does not hide a complete one in the next).
+    fn find(&self, name: &str, files: &[&str]) -> Result<PathBuf, String> {
         let roots = [
             self.roots.models_dir.clone(),
             self.roots.data_dir.as_ref().map(|d| d.join("models")),
             self.roots.repo_local.clone(),
         ];
         let candidates: Vec<PathBuf> = roots.into_iter().flatten().map(|r| r.join(name)).collect();
-        candidates.iter().find(|c| c.is_dir()).cloned().ok_or_else(|| {
+        let complete = |dir: &PathBuf| dir.is_dir() && files.iter().all(|f| dir.join(f).is_file());
+        candidates.iter().find(|c| complete(c)).cloned().ok_or_else(|| {
             format!(
                 "the OCR model is not installed (looked for {name}/ in {}); install it with \
                  `scripts/fetch-models.sh {OCR_MODEL} {OCR_RUNTIME}`",
@@ -66,6 +76,10 @@ impl OcrReader {
 }
 
 impl PageReader for OcrReader {
+    fn ready(&self) -> Result<(), String> {
+        self.engine().map(|_| ())
+    }
+
     fn read_page(&self, width: usize, height: usize, rgb: Vec<u8>) -> Result<PageReading, String> {
         let ocr = self.engine()?;
         let image = BgrImage::from_rgb(width, height, rgb).map_err(|e| e.to_string())?;

@@ -31,7 +31,7 @@ pub enum IngestError {
     #[error("{path}: no text could be extracted: {reason}")]
     NoText { path: PathBuf, reason: String },
     /// A picture of a page that only OCR could read, and OCR is not available or turned off.
-    #[error("{path}: {reason}; install the OCR model (scripts/fetch-models.sh ppocr-v6-small onnxruntime) or turn OCR on")]
+    #[error("{path}: {reason}")]
     NeedsOcr { path: PathBuf, reason: String },
     /// Every PDF engine overran its time budget (a huge or pathological file).
     #[error("{path}: no PDF engine finished within the {seconds}-second budget")]

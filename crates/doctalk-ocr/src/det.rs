@@ -38,18 +38,27 @@ const MIN_SIZE: f64 = 3.0;
 /// Boxes whose top edges differ by less than this many pixels are on one line (reading order).
 const SAME_LINE_PX: f64 = 10.0;
 
+/// Upscaled pictures never get a longer side beyond this: a sliver (1 × 2,400 px) scaled until its
+/// short side is 736 would be tens of megapixels of activations.
+const MAX_UPSCALED_SIDE: f64 = 4000.0;
+
+/// `v` cut to whole pixels and rounded to a multiple of 32 (at least 32), as RapidOCR sizes its
+/// inputs: with Python's `round`, which takes halves to the even neighbour.
+pub(crate) fn round_to_32(v: f64) -> usize {
+    ((v.trunc() / 32.0).round_ties_even() * 32.0).max(32.0) as usize
+}
+
 /// The network's input: the image resized so both sides are multiples of 32 and the shorter side is
-/// at least `limit_side_len`, as NCHW floats scaled to [-1, 1].
+/// at least `limit_side_len` (unless that would take the longer side past 4,000 px), as NCHW floats
+/// scaled to [-1, 1].
 pub fn preprocess(img: &BgrImage, params: &DetParams) -> (Vec<f32>, usize, usize) {
     let (h, w) = (img.height as f64, img.width as f64);
     let ratio = if h.min(w) < params.limit_side_len as f64 {
-        params.limit_side_len as f64 / h.min(w)
+        (params.limit_side_len as f64 / h.min(w)).min((MAX_UPSCALED_SIDE / h.max(w)).max(1.0))
     } else {
         1.0
     };
-    // Python rounds halves to even, and RapidOCR sizes with Python's round.
-    let round32 = |v: f64| ((v.trunc() / 32.0).round_ties_even() * 32.0).max(32.0) as usize;
-    let (rh, rw) = (round32(h * ratio), round32(w * ratio));
+    let (rh, rw) = (round_to_32(h * ratio), round_to_32(w * ratio));
     let resized = img.resize(rw, rh);
     (to_chw(&resized), rh, rw)
 }
@@ -199,6 +208,20 @@ mod tests {
         }
         pred[30 * w + 30] = 0.99; // one pixel
         assert!(boxes_from_map(&pred, w, h, w, h, &DetParams::default()).is_empty());
+    }
+
+    #[test]
+    fn a_sliver_is_not_upscaled_into_tens_of_megapixels() {
+        let sliver = BgrImage::from_bgr(10, 2000, vec![255; 10 * 2000 * 3]).unwrap();
+        let (_, h, w) = preprocess(&sliver, &DetParams::default());
+        assert!(h <= 4000 && w <= 32, "{w}x{h}");
+        let page = BgrImage::from_bgr(500, 700, vec![255; 500 * 700 * 3]).unwrap();
+        let (_, h, w) = preprocess(&page, &DetParams::default());
+        assert_eq!(
+            (w, h),
+            (736, 1024),
+            "a small page still reaches 736 on its short side"
+        );
     }
 
     #[test]

@@ -126,26 +126,29 @@ impl std::fmt::Debug for Ocr {
     }
 }
 
-/// ONNX Runtime's environment lives for the whole process; the library can be loaded only once.
-static RUNTIME: OnceLock<std::result::Result<(PathBuf, ort::environment::Environment), String>> =
-    OnceLock::new();
+/// ONNX Runtime's environment lives for the whole process and its library is loaded once; a load
+/// that failed (a library not installed yet) is tried again by the next caller.
+static RUNTIME: OnceLock<ort::environment::Environment> = OnceLock::new();
+static LOADING: Mutex<()> = Mutex::new(());
 
 fn runtime(path: &Path) -> Result<&'static ort::environment::Environment> {
-    let loaded = RUNTIME.get_or_init(|| {
-        let env = ort::init_from(path)
-            .map_err(|e| e.to_string())?
-            .with_name("doctalk-ocr")
-            .build()
-            .map_err(|e| e.to_string())?;
-        Ok((path.to_path_buf(), env))
-    });
-    match loaded {
-        Ok((_, env)) => Ok(env),
-        Err(reason) => Err(OcrError::Runtime {
-            path: path.to_path_buf(),
-            reason: reason.clone(),
-        }),
+    if let Some(env) = RUNTIME.get() {
+        return Ok(env);
     }
+    let _one_at_a_time = LOADING.lock().unwrap_or_else(|p| p.into_inner());
+    if let Some(env) = RUNTIME.get() {
+        return Ok(env);
+    }
+    let fail = |reason: String| OcrError::Runtime {
+        path: path.to_path_buf(),
+        reason,
+    };
+    let env = ort::init_from(path)
+        .map_err(|e| fail(e.to_string()))?
+        .with_name("doctalk-ocr")
+        .build()
+        .map_err(|e| fail(e.to_string()))?;
+    Ok(RUNTIME.get_or_init(|| env))
 }
 
 fn session(
@@ -327,11 +330,9 @@ fn bounded(image: &BgrImage) -> (std::borrow::Cow<'_, BgrImage>, (f64, f64)) {
         return (std::borrow::Cow::Borrowed(image), (1.0, 1.0));
     }
     let ratio = MAX_SIDE as f64 / longest as f64;
-    // Python rounds halves to even, and RapidOCR sizes with Python's round.
-    let round32 = |v: f64| ((v.trunc() / 32.0).round_ties_even() * 32.0).max(32.0) as usize;
     let (w, h) = (
-        round32(image.width as f64 * ratio),
-        round32(image.height as f64 * ratio),
+        det::round_to_32(image.width as f64 * ratio),
+        det::round_to_32(image.height as f64 * ratio),
     );
     let scaled = image.resize(w, h);
     let back = (image.width as f64 / w as f64, image.height as f64 / h as f64);

@@ -63,8 +63,10 @@ export function applyProgress(row: UploadRow, e: IngestEvent): UploadRow {
   const p = e.data;
   switch (p.event) {
     case 'file_started':
-      return { ...row, status: 'parse' };
+      // A file is read ahead while the one before it is embedded: its OCR pages may come first.
+      return row.status === 'ocr' ? row : { ...row, status: 'parse' };
     case 'stage':
+      if (p.stage.stage === 'parse' && row.status === 'ocr') return row;
       if (p.stage.stage === 'embed') {
         return {
           ...row,

@@ -100,13 +100,19 @@ pub const MIN_KEY_TERM_COVERAGE: f32 = 0.6;
 /// the labelled set's refusals stay 0.90.
 pub const STRONG_LEXICAL_MATCH: f32 = 20.0;
 
-/// Whether the best passages match the question strongly enough in words and in meaning that the
+/// Whether one passage matches the question strongly enough in words and in meaning that the
 /// model's refusal is overruled (see [`STRONG_LEXICAL_MATCH`]).
 fn strongly_matched(e: &Evidence) -> bool {
-    matches!(
-        (e.top_bm25_score, e.top_dense_score, e.threshold),
-        (Some(bm25), Some(dense), Some(min)) if bm25 >= STRONG_LEXICAL_MATCH && dense >= min
-    )
+    e.matched_both.is_some_and(|bm25| bm25 >= STRONG_LEXICAL_MATCH)
+}
+
+/// How a fallback reason starts when the model refused or wrote nothing that stands.
+fn model_declined(refused: bool) -> &'static str {
+    if refused {
+        "the model said the documents do not hold the answer"
+    } else {
+        "the model's answer stated nothing"
+    }
 }
 
 /// What the answer says when the documents do not contain it.
@@ -267,6 +273,10 @@ pub struct Evidence {
     /// The largest share of the question's key terms that one retrieved passage contains.
     #[serde(default)]
     pub key_terms: Option<f32>,
+    /// The best BM25 score of a passage whose dense score meets the threshold: one passage that
+    /// matches both the question's words and its meaning (see [`STRONG_LEXICAL_MATCH`]).
+    #[serde(default)]
+    pub matched_both: Option<f32>,
 }
 
 impl Evidence {
@@ -294,6 +304,12 @@ impl Evidence {
                     )
                 })
                 .reduce(f32::max),
+            matched_both: threshold.and_then(|min| {
+                hits.iter()
+                    .filter(|h| h.dense.is_some_and(|d| d.score >= min))
+                    .filter_map(|h| h.bm25.map(|b| b.score))
+                    .reduce(f32::max)
+            }),
         }
     }
 
@@ -657,11 +673,7 @@ impl KnowledgeBase {
                         _ if let Some((wanted, i)) = given_by => {
                             answer.fallback_reason = Some(format!(
                                 "{}, but passage [{}] gives the {} the question asks for: it is shown",
-                                if refused {
-                                    "the model said the documents do not hold the answer"
-                                } else {
-                                    "the model's answer stated nothing"
-                                },
+                                model_declined(refused),
                                 answer.sources[i].n,
                                 wanted.describe()
                             ));
@@ -681,12 +693,8 @@ impl KnowledgeBase {
                         _ if strongly_matched(&answer.evidence) => {
                             answer.fallback_reason = Some(format!(
                                 "{}, but a passage matches the question's words strongly (BM25 {:.1}) and its meaning: it is shown",
-                                if refused {
-                                    "the model said the documents do not hold the answer"
-                                } else {
-                                    "the model's answer stated nothing"
-                                },
-                                answer.evidence.top_bm25_score.unwrap_or_default()
+                                model_declined(refused),
+                                answer.evidence.matched_both.unwrap_or_default()
                             ));
                         }
                         _ => {
@@ -945,25 +953,56 @@ mod tests {
 
     #[test]
     fn a_refusal_is_overruled_only_by_a_strong_match_in_words_and_meaning() {
-        let e = |bm25: Option<f32>, dense: f32| Evidence {
-            top_dense_score: Some(dense),
-            top_bm25_score: bm25,
+        let e = |matched_both: Option<f32>| Evidence {
+            top_dense_score: Some(0.9),
+            top_bm25_score: Some(40.0),
             faq_match: None,
             threshold: Some(0.84),
             key_terms: Some(0.3),
+            matched_both,
         };
-        assert!(strongly_matched(&e(Some(28.8), 0.862)));
-        assert!(!strongly_matched(&e(Some(19.9), 0.913)), "words too weak");
+        assert!(strongly_matched(&e(Some(28.8))));
+        assert!(!strongly_matched(&e(Some(19.9))), "words too weak");
         assert!(
-            !strongly_matched(&e(Some(20.2), 0.830)),
-            "meaning below the threshold"
+            !strongly_matched(&e(None)),
+            "no passage meets the dense threshold"
         );
-        assert!(!strongly_matched(&e(None, 0.95)));
-        let uncalibrated = Evidence {
-            threshold: None,
-            ..e(Some(40.0), 0.9)
+    }
+
+    #[test]
+    fn a_strong_match_is_one_passage_strong_in_words_and_meaning() {
+        use crate::fusion::ComponentScore;
+        let hit = |dense: f32, bm25: f32| SearchHit {
+            rank: 1,
+            chunk_id: String::new(),
+            doc_id: String::new(),
+            path: String::new(),
+            also_at: Vec::new(),
+            title: String::new(),
+            page: None,
+            kind: "passage".into(),
+            text: "text".into(),
+            heading_path: Vec::new(),
+            questions: Vec::new(),
+            answer: None,
+            span: (0, 0),
+            fused_score: 0.0,
+            dense: Some(ComponentScore {
+                rank: 1,
+                score: dense,
+            }),
+            bm25: Some(ComponentScore { rank: 1, score: bm25 }),
+            faq_match: None,
+            identifier_match: false,
+            metadata: serde_json::Value::Null,
+            kb: None,
         };
-        assert!(!strongly_matched(&uncalibrated), "no threshold, no overruling");
+        // The strong words are in a passage of another meaning; the close meaning has weak words.
+        let split = Evidence::of("q", &[hit(0.80, 30.0), hit(0.90, 5.0)], Some(0.84));
+        assert_eq!(split.matched_both, Some(5.0));
+        assert!(!strongly_matched(&split));
+        let one = Evidence::of("q", &[hit(0.86, 25.0), hit(0.90, 5.0)], Some(0.84));
+        assert!(strongly_matched(&one));
     }
 
     fn evidence(score: f32, key_terms: f32, threshold: f32) -> Evidence {
@@ -973,6 +1012,7 @@ mod tests {
             faq_match: None,
             threshold: Some(threshold),
             key_terms: Some(key_terms),
+            matched_both: None,
         }
     }
 

@@ -270,6 +270,7 @@ mod tests {
                 faq_match: None,
                 threshold: None,
                 key_terms: None,
+                matched_both: None,
             },
             cited,
             invalid_citations: vec![],

@@ -4,15 +4,14 @@
 use std::io::Cursor;
 use std::path::Path;
 
-use super::ocr::{read_picture, OcrMode};
+use super::ocr::{read_picture, OcrMode, INSTALL_HINT};
 use super::ParseOptions;
 use crate::{Block, Diagnostic, DiagnosticCode, Document, Format, IngestError, Result};
 
 /// Pictures larger than this are refused before they are decoded (a decompression bomb declares
 /// 60,000 × 60,000 pixels in a few kilobytes).
 const MAX_PIXELS: u64 = 100_000_000;
-/// Pictures are scaled down to this longer side before OCR (it reads at most 2,000 pixels).
-const OCR_SIDE: u32 = 2400;
+use super::ocr::MAX_PICTURE_SIDE;
 /// A TIFF with more pages than this is read up to here.
 const MAX_TIFF_PAGES: usize = 10_000;
 
@@ -21,17 +20,23 @@ pub(super) fn parse(path: &Path, opts: &ParseOptions) -> Result<Document> {
         (_, OcrMode::Never) => {
             return Err(IngestError::NeedsOcr {
                 path: path.to_path_buf(),
-                reason: "it is a picture, and OCR was turned off".to_string(),
+                reason: "it is a picture, and OCR was turned off (--ocr auto or always reads it)".to_string(),
             })
         }
         (None, _) => {
             return Err(IngestError::NeedsOcr {
                 path: path.to_path_buf(),
-                reason: "it is a picture, and OCR is not set up".to_string(),
+                reason: format!("it is a picture, and OCR is not set up; {INSTALL_HINT}"),
             })
         }
         (Some(reader), _) => reader.clone(),
     };
+    if let Err(reason) = reader.ready() {
+        return Err(IngestError::NeedsOcr {
+            path: path.to_path_buf(),
+            reason: format!("it is a picture, and {reason}"),
+        });
+    }
     let bytes = std::fs::read(path).map_err(|source| IngestError::Io {
         path: path.to_path_buf(),
         source,
@@ -133,11 +138,11 @@ fn check_size(w: u32, h: u32) -> Result<(), String> {
     Ok(())
 }
 
-/// Over white, as RGB, scaled down to at most [`OCR_SIDE`].
+/// Over white, as RGB, scaled down to at most [`MAX_PICTURE_SIDE`].
 fn flatten(picture: image::DynamicImage) -> image::RgbImage {
     let longest = picture.width().max(picture.height());
-    let picture = if longest > OCR_SIDE {
-        let scale = f64::from(OCR_SIDE) / f64::from(longest);
+    let picture = if longest > MAX_PICTURE_SIDE {
+        let scale = f64::from(MAX_PICTURE_SIDE) / f64::from(longest);
         let (w, h) = (
             ((f64::from(picture.width()) * scale).round() as u32).max(1),
             ((f64::from(picture.height()) * scale).round() as u32).max(1),
@@ -161,18 +166,23 @@ fn flatten(picture: image::DynamicImage) -> image::RgbImage {
     rgb
 }
 
+/// How many pages the TIFF has; a damaged directory ends the count (its page is then reported
+/// when it is reached).
 fn tiff_page_count(bytes: &[u8]) -> Result<usize, String> {
     let mut decoder = tiff::decoder::Decoder::new(Cursor::new(bytes)).map_err(|e| e.to_string())?;
     let mut count = 1;
     while decoder.more_images() && count < MAX_TIFF_PAGES {
-        decoder.next_image().map_err(|e| e.to_string())?;
+        if decoder.next_image().is_err() {
+            return Ok(count + 1);
+        }
         count += 1;
     }
     Ok(count)
 }
 
 /// Decodes the TIFF's pages one at a time, handing each to `each` (only one page's pixels exist at
-/// a time). A page that cannot be decoded is an `Err` page; the file itself failing is an `Err`.
+/// a time). A page that cannot be decoded, or a directory that cannot be reached, is an `Err` page;
+/// only a file that is not a TIFF at all is an `Err`.
 fn each_tiff_page(
     bytes: &[u8],
     mut each: impl FnMut(usize, Result<image::DynamicImage, String>),
@@ -185,7 +195,10 @@ fn each_tiff_page(
         if !decoder.more_images() || index >= MAX_TIFF_PAGES {
             return Ok(());
         }
-        decoder.next_image().map_err(|e| e.to_string())?;
+        if let Err(e) = decoder.next_image() {
+            each(index, Err(e.to_string()));
+            return Ok(());
+        }
     }
 }
 
@@ -209,19 +222,14 @@ fn tiff_page(decoder: &mut tiff::decoder::Decoder<Cursor<&[u8]>>) -> Result<imag
     let picture = match color {
         ColorType::Gray(8) => image::GrayImage::from_raw(w, h, data).map(image::DynamicImage::ImageLuma8),
         ColorType::Gray(1) => {
-            // Rows are padded to whole bytes; 0 is black unless the file says otherwise, and
-            // the tiff crate has already applied WhiteIsZero inversion for 8-bit only: handle
-            // both photometric interpretations here.
-            let white_is_zero = decoder
-                .get_tag_u32(tiff::tags::Tag::PhotometricInterpretation)
-                .is_ok_and(|p| p == 0);
+            // Rows are padded to whole bytes. The tiff crate has already turned WhiteIsZero
+            // files (the fax convention) around, so a 1 bit is white here whatever the file said.
             let stride = wu.div_ceil(8);
             let mut grey = Vec::with_capacity(wu * hu);
             for y in 0..hu {
                 for x in 0..wu {
                     let bit = data.get(y * stride + x / 8).map_or(0, |b| (b >> (7 - x % 8)) & 1);
-                    let white = (bit == 1) != white_is_zero;
-                    grey.push(if white { 255 } else { 0 });
+                    grey.push(if bit == 1 { 255 } else { 0 });
                 }
             }
             image::GrayImage::from_raw(w, h, grey).map(image::DynamicImage::ImageLuma8)

@@ -9,8 +9,22 @@ use std::time::Instant;
 
 use crate::{Diagnostic, DiagnosticCode, PdfEngineId, TextBlock};
 
+/// Pictures are drawn or scaled to at most this many pixels on their longer side before they are
+/// read (the OCR reads at most 2,000; a poster-sized page must not take gigabytes).
+pub(crate) const MAX_PICTURE_SIDE: u32 = 2400;
+
+/// What a user runs to install the OCR model.
+pub(crate) const INSTALL_HINT: &str =
+    "install the OCR model with `scripts/fetch-models.sh ppocr-v6-small onnxruntime`";
+
 /// Reads the text of one picture of a page.
 pub trait PageReader: Send + Sync {
+    /// Whether the engine can read at all (its model is installed and loads); an `Err` is a
+    /// sentence for the user. Asked once per file, before any page is drawn.
+    fn ready(&self) -> Result<(), String> {
+        Ok(())
+    }
+
     /// `rgb` holds `width * height * 3` bytes, red first, row by row. An `Err` is a sentence
     /// for the user (e.g. "the OCR model is not installed: …").
     fn read_page(&self, width: usize, height: usize, rgb: Vec<u8>) -> Result<PageReading, String>;

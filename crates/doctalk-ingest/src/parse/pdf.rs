@@ -79,7 +79,11 @@ pub(super) fn parse(path: &Path, opts: &ParseOptions) -> Result<Document> {
         )),
     }
 
-    let mut read_by_ocr = read_pictures(&bytes, &passwords, &merged.pages, opts, &mut diagnostics);
+    let (mut read_by_ocr, ocr_unavailable) =
+        match read_pictures(&bytes, &passwords, &merged.pages, opts, &mut diagnostics) {
+            Ok(read) => (read, false),
+            Err(()) => (Default::default(), true),
+        };
     let mut blocks = Vec::new();
     for (index, (quality, engine)) in merged.pages.iter().enumerate() {
         let page = u32::try_from(index + 1).unwrap_or(u32::MAX);
@@ -90,6 +94,7 @@ pub(super) fn parse(path: &Path, opts: &ParseOptions) -> Result<Document> {
         let no_ocr = match (&opts.ocr.reader, opts.ocr.mode) {
             (_, OcrMode::Never) => "",
             (None, _) => "; OCR is not set up",
+            (Some(_), _) if ocr_unavailable => "; OCR is not available",
             (Some(_), _) => "",
         };
         match quality {
@@ -127,6 +132,7 @@ pub(super) fn parse(path: &Path, opts: &ParseOptions) -> Result<Document> {
         let suffix = match (&opts.ocr.reader, opts.ocr.mode) {
             (None, mode) if needs_ocr && mode != OcrMode::Never => "; OCR is not set up",
             (_, OcrMode::Never) if needs_ocr => "; OCR was turned off",
+            (Some(_), _) if needs_ocr && ocr_unavailable => "; OCR is not available",
             _ => "",
         };
         return Err(IngestError::NoText {
@@ -145,17 +151,19 @@ pub(super) fn parse(path: &Path, opts: &ParseOptions) -> Result<Document> {
 }
 
 /// Reads by OCR the pages that need it (per [`OcrMode`]), one drawn page at a time. Pages that
-/// could not be drawn or read get a diagnostic and keep their text layer's outcome.
+/// could not be drawn or read get a diagnostic and keep their text layer's outcome. `Err(())`:
+/// pages needed OCR and the engine cannot read (its model missing): one diagnostic says why, and
+/// no page is drawn.
 fn read_pictures(
     bytes: &Arc<Vec<u8>>,
     passwords: &[Vec<u8>],
     pages: &[(PageQuality, PdfEngineId)],
     opts: &ParseOptions,
     diagnostics: &mut Vec<Diagnostic>,
-) -> std::collections::BTreeMap<usize, TextBlock> {
+) -> std::result::Result<std::collections::BTreeMap<usize, TextBlock>, ()> {
     let mut read = std::collections::BTreeMap::new();
     let Some(reader) = &opts.ocr.reader else {
-        return read;
+        return Ok(read);
     };
     let wanted: Vec<usize> = pages
         .iter()
@@ -168,7 +176,15 @@ fn read_pictures(
         .map(|(i, _)| i)
         .collect();
     if wanted.is_empty() {
-        return read;
+        return Ok(read);
+    }
+    if let Err(reason) = reader.ready() {
+        diagnostics.push(Diagnostic::new(
+            DiagnosticCode::OcrFailed,
+            format!("{} page(s) needed OCR, but {reason}", wanted.len()),
+            None,
+        ));
+        return Err(());
     }
     let total = wanted.len();
     let mut done = 0;
@@ -199,7 +215,7 @@ fn read_pictures(
             None,
         ));
     }
-    read
+    Ok(read)
 }
 
 // OCR reads pictures, not text layers: as a text engine choice it means pdf_oxide's reading.

@@ -1,5 +1,5 @@
 //! Pages to pixels for OCR, with hayro (a PDF renderer in safe Rust that decodes every image
-//! filter scans use: DCT, CCITT G3/G4, JBIG2, JPX, Flate), at the resolution the recogniser wants.
+//! filter scans use: DCT, CCITT G3/G4, JBIG2, JPX, Flate), at 200 dpi or less.
 
 use std::sync::Arc;
 
@@ -8,11 +8,11 @@ use hayro::hayro_syntax::Pdf;
 use hayro::vello_cpu::color::palette::css::WHITE;
 use hayro::{PixmapSettings, RenderCache, RenderSettings};
 
-/// Pages are drawn at this resolution…
+use crate::parse::ocr::MAX_PICTURE_SIDE;
+
+/// Pages are drawn at this resolution, unless their longer side would exceed
+/// [`MAX_PICTURE_SIDE`] (an A4 page is 1,654 × 2,339 px at 200 dpi).
 const DPI: f32 = 200.0;
-/// …unless their longer side would exceed this many pixels (the OCR reads at most 2,000 anyway):
-/// a poster-sized page cannot take gigabytes.
-const MAX_SIDE_PX: f32 = 2400.0;
 
 /// One rendered page: width, height, RGB bytes.
 pub(crate) type Picture = (usize, usize, Vec<u8>);
@@ -41,7 +41,7 @@ pub(crate) fn each_page(
                 if !(w.is_finite() && h.is_finite()) || w < 1.0 || h < 1.0 {
                     Err(format!("the page has no area ({w}×{h} points)"))
                 } else {
-                    let scale = (DPI / 72.0).min(MAX_SIDE_PX / w.max(h));
+                    let scale = (DPI / 72.0).min(MAX_PICTURE_SIDE as f32 / w.max(h));
                     super::isolate::contained(|| {
                         let pixmap = hayro::render(
                             page,
