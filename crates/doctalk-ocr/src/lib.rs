@@ -225,24 +225,12 @@ impl Ocr {
 
     fn detect(&self, img: &BgrImage) -> Result<Vec<([geometry::Point; 4], f32)>> {
         let (input, h, w) = det::preprocess(img, &self.params);
-        let tensor =
-            Tensor::from_array(([1usize, 3, h, w], input)).map_err(|e| OcrError::model("detector", e))?;
-        let mut session = self.det.lock().unwrap_or_else(|p| p.into_inner());
-        let outputs = session
-            .run(ort::inputs![tensor])
-            .map_err(|e| OcrError::model("detector", e))?;
-        let (shape, pred) = outputs[0]
-            .try_extract_tensor::<f32>()
-            .map_err(|e| OcrError::model("detector", e))?;
-        let dims: Vec<usize> = shape.iter().map(|&d| d.max(0) as usize).collect();
-        let (map_h, map_w) = match dims.as_slice() {
-            [_, _, h, w] => (*h, *w),
-            _ => {
-                return Err(OcrError::model(
-                    "detector",
-                    format!("unexpected output shape {dims:?}"),
-                ))
-            }
+        let (dims, pred) = infer(&self.det, "detector", [1, 3, h, w], input)?;
+        let [_, _, map_h, map_w] = dims[..] else {
+            return Err(OcrError::model(
+                "detector",
+                format!("unexpected output shape {dims:?}"),
+            ));
         };
         Ok(det::boxes_from_map(
             &pred[..map_h * map_w],
@@ -260,21 +248,11 @@ impl Ocr {
         for batch in order.chunks(rec::BATCH) {
             let imgs: Vec<&BgrImage> = batch.iter().map(|&i| &crops[i]).collect();
             let input = rec::batch_input(&imgs, rec::CLS_HEIGHT, rec::CLS_WIDTH);
-            let tensor = Tensor::from_array(([batch.len(), 3, rec::CLS_HEIGHT, rec::CLS_WIDTH], input))
-                .map_err(|e| OcrError::model("direction classifier", e))?;
-            let flips: Vec<bool> = {
-                let mut session = self.cls.lock().unwrap_or_else(|p| p.into_inner());
-                let outputs = session
-                    .run(ort::inputs![tensor])
-                    .map_err(|e| OcrError::model("direction classifier", e))?;
-                let (_, probs) = outputs[0]
-                    .try_extract_tensor::<f32>()
-                    .map_err(|e| OcrError::model("direction classifier", e))?;
-                probs
-                    .chunks_exact(2)
-                    .map(|p| p[1] > p[0] && p[1] > rec::CLS_THRESH)
-                    .collect()
-            };
+            let shape = [batch.len(), 3, rec::CLS_HEIGHT, rec::CLS_WIDTH];
+            let (_, probs) = infer(&self.cls, "direction classifier", shape, input)?;
+            let flips = probs
+                .chunks_exact(2)
+                .map(|p| p[1] > p[0] && p[1] > rec::CLS_THRESH);
             for (&i, flip) in batch.iter().zip(flips) {
                 if flip {
                     crops[i] = crops[i].rotate_180();
@@ -291,16 +269,8 @@ impl Ocr {
             let imgs: Vec<&BgrImage> = batch.iter().map(|&i| &crops[i]).collect();
             let width = rec::rec_width(&imgs);
             let input = rec::batch_input(&imgs, rec::REC_HEIGHT, width);
-            let tensor = Tensor::from_array(([batch.len(), 3, rec::REC_HEIGHT, width], input))
-                .map_err(|e| OcrError::model("recogniser", e))?;
-            let mut session = self.rec.lock().unwrap_or_else(|p| p.into_inner());
-            let outputs = session
-                .run(ort::inputs![tensor])
-                .map_err(|e| OcrError::model("recogniser", e))?;
-            let (shape, probs) = outputs[0]
-                .try_extract_tensor::<f32>()
-                .map_err(|e| OcrError::model("recogniser", e))?;
-            let dims: Vec<usize> = shape.iter().map(|&d| d.max(0) as usize).collect();
+            let shape = [batch.len(), 3, rec::REC_HEIGHT, width];
+            let (dims, probs) = infer(&self.rec, "recogniser", shape, input)?;
             let [n, steps, classes] = dims.as_slice() else {
                 return Err(OcrError::model(
                     "recogniser",
@@ -320,6 +290,25 @@ impl Ocr {
         }
         Ok(out)
     }
+}
+
+/// One call of a model on an NCHW batch: its first output's shape and values. The session is held
+/// only for the call.
+fn infer(
+    session: &Mutex<Session>,
+    stage: &'static str,
+    shape: [usize; 4],
+    input: Vec<f32>,
+) -> Result<(Vec<usize>, Vec<f32>)> {
+    let tensor = Tensor::from_array((shape, input)).map_err(|e| OcrError::model(stage, e))?;
+    let mut session = session.lock().unwrap_or_else(|p| p.into_inner());
+    let outputs = session
+        .run(ort::inputs![tensor])
+        .map_err(|e| OcrError::model(stage, e))?;
+    let (dims, values) = outputs[0]
+        .try_extract_tensor::<f32>()
+        .map_err(|e| OcrError::model(stage, e))?;
+    Ok((dims.iter().map(|&d| d.max(0) as usize).collect(), values.to_vec()))
 }
 
 /// The image scaled down (both sides to multiples of 32) when its longer side exceeds
