@@ -123,6 +123,20 @@ pub enum ModelError {
     #[error("remote model at {url}: {reason}")]
     Remote { url: String, reason: String },
 
+    /// A LoRA adapter that cannot be read or uses a feature DocTalk does not apply (DoRA, trained
+    /// biases, fully saved modules, embedding adapters).
+    #[error("LoRA adapter {path}: {reason}", path = .path.display())]
+    BadAdapter { path: PathBuf, reason: String },
+
+    /// A readable LoRA adapter made for another model: a target module the base lacks, shapes or a
+    /// rank that do not agree, another architecture.
+    #[error("LoRA adapter {adapter} does not fit the model {model}: {reason}", adapter = .adapter.display(), model = .model.display())]
+    AdapterMismatch {
+        adapter: PathBuf,
+        model: PathBuf,
+        reason: String,
+    },
+
     /// Generation parameters that make no sense (negative temperature, top_p outside (0, 1]).
     #[error("invalid generation parameter: {0}")]
     InvalidParams(String),

@@ -8,6 +8,8 @@ use candle_core::quantized::{GgmlDType, QMatMul, QTensor};
 use candle_core::{CpuStorage, CustomOp1, Layout, Module, Result, Shape, Tensor};
 use doctalk_qgemm::{PackedMatrix, WeightFormat};
 
+use crate::llm::LowRank;
+
 /// The kernel format for a GGUF type, if there is one.
 pub(crate) fn kernel_format(dtype: GgmlDType) -> Option<WeightFormat> {
     Some(match dtype {
@@ -46,6 +48,9 @@ pub(crate) fn pack(tensor: &QTensor) -> Result<Option<Arc<PackedMatrix>>> {
 pub(crate) enum QLinear {
     Packed(Arc<PackedMatrix>),
     Candle(QMatMul),
+    /// A quantized layer plus a LoRA adapter's low-rank change, added at run time (the quantized
+    /// weight cannot absorb a small change without rounding it away).
+    Adapted(Box<QLinear>, LowRank),
 }
 
 impl QLinear {
@@ -55,6 +60,14 @@ impl QLinear {
             None => Ok(Self::Candle(QMatMul::from_arc(Arc::new(tensor))?)),
         }
     }
+
+    /// This layer with an adapter's change, when there is one.
+    pub(crate) fn adapted(self, change: Option<LowRank>) -> Self {
+        match change {
+            Some(low) => Self::Adapted(Box::new(self), low),
+            None => self,
+        }
+    }
 }
 
 impl Module for QLinear {
@@ -62,6 +75,7 @@ impl Module for QLinear {
         match self {
             Self::Packed(m) => xs.contiguous()?.apply_op1_no_bwd(&PackedOp(m)),
             Self::Candle(m) => m.forward(xs),
+            Self::Adapted(base, low) => base.forward(xs)? + low.forward(xs)?,
         }
     }
 }

@@ -16,6 +16,7 @@ use candle_nn::kv_cache::KvCache;
 use candle_nn::{embedding, linear_b, linear_no_bias, rms_norm, Embedding, Linear, RmsNorm, VarBuilder};
 use candle_transformers::utils::repeat_kv;
 
+use super::adapter::Targets;
 use super::backend::CausalLm;
 use crate::qlinear::QLinear;
 
@@ -323,10 +324,11 @@ impl Model {
     /// ChatGLM3 / GLM-4-9B-chat from a llama.cpp GGUF (architecture `chatglm`): fused `attn_qkv` with
     /// bias, fused `ffn_up` (gate rows first), rotary on the first `rope.dimension_count` of each head.
     /// Norms and embeddings are dequantized to f32; the matrices stay quantized.
-    pub fn from_gguf<R: Read + Seek>(
+    pub(crate) fn from_gguf<R: Read + Seek>(
         ct: &gguf_file::Content,
         reader: &mut R,
         device: &Device,
+        adapter: &mut Targets,
     ) -> Result<Self> {
         let md = |key: &str| {
             ct.metadata
@@ -363,20 +365,23 @@ impl Model {
             tie_word_embeddings: false,
         };
         let mut qtensor = |name: &str| ct.tensor(reader, name, device);
+        // A quantized projection with a LoRA adapter's change, when the adapter targets it.
+        let mut linear =
+            |name: &str, t: QTensor| -> Result<QLinear> { Ok(QLinear::new(t)?.adapted(adapter.take(name))) };
         let embed_tokens = Embedding::new(embed.dequantize(device)?, hidden_size);
         let mut layers = Vec::with_capacity(cfg.num_hidden_layers);
         for i in 0..cfg.num_hidden_layers {
             let p = format!("blk.{i}");
             let qkv_bias = qtensor(&format!("{p}.attn_qkv.bias"))?.dequantize(device)?;
-            let qkv = Proj::Quantized(
-                QLinear::new(qtensor(&format!("{p}.attn_qkv.weight"))?)?,
-                Some(qkv_bias),
-            );
-            let quantized = |t: QTensor| -> Result<Proj> { Ok(Proj::Quantized(QLinear::new(t)?, None)) };
-            let o_proj = quantized(qtensor(&format!("{p}.attn_output.weight"))?)?;
+            let mut quantized = |name: String| -> Result<QLinear> {
+                let t = qtensor(&name)?;
+                linear(&name, t)
+            };
+            let qkv = Proj::Quantized(quantized(format!("{p}.attn_qkv.weight"))?, Some(qkv_bias));
+            let o_proj = Proj::Quantized(quantized(format!("{p}.attn_output.weight"))?, None);
             let mlp = Mlp {
-                gate_up_proj: quantized(qtensor(&format!("{p}.ffn_up.weight"))?)?,
-                down_proj: quantized(qtensor(&format!("{p}.ffn_down.weight"))?)?,
+                gate_up_proj: Proj::Quantized(quantized(format!("{p}.ffn_up.weight"))?, None),
+                down_proj: Proj::Quantized(quantized(format!("{p}.ffn_down.weight"))?, None),
                 intermediate: cfg.intermediate_size,
             };
             let norm =
@@ -392,7 +397,8 @@ impl Model {
             qtensor("output_norm.weight")?.dequantize(device)?,
             cfg.rms_norm_eps,
         );
-        let lm_head = Proj::Quantized(QLinear::new(qtensor("output.weight")?)?, None);
+        let output = qtensor("output.weight")?;
+        let lm_head = Proj::Quantized(linear("output.weight", output)?, None);
         Ok(Self {
             rotary: Rotary::new(&cfg, DType::F32, device)?,
             embed_tokens,

@@ -14,6 +14,7 @@ use candle_core::{DType, Device, IndexOp, Module, Result, Tensor};
 use candle_nn::rotary_emb::{rope, rope_i};
 use doctalk_qgemm::PackedMatrix;
 
+use super::adapter::Targets;
 use super::backend::CausalLm;
 use crate::attention::{attend_head, OutRows, Rows, SharedOut, Visibility};
 use crate::qlinear::{pack, QLinear};
@@ -70,6 +71,7 @@ impl Model {
         ct: &Content,
         reader: &mut R,
         device: &Device,
+        adapter: &mut Targets,
     ) -> Result<Self> {
         let rope_style = match arch {
             "qwen2" => RopeStyle::Halves,
@@ -95,7 +97,10 @@ impl Model {
 
         let qtensor = |reader: &mut R, name: &str| ct.tensor(reader, name, device);
         let dense = |reader: &mut R, name: &str| qtensor(reader, name)?.dequantize(device);
-        let linear = |reader: &mut R, name: &str| QLinear::new(qtensor(reader, name)?);
+        // A LoRA adapter's change rides along with the projection it targets.
+        let mut linear = |reader: &mut R, name: &str| {
+            Ok::<_, candle_core::Error>(QLinear::new(qtensor(reader, name)?)?.adapted(adapter.take(name)))
+        };
 
         let token_embd = qtensor(reader, "token_embd.weight")?;
         let packed_embd = pack(&token_embd)?;

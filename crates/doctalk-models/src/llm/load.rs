@@ -6,9 +6,10 @@
 use std::fs::File;
 use std::io::{Read, Seek};
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use candle_core::quantized::gguf_file::Content;
+use candle_core::safetensors::MmapedSafetensors;
 use candle_core::{DType, Device};
 use candle_nn::VarBuilder;
 use candle_transformers::models::{
@@ -16,6 +17,7 @@ use candle_transformers::models::{
 };
 use tokenizers::Tokenizer;
 
+use super::adapter::{Adapter, MergingBackend, Targets};
 use super::backend::CausalLm;
 use super::engine::LocalGenerator;
 use super::gguf_tokenizer::{get_int, get_str, int_of, tokenizer_from_gguf};
@@ -52,6 +54,21 @@ pub fn load_local(path: impl AsRef<Path>, device: DeviceChoice) -> Result<LocalG
     load_with(path.as_ref(), device, Kernels::from_env())
 }
 
+/// [`load_generator`] with a LoRA adapter (a PEFT directory or a llama.cpp GGUF adapter) applied,
+/// when one is given. An adapter made for another model is refused with the reason.
+pub fn load_generator_adapted(
+    path: impl AsRef<Path>,
+    device: DeviceChoice,
+    adapter: Option<&Path>,
+) -> Result<Box<dyn super::Generator>> {
+    Ok(Box::new(load_adapted(
+        path.as_ref(),
+        device,
+        Kernels::from_env(),
+        adapter,
+    )?))
+}
+
 /// Which code multiplies a GGUF model's matrices on the CPU.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kernels {
@@ -74,12 +91,25 @@ impl Kernels {
 
 /// [`load_local`] with the kernels named.
 pub fn load_with(path: &Path, device: DeviceChoice, kernels: Kernels) -> Result<LocalGenerator> {
+    load_adapted(path, device, kernels, None)
+}
+
+/// [`load_with`] and a LoRA adapter.
+pub fn load_adapted(
+    path: &Path,
+    device: DeviceChoice,
+    kernels: Kernels,
+    adapter: Option<&Path>,
+) -> Result<LocalGenerator> {
+    // The adapter is read first: a bad one fails in a moment, not after the model has loaded.
+    let adapter = adapter.map(Adapter::open).transpose()?;
+    let adapter = adapter.as_ref();
     let device = device.open()?;
-    if path.is_dir() {
+    let mut generator = if path.is_dir() {
         let ggufs = files_with_extension(path, "gguf")?;
         match ggufs.as_slice() {
-            [one] => load_gguf(one, &device, kernels),
-            [] => load_safetensors_dir(path, &device),
+            [one] => load_gguf(one, &device, kernels, adapter),
+            [] => load_safetensors_dir(path, &device, adapter),
             _ => Err(ModelError::BadConfig {
                 path: path.to_path_buf(),
                 reason: "more than one .gguf file; name the one to load".into(),
@@ -87,11 +117,20 @@ pub fn load_with(path: &Path, device: DeviceChoice, kernels: Kernels) -> Result<
         }
     } else {
         require_file(path)?;
-        load_gguf(path, &device, kernels)
+        load_gguf(path, &device, kernels, adapter)
+    }?;
+    if let Some(adapter) = adapter {
+        generator.id = format!("{}+{}", generator.id, adapter.name());
     }
+    Ok(generator)
 }
 
-fn load_gguf(path: &Path, device: &Device, kernels: Kernels) -> Result<LocalGenerator> {
+fn load_gguf(
+    path: &Path,
+    device: &Device,
+    kernels: Kernels,
+    adapter: Option<&Adapter>,
+) -> Result<LocalGenerator> {
     let mut file = File::open(path).map_err(|e| ModelError::io(path, e))?;
     let content = Content::read(&mut file).map_err(|e| ModelError::corrupt(path, e))?;
     check_gguf_size(&content, path)?;
@@ -148,18 +187,38 @@ fn load_gguf(path: &Path, device: &Device, kernels: Kernels) -> Result<LocalGene
             arch,
         });
     }
+    let mut targets = match adapter {
+        Some(a) => {
+            let targets = a.for_gguf(path, &content)?;
+            targets.check(a.path(), path, |name| {
+                content.tensor_infos.get(name).map(|t| t.shape.dims().to_vec())
+            })?;
+            targets
+        }
+        None => Targets::none(),
+    };
     let corrupt = |e: candle_core::Error| ModelError::corrupt(path, e);
-    let model: Box<dyn CausalLm> =
-        if device.is_cpu() && kernels == Kernels::Integer && matches!(arch.as_str(), "qwen2" | "llama") {
-            // Every GGUF format these two use has an integer kernel: no requantizing.
-            Box::new(llama_like::Model::from_gguf(&arch, &content, &mut file, device).map_err(corrupt)?)
-        } else if device.is_cpu() && requantize::has_slow_tensors(&content) {
-            let (content, mut memory) = requantize::requantize_slow_tensors(&content, &mut file)
-                .map_err(|e| ModelError::corrupt(path, e))?;
-            build_gguf_model(&arch, content, &mut memory, device).map_err(corrupt)?
-        } else {
-            build_gguf_model(&arch, content, &mut file, device).map_err(corrupt)?
-        };
+    let own_decoder =
+        matches!(arch.as_str(), "qwen2" | "llama") && device.is_cpu() && kernels == Kernels::Integer;
+    let model: Box<dyn CausalLm> = if own_decoder {
+        // Every GGUF format these two use has an integer kernel: no requantizing.
+        Box::new(
+            llama_like::Model::from_gguf(&arch, &content, &mut file, device, &mut targets)
+                .map_err(corrupt)?,
+        )
+    } else if arch == "chatglm" {
+        Box::new(glm::Model::from_gguf(&content, &mut file, device, &mut targets).map_err(corrupt)?)
+    } else if !targets.is_empty() || (device.is_cpu() && requantize::has_slow_tensors(&content)) {
+        // candle's models take weights only: an adapter is merged into them here.
+        let (content, mut memory) = requantize::rewrite(&content, &mut file, &mut targets)
+            .map_err(|e| ModelError::corrupt(path, e))?;
+        build_gguf_model(&arch, content, &mut memory, device).map_err(corrupt)?
+    } else {
+        build_gguf_model(&arch, content, &mut file, device).map_err(corrupt)?
+    };
+    if let Some(a) = adapter {
+        targets.finish(a.path(), path)?;
+    }
     Ok(LocalGenerator {
         id: model_id(path),
         tokenizer,
@@ -197,7 +256,6 @@ fn build_gguf_model<R: Read + Seek>(
             device,
             compute_dtype(device, DType::F32),
         )?),
-        "chatglm" => Box::new(glm::Model::from_gguf(&content, reader, device)?),
         other => candle_core::bail!("no GGUF loader for architecture {other}"),
     })
 }
@@ -228,7 +286,8 @@ fn check_gguf_size(content: &Content, path: &Path) -> Result<()> {
 }
 
 /// The GLM family from a `transformers`-style directory: `config.json`, `tokenizer.json`, safetensors.
-fn load_safetensors_dir(dir: &Path, device: &Device) -> Result<LocalGenerator> {
+/// An adapter is merged into the weights as they load.
+fn load_safetensors_dir(dir: &Path, device: &Device, adapter: Option<&Adapter>) -> Result<LocalGenerator> {
     let config_path = dir.join("config.json");
     require_file(&config_path)?;
     let config_text = std::fs::read_to_string(&config_path).map_err(|e| ModelError::io(&config_path, e))?;
@@ -251,7 +310,23 @@ fn load_safetensors_dir(dir: &Path, device: &Device) -> Result<LocalGenerator> {
     let dtype = compute_dtype(device, file_dtype);
     // SAFETY: the files are memory-mapped read-only; we have checked each header above and do not
     // modify them while the model lives (the usual candle contract for mmaped weights).
-    let vb = unsafe { VarBuilder::from_mmaped_safetensors(&weights, dtype, device)? };
+    let tensors = unsafe { MmapedSafetensors::multi(&weights)? };
+    let targets = match adapter {
+        Some(a) => {
+            let targets = a.for_safetensors(dir)?;
+            targets.check(a.path(), dir, |name| {
+                tensors.get(name).ok().map(|t| t.shape().to_vec())
+            })?;
+            targets
+        }
+        None => Targets::none(),
+    };
+    let targets = Arc::new(Mutex::new(targets));
+    let backend = MergingBackend {
+        inner: tensors,
+        targets: targets.clone(),
+    };
+    let vb = VarBuilder::from_backend(Box::new(backend), dtype, device.clone());
     let (model, context_window, builtin_template): (Box<dyn CausalLm>, usize, &str) =
         match model_type.as_str() {
             "chatglm" => {
@@ -290,6 +365,12 @@ fn load_safetensors_dir(dir: &Path, device: &Device) -> Result<LocalGenerator> {
                 });
             }
         };
+    if let Some(a) = adapter {
+        targets
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .finish(a.path(), dir)?;
+    }
     let template_source = chat_template_from_dir(dir)?.unwrap_or_else(|| builtin_template.to_string());
     let template = ChatTemplate::new(&template_source, "", "")?;
     let mut eos = end_of_turn_ids(&tokenizer);

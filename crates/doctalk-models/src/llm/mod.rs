@@ -9,6 +9,8 @@
 //! - [`RemoteGenerator`]: an OpenAI-compatible endpoint (vLLM, Ollama, llama.cpp server, another
 //!   DocTalk's `/v1`) as a generator.
 //! - [`GenerationParams`], [`GenerationOutput`], [`StopReason`], [`ChatMessage`].
+//! - [`Adapter`]: a LoRA adapter (PEFT directory or llama.cpp GGUF), applied by [`load_adapted`] /
+//!   [`load_generator_adapted`].
 //! - [`DEFAULT_LLM`] and [`find_llm`]: the offline default model and where `scripts/fetch-llm.sh` puts it.
 //!
 //! Errors are the crate's one [`ModelError`](crate::ModelError).
@@ -31,6 +33,7 @@
 //! # }
 //! ```
 
+mod adapter;
 mod backend;
 mod engine;
 mod generator;
@@ -46,9 +49,11 @@ mod stops;
 mod template;
 mod types;
 
+pub use adapter::Adapter;
+pub(crate) use adapter::LowRank;
 pub use engine::LocalGenerator;
 pub use generator::Generator;
-pub use load::{load_generator, load_local, load_with, Kernels};
+pub use load::{load_adapted, load_generator, load_generator_adapted, load_local, load_with, Kernels};
 pub use remote::{estimate_tokens, RemoteConfig, RemoteGenerator};
 pub use spec::{
     find_llm, locate_llm, LlmSpec, DEFAULT_LLM, KNOWN_LLMS, QWEN25_CODER_05B_INSTRUCT, SMOLLM2_135M_INSTRUCT,

@@ -1,4 +1,5 @@
-//! Load-time conversion of GGUF tensors that candle can only multiply with a scalar loop.
+//! Load-time conversion of GGUF tensors that candle can only multiply with a scalar loop (and the
+//! merging of a LoRA adapter into the weights of the GGUF models that run on candle's code).
 //!
 //! candle 0.11 has AVX2 dot products for Q4_0, Q8_0 and the k-quants, but Q4_1, Q5_0 and Q5_1 fall back
 //! to plain Rust loops. llama.cpp's Q4_K_M files use Q5_0 for tensors whose width is not a multiple of
@@ -11,8 +12,9 @@ use std::io::{Cursor, Read, Seek};
 
 use candle_core::quantized::gguf_file::{self, Content};
 use candle_core::quantized::{GgmlDType, QTensor};
-use candle_core::Device;
+use candle_core::{DType, Device};
 
+use super::adapter::Targets;
 use crate::error::Result;
 
 /// The formats candle multiplies without SIMD.
@@ -20,16 +22,19 @@ fn is_slow(dtype: GgmlDType) -> bool {
     matches!(dtype, GgmlDType::Q4_1 | GgmlDType::Q5_0 | GgmlDType::Q5_1)
 }
 
-/// Whether [`requantize_slow_tensors`] would change anything in this file.
+/// Whether [`rewrite`] without an adapter would change anything in this file.
 pub(crate) fn has_slow_tensors(content: &Content) -> bool {
     content.tensor_infos.values().any(|t| is_slow(t.ggml_dtype))
 }
 
-/// Reads every tensor, converts the slow ones to Q8_0 and returns the model as an in-memory GGUF
-/// (the original metadata, the new tensor table) ready for candle's `from_gguf` constructors.
-pub(crate) fn requantize_slow_tensors<R: Read + Seek>(
+/// Reads every tensor, converts the slow ones to Q8_0, and each weight a LoRA adapter targets is
+/// dequantized, changed by it and kept in f32 (for the architectures that run on candle's own
+/// models, which take weights only). Returns the model as an in-memory GGUF (the original
+/// metadata, the new tensor table) ready for candle's `from_gguf` constructors.
+pub(crate) fn rewrite<R: Read + Seek>(
     content: &Content,
     reader: &mut R,
+    adapter: &mut Targets,
 ) -> Result<(Content, Cursor<Vec<u8>>)> {
     let cpu = Device::Cpu;
     let mut names: Vec<&String> = content.tensor_infos.keys().collect();
@@ -37,7 +42,10 @@ pub(crate) fn requantize_slow_tensors<R: Read + Seek>(
     let mut tensors = Vec::with_capacity(names.len());
     for name in names {
         let tensor = content.tensor(reader, name, &cpu)?;
-        let tensor = if is_slow(tensor.dtype()) {
+        let tensor = if let Some(low) = adapter.take(name) {
+            let merged = (tensor.dequantize(&cpu)? + low.delta(DType::F32, &cpu)?)?;
+            QTensor::quantize(&merged, GgmlDType::F32)?
+        } else if is_slow(tensor.dtype()) {
             QTensor::quantize(&tensor.dequantize(&cpu)?, GgmlDType::Q8_0)?
         } else {
             tensor
@@ -85,7 +93,7 @@ mod tests {
         let (content, mut file) = gguf_with(&[("slow", &q5), ("fast", &q4k)]);
         assert!(has_slow_tensors(&content));
 
-        let (converted, mut memory) = requantize_slow_tensors(&content, &mut file).unwrap();
+        let (converted, mut memory) = rewrite(&content, &mut file, &mut Targets::none()).unwrap();
         assert!(!has_slow_tensors(&converted));
         assert_eq!(
             converted.metadata["general.architecture"].to_string().unwrap(),
