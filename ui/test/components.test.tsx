@@ -586,7 +586,8 @@ describe('Voice and model settings', () => {
     });
     await settle();
     const set = transport.calls.find((c) => c.command === 'settings_set');
-    expect(set?.body).toEqual({ model: { kind: 'remote', id: null, url: 'http://gpu:8080/v1' } });
+    // A remote model takes no adapter: a saved one is cleared.
+    expect(set?.body).toEqual({ model: { kind: 'remote', id: null, url: 'http://gpu:8080/v1', adapter: null } });
     // Still open, saying what loads and who answers meanwhile.
     expect($('settings-dialog')).not.toBeNull();
     expect($('model-status')?.dataset.state).toBe('loading');
@@ -620,6 +621,36 @@ describe('Voice and model settings', () => {
     await settle();
     const set = transport.calls.find((c) => c.command === 'settings_set');
     expect(set?.body).toEqual({ script: 'traditional' });
+  });
+
+  it('chooses a LoRA adapter for the local model; an unusable one cannot be picked', async () => {
+    const transport = new FakeTransport();
+    const adapters = [
+      { name: 'broken', path: '/data/adapters/broken', format: null, layers: 0, base_model: null, error: 'bad json' },
+      { name: 'faq-tuned', path: '/data/adapters/faq-tuned', format: 'peft' as const, layers: 168, base_model: 'Qwen/Qwen2.5-0.5B-Instruct', error: null },
+    ];
+    transport.replies.settings_get = () => settingsReply({ adapters, adapters_dir: '/data/adapters' });
+    transport.replies.settings_set = () =>
+      settingsReply({ adapters, model: { kind: 'local', id: null, path: null, url: null, adapter: 'faq-tuned' } });
+    await renderApp(transport);
+    await click($('settings-button')!);
+    const picker = $('model-adapter') as HTMLSelectElement;
+    expect(picker.value).toBe('');
+    const options = Array.from(picker.options);
+    expect(options.map((o) => o.value)).toEqual(['', 'broken', 'faq-tuned']);
+    expect(options[1]?.disabled).toBe(true);
+    expect(options[2]?.textContent).toBe('faq-tuned (Qwen/Qwen2.5-0.5B-Instruct)');
+    expect($('adapters-hint')?.textContent).toContain('/data/adapters');
+    picker.value = 'faq-tuned';
+    await act(async () => {
+      picker.dispatchEvent(new Event('change', { bubbles: true }));
+    });
+    await act(async () => {
+      root.querySelector<HTMLFormElement>('.settings-form')!.requestSubmit();
+    });
+    await settle();
+    const set = transport.calls.find((c) => c.command === 'settings_set');
+    expect(set?.body).toEqual({ model: { kind: 'local', id: null, url: null, adapter: 'faq-tuned' } });
   });
 
   it('says why a chosen model could not be loaded', async () => {

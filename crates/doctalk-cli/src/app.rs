@@ -142,7 +142,10 @@ impl Ctx {
                 Ok(saved) => match saved.model.kind.as_str() {
                     "none" => return None,
                     "remote" => args.llm_url = saved.model.url,
-                    _ => args.model = saved.model.path.or(saved.model.id),
+                    _ => {
+                        args.model = saved.model.path.or(saved.model.id);
+                        args.adapter = args.adapter.or(saved.model.adapter);
+                    }
                 },
                 Err(e) => eprintln!("{e}; using the default model."),
             }
@@ -158,10 +161,14 @@ impl Ctx {
             };
         }
         let roots = self.model_roots();
-        let model = args.model.clone();
+        let (model, adapter) = (args.model.clone(), args.adapter.clone());
         let loaded = tokio::task::spawn_blocking(move || {
-            let path = doctalk_models::llm::locate_llm(model.as_deref(), &roots)?;
-            doctalk_models::llm::load_generator(&path, doctalk_models::DeviceChoice::Cpu)
+            doctalk_core::local_model::load(
+                &roots,
+                model.as_deref(),
+                adapter.as_deref(),
+                doctalk_models::DeviceChoice::Cpu,
+            )
         })
         .await;
         match loaded {

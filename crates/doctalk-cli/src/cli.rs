@@ -355,6 +355,10 @@ pub struct AnswerArgs {
     /// Language model: a known name, a .gguf file or a GLM directory [default: the offline default]
     #[arg(long, env = "DOCTALK_LLM", value_name = "ID|PATH")]
     pub model: Option<String>,
+    /// LoRA adapter for the local model: a PEFT directory, a llama.cpp .gguf adapter, or the name
+    /// of one kept in <data dir>/adapters/ (see `doctalk models list`)
+    #[arg(long, env = "DOCTALK_LLM_ADAPTER", value_name = "NAME|PATH")]
+    pub adapter: Option<String>,
     /// Passages retrieved and offered to the model
     #[arg(long, default_value_t = 5)]
     pub top_k: usize,
@@ -495,6 +499,9 @@ pub struct GenerateArgs {
     /// A known model name, a .gguf file or a GLM safetensors directory [default: the offline default]
     #[arg(long, env = "DOCTALK_LLM", value_name = "ID|PATH")]
     pub model: Option<String>,
+    /// LoRA adapter: a PEFT directory, a llama.cpp .gguf adapter, or a name in <data dir>/adapters/
+    #[arg(long, env = "DOCTALK_LLM_ADAPTER", value_name = "NAME|PATH")]
+    pub adapter: Option<String>,
     /// A system message placed before the prompt
     #[arg(long)]
     pub system: Option<String>,

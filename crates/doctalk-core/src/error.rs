@@ -32,6 +32,8 @@ pub enum CoreError {
     Settings { path: PathBuf, reason: String },
     #[error("bad settings: {0}")]
     BadSettings(String),
+    #[error("no LoRA adapter {choice:?}: not a path, and not a name in {dir} (a PEFT directory NAME/ or NAME.gguf)", dir = .dir.display())]
+    NoSuchAdapter { choice: String, dir: PathBuf },
     #[error("a background task failed: {0}")]
     Task(String),
     #[error("the question is empty")]

@@ -19,6 +19,7 @@
 //! ```
 
 pub mod across;
+pub mod adapters;
 pub mod answer;
 pub mod answer_check;
 pub mod archive;
@@ -32,6 +33,7 @@ pub mod fusion;
 mod ingest;
 mod json_file;
 mod kb;
+pub mod local_model;
 pub mod ocr;
 mod passages;
 pub mod repair;

@@ -34,6 +34,8 @@ pub struct ModelChoice {
     pub path: Option<String>,
     /// The endpoint, for "remote" (`http://host:port/v1`).
     pub url: Option<String>,
+    /// A LoRA adapter applied to the local model: a name in `<data dir>/adapters/` or a path.
+    pub adapter: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]

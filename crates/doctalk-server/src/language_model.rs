@@ -156,9 +156,9 @@ pub async fn load(settings: &Settings, roots: &SearchRoots) -> Result<Option<Arc
                 _ => DeviceChoice::Cpu,
             };
             let roots = roots.clone();
+            let adapter = settings.model.adapter.clone();
             let loaded = tokio::task::spawn_blocking(move || {
-                let path = doctalk_models::llm::locate_llm(choice.as_deref(), &roots)?;
-                doctalk_models::llm::load_generator(&path, device)
+                doctalk_core::local_model::load(&roots, choice.as_deref(), adapter.as_deref(), device)
             })
             .await
             .map_err(|e| format!("loading stopped: {e}"))?;
@@ -183,6 +183,10 @@ fn describe(settings: &Settings) -> String {
             .clone()
             .or(m.id.clone())
             .unwrap_or_else(|| "the default local model".into()),
+    };
+    let what = match (&m.adapter, m.kind.as_str()) {
+        (Some(adapter), "local") => format!("{what} with the adapter {adapter}"),
+        _ => what,
     };
     match settings.device.as_str() {
         "cpu" | "" => what,

@@ -258,14 +258,28 @@ export interface Settings {
   kb: string;
   language: LanguagePref;
   script?: ScriptPref;
-  model: { kind: ModelKind; id: string | null; path: string | null; url: string | null };
+  model: { kind: ModelKind; id: string | null; path: string | null; url: string | null; adapter?: string | null };
   device: { current: string; available: string[] };
   encoder: string;
   voice: { enabled: boolean; voice: string | null };
   model_loaded: string | null;
   model_status: ModelStatus;
   catalogue: CatalogueEntry[];
+  /** The user's LoRA adapters (kept in `adapters_dir`); older servers send none. */
+  adapters?: AdapterEntry[];
+  adapters_dir?: string;
   voices: VoiceInfo[];
+}
+
+/** A LoRA adapter for the local model: a PEFT directory or a llama.cpp .gguf adapter. */
+export interface AdapterEntry {
+  name: string;
+  path: string;
+  format: 'peft' | 'gguf' | null;
+  layers: number;
+  base_model: string | null;
+  /** Why it cannot be used. */
+  error: string | null;
 }
 
 /** What PUT /api/settings takes: any subset, nested objects partially too. */

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use anyhow::Context;
-use doctalk_models::llm::{load_generator, locate_llm, ChatMessage, GenerationParams, StopReason};
+use doctalk_models::llm::{locate_llm, ChatMessage, GenerationParams, StopReason};
 use doctalk_models::DeviceChoice;
 use serde_json::json;
 
@@ -19,14 +19,21 @@ use crate::output::out_line;
 
 pub async fn run(ctx: &Ctx, args: GenerateArgs) -> anyhow::Result<ExitCode> {
     let device = parse_device(&args.device)?;
-    let path = locate_llm(args.model.as_deref(), &ctx.model_roots())?;
+    let roots = ctx.model_roots();
     if !args.json {
-        eprintln!("Loading {}…", path.display());
+        let path = locate_llm(args.model.as_deref(), &roots)?;
+        match &args.adapter {
+            Some(adapter) => eprintln!("Loading {} with the adapter {adapter}…", path.display()),
+            None => eprintln!("Loading {}…", path.display()),
+        }
     }
     let load_started = Instant::now();
-    let llm = tokio::task::spawn_blocking(move || load_generator(&path, device))
-        .await?
-        .context("cannot load the language model")?;
+    let (model, adapter) = (args.model.clone(), args.adapter.clone());
+    let llm = tokio::task::spawn_blocking(move || {
+        doctalk_core::local_model::load(&roots, model.as_deref(), adapter.as_deref(), device)
+    })
+    .await?
+    .context("cannot load the language model")?;
     let load_s = load_started.elapsed().as_secs_f64();
 
     let prompt = if args.raw {

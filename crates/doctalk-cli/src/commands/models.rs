@@ -15,8 +15,11 @@ pub async fn run(ctx: &Ctx, cmd: ModelsCommand) -> anyhow::Result<ExitCode> {
     match cmd {
         ModelsCommand::List(args) => {
             let all = store.list();
+            // The user's own LoRA adapters follow the catalogue.
+            let adapters = doctalk_core::adapters::list(&ctx.data_dir);
             if args.json {
-                let arr: Vec<_> = all.iter().map(status_json).collect();
+                let mut arr: Vec<_> = all.iter().map(status_json).collect();
+                arr.extend(adapters.iter().map(adapter_json));
                 out_line(&serde_json::to_string_pretty(&arr)?)?;
             } else {
                 for s in &all {
@@ -28,6 +31,20 @@ pub async fn run(ctx: &Ctx, cmd: ModelsCommand) -> anyhow::Result<ExitCode> {
                     out_line(&format!(
                         "{:<40} {:<17} {:<11} {place}",
                         m.short_name, m.kind, m.licence
+                    ))?;
+                }
+                for a in &adapters {
+                    let about = match (&a.error, &a.base_model) {
+                        (Some(e), _) => format!("cannot be used: {e}"),
+                        (None, Some(base)) => format!("{} layers, for {base}", a.layers),
+                        (None, None) => format!("{} layers", a.layers),
+                    };
+                    out_line(&format!(
+                        "{:<40} {:<17} {:<11} {} ({about})",
+                        a.name,
+                        ADAPTER_KIND,
+                        a.format.as_deref().unwrap_or("?"),
+                        a.path.display()
                     ))?;
                 }
             }
@@ -137,6 +154,23 @@ pub async fn run(ctx: &Ctx, cmd: ModelsCommand) -> anyhow::Result<ExitCode> {
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The catalogue's `kind` for the user's adapters.
+const ADAPTER_KIND: &str = "lora-adapter";
+
+/// An adapter in the catalogue's shape: `--adapter` takes its `short_name`.
+fn adapter_json(a: &doctalk_core::adapters::AdapterEntry) -> serde_json::Value {
+    json!({
+        "id": a.name,
+        "short_name": a.name,
+        "kind": ADAPTER_KIND,
+        "format": a.format,
+        "layers": a.layers,
+        "base_model": a.base_model,
+        "installed": a.path,
+        "error": a.error,
+    })
 }
 
 fn status_json(s: &ModelStatus) -> serde_json::Value {

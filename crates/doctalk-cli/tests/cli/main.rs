@@ -1,6 +1,7 @@
 //! End-to-end tests that drive the built `doctalk` binary on real files, a real LanceDB
 //! directory and the real embedding model (fetched by scripts/setup.sh).
 
+mod adapters;
 mod ask;
 mod bench;
 mod crash;

@@ -112,6 +112,9 @@ pub struct Adapter {
     naming: Naming,
     /// The GGUF adapter's `general.architecture`.
     arch: Option<String>,
+    /// What it was trained on, as the adapter says (`base_model_name_or_path`, or the GGUF
+    /// adapter's architecture).
+    base: Option<String>,
     layers: BTreeMap<String, LowRank>,
 }
 
@@ -143,6 +146,20 @@ impl Adapter {
         &self.path
     }
 
+    /// The model it was made for, when the adapter says: a name or path for PEFT adapters, an
+    /// architecture for llama.cpp ones.
+    pub fn base_model(&self) -> Option<&str> {
+        self.base.as_deref()
+    }
+
+    /// "peft" or "gguf".
+    pub fn format(&self) -> &'static str {
+        match self.naming {
+            Naming::Modules => "peft",
+            Naming::Gguf => "gguf",
+        }
+    }
+
     /// How many linear layers it changes.
     pub fn len(&self) -> usize {
         self.layers.len()
@@ -154,7 +171,7 @@ impl Adapter {
     }
 
     /// A short name for model ids: the directory's or file's name.
-    pub(crate) fn name(&self) -> String {
+    pub fn name(&self) -> String {
         let stem = if self.path.is_dir() {
             self.path.file_name()
         } else {
@@ -387,6 +404,8 @@ struct PeftConfig {
     #[serde(default)]
     modules_to_save: Option<Vec<String>>,
     #[serde(default)]
+    base_model_name_or_path: Option<String>,
+    #[serde(default)]
     rank_pattern: BTreeMap<String, usize>,
     #[serde(default)]
     alpha_pattern: BTreeMap<String, f64>,
@@ -506,6 +525,7 @@ fn read_peft(dir: &Path) -> Result<Adapter> {
         path: dir.to_path_buf(),
         naming: Naming::Modules,
         arch: None,
+        base: config.base_model_name_or_path.clone().filter(|b| !b.is_empty()),
         layers,
     })
 }
@@ -597,6 +617,7 @@ fn read_gguf(path: &Path) -> Result<Adapter> {
         path: path.to_path_buf(),
         naming: Naming::Gguf,
         arch: text("general.architecture"),
+        base: text("general.architecture"),
         layers,
     })
 }

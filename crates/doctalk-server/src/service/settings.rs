@@ -83,6 +83,8 @@ fn view(s: &Engine, settings: &Settings) -> Value {
             })
         })
         .collect();
+    // The user's LoRA adapters, for the local model's adapter choice.
+    let adapters = doctalk_core::adapters::list(s.workspace.data_dir());
     let mut devices = vec!["cpu"];
     if doctalk_models::CUDA_BUILT {
         devices.push("cuda");
@@ -99,6 +101,8 @@ fn view(s: &Engine, settings: &Settings) -> Value {
         "encoder": s.workspace.embedder().model_id(),
         "voice": settings.voice,
         "catalogue": catalogue,
+        "adapters": adapters,
+        "adapters_dir": doctalk_core::adapters::dir(s.workspace.data_dir()),
         "voices": voices,
     })
 }

@@ -22,6 +22,8 @@ interface Draft {
   modelKind: ModelKind;
   modelId: string;
   modelUrl: string;
+  /** A LoRA adapter's name ('' for none). */
+  modelAdapter: string;
   device: string;
   voiceEnabled: boolean;
   voice: string;
@@ -34,6 +36,7 @@ function draftFrom(s: Settings, language: LanguagePref): Draft {
     modelKind: s.model?.kind ?? 'none',
     modelId: s.model?.id ?? '',
     modelUrl: s.model?.url ?? '',
+    modelAdapter: s.model?.adapter ?? '',
     device: s.device?.current ?? 'cpu',
     voiceEnabled: Boolean(s.voice?.enabled),
     voice: s.voice?.voice ?? '',
@@ -45,11 +48,17 @@ function draftFrom(s: Settings, language: LanguagePref): Draft {
 /** The settings that differ between `before` and `after`, in the server's nested shape. */
 export function settingsPatch(before: Draft, after: Draft): SettingsPatch {
   const patch: SettingsPatch = {};
-  if (before.modelKind !== after.modelKind || before.modelId !== after.modelId || before.modelUrl !== after.modelUrl) {
+  if (
+    before.modelKind !== after.modelKind ||
+    before.modelId !== after.modelId ||
+    before.modelUrl !== after.modelUrl ||
+    before.modelAdapter !== after.modelAdapter
+  ) {
     patch.model = {
       kind: after.modelKind,
       id: after.modelKind === 'local' ? after.modelId || null : null,
       url: after.modelKind === 'remote' ? after.modelUrl || null : null,
+      adapter: after.modelKind === 'local' ? after.modelAdapter || null : null,
     };
   }
   if (before.device !== after.device) patch.device = { current: after.device };
@@ -155,6 +164,7 @@ export function SettingsDialog({ onClose }: Props) {
   const voices = settings?.voices ?? [];
   const devices = settings?.device?.available ?? [];
   const llms = catalogue.filter((c) => c.kind === 'llm' && c.installed);
+  const adapters = settings?.adapters ?? [];
   return (
     <Modal kind="settings" label={t('settingsTitle')} testid="settings-dialog" onClose={onClose}>
       <div class="pane-header">
@@ -210,6 +220,31 @@ export function SettingsDialog({ onClose }: Props) {
                     </option>
                   ))}
                 </select>
+              </label>
+            )}
+            {draft.modelKind === 'local' && (
+              <label>
+                {t('modelAdapter')}
+                <select
+                  data-testid="model-adapter"
+                  value={draft.modelAdapter}
+                  onChange={(e) => update({ modelAdapter: e.currentTarget.value })}
+                >
+                  <option value="">{t('modelAdapterNone')}</option>
+                  {draft.modelAdapter && !adapters.some((a) => a.name === draft.modelAdapter) && (
+                    <option value={draft.modelAdapter}>{draft.modelAdapter}</option>
+                  )}
+                  {adapters.map((a) => (
+                    <option key={a.name} value={a.name} disabled={Boolean(a.error)} title={a.error ?? a.path}>
+                      {a.base_model ? `${a.name} (${a.base_model})` : a.name}
+                    </option>
+                  ))}
+                </select>
+                {settings.adapters_dir && (
+                  <span class="small muted" data-testid="adapters-hint">
+                    {t('modelAdapterHint', { dir: settings.adapters_dir })}
+                  </span>
+                )}
               </label>
             )}
             {draft.modelKind === 'remote' && (
