@@ -21,6 +21,8 @@ Every adapter uses a rank pattern and an alpha pattern so that per-module ranks 
 and its lora_A/lora_B are random (PEFT starts lora_B at zero, which would test nothing).
 
 Run: /var/cache/doctalk-torch-venv/bin/python models/gen/lora_tiny.py   (torch, transformers, peft, gguf)
+then, with a built doctalk binary, the adapter DocTalk trains and PEFT's logits for it:
+     /var/cache/doctalk-torch-venv/bin/python models/gen/lora_tiny.py tuned path/to/doctalk
 """
 import json
 import pathlib
@@ -184,6 +186,9 @@ def llama_shaped(name, cls_name, cfg_cls_name, arch):
     write_base_gguf(d / "base/model.gguf", arch, cfg, model.state_dict())
     glm_tiny.write_tokenizer(d / "base")
     base_rows = hf_rows(model)
+    if name == "qwen2":
+        # The same base for transformers, so that PEFT can load the adapter DocTalk trains (`tuned`).
+        model.save_pretrained(str(d / "hf"))
 
     lora = LoraConfig(r=RANK, lora_alpha=ALPHA, lora_dropout=0.0, target_modules=LLAMA_TARGETS,
                       rank_pattern={"down_proj": 2}, alpha_pattern={"o_proj": 16})
@@ -269,7 +274,38 @@ def chatglm3():
     print("chatglm3: PEFT adapter + GGUF adapter")
 
 
+def tuned(doctalk: str):
+    """An adapter trained by `doctalk tune` on qwen2/faq.csv, loaded by PEFT onto the same base: the
+    logits DocTalk must reproduce with it."""
+    import subprocess
+    import tempfile
+
+    import transformers
+    from peft import PeftModel
+
+    d = OUT / "qwen2"
+    out = d / "tuned"
+    with tempfile.TemporaryDirectory() as data:
+        subprocess.run(
+            [doctalk, "--data-dir", data, "tune", "--faq", str(d / "faq.csv"), "--base", str(d / "base/model.gguf"),
+             "--out", str(out), *TUNED_ARGS, "--json"],
+            check=True, stdout=subprocess.DEVNULL,
+        )
+    (out / "training.json").unlink()
+    base = transformers.Qwen2ForCausalLM.from_pretrained(str(d / "hf"), torch_dtype=torch.float32).eval()
+    base_rows = hf_rows(base)
+    peft_model = PeftModel.from_pretrained(base, str(out)).eval()
+    save_expected(out, base_rows, hf_rows(peft_model))
+    print("qwen2/tuned: DocTalk's adapter, PEFT's logits")
+
+
+# The settings of the `tuned` fixture; tests/llm_tune.rs trains with the same ones.
+TUNED_ARGS = ["--rank", "4", "--alpha", "8", "--learning-rate", "0.01", "--epochs", "5"]
+
 if __name__ == "__main__":
+    if len(sys.argv) == 3 and sys.argv[1] == "tuned":
+        tuned(sys.argv[2])
+        sys.exit(0)
     torch.manual_seed(20261206)
     llama_shaped("qwen2", "Qwen2ForCausalLM", "Qwen2Config", "qwen2")
     llama_shaped("llama", "LlamaForCausalLM", "LlamaConfig", "llama")

@@ -60,6 +60,7 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Kb(cmd) => commands::kb::run(&ctx, cmd).await,
         Command::Status(args) => commands::status::run(&ctx, args).await,
         Command::Generate(args) => commands::generate::run(&ctx, args).await,
+        Command::Tune(args) => commands::tune::run(&ctx, args).await,
         Command::Models(cmd) => commands::models::run(&ctx, cmd).await,
         Command::Ask(args) => commands::ask::run(&ctx, args).await,
         Command::Summarize(args) => commands::summarize::run(&ctx, args).await,

@@ -89,6 +89,9 @@ pub enum Command {
     Models(ModelsCommand),
     /// Run the local LLM on a prompt (no knowledge base): streams the answer; Ctrl+C stops it
     Generate(GenerateArgs),
+    /// Fine-tune a LoRA adapter on question–answer pairs (an FAQ export, or the knowledge base's FAQ
+    /// entries); Ctrl+C stops at a checkpoint that --resume continues
+    Tune(TuneArgs),
     /// Speak text aloud (or into a WAV file) in the default voice; Chinese and English sentences
     /// each get their language's voice
     Say(SayArgs),
@@ -487,6 +490,45 @@ pub enum ModelsCommand {
 pub struct ModelArgs {
     /// Full id (intfloat/multilingual-e5-small) or short name (multilingual-e5-small)
     pub model: String,
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct TuneArgs {
+    /// An FAQ export (CSV, TSV, XLSX, JSON, JSONL) to train on [default: the FAQ entries of the
+    /// knowledge base --kb names]
+    #[arg(long, value_name = "FILE")]
+    pub faq: Option<PathBuf>,
+    /// The model to adapt: a qwen2 or llama .gguf file or a known name [default: the offline default]
+    #[arg(long, value_name = "ID|PATH")]
+    pub base: Option<String>,
+    /// Where the adapter is written [default: <data dir>/adapters/<knowledge base>-tuned, where
+    /// `--adapter NAME` and the settings find it]
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Continue the run whose checkpoint is in the output directory
+    #[arg(long)]
+    pub resume: bool,
+    /// Stop after this many steps (one pair per step)
+    #[arg(long, value_name = "N")]
+    pub max_steps: Option<usize>,
+    /// Passes over the pairs
+    #[arg(long, default_value_t = 3)]
+    pub epochs: usize,
+    #[arg(long, default_value_t = 8)]
+    pub rank: usize,
+    #[arg(long, default_value_t = 16.0)]
+    pub alpha: f64,
+    #[arg(long, default_value_t = 2e-4, value_name = "RATE")]
+    pub learning_rate: f64,
+    /// Pairs longer than this many tokens (question, answer and the chat format) are left out
+    #[arg(long, default_value_t = 512, value_name = "TOKENS")]
+    pub max_tokens: usize,
+    /// cpu, cuda or cuda:N
+    #[arg(long, default_value = "cpu")]
+    pub device: String,
+    /// Print the final report as one JSON object (progress still goes to stderr)
     #[arg(long)]
     pub json: bool,
 }

@@ -8,6 +8,8 @@ pub enum CoreError {
     Store(#[from] doctalk_store::StoreError),
     #[error(transparent)]
     Model(#[from] doctalk_models::ModelError),
+    #[error(transparent)]
+    Ingest(#[from] doctalk_ingest::IngestError),
     #[error("cannot create the data directory {path}: {source}")]
     DataDir {
         path: PathBuf,
@@ -32,6 +34,8 @@ pub enum CoreError {
     Settings { path: PathBuf, reason: String },
     #[error("bad settings: {0}")]
     BadSettings(String),
+    #[error("no question–answer pairs in {0} (an FAQ export with question and answer columns, e.g. 问题/答案, or a knowledge base with such a file)")]
+    NoFaqPairs(String),
     #[error("no LoRA adapter {choice:?}: not a path, and not a name in {dir} (a PEFT directory NAME/ or NAME.gguf)", dir = .dir.display())]
     NoSuchAdapter { choice: String, dir: PathBuf },
     #[error("a background task failed: {0}")]

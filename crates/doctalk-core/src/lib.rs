@@ -43,6 +43,7 @@ mod search;
 pub mod segment;
 pub mod settings;
 pub mod summary;
+pub mod tuning;
 pub mod users;
 mod workspace;
 

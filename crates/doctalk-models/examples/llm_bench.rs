@@ -1,8 +1,10 @@
 //! Prefill and decode throughput of a local GGUF chat model (default: DocTalk's default LLM).
 //!
 //! ```text
-//! RAYON_NUM_THREADS=2 cargo run --release -p doctalk-models --example llm_bench -- [model.gguf] [runs]
+//! RAYON_NUM_THREADS=2 cargo run --release -p doctalk-models --example llm_bench -- [model.gguf] [runs] [adapter]
 //! ```
+//! With an adapter (a PEFT directory or a llama.cpp .gguf adapter; bench/llm/make_lora.py makes a
+//! random one of any rank), the same figures with it applied, for its cost at run time.
 //! Prints medians over `runs` (default 3): prefill tokens/s for a ~200-token prompt, decode tokens/s
 //! for 64 greedy tokens. models/gen/llm_bench_llamacpp.py measures llama.cpp on the same file.
 
@@ -10,7 +12,7 @@ use std::ops::ControlFlow;
 use std::path::PathBuf;
 use std::time::Instant;
 
-use doctalk_models::llm::{find_llm, load_local, GenerationParams, Generator, DEFAULT_LLM};
+use doctalk_models::llm::{find_llm, load_adapted, GenerationParams, Generator, Kernels, DEFAULT_LLM};
 use doctalk_models::{DeviceChoice, SearchRoots};
 
 const DECODE_TOKENS: usize = 64;
@@ -27,10 +29,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         None => find_llm(&DEFAULT_LLM, &SearchRoots::from_env())?,
     };
     let runs: usize = args.next().map(|r| r.parse()).transpose()?.unwrap_or(3).max(1);
+    let adapter = args.next().map(PathBuf::from);
     let threads = std::env::var("RAYON_NUM_THREADS").unwrap_or_else(|_| "all".into());
 
     let start = Instant::now();
-    let model = load_local(&path, DeviceChoice::Cpu)?;
+    let model = load_adapted(&path, DeviceChoice::Cpu, Kernels::from_env(), adapter.as_deref())?;
     println!(
         "model {} loaded in {:.2} s ({threads} threads)",
         model.model_id(),

@@ -95,6 +95,21 @@ fn qwen2_gguf_with_a_peft_adapter_matches_transformers_and_peft() {
     );
 }
 
+/// The other direction: an adapter `doctalk tune` trained, loaded by PEFT onto the same base in
+/// transformers, gives the logits it gives here.
+#[test]
+fn an_adapter_doctalk_trained_gives_peft_s_logits() {
+    let case = expected("qwen2/tuned");
+    adapter_matters(&case);
+    let base = lora("qwen2/base/model.gguf");
+    check(
+        "qwen2 + DocTalk-trained adapter",
+        &load(&base, Some(&lora("qwen2/tuned")), Kernels::Integer),
+        &case,
+        &case.adapted,
+    );
+}
+
 #[test]
 fn qwen2_gguf_with_a_llama_cpp_adapter_matches() {
     let case = expected("qwen2");

@@ -126,7 +126,7 @@ fn stop_reason_name(reason: &StopReason) -> &'static str {
     }
 }
 
-fn parse_device(name: &str) -> anyhow::Result<DeviceChoice> {
+pub(crate) fn parse_device(name: &str) -> anyhow::Result<DeviceChoice> {
     match name {
         "cpu" => Ok(DeviceChoice::Cpu),
         "cuda" => Ok(DeviceChoice::Cuda(0)),

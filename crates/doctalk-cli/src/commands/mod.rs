@@ -20,6 +20,7 @@ pub mod serve;
 pub mod status;
 pub mod summarize;
 pub mod sync;
+pub mod tune;
 pub mod users;
 pub mod voice;
 pub mod watch;

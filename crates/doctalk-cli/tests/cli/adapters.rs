@@ -158,3 +158,127 @@ fn wait_for_model(addr: &str, done: impl Fn(&str) -> bool) -> String {
     assert_eq!(status["state"], "ready", "{status}");
     status["model"].as_str().unwrap().to_string()
 }
+
+/// `doctalk tune` on an FAQ export: the adapter lands where `--adapter NAME` finds it, and the
+/// model then says the taught answer.
+#[test]
+fn tune_trains_an_adapter_that_generate_then_uses() {
+    let dt = Doctalk::new();
+    let faq = lora("qwen2/faq.csv");
+    let base = tiny_base();
+    let report = dt.json(&[
+        "tune",
+        "--faq",
+        faq.to_str().unwrap(),
+        "--base",
+        &base,
+        "--rank",
+        "4",
+        "--alpha",
+        "8",
+        "--learning-rate",
+        "0.01",
+        "--epochs",
+        "30",
+        "--json",
+    ]);
+    assert_eq!(report["train_pairs"], 7, "{report}");
+    assert!(report["train_loss"].as_f64().unwrap() < 0.1, "{report}");
+    let kept = dt.data.path().join("adapters/default-tuned");
+    assert_eq!(Path::new(report["adapter"].as_str().unwrap()), kept);
+    // The first row of the export: "w10 w20 w30" was taught "w40 w50 w60" (unless it was the
+    // held-out one; then the second row).
+    let csv = std::fs::read_to_string(&faq).unwrap();
+    let taught = csv
+        .lines()
+        .skip(1)
+        .filter_map(|l| l.split_once(','))
+        .find(|(q, a)| {
+            let out = generate_with(&dt, q, &["--adapter", "default-tuned"]);
+            out["text"].as_str().unwrap().trim() == *a
+        });
+    assert!(taught.is_some(), "no taught answer came back");
+}
+
+#[test]
+fn ctrl_c_stops_tuning_at_a_checkpoint_that_resume_continues() {
+    use std::io::{BufRead, BufReader};
+    let dt = Doctalk::new();
+    let faq = lora("qwen2/faq.csv");
+    let base = tiny_base();
+    let out = dt.data.path().join("run");
+    let args = [
+        "tune",
+        "--faq",
+        faq.to_str().unwrap(),
+        "--base",
+        &base,
+        "--out",
+        out.to_str().unwrap(),
+        "--rank",
+        "4",
+        "--epochs",
+        "3000",
+        "--max-steps",
+        "20000",
+    ];
+    let mut child = dt
+        .command()
+        .args(args)
+        .stderr(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let stderr = BufReader::new(child.stderr.take().unwrap());
+    let mut lines = stderr.lines();
+    // Wait until it is training, then interrupt it as Ctrl+C would.
+    for line in lines.by_ref() {
+        if line.unwrap().starts_with("step ") {
+            break;
+        }
+    }
+    let pid = child.id().to_string();
+    assert!(std::process::Command::new("kill")
+        .args(["-INT", &pid])
+        .status()
+        .unwrap()
+        .success());
+    let rest: Vec<String> = lines.map_while(Result::ok).collect();
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(130), "{rest:?}");
+    assert!(
+        rest.iter().any(|l| l.starts_with("checkpoint saved at step")),
+        "{rest:?}"
+    );
+    assert!(out.join("checkpoint/state.json").is_file());
+    assert!(!out.join("adapter_model.safetensors").exists());
+
+    // Resuming with a smaller step budget finishes at once from the checkpoint.
+    let saved: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("checkpoint/state.json")).unwrap()).unwrap();
+    let at = saved["step"].as_u64().unwrap();
+    let mut resume: Vec<&str> = args.to_vec();
+    let finish = (at + 3).to_string();
+    resume.retain(|a| *a != "20000");
+    resume.extend_from_slice(&[&finish, "--resume", "--json"]);
+    // The step budget may change between runs; the settings that shape the training may not.
+    let report = dt.json(&resume);
+    assert_eq!(report["resumed_at"].as_u64(), Some(at), "{report}");
+    assert_eq!(report["steps"].as_u64(), Some(at + 3), "{report}");
+    assert!(out.join("adapter_model.safetensors").is_file());
+}
+
+fn generate_with(dt: &Doctalk, prompt: &str, extra: &[&str]) -> serde_json::Value {
+    let base = tiny_base();
+    let mut args = vec![
+        "generate",
+        prompt,
+        "--model",
+        base.as_str(),
+        "--max-tokens",
+        "6",
+        "--json",
+    ];
+    args.extend_from_slice(extra);
+    dt.json(&args)
+}

@@ -31,6 +31,7 @@ use candle_core::{DType, Device, Shape, Tensor};
 use candle_nn::var_builder::SimpleBackend;
 use candle_nn::Init;
 
+use super::gguf_tokenizer::get_str;
 use crate::error::{ModelError, Result};
 
 /// One adapted linear layer: `y += (x · down) · up`, with the scale folded into `up`.
@@ -199,12 +200,9 @@ impl Adapter {
 
     /// The layers of a GGUF model it changes, by GGUF tensor name.
     pub(crate) fn for_gguf(&self, model: &Path, content: &Content) -> Result<Targets> {
-        let arch = content
-            .metadata
-            .get("general.architecture")
-            .and_then(|v| v.to_string().ok())
-            .cloned()
-            .unwrap_or_default();
+        let arch = get_str(&content.metadata, "general.architecture")
+            .unwrap_or_default()
+            .to_string();
         match self.naming {
             Naming::Gguf => {
                 if let Some(own) = &self.arch {

@@ -47,6 +47,7 @@ mod sampling;
 mod spec;
 mod stops;
 mod template;
+pub mod tune;
 mod types;
 
 pub use adapter::Adapter;

@@ -1,0 +1,159 @@
+//! `doctalk tune`: fine-tunes a LoRA adapter on question–answer pairs, with progress (loss, time
+//! left) on stderr, Ctrl+C stopping at a checkpoint, and the adapter written where `--adapter` finds
+//! it.
+
+use std::ops::ControlFlow;
+use std::process::ExitCode;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use doctalk_models::llm::locate_llm;
+use doctalk_models::llm::tune::{tune, TuneConfig, TuneEvent};
+
+use super::generate::parse_device;
+use crate::app::Ctx;
+use crate::cli::TuneArgs;
+use crate::output::out_line;
+
+pub async fn run(ctx: &Ctx, args: TuneArgs) -> anyhow::Result<ExitCode> {
+    let device = parse_device(&args.device)?;
+    let base = locate_llm(args.base.as_deref(), &ctx.model_roots())?;
+    let pairs = match &args.faq {
+        Some(file) => doctalk_core::tuning::pairs_from_faq(file)?,
+        None => {
+            let kb = ctx.open_kb().await?;
+            doctalk_core::tuning::pairs_from_kb(&kb, &ctx.kb_name).await?
+        }
+    };
+    let out = args
+        .out
+        .clone()
+        .unwrap_or_else(|| doctalk_core::adapters::dir(&ctx.data_dir).join(format!("{}-tuned", ctx.kb_name)));
+    let config = TuneConfig {
+        rank: args.rank,
+        alpha: args.alpha,
+        learning_rate: args.learning_rate,
+        epochs: args.epochs,
+        max_steps: args.max_steps,
+        max_tokens: args.max_tokens,
+        ..TuneConfig::default()
+    };
+    eprintln!(
+        "Fine-tuning {} on {} question–answer pairs into {}…",
+        base.display(),
+        pairs.len(),
+        out.display()
+    );
+    // Ctrl+C asks the run to stop after its current step; it saves a checkpoint first.
+    let stop = Arc::new(AtomicBool::new(false));
+    let watcher = {
+        let stop = stop.clone();
+        tokio::spawn(async move {
+            if tokio::signal::ctrl_c().await.is_ok() {
+                stop.store(true, Ordering::SeqCst);
+            }
+        })
+    };
+    let (resume, out_dir) = (args.resume, out.clone());
+    let report = tokio::task::spawn_blocking(move || {
+        // Steps and checkpoints at most one line a second (a small model takes many a second), but
+        // always the last step and the checkpoint a stop saves.
+        let mut shown: Option<Instant> = None;
+        tune(&base, device, &pairs, &out_dir, &config, resume, &mut |event| {
+            let frequent = matches!(event, TuneEvent::Step { .. } | TuneEvent::Checkpoint { .. });
+            let last_step = matches!(event, TuneEvent::Step { step, steps, .. } if step == steps);
+            let stopping = matches!(event, TuneEvent::Checkpoint { .. }) && stop.load(Ordering::SeqCst);
+            let due = shown.is_none_or(|t| t.elapsed() >= Duration::from_secs(1));
+            if !frequent || last_step || stopping || due {
+                eprintln!("{}", describe(event));
+                if frequent {
+                    shown = Some(Instant::now());
+                }
+            }
+            if stop.load(Ordering::SeqCst) {
+                ControlFlow::Break(())
+            } else {
+                ControlFlow::Continue(())
+            }
+        })
+    })
+    .await?
+    .context("fine-tuning failed")?;
+    watcher.abort();
+
+    if args.json {
+        out_line(&serde_json::to_string_pretty(&report)?)?;
+    } else if report.stopped {
+        out_line(&format!(
+            "Stopped at step {}; the checkpoint is in {}. Continue with the same command and --resume.",
+            report.steps,
+            out.display()
+        ))?;
+    } else {
+        let change = match (report.validation_loss_before, report.validation_loss_after) {
+            (Some(b), Some(a)) => format!(
+                "; held-out loss {b:.3} → {a:.3} on {} pairs",
+                report.validation_pairs
+            ),
+            _ => String::new(),
+        };
+        out_line(&format!(
+            "Adapter written to {} ({} steps in {:.0} s{change}). Use it with --adapter {}",
+            out.display(),
+            report.steps,
+            report.seconds,
+            out.display()
+        ))?;
+    }
+    Ok(if report.stopped {
+        ExitCode::from(130)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+/// One progress line.
+fn describe(event: &TuneEvent) -> String {
+    match event {
+        TuneEvent::Prepared {
+            train,
+            validation,
+            too_long,
+            steps,
+            resumed_at,
+        } => {
+            let mut line = format!("{train} pairs to train on, {validation} held out, {steps} steps");
+            if *too_long > 0 {
+                line.push_str(&format!("; {too_long} left out as too long"));
+            }
+            if *resumed_at > 0 {
+                line.push_str(&format!("; resuming at step {resumed_at}"));
+            }
+            line
+        }
+        TuneEvent::Validated { when, loss } => format!("held-out loss {when} training: {loss:.3}"),
+        TuneEvent::Step {
+            step,
+            steps,
+            loss,
+            elapsed_s,
+            eta_s,
+        } => format!(
+            "step {step}/{steps}  loss {loss:.3}  {} elapsed, about {} left",
+            clock(*elapsed_s),
+            clock(*eta_s)
+        ),
+        TuneEvent::Checkpoint { step } => format!("checkpoint saved at step {step}"),
+    }
+}
+
+fn clock(seconds: f64) -> String {
+    let s = seconds.max(0.0).round() as u64;
+    if s >= 3600 {
+        format!("{}:{:02}:{:02}", s / 3600, s / 60 % 60, s % 60)
+    } else {
+        format!("{}:{:02}", s / 60, s % 60)
+    }
+}

@@ -1,0 +1,89 @@
+//! The question–answer pairs a LoRA adapter is fine-tuned on: an FAQ export's rows, or the FAQ
+//! entries of a knowledge base. Each alternative phrasing of a question (相似问题) becomes a pair of
+//! its own with the same answer, so the adapter learns the ways people ask.
+
+use std::path::Path;
+
+use doctalk_ingest::{Block, ParseOptions};
+use doctalk_models::llm::tune::QaPair;
+
+use crate::{CoreError, KnowledgeBase, Result};
+
+/// The pairs of an FAQ export (CSV, TSV, XLSX, JSON, JSONL: whatever ingest reads as FAQ).
+pub fn pairs_from_faq(path: &Path) -> Result<Vec<QaPair>> {
+    let document = doctalk_ingest::parse_file(path, &ParseOptions::default())?;
+    let mut pairs = Vec::new();
+    for block in &document.blocks {
+        if let Block::Qa(qa) = block {
+            expand(
+                &mut pairs,
+                std::iter::once(&qa.question).chain(&qa.similar_questions),
+                &qa.answer,
+            );
+        }
+    }
+    if pairs.is_empty() {
+        return Err(CoreError::NoFaqPairs(path.display().to_string()));
+    }
+    Ok(pairs)
+}
+
+/// The pairs of a knowledge base's FAQ entries.
+pub async fn pairs_from_kb(kb: &KnowledgeBase, name: &str) -> Result<Vec<QaPair>> {
+    let mut pairs = Vec::new();
+    for doc in kb.documents().await? {
+        for chunk in kb.store().chunks_of(&doc.id).await? {
+            if chunk.kind != "qa" {
+                continue;
+            }
+            if let Some(answer) = &chunk.answer {
+                expand(&mut pairs, chunk.questions.iter(), answer);
+            }
+        }
+    }
+    if pairs.is_empty() {
+        return Err(CoreError::NoFaqPairs(format!("knowledge base {name:?}")));
+    }
+    Ok(pairs)
+}
+
+fn expand<'a>(pairs: &mut Vec<QaPair>, questions: impl Iterator<Item = &'a String>, answer: &str) {
+    let answer = answer.trim();
+    if answer.is_empty() {
+        return;
+    }
+    for q in questions {
+        let question = q.trim();
+        if !question.is_empty() && !pairs.iter().any(|p| p.question == question && p.answer == answer) {
+            pairs.push(QaPair {
+                question: question.to_string(),
+                answer: answer.to_string(),
+            });
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_faq_export_gives_one_pair_per_phrasing() {
+        let dir = tempfile::tempdir().unwrap();
+        let csv = dir.path().join("faq.csv");
+        std::fs::write(
+            &csv,
+            "问题,答案,相似问题\n如何下载滴滴APP,在应用商店搜索“滴滴出行”下载,怎么装滴滴\n请问商旅的出差制度,见《差旅管理办法》第三章,\n",
+        )
+        .unwrap();
+        let pairs = pairs_from_faq(&csv).unwrap();
+        let questions: Vec<&str> = pairs.iter().map(|p| p.question.as_str()).collect();
+        assert_eq!(questions, ["如何下载滴滴APP", "怎么装滴滴", "请问商旅的出差制度"]);
+        assert_eq!(pairs[1].answer, "在应用商店搜索“滴滴出行”下载");
+
+        let prose = dir.path().join("notes.md");
+        std::fs::write(&prose, "# Notes\n\nNo questions here.\n").unwrap();
+        let err = pairs_from_faq(&prose).unwrap_err().to_string();
+        assert!(err.contains("notes.md"), "{err}");
+    }
+}

@@ -1,0 +1,527 @@
+//! Fine-tuning a LoRA adapter on question–answer pairs, on the user's own machine.
+//!
+//! [`tune`] trains rank-`r` matrices on every attention and MLP projection of a Qwen2 or Llama GGUF
+//! model (the frozen base is dequantized to f32 for the differentiable forward pass; see
+//! [`trainable`]), with the loss on the answer tokens only, AdamW, gradient clipping, a held-out
+//! validation split measured before and after, checkpoints that a stopped run resumes from, and
+//! progress events. The result is a PEFT adapter directory (`adapter_config.json`,
+//! `adapter_model.safetensors`, module names as Hugging Face's) that DocTalk loads with
+//! [`load_adapted`](super::load_adapted) and PEFT itself can load.
+
+mod checkpoint;
+mod optim;
+mod trainable;
+
+use std::collections::HashMap;
+use std::fs::File;
+use std::ops::ControlFlow;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use candle_core::quantized::gguf_file::Content;
+use candle_core::Tensor;
+use serde::Serialize;
+
+use super::gguf_tokenizer::get_str;
+use super::load::{load_with, Kernels};
+use super::types::ChatMessage;
+use super::Generator;
+use crate::device::DeviceChoice;
+use crate::error::{ModelError, Result};
+use checkpoint::Checkpoint;
+use optim::AdamW;
+use trainable::{Init, Lcg, Trainable, PROJECTIONS};
+
+/// One example: what the user asks and what the model should answer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QaPair {
+    pub question: String,
+    pub answer: String,
+}
+
+/// Training settings; [`TuneConfig::default`] holds the defaults `doctalk tune` uses.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TuneConfig {
+    /// LoRA rank.
+    pub rank: usize,
+    /// LoRA alpha: the change is scaled by `alpha / rank`.
+    pub alpha: f64,
+    pub learning_rate: f64,
+    /// Passes over the training pairs.
+    pub epochs: usize,
+    /// Stop after this many steps (one pair per step), whatever the epochs say.
+    pub max_steps: Option<usize>,
+    /// Pairs longer than this (prompt + answer, in tokens) are left out.
+    pub max_tokens: usize,
+    /// Share of the pairs held out for validation (at least one when there are 4 or more).
+    pub validation_fraction: f64,
+    /// Seeds the split, the order and the starting matrices: the same seed gives the same adapter.
+    pub seed: u64,
+    /// Steps between checkpoints.
+    pub checkpoint_every: usize,
+}
+
+impl Default for TuneConfig {
+    fn default() -> Self {
+        // PEFT's and most LoRA recipes' starting point for small chat models.
+        Self {
+            rank: 8,
+            alpha: 16.0,
+            learning_rate: 2e-4,
+            epochs: 3,
+            max_steps: None,
+            max_tokens: 512,
+            validation_fraction: 0.1,
+            seed: 20_261_206,
+            checkpoint_every: 25,
+        }
+    }
+}
+
+/// What a run reports as it goes.
+#[derive(Debug, Clone, Serialize)]
+#[serde(tag = "event", rename_all = "snake_case")]
+pub enum TuneEvent {
+    /// The pairs are tokenized and split.
+    Prepared {
+        train: usize,
+        validation: usize,
+        /// Left out for being longer than `max_tokens`.
+        too_long: usize,
+        steps: usize,
+        resumed_at: usize,
+    },
+    /// Mean validation loss of the base (`before`) or the tuned model (`after`).
+    Validated {
+        when: &'static str,
+        loss: f64,
+    },
+    Step {
+        step: usize,
+        steps: usize,
+        loss: f64,
+        elapsed_s: f64,
+        /// Time left at the pace so far.
+        eta_s: f64,
+    },
+    Checkpoint {
+        step: usize,
+    },
+}
+
+/// The outcome of [`tune`].
+#[derive(Debug, Clone, Serialize)]
+pub struct TuneReport {
+    /// The adapter directory (PEFT format).
+    pub adapter: PathBuf,
+    pub base: PathBuf,
+    pub train_pairs: usize,
+    pub validation_pairs: usize,
+    pub too_long: usize,
+    /// Steps done, including those of an earlier run that this one resumed.
+    pub steps: usize,
+    pub resumed_at: usize,
+    /// Stopped by the caller before the last step (the checkpoint holds the progress).
+    pub stopped: bool,
+    /// Mean training loss over the last (up to) `train_pairs` steps.
+    pub train_loss: Option<f64>,
+    pub validation_loss_before: Option<f64>,
+    pub validation_loss_after: Option<f64>,
+    pub seconds: f64,
+    pub config: TuneConfig,
+}
+
+/// A tokenized example: the loss covers `tokens[answer_from..]`.
+struct Example {
+    tokens: Vec<u32>,
+    answer_from: usize,
+}
+
+/// Trains an adapter for `base` (a qwen2 or llama GGUF file) on `pairs` and writes it to `out`.
+/// With `resume`, a checkpoint left in `out` by a stopped run is continued; without it, an existing
+/// checkpoint is an error (nothing is overwritten). `progress` may stop the run by returning
+/// `Break`: the checkpoint is saved first.
+pub fn tune(
+    base: &Path,
+    device: DeviceChoice,
+    pairs: &[QaPair],
+    out: &Path,
+    config: &TuneConfig,
+    resume: bool,
+    progress: &mut dyn FnMut(&TuneEvent) -> ControlFlow<()>,
+) -> Result<TuneReport> {
+    let started = Instant::now();
+    let bad = |reason: String| ModelError::BadConfig {
+        path: out.to_path_buf(),
+        reason,
+    };
+    if config.rank == 0 || config.epochs == 0 || config.learning_rate <= 0.0 {
+        return Err(bad("rank, epochs and the learning rate must be positive".into()));
+    }
+    let file = gguf_file(base)?;
+    let mut reader = File::open(&file).map_err(|e| ModelError::io(&file, e))?;
+    let content = Content::read(&mut reader).map_err(|e| ModelError::corrupt(&file, e))?;
+    let arch = get_str(&content.metadata, "general.architecture")
+        .unwrap_or_default()
+        .to_string();
+    if !matches!(arch.as_str(), "qwen2" | "llama") {
+        return Err(ModelError::BadConfig {
+            path: file,
+            reason: format!("fine-tuning runs on qwen2 and llama GGUF models; this one is {arch:?}"),
+        });
+    }
+    // The chat model itself: its tokenizer and template make the examples exactly as answers
+    // will be asked.
+    let chat = load_with(&file, DeviceChoice::Cpu, Kernels::Integer)?;
+    let (examples, too_long) = tokenize(&chat, pairs, config.max_tokens)?;
+    drop(chat);
+    if examples.len() < 2 {
+        return Err(bad(format!(
+            "{} usable question–answer pairs ({} too long): at least 2 are needed",
+            examples.len(),
+            too_long
+        )));
+    }
+    let (train, validation) = split(examples.len(), config);
+    let steps = config
+        .max_steps
+        .unwrap_or(usize::MAX)
+        .min(config.epochs * train.len());
+
+    let saved = Checkpoint::find(out)?;
+    if saved.is_some() && !resume {
+        return Err(bad(
+            "holds a checkpoint of an earlier run: resume it, or choose another output directory".into(),
+        ));
+    }
+    let fingerprint = checkpoint::fingerprint(&file, config, pairs);
+    if let Some(c) = &saved {
+        c.check(&fingerprint).map_err(bad)?;
+    }
+    let device = device.open()?;
+    let longest = examples.iter().map(|e| e.tokens.len()).max().unwrap_or(1);
+    let scale = config.alpha / config.rank as f64;
+    let model = match &saved {
+        Some(c) => {
+            let get = |layer: usize, k: usize| c.matrices(layer, k);
+            Trainable::from_gguf(
+                &content,
+                &mut reader,
+                &device,
+                config.rank,
+                scale,
+                longest,
+                Init::Saved(&get),
+            )
+        }
+        None => Trainable::from_gguf(
+            &content,
+            &mut reader,
+            &device,
+            config.rank,
+            scale,
+            longest,
+            Init::Fresh { seed: config.seed },
+        ),
+    }?;
+    let vars = model.vars();
+    let mut optimizer = AdamW::new(vars.clone(), config.learning_rate);
+    let resumed_at = match &saved {
+        Some(c) => {
+            optimizer.restore(c.moments(), c.step)?;
+            c.step
+        }
+        None => 0,
+    };
+
+    let mut report = TuneReport {
+        adapter: out.to_path_buf(),
+        base: file.clone(),
+        train_pairs: train.len(),
+        validation_pairs: validation.len(),
+        too_long,
+        steps: resumed_at,
+        resumed_at,
+        stopped: false,
+        train_loss: None,
+        validation_loss_before: None,
+        validation_loss_after: None,
+        seconds: 0.0,
+        config: config.clone(),
+    };
+    let _ = progress(&TuneEvent::Prepared {
+        train: train.len(),
+        validation: validation.len(),
+        too_long,
+        steps,
+        resumed_at,
+    });
+    let validate = |model: &Trainable| -> Result<Option<f64>> {
+        if validation.is_empty() {
+            return Ok(None);
+        }
+        let mut total = 0.0;
+        for &i in &validation {
+            let e = &examples[i];
+            total += model.loss(&e.tokens, e.answer_from)?.to_scalar::<f32>()? as f64;
+        }
+        Ok(Some(total / validation.len() as f64))
+    };
+    if resumed_at == 0 {
+        report.validation_loss_before = validate(&model)?;
+        if let Some(loss) = report.validation_loss_before {
+            let _ = progress(&TuneEvent::Validated { when: "before", loss });
+        }
+    } else {
+        report.validation_loss_before = saved.as_ref().and_then(|c| c.validation_loss_before);
+    }
+
+    let loop_started = Instant::now();
+    let mut recent: Vec<f64> = Vec::new();
+    for step in resumed_at..steps {
+        let epoch = step / train.len();
+        let order = epoch_order(&train, config.seed, epoch);
+        let e = &examples[order[step % train.len()]];
+        let loss = model.loss(&e.tokens, e.answer_from)?;
+        let value = loss.to_scalar::<f32>()? as f64;
+        if !value.is_finite() {
+            return Err(bad(format!(
+                "the loss became {value} at step {}: lower the learning rate",
+                step + 1
+            )));
+        }
+        let grads = loss.backward()?;
+        optimizer.step(&grads)?;
+        recent.push(value);
+        if recent.len() > train.len() {
+            recent.remove(0);
+        }
+        report.steps = step + 1;
+        let done = step + 1 - resumed_at;
+        let elapsed = loop_started.elapsed().as_secs_f64();
+        let event = TuneEvent::Step {
+            step: step + 1,
+            steps,
+            loss: value,
+            elapsed_s: elapsed,
+            eta_s: elapsed / done as f64 * (steps - step - 1) as f64,
+        };
+        let stop = progress(&event).is_break();
+        let last = step + 1 == steps;
+        if stop || (!last && (step + 1) % config.checkpoint_every.max(1) == 0) {
+            Checkpoint::save(
+                out,
+                &model,
+                &optimizer,
+                step + 1,
+                &fingerprint,
+                report.validation_loss_before,
+            )?;
+            let _ = progress(&TuneEvent::Checkpoint { step: step + 1 });
+        }
+        if stop && !last {
+            report.stopped = true;
+            report.train_loss = mean(&recent);
+            report.seconds = started.elapsed().as_secs_f64();
+            return Ok(report);
+        }
+    }
+    report.train_loss = mean(&recent);
+    report.validation_loss_after = validate(&model)?;
+    if let Some(loss) = report.validation_loss_after {
+        let _ = progress(&TuneEvent::Validated { when: "after", loss });
+    }
+    write_peft(out, &model, config, &file)?;
+    Checkpoint::remove(out)?;
+    report.seconds = started.elapsed().as_secs_f64();
+    let text = serde_json::to_string_pretty(&report).map_err(|e| bad(e.to_string()))?;
+    write_atomically(&out.join("training.json"), text.as_bytes())?;
+    Ok(report)
+}
+
+/// The GGUF file `base` names (a file, or a directory holding exactly one).
+fn gguf_file(base: &Path) -> Result<PathBuf> {
+    if base.is_file() {
+        return Ok(base.to_path_buf());
+    }
+    let found = super::load::files_with_extension(base, "gguf")?;
+    match found.as_slice() {
+        [one] => Ok(one.clone()),
+        _ => Err(ModelError::BadConfig {
+            path: base.to_path_buf(),
+            reason: "fine-tuning needs one qwen2 or llama .gguf model file".into(),
+        }),
+    }
+}
+
+fn tokenize(
+    chat: &super::LocalGenerator,
+    pairs: &[QaPair],
+    max_tokens: usize,
+) -> Result<(Vec<Example>, usize)> {
+    let end = *chat
+        .eos
+        .first()
+        .ok_or_else(|| ModelError::Tokenizer("the model has no end-of-turn token".into()))?;
+    let mut examples = Vec::new();
+    let mut too_long = 0;
+    for pair in pairs {
+        let (q, a) = (pair.question.trim(), pair.answer.trim());
+        if q.is_empty() || a.is_empty() {
+            continue;
+        }
+        let prompt = chat.render_chat(&[ChatMessage::user(q)])?;
+        let mut tokens = chat.encode(&prompt)?;
+        let answer_from = tokens.len();
+        let answer = chat.tokenizer.encode(a, false).map_err(ModelError::tokenizer)?;
+        tokens.extend_from_slice(answer.get_ids());
+        tokens.push(end);
+        if tokens.len() > max_tokens {
+            too_long += 1;
+            continue;
+        }
+        examples.push(Example { tokens, answer_from });
+    }
+    Ok((examples, too_long))
+}
+
+/// Indices of the training and validation examples.
+fn split(n: usize, config: &TuneConfig) -> (Vec<usize>, Vec<usize>) {
+    let mut order: Vec<usize> = (0..n).collect();
+    shuffle(&mut order, config.seed);
+    let held = if n >= 4 {
+        ((n as f64 * config.validation_fraction).round() as usize).clamp(1, n - 2)
+    } else {
+        0
+    };
+    let validation = order.split_off(n - held);
+    order.sort_unstable();
+    (order, validation)
+}
+
+/// The training order of one epoch: a fixed function of the seed and the epoch, so a resumed run
+/// sees the same examples in the same order.
+fn epoch_order(train: &[usize], seed: u64, epoch: usize) -> Vec<usize> {
+    let mut order = train.to_vec();
+    shuffle(
+        &mut order,
+        seed ^ (epoch as u64 + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15),
+    );
+    order
+}
+
+fn shuffle(items: &mut [usize], seed: u64) {
+    let mut rng = Lcg(seed);
+    for i in (1..items.len()).rev() {
+        let j = (rng.next_u64() % (i as u64 + 1)) as usize;
+        items.swap(i, j);
+    }
+}
+
+fn mean(values: &[f64]) -> Option<f64> {
+    (!values.is_empty()).then(|| values.iter().sum::<f64>() / values.len() as f64)
+}
+
+/// The adapter in PEFT's layout: `base_model.model.model.layers.N.<module>.lora_A.weight` etc.
+fn write_peft(out: &Path, model: &Trainable, config: &TuneConfig, base: &Path) -> Result<()> {
+    std::fs::create_dir_all(out).map_err(|e| ModelError::io(out, e))?;
+    let (heads, kv_heads) = model.heads();
+    let mut tensors: HashMap<String, Tensor> = HashMap::new();
+    for (layer, k, p) in model.adapted() {
+        let module = PROJECTIONS[k].0;
+        let key = format!("base_model.model.model.layers.{layer}.{module}");
+        let mut b = p.b.as_tensor().clone();
+        // Llama's q/k rows are in llama.cpp's order in the GGUF file; PEFT's are Hugging Face's.
+        if model.arch == "llama" && k < 2 {
+            b = hf_rows(&b, if k == 0 { heads } else { kv_heads })?;
+        }
+        tensors.insert(format!("{key}.lora_A.weight"), p.a.as_tensor().clone());
+        tensors.insert(format!("{key}.lora_B.weight"), b);
+    }
+    let path = out.join("adapter_model.safetensors");
+    let partial = out.join(".adapter_model.safetensors.partial");
+    candle_core::safetensors::save(&tensors, &partial)
+        .map_err(|e| ModelError::io(&partial, std::io::Error::other(e.to_string())))?;
+    std::fs::rename(&partial, &path).map_err(|e| ModelError::io(&path, e))?;
+    let adapter_config = serde_json::json!({
+        "peft_type": "LORA",
+        "task_type": "CAUSAL_LM",
+        "r": config.rank,
+        "lora_alpha": config.alpha,
+        "lora_dropout": 0.0,
+        "bias": "none",
+        "fan_in_fan_out": false,
+        "use_rslora": false,
+        "use_dora": false,
+        "target_modules": PROJECTIONS.iter().map(|(m, _)| m.rsplit('.').next().unwrap_or(m)).collect::<Vec<_>>(),
+        "base_model_name_or_path": base.file_stem().map(|s| s.to_string_lossy().into_owned()),
+        "inference_mode": true,
+    });
+    let text = serde_json::to_string_pretty(&adapter_config).map_err(|e| ModelError::BadConfig {
+        path: out.to_path_buf(),
+        reason: e.to_string(),
+    })?;
+    write_atomically(&out.join("adapter_config.json"), text.as_bytes())
+}
+
+/// Undoes llama.cpp's q/k row order on `B` `(out, rank)`: per head, rows `[0, 2, 4, …, 1, 3, …]`
+/// in the file are rows `0..d` in Hugging Face's order.
+fn hf_rows(b: &Tensor, heads: usize) -> candle_core::Result<Tensor> {
+    let (out, rank) = b.dims2()?;
+    b.reshape((heads, out / heads / 2, 2, rank))?
+        .transpose(1, 2)?
+        .contiguous()?
+        .reshape((out, rank))
+}
+
+fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
+    let partial = path.with_extension("partial");
+    std::fs::write(&partial, bytes).map_err(|e| ModelError::io(&partial, e))?;
+    std::fs::rename(&partial, path).map_err(|e| ModelError::io(path, e))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_split_holds_out_a_tenth_and_keeps_two_for_training() {
+        let c = TuneConfig::default();
+        let (t, v) = split(50, &c);
+        assert_eq!((t.len(), v.len()), (45, 5));
+        let (t, v) = split(4, &c);
+        assert_eq!((t.len(), v.len()), (3, 1));
+        let (t, v) = split(3, &c);
+        assert_eq!((t.len(), v.len()), (3, 0));
+        let mut all: Vec<usize> = t.into_iter().chain(v).collect();
+        all.sort_unstable();
+        assert_eq!(all, [0, 1, 2]);
+        // The same seed, the same split.
+        assert_eq!(split(50, &c), split(50, &c));
+    }
+
+    #[test]
+    fn epoch_orders_are_permutations_that_differ_between_epochs() {
+        let train: Vec<usize> = (0..20).collect();
+        let (a, b) = (epoch_order(&train, 7, 0), epoch_order(&train, 7, 1));
+        assert_ne!(a, b);
+        let mut sorted = a.clone();
+        sorted.sort_unstable();
+        assert_eq!(sorted, train);
+        assert_eq!(a, epoch_order(&train, 7, 0));
+    }
+
+    #[test]
+    fn hf_rows_undo_llama_cpp_order() {
+        let cpu = candle_core::Device::Cpu;
+        // One head of 4 rows in the file's order [0 2 1 3] → [0 1 2 3].
+        let file = Tensor::new(&[[0f32], [2.0], [1.0], [3.0]], &cpu).unwrap();
+        let rows: Vec<f32> = hf_rows(&file, 1)
+            .unwrap()
+            .flatten_all()
+            .unwrap()
+            .to_vec1()
+            .unwrap();
+        assert_eq!(rows, [0.0, 1.0, 2.0, 3.0]);
+    }
+}
