@@ -13,13 +13,10 @@ use crate::{CoreError, KnowledgeBase, Result};
 pub fn pairs_from_faq(path: &Path) -> Result<Vec<QaPair>> {
     let document = doctalk_ingest::parse_file(path, &ParseOptions::default())?;
     let mut pairs = Vec::new();
-    for block in &document.blocks {
+    for (entry, block) in document.blocks.iter().enumerate() {
         if let Block::Qa(qa) = block {
-            expand(
-                &mut pairs,
-                std::iter::once(&qa.question).chain(&qa.similar_questions),
-                &qa.answer,
-            );
+            let phrasings = std::iter::once(&qa.question).chain(&qa.similar_questions);
+            expand(&mut pairs, phrasings, &qa.answer, entry);
         }
     }
     if pairs.is_empty() {
@@ -31,13 +28,15 @@ pub fn pairs_from_faq(path: &Path) -> Result<Vec<QaPair>> {
 /// The pairs of a knowledge base's FAQ entries.
 pub async fn pairs_from_kb(kb: &KnowledgeBase, name: &str) -> Result<Vec<QaPair>> {
     let mut pairs = Vec::new();
+    let mut entry = 0;
     for doc in kb.documents().await? {
         for chunk in kb.store().chunks_of(&doc.id).await? {
             if chunk.kind != "qa" {
                 continue;
             }
             if let Some(answer) = &chunk.answer {
-                expand(&mut pairs, chunk.questions.iter(), answer);
+                expand(&mut pairs, chunk.questions.iter(), answer, entry);
+                entry += 1;
             }
         }
     }
@@ -47,7 +46,14 @@ pub async fn pairs_from_kb(kb: &KnowledgeBase, name: &str) -> Result<Vec<QaPair>
     Ok(pairs)
 }
 
-fn expand<'a>(pairs: &mut Vec<QaPair>, questions: impl Iterator<Item = &'a String>, answer: &str) {
+/// One pair per phrasing of entry `entry` (the same entry number for all, so that validation can
+/// hold out a phrasing whose answer is still trained on).
+fn expand<'a>(
+    pairs: &mut Vec<QaPair>,
+    questions: impl Iterator<Item = &'a String>,
+    answer: &str,
+    entry: usize,
+) {
     let answer = answer.trim();
     if answer.is_empty() {
         return;
@@ -58,6 +64,7 @@ fn expand<'a>(pairs: &mut Vec<QaPair>, questions: impl Iterator<Item = &'a Strin
             pairs.push(QaPair {
                 question: question.to_string(),
                 answer: answer.to_string(),
+                entry,
             });
         }
     }
@@ -80,6 +87,8 @@ mod tests {
         let questions: Vec<&str> = pairs.iter().map(|p| p.question.as_str()).collect();
         assert_eq!(questions, ["如何下载滴滴APP", "怎么装滴滴", "请问商旅的出差制度"]);
         assert_eq!(pairs[1].answer, "在应用商店搜索“滴滴出行”下载");
+        assert_eq!(pairs[0].entry, pairs[1].entry);
+        assert_ne!(pairs[1].entry, pairs[2].entry);
 
         let prose = dir.path().join("notes.md");
         std::fs::write(&prose, "# Notes\n\nNo questions here.\n").unwrap();

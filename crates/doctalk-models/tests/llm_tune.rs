@@ -26,6 +26,7 @@ fn pairs() -> Vec<QaPair> {
         .map(|i| QaPair {
             question: format!("w{} w{} w{}", 10 + i, 20 + i, 30 + i),
             answer: format!("w{} w{} w{}", 40 + i, 50 + i, 60 + i),
+            entry: i,
         })
         .collect()
 }
@@ -229,6 +230,61 @@ fn a_stopped_run_resumes_to_the_same_adapter() {
     assert!(diff < 1e-6, "resumed adapter differs by {diff}");
 }
 
+/// FAQ entries asked two ways: validation holds out one way of asking entries whose other way is
+/// trained on, and the comparison answers those with the base and the tuned model.
+#[test]
+fn held_out_paraphrases_are_compared_between_base_and_tuned() {
+    let pairs: Vec<QaPair> = (0..8)
+        .flat_map(|i| {
+            let answer = format!("w{} w{} w{}", 40 + i, 50 + i, 60 + i);
+            [
+                format!("w{} w{} w{}", 10 + i, 20 + i, 30 + i),
+                format!("w{} w{} w{} w{}", 10 + i, 20 + i, 30 + i, 70 + i),
+            ]
+            .map(|question| QaPair {
+                question,
+                answer: answer.clone(),
+                entry: i,
+            })
+        })
+        .collect();
+    let config = TuneConfig {
+        validation_fraction: 0.25,
+        ..quick()
+    };
+    let out = tempfile::tempdir().unwrap();
+    let mut compared = 0;
+    let report = tune(
+        &base(),
+        DeviceChoice::Cpu,
+        &pairs,
+        out.path(),
+        &config,
+        false,
+        &mut |e| {
+            if let TuneEvent::Comparing { .. } = e {
+                compared += 1;
+            }
+            ControlFlow::Continue(())
+        },
+    )
+    .unwrap();
+    let c = report.comparison.expect("a comparison");
+    assert_eq!(c.questions, 4);
+    assert_eq!(compared, 8, "one progress event per answer, base and tuned");
+    let held: Vec<&str> = c.answers.iter().map(|a| a.question.as_str()).collect();
+    for a in &c.answers {
+        // Each held-out question's entry is still trained on through its other phrasing.
+        let entry = pairs.iter().find(|p| p.question == a.question).unwrap().entry;
+        assert!(pairs
+            .iter()
+            .any(|p| p.entry == entry && !held.contains(&p.question.as_str())));
+    }
+    assert_eq!(c.base_exact, 0, "{c:?}");
+    assert!(c.tuned_exact >= 3, "{c:?}");
+    assert!(c.tuned_overlap > c.base_overlap, "{c:?}");
+}
+
 /// `doctalk tune` made the fixture `lora/qwen2/tuned` (whose PEFT logits `llm_adapters` checks)
 /// from `qwen2/faq.csv` with these settings: training again gives the same adapter.
 #[test]
@@ -237,11 +293,13 @@ fn training_is_reproducible_from_its_seed() {
     let pairs: Vec<QaPair> = csv
         .lines()
         .skip(1)
-        .map(|l| {
+        .enumerate()
+        .map(|(row, l)| {
             let (q, a) = l.split_once(',').unwrap();
             QaPair {
                 question: q.into(),
                 answer: a.into(),
+                entry: row,
             }
         })
         .collect();

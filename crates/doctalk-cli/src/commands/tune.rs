@@ -106,6 +106,16 @@ pub async fn run(ctx: &Ctx, args: TuneArgs) -> anyhow::Result<ExitCode> {
             report.seconds,
             out.display()
         ))?;
+        if let Some(c) = &report.comparison {
+            out_line(&format!(
+                "Held-out questions answered exactly: base {}/{n}, tuned {}/{n}; character overlap {:.2} → {:.2}",
+                c.base_exact,
+                c.tuned_exact,
+                c.base_overlap,
+                c.tuned_overlap,
+                n = c.questions
+            ))?;
+        }
     }
     Ok(if report.stopped {
         ExitCode::from(130)
@@ -146,6 +156,9 @@ fn describe(event: &TuneEvent) -> String {
             clock(*eta_s)
         ),
         TuneEvent::Checkpoint { step } => format!("checkpoint saved at step {step}"),
+        TuneEvent::Comparing { done, total } => {
+            format!("answering the held-out questions with the base and the tuned model: {done}/{total}")
+        }
     }
 }
 

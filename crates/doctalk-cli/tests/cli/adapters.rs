@@ -282,3 +282,95 @@ fn generate_with(dt: &Doctalk, prompt: &str, extra: &[&str]) -> serde_json::Valu
     args.extend_from_slice(extra);
     dt.json(&args)
 }
+
+/// `kill -9` during training loses at most the steps since the last checkpoint.
+#[test]
+fn a_killed_tuning_run_resumes_from_its_last_checkpoint() {
+    use std::io::{BufRead, BufReader};
+    let dt = Doctalk::new();
+    let faq = lora("qwen2/faq.csv");
+    let base = tiny_base();
+    let out = dt.data.path().join("run");
+    let args = [
+        "tune",
+        "--faq",
+        faq.to_str().unwrap(),
+        "--base",
+        &base,
+        "--out",
+        out.to_str().unwrap(),
+        "--rank",
+        "4",
+        "--epochs",
+        "3000",
+        "--max-steps",
+        "20000",
+    ];
+    let mut child = dt
+        .command()
+        .args(args)
+        .stderr(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+    let mut last_step = 0u64;
+    for line in lines.by_ref() {
+        let line = line.unwrap();
+        if let Some(rest) = line.strip_prefix("step ") {
+            last_step = rest.split('/').next().unwrap().parse().unwrap();
+            if last_step > 100 {
+                break;
+            }
+        }
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let state: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("checkpoint/state.json")).unwrap()).unwrap();
+    let saved = state["step"].as_u64().unwrap();
+    // Checkpoints come every 25 steps; the run had reached at least `last_step`.
+    assert!(
+        saved + 25 > last_step && saved.is_multiple_of(25),
+        "saved {saved}, reached {last_step}"
+    );
+    // No half-written checkpoint is left to be read.
+    assert!(
+        !out.join("checkpoint.partial/state.json").exists() || out.join("checkpoint/state.json").exists()
+    );
+    let finish = (saved + 2).to_string();
+    let mut resume: Vec<&str> = args[..args.len() - 1].to_vec();
+    resume.extend_from_slice(&[&finish, "--resume", "--json"]);
+    let report = dt.json(&resume);
+    assert_eq!(report["resumed_at"].as_u64(), Some(saved), "{report}");
+}
+
+#[test]
+fn empty_faqs_and_missing_bases_are_clear_errors() {
+    let dt = Doctalk::new();
+    let base = tiny_base();
+    let empty = dt.data.path().join("empty.csv");
+    std::fs::write(&empty, "question,answer\n").unwrap();
+    let out = dt.run(&["tune", "--faq", empty.to_str().unwrap(), "--base", &base]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    assert!(err.contains("no question–answer pairs"), "{err}");
+
+    let one = dt.data.path().join("one.csv");
+    std::fs::write(&one, "question,answer\nw1 w2,w3 w4\n").unwrap();
+    let out = dt.run(&["tune", "--faq", one.to_str().unwrap(), "--base", &base]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("at least 2"), "{}", stderr(&out));
+
+    let faq = lora("qwen2/faq.csv");
+    let out = dt.run(&[
+        "tune",
+        "--faq",
+        faq.to_str().unwrap(),
+        "--base",
+        "/no/such/model.gguf",
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("/no/such/model.gguf"), "{}", stderr(&out));
+    assert!(!stderr(&out).contains("panicked"));
+}

@@ -9,10 +9,11 @@
 //! [`load_adapted`](super::load_adapted) and PEFT itself can load.
 
 mod checkpoint;
+mod compare;
 mod optim;
 mod trainable;
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fs::File;
 use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
@@ -32,11 +33,17 @@ use checkpoint::Checkpoint;
 use optim::AdamW;
 use trainable::{Init, Lcg, Trainable, PROJECTIONS};
 
+pub use compare::{Compared, Comparison};
+
 /// One example: what the user asks and what the model should answer.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct QaPair {
     pub question: String,
     pub answer: String,
+    /// The FAQ entry it comes from: the phrasings of one question share it. Validation then holds
+    /// out whole phrasings whose entry is still trained on, which is what tuning is for: the same
+    /// answer to a question asked another way.
+    pub entry: usize,
 }
 
 /// Training settings; [`TuneConfig::default`] holds the defaults `doctalk tune` uses.
@@ -59,6 +66,8 @@ pub struct TuneConfig {
     pub seed: u64,
     /// Steps between checkpoints.
     pub checkpoint_every: usize,
+    /// After training, answer the held-out questions with the base and with the adapter.
+    pub compare: bool,
 }
 
 impl Default for TuneConfig {
@@ -74,6 +83,7 @@ impl Default for TuneConfig {
             validation_fraction: 0.1,
             seed: 20_261_206,
             checkpoint_every: 25,
+            compare: true,
         }
     }
 }
@@ -107,6 +117,11 @@ pub enum TuneEvent {
     Checkpoint {
         step: usize,
     },
+    /// Answering the held-out questions with the base and the tuned model.
+    Comparing {
+        done: usize,
+        total: usize,
+    },
 }
 
 /// The outcome of [`tune`].
@@ -127,6 +142,10 @@ pub struct TuneReport {
     pub train_loss: Option<f64>,
     pub validation_loss_before: Option<f64>,
     pub validation_loss_after: Option<f64>,
+    /// Base against tuned on the held-out questions (when asked for and there are some).
+    pub comparison: Option<Comparison>,
+    /// Tokens trained on per second (prompt and answer; the steps' time only).
+    pub tokens_per_second: Option<f64>,
     pub seconds: f64,
     pub config: TuneConfig,
 }
@@ -135,6 +154,9 @@ pub struct TuneReport {
 struct Example {
     tokens: Vec<u32>,
     answer_from: usize,
+    /// Its pair in the caller's list.
+    pair: usize,
+    entry: usize,
 }
 
 /// Trains an adapter for `base` (a qwen2 or llama GGUF file) on `pairs` and writes it to `out`.
@@ -182,7 +204,8 @@ pub fn tune(
             too_long
         )));
     }
-    let (train, validation) = split(examples.len(), config);
+    let entries: Vec<usize> = examples.iter().map(|e| e.entry).collect();
+    let (train, validation) = split(&entries, config);
     let steps = config
         .max_steps
         .unwrap_or(usize::MAX)
@@ -246,6 +269,8 @@ pub fn tune(
         train_loss: None,
         validation_loss_before: None,
         validation_loss_after: None,
+        comparison: None,
+        tokens_per_second: None,
         seconds: 0.0,
         config: config.clone(),
     };
@@ -277,11 +302,13 @@ pub fn tune(
     }
 
     let loop_started = Instant::now();
+    let mut trained_tokens = 0usize;
     let mut recent: Vec<f64> = Vec::new();
     for step in resumed_at..steps {
         let epoch = step / train.len();
         let order = epoch_order(&train, config.seed, epoch);
         let e = &examples[order[step % train.len()]];
+        trained_tokens += e.tokens.len();
         let loss = model.loss(&e.tokens, e.answer_from)?;
         let value = loss.to_scalar::<f32>()? as f64;
         if !value.is_finite() {
@@ -327,12 +354,21 @@ pub fn tune(
         }
     }
     report.train_loss = mean(&recent);
+    let loop_seconds = loop_started.elapsed().as_secs_f64();
+    report.tokens_per_second = (trained_tokens > 0).then(|| trained_tokens as f64 / loop_seconds);
     report.validation_loss_after = validate(&model)?;
     if let Some(loss) = report.validation_loss_after {
         let _ = progress(&TuneEvent::Validated { when: "after", loss });
     }
     write_peft(out, &model, config, &file)?;
     Checkpoint::remove(out)?;
+    drop(model);
+    if config.compare && !validation.is_empty() {
+        let held_out: Vec<&QaPair> = validation.iter().map(|&i| &pairs[examples[i].pair]).collect();
+        report.comparison = Some(compare::compare(&file, out, &held_out, &mut |done, total| {
+            let _ = progress(&TuneEvent::Comparing { done, total });
+        })?);
+    }
     report.seconds = started.elapsed().as_secs_f64();
     let text = serde_json::to_string_pretty(&report).map_err(|e| bad(e.to_string()))?;
     write_atomically(&out.join("training.json"), text.as_bytes())?;
@@ -365,7 +401,7 @@ fn tokenize(
         .ok_or_else(|| ModelError::Tokenizer("the model has no end-of-turn token".into()))?;
     let mut examples = Vec::new();
     let mut too_long = 0;
-    for pair in pairs {
+    for (index, pair) in pairs.iter().enumerate() {
         let (q, a) = (pair.question.trim(), pair.answer.trim());
         if q.is_empty() || a.is_empty() {
             continue;
@@ -380,23 +416,50 @@ fn tokenize(
             too_long += 1;
             continue;
         }
-        examples.push(Example { tokens, answer_from });
+        examples.push(Example {
+            tokens,
+            answer_from,
+            pair: index,
+            entry: pair.entry,
+        });
     }
     Ok((examples, too_long))
 }
 
-/// Indices of the training and validation examples.
-fn split(n: usize, config: &TuneConfig) -> (Vec<usize>, Vec<usize>) {
-    let mut order: Vec<usize> = (0..n).collect();
-    shuffle(&mut order, config.seed);
+/// Indices of the training and validation examples (`entries[i]`: example i's FAQ entry). When
+/// entries have several phrasings, validation takes one phrasing of entries that keep another for
+/// training; otherwise it takes whole pairs at random.
+fn split(entries: &[usize], config: &TuneConfig) -> (Vec<usize>, Vec<usize>) {
+    let n = entries.len();
     let held = if n >= 4 {
         ((n as f64 * config.validation_fraction).round() as usize).clamp(1, n - 2)
     } else {
         0
     };
-    let validation = order.split_off(n - held);
-    order.sort_unstable();
-    (order, validation)
+    let mut order: Vec<usize> = (0..n).collect();
+    shuffle(&mut order, config.seed);
+    let mut phrasings: BTreeMap<usize, usize> = BTreeMap::new();
+    for &e in entries {
+        *phrasings.entry(e).or_default() += 1;
+    }
+    let mut validation = Vec::new();
+    if phrasings.values().any(|&k| k >= 2) {
+        let mut taken: BTreeSet<usize> = BTreeSet::new();
+        for &i in &order {
+            if validation.len() == held {
+                break;
+            }
+            let e = entries[i];
+            if phrasings[&e] >= 2 && taken.insert(e) {
+                validation.push(i);
+            }
+        }
+    } else {
+        validation = order[n - held..].to_vec();
+    }
+    let held_out: BTreeSet<usize> = validation.iter().copied().collect();
+    let train = (0..n).filter(|i| !held_out.contains(i)).collect();
+    (train, validation)
 }
 
 /// The training order of one epoch: a fixed function of the seed and the epoch, so a resumed run
@@ -439,10 +502,11 @@ fn write_peft(out: &Path, model: &Trainable, config: &TuneConfig, base: &Path) -
         tensors.insert(format!("{key}.lora_B.weight"), b);
     }
     let path = out.join("adapter_model.safetensors");
+    // Both files are written whole before either replaces an earlier adapter's: a full disk or a
+    // crash leaves the earlier adapter as it was.
     let partial = out.join(".adapter_model.safetensors.partial");
     candle_core::safetensors::save(&tensors, &partial)
         .map_err(|e| ModelError::io(&partial, std::io::Error::other(e.to_string())))?;
-    std::fs::rename(&partial, &path).map_err(|e| ModelError::io(&path, e))?;
     let adapter_config = serde_json::json!({
         "peft_type": "LORA",
         "task_type": "CAUSAL_LM",
@@ -461,7 +525,11 @@ fn write_peft(out: &Path, model: &Trainable, config: &TuneConfig, base: &Path) -
         path: out.to_path_buf(),
         reason: e.to_string(),
     })?;
-    write_atomically(&out.join("adapter_config.json"), text.as_bytes())
+    let config_path = out.join("adapter_config.json");
+    let config_partial = out.join(".adapter_config.json.partial");
+    std::fs::write(&config_partial, text).map_err(|e| ModelError::io(&config_partial, e))?;
+    std::fs::rename(&partial, &path).map_err(|e| ModelError::io(&path, e))?;
+    std::fs::rename(&config_partial, &config_path).map_err(|e| ModelError::io(&config_path, e))
 }
 
 /// Undoes llama.cpp's q/k row order on `B` `(out, rank)`: per head, rows `[0, 2, 4, …, 1, 3, …]`
@@ -487,17 +555,41 @@ mod tests {
     #[test]
     fn the_split_holds_out_a_tenth_and_keeps_two_for_training() {
         let c = TuneConfig::default();
-        let (t, v) = split(50, &c);
+        let distinct = |n: usize| (0..n).collect::<Vec<_>>();
+        let (t, v) = split(&distinct(50), &c);
         assert_eq!((t.len(), v.len()), (45, 5));
-        let (t, v) = split(4, &c);
+        let (t, v) = split(&distinct(4), &c);
         assert_eq!((t.len(), v.len()), (3, 1));
-        let (t, v) = split(3, &c);
+        let (t, v) = split(&distinct(3), &c);
         assert_eq!((t.len(), v.len()), (3, 0));
         let mut all: Vec<usize> = t.into_iter().chain(v).collect();
         all.sort_unstable();
         assert_eq!(all, [0, 1, 2]);
         // The same seed, the same split.
-        assert_eq!(split(50, &c), split(50, &c));
+        assert_eq!(split(&distinct(50), &c), split(&distinct(50), &c));
+    }
+
+    #[test]
+    fn paraphrases_are_held_out_from_entries_that_stay_in_training() {
+        let c = TuneConfig {
+            validation_fraction: 0.3,
+            ..TuneConfig::default()
+        };
+        // Entries 0..10 with three phrasings each, and 10..20 with one.
+        let entries: Vec<usize> = (0..10).flat_map(|e| [e, e, e]).chain(10..20).collect();
+        let (train, validation) = split(&entries, &c);
+        assert_eq!(validation.len(), 10);
+        let mut held: Vec<usize> = validation.iter().map(|&i| entries[i]).collect();
+        held.sort_unstable();
+        held.dedup();
+        assert_eq!(held.len(), 10, "one phrasing per entry");
+        for e in held {
+            assert!(e < 10, "a single-phrasing entry {e} was held out");
+            assert!(
+                train.iter().any(|&i| entries[i] == e),
+                "entry {e} is still trained on"
+            );
+        }
     }
 
     #[test]

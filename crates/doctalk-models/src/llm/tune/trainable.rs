@@ -10,7 +10,7 @@
 use std::io::{Read, Seek};
 
 use candle_core::quantized::gguf_file::Content;
-use candle_core::{DType, Device, Result, Tensor, Var, D};
+use candle_core::{CpuStorage, CustomOp1, DType, Device, Layout, Result, Shape, Tensor, Var, D};
 use candle_nn::ops::{rms_norm_slow, softmax};
 use candle_nn::rotary_emb::{rope_i_slow, rope_slow};
 
@@ -38,7 +38,7 @@ pub(crate) struct Adapted {
 
 impl Adapted {
     fn forward(&self, x: &Tensor) -> Result<Tensor> {
-        let base = x.matmul(&self.weight.t()?)?;
+        let base = frozen_matmul(x, &self.weight)?;
         let base = match &self.bias {
             Some(b) => base.broadcast_add(b)?,
             None => base,
@@ -268,7 +268,7 @@ impl Trainable {
         }
         let hidden = self.hidden(tokens)?;
         let predicting = hidden.narrow(0, from - 1, tokens.len() - from)?;
-        let logits = predicting.matmul(&self.output.t()?)?;
+        let logits = frozen_matmul(&predicting, &self.output)?;
         let targets = Tensor::new(&tokens[from..], hidden.device())?;
         candle_nn::loss::cross_entropy(&logits, &targets)
     }
@@ -279,6 +279,40 @@ impl Trainable {
         let hidden = self.hidden(tokens)?;
         let last = hidden.narrow(0, tokens.len() - 1, 1)?;
         last.matmul(&self.output.t()?)?.flatten_all()?.to_vec1()
+    }
+}
+
+/// `x · Wᵀ` for a frozen `W`. candle's matmul computes the gradients of both its sides; for the
+/// base's weights that is a weight-sized tensor per projection and step, thrown away (measured on
+/// Qwen2.5-0.5B: most of a step's time and 9.6 GB peak RSS). On the CPU this op gives `x` its
+/// gradient only; on a GPU the plain matmul runs (its memory and speed can afford it).
+fn frozen_matmul(x: &Tensor, weight: &Tensor) -> Result<Tensor> {
+    if x.device().is_cpu() {
+        x.contiguous()?.apply_op1(Frozen(weight.clone()))
+    } else {
+        x.matmul(&weight.t()?)
+    }
+}
+
+struct Frozen(Tensor);
+
+impl CustomOp1 for Frozen {
+    fn name(&self) -> &'static str {
+        "frozen-matmul"
+    }
+
+    fn cpu_fwd(&self, storage: &CpuStorage, layout: &Layout) -> Result<(CpuStorage, Shape)> {
+        let (CpuStorage::F32(values), Some((start, end))) = (storage, layout.contiguous_offsets()) else {
+            candle_core::bail!("frozen-matmul takes contiguous f32 activations");
+        };
+        let x = Tensor::from_slice(&values[start..end], layout.shape(), &Device::Cpu)?;
+        let y = x.matmul(&self.0.t()?)?;
+        let shape = y.shape().clone();
+        Ok((CpuStorage::F32(y.flatten_all()?.to_vec1()?), shape))
+    }
+
+    fn bwd(&self, _arg: &Tensor, _res: &Tensor, grad: &Tensor) -> Result<Option<Tensor>> {
+        Ok(Some(grad.matmul(&self.0)?))
     }
 }
 
