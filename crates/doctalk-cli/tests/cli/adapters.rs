@@ -3,7 +3,9 @@
 //! The base is the tiny random Qwen2 GGUF of models/gen/lora_tiny.py and the adapter the one PEFT
 //! made for it; their logits are checked against PEFT in doctalk-models' `llm_adapters` test.
 
+use std::io::{BufRead, BufReader, Lines};
 use std::path::{Path, PathBuf};
+use std::process::{Child, ChildStderr, Command, Stdio};
 
 use crate::harness::{repo_root, stderr, Doctalk};
 use crate::serve::{http, start};
@@ -200,19 +202,15 @@ fn tune_trains_an_adapter_that_generate_then_uses() {
     assert!(taught.is_some(), "no taught answer came back");
 }
 
-#[test]
-fn ctrl_c_stops_tuning_at_a_checkpoint_that_resume_continues() {
-    use std::io::{BufRead, BufReader};
-    let dt = Doctalk::new();
-    let faq = lora("qwen2/faq.csv");
-    let base = tiny_base();
-    let out = dt.data.path().join("run");
-    let args = [
+/// A tuning run of the tiny model long enough to be interrupted: its arguments (the last one the
+/// step budget) and the process, with its progress lines.
+fn start_long_tuning(dt: &Doctalk, out: &Path) -> (Vec<String>, Child, Lines<BufReader<ChildStderr>>) {
+    let args: Vec<String> = [
         "tune",
         "--faq",
-        faq.to_str().unwrap(),
+        lora("qwen2/faq.csv").to_str().unwrap(),
         "--base",
-        &base,
+        &tiny_base(),
         "--out",
         out.to_str().unwrap(),
         "--rank",
@@ -221,16 +219,41 @@ fn ctrl_c_stops_tuning_at_a_checkpoint_that_resume_continues() {
         "3000",
         "--max-steps",
         "20000",
-    ];
+    ]
+    .map(String::from)
+    .to_vec();
     let mut child = dt
         .command()
-        .args(args)
-        .stderr(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::null())
+        .args(&args)
+        .stderr(Stdio::piped())
+        .stdout(Stdio::null())
         .spawn()
         .unwrap();
-    let stderr = BufReader::new(child.stderr.take().unwrap());
-    let mut lines = stderr.lines();
+    let lines = BufReader::new(child.stderr.take().unwrap()).lines();
+    (args, child, lines)
+}
+
+/// The step of the checkpoint in `out`, then a resumed run two steps past it.
+fn resume_two_steps(dt: &Doctalk, out: &Path, args: &[String]) -> (u64, serde_json::Value) {
+    let state: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("checkpoint/state.json")).unwrap()).unwrap();
+    let saved = state["step"].as_u64().unwrap();
+    // The step budget may change between runs; the settings that shape the training may not.
+    let finish = (saved + 2).to_string();
+    let mut resume: Vec<&str> = args[..args.len() - 1].iter().map(String::as_str).collect();
+    resume.extend_from_slice(&[&finish, "--resume", "--json"]);
+    let report = dt.json(&resume);
+    assert_eq!(report["resumed_at"].as_u64(), Some(saved), "{report}");
+    assert_eq!(report["steps"].as_u64(), Some(saved + 2), "{report}");
+    assert!(out.join("adapter_model.safetensors").is_file());
+    (saved, report)
+}
+
+#[test]
+fn ctrl_c_stops_tuning_at_a_checkpoint_that_resume_continues() {
+    let dt = Doctalk::new();
+    let out = dt.data.path().join("run");
+    let (args, mut child, mut lines) = start_long_tuning(&dt, &out);
     // Wait until it is training, then interrupt it as Ctrl+C would.
     for line in lines.by_ref() {
         if line.unwrap().starts_with("step ") {
@@ -238,7 +261,7 @@ fn ctrl_c_stops_tuning_at_a_checkpoint_that_resume_continues() {
         }
     }
     let pid = child.id().to_string();
-    assert!(std::process::Command::new("kill")
+    assert!(Command::new("kill")
         .args(["-INT", &pid])
         .status()
         .unwrap()
@@ -250,22 +273,33 @@ fn ctrl_c_stops_tuning_at_a_checkpoint_that_resume_continues() {
         rest.iter().any(|l| l.starts_with("checkpoint saved at step")),
         "{rest:?}"
     );
-    assert!(out.join("checkpoint/state.json").is_file());
     assert!(!out.join("adapter_model.safetensors").exists());
+    resume_two_steps(&dt, &out, &args);
+}
 
-    // Resuming with a smaller step budget finishes at once from the checkpoint.
-    let saved: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(out.join("checkpoint/state.json")).unwrap()).unwrap();
-    let at = saved["step"].as_u64().unwrap();
-    let mut resume: Vec<&str> = args.to_vec();
-    let finish = (at + 3).to_string();
-    resume.retain(|a| *a != "20000");
-    resume.extend_from_slice(&[&finish, "--resume", "--json"]);
-    // The step budget may change between runs; the settings that shape the training may not.
-    let report = dt.json(&resume);
-    assert_eq!(report["resumed_at"].as_u64(), Some(at), "{report}");
-    assert_eq!(report["steps"].as_u64(), Some(at + 3), "{report}");
-    assert!(out.join("adapter_model.safetensors").is_file());
+/// `kill -9` during training loses at most the steps since the last checkpoint.
+#[test]
+fn a_killed_tuning_run_resumes_from_its_last_checkpoint() {
+    let dt = Doctalk::new();
+    let out = dt.data.path().join("run");
+    let (args, mut child, lines) = start_long_tuning(&dt, &out);
+    let mut reached = 0u64;
+    for line in lines {
+        if let Some(rest) = line.unwrap().strip_prefix("step ") {
+            reached = rest.split('/').next().unwrap().parse().unwrap();
+            if reached > 100 {
+                break;
+            }
+        }
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let (saved, _) = resume_two_steps(&dt, &out, &args);
+    // Checkpoints come every 25 steps; the run had reached at least `reached`.
+    assert!(
+        saved + 25 > reached && saved.is_multiple_of(25),
+        "saved {saved}, reached {reached}"
+    );
 }
 
 fn generate_with(dt: &Doctalk, prompt: &str, extra: &[&str]) -> serde_json::Value {
@@ -281,68 +315,6 @@ fn generate_with(dt: &Doctalk, prompt: &str, extra: &[&str]) -> serde_json::Valu
     ];
     args.extend_from_slice(extra);
     dt.json(&args)
-}
-
-/// `kill -9` during training loses at most the steps since the last checkpoint.
-#[test]
-fn a_killed_tuning_run_resumes_from_its_last_checkpoint() {
-    use std::io::{BufRead, BufReader};
-    let dt = Doctalk::new();
-    let faq = lora("qwen2/faq.csv");
-    let base = tiny_base();
-    let out = dt.data.path().join("run");
-    let args = [
-        "tune",
-        "--faq",
-        faq.to_str().unwrap(),
-        "--base",
-        &base,
-        "--out",
-        out.to_str().unwrap(),
-        "--rank",
-        "4",
-        "--epochs",
-        "3000",
-        "--max-steps",
-        "20000",
-    ];
-    let mut child = dt
-        .command()
-        .args(args)
-        .stderr(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
-    let mut last_step = 0u64;
-    for line in lines.by_ref() {
-        let line = line.unwrap();
-        if let Some(rest) = line.strip_prefix("step ") {
-            last_step = rest.split('/').next().unwrap().parse().unwrap();
-            if last_step > 100 {
-                break;
-            }
-        }
-    }
-    child.kill().unwrap();
-    child.wait().unwrap();
-    let state: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(out.join("checkpoint/state.json")).unwrap()).unwrap();
-    let saved = state["step"].as_u64().unwrap();
-    // Checkpoints come every 25 steps; the run had reached at least `last_step`.
-    assert!(
-        saved + 25 > last_step && saved.is_multiple_of(25),
-        "saved {saved}, reached {last_step}"
-    );
-    // No half-written checkpoint is left to be read.
-    assert!(
-        !out.join("checkpoint.partial/state.json").exists() || out.join("checkpoint/state.json").exists()
-    );
-    let finish = (saved + 2).to_string();
-    let mut resume: Vec<&str> = args[..args.len() - 1].to_vec();
-    resume.extend_from_slice(&[&finish, "--resume", "--json"]);
-    let report = dt.json(&resume);
-    assert_eq!(report["resumed_at"].as_u64(), Some(saved), "{report}");
 }
 
 #[test]
