@@ -525,6 +525,13 @@ pub struct TuneArgs {
     /// Pairs longer than this many tokens (question, answer and the chat format) are left out
     #[arg(long, default_value_t = 512, value_name = "TOKENS")]
     pub max_tokens: usize,
+    /// Share of the pairs held out to measure the adapter (one way of asking an FAQ entry whose
+    /// other ways are trained on, where the export has several)
+    #[arg(long, default_value_t = 0.1, value_name = "FRACTION")]
+    pub held_out: f64,
+    /// Skip answering the held-out questions with the base and the tuned model at the end
+    #[arg(long)]
+    pub no_compare: bool,
     /// cpu, cuda or cuda:N
     #[arg(long, default_value = "cpu")]
     pub device: String,

@@ -38,6 +38,8 @@ pub async fn run(ctx: &Ctx, args: TuneArgs) -> anyhow::Result<ExitCode> {
         epochs: args.epochs,
         max_steps: args.max_steps,
         max_tokens: args.max_tokens,
+        validation_fraction: args.held_out,
+        compare: !args.no_compare,
         ..TuneConfig::default()
     };
     eprintln!(

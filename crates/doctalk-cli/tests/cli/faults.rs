@@ -647,3 +647,59 @@ fn with_only_the_cache(dt: &Doctalk, cache: &Path, elsewhere: &Path) -> std::pro
         .current_dir(elsewhere);
     cmd
 }
+
+/// A disk that fills up while `doctalk tune` saves a checkpoint: the user is told the disk is full,
+/// the adapter of the earlier run is untouched, and once there is room the run completes.
+#[test]
+fn a_full_disk_during_tuning_keeps_the_earlier_adapter() {
+    let dt = Doctalk::new();
+    let (disk, _unmount) = small_disk("2m");
+    let out = disk.path().join("adapter");
+    let fixtures = crate::harness::repo_root().join("crates/doctalk-models/tests/fixtures/lora/qwen2");
+    let (faq, base) = (fixtures.join("faq.csv"), fixtures.join("base/model.gguf"));
+    let tune = |epochs: &str| {
+        dt.run(&[
+            "tune",
+            "--faq",
+            faq.to_str().unwrap(),
+            "--base",
+            base.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+            "--rank",
+            "4",
+            "--epochs",
+            epochs,
+            "--no-compare",
+        ])
+    };
+    let first = tune("1");
+    assert!(first.status.success(), "{}", stderr(&first));
+    let adapter = std::fs::read(out.join("adapter_model.safetensors")).unwrap();
+    let config = std::fs::read(out.join("adapter_config.json")).unwrap();
+
+    // Fill the disk, then train again: its first checkpoint (after 25 steps) cannot be written.
+    let filler = disk.path().join("filler");
+    let mut file = std::fs::File::create(&filler).unwrap();
+    let block = vec![0u8; 64 << 10];
+    while std::io::Write::write_all(&mut file, &block).is_ok() {}
+    drop(file);
+    let full = tune("10");
+    assert_eq!(full.status.code(), Some(1));
+    let err = stderr(&full);
+    assert!(err.contains("No space left on device"), "{err}");
+    assert!(!err.contains("panicked"), "{err}");
+    assert_eq!(
+        std::fs::read(out.join("adapter_model.safetensors")).unwrap(),
+        adapter
+    );
+    assert_eq!(std::fs::read(out.join("adapter_config.json")).unwrap(), config);
+
+    std::fs::remove_file(&filler).unwrap();
+    let again = tune("10");
+    assert!(again.status.success(), "{}", stderr(&again));
+    assert_ne!(
+        std::fs::read(out.join("adapter_model.safetensors")).unwrap(),
+        adapter
+    );
+}

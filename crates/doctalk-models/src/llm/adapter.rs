@@ -318,6 +318,18 @@ impl Targets {
         Some(low)
     }
 
+    /// [`Targets::take`] on the device of the layer it joins (adapters are read on the CPU).
+    pub(crate) fn take_on(&mut self, name: &str, device: &Device) -> candle_core::Result<Option<LowRank>> {
+        self.take(name)
+            .map(|low| {
+                Ok(LowRank {
+                    down: low.down.to_device(device)?,
+                    up: low.up.to_device(device)?,
+                })
+            })
+            .transpose()
+    }
+
     /// After the model is built: every target must have reached a layer.
     pub(crate) fn finish(&self, adapter: &Path, model: &Path) -> Result<()> {
         let unused: Vec<&str> = self

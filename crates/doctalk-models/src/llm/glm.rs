@@ -366,8 +366,9 @@ impl Model {
         };
         let mut qtensor = |name: &str| ct.tensor(reader, name, device);
         // A quantized projection with a LoRA adapter's change, when the adapter targets it.
-        let mut linear =
-            |name: &str, t: QTensor| -> Result<QLinear> { Ok(QLinear::new(t)?.adapted(adapter.take(name))) };
+        let mut linear = |name: &str, t: QTensor| -> Result<QLinear> {
+            Ok(QLinear::new(t)?.adapted(adapter.take_on(name, device)?))
+        };
         let embed_tokens = Embedding::new(embed.dequantize(device)?, hidden_size);
         let mut layers = Vec::with_capacity(cfg.num_hidden_layers);
         for i in 0..cfg.num_hidden_layers {

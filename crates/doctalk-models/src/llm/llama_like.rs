@@ -99,7 +99,9 @@ impl Model {
         let dense = |reader: &mut R, name: &str| qtensor(reader, name)?.dequantize(device);
         // A LoRA adapter's change rides along with the projection it targets.
         let mut linear = |reader: &mut R, name: &str| {
-            Ok::<_, candle_core::Error>(QLinear::new(qtensor(reader, name)?)?.adapted(adapter.take(name)))
+            Ok::<_, candle_core::Error>(
+                QLinear::new(qtensor(reader, name)?)?.adapted(adapter.take_on(name, device)?),
+            )
         };
 
         let token_embd = qtensor(reader, "token_embd.weight")?;

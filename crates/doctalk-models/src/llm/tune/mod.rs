@@ -180,6 +180,12 @@ pub fn tune(
     if config.rank == 0 || config.epochs == 0 || config.learning_rate <= 0.0 {
         return Err(bad("rank, epochs and the learning rate must be positive".into()));
     }
+    if !(0.0..=0.5).contains(&config.validation_fraction) {
+        return Err(bad(format!(
+            "the held-out share must be between 0 and 0.5, not {}",
+            config.validation_fraction
+        )));
+    }
     let file = gguf_file(base)?;
     let mut reader = File::open(&file).map_err(|e| ModelError::io(&file, e))?;
     let content = Content::read(&mut reader).map_err(|e| ModelError::corrupt(&file, e))?;
