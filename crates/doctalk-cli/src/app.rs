@@ -131,17 +131,22 @@ impl Ctx {
     }
 
     /// The language model for answers, or `None` (with a message saying why) so that answering falls
-    /// back to extractive mode instead of failing.
-    pub async fn load_generator_or_warn(&self, args: &crate::cli::AnswerArgs) -> Option<Arc<dyn Generator>> {
+    /// back to extractive mode instead of failing. A LoRA adapter asked for on the command line is
+    /// the exception: one that cannot be applied is an error, not a quiet answer without it.
+    pub async fn load_generator_or_warn(
+        &self,
+        args: &crate::cli::AnswerArgs,
+    ) -> anyhow::Result<Option<Arc<dyn Generator>>> {
         if args.no_llm {
-            return None;
+            return Ok(None);
         }
+        let adapter_flag = args.adapter.clone();
         // Without a flag choosing the model, the saved settings (the app's settings screen) do.
         let mut args = args.clone();
         if args.model.is_none() && args.llm_url.is_none() {
             match doctalk_core::settings::Settings::load(&self.data_dir) {
                 Ok(saved) => match saved.model.kind.as_str() {
-                    "none" => return None,
+                    "none" => return Ok(None),
                     "remote" => args.llm_url = saved.model.url,
                     _ => {
                         args.model = saved.model.path.or(saved.model.id);
@@ -153,13 +158,18 @@ impl Ctx {
         }
         let args = &args;
         if let Some(url) = &args.llm_url {
-            return match remote_generator(url, args).await {
+            if let Some(adapter) = &adapter_flag {
+                anyhow::bail!(
+                    "--adapter {adapter} applies to a local model; the remote model at {url} cannot take it"
+                );
+            }
+            return Ok(match remote_generator(url, args).await {
                 Ok(g) => Some(g),
                 Err(e) => {
                     eprintln!("The remote language model cannot be used ({e:#}); answering from the passages instead.");
                     None
                 }
-            };
+            });
         }
         let roots = self.model_roots();
         let (model, adapter) = (args.model.clone(), args.adapter.clone());
@@ -172,21 +182,16 @@ impl Ctx {
             )
         })
         .await;
-        match loaded {
-            Ok(Ok(g)) => Some(Arc::from(g)),
-            Ok(Err(e)) => {
-                eprintln!(
-                    "The language model could not be loaded ({e}); answering from the passages instead."
-                );
-                None
-            }
-            Err(e) => {
-                eprintln!(
-                    "The language model could not be loaded ({e}); answering from the passages instead."
-                );
-                None
-            }
+        let failure = match loaded {
+            Ok(Ok(g)) => return Ok(Some(Arc::from(g))),
+            Ok(Err(e)) => e.to_string(),
+            Err(e) => e.to_string(),
+        };
+        if let Some(adapter) = adapter_flag {
+            anyhow::bail!("the language model with the adapter {adapter} could not be loaded: {failure}");
         }
+        eprintln!("The language model could not be loaded ({failure}); answering from the passages instead.");
+        Ok(None)
     }
 
     /// The data directory's knowledge bases, for the server (this one is the default).

@@ -76,19 +76,14 @@ pub fn list(data_dir: &Path) -> Vec<AdapterEntry> {
                 || (p.is_file() && p.extension().is_some_and(|e| e.eq_ignore_ascii_case("gguf")))
         })
         .map(|path| {
-            let name = if path.is_dir() {
-                path.file_name()
-            } else {
-                path.file_stem()
-            }
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
-            match Adapter::open(&path) {
+            let name = doctalk_models::llm::adapter_name(&path);
+            // Headers only: the settings screen lists these while it polls.
+            match Adapter::describe(&path) {
                 Ok(a) => AdapterEntry {
                     name,
-                    format: Some(a.format().to_string()),
-                    layers: a.len(),
-                    base_model: a.base_model().map(str::to_string),
+                    format: Some(a.format.to_string()),
+                    layers: a.layers,
+                    base_model: a.base_model,
                     error: None,
                     path,
                 },

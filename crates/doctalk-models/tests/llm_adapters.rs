@@ -246,14 +246,39 @@ fn an_adapter_for_another_model_is_refused_with_the_reason() {
 
 #[test]
 fn wrong_shapes_are_refused_before_the_model_is_built() {
-    // The Qwen2 adapter on the Llama file: same names, same shapes, so it fits (both 64 wide)...
-    // ...but on ChatGLM3's GGUF nothing it names exists.
+    // ChatGLM3's module names have no counterpart in a Llama file.
     let m = refusal(&lora("llama/base/model.gguf"), &lora("chatglm3/peft"));
     says(&m, &["has no counterpart", "llama"]);
+    // The right names with the wrong width: one lora_A made for a 32-wide input.
+    let dir = edited_peft("qwen2", |_| {});
+    let file = dir.path().join("adapter_model.safetensors");
+    let mut tensors = candle_core::safetensors::load(&file, &candle_core::Device::Cpu).unwrap();
+    let key = "base_model.model.model.layers.0.self_attn.q_proj.lora_A.weight";
+    let narrow = tensors[key].narrow(1, 0, 32).unwrap();
+    tensors.insert(key.to_string(), narrow);
+    candle_core::safetensors::save(&tensors, &file).unwrap();
+    let m = refusal(&lora("qwen2/base/model.gguf"), dir.path());
+    says(&m, &["blk.0.attn_q.weight", "[64, 64]", "[64, 32]"]);
     // A rank pattern that no longer matches the matrices.
     let dir = edited_peft("qwen2", |c| c["rank_pattern"] = serde_json::json!({}));
     let m = refusal(&lora("qwen2/base/model.gguf"), dir.path());
     says(&m, &["rank 4", "rank 2", "down_proj"]);
+}
+
+/// A file that holds a second adapter's matrices beside the first is refused, not half-applied.
+#[test]
+fn two_adapters_in_one_file_are_refused() {
+    let dir = edited_peft("qwen2", |_| {});
+    let file = dir.path().join("adapter_model.safetensors");
+    let mut tensors = candle_core::safetensors::load(&file, &candle_core::Device::Cpu).unwrap();
+    let key = "base_model.model.model.layers.0.self_attn.q_proj.lora_A.weight";
+    let copy = tensors[key].clone();
+    tensors.insert(key.replace(".weight", ".other.weight"), copy);
+    candle_core::safetensors::save(&tensors, &file).unwrap();
+    says(
+        &refusal(&lora("qwen2/base/model.gguf"), dir.path()),
+        &["two lora_A matrices"],
+    );
 }
 
 #[test]

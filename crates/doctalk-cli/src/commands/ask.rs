@@ -16,7 +16,7 @@ use crate::output::out_line;
 pub async fn run(ctx: &Ctx, args: AskArgs) -> anyhow::Result<ExitCode> {
     let kb = ctx.open_kb().await?;
     let scope = kb.resolve_scope(&args.scope.request()).await?;
-    let generator = ctx.load_generator_or_warn(&args.answer).await;
+    let generator = ctx.load_generator_or_warn(&args.answer).await?;
     let store = ctx.conversations();
     let mut conversation = match args.conversation.as_deref() {
         Some("new") => Some(store.create()),

@@ -53,7 +53,7 @@ pub async fn run(ctx: &Ctx, args: VoiceArgs) -> anyhow::Result<ExitCode> {
         None => Some(Microphone::open()?),
     };
     let kb = ctx.open_kb().await?;
-    let generator = ctx.load_generator_or_warn(&args.answer).await;
+    let generator = ctx.load_generator_or_warn(&args.answer).await?;
     let whisper_dir = find_whisper(args.whisper.as_deref(), &ctx.model_roots())?;
     let whisper = Arc::new(
         tokio::task::spawn_blocking(move || load_whisper(&whisper_dir, DeviceChoice::Cpu))

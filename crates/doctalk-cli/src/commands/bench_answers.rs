@@ -18,7 +18,7 @@ pub async fn run(ctx: &Ctx, args: BenchAnswersArgs) -> anyhow::Result<ExitCode> 
     let kb = ctx.open_kb().await?;
     let mut modes = Vec::new();
     if !args.answer.no_llm {
-        match ctx.load_generator_or_warn(&args.answer).await {
+        match ctx.load_generator_or_warn(&args.answer).await? {
             Some(g) => modes.push(CheckMode::llm(g)),
             None => eprintln!("no language model: only the extractive mode is measured"),
         }

@@ -13,7 +13,7 @@ answer's sources in full, /history lists this conversation, /quit (or Ctrl+D) le
 pub async fn run(ctx: &Ctx, args: ChatArgs) -> anyhow::Result<ExitCode> {
     let kb = ctx.open_kb().await?;
     let scope = kb.resolve_scope(&args.scope.request()).await?;
-    let generator = ctx.load_generator_or_warn(&args.answer).await;
+    let generator = ctx.load_generator_or_warn(&args.answer).await?;
     let store = ctx.conversations();
     let mut conversation = match &args.conversation {
         Some(id) => store.load(id)?,

@@ -20,7 +20,7 @@ const RESOURCE_PREFIX: &str = "doctalk://documents/";
 
 pub async fn run(ctx: &Ctx, args: McpArgs) -> anyhow::Result<ExitCode> {
     let kb = ctx.open_kb().await?;
-    let generator = ctx.load_generator_or_warn(&args.answer).await;
+    let generator = ctx.load_generator_or_warn(&args.answer).await?;
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<String>();
     // stdin is read on its own thread: a blocking read must not hold up the runtime.
     std::thread::spawn(move || {

@@ -34,7 +34,7 @@ pub async fn run(ctx: &Ctx, args: ServeArgs) -> anyhow::Result<ExitCode> {
     if let Err(e) = workspace.watch_folders().await {
         eprintln!("Watched folders are not followed: {e}");
     }
-    let generator = ctx.load_generator_or_warn(&args.answer).await;
+    let generator = ctx.load_generator_or_warn(&args.answer).await?;
     let ui_dir = args.ui_dir.clone().or_else(installed_ui_dir);
     if ui_dir.is_none() {
         eprintln!("The web UI is not built (npm --prefix ui ci && npm --prefix ui run build); serving the API only.");

@@ -17,7 +17,7 @@ pub async fn run(ctx: &Ctx, args: SummarizeArgs) -> anyhow::Result<ExitCode> {
     req.length = args.length;
     req.script = args.answer.script;
     if !args.answer.no_llm {
-        req.generator = ctx.load_generator_or_warn(&args.answer).await;
+        req.generator = ctx.load_generator_or_warn(&args.answer).await?;
     }
     let cancel = req.cancel.clone();
     let watcher = tokio::spawn(async move {

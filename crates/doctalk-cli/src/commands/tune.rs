@@ -48,13 +48,18 @@ pub async fn run(ctx: &Ctx, args: TuneArgs) -> anyhow::Result<ExitCode> {
         pairs.len(),
         out.display()
     );
-    // Ctrl+C asks the run to stop after its current step; it saves a checkpoint first.
+    // Ctrl+C asks the run to stop after its current step; it saves a checkpoint first. A second
+    // Ctrl+C ends the process at once (the last checkpoint stays).
     let stop = Arc::new(AtomicBool::new(false));
     let watcher = {
         let stop = stop.clone();
         tokio::spawn(async move {
-            if tokio::signal::ctrl_c().await.is_ok() {
-                stop.store(true, Ordering::SeqCst);
+            while tokio::signal::ctrl_c().await.is_ok() {
+                if stop.swap(true, Ordering::SeqCst) {
+                    eprintln!("Stopped without saving the current step.");
+                    std::process::exit(130);
+                }
+                eprintln!("Stopping after this step (Ctrl+C again to stop at once)…");
             }
         })
     };
@@ -108,6 +113,9 @@ pub async fn run(ctx: &Ctx, args: TuneArgs) -> anyhow::Result<ExitCode> {
             report.seconds,
             out.display()
         ))?;
+        if let Some(reason) = &report.comparison_error {
+            out_line(&format!("The held-out questions could not be compared: {reason}"))?;
+        }
         if let Some(c) = &report.comparison {
             out_line(&format!(
                 "Held-out questions answered exactly: base {}/{n}, tuned {}/{n}; character overlap {:.2} → {:.2}",

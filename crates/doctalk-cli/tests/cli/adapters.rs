@@ -346,3 +346,30 @@ fn empty_faqs_and_missing_bases_are_clear_errors() {
     assert!(stderr(&out).contains("/no/such/model.gguf"), "{}", stderr(&out));
     assert!(!stderr(&out).contains("panicked"));
 }
+
+/// An adapter asked for on the command line is never quietly dropped: `ask` fails with the reason
+/// instead of answering without it.
+#[test]
+fn ask_refuses_an_adapter_it_cannot_apply() {
+    let dt = Doctalk::new();
+    let out = dt.run(&["ask", "怎么装滴滴企业版？", "--adapter", "nope"]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    assert!(
+        err.contains("\"nope\"") && err.contains("could not be loaded"),
+        "{err}"
+    );
+
+    let peft = lora("qwen2/peft");
+    let out = dt.run(&[
+        "ask",
+        "怎么装滴滴企业版？",
+        "--adapter",
+        peft.to_str().unwrap(),
+        "--llm-url",
+        "http://127.0.0.1:9/v1",
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    assert!(err.contains("remote model"), "{err}");
+}

@@ -57,10 +57,6 @@ impl LowRank {
         (self.up.dims()[1], self.down.dims()[0])
     }
 
-    fn rank(&self) -> usize {
-        self.down.dims()[1]
-    }
-
     /// `ΔW`, `(out, in)`, in `dtype` on `device`: what merging adds to the weight.
     pub(crate) fn delta(&self, dtype: DType, device: &Device) -> candle_core::Result<Tensor> {
         self.up
@@ -78,23 +74,30 @@ impl LowRank {
     /// The same change after llama.cpp's Llama conversion reordered the weight's rows (rotary pairs
     /// made adjacent, per head): `B`'s rows follow them.
     fn with_llama_rows(&self, heads: usize) -> candle_core::Result<Self> {
-        let (out, _) = self.weight_shape();
-        let rank = self.rank();
-        if heads == 0 || out % (heads * 2) != 0 {
-            candle_core::bail!("{out} rows do not split into {heads} heads of rotary pairs");
-        }
-        // up is (rank, out): reorder its columns like the weight's rows.
-        let up = self
-            .up
-            .reshape((rank, heads, 2, out / heads / 2))?
-            .transpose(2, 3)?
-            .contiguous()?
-            .reshape((rank, out))?;
+        // up is (rank, out): its columns are the weight's rows.
+        let up = llama_rows(&self.up.t()?, heads, true)?.t()?.contiguous()?;
         Ok(Self {
             down: self.down.clone(),
             up,
         })
     }
+}
+
+/// llama.cpp's Llama conversion reorders each head's q/k rows so that rotary pairs are adjacent:
+/// Hugging Face's rows `[0 … d/2 | d/2 … d]` become `[0, d/2, 1, d/2+1, …]`. `rows` is `(out, k)`;
+/// `to_file` applies that order, otherwise it is undone.
+pub(crate) fn llama_rows(rows: &Tensor, heads: usize, to_file: bool) -> candle_core::Result<Tensor> {
+    let (out, k) = rows.dims2()?;
+    if heads == 0 || out % (heads * 2) != 0 {
+        candle_core::bail!("{out} rows do not split into {heads} heads of rotary pairs");
+    }
+    let half = out / heads / 2;
+    let grouped = if to_file {
+        rows.reshape((heads, 2, half, k))?
+    } else {
+        rows.reshape((heads, half, 2, k))?
+    };
+    grouped.transpose(1, 2)?.contiguous()?.reshape((out, k))
 }
 
 /// How an adapter names the layers it changes.
@@ -142,6 +145,53 @@ impl Adapter {
         ))
     }
 
+    /// What an adapter is, from its configuration and tensor table only (nothing is loaded or
+    /// dequantized): for listing many adapters quickly. An adapter that passes may still not
+    /// fit a given model; [`Adapter::open`] and loading say why.
+    pub fn describe(path: &Path) -> Result<AdapterSummary> {
+        if path.is_dir() {
+            let config_path = path.join("adapter_config.json");
+            let text = std::fs::read_to_string(&config_path)
+                .map_err(|_| bad(path, "no adapter_config.json: not a PEFT adapter directory"))?;
+            let config: PeftConfig = serde_json::from_str(&text)
+                .map_err(|e| bad(&config_path, format!("adapter_config.json: {e}")))?;
+            if let Some(reason) = config.unsupported() {
+                return Err(bad(path, reason));
+            }
+            let weights = path.join("adapter_model.safetensors");
+            let layers = if weights.is_file() {
+                // SAFETY: read-only map, dropped at the end of this block.
+                let file = unsafe { candle_core::safetensors::MmapedSafetensors::new(&weights) }
+                    .map_err(|e| bad(&weights, e.to_string()))?;
+                file.tensors()
+                    .iter()
+                    .filter(|(k, _)| k.contains(".lora_A."))
+                    .count()
+            } else {
+                Self::open(path)?.len()
+            };
+            return Ok(AdapterSummary {
+                format: "peft",
+                layers,
+                base_model: config.base_model_name_or_path.filter(|b| !b.is_empty()),
+            });
+        }
+        let mut file = File::open(path).map_err(|e| ModelError::io(path, e))?;
+        let content = Content::read(&mut file).map_err(|e| bad(path, e.to_string()))?;
+        if get_str(&content.metadata, "general.type") != Some("adapter") {
+            return Err(bad(path, "a model file, not a LoRA adapter"));
+        }
+        Ok(AdapterSummary {
+            format: "gguf",
+            layers: content
+                .tensor_infos
+                .keys()
+                .filter(|k| k.ends_with(".lora_a"))
+                .count(),
+            base_model: get_str(&content.metadata, "general.architecture").map(str::to_string),
+        })
+    }
+
     /// Where it was read from.
     pub fn path(&self) -> &Path {
         &self.path
@@ -173,13 +223,7 @@ impl Adapter {
 
     /// A short name for model ids: the directory's or file's name.
     pub fn name(&self) -> String {
-        let stem = if self.path.is_dir() {
-            self.path.file_name()
-        } else {
-            self.path.file_stem()
-        };
-        stem.map(|s| s.to_string_lossy().into_owned())
-            .unwrap_or_else(|| "adapter".into())
+        name_of(&self.path)
     }
 
     /// The layers of a safetensors model it changes, by weight name (`….q_proj.weight`).
@@ -252,6 +296,28 @@ impl Adapter {
             reason: reason.into(),
         }
     }
+}
+
+/// An adapter's short name: its directory's name, or its file's without `.gguf`.
+pub fn name_of(path: &Path) -> String {
+    let stem = if path.is_dir() {
+        path.file_name()
+    } else {
+        path.file_stem()
+    };
+    stem.map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "adapter".into())
+}
+
+/// What [`Adapter::describe`] finds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AdapterSummary {
+    /// "peft" or "gguf".
+    pub format: &'static str,
+    /// How many linear layers it changes.
+    pub layers: usize,
+    /// The model it was made for, when it says.
+    pub base_model: Option<String>,
 }
 
 /// An adapter's layers in one model's naming, checked against that model and then handed out to
@@ -415,10 +481,44 @@ struct PeftConfig {
     modules_to_save: Option<Vec<String>>,
     #[serde(default)]
     base_model_name_or_path: Option<String>,
+    /// In file order: PEFT takes the first key that matches.
+    #[serde(default, deserialize_with = "in_file_order")]
+    rank_pattern: Vec<(String, usize)>,
+    #[serde(default, deserialize_with = "in_file_order")]
+    alpha_pattern: Vec<(String, f64)>,
     #[serde(default)]
-    rank_pattern: BTreeMap<String, usize>,
+    alora_invocation_tokens: Option<serde_json::Value>,
     #[serde(default)]
-    alpha_pattern: BTreeMap<String, f64>,
+    layer_replication: Option<serde_json::Value>,
+}
+
+/// A JSON object's entries in the order the file lists them.
+fn in_file_order<'de, D, T>(deserializer: D) -> std::result::Result<Vec<(String, T)>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: serde::Deserialize<'de>,
+{
+    struct Entries<T>(std::marker::PhantomData<T>);
+    impl<'de, T: serde::Deserialize<'de>> serde::de::Visitor<'de> for Entries<T> {
+        type Value = Vec<(String, T)>;
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("an object")
+        }
+        fn visit_map<A: serde::de::MapAccess<'de>>(
+            self,
+            mut map: A,
+        ) -> std::result::Result<Self::Value, A::Error> {
+            let mut out = Vec::new();
+            while let Some(entry) = map.next_entry()? {
+                out.push(entry);
+            }
+            Ok(out)
+        }
+        fn visit_unit<E>(self) -> std::result::Result<Self::Value, E> {
+            Ok(Vec::new())
+        }
+    }
+    deserializer.deserialize_any(Entries(std::marker::PhantomData))
 }
 
 impl PeftConfig {
@@ -439,26 +539,48 @@ impl PeftConfig {
         if self.modules_to_save.as_ref().is_some_and(|m| !m.is_empty()) {
             return Some("adapters that save whole modules (modules_to_save) are not supported".into());
         }
+        if self
+            .alora_invocation_tokens
+            .as_ref()
+            .is_some_and(|v| !v.is_null())
+        {
+            return Some("activated LoRA (alora_invocation_tokens) is not supported".into());
+        }
+        if self.layer_replication.as_ref().is_some_and(|v| !v.is_null()) {
+            return Some("layer_replication is not supported".into());
+        }
+        // PEFT reads pattern keys as regular expressions; DocTalk matches plain module names.
+        let plain = |k: &str| {
+            k.chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '.')
+        };
+        if let Some((k, _)) = self.rank_pattern.iter().find(|(k, _)| !plain(k)) {
+            return Some(format!(
+                "rank_pattern key {k:?} is a regular expression; only module names are supported"
+            ));
+        }
+        if let Some((k, _)) = self.alpha_pattern.iter().find(|(k, _)| !plain(k)) {
+            return Some(format!(
+                "alpha_pattern key {k:?} is a regular expression; only module names are supported"
+            ));
+        }
         None
     }
 
     /// The module's rank and scale: PEFT matches pattern keys on the end of the module's name.
     fn rank_and_scale(&self, module: &str) -> (usize, f64) {
         let matches = |key: &str| module == key || module.ends_with(&format!(".{key}"));
+        // PEFT's rule: the first key, in the file's order, that matches the end of the name.
         let r = self
             .rank_pattern
             .iter()
-            .filter(|(k, _)| matches(k))
-            .map(|(_, v)| *v)
-            .next_back()
-            .unwrap_or(self.r);
+            .find(|(k, _)| matches(k))
+            .map_or(self.r, |(_, v)| *v);
         let alpha = self
             .alpha_pattern
             .iter()
-            .filter(|(k, _)| matches(k))
-            .map(|(_, v)| *v)
-            .next_back()
-            .unwrap_or(self.lora_alpha);
+            .find(|(k, _)| matches(k))
+            .map_or(self.lora_alpha, |(_, v)| *v);
         let scale = if self.use_rslora {
             alpha / (r as f64).sqrt()
         } else {
@@ -498,10 +620,22 @@ fn read_peft(dir: &Path) -> Result<Adapter> {
     let mut pairs: BTreeMap<String, (Option<Tensor>, Option<Tensor>)> = BTreeMap::new();
     for (key, tensor) in tensors {
         let name = key.strip_prefix("base_model.model.").unwrap_or(&key);
-        // `….lora_A.weight`, or `….lora_A.default.weight` from an unmerged in-memory dump.
-        let (module, half) = if let Some((m, _)) = name.split_once(".lora_A.") {
+        // `….lora_A.weight`, or `….lora_A.<adapter name>.weight` from an unmerged in-memory dump;
+        // anything else after lora_A/lora_B (a bias, a second adapter) is not what we apply.
+        let matrix = |marker: &str| {
+            let (m, tail) = name.split_once(marker)?;
+            let plain = tail == "weight" || tail.strip_suffix(".weight").is_some_and(|n| !n.contains('.'));
+            Some((m, plain))
+        };
+        let (module, half) = if let Some((m, plain)) = matrix(".lora_A.") {
+            if !plain {
+                return Err(bad(dir, format!("{name}: only lora_A.weight is applied")));
+            }
             (m, 'A')
-        } else if let Some((m, _)) = name.split_once(".lora_B.") {
+        } else if let Some((m, plain)) = matrix(".lora_B.") {
+            if !plain {
+                return Err(bad(dir, format!("{name}: only lora_B.weight is applied")));
+            }
             (m, 'B')
         } else if name.contains("lora_embedding_") {
             return Err(bad(dir, format!("{name}: embedding adapters are not supported")));
@@ -512,10 +646,12 @@ fn read_peft(dir: &Path) -> Result<Adapter> {
             ));
         };
         let entry = pairs.entry(module.to_string()).or_default();
-        if half == 'A' {
-            entry.0 = Some(tensor);
-        } else {
-            entry.1 = Some(tensor);
+        let slot = if half == 'A' { &mut entry.0 } else { &mut entry.1 };
+        if slot.replace(tensor).is_some() {
+            return Err(bad(
+                dir,
+                format!("{module} has two lora_{half} matrices (a file holding several adapters?)"),
+            ));
         }
     }
     let mut layers = BTreeMap::new();
@@ -689,6 +825,20 @@ mod tests {
     }
 
     #[test]
+    fn the_first_matching_pattern_in_file_order_wins_and_regexes_are_refused() {
+        let c = config(r#"{"r": 8, "lora_alpha": 8, "rank_pattern": {"mlp.down_proj": 2, "down_proj": 4}}"#);
+        assert_eq!(c.rank_and_scale("model.layers.0.mlp.down_proj").0, 2);
+        let c = config(r#"{"r": 8, "lora_alpha": 8, "rank_pattern": {"down_proj": 4, "mlp.down_proj": 2}}"#);
+        assert_eq!(c.rank_and_scale("model.layers.0.mlp.down_proj").0, 4);
+        let c = config(r#"{"r": 8, "lora_alpha": 8, "alpha_pattern": {"^model.*q_proj$": 4}}"#);
+        assert!(c.unsupported().unwrap().contains("regular expression"));
+        let c = config(r#"{"r": 8, "lora_alpha": 8, "layer_replication": [[0, 4]]}"#);
+        assert!(c.unsupported().unwrap().contains("layer_replication"));
+        let c = config(r#"{"r": 8, "lora_alpha": 8, "rank_pattern": null, "alora_invocation_tokens": null}"#);
+        assert!(c.unsupported().is_none());
+    }
+
+    #[test]
     fn unsupported_features_are_named() {
         for (json, says) in [
             (r#"{"r": 8, "lora_alpha": 8, "use_dora": true}"#, "DoRA"),
@@ -764,5 +914,20 @@ mod tests {
             .unwrap();
         assert_eq!(rows, [0.0, 2.0, 1.0, 3.0, 4.0, 6.0, 5.0, 7.0]);
         assert!(LowRank::new(&a, &b, 1.0).unwrap().with_llama_rows(3).is_err());
+    }
+
+    #[test]
+    fn llama_row_order_round_trips_for_several_heads() {
+        let cpu = Device::Cpu;
+        for heads in [1, 2, 4] {
+            let rows = Tensor::arange(0f32, 16.0 * 3.0, &cpu)
+                .unwrap()
+                .reshape((16, 3))
+                .unwrap();
+            let file = llama_rows(&rows, heads, true).unwrap();
+            assert_ne!(file.to_vec2::<f32>().unwrap(), rows.to_vec2::<f32>().unwrap());
+            let back = llama_rows(&file, heads, false).unwrap();
+            assert_eq!(back.to_vec2::<f32>().unwrap(), rows.to_vec2::<f32>().unwrap());
+        }
     }
 }

@@ -50,8 +50,8 @@ mod template;
 pub mod tune;
 mod types;
 
-pub use adapter::Adapter;
 pub(crate) use adapter::LowRank;
+pub use adapter::{name_of as adapter_name, Adapter, AdapterSummary};
 pub use engine::LocalGenerator;
 pub use generator::Generator;
 pub use load::{load_adapted, load_generator, load_generator_adapted, load_local, load_with, Kernels};

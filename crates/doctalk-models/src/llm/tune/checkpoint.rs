@@ -4,6 +4,7 @@
 //! checkpoint whole.
 
 use std::collections::HashMap;
+use std::fs::File;
 use std::path::{Path, PathBuf};
 
 use candle_core::{Device, Tensor};
@@ -38,6 +39,7 @@ pub(crate) fn fingerprint(base: &Path, config: &TuneConfig, pairs: &[QaPair]) ->
     for pair in pairs {
         pair.question.hash(&mut h);
         pair.answer.hash(&mut h);
+        pair.entry.hash(&mut h);
     }
     let size = std::fs::metadata(base).map(|m| m.len()).unwrap_or(0);
     format!(
@@ -77,18 +79,24 @@ impl Checkpoint {
         out.join(DIR)
     }
 
-    /// The checkpoint in `out`, if a run left one.
+    /// The checkpoint in `out`, if a run left one. A run killed between the two renames of
+    /// [`Checkpoint::save`] left only the previous one, set aside: that one is taken.
     pub(crate) fn find(out: &Path) -> Result<Option<Self>> {
-        let dir = Self::dir(out);
-        let state_path = dir.join("state.json");
-        if !state_path.is_file() {
+        let dir = [Self::dir(out), out.join(format!("{DIR}.old"))]
+            .into_iter()
+            .find(|d| d.join("state.json").is_file());
+        let Some(dir) = dir else {
             return Ok(None);
-        }
-        let text = std::fs::read_to_string(&state_path).map_err(|e| ModelError::io(&state_path, e))?;
-        let state: State = serde_json::from_str(&text).map_err(|e| ModelError::corrupt(&state_path, e))?;
-        let tensors_path = dir.join("state.safetensors");
-        let tensors = candle_core::safetensors::load(&tensors_path, &Device::Cpu)
-            .map_err(|e| ModelError::corrupt(&tensors_path, e))?;
+        };
+        let unreadable = |reason: String| ModelError::BadConfig {
+            path: dir.clone(),
+            reason: format!("this training checkpoint cannot be read ({reason}); delete it to start over"),
+        };
+        let state_path = dir.join("state.json");
+        let text = std::fs::read_to_string(&state_path).map_err(|e| unreadable(e.to_string()))?;
+        let state: State = serde_json::from_str(&text).map_err(|e| unreadable(e.to_string()))?;
+        let tensors = candle_core::safetensors::load(dir.join("state.safetensors"), &Device::Cpu)
+            .map_err(|e| unreadable(e.to_string()))?;
         Ok(Some(Self {
             step: state.step,
             fingerprint: state.fingerprint,
@@ -159,24 +167,38 @@ impl Checkpoint {
         };
         let text = serde_json::to_string_pretty(&state).map_err(|e| ModelError::corrupt(&fresh, e))?;
         std::fs::write(fresh.join("state.json"), text).map_err(|e| ModelError::io(&fresh, e))?;
-        // Swap: the old checkpoint goes aside first, so one whole checkpoint exists at every moment.
+        // On disk before the swap: a power cut must not leave an empty file behind a good name.
+        for file in ["state.safetensors", "state.json"] {
+            let path = fresh.join(file);
+            File::open(&path)
+                .and_then(|f| f.sync_all())
+                .map_err(|e| ModelError::io(&path, e))?;
+        }
+        // Swap: the current checkpoint goes aside first, and `find` looks there too, so a whole
+        // checkpoint can be found at every moment. (When a crash left only the one set aside,
+        // it stays until the new one is in place.)
         let dir = Self::dir(out);
         let old = out.join(format!("{DIR}.old"));
-        let _ = std::fs::remove_dir_all(&old);
         if dir.exists() {
+            let _ = std::fs::remove_dir_all(&old);
             std::fs::rename(&dir, &old).map_err(|e| ModelError::io(&dir, e))?;
         }
         std::fs::rename(&fresh, &dir).map_err(|e| ModelError::io(&dir, e))?;
+        // The renames themselves, on disk (directories can be synced on Unix; elsewhere this is
+        // a no-op that may fail, which changes nothing).
+        let _ = File::open(out).and_then(|d| d.sync_all());
         let _ = std::fs::remove_dir_all(&old);
         Ok(())
     }
 
     /// After the adapter is written, the run's checkpoint is no longer needed.
     pub(crate) fn remove(out: &Path) -> Result<()> {
-        let dir = Self::dir(out);
-        match std::fs::remove_dir_all(&dir) {
-            Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(ModelError::io(&dir, e)),
-            _ => Ok(()),
+        for dir in [Self::dir(out), out.join(format!("{DIR}.old"))] {
+            match std::fs::remove_dir_all(&dir) {
+                Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(ModelError::io(&dir, e)),
+                _ => {}
+            }
         }
+        Ok(())
     }
 }

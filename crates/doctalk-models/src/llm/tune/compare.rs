@@ -35,16 +35,16 @@ pub struct Compared {
 }
 
 /// Answers `held_out` with the base model and with it plus the adapter in `adapter`.
-/// `progress(done, total)` after each answer.
+/// `progress(done, total)` after each answer; `Break` stops it (`Ok(None)`).
 pub(crate) fn compare(
     model: &Path,
     adapter: &Path,
     held_out: &[&QaPair],
-    progress: &mut dyn FnMut(usize, usize),
-) -> Result<Comparison> {
+    progress: &mut dyn FnMut(usize, usize) -> ControlFlow<()>,
+) -> Result<Option<Comparison>> {
     let total = held_out.len() * 2;
     let mut done = 0;
-    let mut answer_all = |adapter: Option<&Path>| -> Result<Vec<String>> {
+    let mut answer_all = |adapter: Option<&Path>| -> Result<Option<Vec<String>>> {
         let llm = load_adapted(model, DeviceChoice::Cpu, Kernels::Integer, adapter)?;
         let mut out = Vec::with_capacity(held_out.len());
         for pair in held_out {
@@ -58,12 +58,18 @@ pub(crate) fn compare(
                 .text;
             out.push(text.trim().to_string());
             done += 1;
-            progress(done, total);
+            if progress(done, total).is_break() {
+                return Ok(None);
+            }
         }
-        Ok(out)
+        Ok(Some(out))
     };
-    let base = answer_all(None)?;
-    let tuned = answer_all(Some(adapter))?;
+    let Some(base) = answer_all(None)? else {
+        return Ok(None);
+    };
+    let Some(tuned) = answer_all(Some(adapter))? else {
+        return Ok(None);
+    };
     let answers: Vec<Compared> = held_out
         .iter()
         .zip(base)
@@ -84,14 +90,14 @@ pub(crate) fn compare(
     };
     let overlap =
         |pick: fn(&Compared) -> &str| answers.iter().map(|a| char_f1(pick(a), &a.expected)).sum::<f64>() / n;
-    Ok(Comparison {
+    Ok(Some(Comparison {
         questions: answers.len(),
         base_exact: exact(|a| &a.base),
         tuned_exact: exact(|a| &a.tuned),
         base_overlap: overlap(|a| &a.base),
         tuned_overlap: overlap(|a| &a.tuned),
         answers,
-    })
+    }))
 }
 
 /// Letters and digits only, lower-cased: spacing and punctuation differences are not errors.

@@ -23,6 +23,7 @@ use candle_core::quantized::gguf_file::Content;
 use candle_core::Tensor;
 use serde::Serialize;
 
+use super::adapter::llama_rows;
 use super::gguf_tokenizer::get_str;
 use super::load::{load_with, Kernels};
 use super::types::ChatMessage;
@@ -142,8 +143,11 @@ pub struct TuneReport {
     pub train_loss: Option<f64>,
     pub validation_loss_before: Option<f64>,
     pub validation_loss_after: Option<f64>,
-    /// Base against tuned on the held-out questions (when asked for and there are some).
+    /// Base against tuned on the held-out questions (when asked for, there are some, and it was
+    /// not stopped).
     pub comparison: Option<Comparison>,
+    /// Why the comparison could not be made (the adapter is written all the same).
+    pub comparison_error: Option<String>,
     /// Tokens trained on per second (prompt and answer; the steps' time only).
     pub tokens_per_second: Option<f64>,
     pub seconds: f64,
@@ -177,8 +181,14 @@ pub fn tune(
         path: out.to_path_buf(),
         reason,
     };
-    if config.rank == 0 || config.epochs == 0 || config.learning_rate <= 0.0 {
-        return Err(bad("rank, epochs and the learning rate must be positive".into()));
+    let positive = |x: f64| x.is_finite() && x > 0.0;
+    if config.rank == 0 || config.epochs == 0 || !positive(config.learning_rate) || !positive(config.alpha) {
+        return Err(bad(
+            "rank, epochs, alpha and the learning rate must be positive".into()
+        ));
+    }
+    if config.max_steps == Some(0) {
+        return Err(bad("--max-steps 0 would train nothing".into()));
     }
     if !(0.0..=0.5).contains(&config.validation_fraction) {
         return Err(bad(format!(
@@ -218,10 +228,14 @@ pub fn tune(
         .min(config.epochs * train.len());
 
     let saved = Checkpoint::find(out)?;
-    if saved.is_some() && !resume {
-        return Err(bad(
-            "holds a checkpoint of an earlier run: resume it, or choose another output directory".into(),
-        ));
+    match (&saved, resume) {
+        (Some(_), false) => {
+            return Err(bad(
+                "holds a checkpoint of an earlier run: resume it, or choose another output directory".into(),
+            ))
+        }
+        (None, true) => return Err(bad("holds no checkpoint to resume".into())),
+        _ => {}
     }
     let fingerprint = checkpoint::fingerprint(&file, config, pairs);
     if let Some(c) = &saved {
@@ -276,6 +290,7 @@ pub fn tune(
         validation_loss_before: None,
         validation_loss_after: None,
         comparison: None,
+        comparison_error: None,
         tokens_per_second: None,
         seconds: 0.0,
         config: config.clone(),
@@ -369,11 +384,17 @@ pub fn tune(
     write_peft(out, &model, config, &file)?;
     Checkpoint::remove(out)?;
     drop(model);
+    // The adapter is written: from here on nothing fails the run. A comparison that cannot be
+    // made is reported as such, and a stop request skips it.
     if config.compare && !validation.is_empty() {
         let held_out: Vec<&QaPair> = validation.iter().map(|&i| &pairs[examples[i].pair]).collect();
-        report.comparison = Some(compare::compare(&file, out, &held_out, &mut |done, total| {
-            let _ = progress(&TuneEvent::Comparing { done, total });
-        })?);
+        let compared = compare::compare(&file, out, &held_out, &mut |done, total| {
+            progress(&TuneEvent::Comparing { done, total })
+        });
+        match compared {
+            Ok(c) => report.comparison = c,
+            Err(e) => report.comparison_error = Some(e.to_string()),
+        }
     }
     report.seconds = started.elapsed().as_secs_f64();
     let text = serde_json::to_string_pretty(&report).map_err(|e| bad(e.to_string()))?;
@@ -437,7 +458,7 @@ fn tokenize(
 /// training; otherwise it takes whole pairs at random.
 fn split(entries: &[usize], config: &TuneConfig) -> (Vec<usize>, Vec<usize>) {
     let n = entries.len();
-    let held = if n >= 4 {
+    let held = if n >= 4 && config.validation_fraction > 0.0 {
         ((n as f64 * config.validation_fraction).round() as usize).clamp(1, n - 2)
     } else {
         0
@@ -502,7 +523,7 @@ fn write_peft(out: &Path, model: &Trainable, config: &TuneConfig, base: &Path) -
         let mut b = p.b.as_tensor().clone();
         // Llama's q/k rows are in llama.cpp's order in the GGUF file; PEFT's are Hugging Face's.
         if model.arch == "llama" && k < 2 {
-            b = hf_rows(&b, if k == 0 { heads } else { kv_heads })?;
+            b = llama_rows(&b, if k == 0 { heads } else { kv_heads }, false)?;
         }
         tensors.insert(format!("{key}.lora_A.weight"), p.a.as_tensor().clone());
         tensors.insert(format!("{key}.lora_B.weight"), b);
@@ -536,16 +557,6 @@ fn write_peft(out: &Path, model: &Trainable, config: &TuneConfig, base: &Path) -
     std::fs::write(&config_partial, text).map_err(|e| ModelError::io(&config_partial, e))?;
     std::fs::rename(&partial, &path).map_err(|e| ModelError::io(&path, e))?;
     std::fs::rename(&config_partial, &config_path).map_err(|e| ModelError::io(&config_path, e))
-}
-
-/// Undoes llama.cpp's q/k row order on `B` `(out, rank)`: per head, rows `[0, 2, 4, …, 1, 3, …]`
-/// in the file are rows `0..d` in Hugging Face's order.
-fn hf_rows(b: &Tensor, heads: usize) -> candle_core::Result<Tensor> {
-    let (out, rank) = b.dims2()?;
-    b.reshape((heads, out / heads / 2, 2, rank))?
-        .transpose(1, 2)?
-        .contiguous()?
-        .reshape((out, rank))
 }
 
 fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
@@ -607,19 +618,5 @@ mod tests {
         sorted.sort_unstable();
         assert_eq!(sorted, train);
         assert_eq!(a, epoch_order(&train, 7, 0));
-    }
-
-    #[test]
-    fn hf_rows_undo_llama_cpp_order() {
-        let cpu = candle_core::Device::Cpu;
-        // One head of 4 rows in the file's order [0 2 1 3] → [0 1 2 3].
-        let file = Tensor::new(&[[0f32], [2.0], [1.0], [3.0]], &cpu).unwrap();
-        let rows: Vec<f32> = hf_rows(&file, 1)
-            .unwrap()
-            .flatten_all()
-            .unwrap()
-            .to_vec1()
-            .unwrap();
-        assert_eq!(rows, [0.0, 1.0, 2.0, 3.0]);
     }
 }

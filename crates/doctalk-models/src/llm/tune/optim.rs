@@ -51,7 +51,10 @@ impl AdamW {
                 self.vars.len()
             )));
         }
-        let device = self.vars[0].device().clone();
+        let Some(first) = self.vars.first() else {
+            return Ok(());
+        };
+        let device = first.device().clone();
         self.moments = moments
             .into_iter()
             .map(|(m, v)| Ok((m.to_device(&device)?, v.to_device(&device)?)))

@@ -108,6 +108,9 @@ impl Trainable {
         let heads = md("attention.head_count")?.to_u32()? as usize;
         let kv_heads = md("attention.head_count_kv")?.to_u32()? as usize;
         let hidden = md("embedding_length")?.to_u32()? as usize;
+        if heads == 0 || kv_heads == 0 || !heads.is_multiple_of(kv_heads) {
+            candle_core::bail!("{heads} attention heads cannot share {kv_heads} key/value heads");
+        }
         let blocks = md("block_count")?.to_u32()? as usize;
         let eps = md("attention.layer_norm_rms_epsilon")?.to_f32()?;
         let base = md("rope.freq_base").and_then(|v| v.to_f32()).unwrap_or(10_000.0);
