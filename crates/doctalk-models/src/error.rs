@@ -31,6 +31,14 @@ pub enum ModelError {
         source: std::io::Error,
     },
 
+    /// A file could not be written (a full disk, no permission).
+    #[error("cannot write {path}: {source}", path = .path.display())]
+    Write {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+
     /// A configuration file is malformed or describes something this crate cannot run.
     #[error("bad model configuration in {path}: {reason}", path = .path.display())]
     BadConfig { path: PathBuf, reason: String },
@@ -149,6 +157,14 @@ impl ModelError {
     /// Wraps a `tokenizers` error; their error type is a boxed trait object, so we keep its message.
     pub(crate) fn tokenizer(err: impl std::fmt::Display) -> Self {
         ModelError::Tokenizer(err.to_string())
+    }
+
+    /// A file that could not be written.
+    pub(crate) fn write(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+        ModelError::Write {
+            path: path.into(),
+            source,
+        }
     }
 
     pub(crate) fn corrupt(path: impl Into<PathBuf>, reason: impl std::fmt::Display) -> Self {

@@ -695,6 +695,18 @@ fn a_full_disk_during_tuning_keeps_the_earlier_adapter() {
         adapter
     );
     assert_eq!(std::fs::read(out.join("adapter_config.json")).unwrap(), config);
+    // A longer run fails at its first checkpoint (step 25) instead, just as clearly.
+    let at_checkpoint = tune("10");
+    assert_eq!(at_checkpoint.status.code(), Some(1));
+    let err = stderr(&at_checkpoint);
+    assert!(
+        err.contains("No space left on device") && err.contains("checkpoint"),
+        "{err}"
+    );
+    assert_eq!(
+        std::fs::read(out.join("adapter_model.safetensors")).unwrap(),
+        adapter
+    );
 
     std::fs::remove_file(&filler).unwrap();
     let again = tune("10");

@@ -156,23 +156,24 @@ impl Checkpoint {
         }
         let fresh = out.join(format!("{DIR}.partial"));
         let _ = std::fs::remove_dir_all(&fresh);
-        std::fs::create_dir_all(&fresh).map_err(|e| ModelError::io(&fresh, e))?;
+        std::fs::create_dir_all(&fresh).map_err(|e| ModelError::write(&fresh, e))?;
         let tensors_path = fresh.join("state.safetensors");
         candle_core::safetensors::save(&tensors, &tensors_path)
-            .map_err(|e| ModelError::io(&tensors_path, std::io::Error::other(e.to_string())))?;
+            .map_err(|e| ModelError::write(&tensors_path, std::io::Error::other(e.to_string())))?;
         let state = State {
             step,
             fingerprint: fingerprint.to_string(),
             validation_loss_before,
         };
         let text = serde_json::to_string_pretty(&state).map_err(|e| ModelError::corrupt(&fresh, e))?;
-        std::fs::write(fresh.join("state.json"), text).map_err(|e| ModelError::io(&fresh, e))?;
+        std::fs::write(fresh.join("state.json"), text)
+            .map_err(|e| ModelError::write(fresh.join("state.json"), e))?;
         // On disk before the swap: a power cut must not leave an empty file behind a good name.
         for file in ["state.safetensors", "state.json"] {
             let path = fresh.join(file);
             File::open(&path)
                 .and_then(|f| f.sync_all())
-                .map_err(|e| ModelError::io(&path, e))?;
+                .map_err(|e| ModelError::write(&path, e))?;
         }
         // Swap: the current checkpoint goes aside first, and `find` looks there too, so a whole
         // checkpoint can be found at every moment. (When a crash left only the one set aside,
@@ -181,9 +182,9 @@ impl Checkpoint {
         let old = out.join(format!("{DIR}.old"));
         if dir.exists() {
             let _ = std::fs::remove_dir_all(&old);
-            std::fs::rename(&dir, &old).map_err(|e| ModelError::io(&dir, e))?;
+            std::fs::rename(&dir, &old).map_err(|e| ModelError::write(&dir, e))?;
         }
-        std::fs::rename(&fresh, &dir).map_err(|e| ModelError::io(&dir, e))?;
+        std::fs::rename(&fresh, &dir).map_err(|e| ModelError::write(&dir, e))?;
         // The renames themselves, on disk (directories can be synced on Unix; elsewhere this is
         // a no-op that may fail, which changes nothing).
         let _ = File::open(out).and_then(|d| d.sync_all());
@@ -195,7 +196,7 @@ impl Checkpoint {
     pub(crate) fn remove(out: &Path) -> Result<()> {
         for dir in [Self::dir(out), out.join(format!("{DIR}.old"))] {
             match std::fs::remove_dir_all(&dir) {
-                Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(ModelError::io(&dir, e)),
+                Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(ModelError::write(&dir, e)),
                 _ => {}
             }
         }

@@ -514,7 +514,7 @@ fn mean(values: &[f64]) -> Option<f64> {
 
 /// The adapter in PEFT's layout: `base_model.model.model.layers.N.<module>.lora_A.weight` etc.
 fn write_peft(out: &Path, model: &Trainable, config: &TuneConfig, base: &Path) -> Result<()> {
-    std::fs::create_dir_all(out).map_err(|e| ModelError::io(out, e))?;
+    std::fs::create_dir_all(out).map_err(|e| ModelError::write(out, e))?;
     let (heads, kv_heads) = model.heads();
     let mut tensors: HashMap<String, Tensor> = HashMap::new();
     for (layer, k, p) in model.adapted() {
@@ -533,7 +533,7 @@ fn write_peft(out: &Path, model: &Trainable, config: &TuneConfig, base: &Path) -
     // crash leaves the earlier adapter as it was.
     let partial = out.join(".adapter_model.safetensors.partial");
     candle_core::safetensors::save(&tensors, &partial)
-        .map_err(|e| ModelError::io(&partial, std::io::Error::other(e.to_string())))?;
+        .map_err(|e| ModelError::write(&partial, std::io::Error::other(e.to_string())))?;
     let adapter_config = serde_json::json!({
         "peft_type": "LORA",
         "task_type": "CAUSAL_LM",
@@ -554,15 +554,15 @@ fn write_peft(out: &Path, model: &Trainable, config: &TuneConfig, base: &Path) -
     })?;
     let config_path = out.join("adapter_config.json");
     let config_partial = out.join(".adapter_config.json.partial");
-    std::fs::write(&config_partial, text).map_err(|e| ModelError::io(&config_partial, e))?;
-    std::fs::rename(&partial, &path).map_err(|e| ModelError::io(&path, e))?;
-    std::fs::rename(&config_partial, &config_path).map_err(|e| ModelError::io(&config_path, e))
+    std::fs::write(&config_partial, text).map_err(|e| ModelError::write(&config_partial, e))?;
+    std::fs::rename(&partial, &path).map_err(|e| ModelError::write(&path, e))?;
+    std::fs::rename(&config_partial, &config_path).map_err(|e| ModelError::write(&config_path, e))
 }
 
 fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
     let partial = path.with_extension("partial");
-    std::fs::write(&partial, bytes).map_err(|e| ModelError::io(&partial, e))?;
-    std::fs::rename(&partial, path).map_err(|e| ModelError::io(path, e))
+    std::fs::write(&partial, bytes).map_err(|e| ModelError::write(&partial, e))?;
+    std::fs::rename(&partial, path).map_err(|e| ModelError::write(path, e))
 }
 
 #[cfg(test)]
