@@ -516,10 +516,13 @@ pub struct TuneArgs {
     /// Passes over the pairs
     #[arg(long, default_value_t = 3)]
     pub epochs: usize,
+    /// LoRA rank: the size of the change to each projection
     #[arg(long, default_value_t = 8)]
     pub rank: usize,
+    /// LoRA alpha: the change is scaled by alpha / rank
     #[arg(long, default_value_t = 16.0)]
     pub alpha: f64,
+    /// AdamW's learning rate
     #[arg(long, default_value_t = 2e-4, value_name = "RATE")]
     pub learning_rate: f64,
     /// Pairs longer than this many tokens (question, answer and the chat format) are left out
