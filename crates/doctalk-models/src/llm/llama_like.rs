@@ -372,7 +372,12 @@ impl CausalLm for Model {
 }
 
 /// `cos`/`sin` of every position × frequency, `(positions, head_dim / 2)`.
-fn rotary_tables(head_dim: usize, base: f32, positions: usize, device: &Device) -> Result<(Tensor, Tensor)> {
+pub(crate) fn rotary_tables(
+    head_dim: usize,
+    base: f32,
+    positions: usize,
+    device: &Device,
+) -> Result<(Tensor, Tensor)> {
     let inv: Vec<f32> = (0..head_dim)
         .step_by(2)
         .map(|i| 1.0 / base.powf(i as f32 / head_dim as f32))

@@ -244,29 +244,12 @@ pub fn tune(
     let device = device.open()?;
     let longest = examples.iter().map(|e| e.tokens.len()).max().unwrap_or(1);
     let scale = config.alpha / config.rank as f64;
-    let model = match &saved {
-        Some(c) => {
-            let get = |layer: usize, k: usize| c.matrices(layer, k);
-            Trainable::from_gguf(
-                &content,
-                &mut reader,
-                &device,
-                config.rank,
-                scale,
-                longest,
-                Init::Saved(&get),
-            )
-        }
-        None => Trainable::from_gguf(
-            &content,
-            &mut reader,
-            &device,
-            config.rank,
-            scale,
-            longest,
-            Init::Fresh { seed: config.seed },
-        ),
-    }?;
+    let get = |layer: usize, k: usize| saved.as_ref().and_then(|c| c.matrices(layer, k));
+    let init = match &saved {
+        Some(_) => Init::Saved(&get),
+        None => Init::Fresh { seed: config.seed },
+    };
+    let model = Trainable::from_gguf(&content, &mut reader, &device, config.rank, scale, longest, init)?;
     let vars = model.vars();
     let mut optimizer = AdamW::new(vars.clone(), config.learning_rate);
     let resumed_at = match &saved {

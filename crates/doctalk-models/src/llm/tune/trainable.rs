@@ -15,6 +15,7 @@ use candle_nn::ops::{rms_norm_slow, softmax};
 use candle_nn::rotary_emb::{rope_i_slow, rope_slow};
 
 use crate::llm::gguf_tokenizer::get_str;
+use crate::llm::llama_like::rotary_tables;
 
 /// The projections LoRA adapts, in PEFT's module names and llama.cpp's tensor names.
 pub(crate) const PROJECTIONS: [(&str, &str); 7] = [
@@ -177,7 +178,8 @@ impl Trainable {
             });
         }
         let norm = dense("output_norm.weight")?;
-        let (cos, sin) = rotary(head_dim, base, max_positions, device)?;
+        // The inference decoder's own tables, so both compute the same rotations.
+        let (cos, sin) = rotary_tables(head_dim, base, max_positions, device)?;
         Ok(Self {
             embedding,
             layers,
@@ -317,20 +319,6 @@ impl CustomOp1 for Frozen {
     fn bwd(&self, _arg: &Tensor, _res: &Tensor, grad: &Tensor) -> Result<Option<Tensor>> {
         Ok(Some(grad.matmul(&self.0)?))
     }
-}
-
-/// The same tables as the inference decoder's: `(positions, head_dim / 2)`.
-fn rotary(head_dim: usize, base: f32, positions: usize, device: &Device) -> Result<(Tensor, Tensor)> {
-    let inv: Vec<f32> = (0..head_dim)
-        .step_by(2)
-        .map(|i| 1.0 / base.powf(i as f32 / head_dim as f32))
-        .collect();
-    let inv = Tensor::from_vec(inv, (1, head_dim / 2), device)?;
-    let pos = Tensor::arange(0, positions as u32, device)?
-        .to_dtype(DType::F32)?
-        .reshape((positions, 1))?;
-    let angles = pos.broadcast_mul(&inv)?;
-    Ok((angles.cos()?, angles.sin()?))
 }
 
 fn causal_mask(seq: usize, device: &Device) -> Result<Tensor> {
