@@ -58,6 +58,8 @@ pub fn run() {
             commands::chat::ask_stream,
             commands::chat::ask_stop,
             commands::chat::check_answers,
+            commands::tune::tune_estimate,
+            commands::tune::tune_run,
             commands::chat::conversations_list,
             commands::chat::conversation_get,
             commands::chat::conversation_delete,

@@ -3,6 +3,7 @@
 pub mod chat;
 pub mod library;
 pub mod settings;
+pub mod tune;
 pub mod users;
 
 use std::sync::Arc;

@@ -326,3 +326,39 @@ test('a question spoken into the microphone is written down, asked and answered'
   assert.deepEqual(errors, []);
   await context.close();
 });
+
+// Last: it switches the server's model to a tiny random Qwen2 (models/gen/lora_tiny.py) and adds an
+// FAQ export of made-up words to the knowledge base.
+test('train on the knowledge base: the estimate, the run, base against tuned, then the adapter in use', LIMIT, async () => {
+  const { page, errors, context } = await openPage();
+  await hangIfAsked('train');
+  const lora = join(repo, 'crates/doctalk-models/tests/fixtures/lora/qwen2');
+  const faq = readFileSync(join(lora, 'faq.csv'));
+  const ingest = await page.request.post(`${base}/api/ingest?name=faq.csv`, { data: faq });
+  assert.equal(ingest.status(), 200);
+  assert.match(await ingest.text(), /event: done/);
+  const model = { kind: 'local', path: join(lora, 'base/model.gguf') };
+  const chosen = await page.request.put(`${base}/api/settings`, { data: { model } });
+  assert.equal(chosen.status(), 200);
+
+  await page.getByTestId('train-button').click();
+  await page.getByTestId('train-dialog').waitFor();
+  const estimate = page.getByTestId('train-estimate');
+  await estimate.waitFor({ timeout: 60_000 });
+  assert.match(await estimate.innerText(), /About \d+:\d\d on this computer \(21 steps, \d+ tokens a second\)/);
+  assert.match(await page.getByTestId('train-plan').innerText(), /8 question–answer pairs: 7 to train on, 1 held out/);
+  await shot(page, '09-train-estimate');
+  await page.getByTestId('train-start').click();
+  await page.getByTestId('train-outcome').waitFor({ timeout: 120_000 });
+  assert.match(await page.getByTestId('train-loss').innerText(), /Held-out loss \d+\.\d{3} → \d+\.\d{3}/);
+  assert.match(await page.getByTestId('train-base-exact').innerText(), /^[01]$/);
+  assert.equal(await page.getByTestId('train-answer').count(), 1);
+  await shot(page, '10-train-outcome');
+  await page.getByTestId('train-use').click();
+  await page.locator('[data-testid="train-use"][disabled]').waitFor();
+  const settings = await (await page.request.get(`${base}/api/settings`)).json();
+  assert.equal(settings.model.adapter, 'default-tuned');
+  assert.ok(settings.adapters.some((a) => a.name === 'default-tuned' && a.error === null), JSON.stringify(settings.adapters));
+  assert.deepEqual(errors, []);
+  await context.close();
+});

@@ -285,6 +285,39 @@ test('a voice cloned in the desktop window from a picked recording', LIMIT, asyn
   }
 });
 
+test('the desktop app trains an adapter on its knowledge base and switches answers to it', LIMIT, async () => {
+  // The settings choose a tiny random Qwen2 (models/gen/lora_tiny.py): the run takes seconds.
+  const data = join(scratch, 'data-train');
+  mkdirSync(data, { recursive: true });
+  const lora = join(repo, 'crates/doctalk-models/tests/fixtures/lora/qwen2');
+  writeFileSync(join(data, 'settings.json'), JSON.stringify({ model: { kind: 'local', path: join(lora, 'base/model.gguf') } }));
+  const w = await AppWindow.launch({ DOCTALK_DATA_DIR: data }, repo);
+  try {
+    await w.waitFor('[data-testid="drop-zone"]');
+    // Nothing to train on yet: the estimate's refusal reaches the dialog over IPC.
+    await w.click('[data-testid="train-button"]');
+    const refused = await w.waitFor('[data-testid="train-problem"]', 60_000);
+    assert.match(await w.text(refused), /no question–answer pairs/);
+    await w.click('[data-testid="train-close"]');
+
+    await w.type(await w.waitFor('[data-testid="file-input"]'), join(lora, 'faq.csv'));
+    await w.waitFor('[data-testid="upload-row"][data-status="indexed"]', 120_000);
+    await w.click('[data-testid="train-button"]');
+    const estimate = await w.waitFor('[data-testid="train-estimate"]', 60_000);
+    assert.match(await w.text(estimate), /21 steps/);
+    await w.click('[data-testid="train-start"]');
+    await w.waitFor('[data-testid="train-outcome"]', 120_000);
+    await w.screenshot('desktop-05-trained');
+    await w.click('[data-testid="train-use"]');
+    await w.waitFor('[data-testid="train-use"][disabled]', 30_000);
+    const settings = JSON.parse(readFileSync(join(data, 'settings.json'), 'utf8'));
+    assert.equal(settings.model.adapter, 'default-tuned');
+    assert.ok(existsSync(join(data, 'adapters/default-tuned/adapter_model.safetensors')));
+  } finally {
+    await w.close();
+  }
+});
+
 /**
  * A private PulseAudio daemon (the machine has no sound card): a null sink that plays in real time,
  * and its monitor as the default source, so the app's "microphone" hears what is played into it.

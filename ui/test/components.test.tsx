@@ -943,6 +943,102 @@ describe('Check answers', () => {
   });
 });
 
+describe('Train on this knowledge base', () => {
+  const plan = (over: Record<string, unknown> = {}) => ({
+    kb: 'default', pairs: 80, base: '/models/qwen2.5-0.5b/model.gguf', adapter_name: 'default-tuned',
+    adapter_path: '/data/adapters/default-tuned', replaces: false, train_pairs: 72, validation_pairs: 8,
+    too_long: 0, steps: 216, resumable_at: null, checkpoint_conflict: null, tokens_per_second: 33.4,
+    training_seconds: 700, comparison_seconds: 65, seconds: 765, ...over,
+  });
+  const outcome = {
+    adapter_name: 'default-tuned', adapter: '/data/adapters/default-tuned', in_use: false, train_pairs: 72, validation_pairs: 8, steps: 216, stopped: false,
+    train_loss: 0.4, validation_loss_before: 3.766, validation_loss_after: 0.352, seconds: 951,
+    comparison: {
+      questions: 8, base_exact: 0, tuned_exact: 1, base_overlap: 0.323, tuned_overlap: 0.483,
+      answers: [{ question: '怎么装滴滴', expected: '在应用商店搜索“滴滴出行”下载', base: '不知道', tuned: '在应用商店搜索滴滴出行' }],
+    },
+    comparison_error: null,
+  };
+
+  it('shows the measured estimate, trains with progress, compares and uses the adapter', async () => {
+    const transport = new FakeTransport();
+    transport.replies.tune_estimate = plan();
+    transport.replies.settings_set = {};
+    await renderApp(transport);
+    await click($('train-button')!);
+    expect($('train-estimate')!.textContent).toBe(
+      translate('en', 'tuneEstimate', { time: '12:45', steps: 216, speed: 33 }),
+    );
+    expect(root.textContent).toContain(translate('en', 'tuneBase', { model: 'model.gguf', adapter: 'default-tuned' }));
+    await click($('train-start')!);
+    const run = transport.last('tune_run');
+    expect(run.call.body).toEqual({});
+    await act(async () => run.emit('progress', { event: 'prepared', train: 72, validation: 8, too_long: 0, steps: 216, resumed_at: 0 }));
+    await act(async () => run.emit('progress', { event: 'validated', when: 'before', loss: 3.766 }));
+    await act(async () => run.emit('progress', { event: 'step', step: 54, steps: 216, loss: 1.25, elapsed_s: 180, eta_s: 540 }));
+    const progress = $('train-progress')!.textContent!;
+    expect(progress).toContain(translate('en', 'tuneTraining', { step: 54, steps: 216 }));
+    expect(progress).toContain(translate('en', 'tuneTimeLeft', { time: '9:00' }));
+    expect(progress).toContain('1.250');
+    expect($('train-start')).toBeNull();
+    await act(async () => run.emit('progress', { event: 'comparing', done: 3, total: 16 }));
+    expect($('train-progress')!.textContent).toContain(translate('en', 'tuneComparing', { done: 3, total: 16 }));
+
+    await act(async () => run.emit('done', outcome));
+    await settle();
+    expect($('train-progress')).toBeNull();
+    expect($('train-loss')!.textContent).toContain('3.766 → 0.352');
+    expect($('train-base-exact')!.textContent).toBe('0');
+    expect($('train-tuned-exact')!.textContent).toBe('1');
+    expect($('train-tuned-overlap')!.textContent).toBe('48%');
+    expect($$('train-answer')[0]!.textContent).toContain('在应用商店搜索滴滴出行');
+    await click($('train-use')!);
+    const set = transport.calls.find((c) => c.command === 'settings_set');
+    expect(set?.body).toEqual({ model: { adapter: 'default-tuned' } });
+    expect(($('train-use') as HTMLButtonElement).disabled).toBe(true);
+  });
+
+  it('offers to resume a stopped run, and a stop asks for the new plan', async () => {
+    const transport = new FakeTransport();
+    transport.replies.tune_estimate = plan({ resumable_at: 50, replaces: true });
+    await renderApp(transport);
+    await click($('train-button')!);
+    expect($('train-resumable')!.textContent).toBe(translate('en', 'tuneResumable', { step: 50, steps: 216 }));
+    expect(root.textContent).toContain(translate('en', 'tuneReplaces', { adapter: 'default-tuned' }));
+    expect($('train-start')).toBeNull();
+    await click($('train-resume')!);
+    expect(transport.last('tune_run').call.body).toEqual({ resume: true });
+    const estimates = transport.calls.filter((c) => c.command === 'tune_estimate').length;
+    await click($('train-stop')!);
+    expect(transport.last('tune_run').stopped).toBe(true);
+    expect(transport.calls.filter((c) => c.command === 'tune_estimate').length).toBe(estimates + 1);
+    expect(root.textContent).toContain(translate('en', 'tuneStopped'));
+    await click($('train-restart')!);
+    expect(transport.last('tune_run').call.body).toEqual({ restart: true });
+  });
+
+  it('says why a knowledge base cannot be trained on, and why a run failed', async () => {
+    const transport = new FakeTransport();
+    transport.replies.tune_estimate = new ApiError('bad_request', 'no question–answer pairs in knowledge base "notes"');
+    await renderApp(transport);
+    await click($('train-button')!);
+    expect($('train-problem')!.textContent).toContain('no question–answer pairs');
+    expect($('train-start')).toBeNull();
+
+    transport.replies.tune_estimate = plan();
+    await click($('train-close')!);
+    expect($('train-dialog')).toBeNull();
+    await click($('train-button')!);
+    await click($('train-start')!);
+    await act(async () => transport.last('tune_run').emit('error', { code: 'tune_failed', message: 'the loss became NaN at step 3: lower the learning rate' }));
+    await settle();
+    expect($('train-problem')!.textContent).toBe(
+      translate('en', 'tuneFailed', { message: 'the loss became NaN at step 3: lower the learning rate' }),
+    );
+    expect($('train-start')).not.toBeNull();
+  });
+});
+
 describe('Asking only some documents', () => {
   const doc = (id: string, title: string) => ({
     id, path: `/kb/${title}`, title, format: 'pdf', pages: 3, chunks: 4, size_bytes: 1000,

@@ -510,6 +510,10 @@ pub struct TuneArgs {
     /// Continue the run whose checkpoint is in the output directory
     #[arg(long)]
     pub resume: bool,
+    /// Say what the run would do and about how long it would take on this machine (one training
+    /// step is timed), without training
+    #[arg(long, conflicts_with = "resume")]
+    pub estimate: bool,
     /// Stop after this many steps (one pair per step)
     #[arg(long, value_name = "N")]
     pub max_steps: Option<usize>,

@@ -1,13 +1,42 @@
 //! The question–answer pairs a LoRA adapter is fine-tuned on: an FAQ export's rows, or the FAQ
 //! entries of a knowledge base. Each alternative phrasing of a question (相似问题) becomes a pair of
-//! its own with the same answer, so the adapter learns the ways people ask.
+//! its own with the same answer, so the adapter learns the ways people ask. Also where the adapter
+//! trained on a knowledge base goes, and which model the app trains: the same for `doctalk tune`
+//! and the app's "Train on this knowledge base".
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use doctalk_ingest::{Block, ParseOptions};
+use doctalk_models::llm::locate_llm;
 use doctalk_models::llm::tune::QaPair;
+use doctalk_models::SearchRoots;
 
+use crate::settings::Settings;
 use crate::{CoreError, KnowledgeBase, Result};
+
+/// The name of the adapter trained on knowledge base `kb` (a name in the adapters directory, as
+/// the settings' `model.adapter` takes it).
+pub fn adapter_name(kb: &str) -> String {
+    format!("{kb}-tuned")
+}
+
+/// Where the adapter trained on knowledge base `kb` is written by default.
+pub fn default_out(data_dir: &Path, kb: &str) -> PathBuf {
+    crate::adapters::dir(data_dir).join(adapter_name(kb))
+}
+
+/// The model the app fine-tunes: the local model `settings` choose, without its adapter (an
+/// adapter is trained on the base). A remote model or none cannot be tuned here.
+pub fn base_model(settings: &Settings, roots: &SearchRoots) -> Result<PathBuf> {
+    if settings.model.kind != "local" {
+        return Err(CoreError::BadSettings(format!(
+            "fine-tuning trains the local language model, and the settings choose {:?}: choose a local Qwen2 or Llama model first",
+            settings.model.kind
+        )));
+    }
+    let choice = settings.model.path.as_deref().or(settings.model.id.as_deref());
+    Ok(locate_llm(choice, roots)?)
+}
 
 /// The pairs of an FAQ export (CSV, TSV, XLSX, JSON, JSONL: whatever ingest reads as FAQ).
 pub fn pairs_from_faq(path: &Path) -> Result<Vec<QaPair>> {

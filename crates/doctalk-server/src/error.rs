@@ -78,6 +78,7 @@ impl ServerError {
                 CoreError::BadKbName(_)
                 | CoreError::BadUserName(_)
                 | CoreError::BadSettings(_)
+                | CoreError::NoFaqPairs(_)
                 | CoreError::Folder { .. }
                 | CoreError::Archive { .. },
             ) => (StatusCode::BAD_REQUEST, "bad_request"),

@@ -57,6 +57,11 @@ impl LanguageModel {
         }
     }
 
+    /// Where local models are looked for.
+    pub fn roots(&self) -> &SearchRoots {
+        &self.roots
+    }
+
     /// The model answering now, if any.
     pub fn current(&self) -> Option<Arc<dyn Generator>> {
         self.lock().current.clone()

@@ -6,6 +6,7 @@ import type { KbScope } from './client';
 import { LibraryClient } from './library';
 import { SettingsClient } from './settings';
 import type { Transport } from './transport';
+import { TuningClient } from './tuning';
 import { UsersClient } from './users';
 
 export interface Api {
@@ -13,6 +14,7 @@ export interface Api {
   library: LibraryClient;
   chat: ChatClient;
   settings: SettingsClient;
+  tuning: TuningClient;
   users: UsersClient;
 }
 
@@ -22,6 +24,7 @@ export function createApi(transport: Transport, kb: KbScope): Api {
     library: new LibraryClient(transport, kb),
     chat: new ChatClient(transport, kb),
     settings: new SettingsClient(transport),
+    tuning: new TuningClient(transport, kb),
     users: new UsersClient(transport),
   };
 }

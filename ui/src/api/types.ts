@@ -495,3 +495,76 @@ export interface IssuedToken {
   user: TeamUser;
   token: string;
 }
+
+// ---- fine-tuning ("Train on this knowledge base") ----
+
+/** What the app may choose of a run; the rest are `doctalk tune`'s defaults. */
+export interface TuneRequest {
+  /** Continue the checkpoint a stopped run left. */
+  resume?: boolean;
+  /** Discard that checkpoint and start over. */
+  restart?: boolean;
+  epochs?: number;
+  max_steps?: number;
+}
+
+/** A run before it starts: the knowledge base's pairs, the model, and the measured estimate. */
+export interface TunePlan {
+  kb: string;
+  pairs: number;
+  base: string;
+  /** The adapter's name in settings, and its directory. */
+  adapter_name: string;
+  adapter_path: string;
+  /** A finished run replaces an adapter of that name. */
+  replaces: boolean;
+  train_pairs: number;
+  validation_pairs: number;
+  too_long: number;
+  steps: number;
+  /** A stopped run's checkpoint: the step a resumed run starts at. */
+  resumable_at: number | null;
+  /** Why a checkpoint there cannot be resumed (a run must start over). */
+  checkpoint_conflict: string | null;
+  tokens_per_second: number;
+  training_seconds: number;
+  comparison_seconds: number;
+  seconds: number;
+}
+
+/** The training's own progress events. */
+export type TuneProgress =
+  | { event: 'prepared'; train: number; validation: number; too_long: number; steps: number; resumed_at: number }
+  | { event: 'validated'; when: 'before' | 'after'; loss: number }
+  | { event: 'step'; step: number; steps: number; loss: number; elapsed_s: number; eta_s: number }
+  | { event: 'checkpoint'; step: number }
+  | { event: 'comparing'; done: number; total: number };
+
+export interface TuneComparison {
+  questions: number;
+  base_exact: number;
+  tuned_exact: number;
+  /** Mean character F1 against the FAQ's answer, 0–1. */
+  base_overlap: number;
+  tuned_overlap: number;
+  answers: { question: string; expected: string; base: string; tuned: string }[];
+}
+
+/** The end of a run. */
+export interface TuneOutcome {
+  /** The adapter's name in settings (`adapter` is its directory). */
+  adapter_name: string;
+  adapter: string;
+  /** The settings already used this adapter: the model was reloaded with the new one. */
+  in_use: boolean;
+  train_pairs: number;
+  validation_pairs: number;
+  steps: number;
+  stopped: boolean;
+  train_loss: number | null;
+  validation_loss_before: number | null;
+  validation_loss_after: number | null;
+  comparison: TuneComparison | null;
+  comparison_error: string | null;
+  seconds: number;
+}

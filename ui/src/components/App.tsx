@@ -24,6 +24,7 @@ import { Header } from './Header';
 import { DropZone } from './library/DropZone';
 import { LibraryPane } from './library/LibraryPane';
 import { CheckAnswersDialog } from './check/CheckAnswersDialog';
+import { TrainDialog } from './tune/TrainDialog';
 import { RetrievalTestDialog } from './check/RetrievalTestDialog';
 import { SettingsDialog } from './settings/SettingsDialog';
 import { SetupScreen } from './setup/SetupScreen';
@@ -105,6 +106,7 @@ function Workspace({ kbRef, onOpenSettings }: WorkspaceProps) {
   const documents = useDocuments(api, kbs.kb, kbs.ready, toasts);
   const conversations = useConversations(api, kbs.kb, kbs.ready, toasts);
   const [checking, setChecking] = useState(false);
+  const [training, setTraining] = useState(false);
   const [explaining, setExplaining] = useState(false);
   const [summarizing, setSummarizing] = useState<DocumentInfo | null>(null);
   // ---- the documents questions are kept to (empty: all); gone documents drop out ----
@@ -305,6 +307,7 @@ function Workspace({ kbRef, onOpenSettings }: WorkspaceProps) {
           }}
           onOpenSettings={onOpenSettings}
           onCheckAnswers={() => setChecking(true)}
+          onTrain={() => setTraining(true)}
           onRetrievalTest={() => setExplaining(true)}
         />
         <div class="workspace">
@@ -345,6 +348,7 @@ function Workspace({ kbRef, onOpenSettings }: WorkspaceProps) {
           {target && <SourcePanel target={target} docs={documents.docs} onClose={() => setTarget(null)} />}
         </div>
         {checking && <CheckAnswersDialog kb={kbs.kb} onClose={() => setChecking(false)} />}
+        {training && <TrainDialog kb={kbs.kb} onClose={() => setTraining(false)} />}
         {explaining && <RetrievalTestDialog kb={kbs.kb} onClose={() => setExplaining(false)} />}
         {summarizing && (
           <SummaryDialog doc={summarizing} onOpenSource={openSource} onClose={() => setSummarizing(null)} />

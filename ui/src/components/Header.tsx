@@ -13,6 +13,7 @@ interface Props {
   onImportedKb: (name: string) => void;
   onOpenSettings: () => void;
   onCheckAnswers: () => void;
+  onTrain: () => void;
   onRetrievalTest: () => void;
 }
 
@@ -25,6 +26,7 @@ export function Header({
   onImportedKb,
   onOpenSettings,
   onCheckAnswers,
+  onTrain,
   onRetrievalTest,
 }: Props) {
   const { t, lang, setLangPref } = useServices();
@@ -52,6 +54,9 @@ export function Header({
         </button>
         <button type="button" data-testid="check-button" onClick={onCheckAnswers}>
           {t('checkAnswers')}
+        </button>
+        <button type="button" data-testid="train-button" title={t('tuneTitle')} onClick={onTrain}>
+          {t('tuneButton')}
         </button>
         <button type="button" data-testid="settings-button" onClick={onOpenSettings}>
           {t('settings')}

@@ -26,3 +26,13 @@ export function sourceLocation(source: Pick<Source, 'kind' | 'page' | 'row'>, t:
 export function isPdfPath(path: string): boolean {
   return /\.pdf$/i.test(path);
 }
+
+/** A duration as a clock ("0:42", "12:05", "1:02:09"): long runs' estimates and time left. */
+export function formatDuration(seconds: number): string {
+  if (!Number.isFinite(seconds) || seconds < 0) return '—';
+  const s = Math.round(seconds);
+  const two = (n: number) => String(n).padStart(2, '0');
+  const h = Math.floor(s / 3600);
+  const m = Math.floor((s % 3600) / 60);
+  return h > 0 ? `${h}:${two(m)}:${two(s % 60)}` : `${m}:${two(s % 60)}`;
+}

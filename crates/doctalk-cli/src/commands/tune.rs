@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use doctalk_models::llm::locate_llm;
-use doctalk_models::llm::tune::{tune, TuneConfig, TuneEvent};
+use doctalk_models::llm::tune::{estimate, tune, TuneConfig, TuneEvent};
 
 use super::generate::parse_device;
 use crate::app::Ctx;
@@ -30,7 +30,7 @@ pub async fn run(ctx: &Ctx, args: TuneArgs) -> anyhow::Result<ExitCode> {
     let out = args
         .out
         .clone()
-        .unwrap_or_else(|| doctalk_core::adapters::dir(&ctx.data_dir).join(format!("{}-tuned", ctx.kb_name)));
+        .unwrap_or_else(|| doctalk_core::tuning::default_out(&ctx.data_dir, &ctx.kb_name));
     let config = TuneConfig {
         rank: args.rank,
         alpha: args.alpha,
@@ -42,6 +42,9 @@ pub async fn run(ctx: &Ctx, args: TuneArgs) -> anyhow::Result<ExitCode> {
         compare: !args.no_compare,
         ..TuneConfig::default()
     };
+    if args.estimate {
+        return print_estimate(&base, device, &pairs, &out, &config, args.json);
+    }
     eprintln!(
         "Fine-tuning {} on {} question–answer pairs into {}…",
         base.display(),
@@ -132,6 +135,47 @@ pub async fn run(ctx: &Ctx, args: TuneArgs) -> anyhow::Result<ExitCode> {
     } else {
         ExitCode::SUCCESS
     })
+}
+
+fn print_estimate(
+    base: &std::path::Path,
+    device: doctalk_models::DeviceChoice,
+    pairs: &[doctalk_models::llm::tune::QaPair],
+    out: &std::path::Path,
+    config: &TuneConfig,
+    json: bool,
+) -> anyhow::Result<ExitCode> {
+    eprintln!("Timing a training step of {}…", base.display());
+    let e = estimate(base, device, pairs, out, config).context("cannot estimate the run")?;
+    if json {
+        out_line(&serde_json::to_string_pretty(&e)?)?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    let mut line = format!(
+        "{} pairs to train on, {} held out, {} steps",
+        e.train_pairs, e.validation_pairs, e.steps
+    );
+    if e.too_long > 0 {
+        line.push_str(&format!("; {} left out as too long", e.too_long));
+    }
+    out_line(&line)?;
+    if let Some(step) = e.resumable_at {
+        out_line(&format!(
+            "A checkpoint at step {step} is in {}: --resume continues it.",
+            out.display()
+        ))?;
+    }
+    if let Some(reason) = &e.checkpoint_conflict {
+        out_line(&format!("{}: {reason}", out.display()))?;
+    }
+    out_line(&format!(
+        "About {} on this machine ({:.0} tokens a second): {} training, {} comparing base and tuned.",
+        clock(e.seconds),
+        e.tokens_per_second,
+        clock(e.training_seconds),
+        clock(e.comparison_seconds)
+    ))?;
+    Ok(ExitCode::SUCCESS)
 }
 
 /// One progress line.

@@ -3,12 +3,13 @@
 //! The base is the tiny random Qwen2 GGUF of models/gen/lora_tiny.py and the adapter the one PEFT
 //! made for it; their logits are checked against PEFT in doctalk-models' `llm_adapters` test.
 
-use std::io::{BufRead, BufReader, Lines};
+use std::io::{BufRead, BufReader, Lines, Read, Write};
+use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStderr, Command, Stdio};
 
 use crate::harness::{repo_root, stderr, Doctalk};
-use crate::serve::{http, start};
+use crate::serve::{http, sse_events, start};
 
 fn lora(rel: &str) -> PathBuf {
     repo_root()
@@ -372,4 +373,163 @@ fn ask_refuses_an_adapter_it_cannot_apply() {
     assert_eq!(out.status.code(), Some(1));
     let err = stderr(&out);
     assert!(err.contains("remote model"), "{err}");
+}
+
+/// A `/api/tune` request read until its first training step, then hung up on (as closing the
+/// app's dialog or the browser tab does): the step it saw.
+fn tune_until_first_step_then_hang_up(addr: &str, body: &str) -> u64 {
+    let mut s = TcpStream::connect(addr).unwrap();
+    let _ = s.set_read_timeout(Some(crate::harness::child_limit()));
+    let head = format!(
+        "POST /api/tune HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    s.write_all(head.as_bytes()).unwrap();
+    let mut seen = String::new();
+    let mut buf = [0u8; 4096];
+    loop {
+        let n = s.read(&mut buf).unwrap();
+        assert!(n > 0, "the stream ended before a step: {seen}");
+        seen.push_str(&String::from_utf8_lossy(&buf[..n]));
+        if let Some(at) = seen.find(r#""event":"step""#) {
+            let rest = &seen[at..];
+            let step = rest.split(r#""step":"#).nth(1).unwrap();
+            return step
+                .split(|c: char| !c.is_ascii_digit())
+                .next()
+                .unwrap()
+                .parse()
+                .unwrap();
+        }
+    }
+}
+
+/// "Train on this knowledge base" over the API, as the app's dialog drives it: the plan with a
+/// measured estimate, a run the user stops (hanging up saves a checkpoint), the resumed run with
+/// base against tuned, and "use this adapter" reloading the model with it. Refusals come with the
+/// reason: a knowledge base without FAQ pairs, a remote model, resume and restart at once.
+#[test]
+fn the_app_trains_on_a_knowledge_base_stops_resumes_and_uses_the_adapter() {
+    let dt = Doctalk::new();
+    let faq = lora("qwen2/faq.csv");
+    let out = dt.run(&["ingest", faq.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let base = tiny_base();
+    let server = start(&dt, &["--model", &base]);
+    let a = server.addr.as_str();
+    // The app trains the local model the settings choose.
+    let choose = serde_json::json!({"model": {"kind": "local", "path": base}});
+    assert_eq!(
+        http(a, "PUT", "/api/settings", None, choose.to_string().as_bytes()).status,
+        200
+    );
+
+    let long = r#"{"epochs": 3000, "max_steps": 20000}"#;
+    let plan = http(a, "POST", "/api/tune/estimate", None, long.as_bytes());
+    assert_eq!(plan.status, 200, "{}", plan.body);
+    let plan = plan.json();
+    assert_eq!(plan["kb"], "default", "{plan}");
+    assert_eq!(plan["pairs"], 8, "{plan}");
+    assert_eq!(
+        (plan["train_pairs"].as_u64(), plan["validation_pairs"].as_u64()),
+        (Some(7), Some(1))
+    );
+    assert_eq!(plan["steps"], 20000, "{plan}");
+    assert_eq!(plan["adapter_name"], "default-tuned");
+    assert_eq!(plan["replaces"], false);
+    assert!(plan["resumable_at"].is_null(), "{plan}");
+    assert!(Path::new(plan["base"].as_str().unwrap()).ends_with("model.gguf"));
+    let tps = plan["tokens_per_second"].as_f64().unwrap();
+    let (training, seconds) = (
+        plan["training_seconds"].as_f64().unwrap(),
+        plan["seconds"].as_f64().unwrap(),
+    );
+    assert!(tps > 0.0 && training > 0.0 && seconds >= training, "{plan}");
+
+    // The user stops the run: the checkpoint it saved is offered for resuming.
+    let seen = tune_until_first_step_then_hang_up(a, long);
+    assert!(seen >= 1);
+    let plan = http(a, "POST", "/api/tune/estimate", None, long.as_bytes()).json();
+    let saved = plan["resumable_at"]
+        .as_u64()
+        .unwrap_or_else(|| panic!("no checkpoint to resume: {plan}"));
+    assert!(saved >= seen, "saved {saved}, seen {seen}");
+    let kept = dt.data.path().join("adapters/default-tuned");
+    assert!(!kept.join("adapter_model.safetensors").exists());
+
+    let both = http(
+        a,
+        "POST",
+        "/api/tune",
+        None,
+        br#"{"resume": true, "restart": true}"#,
+    );
+    let (name, error) = sse_events(&both.body).pop().unwrap();
+    assert_eq!(name, "error", "{}", both.body);
+    assert!(error["message"].as_str().unwrap().contains("resume"), "{error}");
+
+    let resume = serde_json::json!({"resume": true, "epochs": 3000, "max_steps": saved + 2});
+    let events = sse_events(&http(a, "POST", "/api/tune", None, resume.to_string().as_bytes()).body);
+    let (name, report) = events.last().unwrap();
+    assert_eq!(name, "done", "{events:?}");
+    assert_eq!(report["resumed_at"].as_u64(), Some(saved), "{report}");
+    assert_eq!(report["steps"].as_u64(), Some(saved + 2), "{report}");
+    assert_eq!(report["stopped"], false);
+    assert_eq!(report["adapter_name"], "default-tuned");
+    assert_eq!(Path::new(report["adapter"].as_str().unwrap()), kept);
+    assert_eq!(report["in_use"], false);
+    assert_eq!(report["comparison"]["questions"], 1, "{report}");
+    assert!(report["validation_loss_after"].as_f64().is_some(), "{report}");
+    let kinds: Vec<&str> = events
+        .iter()
+        .filter(|(n, _)| n == "progress")
+        .filter_map(|(_, d)| d["event"].as_str())
+        .collect();
+    for kind in ["prepared", "step", "validated", "comparing"] {
+        assert!(kinds.contains(&kind), "no {kind} event in {kinds:?}");
+    }
+    assert!(kept.join("adapter_model.safetensors").is_file());
+
+    // "Use this adapter".
+    let patch = serde_json::json!({"model": {"adapter": "default-tuned"}});
+    let saved = http(a, "PUT", "/api/settings", None, patch.to_string().as_bytes()).json();
+    assert_eq!(saved["model"]["path"], base.as_str(), "{saved}");
+    assert_eq!(
+        wait_for_model(a, |m| m == "model+default-tuned"),
+        "model+default-tuned"
+    );
+    let plan = http(a, "POST", "/api/tune/estimate", None, b"{}").json();
+    assert_eq!(
+        (plan["replaces"].as_bool(), plan["steps"].as_u64()),
+        (Some(true), Some(21)),
+        "{plan}"
+    );
+
+    // Nothing to train on, or no local model to train: refused with the reason.
+    assert_eq!(
+        http(a, "POST", "/api/kbs", None, br#"{"name": "notes"}"#).status,
+        200
+    );
+    let empty = http(a, "POST", "/api/tune/estimate?kb=notes", None, b"{}");
+    assert_eq!(empty.status, 400, "{}", empty.body);
+    assert!(
+        empty.json()["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("\"notes\""),
+        "{}",
+        empty.body
+    );
+    let remote = serde_json::json!({"model": {"kind": "remote", "url": "http://127.0.0.1:9/v1", "id": "x"}});
+    http(a, "PUT", "/api/settings", None, remote.to_string().as_bytes());
+    let refused = http(a, "POST", "/api/tune/estimate", None, b"{}");
+    assert_eq!(refused.status, 400, "{}", refused.body);
+    assert!(
+        refused.json()["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("local"),
+        "{}",
+        refused.body
+    );
 }

@@ -55,6 +55,10 @@ pub(crate) fn routes() -> RouteTable {
         .add(post.clone(), "/api/ask", Read, Kb, ask)
         .add(post.clone(), "/api/ask/stream", Read, Kb, ask_stream)
         .add(post.clone(), "/api/check-answers", Read, Kb, check_answers)
+        // Fine-tuning writes into the adapters every knowledge base shares and holds every core:
+        // the server's owner's business.
+        .add(post.clone(), "/api/tune/estimate", Admin, Kb, tune_estimate)
+        .add(post.clone(), "/api/tune", Admin, Kb, tune)
         // Conversations are each user's own (checked by the handlers), so readers may delete theirs.
         .add(get.clone(), "/api/conversations", Read, Kb, conversations)
         .add(get.clone(), "/api/conversations/{id}", Read, Kb, conversation)
@@ -412,6 +416,29 @@ async fn check_answers(
 ) -> EventStream {
     cancellable_stream("check_failed", move |emit, cancel| async move {
         service::check_answers(&s.engine, kb.name(), body, emit, cancel).await
+    })
+}
+
+/// "Train on this knowledge base", before starting: the run's plan and its measured estimate.
+async fn tune_estimate(
+    State(s): State<AppState>,
+    Query(kb): Query<KbParam>,
+    JsonBody(body): JsonBody<service::TuneRequest>,
+) -> Reply {
+    Ok(JsonResponse(json!(
+        service::tune_estimate(&s.engine, kb.name(), body).await?
+    )))
+}
+
+/// "Train on this knowledge base": `progress` events, then `done` with the report. Hanging up
+/// stops the run after its current step, with a checkpoint saved.
+async fn tune(
+    State(s): State<AppState>,
+    Query(kb): Query<KbParam>,
+    JsonBody(body): JsonBody<service::TuneRequest>,
+) -> EventStream {
+    cancellable_stream("tune_failed", move |emit, cancel| async move {
+        service::tune_kb(&s.engine, kb.name(), body, emit, cancel).await
     })
 }
 

@@ -11,6 +11,7 @@ mod library;
 mod settings;
 mod setup;
 mod speech;
+mod tune;
 mod users;
 mod voices;
 
@@ -27,6 +28,7 @@ pub use library::{
 pub use settings::{download_model, settings, update_settings};
 pub use setup::{setup_ready, setup_status};
 pub use speech::{speak, transcribe, transcribe_recording};
+pub use tune::{tune_estimate, tune_kb, TuneOutcome, TunePlan, TuneRequest};
 pub use users::{
     add_user, audit_local, describe_user, list_users, remove_user, renew_token, whoami, NewUser,
 };
