@@ -948,10 +948,11 @@ describe('Train on this knowledge base', () => {
     kb: 'default', pairs: 80, base: '/models/qwen2.5-0.5b/model.gguf', adapter_name: 'default-tuned',
     adapter_path: '/data/adapters/default-tuned', replaces: false, train_pairs: 72, validation_pairs: 8,
     too_long: 0, steps: 216, resumable_at: null, checkpoint_conflict: null, tokens_per_second: 33.4,
-    training_seconds: 700, comparison_seconds: 65, seconds: 765, ...over,
+    paraphrase_seconds: 0, training_seconds: 700, comparison_seconds: 65, seconds: 765, ...over,
   });
   const outcome = {
-    adapter_name: 'default-tuned', adapter: '/data/adapters/default-tuned', in_use: false, train_pairs: 72, validation_pairs: 8, steps: 216, stopped: false,
+    adapter_name: 'default-tuned', adapter: '/data/adapters/default-tuned', in_use: false, train_pairs: 72, validation_pairs: 8,
+    paraphrases: [], steps: 216, stopped: false,
     train_loss: 0.4, validation_loss_before: 3.766, validation_loss_after: 0.352, seconds: 951,
     comparison: {
       questions: 8, base_exact: 0, tuned_exact: 1, base_overlap: 0.323, tuned_overlap: 0.483,
@@ -1015,6 +1016,29 @@ describe('Train on this knowledge base', () => {
     expect(root.textContent).toContain(translate('en', 'tuneStopped'));
     await click($('train-restart')!);
     expect(transport.last('tune_run').call.body).toEqual({ restart: true });
+  });
+
+  it('asks the model for other ways of asking when chosen, estimates and trains with them', async () => {
+    const transport = new FakeTransport();
+    transport.replies.tune_estimate = (call: Call) =>
+      plan((call.body as { paraphrases?: number }).paraphrases ? { steps: 648, paraphrase_seconds: 120, seconds: 2500 } : {});
+    await renderApp(transport);
+    await click($('train-button')!);
+    expect($('train-estimate')!.textContent).toContain('216 steps');
+    await click($('train-rewrite')!);
+    const last = transport.calls.filter((c) => c.command === 'tune_estimate').pop()!;
+    expect(last.body).toEqual({ paraphrases: 3 });
+    expect($('train-estimate')!.textContent).toContain('648 steps');
+    await click($('train-start')!);
+    const run = transport.last('tune_run');
+    expect(run.call.body).toEqual({ paraphrases: 3 });
+    await act(async () => run.emit('progress', { event: 'paraphrasing', done: 5, total: 51 }));
+    expect($('train-progress')!.textContent).toContain(translate('en', 'tuneParaphrasing', { done: 5, total: 51 }));
+    await act(async () =>
+      run.emit('done', { ...outcome, paraphrases: [{ of: '如何下载滴滴APP', text: '滴滴APP在哪里下载' }] }),
+    );
+    await settle();
+    expect($('train-rewrites')!.textContent).toContain('滴滴APP在哪里下载');
   });
 
   it('says why a knowledge base cannot be trained on, and why a run failed', async () => {

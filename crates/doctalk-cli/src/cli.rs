@@ -539,6 +539,10 @@ pub struct TuneArgs {
     /// Skip answering the held-out questions with the base and the tuned model at the end
     #[arg(long)]
     pub no_compare: bool,
+    /// Before training, have the model write up to N other ways of asking each question, trained
+    /// on with its answer (never held out); they are listed in the report
+    #[arg(long, default_value_t = 0, value_name = "N")]
+    pub paraphrases: usize,
     /// cpu, cuda or cuda:N
     #[arg(long, default_value = "cpu")]
     pub device: String,

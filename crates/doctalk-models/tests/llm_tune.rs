@@ -354,3 +354,118 @@ fn too_few_pairs_or_a_model_it_cannot_train_are_clear_errors() {
     .to_string();
     assert!(err.contains("qwen2 and llama"), "{err}");
 }
+
+/// The default chat model (Qwen2.5-0.5B, fetched by scripts/fetch-llm.sh): rewriting questions
+/// needs a model that writes Chinese, which the tiny random ones do not.
+fn default_model() -> PathBuf {
+    let root = std::env::var_os("DOCTALK_MODELS_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../.models"));
+    let path = root.join("qwen2.5-coder-0.5b-instruct-q4_k_m/qwen2.5-coder-0.5b-instruct-q4_k_m.gguf");
+    assert!(
+        path.is_file(),
+        "{} is missing: run scripts/fetch-llm.sh (or set DOCTALK_MODELS_DIR)",
+        path.display()
+    );
+    path
+}
+
+fn helpdesk_pairs() -> Vec<QaPair> {
+    [
+        ("如何下载滴滴APP？", "在应用商店搜索“滴滴出行”下载安装。"),
+        (
+            "如何登陆管理员后台？",
+            "浏览器打开 admin.xinghe-tech.cn，用企业账号登录。",
+        ),
+        ("忘记密码怎么办？", "在登录页点“忘记密码”，用手机验证码重设。"),
+        ("报销款什么时候到账？", "审批通过后5个工作日内打到工资卡。"),
+    ]
+    .into_iter()
+    .enumerate()
+    .map(|(entry, (q, a))| QaPair {
+        question: q.into(),
+        answer: a.into(),
+        entry,
+    })
+    .collect()
+}
+
+/// With `paraphrases`, the model writes other ways of asking each question first: they are
+/// questions (not the original, not answers), trained on with their entry's answer, never held
+/// out, listed in the report and in training.json; a stop while they are written saves nothing.
+#[test]
+fn the_model_s_rewrites_of_the_questions_are_trained_on_and_never_held_out() {
+    let model = default_model();
+    let pairs = helpdesk_pairs();
+    let config = TuneConfig {
+        paraphrases: 2,
+        max_steps: Some(2),
+        compare: false,
+        ..TuneConfig::default()
+    };
+    let out = tempfile::tempdir().unwrap();
+    let mut events = Vec::new();
+    let report = tune(
+        &model,
+        DeviceChoice::Cpu,
+        &pairs,
+        out.path(),
+        &config,
+        false,
+        &mut |e| {
+            events.push(e.clone());
+            ControlFlow::Continue(())
+        },
+    )
+    .unwrap();
+    let written: Vec<(usize, usize)> = events
+        .iter()
+        .filter_map(|e| match e {
+            TuneEvent::Paraphrasing { done, total } => Some((*done, *total)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(written, [(1, 4), (2, 4), (3, 4), (4, 4)]);
+    assert!(!report.paraphrases.is_empty(), "{report:?}");
+    let originals: Vec<&str> = pairs.iter().map(|p| p.question.as_str()).collect();
+    for p in &report.paraphrases {
+        assert!(originals.contains(&p.of.as_str()), "{p:?}");
+        assert!(!originals.contains(&p.text.as_str()), "{p:?}");
+        assert!(
+            !p.text.ends_with('。') && p.text.chars().any(|c| ('\u{4E00}'..='\u{9FFF}').contains(&c)),
+            "{p:?}"
+        );
+    }
+    // One of the four is held out (with no other phrasing, its whole entry): its rewrites are left
+    // out too, so every rewrite trained on belongs to a trained entry.
+    assert_eq!(report.validation_pairs, 1);
+    assert_eq!(report.train_pairs, 3 + report.paraphrases.len(), "{report:?}");
+    assert!(report.paraphrases.len() <= 3 * 2);
+    let saved: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.path().join("training.json")).unwrap()).unwrap();
+    assert_eq!(
+        saved["paraphrases"].as_array().unwrap().len(),
+        report.paraphrases.len()
+    );
+
+    // Stopped while the rewrites are written: nothing trained, no checkpoint, no adapter.
+    let stopped_dir = tempfile::tempdir().unwrap();
+    let stopped = tune(
+        &model,
+        DeviceChoice::Cpu,
+        &pairs,
+        stopped_dir.path(),
+        &config,
+        false,
+        &mut |e| {
+            if matches!(e, TuneEvent::Paraphrasing { done: 1, .. }) {
+                ControlFlow::Break(())
+            } else {
+                ControlFlow::Continue(())
+            }
+        },
+    )
+    .unwrap();
+    assert!(stopped.stopped && stopped.steps == 0, "{stopped:?}");
+    assert!(std::fs::read_dir(stopped_dir.path()).unwrap().next().is_none());
+}

@@ -5,7 +5,7 @@ import { inKb, isObject, typedStream, type KbScope } from './client';
 import type { StreamEvent, StreamHandle, Transport } from './transport';
 import type { TuneOutcome, TunePlan, TuneProgress, TuneRequest } from './types';
 
-const EVENTS = new Set(['prepared', 'validated', 'step', 'checkpoint', 'comparing']);
+const EVENTS = new Set(['prepared', 'paraphrasing', 'validated', 'step', 'checkpoint', 'comparing']);
 
 export function narrowTune(e: StreamEvent): TuneProgress | null {
   if (e.event !== 'progress' || !isObject(e.data) || typeof e.data.event !== 'string') return null;

@@ -506,6 +506,8 @@ export interface TuneRequest {
   restart?: boolean;
   epochs?: number;
   max_steps?: number;
+  /** Other ways of asking each question, written by the model before training. */
+  paraphrases?: number;
 }
 
 /** A run before it starts: the knowledge base's pairs, the model, and the measured estimate. */
@@ -527,6 +529,7 @@ export interface TunePlan {
   /** Why a checkpoint there cannot be resumed (a run must start over). */
   checkpoint_conflict: string | null;
   tokens_per_second: number;
+  paraphrase_seconds: number;
   training_seconds: number;
   comparison_seconds: number;
   seconds: number;
@@ -535,6 +538,7 @@ export interface TunePlan {
 /** The training's own progress events. */
 export type TuneProgress =
   | { event: 'prepared'; train: number; validation: number; too_long: number; steps: number; resumed_at: number }
+  | { event: 'paraphrasing'; done: number; total: number }
   | { event: 'validated'; when: 'before' | 'after'; loss: number }
   | { event: 'step'; step: number; steps: number; loss: number; elapsed_s: number; eta_s: number }
   | { event: 'checkpoint'; step: number }
@@ -559,6 +563,8 @@ export interface TuneOutcome {
   in_use: boolean;
   train_pairs: number;
   validation_pairs: number;
+  /** The model's rewrites of the questions that were trained on. */
+  paraphrases: { of: string; text: string }[];
   steps: number;
   stopped: boolean;
   train_loss: number | null;

@@ -40,6 +40,7 @@ pub async fn run(ctx: &Ctx, args: TuneArgs) -> anyhow::Result<ExitCode> {
         max_tokens: args.max_tokens,
         validation_fraction: args.held_out,
         compare: !args.no_compare,
+        paraphrases: args.paraphrases,
         ..TuneConfig::default()
     };
     if args.estimate {
@@ -109,6 +110,14 @@ pub async fn run(ctx: &Ctx, args: TuneArgs) -> anyhow::Result<ExitCode> {
             ),
             _ => String::new(),
         };
+        if !report.paraphrases.is_empty() {
+            out_line(&format!(
+                "Trained on {} rewrites the model wrote, e.g. {:?} for {:?}",
+                report.paraphrases.len(),
+                report.paraphrases[0].text,
+                report.paraphrases[0].of
+            ))?;
+        }
         out_line(&format!(
             "Adapter written to {} ({} steps in {:.0} s{change}). Use it with --adapter {}",
             out.display(),
@@ -168,8 +177,13 @@ fn print_estimate(
     if let Some(reason) = &e.checkpoint_conflict {
         out_line(&format!("{}: {reason}", out.display()))?;
     }
+    let rewriting = if e.paraphrase_seconds > 0.0 {
+        format!("{} writing rewrites, ", clock(e.paraphrase_seconds))
+    } else {
+        String::new()
+    };
     out_line(&format!(
-        "About {} on this machine ({:.0} tokens a second): {} training, {} comparing base and tuned.",
+        "About {} on this machine ({:.0} tokens a second): {rewriting}{} training, {} comparing base and tuned.",
         clock(e.seconds),
         e.tokens_per_second,
         clock(e.training_seconds),
@@ -196,6 +210,9 @@ fn describe(event: &TuneEvent) -> String {
                 line.push_str(&format!("; resuming at step {resumed_at}"));
             }
             line
+        }
+        TuneEvent::Paraphrasing { done, total } => {
+            format!("writing other ways of asking each question: {done}/{total}")
         }
         TuneEvent::Validated { when, loss } => format!("held-out loss {when} training: {loss:.3}"),
         TuneEvent::Step {

@@ -50,6 +50,8 @@ pub struct TuneRequest {
     pub epochs: Option<usize>,
     /// Stop after this many steps, whatever the epochs say.
     pub max_steps: Option<usize>,
+    /// Other ways of asking each question, written by the model first (default 0).
+    pub paraphrases: Option<usize>,
 }
 
 impl TuneRequest {
@@ -58,6 +60,7 @@ impl TuneRequest {
         TuneConfig {
             epochs: self.epochs.unwrap_or(defaults.epochs),
             max_steps: self.max_steps,
+            paraphrases: self.paraphrases.unwrap_or(defaults.paraphrases),
             ..defaults
         }
     }

@@ -17,6 +17,9 @@ interface Props {
   onClose: () => void;
 }
 
+/** Rewrites of each question the model writes when asked to (the checkbox). */
+export const REWRITES_PER_QUESTION = 3;
+
 /** Where a run stands, from its progress events. */
 interface Running {
   step: number;
@@ -24,8 +27,9 @@ interface Running {
   loss: number | null;
   etaSeconds: number | null;
   /** What it does besides training steps: measuring, saving, comparing. */
-  phase: 'preparing' | 'validating' | 'training' | 'checkpoint' | 'comparing';
+  phase: 'preparing' | 'paraphrasing' | 'validating' | 'training' | 'checkpoint' | 'comparing';
   compared?: { done: number; total: number };
+  paraphrased?: { done: number; total: number };
 }
 
 export function TrainDialog({ kb, onClose }: Props) {
@@ -36,14 +40,17 @@ export function TrainDialog({ kb, onClose }: Props) {
   const [outcome, setOutcome] = useState<TuneOutcome | null>(null);
   const [stopped, setStopped] = useState(false);
   const [inUse, setInUse] = useState(false);
+  const [rewrite, setRewrite] = useState(false);
   const handle = useRef<StreamHandle<TuneOutcome> | null>(null);
+  // The plan and the run take the same settings: a checkpoint resumes only the run it belongs to.
+  const options: TuneRequest = rewrite ? { paraphrases: REWRITES_PER_QUESTION } : {};
 
   const estimate = () => {
     setPlan(null);
     setProblem(null);
-    api.tuning.estimate().then(setPlan, (e: unknown) => setProblem(toApiError(e).message));
+    api.tuning.estimate(options).then(setPlan, (e: unknown) => setProblem(toApiError(e).message));
   };
-  useEffect(estimate, [kb]);
+  useEffect(estimate, [kb, rewrite]);
   // Closing the dialog stops the run; its checkpoint keeps the steps done.
   useEffect(() => () => handle.current?.stop(), []);
 
@@ -106,6 +113,17 @@ export function TrainDialog({ kb, onClose }: Props) {
         </p>
       )}
       {plan && !busy && !outcome && <PlanView plan={plan} stopped={stopped} />}
+      {!busy && !outcome && (
+        <label class="small train-rewrite">
+          <input
+            type="checkbox"
+            data-testid="train-rewrite"
+            checked={rewrite}
+            onChange={(e) => setRewrite((e.target as HTMLInputElement).checked)}
+          />{' '}
+          {t('tuneRewrite', { n: REWRITES_PER_QUESTION })}
+        </label>
+      )}
       {problem && (
         <p class="error small" role="alert" data-testid="train-problem">
           {problem}
@@ -124,10 +142,10 @@ export function TrainDialog({ kb, onClose }: Props) {
         )}
         {!busy && plan && !outcome && plan.resumable_at !== null && (
           <>
-            <button type="button" data-testid="train-restart" onClick={() => start({ restart: true })}>
+            <button type="button" data-testid="train-restart" onClick={() => start({ ...options, restart: true })}>
               {t('tuneStartOver')}
             </button>
-            <button type="button" class="primary" data-testid="train-resume" onClick={() => start({ resume: true })}>
+            <button type="button" class="primary" data-testid="train-resume" onClick={() => start({ ...options, resume: true })}>
               {t('tuneResume', { step: plan.resumable_at, steps: plan.steps })}
             </button>
           </>
@@ -137,7 +155,7 @@ export function TrainDialog({ kb, onClose }: Props) {
             type="button"
             class="primary"
             data-testid="train-start"
-            onClick={() => start(plan.checkpoint_conflict ? { restart: true } : {})}
+            onClick={() => start(plan.checkpoint_conflict ? { ...options, restart: true } : options)}
           >
             {t('tuneStart')}
           </button>
@@ -160,6 +178,8 @@ export function TrainDialog({ kb, onClose }: Props) {
 
 function advance(r: Running, p: TuneProgress): Running {
   switch (p.event) {
+    case 'paraphrasing':
+      return { ...r, phase: 'paraphrasing', paraphrased: { done: p.done, total: p.total } };
     case 'prepared':
       return { ...r, step: p.resumed_at, steps: p.steps, phase: p.resumed_at > 0 ? 'training' : 'validating' };
     case 'validated':
@@ -186,7 +206,7 @@ function PlanView({ plan, stopped }: { plan: TunePlan; stopped: boolean }) {
       <p class="small">{t('tuneBase', { model: base, adapter: plan.adapter_name })}</p>
       <p class="small" data-testid="train-estimate">
         {t('tuneEstimate', {
-          time: formatDuration(plan.seconds),
+          time: plan.seconds < 60 ? t('tuneUnderAMinute') : formatDuration(plan.seconds),
           steps: plan.steps,
           speed: Math.round(plan.tokens_per_second),
         })}
@@ -207,6 +227,9 @@ function ProgressView({ running }: { running: Running }) {
   const { t } = useServices();
   const phase = {
     preparing: t('tunePreparing'),
+    paraphrasing: running.paraphrased
+      ? t('tuneParaphrasing', { done: running.paraphrased.done, total: running.paraphrased.total })
+      : t('tunePreparing'),
     validating: t('tuneValidating'),
     training: t('tuneTraining', { step: running.step, steps: running.steps }),
     checkpoint: t('tuneCheckpoint', { step: running.step }),
@@ -217,7 +240,9 @@ function ProgressView({ running }: { running: Running }) {
   const [value, max] =
     running.phase === 'comparing' && running.compared
       ? [running.compared.done, running.compared.total]
-      : [running.step, running.steps || 1];
+      : running.phase === 'paraphrasing' && running.paraphrased
+        ? [running.paraphrased.done, running.paraphrased.total]
+        : [running.step, running.steps || 1];
   return (
     <div class="check-progress train-progress" data-testid="train-progress">
       <progress max={max} value={value} />
@@ -290,6 +315,18 @@ function OutcomeView({ outcome }: { outcome: TuneOutcome }) {
             </ul>
           </details>
         </>
+      )}
+      {outcome.paraphrases.length > 0 && (
+        <details data-testid="train-rewrites">
+          <summary class="small">{t('tuneRewrites', { n: outcome.paraphrases.length })}</summary>
+          <ul class="train-answers small">
+            {outcome.paraphrases.map((p, i) => (
+              <li key={i}>
+                {p.text} <span class="muted">← {p.of}</span>
+              </li>
+            ))}
+          </ul>
+        </details>
       )}
       {outcome.comparison_error && (
         <p class="muted small">{t('tuneNoComparison', { reason: outcome.comparison_error })}</p>

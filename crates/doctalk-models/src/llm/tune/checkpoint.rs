@@ -43,7 +43,7 @@ pub(crate) fn fingerprint(base: &Path, config: &TuneConfig, pairs: &[QaPair]) ->
     }
     let size = std::fs::metadata(base).map(|m| m.len()).unwrap_or(0);
     format!(
-        "{}|{size}|r{}|a{}|lr{}|e{}|s{}|max{}|v{}|{:016x}",
+        "{}|{size}|r{}|a{}|lr{}|e{}|s{}|max{}|v{}|p{}|{:016x}",
         base.file_name().map(|n| n.to_string_lossy()).unwrap_or_default(),
         config.rank,
         config.alpha,
@@ -52,6 +52,7 @@ pub(crate) fn fingerprint(base: &Path, config: &TuneConfig, pairs: &[QaPair]) ->
         config.seed,
         config.max_tokens,
         config.validation_fraction,
+        config.paraphrases,
         h.finish()
     )
 }

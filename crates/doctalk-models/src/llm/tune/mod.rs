@@ -11,6 +11,7 @@
 mod checkpoint;
 mod compare;
 mod optim;
+mod paraphrase;
 mod trainable;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -35,6 +36,7 @@ use optim::AdamW;
 use trainable::{Init, Lcg, Trainable, PROJECTIONS};
 
 pub use compare::{Compared, Comparison};
+pub use paraphrase::Paraphrase;
 
 /// One example: what the user asks and what the model should answer.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -69,6 +71,9 @@ pub struct TuneConfig {
     pub checkpoint_every: usize,
     /// After training, answer the held-out questions with the base and with the adapter.
     pub compare: bool,
+    /// Before training, have the model write this many other ways of asking each FAQ entry's
+    /// question, trained on with its answer (0: none).
+    pub paraphrases: usize,
 }
 
 impl Default for TuneConfig {
@@ -85,6 +90,7 @@ impl Default for TuneConfig {
             seed: 20_261_206,
             checkpoint_every: 25,
             compare: true,
+            paraphrases: 0,
         }
     }
 }
@@ -101,6 +107,11 @@ pub enum TuneEvent {
         too_long: usize,
         steps: usize,
         resumed_at: usize,
+    },
+    /// The model is writing other ways of asking: `done` of `total` questions.
+    Paraphrasing {
+        done: usize,
+        total: usize,
     },
     /// Mean validation loss of the base (`before`) or the tuned model (`after`).
     Validated {
@@ -134,6 +145,8 @@ pub struct TuneReport {
     pub train_pairs: usize,
     pub validation_pairs: usize,
     pub too_long: usize,
+    /// The model's rewrites of the questions that were trained on (among `train_pairs`).
+    pub paraphrases: Vec<Paraphrase>,
     /// Steps done, including those of an earlier run that this one resumed.
     pub steps: usize,
     pub resumed_at: usize,
@@ -154,13 +167,43 @@ pub struct TuneReport {
     pub config: TuneConfig,
 }
 
+impl TuneReport {
+    /// A run stopped before its first step: nothing trained, no checkpoint.
+    fn stopped_before_training(out: &Path, base: &Path, config: &TuneConfig, started: Instant) -> Self {
+        TuneReport {
+            adapter: out.to_path_buf(),
+            base: base.to_path_buf(),
+            train_pairs: 0,
+            validation_pairs: 0,
+            too_long: 0,
+            paraphrases: Vec::new(),
+            steps: 0,
+            resumed_at: 0,
+            stopped: true,
+            train_loss: None,
+            validation_loss_before: None,
+            validation_loss_after: None,
+            comparison: None,
+            comparison_error: None,
+            tokens_per_second: None,
+            seconds: started.elapsed().as_secs_f64(),
+            config: config.clone(),
+        }
+    }
+}
+
+/// What a run tells its caller as it goes; `Break` asks it to stop.
+pub type Progress<'a> = dyn FnMut(&TuneEvent) -> ControlFlow<()> + 'a;
+
 /// A tokenized example: the loss covers `tokens[answer_from..]`.
 struct Example {
     tokens: Vec<u32>,
     answer_from: usize,
-    /// Its pair in the caller's list.
+    /// Its pair in the caller's list (for the model's rewrites: in the list of rewrites).
     pair: usize,
     entry: usize,
+    /// A rewrite the model made (`TuneConfig::paraphrases`): trained on, never held out.
+    generated: bool,
 }
 
 /// Trains an adapter for `base` (a qwen2 or llama GGUF file) on `pairs` and writes it to `out`.
@@ -174,24 +217,15 @@ pub fn tune(
     out: &Path,
     config: &TuneConfig,
     resume: bool,
-    progress: &mut dyn FnMut(&TuneEvent) -> ControlFlow<()>,
+    progress: &mut Progress<'_>,
 ) -> Result<TuneReport> {
     let started = Instant::now();
     let bad = |reason: String| ModelError::BadConfig {
         path: out.to_path_buf(),
         reason,
     };
-    let Prepared {
-        file,
-        content,
-        mut reader,
-        examples,
-        too_long,
-        train,
-        validation,
-        steps,
-    } = prepare(base, pairs, config, out)?;
-
+    // Whether there is a checkpoint is known before the preparation (which may take minutes with
+    // rewrites to write); whether it is this run's, only after.
     let saved = Checkpoint::find(out)?;
     match (&saved, resume) {
         (Some(_), false) => {
@@ -202,6 +236,21 @@ pub fn tune(
         (None, true) => return Err(bad("holds no checkpoint to resume".into())),
         _ => {}
     }
+    let Some(Prepared {
+        file,
+        content,
+        mut reader,
+        examples,
+        too_long,
+        train,
+        validation,
+        steps,
+        paraphrases,
+    }) = prepare(base, pairs, config, out, Some(&mut *progress))?
+    else {
+        // Stopped while the model wrote rewrites: nothing trained, nothing saved.
+        return Ok(TuneReport::stopped_before_training(out, base, config, started));
+    };
     let fingerprint = checkpoint::fingerprint(&file, config, pairs);
     if let Some(c) = &saved {
         c.check(&fingerprint).map_err(bad)?;
@@ -231,6 +280,7 @@ pub fn tune(
         train_pairs: train.len(),
         validation_pairs: validation.len(),
         too_long,
+        paraphrases,
         steps: resumed_at,
         resumed_at,
         stopped: false,
@@ -360,11 +410,21 @@ struct Prepared {
     train: Vec<usize>,
     validation: Vec<usize>,
     steps: usize,
+    /// The model's rewrites that are trained on.
+    paraphrases: Vec<Paraphrase>,
 }
 
 /// Checks `config`, reads the base and tokenizes and splits `pairs`: what [`tune`] and
 /// [`estimate`] both start from. Errors name `out` for a bad setting, the base for a bad model.
-fn prepare(base: &Path, pairs: &[QaPair], config: &TuneConfig, out: &Path) -> Result<Prepared> {
+/// With `paraphrasing` (a run's progress), the model first writes `config.paraphrases` rewrites of
+/// each entry's question (`Ok(None)`: stopped meanwhile); without it, none are written.
+fn prepare(
+    base: &Path,
+    pairs: &[QaPair],
+    config: &TuneConfig,
+    out: &Path,
+    paraphrasing: Option<&mut Progress<'_>>,
+) -> Result<Option<Prepared>> {
     let bad = |reason: String| ModelError::BadConfig {
         path: out.to_path_buf(),
         reason,
@@ -399,8 +459,7 @@ fn prepare(base: &Path, pairs: &[QaPair], config: &TuneConfig, out: &Path) -> Re
     // The chat model itself: its tokenizer and template make the examples exactly as answers
     // will be asked.
     let chat = load_with(&file, DeviceChoice::Cpu, Kernels::Integer)?;
-    let (examples, too_long) = tokenize(&chat, pairs, config.max_tokens)?;
-    drop(chat);
+    let (mut examples, too_long) = tokenize(&chat, pairs, config.max_tokens, false)?;
     if examples.len() < 2 {
         return Err(bad(format!(
             "{} usable question–answer pairs ({} too long): at least 2 are needed",
@@ -408,13 +467,42 @@ fn prepare(base: &Path, pairs: &[QaPair], config: &TuneConfig, out: &Path) -> Re
             too_long
         )));
     }
-    let entries: Vec<usize> = examples.iter().map(|e| e.entry).collect();
-    let (train, validation) = split(&entries, config);
+    let written = match paraphrasing {
+        Some(progress) if config.paraphrases > 0 => {
+            let written = paraphrase::paraphrase(&chat, pairs, config.paraphrases, &mut |done, total| {
+                progress(&TuneEvent::Paraphrasing { done, total })
+            })?;
+            match written {
+                Some(w) => w,
+                None => return Ok(None),
+            }
+        }
+        _ => Vec::new(),
+    };
+    let (rewrites, rewrite_pairs): (Vec<Paraphrase>, Vec<QaPair>) = written.into_iter().unzip();
+    examples.extend(tokenize(&chat, &rewrite_pairs, config.max_tokens, true)?.0);
+    drop(chat);
+
+    // The split is over the user's own phrasings; the model's rewrites join the training side
+    // when their entry is trained on (otherwise they would teach a held-out answer).
+    let own: Vec<usize> = (0..examples.len()).filter(|&i| !examples[i].generated).collect();
+    let entries: Vec<usize> = own.iter().map(|&i| examples[i].entry).collect();
+    let (train_own, validation_own) = split(&entries, config);
+    let mut train: Vec<usize> = train_own.iter().map(|&k| own[k]).collect();
+    let validation: Vec<usize> = validation_own.iter().map(|&k| own[k]).collect();
+    let trained: BTreeSet<usize> = train.iter().map(|&i| examples[i].entry).collect();
+    let mut paraphrases = Vec::new();
+    for (i, e) in examples.iter().enumerate() {
+        if e.generated && trained.contains(&e.entry) {
+            train.push(i);
+            paraphrases.push(rewrites[e.pair].clone());
+        }
+    }
     let steps = config
         .max_steps
         .unwrap_or(usize::MAX)
         .min(config.epochs * train.len());
-    Ok(Prepared {
+    Ok(Some(Prepared {
         file,
         content,
         reader,
@@ -423,7 +511,8 @@ fn prepare(base: &Path, pairs: &[QaPair], config: &TuneConfig, out: &Path) -> Re
         train,
         validation,
         steps,
-    })
+        paraphrases,
+    }))
 }
 
 /// What a run of [`tune`] would do, and about how long it would take on this machine.
@@ -442,6 +531,9 @@ pub struct TuneEstimate {
     pub checkpoint_conflict: Option<String>,
     /// Training speed measured on one step of a typical example, in tokens per second.
     pub tokens_per_second: f64,
+    /// The model writing other ways of asking (`TuneConfig::paraphrases`; 0 without). With
+    /// rewrites, `train_pairs` and `steps` count each trained entry's as if all were usable.
+    pub paraphrase_seconds: f64,
     /// The steps still to do, and the held-out loss before and after.
     pub training_seconds: f64,
     /// Answering the held-out questions with the base and the tuned model (0 without `compare`).
@@ -460,7 +552,7 @@ pub fn estimate(
     out: &Path,
     config: &TuneConfig,
 ) -> Result<TuneEstimate> {
-    let Prepared {
+    let Some(Prepared {
         file,
         content,
         mut reader,
@@ -468,8 +560,37 @@ pub fn estimate(
         too_long,
         train,
         validation,
-        steps,
-    } = prepare(base, pairs, config, out)?;
+        steps: exact_steps,
+        paraphrases: _,
+    }) = prepare(base, pairs, config, out, None)?
+    else {
+        // Only writing rewrites can stop a preparation, and an estimate writes none.
+        return Err(ModelError::BadConfig {
+            path: out.to_path_buf(),
+            reason: "the preparation stopped".into(),
+        });
+    };
+    // The model's rewrites are not written for an estimate: each trained entry is counted with
+    // `paraphrases` more examples as long as its own.
+    let rewrites = config.paraphrases;
+    let mut lengths: Vec<usize> = train.iter().map(|&i| examples[i].tokens.len()).collect();
+    let mut first_of_entry: BTreeMap<usize, usize> = BTreeMap::new();
+    for &i in &train {
+        first_of_entry
+            .entry(examples[i].entry)
+            .or_insert(examples[i].tokens.len());
+    }
+    for &len in first_of_entry.values() {
+        lengths.extend(std::iter::repeat_n(len, rewrites));
+    }
+    let steps = if rewrites == 0 {
+        exact_steps
+    } else {
+        config
+            .max_steps
+            .unwrap_or(usize::MAX)
+            .min(config.epochs * lengths.len())
+    };
     let (resumable_at, checkpoint_conflict) = match Checkpoint::find(out) {
         Ok(None) => (None, None),
         Ok(Some(saved)) => match saved.check(&checkpoint::fingerprint(&file, config, pairs)) {
@@ -502,12 +623,16 @@ pub fn estimate(
     drop(model);
     let tokens_per_second = probe.tokens.len() as f64 / seconds_per_step.max(1e-9);
     let start = resumable_at.unwrap_or(0);
-    let step_tokens: usize = (start..steps)
-        .map(|step| {
-            let order = epoch_order(&train, config.seed, step / train.len());
-            examples[order[step % train.len()]].tokens.len()
-        })
-        .sum();
+    let step_tokens: usize = if rewrites == 0 {
+        (start..steps)
+            .map(|step| {
+                let order = epoch_order(&train, config.seed, step / train.len());
+                examples[order[step % train.len()]].tokens.len()
+            })
+            .sum()
+    } else {
+        lengths.iter().sum::<usize>() * (steps - start) / lengths.len()
+    };
     let validation_tokens: usize = validation.iter().map(|&i| examples[i].tokens.len()).sum();
     // A forward pass alone is about a third of a training step; the loss is measured before
     // (unless resuming) and after.
@@ -528,18 +653,34 @@ pub fn estimate(
     } else {
         0.0
     };
+    // Rewrites (written again by a resumed run: greedy, so the same ones): each entry's question
+    // read with the instruction, then up to `rewrites` lines about as long as it generated.
+    let mut question_tokens: BTreeMap<usize, usize> = BTreeMap::new();
+    for e in examples.iter().filter(|e| !e.generated) {
+        question_tokens.entry(e.entry).or_insert(e.answer_from);
+    }
+    let paraphrase_seconds = if rewrites == 0 {
+        0.0
+    } else {
+        question_tokens
+            .values()
+            .map(|&q| (q + 40) as f64 / 3.0 + (rewrites * (q / 2 + 4)) as f64 / 1.5)
+            .sum::<f64>()
+            / tokens_per_second
+    };
     Ok(TuneEstimate {
         base: file,
-        train_pairs: train.len(),
+        train_pairs: lengths.len(),
         validation_pairs: validation.len(),
         too_long,
         steps,
         resumable_at,
         checkpoint_conflict,
         tokens_per_second,
+        paraphrase_seconds,
         training_seconds,
         comparison_seconds,
-        seconds: training_seconds + comparison_seconds,
+        seconds: paraphrase_seconds + training_seconds + comparison_seconds,
     })
 }
 
@@ -564,10 +705,12 @@ fn gguf_file(base: &Path) -> Result<PathBuf> {
     }
 }
 
+/// The pairs as examples (`generated`: the model's rewrites), and how many were too long.
 fn tokenize(
     chat: &super::LocalGenerator,
     pairs: &[QaPair],
     max_tokens: usize,
+    generated: bool,
 ) -> Result<(Vec<Example>, usize)> {
     let end = *chat
         .eos
@@ -595,6 +738,7 @@ fn tokenize(
             answer_from,
             pair: index,
             entry: pair.entry,
+            generated,
         });
     }
     Ok((examples, too_long))
