@@ -1041,6 +1041,27 @@ describe('Train on this knowledge base', () => {
     expect($('train-rewrites')!.textContent).toContain('滴滴APP在哪里下载');
   });
 
+  it('is offered to admins only, and cannot be stopped once the last step is done', async () => {
+    const reader = new FakeTransport();
+    reader.replies.me = { auth: 'users', name: 'li', role: 'reader', kbs: ['default'], all_kbs: false };
+    await renderApp(reader);
+    expect($('train-button')).toBeNull();
+    render(null, root);
+
+    const transport = new FakeTransport();
+    transport.replies.me = { auth: 'users', name: 'wang', role: 'admin', kbs: [], all_kbs: true };
+    transport.replies.tune_estimate = plan({ steps: 3 });
+    await renderApp(transport);
+    await click($('train-button')!);
+    await click($('train-start')!);
+    const run = transport.last('tune_run');
+    await act(async () => run.emit('progress', { event: 'step', step: 2, steps: 3, loss: 1, elapsed_s: 2, eta_s: 1 }));
+    expect($('train-stop')).not.toBeNull();
+    await act(async () => run.emit('progress', { event: 'step', step: 3, steps: 3, loss: 1, elapsed_s: 3, eta_s: 0 }));
+    expect($('train-stop')).toBeNull();
+    expect($('train-progress')).not.toBeNull();
+  });
+
   it('says why a knowledge base cannot be trained on, and why a run failed', async () => {
     const transport = new FakeTransport();
     transport.replies.tune_estimate = new ApiError('bad_request', 'no question–answer pairs in knowledge base "notes"');
@@ -1054,12 +1075,14 @@ describe('Train on this knowledge base', () => {
     expect($('train-dialog')).toBeNull();
     await click($('train-button')!);
     await click($('train-start')!);
+    transport.replies.tune_estimate = plan({ resumable_at: 25 });
     await act(async () => transport.last('tune_run').emit('error', { code: 'tune_failed', message: 'the loss became NaN at step 3: lower the learning rate' }));
     await settle();
     expect($('train-problem')!.textContent).toBe(
       translate('en', 'tuneFailed', { message: 'the loss became NaN at step 3: lower the learning rate' }),
     );
-    expect($('train-start')).not.toBeNull();
+    // The failed run may have left a checkpoint: the plan is asked for again and offers it.
+    expect($('train-resume')).not.toBeNull();
   });
 });
 

@@ -390,17 +390,23 @@ fn helpdesk_pairs() -> Vec<QaPair> {
     .collect()
 }
 
-/// With `paraphrases`, the model writes other ways of asking each question first: they are
-/// questions (not the original, not answers), trained on with their entry's answer, never held
-/// out, listed in the report and in training.json; a stop while they are written saves nothing.
+/// With `paraphrases`, the model writes other ways of asking each trained question first: they
+/// are questions (not the original, not answers), trained on with their entry's answer, never
+/// held out and never made from the held-out phrasing, listed in the report and in
+/// training.json; a stop while they are written saves nothing.
 #[test]
 fn the_model_s_rewrites_of_the_questions_are_trained_on_and_never_held_out() {
     let model = default_model();
-    let pairs = helpdesk_pairs();
+    let mut pairs = helpdesk_pairs();
+    // A second phrasing of the first entry: validation holds out one of its two phrasings.
+    pairs.push(QaPair {
+        question: "滴滴APP在哪里下载？".into(),
+        answer: pairs[0].answer.clone(),
+        entry: 0,
+    });
     let config = TuneConfig {
         paraphrases: 2,
         max_steps: Some(2),
-        compare: false,
         ..TuneConfig::default()
     };
     let out = tempfile::tempdir().unwrap();
@@ -425,6 +431,7 @@ fn the_model_s_rewrites_of_the_questions_are_trained_on_and_never_held_out() {
             _ => None,
         })
         .collect();
+    // One source per trained entry: all four (the first keeps a phrasing for training).
     assert_eq!(written, [(1, 4), (2, 4), (3, 4), (4, 4)]);
     assert!(!report.paraphrases.is_empty(), "{report:?}");
     let originals: Vec<&str> = pairs.iter().map(|p| p.question.as_str()).collect();
@@ -436,11 +443,16 @@ fn the_model_s_rewrites_of_the_questions_are_trained_on_and_never_held_out() {
             "{p:?}"
         );
     }
-    // One of the four is held out (with no other phrasing, its whole entry): its rewrites are left
-    // out too, so every rewrite trained on belongs to a trained entry.
+    // The held-out phrasing is one of the first entry's two, and no rewrite is made from it.
     assert_eq!(report.validation_pairs, 1);
-    assert_eq!(report.train_pairs, 3 + report.paraphrases.len(), "{report:?}");
-    assert!(report.paraphrases.len() <= 3 * 2);
+    let held_out = &report.comparison.as_ref().expect("the comparison").answers[0].question;
+    assert!(
+        held_out == &pairs[0].question || held_out == &pairs[4].question,
+        "{held_out}"
+    );
+    assert!(report.paraphrases.iter().all(|p| &p.of != held_out), "{report:?}");
+    assert_eq!(report.train_pairs, 4 + report.paraphrases.len(), "{report:?}");
+    assert!(report.paraphrases.len() <= 4 * 2);
     let saved: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(out.path().join("training.json")).unwrap()).unwrap();
     assert_eq!(

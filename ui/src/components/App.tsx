@@ -107,6 +107,15 @@ function Workspace({ kbRef, onOpenSettings }: WorkspaceProps) {
   const conversations = useConversations(api, kbs.kb, kbs.ready, toasts);
   const [checking, setChecking] = useState(false);
   const [training, setTraining] = useState(false);
+  // Fine-tuning is the server owner's (admins'): on a team server others do not see "Train". An
+  // older server without /api/me, and the desktop app, have no one else.
+  const [mayTrain, setMayTrain] = useState(true);
+  useEffect(() => {
+    api.users.me().then(
+      (me) => setMayTrain(!me || me.role === 'admin'),
+      () => setMayTrain(true),
+    );
+  }, [api]);
   const [explaining, setExplaining] = useState(false);
   const [summarizing, setSummarizing] = useState<DocumentInfo | null>(null);
   // ---- the documents questions are kept to (empty: all); gone documents drop out ----
@@ -307,7 +316,7 @@ function Workspace({ kbRef, onOpenSettings }: WorkspaceProps) {
           }}
           onOpenSettings={onOpenSettings}
           onCheckAnswers={() => setChecking(true)}
-          onTrain={() => setTraining(true)}
+          onTrain={mayTrain ? () => setTraining(true) : undefined}
           onRetrievalTest={() => setExplaining(true)}
         />
         <div class="workspace">

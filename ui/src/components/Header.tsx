@@ -13,7 +13,8 @@ interface Props {
   onImportedKb: (name: string) => void;
   onOpenSettings: () => void;
   onCheckAnswers: () => void;
-  onTrain: () => void;
+  /** Absent: the caller may not fine-tune (no button). */
+  onTrain?: () => void;
   onRetrievalTest: () => void;
 }
 
@@ -55,9 +56,11 @@ export function Header({
         <button type="button" data-testid="check-button" onClick={onCheckAnswers}>
           {t('checkAnswers')}
         </button>
-        <button type="button" data-testid="train-button" title={t('tuneTitle')} onClick={onTrain}>
-          {t('tuneButton')}
-        </button>
+        {onTrain && (
+          <button type="button" data-testid="train-button" title={t('tuneTitle')} onClick={onTrain}>
+            {t('tuneButton')}
+          </button>
+        )}
         <button type="button" data-testid="settings-button" onClick={onOpenSettings}>
           {t('settings')}
         </button>

@@ -96,6 +96,8 @@ pub async fn run(ctx: &Ctx, args: TuneArgs) -> anyhow::Result<ExitCode> {
 
     if args.json {
         out_line(&serde_json::to_string_pretty(&report)?)?;
+    } else if report.stopped && report.steps == 0 {
+        out_line("Stopped before the first step: nothing was trained or saved.")?;
     } else if report.stopped {
         out_line(&format!(
             "Stopped at step {}; the checkpoint is in {}. Continue with the same command and --resume.",

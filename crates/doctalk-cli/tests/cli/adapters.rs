@@ -391,7 +391,11 @@ fn tune_until_first_step_then_hang_up(addr: &str, body: &str) -> u64 {
         let n = s.read(&mut buf).unwrap();
         assert!(n > 0, "the stream ended before a step: {seen}");
         seen.push_str(&String::from_utf8_lossy(&buf[..n]));
-        if let Some(at) = seen.find(r#""event":"step""#) {
+        // The whole event line: a read may end inside it.
+        let step_event = seen
+            .find(r#""event":"step""#)
+            .filter(|&at| seen[at..].contains('\n'));
+        if let Some(at) = step_event {
             let rest = &seen[at..];
             let step = rest.split(r#""step":"#).nth(1).unwrap();
             return step

@@ -224,7 +224,7 @@ async fn after_the_running_run() -> Result<(), ServerError> {
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
     Err(ServerError::Busy(
-        "a fine-tuning run is going: its estimate was made when it started".into(),
+        "a fine-tuning run is going: ask for an estimate when it has ended".into(),
     ))
 }
 

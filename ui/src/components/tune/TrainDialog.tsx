@@ -45,10 +45,16 @@ export function TrainDialog({ kb, onClose }: Props) {
   // The plan and the run take the same settings: a checkpoint resumes only the run it belongs to.
   const options: TuneRequest = rewrite ? { paraphrases: REWRITES_PER_QUESTION } : {};
 
+  // Only the latest estimate counts: an earlier one (the other rewrite setting) may come back later.
+  const asked = useRef(0);
   const estimate = () => {
+    const mine = ++asked.current;
     setPlan(null);
     setProblem(null);
-    api.tuning.estimate(options).then(setPlan, (e: unknown) => setProblem(toApiError(e).message));
+    api.tuning.estimate(options).then(
+      (p) => mine === asked.current && setPlan(p),
+      (e: unknown) => mine === asked.current && setProblem(toApiError(e).message),
+    );
   };
   useEffect(estimate, [kb, rewrite]);
   // Closing the dialog stops the run; its checkpoint keeps the steps done.
@@ -75,13 +81,11 @@ export function TrainDialog({ kb, onClose }: Props) {
           setInUse(o.in_use);
         },
         (e: unknown) => {
-          if (isAborted(e)) {
-            setStopped(true);
-            // The run saves its checkpoint as it stops: the new plan offers to resume it.
-            estimate();
-          } else {
-            setProblem(t('tuneFailed', { message: toApiError(e).message }));
-          }
+          // A stopped run saves its checkpoint, a failed one may have left one: the new plan
+          // offers to resume it or to start over.
+          estimate();
+          if (isAborted(e)) setStopped(true);
+          else setProblem(t('tuneFailed', { message: toApiError(e).message }));
         },
       )
       .finally(() => {
@@ -118,6 +122,7 @@ export function TrainDialog({ kb, onClose }: Props) {
           <input
             type="checkbox"
             data-testid="train-rewrite"
+            disabled={!plan && !problem}
             checked={rewrite}
             onChange={(e) => setRewrite((e.target as HTMLInputElement).checked)}
           />{' '}
@@ -135,7 +140,7 @@ export function TrainDialog({ kb, onClose }: Props) {
         <button type="button" data-testid="train-close" onClick={onClose} disabled={busy}>
           {t('close')}
         </button>
-        {busy && (
+        {running && stoppable(running) && (
           <button type="button" data-testid="train-stop" onClick={() => handle.current?.stop()}>
             {t('tuneStop')}
           </button>
@@ -174,6 +179,14 @@ export function TrainDialog({ kb, onClose }: Props) {
       </div>
     </Modal>
   );
+}
+
+/**
+ * Until its last step a run can stop at a checkpoint; after it (the held-out loss, the adapter
+ * written, the comparison) it finishes: stopping then would only hide the adapter it wrote.
+ */
+function stoppable(r: Running): boolean {
+  return r.phase !== 'comparing' && !(r.steps > 0 && r.step >= r.steps);
 }
 
 function advance(r: Running, p: TuneProgress): Running {

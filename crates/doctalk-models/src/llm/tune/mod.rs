@@ -168,8 +168,15 @@ pub struct TuneReport {
 }
 
 impl TuneReport {
-    /// A run stopped before its first step: nothing trained, no checkpoint.
-    fn stopped_before_training(out: &Path, base: &Path, config: &TuneConfig, started: Instant) -> Self {
+    /// A run stopped before its first step: nothing trained (`at`: the step of the checkpoint it
+    /// was to resume, which stays; 0 when there is none).
+    fn stopped_before_training(
+        out: &Path,
+        base: &Path,
+        config: &TuneConfig,
+        at: usize,
+        started: Instant,
+    ) -> Self {
         TuneReport {
             adapter: out.to_path_buf(),
             base: base.to_path_buf(),
@@ -177,8 +184,8 @@ impl TuneReport {
             validation_pairs: 0,
             too_long: 0,
             paraphrases: Vec::new(),
-            steps: 0,
-            resumed_at: 0,
+            steps: at,
+            resumed_at: at,
             stopped: true,
             train_loss: None,
             validation_loss_before: None,
@@ -236,6 +243,10 @@ pub fn tune(
         (None, true) => return Err(bad("holds no checkpoint to resume".into())),
         _ => {}
     }
+    let fingerprint = checkpoint::fingerprint(&gguf_file(base)?, config, pairs);
+    if let Some(c) = &saved {
+        c.check(&fingerprint).map_err(bad)?;
+    }
     let Some(Prepared {
         file,
         content,
@@ -248,13 +259,13 @@ pub fn tune(
         paraphrases,
     }) = prepare(base, pairs, config, out, Some(&mut *progress))?
     else {
-        // Stopped while the model wrote rewrites: nothing trained, nothing saved.
-        return Ok(TuneReport::stopped_before_training(out, base, config, started));
+        // Stopped while the model wrote rewrites: nothing trained; a resumed run's checkpoint
+        // stays as it was.
+        let at = saved.as_ref().map_or(0, |c| c.step);
+        return Ok(TuneReport::stopped_before_training(
+            out, base, config, at, started,
+        ));
     };
-    let fingerprint = checkpoint::fingerprint(&file, config, pairs);
-    if let Some(c) = &saved {
-        c.check(&fingerprint).map_err(bad)?;
-    }
     let device = device.open()?;
     let longest = examples.iter().map(|e| e.tokens.len()).max().unwrap_or(1);
     let scale = config.alpha / config.rank as f64;
@@ -436,7 +447,7 @@ fn prepare(
         ));
     }
     if config.max_steps == Some(0) {
-        return Err(bad("--max-steps 0 would train nothing".into()));
+        return Err(bad("a step budget of 0 would train nothing".into()));
     }
     if !(0.0..=0.5).contains(&config.validation_fraction) {
         return Err(bad(format!(
@@ -467,11 +478,25 @@ fn prepare(
             too_long
         )));
     }
+    // The split is over the user's own phrasings. The model's rewrites are made afterwards, of a
+    // trained phrasing of each trained entry only: a held-out phrasing rewritten and trained on
+    // would make the held-out figures meaningless, and a held-out entry's answer is not taught.
+    let entries: Vec<usize> = examples.iter().map(|e| e.entry).collect();
+    let (mut train, validation) = split(&entries, config);
+    let mut sources: Vec<&QaPair> = Vec::new();
+    let mut rewritten = BTreeSet::new();
+    for &i in &train {
+        if rewritten.insert(examples[i].entry) {
+            sources.push(&pairs[examples[i].pair]);
+        }
+    }
     let written = match paraphrasing {
         Some(progress) if config.paraphrases > 0 => {
-            let written = paraphrase::paraphrase(&chat, pairs, config.paraphrases, &mut |done, total| {
-                progress(&TuneEvent::Paraphrasing { done, total })
-            })?;
+            let known = pairs.iter().map(|p| p.question.as_str());
+            let written =
+                paraphrase::paraphrase(&chat, &sources, known, config.paraphrases, &mut |done, total| {
+                    progress(&TuneEvent::Paraphrasing { done, total })
+                })?;
             match written {
                 Some(w) => w,
                 None => return Ok(None),
@@ -480,23 +505,13 @@ fn prepare(
         _ => Vec::new(),
     };
     let (rewrites, rewrite_pairs): (Vec<Paraphrase>, Vec<QaPair>) = written.into_iter().unzip();
+    let first_rewrite = examples.len();
     examples.extend(tokenize(&chat, &rewrite_pairs, config.max_tokens, true)?.0);
     drop(chat);
-
-    // The split is over the user's own phrasings; the model's rewrites join the training side
-    // when their entry is trained on (otherwise they would teach a held-out answer).
-    let own: Vec<usize> = (0..examples.len()).filter(|&i| !examples[i].generated).collect();
-    let entries: Vec<usize> = own.iter().map(|&i| examples[i].entry).collect();
-    let (train_own, validation_own) = split(&entries, config);
-    let mut train: Vec<usize> = train_own.iter().map(|&k| own[k]).collect();
-    let validation: Vec<usize> = validation_own.iter().map(|&k| own[k]).collect();
-    let trained: BTreeSet<usize> = train.iter().map(|&i| examples[i].entry).collect();
     let mut paraphrases = Vec::new();
-    for (i, e) in examples.iter().enumerate() {
-        if e.generated && trained.contains(&e.entry) {
-            train.push(i);
-            paraphrases.push(rewrites[e.pair].clone());
-        }
+    for (i, e) in examples.iter().enumerate().skip(first_rewrite) {
+        train.push(i);
+        paraphrases.push(rewrites[e.pair].clone());
     }
     let steps = config
         .max_steps
@@ -534,7 +549,7 @@ pub struct TuneEstimate {
     /// The model writing other ways of asking (`TuneConfig::paraphrases`; 0 without). With
     /// rewrites, `train_pairs` and `steps` count each trained entry's as if all were usable.
     pub paraphrase_seconds: f64,
-    /// The steps still to do, and the held-out loss before and after.
+    /// Reading the model and the pairs, the steps still to do, and the held-out loss before and after.
     pub training_seconds: f64,
     /// Answering the held-out questions with the base and the tuned model (0 without `compare`).
     pub comparison_seconds: f64,
@@ -552,6 +567,7 @@ pub fn estimate(
     out: &Path,
     config: &TuneConfig,
 ) -> Result<TuneEstimate> {
+    let started = Instant::now();
     let Some(Prepared {
         file,
         content,
@@ -613,6 +629,9 @@ pub fn estimate(
         probe.tokens.len(),
         Init::Fresh { seed: config.seed },
     )?;
+    // Reading the model and the pairs and building the trainable model, as a run does first (a
+    // comparison then loads the model twice more, which takes about as long).
+    let setup_seconds = started.elapsed().as_secs_f64();
     // The first step pays for allocations the later ones reuse: the second is the one timed.
     let mut seconds_per_step = 0.0;
     for _ in 0..2 {
@@ -624,12 +643,15 @@ pub fn estimate(
     let tokens_per_second = probe.tokens.len() as f64 / seconds_per_step.max(1e-9);
     let start = resumable_at.unwrap_or(0);
     let step_tokens: usize = if rewrites == 0 {
-        (start..steps)
-            .map(|step| {
-                let order = epoch_order(&train, config.seed, step / train.len());
-                examples[order[step % train.len()]].tokens.len()
-            })
-            .sum()
+        let mut order = Vec::new();
+        let mut tokens = 0;
+        for step in start..steps {
+            if step == start || step % train.len() == 0 {
+                order = epoch_order(&train, config.seed, step / train.len());
+            }
+            tokens += examples[order[step % train.len()]].tokens.len();
+        }
+        tokens
     } else {
         lengths.iter().sum::<usize>() * (steps - start) / lengths.len()
     };
@@ -637,7 +659,8 @@ pub fn estimate(
     // A forward pass alone is about a third of a training step; the loss is measured before
     // (unless resuming) and after.
     let passes = if start == 0 { 2.0 } else { 1.0 };
-    let training_seconds = (step_tokens as f64 + passes * validation_tokens as f64 / 3.0) / tokens_per_second;
+    let training_seconds =
+        setup_seconds + (step_tokens as f64 + passes * validation_tokens as f64 / 3.0) / tokens_per_second;
     // Each held-out question is answered twice (base, tuned): its prompt read like a forward
     // pass, its answer generated a token at a time by the quantized model, which on CPU runs at
     // roughly one and a half times the training pace per token (measured on Qwen2.5-0.5B).
@@ -649,7 +672,7 @@ pub fn estimate(
                 e.answer_from as f64 / 3.0 + (e.tokens.len() - e.answer_from + 16) as f64 / 1.5
             })
             .sum();
-        2.0 * answers / tokens_per_second
+        setup_seconds + 2.0 * answers / tokens_per_second
     } else {
         0.0
     };

@@ -17,35 +17,29 @@ use crate::error::Result;
 /// One rewrite the model made.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Paraphrase {
-    /// The question it rewrites (the entry's first phrasing).
+    /// The question it rewrites (a trained phrasing of its entry).
     pub of: String,
     pub text: String,
 }
 
-/// Up to `per_question` rewrites of the first phrasing of each entry in `pairs`, greedy (the same
-/// on every run, so a resumed run trains on the same pairs). `progress(done, total)` after each
-/// entry; `Break` stops it (`Ok(None)`).
+/// Up to `per_question` rewrites of each of `sources` (one phrasing of each trained entry), greedy
+/// (the same on every run, so a resumed run trains on the same pairs). A rewrite equal to one of
+/// `known` (every phrasing the user gave, held-out ones included) or to an earlier rewrite adds
+/// nothing. `progress(done, total)` after each source; `Break` stops it (`Ok(None)`).
 ///
 /// The model is shown one worked example and writes a numbered list, one line per call: asked for
 /// several at once, the default 0.5B model wrote one and stopped, or answered the question
 /// instead; continuing its own list ("1. …\n2.") it writes another way of asking each time.
-pub(crate) fn paraphrase(
+pub(crate) fn paraphrase<'a>(
     chat: &LocalGenerator,
-    pairs: &[QaPair],
+    sources: &[&QaPair],
+    known: impl Iterator<Item = &'a str>,
     per_question: usize,
     progress: &mut dyn FnMut(usize, usize) -> ControlFlow<()>,
 ) -> Result<Option<Vec<(Paraphrase, QaPair)>>> {
-    let mut firsts: Vec<&QaPair> = Vec::new();
-    let mut seen_entries = BTreeSet::new();
-    for pair in pairs {
-        if seen_entries.insert(pair.entry) {
-            firsts.push(pair);
-        }
-    }
-    // Every phrasing the user gave, so that a rewrite equal to one of them adds nothing.
-    let mut known: BTreeSet<String> = pairs.iter().map(|p| normalise(&p.question)).collect();
+    let mut known: BTreeSet<String> = known.map(normalise).collect();
     let mut out = Vec::new();
-    for (done, pair) in firsts.iter().enumerate() {
+    for (done, pair) in sources.iter().enumerate() {
         let question = pair.question.trim();
         let asked = chat.render_chat(&[ChatMessage::user(instruction(question))])?;
         let params = GenerationParams {
@@ -79,7 +73,7 @@ pub(crate) fn paraphrase(
                 }
             }
         }
-        if progress(done + 1, firsts.len()).is_break() {
+        if progress(done + 1, sources.len()).is_break() {
             return Ok(None);
         }
     }
