@@ -55,6 +55,8 @@ pub fn example(rule: &Rule, kb: &str, ids: &Ids) -> (String, Vec<u8>, Need) {
             (here(), br#"{"question": "What is the canary code?", "no_llm": true}"#, Read)
         }
         ("POST", "/api/check-answers") => (here(), br#"{"questions": []}"#, Read),
+        // Refused before anything is read or trained: resume and restart at once.
+        ("POST", "/api/tune/estimate" | "/api/tune") => (here(), br#"{"resume": true, "restart": true}"#, Admin),
         ("GET", "/api/conversations/{id}") => (format!("/api/conversations/{}", ids.conversation), b"", Read),
         ("DELETE", "/api/conversations/{id}") => ("/api/conversations/000000000000".into(), b"", Read),
         ("PUT", "/api/settings") => (here(), b"{}", Admin),
