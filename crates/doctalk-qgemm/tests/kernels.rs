@@ -105,6 +105,46 @@ fn every_kernel_here_matches_the_portable_one_and_the_f32_product() {
     }
 }
 
+/// Every weight at the largest value its format encodes and every activation at ±127: where 16-bit
+/// pair sums (AVX2's `vpmaddubsw`) would saturate if a format's values were not split or bounded.
+#[test]
+fn the_largest_weights_times_the_largest_activations_do_not_saturate() {
+    let (n, k) = (16, 512);
+    for (format, _) in FORMATS {
+        let unit = format.unit_bytes();
+        // All ones gives every quant its largest value (Q8_0 stores q − 128 as int8: 0x7F is 255).
+        let fill = if format == WeightFormat::Q8_0 { 0x7F } else { 0xFF };
+        let mut data = vec![fill; n * k / format.unit_len() * unit];
+        let scale = half::f16::from_f32(0.01).to_le_bytes();
+        for block in data.chunks_exact_mut(unit) {
+            match format {
+                WeightFormat::Q6K => block[unit - 2..].copy_from_slice(&scale),
+                WeightFormat::Q4_1 | WeightFormat::Q5_1 | WeightFormat::Q4K | WeightFormat::Q5K => {
+                    block[..2].copy_from_slice(&scale);
+                    block[2..4].copy_from_slice(&scale);
+                }
+                _ => block[..2].copy_from_slice(&scale),
+            }
+        }
+        let packed = PackedMatrix::from_gguf(format, &data, n, k).unwrap();
+        for sign in [1.0f32, -1.0] {
+            let x = vec![sign; 2 * k];
+            let portable = packed.matmul_with(Isa::Portable, &x, 2).unwrap();
+            let scale = portable.iter().fold(0f32, |m, v| m.max(v.abs()));
+            assert!(scale > 0.0, "{format:?}: the product is not zero");
+            for &isa in Isa::available() {
+                let got = packed.matmul_with(isa, &x, 2).unwrap();
+                let err = max_abs(&got, &portable);
+                assert!(
+                    err <= 1e-4 * scale,
+                    "{format:?} x={sign} {}: {err} (scale {scale})",
+                    isa.name()
+                );
+            }
+        }
+    }
+}
+
 #[test]
 fn wrong_shapes_are_errors_not_panics() {
     let (data, _) = quantized(GgmlDType::Q8_0, 4, 64, 4);

@@ -13,11 +13,11 @@ use std::io::{Read, Seek};
 use candle_core::quantized::{gguf_file, QTensor};
 use candle_core::{DType, Device, Module, Result, Tensor, D};
 use candle_nn::kv_cache::KvCache;
-use candle_nn::{embedding, linear_b, linear_no_bias, rms_norm, Embedding, Linear, RmsNorm, VarBuilder};
-use candle_transformers::utils::repeat_kv;
+use candle_nn::{embedding, linear_b, linear_no_bias, rms_norm, Linear, RmsNorm, VarBuilder};
 
 use super::adapter::Targets;
 use super::backend::CausalLm;
+use super::grouped::{Heads, TokenTable};
 use crate::qlinear::QLinear;
 
 /// The fields of `config.json` this model reads.
@@ -131,9 +131,7 @@ enum Qkv {
 struct Attention {
     qkv: Qkv,
     o_proj: Proj,
-    num_heads: usize,
-    num_kv_heads: usize,
-    head_dim: usize,
+    heads: Heads,
     cache: KvCache,
 }
 
@@ -155,9 +153,11 @@ impl Attention {
         Self {
             qkv,
             o_proj,
-            num_heads: cfg.num_attention_heads,
-            num_kv_heads: cfg.num_key_value_heads,
-            head_dim: cfg.head_dim(),
+            heads: Heads {
+                heads: cfg.num_attention_heads,
+                kv_heads: cfg.num_key_value_heads,
+                head_dim: cfg.head_dim(),
+            },
             // Dimension 2 is the sequence in (batch, heads, seq, head_dim); 512 is only the growth step.
             cache: KvCache::new(2, 512),
         }
@@ -169,8 +169,8 @@ impl Attention {
             Qkv::Split { q, k, v } => Ok((q.forward(xs)?, k.forward(xs)?, v.forward(xs)?)),
             Qkv::Fused(qkv) => {
                 let fused = qkv.forward(xs)?;
-                let q_len = self.num_heads * self.head_dim;
-                let kv_len = self.num_kv_heads * self.head_dim;
+                let q_len = self.heads.heads * self.heads.head_dim;
+                let kv_len = self.heads.kv_heads * self.heads.head_dim;
                 Ok((
                     fused.narrow(D::Minus1, 0, q_len)?,
                     fused.narrow(D::Minus1, q_len, kv_len)?,
@@ -188,31 +188,19 @@ impl Attention {
         offset: usize,
     ) -> Result<Tensor> {
         let (b, l, _) = xs.dims3()?;
-        let split = |t: Tensor, heads: usize| t.reshape((b, l, heads, self.head_dim))?.transpose(1, 2);
+        let hd = self.heads.head_dim;
+        let split = |t: Tensor, heads: usize| t.reshape((b, l, heads, hd))?.transpose(1, 2);
         let (q, k, v) = self.project(xs)?;
-        let q = split(q, self.num_heads)?;
-        let k = split(k, self.num_kv_heads)?;
-        let v = split(v, self.num_kv_heads)?.contiguous()?;
+        let q = split(q, self.heads.heads)?;
+        let k = split(k, self.heads.kv_heads)?;
+        let v = split(v, self.heads.kv_heads)?.contiguous()?;
         let q = rotary.apply(&q, offset)?;
         let k = rotary.apply(&k, offset)?.contiguous()?;
         if offset == 0 {
             self.cache.reset();
         }
         let (k, v) = self.cache.append(&k, &v)?;
-        let groups = self.num_heads / self.num_kv_heads;
-        let k = repeat_kv(k, groups)?.contiguous()?;
-        let v = repeat_kv(v, groups)?.contiguous()?;
-        let scale = 1.0 / (self.head_dim as f64).sqrt();
-        let scores = (q.contiguous()?.matmul(&k.t()?)? * scale)?;
-        let scores = match mask {
-            Some(m) => scores.broadcast_add(m)?,
-            None => scores,
-        };
-        let probs = candle_nn::ops::softmax_last_dim(&scores)?;
-        let out = probs
-            .matmul(&v)?
-            .transpose(1, 2)?
-            .reshape((b, l, self.num_heads * self.head_dim))?;
+        let out = self.heads.attend(&q, &k, &v, mask, offset)?;
         self.o_proj.forward(&out)
     }
 }
@@ -290,7 +278,7 @@ impl DecoderLayer {
 /// `GlmForCausalLM`: embeddings, decoder layers, final norm and the LM head.
 #[derive(Debug, Clone)]
 pub struct Model {
-    embed_tokens: Embedding,
+    embed_tokens: TokenTable,
     layers: Vec<DecoderLayer>,
     norm: RmsNorm,
     lm_head: Proj,
@@ -313,7 +301,7 @@ impl Model {
         });
         Ok(Self {
             rotary: Rotary::new(cfg, vb.dtype(), vb.device())?,
-            embed_tokens,
+            embed_tokens: TokenTable::Dense(embed_tokens.embeddings().clone()),
             layers,
             norm,
             lm_head,
@@ -323,7 +311,7 @@ impl Model {
 
     /// ChatGLM3 / GLM-4-9B-chat from a llama.cpp GGUF (architecture `chatglm`): fused `attn_qkv` with
     /// bias, fused `ffn_up` (gate rows first), rotary on the first `rope.dimension_count` of each head.
-    /// Norms and embeddings are dequantized to f32; the matrices stay quantized.
+    /// Norms are dequantized to f32; the matrices and the token table stay quantized.
     pub(crate) fn from_gguf<R: Read + Seek>(
         ct: &gguf_file::Content,
         reader: &mut R,
@@ -369,7 +357,7 @@ impl Model {
         let mut linear = |name: &str, t: QTensor| -> Result<QLinear> {
             Ok(QLinear::new(t)?.adapted(adapter.take_on(name, device)?))
         };
-        let embed_tokens = Embedding::new(embed.dequantize(device)?, hidden_size);
+        let embed_tokens = TokenTable::from_gguf(&embed, device)?;
         let mut layers = Vec::with_capacity(cfg.num_hidden_layers);
         for i in 0..cfg.num_hidden_layers {
             let p = format!("blk.{i}");
@@ -412,13 +400,17 @@ impl Model {
 
     /// `input_ids`: `(batch, seq)`; returns the logits of the last position, `(batch, vocab)`.
     pub fn forward(&mut self, input_ids: &Tensor, offset: usize) -> Result<Tensor> {
-        let (_, l) = input_ids.dims2()?;
+        let (b, l) = input_ids.dims2()?;
         let mask = if l > 1 {
             Some(causal_mask(l, offset, self.dtype, input_ids.device())?)
         } else {
             None
         };
-        let mut xs = self.embed_tokens.forward(input_ids)?;
+        let ids: Vec<u32> = input_ids.flatten_all()?.to_dtype(DType::U32)?.to_vec1()?;
+        let mut xs = self
+            .embed_tokens
+            .lookup(&ids, input_ids.device())?
+            .reshape((b, l, ()))?;
         for layer in &mut self.layers {
             xs = layer.forward(&xs, &self.rotary, mask.as_ref(), offset)?;
         }

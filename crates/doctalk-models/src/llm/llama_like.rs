@@ -7,18 +7,15 @@
 //! rows it needs instead of keeping a 540 MB f32 copy of Qwen2.5's 151,936 × 896 table.
 
 use std::io::{Read, Seek};
-use std::sync::Arc;
 
 use candle_core::quantized::gguf_file::{Content, Value};
 use candle_core::{DType, Device, IndexOp, Module, Result, Tensor};
 use candle_nn::rotary_emb::{rope, rope_i};
-use doctalk_qgemm::PackedMatrix;
 
 use super::adapter::Targets;
 use super::backend::CausalLm;
-use crate::attention::{attend_head, OutRows, Rows, SharedOut, Visibility};
-use crate::qlinear::{pack, QLinear};
-use rayon::prelude::*;
+use super::grouped::{Heads, TokenTable};
+use crate::qlinear::QLinear;
 
 /// How the file stores rotary pairs: llama.cpp permutes Llama's q/k rows so that pairs are adjacent.
 #[derive(Debug, Clone, Copy)]
@@ -44,19 +41,12 @@ struct Layer {
     cache: Option<(Tensor, Tensor)>,
 }
 
-enum Embedding {
-    Packed(Arc<PackedMatrix>),
-    Dense(Tensor),
-}
-
 pub(crate) struct Model {
-    embedding: Embedding,
+    embedding: TokenTable,
     layers: Vec<Layer>,
     norm: Tensor,
     output: QLinear,
-    heads: usize,
-    kv_heads: usize,
-    head_dim: usize,
+    heads: Heads,
     eps: f64,
     rope: RopeStyle,
     cos: Tensor,
@@ -105,19 +95,15 @@ impl Model {
         };
 
         let token_embd = qtensor(reader, "token_embd.weight")?;
-        let packed_embd = pack(&token_embd)?;
+        let embedding = TokenTable::from_gguf(&token_embd, device)?;
         let output = if ct.tensor_infos.contains_key("output.weight") {
             linear(reader, "output.weight")?
         } else {
             // Tied embeddings: the same packed table serves lookups and the output projection.
-            match &packed_embd {
-                Some(p) => QLinear::Packed(p.clone()),
-                None => QLinear::new(qtensor(reader, "token_embd.weight")?)?,
+            match &embedding {
+                TokenTable::Packed(p) => QLinear::Packed(p.clone()),
+                TokenTable::Dense(_) => QLinear::new(token_embd)?,
             }
-        };
-        let embedding = match packed_embd {
-            Some(p) => Embedding::Packed(p),
-            None => Embedding::Dense(token_embd.dequantize(device)?),
         };
 
         let mut layers = Vec::with_capacity(blocks);
@@ -152,34 +138,17 @@ impl Model {
             layers,
             norm: dense(reader, "output_norm.weight")?,
             output,
-            heads,
-            kv_heads,
-            head_dim,
+            heads: Heads {
+                heads,
+                kv_heads,
+                head_dim,
+            },
             eps,
             rope: rope_style,
             cos,
             sin,
             device: device.clone(),
         })
-    }
-
-    fn embed(&self, tokens: &[u32]) -> Result<Tensor> {
-        match &self.embedding {
-            Embedding::Packed(table) => {
-                let k = table.k();
-                let mut rows = vec![0f32; tokens.len() * k];
-                for (row, &t) in rows.chunks_exact_mut(k).zip(tokens) {
-                    table
-                        .row(t as usize, row)
-                        .map_err(|e| candle_core::Error::Msg(format!("token {t}: {e}")))?;
-                }
-                Tensor::from_vec(rows, (1, tokens.len(), k), &self.device)
-            }
-            Embedding::Dense(table) => {
-                let ids = Tensor::new(tokens, &self.device)?;
-                table.index_select(&ids, 0)?.unsqueeze(0)
-            }
-        }
     }
 
     fn rotate(&self, x: &Tensor, offset: usize) -> Result<Tensor> {
@@ -206,99 +175,23 @@ impl Model {
             k = k.broadcast_add(bk)?;
             v = v.broadcast_add(bv)?;
         }
-        let heads = |t: Tensor, n: usize| {
-            t.reshape((b, seq, n, self.head_dim))?
-                .transpose(1, 2)?
-                .contiguous()
-        };
-        let q = self.rotate(&heads(q, self.heads)?, offset)?;
-        let k = self.rotate(&heads(k, self.kv_heads)?, offset)?;
-        let v = heads(v, self.kv_heads)?;
+        let hd = self.heads.head_dim;
+        let heads = |t: Tensor, n: usize| t.reshape((b, seq, n, hd))?.transpose(1, 2)?.contiguous();
+        let q = self.rotate(&heads(q, self.heads.heads)?, offset)?;
+        let k = self.rotate(&heads(k, self.heads.kv_heads)?, offset)?;
+        let v = heads(v, self.heads.kv_heads)?;
         let (k, v) = match (&layer.cache, offset) {
             (Some((ck, cv)), o) if o > 0 => (Tensor::cat(&[ck, &k], 2)?, Tensor::cat(&[cv, &v], 2)?),
             _ => (k, v),
         };
         layer.cache = Some((k.clone(), v.clone()));
-        if seq > 1 && b == 1 && q.device().is_cpu() && q.dtype() == DType::F32 {
-            let y = self.prompt_attention(&q, &k, &v, seq, offset)?;
-            return layer.o.forward(&y);
-        }
-        // Grouped-query attention without copying the cache once per query head: the query heads that
-        // share a key/value head (consecutive ones) are stacked as extra query rows of that head.
-        let groups = self.heads / self.kv_heads;
-        let keys = k.dim(2)?;
-        let q = q.reshape((b, self.kv_heads, groups * seq, self.head_dim))?;
-        let mut att = (q.matmul(&k.t()?)? / (self.head_dim as f64).sqrt())?;
-        if let Some(mask) = mask {
-            att = att
-                .reshape((b, self.kv_heads, groups, seq, keys))?
-                .broadcast_add(&mask.unsqueeze(0)?)?
-                .reshape((b, self.kv_heads, groups * seq, keys))?;
-        }
-        let att = candle_nn::ops::softmax_last_dim(&att)?;
-        let y = att
-            .matmul(&v)?
-            .reshape((b, self.heads, seq, self.head_dim))?
-            .transpose(1, 2)?
-            .reshape((b, seq, self.heads * self.head_dim))?;
+        let y = self.heads.attend(&q, &k, &v, mask, offset)?;
         layer.o.forward(&y)
-    }
-
-    /// A prompt's attention on the CPU (`crate::attention`): causal blocks that skip the keys they
-    /// cannot see, one job per query head. `q` is `(1, heads, seq, head_dim)`, `k`/`v`
-    /// `(1, kv_heads, keys, head_dim)` with the cache in front; returns `(1, seq, heads · head_dim)`.
-    fn prompt_attention(
-        &self,
-        q: &Tensor,
-        k: &Tensor,
-        v: &Tensor,
-        seq: usize,
-        offset: usize,
-    ) -> Result<Tensor> {
-        let (heads, hd) = (self.heads, self.head_dim);
-        let groups = heads / self.kv_heads;
-        let keys = k.dim(2)?;
-        let (q, k, v): (Vec<f32>, Vec<f32>, Vec<f32>) = (
-            q.flatten_all()?.to_vec1()?,
-            k.contiguous()?.flatten_all()?.to_vec1()?,
-            v.contiguous()?.flatten_all()?.to_vec1()?,
-        );
-        let width = heads * hd;
-        let mut out = vec![0f32; seq * width];
-        let target = SharedOut::new(&mut out);
-        let scale = 1.0 / (hd as f32).sqrt();
-        (0..heads).into_par_iter().for_each_init(Vec::new, |scores, h| {
-            let kv = h / groups;
-            let rows = |data: &[f32], head: usize, len: usize| Rows {
-                ptr: data[head * len * hd..].as_ptr(),
-                stride: hd,
-            };
-            // SAFETY: q holds `seq` rows of head h, k and v `keys` rows of head kv (offset + seq
-            // = keys), and head h's columns of `out` are written by this job alone.
-            unsafe {
-                attend_head(
-                    rows(&q, h, seq),
-                    rows(&k, kv, keys),
-                    rows(&v, kv, keys),
-                    OutRows {
-                        ptr: target.at(h * hd),
-                        stride: width,
-                    },
-                    seq,
-                    keys,
-                    hd,
-                    scale,
-                    Visibility::Causal { offset },
-                    scores,
-                );
-            }
-        });
-        Tensor::from_vec(out, (1, seq, width), &self.device)
     }
 
     fn forward_tokens(&mut self, tokens: &[u32], offset: usize) -> Result<Tensor> {
         let seq = tokens.len();
-        let mut x = self.embed(tokens)?;
+        let mut x = self.embedding.lookup(tokens, &self.device)?;
         let mask = (seq > 1)
             .then(|| causal_mask(seq, offset, &self.device))
             .transpose()?;

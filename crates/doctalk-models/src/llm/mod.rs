@@ -39,6 +39,7 @@ mod engine;
 mod generator;
 mod gguf_tokenizer;
 pub mod glm;
+mod grouped;
 mod llama_like;
 mod load;
 mod remote;
