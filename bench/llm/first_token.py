@@ -3,13 +3,15 @@
 fresh process per question (no prompt cache carried over), for one or more builds side by side.
 
 For each round, each question is asked of every build in turn (interleaved, so a noisy machine
-treats them alike). Prints, per build, the first-text time of each question (`timings.
-first_token_ms`: from the question to the first sentence the claim gate shows), its median over all
-questions and over those the model answered (`mode` "llm"; the others are answered from an FAQ entry
-without the model).
+treats them alike). Prints, per build, the first-text time of each answer (`timings.first_token_ms`:
+from the question to the first sentence the claim gate shows) and its median over every answer and
+over those the model wrote (`mode` "llm"). An extractive answer is either one the model was never
+asked for (an FAQ entry matched) or, with a `fallback_reason`, one shown after the model failed or
+had no room; the second kind is counted apart, as its time includes whatever the model did first.
 
-Run: python3 bench/llm/first_token.py [--rounds N] [--data-dir D] NAME=path/to/doctalk [NAME=path ...]
-The first build ingests examples/sample-kb into D (a new temporary directory unless given).
+Run: python3 bench/llm/first_token.py [--rounds N] [--data-dir D] [--max-tokens T] NAME=path/to/doctalk [NAME=path ...]
+Without --data-dir, the first build ingests examples/sample-kb into a new temporary directory; a
+given one must already hold the sample knowledge base.
 """
 import argparse
 import json
@@ -50,37 +52,34 @@ def main():
     builds = [b.split("=", 1) for b in args.builds]
     if any(len(b) != 2 for b in builds):
         raise SystemExit("each build is NAME=path")
-    data = pathlib.Path(args.data_dir or tempfile.mkdtemp(prefix="doctalk-first-token-"))
-    if not (data / "kb").exists() and not any(data.glob("*")):
+    if args.data_dir:
+        data = pathlib.Path(args.data_dir)
+    else:
+        data = pathlib.Path(tempfile.mkdtemp(prefix="doctalk-first-token-"))
         print(f"ingesting examples/sample-kb into {data} with {builds[0][0]}", flush=True)
         run([builds[0][1], "--data-dir", str(data), "ingest", str(REPO / "examples/sample-kb")], 1800)
 
-    times = {name: {} for name, _ in builds}
+    answers = {name: [] for name, _ in builds}
     for r in range(args.rounds):
         for q in QUESTIONS:
             for name, binary in builds:
                 out = json.loads(run([binary, "--data-dir", str(data), "ask", q, "--json",
                                       "--max-tokens", str(args.max_tokens)], 900))
                 ms = out["timings"].get("first_token_ms")
-                times[name].setdefault(q, []).append((ms, out["mode"]))
-                print(f"round {r + 1} {name:>10} {ms if ms is None else round(ms / 1000, 2)!s:>6} s  "
-                      f"{out['mode']:<10} {q}", flush=True)
+                kind = "llm" if out["mode"] == "llm" else ("fallback" if out.get("fallback_reason") else "faq")
+                answers[name].append((ms, kind))
+                shown = "-" if ms is None else f"{ms / 1000:.2f}"
+                print(f"round {r + 1} {name:>10} {shown:>6} s  {kind:<8} {q}", flush=True)
 
     print()
-    for name, per_q in times.items():
-        every, llm = [], []
-        for q, seen in per_q.items():
-            shown = [ms for ms, _ in seen if ms is not None]
-            if not shown:
-                continue
-            m = statistics.median(shown) / 1000
-            every.append(m)
-            if any(mode == "llm" for _, mode in seen):
-                llm.append(m)
-        p50 = lambda v: f"{statistics.median(v):.2f} s" if v else "-"
-        print(f"{name}: first text p50 {p50(every)} over {len(every)} questions, "
-              f"{p50(llm)} over the {len(llm)} the model answered "
-              f"(range {min(llm, default=0):.2f}–{max(llm, default=0):.2f} s)")
+    for name, rows in answers.items():
+        every = [ms / 1000 for ms, kind in rows if ms is not None and kind != "fallback"]
+        llm = [ms / 1000 for ms, kind in rows if ms is not None and kind == "llm"]
+        fallbacks = sum(kind == "fallback" for _, kind in rows)
+        describe = lambda v: (f"p50 {statistics.median(v):.2f} s ({min(v):.2f}–{max(v):.2f}) over {len(v)}"
+                              if v else "none")
+        print(f"{name}: first text {describe(every)} answers; written by the model: {describe(llm)}; "
+              f"{fallbacks} extractive after the model (left out)")
 
 
 if __name__ == "__main__":

@@ -56,14 +56,11 @@ fn main() {
             std::process::exit(2);
         }
     };
-    let tokens: usize = args.get(2).and_then(|v| v.parse().ok()).unwrap_or(20);
-    let layers: usize = args
-        .get(3)
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(all_layers)
-        .min(all_layers);
-    let m: usize = args.get(4).and_then(|v| v.parse().ok()).unwrap_or(1).max(1);
+    let steps = count(&args, 2, "steps", 20);
+    let layers = count(&args, 3, "layers", all_layers).min(all_layers);
+    let m = count(&args, 4, "rows", 1);
     let threads = rayon::current_num_threads();
+    let isa = Isa::detect();
 
     let mut shapes = Vec::new();
     for _ in 0..layers {
@@ -98,7 +95,7 @@ fn main() {
         file as f64 / 1e9,
         packed as f64 / 1e9,
         started.elapsed().as_secs_f64(),
-        Isa::detect().name()
+        isa.name()
     );
 
     let bandwidth = read_bandwidth();
@@ -118,15 +115,14 @@ fn main() {
             )
         })
         .collect();
-    let mut seconds = Vec::with_capacity(tokens);
-    for step in 0..tokens + 2 {
+    let mut seconds = Vec::with_capacity(steps);
+    for step in 0..steps + 2 {
         let t = Instant::now();
         for w in &matrices {
             let x = &inputs.iter().find(|(k, _)| *k == w.k()).expect("input").1;
             let rows = QuantizedRows::new(x, m, w.k(), format.block());
             let mut out = vec![0f32; m * w.n()];
-            w.matmul_quantized(Isa::detect(), &rows, &mut out)
-                .expect("matmul");
+            w.matmul_quantized(isa, &rows, &mut out).expect("matmul");
             black_box(&out);
         }
         // The first two steps warm the pages and the thread pool.
@@ -137,7 +133,7 @@ fn main() {
     seconds.sort_by(f64::total_cmp);
     let median = seconds[seconds.len() / 2];
     println!(
-        "step of {m} row(s): median {:.1} ms (min {:.1}, max {:.1}) over {tokens}: {:.2} tokens/s, {:.1} GB/s of packed weights = {:.2} of the read bandwidth",
+        "step of {m} row(s): median {:.1} ms (min {:.1}, max {:.1}) over {steps}: {:.2} tokens/s, {:.1} GB/s of packed weights = {:.2} of the read bandwidth",
         median * 1e3,
         seconds[0] * 1e3,
         seconds[seconds.len() - 1] * 1e3,
@@ -147,9 +143,21 @@ fn main() {
     );
     println!(
         "ceiling for the file's bytes: {:.2} tokens/s; this step reaches {:.2} of it",
-        bandwidth / file as f64,
+        m as f64 * bandwidth / file as f64,
         file as f64 / median / bandwidth
     );
+}
+
+/// Positional argument `at`, a whole number of at least 1, or `default` when it is not given.
+fn count(args: &[String], at: usize, name: &str, default: usize) -> usize {
+    match args.get(at).map(|v| v.parse::<usize>()) {
+        None => default,
+        Some(Ok(n)) if n >= 1 => n,
+        _ => {
+            eprintln!("{name} must be a whole number of at least 1, not {:?}", args[at]);
+            std::process::exit(2);
+        }
+    }
 }
 
 /// `n × k` weights of random blocks: bytes random, each half-float scale replaced by a small one.

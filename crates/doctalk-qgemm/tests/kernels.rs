@@ -112,7 +112,8 @@ fn the_largest_weights_times_the_largest_activations_do_not_saturate() {
     let (n, k) = (16, 512);
     for (format, _) in FORMATS {
         let unit = format.unit_bytes();
-        // All ones gives every quant its largest value (Q8_0 stores q − 128 as int8: 0x7F is 255).
+        // All ones gives every quant its largest value; Q8_0 stores a signed int8 that the packing
+        // shifts by 128, so its largest, 127 (0x7F), becomes 255.
         let fill = if format == WeightFormat::Q8_0 { 0x7F } else { 0xFF };
         let mut data = vec![fill; n * k / format.unit_len() * unit];
         let scale = half::f16::from_f32(0.01).to_le_bytes();

@@ -154,7 +154,7 @@ impl Attention {
             qkv,
             o_proj,
             heads: Heads {
-                heads: cfg.num_attention_heads,
+                q_heads: cfg.num_attention_heads,
                 kv_heads: cfg.num_key_value_heads,
                 head_dim: cfg.head_dim(),
             },
@@ -169,7 +169,7 @@ impl Attention {
             Qkv::Split { q, k, v } => Ok((q.forward(xs)?, k.forward(xs)?, v.forward(xs)?)),
             Qkv::Fused(qkv) => {
                 let fused = qkv.forward(xs)?;
-                let q_len = self.heads.heads * self.heads.head_dim;
+                let q_len = self.heads.q_heads * self.heads.head_dim;
                 let kv_len = self.heads.kv_heads * self.heads.head_dim;
                 Ok((
                     fused.narrow(D::Minus1, 0, q_len)?,
@@ -191,7 +191,7 @@ impl Attention {
         let hd = self.heads.head_dim;
         let split = |t: Tensor, heads: usize| t.reshape((b, l, heads, hd))?.transpose(1, 2);
         let (q, k, v) = self.project(xs)?;
-        let q = split(q, self.heads.heads)?;
+        let q = split(q, self.heads.q_heads)?;
         let k = split(k, self.heads.kv_heads)?;
         let v = split(v, self.heads.kv_heads)?.contiguous()?;
         let q = rotary.apply(&q, offset)?;
@@ -311,7 +311,8 @@ impl Model {
 
     /// ChatGLM3 / GLM-4-9B-chat from a llama.cpp GGUF (architecture `chatglm`): fused `attn_qkv` with
     /// bias, fused `ffn_up` (gate rows first), rotary on the first `rope.dimension_count` of each head.
-    /// Norms are dequantized to f32; the matrices and the token table stay quantized.
+    /// Norms are dequantized to f32; the matrices stay quantized, and so does the token table where
+    /// the integer kernels know its format (on the CPU; otherwise it is dequantized to f32).
     pub(crate) fn from_gguf<R: Read + Seek>(
         ct: &gguf_file::Content,
         reader: &mut R,

@@ -139,7 +139,7 @@ impl Model {
             norm: dense(reader, "output_norm.weight")?,
             output,
             heads: Heads {
-                heads,
+                q_heads: heads,
                 kv_heads,
                 head_dim,
             },
@@ -177,7 +177,7 @@ impl Model {
         }
         let hd = self.heads.head_dim;
         let heads = |t: Tensor, n: usize| t.reshape((b, seq, n, hd))?.transpose(1, 2)?.contiguous();
-        let q = self.rotate(&heads(q, self.heads.heads)?, offset)?;
+        let q = self.rotate(&heads(q, self.heads.q_heads)?, offset)?;
         let k = self.rotate(&heads(k, self.heads.kv_heads)?, offset)?;
         let v = heads(v, self.heads.kv_heads)?;
         let (k, v) = match (&layer.cache, offset) {
