@@ -177,7 +177,7 @@ pub(crate) fn lane_sum(values: &[f32]) -> f32 {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     /// The textbook computation, in f64.
@@ -217,7 +217,8 @@ mod tests {
         out
     }
 
-    fn values(n: usize, seed: u32) -> Vec<f32> {
+    /// Deterministic values in [-1, 1) (xorshift); also the inputs of `llm::grouped`'s tests.
+    pub(crate) fn values(n: usize, seed: u32) -> Vec<f32> {
         let mut s = seed.wrapping_mul(2_654_435_761) | 1;
         (0..n)
             .map(|_| {

@@ -160,18 +160,16 @@ mod tests {
     use candle_core::{DType, Device, IndexOp, Tensor};
 
     use super::{Heads, TokenTable};
+    use crate::attention::tests::values;
 
-    /// Deterministic values in [-1, 1) (xorshift).
-    fn values(len: usize, seed: u64) -> Vec<f32> {
-        let mut s = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
-        (0..len)
-            .map(|_| {
-                s ^= s << 13;
-                s ^= s >> 7;
-                s ^= s << 17;
-                (s >> 40) as f32 / (1u64 << 23) as f32 - 1.0
-            })
-            .collect()
+    /// A tensor's values as f64, in row-major order.
+    fn to_f64(t: &Tensor) -> Vec<f64> {
+        t.to_dtype(DType::F64)
+            .unwrap()
+            .flatten_all()
+            .unwrap()
+            .to_vec1()
+            .unwrap()
     }
 
     /// What `repeat_kv` + masked softmax attention computes, written out: query head `h` reads
@@ -179,19 +177,7 @@ mod tests {
     fn reference(q: &Tensor, k: &Tensor, v: &Tensor, offset: usize) -> Vec<f64> {
         let (b, heads, seq, d) = q.dims4().unwrap();
         let (kv_heads, keys) = (k.dim(1).unwrap(), k.dim(2).unwrap());
-        let as_f64 = |t: &Tensor| -> Vec<f64> {
-            t.to_dtype(DType::F64)
-                .unwrap()
-                .flatten_all()
-                .unwrap()
-                .to_vec1()
-                .unwrap()
-        };
-        let (q, k, v) = (
-            as_f64(q),
-            as_f64(&k.contiguous().unwrap()),
-            as_f64(&v.contiguous().unwrap()),
-        );
+        let (q, k, v) = (to_f64(q), to_f64(k), to_f64(v));
         let mut out = vec![0f64; b * seq * heads * d];
         for n in 0..b {
             for h in 0..heads {
@@ -241,7 +227,7 @@ mod tests {
         };
         let keys = offset + seq;
         let dev = Device::Cpu;
-        let tensor = |dims: (usize, usize, usize, usize), seed: u64| {
+        let tensor = |dims: (usize, usize, usize, usize), seed: u32| {
             Tensor::from_vec(values(dims.0 * dims.1 * dims.2 * dims.3, seed), dims, &dev)
                 .unwrap()
                 .to_dtype(dtype)
@@ -250,15 +236,11 @@ mod tests {
         let q = tensor((batch, 6, seq, 8), 1);
         let k = tensor((batch, 2, keys + 5, 8), 2).narrow(2, 0, keys).unwrap();
         let v = tensor((batch, 2, keys + 5, 8), 3).narrow(2, 0, keys).unwrap();
-        let got: Vec<f64> = shape
-            .attend(&q, &k, &v, Some(&causal_mask(seq, offset, dtype)), offset)
-            .unwrap()
-            .to_dtype(DType::F64)
-            .unwrap()
-            .flatten_all()
-            .unwrap()
-            .to_vec1()
-            .unwrap();
+        let got = to_f64(
+            &shape
+                .attend(&q, &k, &v, Some(&causal_mask(seq, offset, dtype)), offset)
+                .unwrap(),
+        );
         let want = reference(&q, &k, &v, offset);
         assert_eq!(got.len(), want.len());
         let err = got
