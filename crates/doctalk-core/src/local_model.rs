@@ -19,5 +19,15 @@ pub fn load(
         .map(|a| crate::adapters::resolve_in(roots.data_dir.as_deref(), a))
         .transpose()?;
     let path = locate_llm(model, roots)?;
-    Ok(load_generator_adapted(&path, device, adapter.as_deref())?)
+    // Prompt starts are kept beside the user's other data (see `doctalk_models::llm::prompt_starts`).
+    let starts = roots
+        .data_dir
+        .as_ref()
+        .map(|d| d.join("cache").join("prompt-starts"));
+    Ok(load_generator_adapted(
+        &path,
+        device,
+        adapter.as_deref(),
+        starts.as_deref(),
+    )?)
 }

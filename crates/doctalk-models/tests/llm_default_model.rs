@@ -8,7 +8,8 @@ use std::ops::ControlFlow;
 use std::sync::OnceLock;
 
 use doctalk_models::llm::{
-    find_llm, load_local, ChatMessage, GenerationParams, Generator, LocalGenerator, StopReason, DEFAULT_LLM,
+    find_llm, load_local, ChatMessage, GenerationParams, Generator, Kernels, LocalGenerator, StopReason,
+    CPU_PROMPT_BUDGET, DEFAULT_LLM,
 };
 use doctalk_models::{DeviceChoice, ModelError, SearchRoots};
 
@@ -248,4 +249,83 @@ fn a_shared_prompt_prefix_is_not_prefilled_twice_and_changes_nothing() {
     let repeat = run(&second);
     assert_eq!(repeat.reused_prompt_tokens, repeat.prompt_tokens - 1);
     assert_eq!(repeat.text, fresh.text);
+}
+
+#[test]
+fn preparing_a_prompt_caches_its_start_for_the_prompt_that_follows() {
+    let m = fresh_model();
+    let rules = "You answer questions using only the numbered sources, which are passages from the \
+                 user's own documents. Use only facts stated in the sources; never add outside \
+                 knowledge. After every sentence that uses a source, cite it as [n].";
+    let rendered = m
+        .render_chat(&[ChatMessage::system(rules), ChatMessage::user("\u{E000}")])
+        .unwrap();
+    let start = &rendered[..rendered.find('\u{E000}').unwrap()];
+    let start_tokens = m.count_tokens(start).unwrap();
+    assert_eq!(m.prepare_prompt(start).unwrap(), Some(CPU_PROMPT_BUDGET));
+    let prompt = m
+        .render_chat(&[
+            ChatMessage::system(rules),
+            ChatMessage::user("Question: When is lunch?"),
+        ])
+        .unwrap();
+    let out = m
+        .generate(&prompt, &GenerationParams::greedy(4), &mut |_| {
+            ControlFlow::Continue(())
+        })
+        .unwrap();
+    assert!(
+        out.reused_prompt_tokens >= start_tokens - 1,
+        "{} of the {start_tokens} prepared tokens reused",
+        out.reused_prompt_tokens
+    );
+}
+
+#[test]
+fn a_prepared_start_kept_on_disk_serves_another_process_with_the_same_answers() {
+    let path = find_llm(&DEFAULT_LLM, &SearchRoots::from_env()).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let with_starts = || {
+        let mut m = load_local(&path, DeviceChoice::Cpu).unwrap();
+        m.keep_prompt_starts_in(dir.path(), &path, None, Kernels::Integer);
+        m
+    };
+    let rules = "You answer questions using only the numbered sources, which are passages from the \
+                 user's own documents. Use only facts stated in the sources; never add outside \
+                 knowledge. After every sentence that uses a source, cite it as [n].";
+    let (first, second) = (with_starts(), with_starts());
+    let start = {
+        let rendered = first
+            .render_chat(&[ChatMessage::system(rules), ChatMessage::user("\u{E000}")])
+            .unwrap();
+        rendered[..rendered.find('\u{E000}').unwrap()].to_string()
+    };
+    let prompt = first
+        .render_chat(&[
+            ChatMessage::system(rules),
+            ChatMessage::user(
+                "Sources:\n[1] The office opens at 9am.\n\nQuestion: When does the office open?",
+            ),
+        ])
+        .unwrap();
+    let answer = |m: &LocalGenerator| {
+        let budget = m.prepare_prompt(&start).unwrap();
+        let out = m
+            .generate(&prompt, &GenerationParams::greedy(12), &mut |_| {
+                ControlFlow::Continue(())
+            })
+            .unwrap();
+        (budget, out)
+    };
+    let (budget, computed) = answer(&first);
+    let saved: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
+    assert_eq!(saved.len(), 1, "one start saved");
+    let (restored_budget, restored) = answer(&second);
+    assert_eq!(restored_budget, budget);
+    assert_eq!(restored.reused_prompt_tokens, computed.reused_prompt_tokens);
+    assert!(restored.reused_prompt_tokens > 0);
+    assert_eq!(restored.text, computed.text);
+    // A model without the directory computes the start itself and answers the same.
+    let (_, plain) = answer(&fresh_model());
+    assert_eq!(plain.text, computed.text);
 }

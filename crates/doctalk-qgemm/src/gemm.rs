@@ -75,7 +75,7 @@ impl PackedMatrix {
         let group_bytes = self.group_bytes();
         let group_high = self.group_high_bytes();
         let chunk = (CHUNK_BYTES / group_bytes).max(1);
-        let tile_rows = isa.rows_per_tile();
+        let tile_rows = isa.rows_per_tile(!self.high.is_empty());
         let (m, n) = (x.m, self.n);
         let target = Out(out.as_mut_ptr());
         (0..tasks).into_par_iter().for_each(|task| {

@@ -49,10 +49,15 @@ impl Isa {
         out
     }
 
-    /// Activation rows one kernel call handles (the register tile's height).
-    pub(crate) fn rows_per_tile(self) -> usize {
+    /// Activation rows one kernel call handles (the register tile's height) for a format with or
+    /// without fifth bits. AVX2 has half AVX-512's registers: two rows, except that expanding fifth
+    /// bits into bytes costs as much as the products of two rows, so those formats (Q5_0 is most of
+    /// the default model) share each expansion among four (`benches/decode.rs` with 128 rows, Q5_0
+    /// on the Qwen2.5-0.5B shape: 1.6× the prompt speed of two; Q4_K, Q6_K and Q8_0 gained nothing).
+    pub(crate) fn rows_per_tile(self, fifth_bit: bool) -> usize {
         match self {
             Self::Avx512Vnni => 8,
+            Self::Avx2 if fifth_bit => 4,
             Self::Avx2 => 2,
             Self::Portable => 4,
         }

@@ -849,10 +849,20 @@ async fn generate(
         req.max_answer_tokens,
         req.cancel.clone(),
     );
-    let prompt_budget = req.prompt_tokens.or_else(|| generator.prompt_budget());
+    let asked_budget = req.prompt_tokens;
     tokio::task::spawn_blocking(move || {
         let started = std::time::Instant::now();
         let ms = || started.elapsed().as_secs_f64() * 1000.0;
+        // The shared start runs into the model's cache first (timed: part of the wait for the first
+        // words), and how fast it ran sets how much of the sources fits the wait.
+        let prompt_budget = match asked_budget {
+            Some(tokens) => Some(tokens),
+            None => {
+                let start = prompt::shared_start(generator.as_ref(), lang)
+                    .map_err(|e| doctalk_models::ModelError::Template(e.to_string()))?;
+                generator.prepare_prompt(&start)?
+            }
+        };
         let prompt = if whole_document {
             // Already measured to fit (`whole::sources`).
             prompt::Prompt {

@@ -88,6 +88,20 @@ pub(crate) fn build(
     })
 }
 
+/// The text every prompt of `lang` starts with as the model sees it: the chat template up to where
+/// the user's turn begins (the system rules and the template's markers), for
+/// [`Generator::prepare_prompt`].
+pub(crate) fn shared_start(generator: &dyn Generator, lang: Lang) -> Result<String> {
+    // A user turn of one marker character, cut off where the marker appears.
+    const MARKER: &str = "\u{E000}";
+    let mut messages = messages("", lang, &[], 0);
+    messages[1] = ChatMessage::user(MARKER);
+    let rendered = generator.render_chat(&messages)?;
+    Ok(rendered
+        .find(MARKER)
+        .map_or(String::new(), |at| rendered[..at].to_string()))
+}
+
 /// The prompt over whole documents: every passage as it is, in reading order.
 pub(crate) fn whole(question: &str, lang: Lang, sources: &[Source]) -> Vec<ChatMessage> {
     messages(question, lang, sources, usize::MAX)

@@ -17,6 +17,15 @@ pub(crate) trait CausalLm: Send {
     fn truncate_kv_cache(&mut self, _len: usize) -> bool {
         false
     }
+    /// Every layer's cached keys and values, to be saved; `None` when the model cannot give them.
+    fn kv_cache(&self) -> Option<Vec<(Tensor, Tensor)>> {
+        None
+    }
+    /// Replaces the cache with keys and values [`kv_cache`](Self::kv_cache) gave (of `len`
+    /// positions); `false` when the model cannot take them (its cache is then empty).
+    fn restore_kv_cache(&mut self, _layers: Vec<(Tensor, Tensor)>, _len: usize) -> bool {
+        false
+    }
 }
 
 /// Candle models return the last position as `(1, vocab)` or `(1, 1, vocab)`: make it `(vocab,)`.

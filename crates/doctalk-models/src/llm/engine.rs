@@ -1,6 +1,7 @@
 //! [`LocalGenerator`]: a tokenizer, a chat template and a candle model behind the [`Generator`] trait.
 
 use std::ops::ControlFlow;
+use std::path::Path;
 use std::sync::{Mutex, PoisonError};
 
 use candle_core::{Device, Tensor};
@@ -8,19 +9,21 @@ use tokenizers::Tokenizer;
 
 use super::backend::CausalLm;
 use super::generator::Generator;
+use super::load::Kernels;
+use super::prompt_starts::PromptStarts;
 use super::sampling::Sampler;
 use super::stops::StopMatcher;
 use super::template::ChatTemplate;
 use super::types::{ChatMessage, GenerationOutput, GenerationParams, StopReason};
 use crate::error::{ModelError, Result};
 
-/// The longest prompt offered to a model on the CPU: prefill dominates the wait for the first words
-/// (about 3 ms per token for the default model on two cores). Measured with `doctalk bench answers
-/// --prompt-tokens N` on the 64 labelled questions (default model, top 5 sources, whose full prompts
-/// run 820–890 tokens): with no cap fact+citation 0.531, false refusals 0.122, first shown text p50
-/// 2.6 s; at 768, with each source clipped to its sentences that best match the question
-/// (`doctalk_core::answer::prompt`), 0.551, 0.122 and 2.1 s. Dropping whole sources instead kept
-/// fact+citation but raised false refusals (0.143 at 768, 0.163 at 576).
+/// The longest prompt offered to a model on the CPU: prefill is most of the wait for the first words
+/// (about 5 ms per token for the default model on a two-core AVX2 laptop, half that with AVX-512).
+/// Chosen by `doctalk bench answers --prompt-tokens N` on the 86 labelled questions (default model,
+/// top 5 sources, each cut to its sentences that best match the question until the prompt fits;
+/// `doctalk_core::answer::prompt`): fact+citation 0.909 at 768, 0.864 at 512, 0.848 at 384, and
+/// figures contradicting the cited source 1.5%, 3.0% and 6.1%. A shorter prompt shows the first
+/// words sooner but states wrong figures more often, so the budget is not cut for speed.
 pub const CPU_PROMPT_BUDGET: usize = 768;
 
 /// A model that runs in this process. Built by [`load_generator`](super::load_generator).
@@ -40,6 +43,8 @@ pub struct LocalGenerator {
     /// that starts the same way (every grounded prompt starts with the same system rules) skips
     /// that much prefill.
     pub(crate) cached: Mutex<Vec<u32>>,
+    /// Where prepared prompt starts are kept between processes, if anywhere.
+    pub(crate) starts: Option<PromptStarts>,
 }
 
 impl std::fmt::Debug for LocalGenerator {
@@ -53,6 +58,26 @@ impl std::fmt::Debug for LocalGenerator {
 }
 
 impl LocalGenerator {
+    /// Keeps the prompt starts [`Generator::prepare_prompt`] runs in `dir`, so that another process
+    /// with the same `model` file (and `adapter`, on the same `kernels`) need not run them again.
+    pub fn keep_prompt_starts_in(
+        &mut self,
+        dir: &Path,
+        model: &Path,
+        adapter: Option<&Path>,
+        kernels: Kernels,
+    ) {
+        self.starts = PromptStarts::new(dir, model, adapter, &format!("{kernels:?}"));
+    }
+
+    /// Puts the saved keys and values of `ids` into the model's (empty) cache, if kept.
+    fn restore_start(&self, model: &mut dyn CausalLm, ids: &[u32]) -> bool {
+        self.starts
+            .as_ref()
+            .and_then(|s| s.load(ids, &self.device))
+            .is_some_and(|layers| model.restore_kv_cache(layers, ids.len()))
+    }
+
     /// The prompt's token ids as `generate` feeds them to the model.
     pub fn encode(&self, text: &str) -> Result<Vec<u32>> {
         let enc = self
@@ -90,6 +115,37 @@ impl Generator for LocalGenerator {
 
     fn prompt_budget(&self) -> Option<usize> {
         self.device.is_cpu().then_some(CPU_PROMPT_BUDGET)
+    }
+
+    fn prepare_prompt(&self, prefix: &str) -> Result<Option<usize>> {
+        if !self.device.is_cpu() {
+            return Ok(None);
+        }
+        let ids = self.encode(prefix)?;
+        let mut model = self.model.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut cached = self.cached.lock().unwrap_or_else(PoisonError::into_inner);
+        let shared = common_prefix(&cached, &ids);
+        if shared < ids.len() {
+            let start = if shared > 0 && model.truncate_kv_cache(shared) {
+                shared
+            } else {
+                0
+            };
+            cached.clear();
+            if !(start == 0 && self.restore_start(model.as_mut(), &ids)) {
+                let input = Tensor::new(&ids[start..], &self.device)?.unsqueeze(0)?;
+                if let Err(e) = model.forward(&input, start) {
+                    model.clear_kv_cache();
+                    return Err(e.into());
+                }
+                if let (Some(starts), Some(layers)) = (&self.starts, model.kv_cache()) {
+                    starts.save(&ids, &layers);
+                }
+            }
+            *cached = ids.clone();
+        }
+        tracing::debug!(prefix_tokens = ids.len(), "prompt start ready");
+        Ok(Some(CPU_PROMPT_BUDGET))
     }
 
     fn count_tokens(&self, text: &str) -> Result<usize> {
@@ -168,7 +224,14 @@ impl LocalGenerator {
         let mut completion_tokens = 0;
 
         let input = Tensor::new(&prompt_ids[start..], &self.device)?.unsqueeze(0)?;
+        let prefill = std::time::Instant::now();
         let mut logits = model.forward(&input, start)?;
+        tracing::debug!(
+            tokens = prompt_ids.len() - start,
+            reused = start,
+            ms = prefill.elapsed().as_secs_f64() * 1e3,
+            "prefill"
+        );
         fed.extend_from_slice(&prompt_ids[start..]);
         let stop_reason = loop {
             if completion_tokens >= params.max_tokens {

@@ -22,6 +22,15 @@ pub trait Generator: Send + Sync {
         None
     }
 
+    /// The [`prompt_budget`](Self::prompt_budget), with prompts about to start with `prefix` (the
+    /// chat template's system turn, which every grounded prompt shares): a local model on the CPU
+    /// puts `prefix` into its cache first unless it is there already — from the start it kept on
+    /// disk when one was kept, else by running it — so that the prompt then starts after it.
+    fn prepare_prompt(&self, prefix: &str) -> Result<Option<usize>> {
+        let _ = prefix;
+        Ok(self.prompt_budget())
+    }
+
     /// Tokens `text` takes, counted exactly as `generate` will tokenize a prompt.
     fn count_tokens(&self, text: &str) -> Result<usize>;
 

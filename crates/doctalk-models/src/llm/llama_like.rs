@@ -262,6 +262,25 @@ impl CausalLm for Model {
         }
         true
     }
+
+    fn kv_cache(&self) -> Option<Vec<(Tensor, Tensor)>> {
+        self.layers.iter().map(|layer| layer.cache.clone()).collect()
+    }
+
+    fn restore_kv_cache(&mut self, layers: Vec<(Tensor, Tensor)>, len: usize) -> bool {
+        let want = [1, self.heads.kv_heads, len, self.heads.head_dim];
+        let fits = layers.len() == self.layers.len()
+            && layers.iter().all(|(k, v)| {
+                k.dims() == want && v.dims() == want && k.dtype() == DType::F32 && v.dtype() == DType::F32
+            });
+        self.clear_kv_cache();
+        if fits {
+            for (layer, (k, v)) in self.layers.iter_mut().zip(layers) {
+                layer.cache = Some((k, v));
+            }
+        }
+        fits
+    }
 }
 
 /// `cos`/`sin` of every position × frequency, `(positions, head_dim / 2)`.

@@ -60,13 +60,14 @@ pub fn load_generator_adapted(
     path: impl AsRef<Path>,
     device: DeviceChoice,
     adapter: Option<&Path>,
+    prompt_starts: Option<&Path>,
 ) -> Result<Box<dyn super::Generator>> {
-    Ok(Box::new(load_adapted(
-        path.as_ref(),
-        device,
-        Kernels::from_env(),
-        adapter,
-    )?))
+    let kernels = Kernels::from_env();
+    let mut generator = load_adapted(path.as_ref(), device, kernels, adapter)?;
+    if let Some(dir) = prompt_starts {
+        generator.keep_prompt_starts_in(dir, path.as_ref(), adapter, kernels);
+    }
+    Ok(Box::new(generator))
 }
 
 /// Which code multiplies a GGUF model's matrices on the CPU.
@@ -229,6 +230,7 @@ fn load_gguf(
         device: device.clone(),
         model: Mutex::new(model),
         cached: Mutex::new(Vec::new()),
+        starts: None,
     })
 }
 
@@ -387,6 +389,7 @@ fn load_safetensors_dir(dir: &Path, device: &Device, adapter: Option<&Adapter>) 
         device: device.clone(),
         model: Mutex::new(model),
         cached: Mutex::new(Vec::new()),
+        starts: None,
     })
 }
 

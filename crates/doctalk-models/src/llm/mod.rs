@@ -42,6 +42,7 @@ pub mod glm;
 mod grouped;
 mod llama_like;
 mod load;
+mod prompt_starts;
 mod remote;
 mod requantize;
 mod sampling;
@@ -53,7 +54,7 @@ mod types;
 
 pub(crate) use adapter::LowRank;
 pub use adapter::{name_of as adapter_name, Adapter, AdapterSummary};
-pub use engine::LocalGenerator;
+pub use engine::{LocalGenerator, CPU_PROMPT_BUDGET};
 pub use generator::Generator;
 pub use load::{load_adapted, load_generator, load_generator_adapted, load_local, load_with, Kernels};
 pub use remote::{estimate_tokens, RemoteConfig, RemoteGenerator};

@@ -21,12 +21,14 @@ pub(super) unsafe fn tile(t: &Tile, x: &QuantizedRows, r0: usize, rows: usize, o
             }
         };
     }
-    // Braces keep rustfmt from reflowing the table.
+    // Braces keep rustfmt from reflowing the table. Four-row tiles only for the fifth-bit formats
+    // (`Isa::rows_per_tile`), none of which is wide.
     dispatch! {
         (1, 32, false, false) (2, 32, false, false) (1, 16, false, false) (2, 16, false, false)
         (1, 32, true, false) (2, 32, true, false) (1, 16, true, false) (2, 16, true, false)
         (1, 32, false, true) (2, 32, false, true) (1, 16, false, true) (2, 16, false, true)
         (1, 32, true, true) (2, 32, true, true) (1, 16, true, true) (2, 16, true, true)
+        (3, 32, false, false) (4, 32, false, false) (3, 32, false, true) (4, 32, false, true)
     }
 }
 

@@ -54,7 +54,7 @@ impl RowStart {
 
 /// Computes `out[r][c] = Σ_k w[c][k] · x[r0 + r][k]` for `r < rows`, `c < 16`.
 ///
-/// `rows` must not exceed `isa.rows_per_tile()`, and `isa` must be one [`Isa::available`] returned.
+/// `rows` must not exceed `isa.rows_per_tile(…)` for the tile's format, and `isa` must be one [`Isa::available`] returned.
 pub(crate) fn run(
     isa: Isa,
     tile: &Tile,
@@ -63,7 +63,12 @@ pub(crate) fn run(
     rows: usize,
     out: &mut [[f32; GROUP]],
 ) {
-    assert!(rows >= 1 && rows <= isa.rows_per_tile() && r0 + rows <= x.m && out.len() >= rows);
+    assert!(
+        rows >= 1
+            && rows <= isa.rows_per_tile(!tile.high.is_empty())
+            && r0 + rows <= x.m
+            && out.len() >= rows
+    );
     assert!(tile.blocks == x.blocks() && tile.block == x.block);
     assert!(tile.q.len() == tile.blocks * block_bytes(tile.block, tile.nibbles));
     assert!(tile.a.len() == tile.blocks * GROUP && (!tile.nibbles || tile.block == 32));
