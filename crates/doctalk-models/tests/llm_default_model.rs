@@ -9,7 +9,7 @@ use std::sync::OnceLock;
 
 use doctalk_models::llm::{
     find_llm, load_local, ChatMessage, GenerationParams, Generator, Kernels, LocalGenerator, StopReason,
-    CPU_PROMPT_BUDGET, DEFAULT_LLM,
+    DEFAULT_LLM,
 };
 use doctalk_models::{DeviceChoice, ModelError, SearchRoots};
 
@@ -251,34 +251,51 @@ fn a_shared_prompt_prefix_is_not_prefilled_twice_and_changes_nothing() {
     assert_eq!(repeat.text, fresh.text);
 }
 
+/// Rules as long as DocTalk's (short ones would not show a saving), and the chat template's text
+/// before a user turn that follows them: what `doctalk_core`'s prompts start with.
+const RULES: &str = "You answer questions using only the numbered sources, which are passages from the \
+                     user's own documents. Use only facts stated in the sources; never add outside \
+                     knowledge. After every sentence that uses a source, cite it as [n].";
+
+fn system_turn(m: &LocalGenerator) -> String {
+    let rendered = m
+        .render_chat(&[ChatMessage::system(RULES), ChatMessage::user("\u{E000}")])
+        .unwrap();
+    rendered[..rendered.find('\u{E000}').unwrap()].to_string()
+}
+
+fn with_rules(m: &LocalGenerator, question: &str) -> String {
+    m.render_chat(&[ChatMessage::system(RULES), ChatMessage::user(question)])
+        .unwrap()
+}
+
 #[test]
 fn preparing_a_prompt_caches_its_start_for_the_prompt_that_follows() {
     let m = fresh_model();
-    let rules = "You answer questions using only the numbered sources, which are passages from the \
-                 user's own documents. Use only facts stated in the sources; never add outside \
-                 knowledge. After every sentence that uses a source, cite it as [n].";
-    let rendered = m
-        .render_chat(&[ChatMessage::system(rules), ChatMessage::user("\u{E000}")])
-        .unwrap();
-    let start = &rendered[..rendered.find('\u{E000}').unwrap()];
-    let start_tokens = m.count_tokens(start).unwrap();
-    assert_eq!(m.prepare_prompt(start).unwrap(), Some(CPU_PROMPT_BUDGET));
-    let prompt = m
-        .render_chat(&[
-            ChatMessage::system(rules),
-            ChatMessage::user("Question: When is lunch?"),
-        ])
-        .unwrap();
+    let start = system_turn(&m);
+    let start_tokens = m.count_tokens(&start).unwrap();
+    m.prepare_prompt(&start).unwrap();
     let out = m
-        .generate(&prompt, &GenerationParams::greedy(4), &mut |_| {
-            ControlFlow::Continue(())
-        })
+        .generate(
+            &with_rules(&m, "Question: When is lunch?"),
+            &GenerationParams::greedy(4),
+            &mut |_| ControlFlow::Continue(()),
+        )
         .unwrap();
     assert!(
         out.reused_prompt_tokens >= start_tokens - 1,
         "{} of the {start_tokens} prepared tokens reused",
         out.reused_prompt_tokens
     );
+    // A follow-up that shares more than the start keeps what it shares.
+    let again = with_rules(&m, "Question: When is lunch? And dinner?");
+    m.prepare_prompt(&start).unwrap();
+    let follow_up = m
+        .generate(&again, &GenerationParams::greedy(4), &mut |_| {
+            ControlFlow::Continue(())
+        })
+        .unwrap();
+    assert!(follow_up.reused_prompt_tokens > start_tokens, "{follow_up:?}");
 }
 
 #[test]
@@ -287,45 +304,44 @@ fn a_prepared_start_kept_on_disk_serves_another_process_with_the_same_answers() 
     let dir = tempfile::tempdir().unwrap();
     let with_starts = || {
         let mut m = load_local(&path, DeviceChoice::Cpu).unwrap();
-        m.keep_prompt_starts_in(dir.path(), &path, None, Kernels::Integer);
+        m.keep_prompt_starts_in(dir.path(), &path, None, Kernels::from_env());
         m
     };
-    let rules = "You answer questions using only the numbered sources, which are passages from the \
-                 user's own documents. Use only facts stated in the sources; never add outside \
-                 knowledge. After every sentence that uses a source, cite it as [n].";
     let (first, second) = (with_starts(), with_starts());
-    let start = {
-        let rendered = first
-            .render_chat(&[ChatMessage::system(rules), ChatMessage::user("\u{E000}")])
-            .unwrap();
-        rendered[..rendered.find('\u{E000}').unwrap()].to_string()
-    };
-    let prompt = first
-        .render_chat(&[
-            ChatMessage::system(rules),
-            ChatMessage::user(
-                "Sources:\n[1] The office opens at 9am.\n\nQuestion: When does the office open?",
-            ),
-        ])
-        .unwrap();
+    let start = system_turn(&first);
+    let prompt = with_rules(
+        &first,
+        "Sources:\n[1] The office opens at 9am.\n\nQuestion: When does the office open?",
+    );
     let answer = |m: &LocalGenerator| {
-        let budget = m.prepare_prompt(&start).unwrap();
-        let out = m
-            .generate(&prompt, &GenerationParams::greedy(12), &mut |_| {
-                ControlFlow::Continue(())
-            })
-            .unwrap();
-        (budget, out)
+        m.prepare_prompt(&start).unwrap();
+        m.generate(&prompt, &GenerationParams::greedy(12), &mut |_| {
+            ControlFlow::Continue(())
+        })
+        .unwrap()
     };
-    let (budget, computed) = answer(&first);
-    let saved: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
-    assert_eq!(saved.len(), 1, "one start saved");
-    let (restored_budget, restored) = answer(&second);
-    assert_eq!(restored_budget, budget);
-    assert_eq!(restored.reused_prompt_tokens, computed.reused_prompt_tokens);
+    let computed = answer(&first);
+    let saved: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert_eq!(saved.len(), 1, "one start saved: {saved:?}");
+    let identity = |p: &std::path::Path| {
+        use std::os::unix::fs::MetadataExt;
+        let meta = std::fs::metadata(p).unwrap();
+        (meta.ino(), meta.mtime_nsec())
+    };
+    let before = identity(&saved[0]);
+    let restored = answer(&second);
+    // Running the start again would have saved it again (a new file renamed over the old one).
+    assert_eq!(
+        identity(&saved[0]),
+        before,
+        "the second model ran the start instead of restoring it"
+    );
     assert!(restored.reused_prompt_tokens > 0);
+    assert_eq!(restored.reused_prompt_tokens, computed.reused_prompt_tokens);
     assert_eq!(restored.text, computed.text);
     // A model without the directory computes the start itself and answers the same.
-    let (_, plain) = answer(&fresh_model());
-    assert_eq!(plain.text, computed.text);
+    assert_eq!(answer(&fresh_model()).text, computed.text);
 }

@@ -76,8 +76,9 @@ fn every_kernel_here_matches_the_portable_one_and_the_f32_product() {
     for (format, dtype) in FORMATS {
         let (data, weights) = quantized(dtype, n, k, 2);
         let packed = PackedMatrix::from_gguf(format, &data, n, k).unwrap();
-        // Every tile height of every kernel: one to four rows on AVX2 (6 = 4 + 2), up to eight on AVX-512.
-        for m in [1, 3, 6, 8, 13] {
+        // Every tile height of every kernel (up to four rows on AVX2, eight on AVX-512), and a
+        // product of several tiles with a short one last.
+        for m in (1..=9).chain([13]) {
             let x = values(m * k, 3 + m as u64);
             let reference: Vec<f32> = (0..m)
                 .flat_map(|r| {

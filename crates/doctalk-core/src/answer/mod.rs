@@ -394,7 +394,8 @@ pub struct Timings {
     pub query_ms: f64,
     /// Retrieval finished.
     pub retrieval_ms: f64,
-    /// The prompt was rendered and fitted to the context window (LLM mode).
+    /// The prompt's shared start was in the model's cache, and the prompt was rendered and fitted
+    /// to the context window (LLM mode).
     pub prompt_ms: Option<f64>,
     /// The first answer text appeared (the first sentence the claim gate released).
     pub first_token_ms: Option<f64>,
@@ -849,20 +850,18 @@ async fn generate(
         req.max_answer_tokens,
         req.cancel.clone(),
     );
-    let asked_budget = req.prompt_tokens;
+    let prompt_budget = req.prompt_tokens.or_else(|| generator.prompt_budget());
     tokio::task::spawn_blocking(move || {
         let started = std::time::Instant::now();
         let ms = || started.elapsed().as_secs_f64() * 1000.0;
-        // The shared start runs into the model's cache first (timed: part of the wait for the first
-        // words), and how fast it ran sets how much of the sources fits the wait.
-        let prompt_budget = match asked_budget {
-            Some(tokens) => Some(tokens),
-            None => {
-                let start = prompt::shared_start(generator.as_ref(), lang)
-                    .map_err(|e| doctalk_models::ModelError::Template(e.to_string()))?;
-                generator.prepare_prompt(&start)?
-            }
-        };
+        // The shared start goes into the model's cache first (from disk when kept there): part of
+        // the wait for the first words, and only an optimisation, so a failure is logged, not fatal.
+        let ready = prompt::shared_start(generator.as_ref(), lang)
+            .map_err(|e| e.to_string())
+            .and_then(|start| generator.prepare_prompt(&start).map_err(|e| e.to_string()));
+        if let Err(e) = ready {
+            tracing::warn!(error = %e, "could not prepare the prompt's start; it runs with the prompt");
+        }
         let prompt = if whole_document {
             // Already measured to fit (`whole::sources`).
             prompt::Prompt {

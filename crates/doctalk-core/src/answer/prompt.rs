@@ -280,6 +280,51 @@ pub(crate) fn pairs(text: &str) -> impl Iterator<Item = (char, char)> + '_ {
 mod tests {
     use super::*;
 
+    /// A generator that only renders, with one of the models' real chat templates (a fake: nothing
+    /// is generated).
+    struct Templated(doctalk_models::llm::ChatTemplate);
+
+    impl Generator for Templated {
+        fn model_id(&self) -> &str {
+            "templated"
+        }
+        fn context_window(&self) -> usize {
+            4096
+        }
+        fn count_tokens(&self, text: &str) -> doctalk_models::Result<usize> {
+            Ok(text.chars().count())
+        }
+        fn render_chat(&self, messages: &[ChatMessage]) -> doctalk_models::Result<String> {
+            self.0.render(messages)
+        }
+        fn generate(
+            &self,
+            _: &str,
+            _: &doctalk_models::llm::GenerationParams,
+            _: &mut dyn FnMut(&str) -> std::ops::ControlFlow<()>,
+        ) -> doctalk_models::Result<doctalk_models::llm::GenerationOutput> {
+            unreachable!("only rendered")
+        }
+    }
+
+    #[test]
+    fn the_shared_start_is_where_every_prompt_begins() {
+        use doctalk_models::llm::{ChatTemplate, CHATGLM3_TEMPLATE, GEMMA3_TEMPLATE, GLM4_TEMPLATE};
+        for source in [CHATGLM3_TEMPLATE, GEMMA3_TEMPLATE, GLM4_TEMPLATE] {
+            let g = Templated(ChatTemplate::new(source, "<bos>", "<eos>").unwrap());
+            for (lang, rules, question) in [
+                (Lang::Zh, RULES_ZH, "年假有多少天？"),
+                (Lang::En, RULES_EN, "How many days of leave?"),
+            ] {
+                let start = shared_start(&g, lang).unwrap();
+                assert!(start.contains(rules), "{start}");
+                let prompt = g.render_chat(&messages(question, lang, &[], 200)).unwrap();
+                assert!(prompt.starts_with(&start), "{start:?} does not start {prompt:?}");
+                assert!(prompt.len() > start.len() + question.len());
+            }
+        }
+    }
+
     #[test]
     fn a_long_source_keeps_the_sentences_that_match_the_question() {
         let text = "公司实行弹性工作制。核心工作时间为上午10点至下午4点。员工每年享有带薪年假。\

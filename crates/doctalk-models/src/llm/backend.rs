@@ -17,6 +17,11 @@ pub(crate) trait CausalLm: Send {
     fn truncate_kv_cache(&mut self, _len: usize) -> bool {
         false
     }
+    /// Whether [`truncate_kv_cache`](Self::truncate_kv_cache) can keep a prefix, so that a prompt
+    /// can start after what the cache holds.
+    fn resumes(&self) -> bool {
+        false
+    }
     /// Every layer's cached keys and values, to be saved; `None` when the model cannot give them.
     fn kv_cache(&self) -> Option<Vec<(Tensor, Tensor)>> {
         None
@@ -24,6 +29,7 @@ pub(crate) trait CausalLm: Send {
     /// Replaces the cache with keys and values [`kv_cache`](Self::kv_cache) gave (of `len`
     /// positions); `false` when the model cannot take them (its cache is then empty).
     fn restore_kv_cache(&mut self, _layers: Vec<(Tensor, Tensor)>, _len: usize) -> bool {
+        self.clear_kv_cache();
         false
     }
 }

@@ -117,35 +117,32 @@ impl Generator for LocalGenerator {
         self.device.is_cpu().then_some(CPU_PROMPT_BUDGET)
     }
 
-    fn prepare_prompt(&self, prefix: &str) -> Result<Option<usize>> {
+    fn prepare_prompt(&self, prefix: &str) -> Result<()> {
         if !self.device.is_cpu() {
-            return Ok(None);
+            return Ok(());
         }
         let ids = self.encode(prefix)?;
         let mut model = self.model.lock().unwrap_or_else(PoisonError::into_inner);
         let mut cached = self.cached.lock().unwrap_or_else(PoisonError::into_inner);
-        let shared = common_prefix(&cached, &ids);
-        if shared < ids.len() {
-            let start = if shared > 0 && model.truncate_kv_cache(shared) {
-                shared
-            } else {
-                0
-            };
-            cached.clear();
-            if !(start == 0 && self.restore_start(model.as_mut(), &ids)) {
-                let input = Tensor::new(&ids[start..], &self.device)?.unsqueeze(0)?;
-                if let Err(e) = model.forward(&input, start) {
-                    model.clear_kv_cache();
-                    return Err(e.into());
-                }
-                if let (Some(starts), Some(layers)) = (&self.starts, model.kv_cache()) {
-                    starts.save(&ids, &layers);
-                }
+        // A model that cannot cut its cache back to the start would run it again with the prompt;
+        // a cache that already holds it may hold more the prompt shares (a follow-up question).
+        if !model.resumes() || common_prefix(&cached, &ids) == ids.len() {
+            return Ok(());
+        }
+        let start = resume_point(model.as_mut(), &mut cached, &ids, ids.len());
+        if !(start == 0 && self.restore_start(model.as_mut(), &ids)) {
+            let input = Tensor::new(&ids[start..], &self.device)?.unsqueeze(0)?;
+            if let Err(e) = model.forward(&input, start) {
+                model.clear_kv_cache();
+                return Err(e.into());
             }
-            *cached = ids.clone();
+            if let (Some(starts), Some(layers)) = (&self.starts, model.kv_cache()) {
+                starts.save(&ids, &layers);
+            }
         }
         tracing::debug!(prefix_tokens = ids.len(), "prompt start ready");
-        Ok(Some(CPU_PROMPT_BUDGET))
+        *cached = ids;
+        Ok(())
     }
 
     fn count_tokens(&self, text: &str) -> Result<usize> {
@@ -177,13 +174,7 @@ impl Generator for LocalGenerator {
         let mut model = self.model.lock().unwrap_or_else(PoisonError::into_inner);
         let mut cached = self.cached.lock().unwrap_or_else(PoisonError::into_inner);
         // At least the last prompt token is always run: its logits start the answer.
-        let shared = common_prefix(&cached, &prompt_ids).min(prompt_ids.len() - 1);
-        let start = if shared > 0 && model.truncate_kv_cache(shared) {
-            shared
-        } else {
-            0
-        };
-        cached.clear();
+        let start = resume_point(model.as_mut(), &mut cached, &prompt_ids, prompt_ids.len() - 1);
         let mut fed = prompt_ids[..start].to_vec();
         let result = self.decode_loop(
             model.as_mut(),
@@ -280,6 +271,19 @@ impl LocalGenerator {
             completion_tokens,
             stop_reason,
         })
+    }
+}
+
+/// Where a run of `ids` starts: after the leading tokens (at most `limit`) that the cache holds and
+/// the model keeps when its cache is cut back to them, else at 0. `cached` is emptied: the caller
+/// records what the cache holds once the run is done.
+fn resume_point(model: &mut dyn CausalLm, cached: &mut Vec<u32>, ids: &[u32], limit: usize) -> usize {
+    let shared = common_prefix(cached, ids).min(limit);
+    cached.clear();
+    if shared > 0 && model.truncate_kv_cache(shared) {
+        shared
+    } else {
+        0
     }
 }
 

@@ -22,13 +22,13 @@ pub trait Generator: Send + Sync {
         None
     }
 
-    /// The [`prompt_budget`](Self::prompt_budget), with prompts about to start with `prefix` (the
-    /// chat template's system turn, which every grounded prompt shares): a local model on the CPU
-    /// puts `prefix` into its cache first unless it is there already — from the start it kept on
-    /// disk when one was kept, else by running it — so that the prompt then starts after it.
-    fn prepare_prompt(&self, prefix: &str) -> Result<Option<usize>> {
+    /// Readies the model for prompts that start with `prefix` (the chat template's system turn,
+    /// which every grounded prompt shares): a local model on the CPU puts `prefix` into its cache
+    /// unless it is there already — from the start it kept on disk when there is one, else by
+    /// running it — so that the prompt then runs from where `prefix` ends. Others do nothing.
+    fn prepare_prompt(&self, prefix: &str) -> Result<()> {
         let _ = prefix;
-        Ok(self.prompt_budget())
+        Ok(())
     }
 
     /// Tokens `text` takes, counted exactly as `generate` will tokenize a prompt.

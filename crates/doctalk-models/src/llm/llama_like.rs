@@ -263,6 +263,10 @@ impl CausalLm for Model {
         true
     }
 
+    fn resumes(&self) -> bool {
+        true
+    }
+
     fn kv_cache(&self) -> Option<Vec<(Tensor, Tensor)>> {
         self.layers.iter().map(|layer| layer.cache.clone()).collect()
     }

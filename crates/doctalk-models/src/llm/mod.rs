@@ -54,7 +54,7 @@ mod types;
 
 pub(crate) use adapter::LowRank;
 pub use adapter::{name_of as adapter_name, Adapter, AdapterSummary};
-pub use engine::{LocalGenerator, CPU_PROMPT_BUDGET};
+pub use engine::LocalGenerator;
 pub use generator::Generator;
 pub use load::{load_adapted, load_generator, load_generator_adapted, load_local, load_with, Kernels};
 pub use remote::{estimate_tokens, RemoteConfig, RemoteGenerator};

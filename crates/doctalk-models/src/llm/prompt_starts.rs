@@ -9,9 +9,28 @@
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use candle_core::{Device, Tensor};
 use sha2::{Digest, Sha256};
+
+/// Changes when what a file holds changes meaning.
+const FORMAT: &str = "doctalk prompt start 1";
+
+/// Files kept at most: one per model and language is the common case, and each is a few MB.
+const MAX_FILES: usize = 8;
+
+/// A file's path, size and modification time, one line each.
+fn identity(file: &Path) -> Option<String> {
+    let meta = std::fs::metadata(file).ok()?;
+    let modified = meta
+        .modified()
+        .ok()
+        .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+        .map_or(0, |d| d.as_nanos());
+    let path = std::fs::canonicalize(file).unwrap_or_else(|_| file.to_path_buf());
+    Some(format!("{}\n{}\n{modified}\n", path.display(), meta.len()))
+}
 
 /// Keys and values per layer, as [`CausalLm::kv_cache`](super::backend::CausalLm::kv_cache) gives them.
 pub(crate) type LayerCache = Vec<(Tensor, Tensor)>;
@@ -27,16 +46,27 @@ pub(crate) struct PromptStarts {
 impl PromptStarts {
     /// Starts of `model` (and `adapter`) kept in `dir`; `None` when a file's metadata cannot be read.
     pub(crate) fn new(dir: &Path, model: &Path, adapter: Option<&Path>, decoder: &str) -> Option<Self> {
-        let mut key = format!("{decoder}\n");
+        // The code that computed the values (a later fix to the decoder or kernels changes them),
+        // and the kernels this CPU runs (the int8 paths round differently).
+        let mut key = format!(
+            "{FORMAT}\n{}\n{decoder}\n{}\n",
+            env!("CARGO_PKG_VERSION"),
+            doctalk_qgemm::Isa::detect().name()
+        );
         for file in std::iter::once(model).chain(adapter) {
-            let meta = std::fs::metadata(file).ok()?;
-            let modified = meta
-                .modified()
-                .ok()
-                .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
-                .map_or(0, |d| d.as_nanos());
-            let path = std::fs::canonicalize(file).unwrap_or_else(|_| file.to_path_buf());
-            key.push_str(&format!("{}\n{}\n{modified}\n", path.display(), meta.len()));
+            key.push_str(&identity(file)?);
+            // An adapter (or model) directory changes when a file inside it is rewritten.
+            if file.is_dir() {
+                let mut inside: Vec<PathBuf> = std::fs::read_dir(file)
+                    .ok()?
+                    .filter_map(|e| e.ok().map(|e| e.path()))
+                    .filter(|p| p.is_file())
+                    .collect();
+                inside.sort();
+                for f in inside {
+                    key.push_str(&identity(&f)?);
+                }
+            }
         }
         Some(Self {
             dir: dir.to_path_buf(),
@@ -101,7 +131,13 @@ impl PromptStarts {
                 all.insert(format!("v.{i}"), v.to_device(&Device::Cpu)?.contiguous()?);
             }
             std::fs::create_dir_all(&self.dir)?;
-            let partial = path.with_extension(format!("partial.{}", std::process::id()));
+            // Unique per process and write: two generators may save the same start at once.
+            static WRITES: AtomicU64 = AtomicU64::new(0);
+            let partial = path.with_extension(format!(
+                "partial.{}.{}",
+                std::process::id(),
+                WRITES.fetch_add(1, Ordering::Relaxed)
+            ));
             candle_core::safetensors::save(&all, &partial)?;
             std::fs::rename(&partial, &path).inspect_err(|_| {
                 let _ = std::fs::remove_file(&partial);
@@ -110,6 +146,28 @@ impl PromptStarts {
         };
         if let Err(e) = write() {
             tracing::debug!(path = %path.display(), error = %e, "could not save the prompt start");
+        }
+        self.forget_oldest();
+    }
+
+    /// Deletes the least recently written files beyond [`MAX_FILES`] (starts of models no longer
+    /// used, of an adapter since retrained).
+    fn forget_oldest(&self) {
+        let Ok(entries) = std::fs::read_dir(&self.dir) else {
+            return;
+        };
+        let mut saved: Vec<(std::time::SystemTime, PathBuf)> = entries
+            .filter_map(|e| e.ok())
+            .map(|e| e.path())
+            .filter(|p| p.extension().is_some_and(|x| x == "safetensors"))
+            .filter_map(|p| Some((std::fs::metadata(&p).ok()?.modified().ok()?, p)))
+            .collect();
+        if saved.len() <= MAX_FILES {
+            return;
+        }
+        saved.sort();
+        for (_, old) in &saved[..saved.len() - MAX_FILES] {
+            let _ = std::fs::remove_file(old);
         }
     }
 }
@@ -152,6 +210,31 @@ mod tests {
         std::fs::write(&model, b"other weights").unwrap();
         let changed = PromptStarts::new(&dir.path().join("starts"), &model, None, "llama_like").unwrap();
         assert!(changed.load(&[1, 2, 3], &Device::Cpu).is_none());
+    }
+
+    #[test]
+    fn a_rewritten_adapter_file_and_old_starts_are_not_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        let model = dir.path().join("model.gguf");
+        std::fs::write(&model, b"weights").unwrap();
+        let adapter = dir.path().join("adapter");
+        std::fs::create_dir(&adapter).unwrap();
+        std::fs::write(adapter.join("adapter_model.safetensors"), b"lora a").unwrap();
+        let kept = dir.path().join("starts");
+        let starts = PromptStarts::new(&kept, &model, Some(&adapter), "Integer").unwrap();
+        starts.save(&[1], &layers());
+        assert!(starts.load(&[1], &Device::Cpu).is_some());
+        std::fs::write(adapter.join("adapter_model.safetensors"), b"lora bb").unwrap();
+        let retrained = PromptStarts::new(&kept, &model, Some(&adapter), "Integer").unwrap();
+        assert!(retrained.load(&[1], &Device::Cpu).is_none());
+        // Only the newest MAX_FILES stay.
+        for t in 0..MAX_FILES as u32 + 3 {
+            retrained.save(&[t], &layers());
+            // Files written within one clock tick of the file system share a time.
+            std::thread::sleep(std::time::Duration::from_millis(15));
+        }
+        assert_eq!(std::fs::read_dir(&kept).unwrap().count(), MAX_FILES);
+        assert!(retrained.load(&[MAX_FILES as u32 + 2], &Device::Cpu).is_some());
     }
 
     #[test]
