@@ -23,6 +23,8 @@ fn state(dir: &Path) -> BTreeMap<String, Vec<u8>> {
             !p.components()
                 .any(|c| c.as_os_str().to_string_lossy().ends_with(".lance"))
         })
+        // The model's saved system turn (the same for every question of a language; checked below).
+        .filter(|p| !p.starts_with(dir.join("cache").join("prompt-starts")))
         .filter_map(|p| Some((p.to_string_lossy().to_string(), fs::read(&p).ok()?)))
         .collect()
 }
@@ -84,6 +86,19 @@ fn a_document_that_gives_orders_changes_nothing_and_is_not_obeyed_as_the_answer(
         before,
         "a question changed the data directory"
     );
+    // At most the English and the Chinese system turn, holding nothing of any document.
+    let starts = files_under(&dt.data.path().join("cache").join("prompt-starts"));
+    assert!(starts.len() <= 2, "{starts:?}");
+    for file in starts {
+        let bytes = fs::read(&file).unwrap();
+        let text = String::from_utf8_lossy(&bytes);
+        assert!(
+            file.extension().is_some_and(|x| x == "safetensors")
+                && !text.contains(CANARY)
+                && !text.contains("ACCESS GRANTED"),
+            "{file:?}"
+        );
+    }
     let private = dt.json(&["--kb", "private", "list", "--json"]);
     assert_eq!(private.as_array().map(Vec::len), Some(1), "{private}");
 }
