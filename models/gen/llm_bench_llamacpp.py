@@ -33,7 +33,7 @@ def main():
     runs = int(sys.argv[2]) if len(sys.argv) > 2 else 3
     threads = int(sys.argv[3]) if len(sys.argv) > 3 else 2
     llm = Llama(model_path=path, n_threads=threads, n_threads_batch=threads, n_ctx=2048, n_batch=512, verbose=False)
-    text = "DocTalk answers questions from a person's own documents, offline, with citations. " * 12
+    text = "DocTalk answers questions from a person's own documents, offline, with citations. " * int(os.environ.get("LLM_BENCH_REPEAT", "12"))
     messages = [{"role": "user", "content": f"{text}\nSummarise the text above in one long paragraph."}]
     template = llm.metadata.get("tokenizer.chat_template")
     if template:

@@ -7,6 +7,8 @@
 //! random one of any rank), the same figures with it applied, for its cost at run time.
 //! Prints medians over `runs` (default 3): prefill tokens/s for a ~200-token prompt, decode tokens/s
 //! for 64 greedy tokens. models/gen/llm_bench_llamacpp.py measures llama.cpp on the same file.
+//! `LLM_BENCH_REPEAT=N` (both programs; default 12) repeats the prompt's sentence N times: 45 gives
+//! about 750 tokens, the size of a grounded answer's prompt on the CPU.
 
 use std::ops::ControlFlow;
 use std::path::PathBuf;
@@ -40,8 +42,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         start.elapsed().as_secs_f64()
     );
 
+    let repeat: usize = std::env::var("LLM_BENCH_REPEAT").map_or(Ok(12), |r| r.parse())?;
     let text =
-        "DocTalk answers questions from a person's own documents, offline, with citations. ".repeat(12);
+        "DocTalk answers questions from a person's own documents, offline, with citations. ".repeat(repeat);
     let prompt = model.render_chat(&[doctalk_models::llm::ChatMessage::user(format!(
         "{text}\nSummarise the text above in one long paragraph."
     ))])?;

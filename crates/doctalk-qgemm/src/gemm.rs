@@ -1,15 +1,21 @@
 //! The matrix product: column groups shared out across rayon's threads, each thread walking its
 //! groups in cache-sized chunks and, within a chunk, every row tile, so a chunk's weights are read
-//! from memory once per product instead of once per row tile.
+//! from memory once per product instead of once per row tile. For a prompt, a chunk's four- and
+//! five-bit weights are first unpacked to a byte each, so the row tiles multiply without unpacking.
 
 use rayon::prelude::*;
 
 use crate::kernels::{self, Tile};
-use crate::pack::GROUP;
+use crate::pack::{block_bytes, GROUP};
 use crate::{Isa, PackedMatrix, QgemmError, QuantizedRows, Result};
 
 /// Weight bytes a thread keeps hot while it walks the row tiles (half a typical 512 KiB–1 MiB L2).
 const CHUNK_BYTES: usize = 256 << 10;
+
+/// Activation rows from which a product unpacks each group's four- and five-bit weights into bytes
+/// once per chunk, instead of in every row tile (where [`Isa::expands_prompt_weights`]): four row
+/// tiles or more share each unpacking, and a decoded token (one row) still streams the nibbles.
+const EXPAND_FROM_ROWS: usize = 16;
 
 /// Output pointer shared by the threads; each writes only the columns of its own groups.
 #[derive(Clone, Copy)]
@@ -74,29 +80,51 @@ impl PackedMatrix {
         let blocks = self.blocks();
         let group_bytes = self.group_bytes();
         let group_high = self.group_high_bytes();
-        let chunk = (CHUNK_BYTES / group_bytes).max(1);
-        let tile_rows = isa.rows_per_tile(!self.high.is_empty());
+        let expand = self.nibbles && x.m >= EXPAND_FROM_ROWS && isa.expands_prompt_weights();
+        let chunk = if expand {
+            (CHUNK_BYTES / (blocks * block_bytes(block, false))).max(1)
+        } else {
+            (CHUNK_BYTES / group_bytes).max(1)
+        };
+        let tile_rows = isa.rows_per_tile(!self.high.is_empty() || expand);
         let (m, n) = (x.m, self.n);
         let target = Out(out.as_mut_ptr());
         (0..tasks).into_par_iter().for_each(|task| {
             let first = task * per_task;
             let end = groups.min(first + per_task);
             let mut buf = [[0f32; GROUP]; 8];
+            let mut expanded: Vec<Vec<u8>> = Vec::new();
             for start in (first..end).step_by(chunk) {
+                let stop = end.min(start + chunk);
+                if expand {
+                    expanded.resize_with(stop - start, Vec::new);
+                    for (g, out) in (start..stop).zip(&mut expanded) {
+                        self.expand_group(g, out);
+                    }
+                }
                 for r0 in (0..m).step_by(tile_rows) {
                     let rows = tile_rows.min(m - r0);
-                    for g in start..end.min(start + chunk) {
+                    for g in start..stop {
                         let scales = g * blocks * GROUP..(g + 1) * blocks * GROUP;
+                        let (q, high, nibbles): (&[u8], &[u8], bool) = if expand {
+                            (&expanded[g - start], &[], false)
+                        } else {
+                            (
+                                &self.q[g * group_bytes..(g + 1) * group_bytes],
+                                &self.high[g * group_high..(g + 1) * group_high],
+                                self.nibbles,
+                            )
+                        };
                         let tile = Tile {
-                            q: &self.q[g * group_bytes..(g + 1) * group_bytes],
-                            high: &self.high[g * group_high..(g + 1) * group_high],
+                            q,
+                            high,
                             a: &self.a[scales.clone()],
                             b: (!self.b.is_empty()).then(|| &self.b[scales]),
                             zero: self.format.zero_point().map_or(0, i32::from),
                             block,
                             blocks,
                             wide: self.format.wide(),
-                            nibbles: self.nibbles,
+                            nibbles,
                         };
                         kernels::run(isa, &tile, x, r0, rows, &mut buf);
                         let cols = GROUP.min(n - g * GROUP);

@@ -161,6 +161,53 @@ impl PackedMatrix {
         self.k / self.format.block()
     }
 
+    /// Writes group `g`'s weights into `out` with a byte per weight (the layout of a format without
+    /// nibbles: `[block][k / 4][column][k % 4]`, fifth bits already in place), for prompt-sized
+    /// products: the kernels then multiply without unpacking, and the unpacking is done once per
+    /// group instead of once per row tile. Leaves `out` empty for formats that already have a byte
+    /// per weight.
+    pub(crate) fn expand_group(&self, g: usize, out: &mut Vec<u8>) {
+        out.clear();
+        if !self.nibbles {
+            return;
+        }
+        // Every nibble format has blocks of 32 (checked by `kernels::run`): 4 vectors of 64 bytes,
+        // each the low nibbles of an even step and the high nibbles of the next.
+        const VECTOR: usize = GROUP * 4;
+        let block = self.format.block();
+        let blocks = self.blocks();
+        let packed = block_bytes(block, true);
+        let high = high_bytes(block);
+        out.resize(blocks * block_bytes(block, false), 0);
+        let src = &self.q[g * blocks * packed..(g + 1) * blocks * packed];
+        for (kb, (src, dst)) in src
+            .chunks_exact(packed)
+            .zip(out.chunks_exact_mut(block_bytes(block, false)))
+            .enumerate()
+        {
+            for (pair, vector) in src.chunks_exact(VECTOR).enumerate() {
+                let (even, odd) = dst[2 * pair * VECTOR..(2 * pair + 2) * VECTOR].split_at_mut(VECTOR);
+                for ((bytes, even), odd) in vector
+                    .chunks_exact(8)
+                    .zip(even.chunks_exact_mut(8))
+                    .zip(odd.chunks_exact_mut(8))
+                {
+                    let v = u64::from_le_bytes(bytes.try_into().expect("eight bytes"));
+                    even.copy_from_slice(&(v & LOW_NIBBLES).to_le_bytes());
+                    odd.copy_from_slice(&((v >> 4) & LOW_NIBBLES).to_le_bytes());
+                }
+            }
+            if !self.high.is_empty() {
+                let bits = &self.high[(g * blocks + kb) * high..(g * blocks + kb + 1) * high];
+                // Byte `i` of a step's word holds the fifth bits of vector bytes 8i … 8i + 7.
+                for (&byte, eight) in bits.iter().zip(dst.chunks_exact_mut(8)) {
+                    let v = u64::from_le_bytes((&*eight).try_into().expect("eight bytes"));
+                    eight.copy_from_slice(&(v | FIFTH_BITS[usize::from(byte)]).to_le_bytes());
+                }
+            }
+        }
+    }
+
     /// The weights of one row (output feature) as f32: an embedding lookup without keeping a
     /// dequantized copy of the whole table.
     pub fn row(&self, row: usize, out: &mut [f32]) -> Result<()> {
@@ -197,6 +244,26 @@ impl PackedMatrix {
         Ok(())
     }
 }
+
+const LOW_NIBBLES: u64 = 0x0F0F_0F0F_0F0F_0F0F;
+
+/// Eight fifth bits to the eight bytes they complete: byte `j` of entry `i` is 16 when bit `j` of `i`
+/// is set.
+const FIFTH_BITS: [u64; 256] = {
+    let mut table = [0u64; 256];
+    let mut i = 0;
+    while i < 256 {
+        let mut j = 0;
+        while j < 8 {
+            if i >> j & 1 == 1 {
+                table[i] |= 0x10 << (8 * j);
+            }
+            j += 1;
+        }
+        i += 1;
+    }
+    table
+};
 
 /// Bytes of one block of one group: a byte per weight, or half that in nibbles.
 pub(crate) const fn block_bytes(block: usize, nibbles: bool) -> usize {

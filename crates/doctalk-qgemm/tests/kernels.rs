@@ -76,9 +76,10 @@ fn every_kernel_here_matches_the_portable_one_and_the_f32_product() {
     for (format, dtype) in FORMATS {
         let (data, weights) = quantized(dtype, n, k, 2);
         let packed = PackedMatrix::from_gguf(format, &data, n, k).unwrap();
-        // Every tile height of every kernel (up to four rows on AVX2, eight on AVX-512), and a
-        // product of several tiles with a short one last.
-        for m in (1..=9).chain([13]) {
+        // Every tile height of every kernel (up to four rows on AVX2, eight on AVX-512), a product
+        // of several tiles with a short one last, and prompt-sized ones (from 16 rows AVX2 unpacks
+        // four- and five-bit weights to bytes first).
+        for m in (1..=9).chain([13, 16, 21]) {
             let x = values(m * k, 3 + m as u64);
             let reference: Vec<f32> = (0..m)
                 .flat_map(|r| {
@@ -130,17 +131,18 @@ fn the_largest_weights_times_the_largest_activations_do_not_saturate() {
             }
         }
         let packed = PackedMatrix::from_gguf(format, &data, n, k).unwrap();
-        for sign in [1.0f32, -1.0] {
-            let x = vec![sign; 2 * k];
-            let portable = packed.matmul_with(Isa::Portable, &x, 2).unwrap();
+        // Two rows, and a prompt's worth (weights unpacked to bytes first on AVX2).
+        for (sign, m) in [(1.0f32, 2), (-1.0, 2), (1.0, 16), (-1.0, 16)] {
+            let x = vec![sign; m * k];
+            let portable = packed.matmul_with(Isa::Portable, &x, m).unwrap();
             let scale = portable.iter().fold(0f32, |m, v| m.max(v.abs()));
             assert!(scale > 0.0, "{format:?}: the product is not zero");
             for &isa in Isa::available() {
-                let got = packed.matmul_with(isa, &x, 2).unwrap();
+                let got = packed.matmul_with(isa, &x, m).unwrap();
                 let err = max_abs(&got, &portable);
                 assert!(
                     err <= 1e-4 * scale,
-                    "{format:?} x={sign} {}: {err} (scale {scale})",
+                    "{format:?} x={sign} m={m} {}: {err} (scale {scale})",
                     isa.name()
                 );
             }

@@ -27,6 +27,15 @@ pub(crate) struct Tile<'a> {
     pub nibbles: bool,
 }
 
+impl Tile<'_> {
+    /// Whether this tile takes [`Isa::rows_per_tile`]'s taller height: its weights carry fifth bits
+    /// to unpack, or are four- and five-bit weights already unpacked to bytes for a prompt (the only
+    /// byte tiles that are neither wide, as Q8_0 is, nor in blocks of 16, as Q6_K is).
+    pub(crate) fn tall(&self) -> bool {
+        !self.high.is_empty() || (!self.nibbles && !self.wide && self.block == 32)
+    }
+}
+
 /// Where row `r0` starts in each activation array, and the tile's offsets (its scales when the format
 /// has a zero point; then they are never read): what the SIMD kernels index from.
 pub(crate) struct RowStart {
@@ -54,7 +63,7 @@ impl RowStart {
 
 /// Computes `out[r][c] = Σ_k w[c][k] · x[r0 + r][k]` for `r < rows`, `c < 16`.
 ///
-/// `rows` must not exceed `isa.rows_per_tile(…)` for the tile's format, and `isa` must be one [`Isa::available`] returned.
+/// `rows` must not exceed `isa.rows_per_tile(tile.tall())`, and `isa` must be one [`Isa::available`] returned.
 pub(crate) fn run(
     isa: Isa,
     tile: &Tile,
@@ -63,12 +72,7 @@ pub(crate) fn run(
     rows: usize,
     out: &mut [[f32; GROUP]],
 ) {
-    assert!(
-        rows >= 1
-            && rows <= isa.rows_per_tile(!tile.high.is_empty())
-            && r0 + rows <= x.m
-            && out.len() >= rows
-    );
+    assert!(rows >= 1 && rows <= isa.rows_per_tile(tile.tall()) && r0 + rows <= x.m && out.len() >= rows);
     assert!(tile.blocks == x.blocks() && tile.block == x.block);
     assert!(tile.q.len() == tile.blocks * block_bytes(tile.block, tile.nibbles));
     assert!(tile.a.len() == tile.blocks * GROUP && (!tile.nibbles || tile.block == 32));
