@@ -25,6 +25,8 @@ fn median(mut v: Vec<f64>) -> f64 {
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
+    // As the programs do: without it every large tensor is a fresh mmap, faulted in page by page.
+    doctalk_models::tune_allocator();
     let mut args = std::env::args().skip(1);
     let path = match args.next() {
         Some(p) => PathBuf::from(p),

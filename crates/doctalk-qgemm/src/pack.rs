@@ -11,6 +11,8 @@
 //! and offsets are stored `[group][block][column]` so one 64-byte load gives a block's sixteen of
 //! each.
 
+use rayon::prelude::*;
+
 use crate::{QgemmError, Result, WeightFormat};
 
 /// Columns per group: one 512-bit register of 32-bit sums.
@@ -59,64 +61,64 @@ impl PackedMatrix {
         let blocks = k / block;
         let groups = n.div_ceil(GROUP);
         let nibbles = format.nibbles();
-        let mut packed = Self {
+        let fifth = format.fifth_bit();
+        let zero_point = format.zero_point().is_some();
+        let (group_q, group_high, group_scales) = (
+            blocks * block_bytes(block, nibbles),
+            if fifth { blocks * high_bytes(block) } else { 0 },
+            blocks * GROUP,
+        );
+        let mut q = vec![0u8; groups * group_q];
+        let mut high = vec![0u8; groups * group_high];
+        let mut a = vec![0f32; groups * group_scales];
+        let mut b = vec![0f32; if zero_point { 0 } else { groups * group_scales }];
+        // Each group's slice of every array, so the groups are packed in parallel: at load,
+        // repacking was most of a model's start-up.
+        let outputs: Vec<_> = per_group(&mut q, group_q, groups)
+            .into_iter()
+            .zip(per_group(&mut high, group_high, groups))
+            .zip(per_group(&mut a, group_scales, groups))
+            .zip(per_group(&mut b, group_scales, groups))
+            .collect();
+        outputs
+            .into_par_iter()
+            .enumerate()
+            .for_each(|(g, (((q, high), a), b))| {
+                let mut group = GroupOut {
+                    q,
+                    high,
+                    a,
+                    b,
+                    nibbles,
+                    block,
+                    blocks,
+                };
+                let (mut values, mut scales, mut offsets) =
+                    (vec![0u8; k], vec![0f32; blocks], vec![0f32; blocks]);
+                let per_unit = unit / block;
+                let rows = &data[g * GROUP * row_bytes..n.min((g + 1) * GROUP) * row_bytes];
+                for (column, bytes) in rows.chunks_exact(row_bytes).enumerate() {
+                    for (u, unit_bytes) in bytes.chunks_exact(format.unit_bytes()).enumerate() {
+                        format.decode_unit(
+                            unit_bytes,
+                            &mut values[u * unit..(u + 1) * unit],
+                            &mut scales[u * per_unit..(u + 1) * per_unit],
+                            &mut offsets[u * per_unit..(u + 1) * per_unit],
+                        );
+                    }
+                    group.put_row(column, &values, &scales, &offsets);
+                }
+            });
+        Ok(Self {
             n,
             k,
             format,
-            q: vec![0; groups * blocks * block_bytes(block, nibbles)],
+            q,
             nibbles,
-            high: if format.fifth_bit() {
-                vec![0; groups * blocks * high_bytes(block)]
-            } else {
-                Vec::new()
-            },
-            a: vec![0.0; groups * blocks * GROUP],
-            b: match format.zero_point() {
-                Some(_) => Vec::new(),
-                None => vec![0.0; groups * blocks * GROUP],
-            },
-        };
-        let (mut q, mut a, mut b) = (vec![0u8; k], vec![0f32; blocks], vec![0f32; blocks]);
-        let per_unit = unit / block;
-        for (row, bytes) in data.chunks_exact(row_bytes).enumerate() {
-            for (u, unit_bytes) in bytes.chunks_exact(format.unit_bytes()).enumerate() {
-                format.decode_unit(
-                    unit_bytes,
-                    &mut q[u * unit..(u + 1) * unit],
-                    &mut a[u * per_unit..(u + 1) * per_unit],
-                    &mut b[u * per_unit..(u + 1) * per_unit],
-                );
-            }
-            packed.put_row(row, &q, &a, &b);
-        }
-        Ok(packed)
-    }
-
-    fn put_row(&mut self, row: usize, q: &[u8], a: &[f32], b: &[f32]) {
-        let (group, column) = (row / GROUP, row % GROUP);
-        let block = self.format.block();
-        let blocks = self.k / block;
-        for kb in 0..blocks {
-            let scale_at = (group * blocks + kb) * GROUP + column;
-            self.a[scale_at] = a[kb];
-            if !self.b.is_empty() {
-                self.b[scale_at] = b[kb];
-            }
-            let base = (group * blocks + kb) * block_bytes(block, self.nibbles);
-            let high_base = (group * blocks + kb) * high_bytes(block);
-            for i in 0..block {
-                let (at, shift) = locate(i, column, self.nibbles);
-                let value = q[kb * block + i];
-                // The buffers start zeroed, and each (weight, nibble, bit) is written once.
-                if self.high.is_empty() {
-                    self.q[base + at] |= value << shift;
-                } else {
-                    self.q[base + at] |= (value & 0x0F) << shift;
-                    let (byte, bit) = locate_fifth_bit(i, column);
-                    self.high[high_base + byte] |= ((value >> 4) & 1) << bit;
-                }
-            }
-        }
+            high,
+            a,
+            b,
+        })
     }
 
     /// Output features.
@@ -264,6 +266,68 @@ const FIFTH_BITS: [u64; 256] = {
     }
     table
 };
+
+/// `v` cut into `groups` slices of `len`, or `groups` empty slices where a format stores none.
+fn per_group<T>(v: &mut [T], len: usize, groups: usize) -> Vec<&mut [T]> {
+    if len == 0 || v.is_empty() {
+        (0..groups).map(|_| <&mut [T]>::default()).collect()
+    } else {
+        v.chunks_mut(len).collect()
+    }
+}
+
+/// One group's share of a [`PackedMatrix`] being built.
+struct GroupOut<'a> {
+    q: &'a mut [u8],
+    /// Empty for formats without fifth bits.
+    high: &'a mut [u8],
+    a: &'a mut [f32],
+    /// Empty for formats with a zero point.
+    b: &'a mut [f32],
+    nibbles: bool,
+    block: usize,
+    blocks: usize,
+}
+
+impl GroupOut<'_> {
+    /// Places one decoded row (`column` of the group): its values, and its blocks' scales and offsets.
+    fn put_row(&mut self, column: usize, q: &[u8], a: &[f32], b: &[f32]) {
+        let block = self.block;
+        for kb in 0..self.blocks {
+            let scale_at = kb * GROUP + column;
+            self.a[scale_at] = a[kb];
+            if !self.b.is_empty() {
+                self.b[scale_at] = b[kb];
+            }
+            let values = &q[kb * block..(kb + 1) * block];
+            let out =
+                &mut self.q[kb * block_bytes(block, self.nibbles)..][..block_bytes(block, self.nibbles)];
+            // Whole four-byte runs at a time, in the order `locate` describes: step s of the block
+            // is weights 4s … 4s + 3, and with nibbles steps 2j and 2j + 1 share bytes.
+            if self.nibbles {
+                for j in 0..block / 8 {
+                    for t in 0..4 {
+                        out[j * GROUP * 4 + column * 4 + t] =
+                            (values[8 * j + t] & 0x0F) | (values[8 * j + 4 + t] & 0x0F) << 4;
+                    }
+                }
+            } else {
+                for s in 0..block / 4 {
+                    out[s * GROUP * 4 + column * 4..][..4].copy_from_slice(&values[4 * s..4 * s + 4]);
+                }
+            }
+            if !self.high.is_empty() {
+                // A step's four fifth bits are bits 4·(column % 2) … of byte column / 2 of its word
+                // (`locate_fifth_bit`), which the neighbouring column shares.
+                let high = &mut self.high[kb * high_bytes(block)..][..high_bytes(block)];
+                for s in 0..block / 4 {
+                    let bits = (0..4).fold(0u8, |acc, t| acc | ((values[4 * s + t] >> 4) & 1) << t);
+                    high[s * 8 + column / 2] |= bits << (column % 2 * 4);
+                }
+            }
+        }
+    }
+}
 
 /// Bytes of one block of one group: a byte per weight, or half that in nibbles.
 pub(crate) const fn block_bytes(block: usize, nibbles: bool) -> usize {
