@@ -116,6 +116,7 @@ impl Generator for ScriptedGenerator {
             prompt_tokens: self.count_tokens(prompt)?,
             reused_prompt_tokens: 0,
             completion_tokens: chars.len(),
+            guessed_tokens: 0,
             stop_reason: StopReason::EndOfText,
         })
     }

@@ -345,3 +345,59 @@ fn a_prepared_start_kept_on_disk_serves_another_process_with_the_same_answers() 
     // A model without the directory computes the start itself and answers the same.
     assert_eq!(answer(&fresh_model()).text, computed.text);
 }
+
+/// A grounded prompt whose answer copies its source: what prompt lookup guesses well.
+fn copying_prompt(m: &LocalGenerator) -> String {
+    m.render_chat(&[
+        ChatMessage::system("Answer from the numbered sources only, in their own words, and cite them as [n]."),
+        ChatMessage::user(
+            "Sources:\n[1] Travel requests must be submitted in the Galaxy Travel app at least three working \
+             days before departure, and are approved by the direct manager and the head of department. \
+             Expense claims are filed in Galaxy Expenses within ten working days after the trip.\n\n\
+             Question: How are travel requests submitted and approved?",
+        ),
+    ])
+    .unwrap()
+}
+
+#[test]
+fn guessed_tokens_change_nothing_in_a_greedy_answer() {
+    let (on, off) = (fresh_model(), fresh_model().with_prompt_lookup(false));
+    let prompt = copying_prompt(&on);
+    let run = |m: &LocalGenerator, params: &GenerationParams| {
+        let mut streamed = String::new();
+        let out = m
+            .generate(&prompt, params, &mut |piece| {
+                streamed.push_str(piece);
+                ControlFlow::Continue(())
+            })
+            .unwrap();
+        assert_eq!(streamed, out.text);
+        out
+    };
+    let whole = GenerationParams::greedy(80);
+    let (guessed, plain) = (run(&on, &whole), run(&off, &whole));
+    assert_eq!(guessed.text, plain.text);
+    assert_eq!(guessed.completion_tokens, plain.completion_tokens);
+    assert_eq!(plain.guessed_tokens, 0);
+    assert!(
+        guessed.guessed_tokens >= 5,
+        "only {} of {} tokens guessed in {:?}",
+        guessed.guessed_tokens,
+        guessed.completion_tokens,
+        guessed.text
+    );
+    // Limits that fall inside a run of confirmed guesses end the answer where they would have.
+    let cut = GenerationParams {
+        stop: vec!["direct".into()],
+        ..GenerationParams::greedy(plain.completion_tokens / 2)
+    };
+    let (a, b) = (run(&on, &cut), run(&off, &cut));
+    assert_eq!(
+        (a.text.as_str(), a.completion_tokens),
+        (b.text.as_str(), b.completion_tokens)
+    );
+    assert_eq!(a.stop_reason, b.stop_reason);
+    // What the cache kept after guesses (confirmed or not) serves the next answer correctly.
+    assert_eq!(run(&on, &whole).text, plain.text);
+}

@@ -98,6 +98,7 @@ pub async fn run(ctx: &Ctx, args: GenerateArgs) -> anyhow::Result<ExitCode> {
             "text": output.text,
             "prompt_tokens": output.prompt_tokens,
             "completion_tokens": output.completion_tokens,
+            "guessed_tokens": output.guessed_tokens,
             "stop_reason": stop_reason_name(&output.stop_reason),
             "load_s": load_s,
             "time_to_first_token_s": first_token_s,

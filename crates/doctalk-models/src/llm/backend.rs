@@ -22,6 +22,15 @@ pub(crate) trait CausalLm: Send {
     fn resumes(&self) -> bool {
         false
     }
+    /// Whether [`forward_every`](Self::forward_every) works, so that guessed tokens can be checked
+    /// in one pass (the model must also [resume](Self::resumes), to drop the wrong ones).
+    fn checks_guesses(&self) -> bool {
+        false
+    }
+    /// As [`forward`](Self::forward), but the logits of every position, `(seq, vocab)`.
+    fn forward_every(&mut self, _tokens: &Tensor, _offset: usize) -> Result<Tensor> {
+        candle_core::bail!("this model gives only the last position's logits")
+    }
     /// Every layer's cached keys and values, to be saved; `None` when the model cannot give them.
     fn kv_cache(&self) -> Option<Vec<(Tensor, Tensor)>> {
         None

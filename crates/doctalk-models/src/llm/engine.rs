@@ -1,5 +1,6 @@
 //! [`LocalGenerator`]: a tokenizer, a chat template and a candle model behind the [`Generator`] trait.
 
+use std::collections::VecDeque;
 use std::ops::ControlFlow;
 use std::path::Path;
 use std::sync::{Mutex, PoisonError};
@@ -10,6 +11,7 @@ use tokenizers::Tokenizer;
 use super::backend::CausalLm;
 use super::generator::Generator;
 use super::load::Kernels;
+use super::lookup;
 use super::prompt_starts::PromptStarts;
 use super::sampling::Sampler;
 use super::stops::StopMatcher;
@@ -45,6 +47,9 @@ pub struct LocalGenerator {
     pub(crate) cached: Mutex<Vec<u32>>,
     /// Where prepared prompt starts are kept between processes, if anywhere.
     pub(crate) starts: Option<PromptStarts>,
+    /// Whether greedy decoding checks tokens guessed from the prompt ([`super::lookup`]) where the
+    /// model can.
+    pub(crate) prompt_lookup: bool,
 }
 
 impl std::fmt::Debug for LocalGenerator {
@@ -68,6 +73,13 @@ impl LocalGenerator {
         kernels: Kernels,
     ) {
         self.starts = PromptStarts::new(dir, model, adapter, &format!("{kernels:?}"));
+    }
+
+    /// Turns prompt lookup ([`super::lookup`]: guessed tokens checked in one pass, same greedy
+    /// text) on or off; on by default.
+    pub fn with_prompt_lookup(mut self, on: bool) -> Self {
+        self.prompt_lookup = on;
+        self
     }
 
     /// Puts the saved keys and values of `ids` into the model's (empty) cache, if kept.
@@ -216,7 +228,9 @@ impl LocalGenerator {
 
         let input = Tensor::new(&prompt_ids[start..], &self.device)?.unsqueeze(0)?;
         let prefill = std::time::Instant::now();
-        let mut logits = model.forward(&input, start)?;
+        // Logits rows not yet sampled: the first follows the last token of `context`, each further
+        // one follows a guess in `guesses` (fed after that token in the same pass).
+        let mut rows = VecDeque::from([model.forward(&input, start)?]);
         tracing::debug!(
             tokens = prompt_ids.len() - start,
             reused = start,
@@ -224,6 +238,9 @@ impl LocalGenerator {
             "prefill"
         );
         fed.extend_from_slice(&prompt_ids[start..]);
+        let lookup = self.prompt_lookup && params.temperature <= 0.0 && model.checks_guesses();
+        let mut guesses: VecDeque<u32> = VecDeque::new();
+        let (mut guessed_tokens, mut offered, mut checks) = (0, 0, 0);
         let stop_reason = loop {
             if completion_tokens >= params.max_tokens {
                 break StopReason::MaxTokens;
@@ -231,6 +248,9 @@ impl LocalGenerator {
             if context.len() >= self.context_window {
                 break StopReason::ContextFull;
             }
+            let logits = rows
+                .pop_front()
+                .ok_or_else(|| candle_core::Error::Msg("no logits left to sample".into()))?;
             let next = sampler.next_token(&logits, &context)?;
             if self.eos.contains(&next) {
                 break StopReason::EndOfText;
@@ -248,10 +268,58 @@ impl LocalGenerator {
             if flow.is_break() {
                 break StopReason::Cancelled;
             }
-            let input = Tensor::new(&[next], &self.device)?.unsqueeze(0)?;
-            logits = model.forward(&input, context.len() - 1)?;
-            fed.push(next);
+            if guesses.front() == Some(&next) && !rows.is_empty() {
+                // The model chose the guess: the next row of logits already follows it.
+                guesses.pop_front();
+                guessed_tokens += 1;
+                continue;
+            }
+            if !guesses.is_empty() {
+                // A wrong guess: the cache ends with guesses the model did not choose.
+                let keep = context.len() - 1;
+                if !model.truncate_kv_cache(keep) {
+                    return Err(
+                        candle_core::Error::Msg("the model could not drop wrong guesses".into()).into(),
+                    );
+                }
+                fed.truncate(keep);
+                guesses.clear();
+                rows.clear();
+            }
+            let room = (self.context_window - context.len())
+                .min(params.max_tokens - completion_tokens)
+                .saturating_sub(1)
+                .min(lookup::MAX_GUESSES);
+            let guessed = if lookup {
+                lookup::guess(&context, room)
+            } else {
+                &[]
+            };
+            let mut input = vec![next];
+            input.extend_from_slice(guessed);
+            let tensor = Tensor::new(input.as_slice(), &self.device)?.unsqueeze(0)?;
+            let offset = context.len() - 1;
+            if guessed.is_empty() {
+                rows.push_back(model.forward(&tensor, offset)?);
+            } else {
+                let every = model.forward_every(&tensor, offset)?;
+                for i in 0..input.len() {
+                    rows.push_back(every.get(i)?);
+                }
+                guesses.extend(guessed);
+                offered += guessed.len();
+                checks += 1;
+            }
+            fed.extend_from_slice(&input);
         };
+        tracing::debug!(
+            completion_tokens,
+            guessed_tokens,
+            offered,
+            checks,
+            ms_since_prefill_began = prefill.elapsed().as_secs_f64() * 1e3,
+            "decoded"
+        );
 
         // Text held back as a possible stop-string prefix (or an unfinished character) belongs to the
         // answer when generation ended for another reason; a cancelled caller wants nothing more.
@@ -269,6 +337,7 @@ impl LocalGenerator {
             prompt_tokens: prompt_ids.len(),
             reused_prompt_tokens: start,
             completion_tokens,
+            guessed_tokens,
             stop_reason,
         })
     }

@@ -189,7 +189,8 @@ impl Model {
         layer.o.forward(&y)
     }
 
-    fn forward_tokens(&mut self, tokens: &[u32], offset: usize) -> Result<Tensor> {
+    /// The logits of the last position (`every`: of each position, `(seq, vocab)`).
+    fn forward_tokens(&mut self, tokens: &[u32], offset: usize, every: bool) -> Result<Tensor> {
         let seq = tokens.len();
         let mut x = self.embedding.lookup(tokens, &self.device)?;
         let mask = (seq > 1)
@@ -209,15 +210,18 @@ impl Model {
         })();
         self.layers = layers;
         result?;
-        // Only the last position's logits are ever sampled.
+        if every {
+            let x = candle_nn::ops::rms_norm(&x.squeeze(0)?, &self.norm, self.eps as f32)?;
+            return self.output.forward(&x);
+        }
+        // Otherwise only the last position's logits are sampled.
         let last = x.i((.., seq - 1..seq, ..))?;
         let last = candle_nn::ops::rms_norm(&last, &self.norm, self.eps as f32)?;
         self.output.forward(&last)?.flatten_all()
     }
-}
 
-impl CausalLm for Model {
-    fn forward(&mut self, tokens: &Tensor, offset: usize) -> Result<Tensor> {
+    /// The checks every forward pass makes before it runs.
+    fn token_ids(&mut self, tokens: &Tensor, offset: usize) -> Result<Vec<u32>> {
         if offset == 0 {
             self.clear_kv_cache();
         }
@@ -232,7 +236,23 @@ impl CausalLm for Model {
                 self.cos.dim(0)?
             );
         }
-        self.forward_tokens(&ids, offset)
+        Ok(ids)
+    }
+}
+
+impl CausalLm for Model {
+    fn forward(&mut self, tokens: &Tensor, offset: usize) -> Result<Tensor> {
+        let ids = self.token_ids(tokens, offset)?;
+        self.forward_tokens(&ids, offset, false)
+    }
+
+    fn checks_guesses(&self) -> bool {
+        true
+    }
+
+    fn forward_every(&mut self, tokens: &Tensor, offset: usize) -> Result<Tensor> {
+        let ids = self.token_ids(tokens, offset)?;
+        self.forward_tokens(&ids, offset, true)
     }
 
     fn clear_kv_cache(&mut self) {

@@ -231,6 +231,7 @@ fn load_gguf(
         model: Mutex::new(model),
         cached: Mutex::new(Vec::new()),
         starts: None,
+        prompt_lookup: super::lookup::enabled_by_env(),
     })
 }
 
@@ -390,6 +391,7 @@ fn load_safetensors_dir(dir: &Path, device: &Device, adapter: Option<&Adapter>) 
         model: Mutex::new(model),
         cached: Mutex::new(Vec::new()),
         starts: None,
+        prompt_lookup: super::lookup::enabled_by_env(),
     })
 }
 

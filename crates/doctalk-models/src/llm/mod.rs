@@ -42,6 +42,7 @@ pub mod glm;
 mod grouped;
 mod llama_like;
 mod load;
+mod lookup;
 mod prompt_starts;
 mod remote;
 mod requantize;

@@ -247,6 +247,7 @@ impl Generator for RemoteGenerator {
                 reused_prompt_tokens: 0,
                 prompt_tokens: 0,
                 completion_tokens: 0,
+                guessed_tokens: 0,
                 text,
                 stop_reason: StopReason::Cancelled,
             });
@@ -262,6 +263,7 @@ impl Generator for RemoteGenerator {
                     estimate_tokens(&messages.iter().map(|m| m.content.as_str()).collect::<String>())
                 }),
                 completion_tokens: completion_tokens.unwrap_or_else(|| estimate_tokens(&text)),
+                guessed_tokens: 0,
                 stop_reason: match finish_reason.as_deref() {
                     Some("length") => StopReason::MaxTokens,
                     _ => StopReason::EndOfText,

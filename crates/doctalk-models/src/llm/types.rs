@@ -118,5 +118,8 @@ pub struct GenerationOutput {
     /// system prompt, or a follow-up on the same sources), so prefill skipped them.
     pub reused_prompt_tokens: usize,
     pub completion_tokens: usize,
+    /// Completion tokens that were guessed from the prompt and confirmed in one pass with others
+    /// (prompt lookup), not decoded one at a time.
+    pub guessed_tokens: usize,
     pub stop_reason: StopReason,
 }
