@@ -360,8 +360,11 @@ fn copying_prompt(m: &LocalGenerator) -> String {
     .unwrap()
 }
 
+/// Guesses confirmed in one pass give the answer decoded token by token. Not guaranteed for every
+/// prompt (int8 activations round near ties differently when tokens are split into passes
+/// differently), so this holds it for one whose answer has no near tie on the kernels here.
 #[test]
-fn guessed_tokens_change_nothing_in_a_greedy_answer() {
+fn guessed_tokens_leave_this_greedy_answer_as_it_was() {
     let (on, off) = (fresh_model(), fresh_model().with_prompt_lookup(false));
     let prompt = copying_prompt(&on);
     let run = |m: &LocalGenerator, params: &GenerationParams| {
@@ -387,17 +390,37 @@ fn guessed_tokens_change_nothing_in_a_greedy_answer() {
         guessed.completion_tokens,
         guessed.text
     );
-    // Limits that fall inside a run of confirmed guesses end the answer where they would have.
-    let cut = GenerationParams {
-        stop: vec!["direct".into()],
-        ..GenerationParams::greedy(plain.completion_tokens / 2)
+    // Limits that fall inside a run of confirmed guesses end the answer where they would have: a
+    // token limit (some answer tokens already guessed by then), and a stop string.
+    let half = GenerationParams::greedy(plain.completion_tokens / 2);
+    let (a, b) = (run(&on, &half), run(&off, &half));
+    assert!(a.guessed_tokens > 0, "no guess before the limit: {:?}", a.text);
+    assert_eq!(
+        (a.text.as_str(), a.stop_reason),
+        (b.text.as_str(), StopReason::MaxTokens)
+    );
+    assert_eq!(a.completion_tokens, b.completion_tokens);
+    let stop_word = plain
+        .text
+        .split_whitespace()
+        .nth(8)
+        .expect("a nine-word answer")
+        .to_string();
+    let stop = GenerationParams {
+        stop: vec![stop_word.clone()],
+        ..whole.clone()
     };
-    let (a, b) = (run(&on, &cut), run(&off, &cut));
+    let (a, b) = (run(&on, &stop), run(&off, &stop));
+    assert_eq!(a.stop_reason, StopReason::StopString(stop_word));
     assert_eq!(
         (a.text.as_str(), a.completion_tokens),
         (b.text.as_str(), b.completion_tokens)
     );
-    assert_eq!(a.stop_reason, b.stop_reason);
+    assert!(
+        a.guessed_tokens > 0,
+        "no guess before the stop string: {:?}",
+        a.text
+    );
     // What the cache kept after guesses (confirmed or not) serves the next answer correctly.
     assert_eq!(run(&on, &whole).text, plain.text);
 }

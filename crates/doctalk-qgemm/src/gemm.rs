@@ -86,7 +86,13 @@ impl PackedMatrix {
         } else {
             (CHUNK_BYTES / group_bytes).max(1)
         };
-        let tile_rows = isa.rows_per_tile(!self.high.is_empty() || expand);
+        // The tiles below: unpacked (no fifth bits, no nibbles) when `expand`.
+        let tile_rows = isa.rows_per_tile(kernels::is_tall(
+            !self.high.is_empty() && !expand,
+            self.nibbles && !expand,
+            self.format.wide(),
+            block,
+        ));
         let (m, n) = (x.m, self.n);
         let target = Out(out.as_mut_ptr());
         (0..tasks).into_par_iter().for_each(|task| {

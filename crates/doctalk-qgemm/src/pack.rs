@@ -169,8 +169,8 @@ impl PackedMatrix {
     /// group instead of once per row tile. Leaves `out` empty for formats that already have a byte
     /// per weight.
     pub(crate) fn expand_group(&self, g: usize, out: &mut Vec<u8>) {
-        out.clear();
         if !self.nibbles {
+            out.clear();
             return;
         }
         // Every nibble format has blocks of 32 (checked by `kernels::run`): 4 vectors of 64 bytes,
@@ -180,6 +180,7 @@ impl PackedMatrix {
         let blocks = self.blocks();
         let packed = block_bytes(block, true);
         let high = high_bytes(block);
+        // Every byte is written below (the fifth bits after their nibbles): no need to zero it.
         out.resize(blocks * block_bytes(block, false), 0);
         let src = &self.q[g * blocks * packed..(g + 1) * blocks * packed];
         for (kb, (src, dst)) in src
@@ -291,19 +292,19 @@ struct GroupOut<'a> {
 
 impl GroupOut<'_> {
     /// Places one decoded row (`column` of the group): its values, and its blocks' scales and offsets.
-    fn put_row(&mut self, column: usize, q: &[u8], a: &[f32], b: &[f32]) {
+    fn put_row(&mut self, column: usize, values: &[u8], scales: &[f32], offsets: &[f32]) {
         let block = self.block;
         for kb in 0..self.blocks {
             let scale_at = kb * GROUP + column;
-            self.a[scale_at] = a[kb];
+            self.a[scale_at] = scales[kb];
             if !self.b.is_empty() {
-                self.b[scale_at] = b[kb];
+                self.b[scale_at] = offsets[kb];
             }
-            let values = &q[kb * block..(kb + 1) * block];
+            let values = &values[kb * block..(kb + 1) * block];
             let out =
                 &mut self.q[kb * block_bytes(block, self.nibbles)..][..block_bytes(block, self.nibbles)];
-            // Whole four-byte runs at a time, in the order `locate` describes: step s of the block
-            // is weights 4s … 4s + 3, and with nibbles steps 2j and 2j + 1 share bytes.
+            // Run by run, in the order `locate` describes: step s of the block is weights 4s … 4s + 3
+            // (a four-byte run of the column), and with nibbles steps 2j and 2j + 1 share bytes.
             if self.nibbles {
                 for j in 0..block / 8 {
                     for t in 0..4 {

@@ -108,6 +108,32 @@ fn every_kernel_here_matches_the_portable_one_and_the_f32_product() {
     }
 }
 
+/// A prompt over a matrix wide enough that each thread walks several cache-sized chunks of column
+/// groups (each chunk's unpacked weights reuse the last chunk's buffer), ending in a partial group.
+#[test]
+fn a_prompt_over_many_chunks_of_columns_matches_the_portable_kernel() {
+    let (n, k, m) = (16 * 300 + 5, 768, 18);
+    for (format, dtype) in [
+        (WeightFormat::Q5_0, GgmlDType::Q5_0),
+        (WeightFormat::Q4K, GgmlDType::Q4K),
+    ] {
+        let (data, _) = quantized(dtype, n, k, 7);
+        let packed = PackedMatrix::from_gguf(format, &data, n, k).unwrap();
+        let x = values(m * k, 11);
+        let portable = packed.matmul_with(Isa::Portable, &x, m).unwrap();
+        let scale = portable.iter().fold(0f32, |m, v| m.max(v.abs()));
+        for &isa in Isa::available() {
+            let got = packed.matmul_with(isa, &x, m).unwrap();
+            let err = max_abs(&got, &portable);
+            assert!(
+                err <= 1e-4 * scale,
+                "{format:?} {}: {err} (scale {scale})",
+                isa.name()
+            );
+        }
+    }
+}
+
 /// Every weight at the largest value its format encodes and every activation at ±127: where 16-bit
 /// pair sums (AVX2's `vpmaddubsw`) would saturate if a format's values were not split or bounded.
 #[test]

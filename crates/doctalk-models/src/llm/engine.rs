@@ -75,8 +75,8 @@ impl LocalGenerator {
         self.starts = PromptStarts::new(dir, model, adapter, &format!("{kernels:?}"));
     }
 
-    /// Turns prompt lookup ([`super::lookup`]: guessed tokens checked in one pass, same greedy
-    /// text) on or off; on by default.
+    /// Turns prompt lookup ([`super::lookup`]: guessed tokens checked in one pass, the model's own
+    /// greedy text up to near ties) on or off; on by default.
     pub fn with_prompt_lookup(mut self, on: bool) -> Self {
         self.prompt_lookup = on;
         self
@@ -238,7 +238,9 @@ impl LocalGenerator {
             "prefill"
         );
         fed.extend_from_slice(&prompt_ids[start..]);
-        let lookup = self.prompt_lookup && params.temperature <= 0.0 && model.checks_guesses();
+        // Wrong guesses are dropped by cutting the cache back, which only a model that resumes can.
+        let lookup =
+            self.prompt_lookup && params.temperature <= 0.0 && model.checks_guesses() && model.resumes();
         let mut guesses: VecDeque<u32> = VecDeque::new();
         let (mut guessed_tokens, mut offered, mut checks) = (0, 0, 0);
         let stop_reason = loop {

@@ -4,8 +4,10 @@
 //! tokens that followed the latest earlier occurrence of the answer's last few tokens are often
 //! exactly what the model writes next. The model checks every guess in one forward pass: decoding
 //! on a CPU is bound by reading the weights, which that pass reads once for all of them, so each
-//! guess it confirms saves most of a decode step. Under greedy decoding the text is unchanged: a
-//! guess counts only when it is the token the model would have chosen anyway.
+//! guess it confirms saves most of a decode step. A guess counts only when it is the token the model
+//! then chooses, so greedy text stays the model's own: the same, up to the near ties that int8
+//! activations round differently whenever tokens are split into passes differently (as with a
+//! cached prompt prefix).
 
 /// Whether prompt lookup is on: unless `DOCTALK_LLM_LOOKUP=off` (for side-by-side benchmarks).
 pub(crate) fn enabled_by_env() -> bool {
@@ -55,10 +57,10 @@ mod tests {
 
     #[test]
     fn the_longest_tail_and_the_latest_occurrence_win() {
-        // "2 3" occurs twice; "8 2 3" only once, at the second.
-        let context = [2, 3, 5, 8, 2, 3, 6, 1, 8, 2, 3];
-        assert_eq!(guess(&context, 2), &[6, 1]);
-        // Without the three-token match, the latest two-token one.
+        // "8 2 3" occurs once, before a later "2 3": the three-token match wins.
+        let context = [8, 2, 3, 5, 7, 2, 3, 6, 1, 8, 2, 3];
+        assert_eq!(guess(&context, 2), &[5, 7]);
+        // Without a three-token match, the latest two-token one.
         let context = [2, 3, 5, 7, 2, 3, 6, 1, 2, 3];
         assert_eq!(guess(&context, 1), &[6]);
     }
@@ -69,6 +71,8 @@ mod tests {
         assert!(guess(&[1, 2], 4).is_empty());
         assert!(guess(&[], 4).is_empty());
         // A tail that occurs only as itself.
-        assert!(guess(&[7, 7], 4).is_empty());
+        assert!(guess(&[5, 1, 2], 4).is_empty());
+        // Only a single token recurs: too little to guess from.
+        assert!(guess(&[1, 2, 3, 1], 4).is_empty());
     }
 }

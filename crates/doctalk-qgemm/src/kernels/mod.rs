@@ -28,12 +28,17 @@ pub(crate) struct Tile<'a> {
 }
 
 impl Tile<'_> {
-    /// Whether this tile takes [`Isa::rows_per_tile`]'s taller height: its weights carry fifth bits
-    /// to unpack, or are four- and five-bit weights already unpacked to bytes for a prompt (the only
-    /// byte tiles that are neither wide, as Q8_0 is, nor in blocks of 16, as Q6_K is).
+    /// See [`is_tall`].
     pub(crate) fn tall(&self) -> bool {
-        !self.high.is_empty() || (!self.nibbles && !self.wide && self.block == 32)
+        is_tall(!self.high.is_empty(), self.nibbles, self.wide, self.block)
     }
+}
+
+/// Whether a tile takes [`Isa::rows_per_tile`]'s taller height: its weights carry fifth bits to
+/// unpack (`fifth_bits`), or are four- and five-bit weights already unpacked to bytes for a prompt
+/// (the only byte tiles that are neither wide, as Q8_0 is, nor in blocks of 16, as Q6_K is).
+pub(crate) fn is_tall(fifth_bits: bool, nibbles: bool, wide: bool, block: usize) -> bool {
+    fifth_bits || (!nibbles && !wide && block == 32)
 }
 
 /// Where row `r0` starts in each activation array, and the tile's offsets (its scales when the format
