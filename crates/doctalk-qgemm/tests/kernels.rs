@@ -108,6 +108,23 @@ fn every_kernel_here_matches_the_portable_one_and_the_f32_product() {
     }
 }
 
+/// Every kernel this CPU runs gives the portable kernel's product within 1e-4 of its largest value
+/// (which must not be zero).
+fn every_kernel_matches_the_portable_one(packed: &PackedMatrix, x: &[f32], m: usize, label: &str) {
+    let portable = packed.matmul_with(Isa::Portable, x, m).unwrap();
+    let scale = portable.iter().fold(0f32, |m, v| m.max(v.abs()));
+    assert!(scale > 0.0, "{label}: the product is zero");
+    for &isa in Isa::available() {
+        let got = packed.matmul_with(isa, x, m).unwrap();
+        let err = max_abs(&got, &portable);
+        assert!(
+            err <= 1e-4 * scale,
+            "{label} {}: {err} (scale {scale})",
+            isa.name()
+        );
+    }
+}
+
 /// A prompt over a matrix wide enough that each thread walks several cache-sized chunks of column
 /// groups (each chunk's unpacked weights reuse the last chunk's buffer), ending in a partial group.
 #[test]
@@ -119,18 +136,7 @@ fn a_prompt_over_many_chunks_of_columns_matches_the_portable_kernel() {
     ] {
         let (data, _) = quantized(dtype, n, k, 7);
         let packed = PackedMatrix::from_gguf(format, &data, n, k).unwrap();
-        let x = values(m * k, 11);
-        let portable = packed.matmul_with(Isa::Portable, &x, m).unwrap();
-        let scale = portable.iter().fold(0f32, |m, v| m.max(v.abs()));
-        for &isa in Isa::available() {
-            let got = packed.matmul_with(isa, &x, m).unwrap();
-            let err = max_abs(&got, &portable);
-            assert!(
-                err <= 1e-4 * scale,
-                "{format:?} {}: {err} (scale {scale})",
-                isa.name()
-            );
-        }
+        every_kernel_matches_the_portable_one(&packed, &values(m * k, 11), m, &format!("{format:?}"));
     }
 }
 
@@ -159,19 +165,8 @@ fn the_largest_weights_times_the_largest_activations_do_not_saturate() {
         let packed = PackedMatrix::from_gguf(format, &data, n, k).unwrap();
         // Two rows, and a prompt's worth (weights unpacked to bytes first on AVX2).
         for (sign, m) in [(1.0f32, 2), (-1.0, 2), (1.0, 16), (-1.0, 16)] {
-            let x = vec![sign; m * k];
-            let portable = packed.matmul_with(Isa::Portable, &x, m).unwrap();
-            let scale = portable.iter().fold(0f32, |m, v| m.max(v.abs()));
-            assert!(scale > 0.0, "{format:?}: the product is not zero");
-            for &isa in Isa::available() {
-                let got = packed.matmul_with(isa, &x, m).unwrap();
-                let err = max_abs(&got, &portable);
-                assert!(
-                    err <= 1e-4 * scale,
-                    "{format:?} x={sign} m={m} {}: {err} (scale {scale})",
-                    isa.name()
-                );
-            }
+            let label = format!("{format:?} x={sign} m={m}");
+            every_kernel_matches_the_portable_one(&packed, &vec![sign; m * k], m, &label);
         }
     }
 }
