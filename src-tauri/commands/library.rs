@@ -98,13 +98,13 @@ pub async fn ingest_paths(
 pub async fn ingest_file(desktop: State<'_, Desktop>, request: Request<'_>) -> CommandResult<Value> {
     let upload = RawUpload::read(&request, "ingest_file")?;
     let name = upload.required("name")?;
-    let kb = upload.header("kb");
+    let kb = upload.header("kb")?;
     let passwords = upload
-        .header("password")
+        .header("password")?
         .map(PdfPassword::new)
         .into_iter()
         .collect();
-    let ocr = service::ocr_mode(upload.header("ocr").as_deref())?;
+    let ocr = service::ocr_mode(upload.header("ocr")?.as_deref())?;
     let engine = desktop.engine().await?;
     let path = service::save_upload(engine, kb.as_deref(), &name, upload.bytes).await?;
     let quiet: service::Emit = std::sync::Arc::new(|_, _| {});

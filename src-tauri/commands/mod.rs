@@ -59,48 +59,33 @@ impl<'a> RawUpload<'a> {
         })
     }
 
-    /// The argument `name`, decoded; `None` when absent or empty.
-    pub(crate) fn header(&self, name: &str) -> Option<String> {
-        self.request
-            .headers()
-            .get(format!("x-doctalk-{name}"))
-            .and_then(|v| v.to_str().ok())
-            .map(percent_decode)
-            .filter(|v| !v.is_empty())
+    /// The argument `name`, decoded; `None` when absent or empty, an error when it is not what
+    /// `encodeURIComponent` writes (rather than a name or password silently changed).
+    pub(crate) fn header(&self, name: &str) -> CommandResult<Option<String>> {
+        let Some(value) = self.request.headers().get(format!("x-doctalk-{name}")) else {
+            return Ok(None);
+        };
+        let decoded = value.to_str().ok().and_then(doctalk_server::percent_decode);
+        match decoded {
+            Some(v) => Ok(Some(v).filter(|v| !v.is_empty())),
+            None => Err(CommandError::new(
+                "bad_request",
+                format!(
+                    "{}: the x-doctalk-{name} header is not URI-encoded UTF-8",
+                    self.command
+                ),
+            )),
+        }
     }
 
     pub(crate) fn required(&self, name: &str) -> CommandResult<String> {
-        self.header(name).ok_or_else(|| {
+        self.header(name)?.ok_or_else(|| {
             CommandError::new(
                 "bad_request",
                 format!("{} needs the x-doctalk-{name} header", self.command),
             )
         })
     }
-}
-
-/// `encodeURIComponent`'s inverse; malformed escapes are kept as they are.
-fn percent_decode(s: &str) -> String {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        let hex = (bytes[i] == b'%')
-            .then(|| s.get(i + 1..i + 3))
-            .flatten()
-            .and_then(|h| u8::from_str_radix(h, 16).ok());
-        match hex {
-            Some(b) => {
-                out.push(b);
-                i += 3;
-            }
-            None => {
-                out.push(bytes[i]);
-                i += 1;
-            }
-        }
-    }
-    String::from_utf8_lossy(&out).into_owned()
 }
 
 #[cfg(test)]
@@ -130,7 +115,10 @@ mod tests {
 
     #[test]
     fn header_names_decode_like_encode_uri_component() {
-        assert_eq!(super::percent_decode("%E5%91%98%E5%B7%A5.pdf"), "员工.pdf");
-        assert_eq!(super::percent_decode("a%20b%zz"), "a b%zz");
+        let decode = doctalk_server::percent_decode;
+        assert_eq!(decode("%E5%91%98%E5%B7%A5.pdf").as_deref(), Some("员工.pdf"));
+        // Not what encodeURIComponent writes: refused, not passed on changed.
+        assert_eq!(decode("a%20b%zz"), None);
+        assert_eq!(decode("%FF"), None);
     }
 }

@@ -60,8 +60,8 @@ pub async fn speak(
 pub async fn voice_add(desktop: State<'_, Desktop>, request: Request<'_>) -> CommandResult<Value> {
     let upload = RawUpload::read(&request, "voice_add")?;
     let name = upload.required("name")?;
-    let consent = upload.header("consent").unwrap_or_default();
-    let base = upload.header("base");
+    let consent = upload.header("consent")?.unwrap_or_default();
+    let base = upload.header("base")?;
     let engine = desktop.engine().await?;
     let ignore: service::Emit = std::sync::Arc::new(|_, _| {});
     Ok(service::add_voice(engine, &name, &consent, base.as_deref(), upload.bytes, ignore).await?)
@@ -78,7 +78,7 @@ pub async fn voice_remove(desktop: State<'_, Desktop>, name: String) -> CommandR
 #[tauri::command]
 pub async fn transcribe(desktop: State<'_, Desktop>, request: Request<'_>) -> CommandResult<Value> {
     let upload = RawUpload::read(&request, "transcribe")?;
-    let language = upload.header("language");
+    let language = upload.header("language")?;
     Ok(service::transcribe(desktop.engine().await?, upload.bytes, language.as_deref()).await?)
 }
 

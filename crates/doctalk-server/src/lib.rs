@@ -34,7 +34,7 @@ pub use error::ServerError;
 pub use gate::LlmGate;
 pub use language_model::LanguageModel;
 pub use state::{AppState, Engine, ServerConfig};
-pub use ui::CONTENT_SECURITY_POLICY;
+pub use ui::{percent_decode, CONTENT_SECURITY_POLICY};
 
 /// Binds `config.bind` and serves until `shutdown` resolves.
 pub async fn serve(

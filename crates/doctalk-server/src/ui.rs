@@ -66,8 +66,9 @@ fn safe_relative(path: &str) -> Option<PathBuf> {
         .then_some(relative)
 }
 
-/// `encodeURIComponent`'s inverse; `None` for a malformed escape or bytes that are not UTF-8.
-pub(crate) fn percent_decode(s: &str) -> Option<String> {
+/// `encodeURIComponent`'s inverse; `None` for a malformed escape or bytes that are not UTF-8. The one
+/// decoder of the doors: the server's paths and form fields, the desktop app's argument headers.
+pub fn percent_decode(s: &str) -> Option<String> {
     let bytes = s.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;
