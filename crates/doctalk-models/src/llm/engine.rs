@@ -228,9 +228,7 @@ impl LocalGenerator {
 
         let input = Tensor::new(&prompt_ids[start..], &self.device)?.unsqueeze(0)?;
         let prefill = std::time::Instant::now();
-        // Logits rows not yet sampled: the first follows the last token of `context`, each further
-        // one follows a guess in `guesses` (fed after that token in the same pass).
-        let mut rows = VecDeque::from([model.forward(&input, start)?]);
+        let mut pending = Pending::after_prompt(model.forward(&input, start)?);
         tracing::debug!(
             tokens = prompt_ids.len() - start,
             reused = start,
@@ -241,8 +239,6 @@ impl LocalGenerator {
         // Wrong guesses are dropped by cutting the cache back, which only a model that resumes can.
         let lookup =
             self.prompt_lookup && params.temperature <= 0.0 && model.checks_guesses() && model.resumes();
-        let mut guesses: VecDeque<u32> = VecDeque::new();
-        let (mut guessed_tokens, mut offered, mut checks) = (0, 0, 0);
         let stop_reason = loop {
             if completion_tokens >= params.max_tokens {
                 break StopReason::MaxTokens;
@@ -250,10 +246,7 @@ impl LocalGenerator {
             if context.len() >= self.context_window {
                 break StopReason::ContextFull;
             }
-            let logits = rows
-                .pop_front()
-                .ok_or_else(|| candle_core::Error::Msg("no logits left to sample".into()))?;
-            let next = sampler.next_token(&logits, &context)?;
+            let next = sampler.next_token(&pending.next_row()?, &context)?;
             if self.eos.contains(&next) {
                 break StopReason::EndOfText;
             }
@@ -270,55 +263,25 @@ impl LocalGenerator {
             if flow.is_break() {
                 break StopReason::Cancelled;
             }
-            if guesses.front() == Some(&next) && !rows.is_empty() {
-                // The model chose the guess: the next row of logits already follows it.
-                guesses.pop_front();
-                guessed_tokens += 1;
+            if pending.confirmed(next) {
                 continue;
             }
-            if !guesses.is_empty() {
-                // A wrong guess: the cache ends with guesses the model did not choose.
-                let keep = context.len() - 1;
-                if !model.truncate_kv_cache(keep) {
-                    return Err(
-                        candle_core::Error::Msg("the model could not drop wrong guesses".into()).into(),
-                    );
-                }
-                fed.truncate(keep);
-                guesses.clear();
-                rows.clear();
-            }
-            let room = (self.context_window - context.len())
-                .min(params.max_tokens - completion_tokens)
-                .saturating_sub(1)
-                .min(lookup::MAX_GUESSES);
-            let guessed = if lookup {
-                lookup::guess(&context, room)
+            let room = if lookup {
+                (self.context_window - context.len())
+                    .min(params.max_tokens - completion_tokens)
+                    .saturating_sub(1)
+                    .min(lookup::MAX_GUESSES)
             } else {
-                &[]
+                0
             };
-            let mut input = vec![next];
-            input.extend_from_slice(guessed);
-            let tensor = Tensor::new(input.as_slice(), &self.device)?.unsqueeze(0)?;
-            let offset = context.len() - 1;
-            if guessed.is_empty() {
-                rows.push_back(model.forward(&tensor, offset)?);
-            } else {
-                let every = model.forward_every(&tensor, offset)?;
-                for i in 0..input.len() {
-                    rows.push_back(every.get(i)?);
-                }
-                guesses.extend(guessed);
-                offered += guessed.len();
-                checks += 1;
-            }
-            fed.extend_from_slice(&input);
+            pending.feed(model, &self.device, &context, fed, room)?;
         };
+        let guessed_tokens = pending.confirmed_guesses;
         tracing::debug!(
             completion_tokens,
             guessed_tokens,
-            offered,
-            checks,
+            offered = pending.offered,
+            checks = pending.checks,
             ms_since_prefill_began = prefill.elapsed().as_secs_f64() * 1e3,
             "decoded"
         );
@@ -342,6 +305,85 @@ impl LocalGenerator {
             guessed_tokens,
             stop_reason,
         })
+    }
+}
+
+/// Logits rows not yet sampled and the guessed tokens they follow ([`lookup`]).
+struct Pending {
+    /// The first follows the last token of the context, each further one a guess in `guesses`
+    /// (fed after that token in the same pass).
+    rows: VecDeque<Tensor>,
+    guesses: VecDeque<u32>,
+    confirmed_guesses: usize,
+    /// Guesses fed, and passes that fed some (for the debug log).
+    offered: usize,
+    checks: usize,
+}
+
+impl Pending {
+    fn after_prompt(logits: Tensor) -> Self {
+        Self {
+            rows: VecDeque::from([logits]),
+            guesses: VecDeque::new(),
+            confirmed_guesses: 0,
+            offered: 0,
+            checks: 0,
+        }
+    }
+
+    fn next_row(&mut self) -> Result<Tensor> {
+        Ok(self
+            .rows
+            .pop_front()
+            .ok_or_else(|| candle_core::Error::Msg("no logits left to sample".into()))?)
+    }
+
+    /// Whether `next`, just sampled, is the guess the next row already follows.
+    fn confirmed(&mut self, next: u32) -> bool {
+        if self.guesses.front() != Some(&next) {
+            return false;
+        }
+        self.guesses.pop_front();
+        self.confirmed_guesses += 1;
+        true
+    }
+
+    /// Runs the context's last token, with up to `room` tokens guessed from the context after it,
+    /// once the cache is cut back past guesses the model did not choose. `fed` tracks the cache.
+    fn feed(
+        &mut self,
+        model: &mut dyn CausalLm,
+        device: &Device,
+        context: &[u32],
+        fed: &mut Vec<u32>,
+        room: usize,
+    ) -> Result<()> {
+        let keep = context.len() - 1;
+        if !self.guesses.is_empty() {
+            if !model.truncate_kv_cache(keep) {
+                return Err(candle_core::Error::Msg("the model could not drop wrong guesses".into()).into());
+            }
+            fed.truncate(keep);
+            self.guesses.clear();
+            self.rows.clear();
+        }
+        let guessed = lookup::guess(context, room);
+        let mut input = vec![context[keep]];
+        input.extend_from_slice(guessed);
+        let tensor = Tensor::new(input.as_slice(), device)?.unsqueeze(0)?;
+        if guessed.is_empty() {
+            self.rows.push_back(model.forward(&tensor, keep)?);
+        } else {
+            let every = model.forward_every(&tensor, keep)?;
+            for i in 0..input.len() {
+                self.rows.push_back(every.get(i)?);
+            }
+            self.guesses.extend(guessed);
+            self.offered += guessed.len();
+            self.checks += 1;
+        }
+        fed.extend_from_slice(&input);
+        Ok(())
     }
 }
 
