@@ -6,6 +6,7 @@
   scanned-zh.pdf       员工手册.pdf page 3 as a 150-dpi greyscale JPEG, the only thing on its page (no text layer)
   mixed.pdf            it-security-policy.pdf page 2 (text layer) followed by a scanned page 3
   two-pages.tif        员工手册.pdf pages 4 and 5 at 200 dpi, 1 bit, CCITT G4, one TIFF
+  white-is-zero.tif    its first page stored as fax machines do: WhiteIsZero (photometric 0), bits inverted
   photo.png            it-security-policy.pdf page 3 at 150 dpi with a transparent margin (RGBA)
   truncated.jpg        the first 40% of a JPEG
   bomb.png             a PNG header declaring 60,000 x 60,000 pixels (a decompression bomb), no pixels
@@ -37,6 +38,27 @@ def page_image(pdf, page, dpi):
         return Image.open(base + ".png").convert("RGB")
 
 
+def white_is_zero(page, path):
+    """`page` (mode "1") as a G4 TIFF whose set bits are black: the pixels inverted, and the
+    PhotometricInterpretation tag (262) patched to 0, since Pillow writes BlackIsZero for mode "1"."""
+    page.convert("L").point(lambda v: 255 - v).convert("1").save(path, compression="group4")
+    data = bytearray(open(path, "rb").read())
+    endian = "<" if data[:2] == b"II" else ">"
+    (ifd,) = struct.unpack_from(endian + "I", data, 4)
+    (count,) = struct.unpack_from(endian + "H", data, ifd)
+    for i in range(count):
+        at = ifd + 2 + 12 * i
+        tag, kind, _ = struct.unpack_from(endian + "HHI", data, at)
+        if tag == 262:
+            if kind != 3 or struct.unpack_from(endian + "H", data, at + 8)[0] != 1:
+                raise SystemExit(f"{path}: unexpected PhotometricInterpretation entry")
+            struct.pack_into(endian + "H", data, at + 8, 0)
+            break
+    else:
+        raise SystemExit(f"{path}: no PhotometricInterpretation tag")
+    open(path, "wb").write(bytes(data))
+
+
 def scanned_pdf(img, path, dpi):
     img.save(path, "PDF", resolution=dpi, quality=50)
 
@@ -55,6 +77,7 @@ def main():
 
     pages = [page_image(ZH, n, 200).convert("L").point(lambda v: 255 if v > 200 else 0).convert("1") for n in (4, 5)]
     pages[0].save(os.path.join(out, "two-pages.tif"), compression="group4", save_all=True, append_images=pages[1:])
+    white_is_zero(pages[0], os.path.join(out, "white-is-zero.tif"))
 
     photo = page_image(EN, 3, 150).convert("RGBA")
     w, h = photo.size

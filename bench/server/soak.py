@@ -10,8 +10,8 @@ Each client is one of: an asker (questions in its own conversations, every ~2 s)
 conversation keeper (lists, reads and deletes its conversations every ~5 s). With --tokens (one
 token per line, e.g. from `doctalk users add … --json`) the clients use them in turn, as the users
 of a team server would. Every minute one JSON line: requests, errors (by status), p50/p99 latency
-per kind, the server's RSS and open file handles (from /proc/PID). At the end a summary with the
-growth of RSS and file handles from the first minute to the last. Standard library only.
+per kind, the server's RSS, its anonymous part and open file handles (from /proc/PID). At the end a summary
+with the growth of each from the first minute to the last. Standard library only.
 """
 import argparse
 import json
@@ -132,14 +132,19 @@ def keeper(base, token, stats, stop, rng):
 
 
 def proc(pid):
-    rss_kb = 0
+    """RSS, its anonymous part (heap and other private memory: where a leak shows) and open file
+    handles, in MiB and handles. The rest of RSS is file-backed, mostly the program's own code,
+    which grows as requests reach code not run before and can be dropped by the kernel at will."""
+    rss_kb = anon_kb = 0
     with open(f"/proc/{pid}/status") as f:
         for line in f:
             if line.startswith("VmRSS:"):
                 rss_kb = int(line.split()[1])
+            elif line.startswith("RssAnon:"):
+                anon_kb = int(line.split()[1])
     import os
     fds = len(os.listdir(f"/proc/{pid}/fd"))
-    return rss_kb // 1024, fds
+    return rss_kb // 1024, anon_kb // 1024, fds
 
 
 def summary(values):
@@ -181,8 +186,9 @@ def main():
     for minute in range(1, int(args.minutes) + 1):
         time.sleep(max(0.0, started + minute * 60 - time.monotonic()))
         requests, latency, errors = stats.take()
-        rss, fds = proc(args.pid)
-        row = {"minute": minute, "requests": requests, "errors": errors, "rss_mib": rss, "open_files": fds,
+        rss, anon, fds = proc(args.pid)
+        row = {"minute": minute, "requests": requests, "errors": errors, "rss_mib": rss, "anon_mib": anon,
+               "open_files": fds,
                "latency_ms": {k: summary(v) for k, v in sorted(latency.items())}}
         minutes.append(row)
         line = json.dumps(row, ensure_ascii=False)
@@ -198,6 +204,8 @@ def main():
         "requests": sum(m["requests"] for m in minutes), "errors": total_errors,
         "rss_mib_first_minute": first["rss_mib"], "rss_mib_last_minute": last["rss_mib"],
         "rss_growth": round(last["rss_mib"] / max(1, first["rss_mib"]) - 1, 3),
+        "anon_mib_first_minute": first["anon_mib"], "anon_mib_last_minute": last["anon_mib"],
+        "anon_growth": round(last["anon_mib"] / max(1, first["anon_mib"]) - 1, 3),
         "open_files_first_minute": first["open_files"], "open_files_last_minute": last["open_files"],
         "open_files_growth": round(last["open_files"] / max(1, first["open_files"]) - 1, 3),
     }

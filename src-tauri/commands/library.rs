@@ -49,10 +49,12 @@ pub async fn documents_reindex(
     desktop: State<'_, Desktop>,
     kb: Option<String>,
     id: String,
+    ocr: Option<String>,
     on_event: Channel<Value>,
 ) -> CommandResult<Value> {
     let engine = desktop.engine().await?;
-    let result = service::reindex(engine, kb.as_deref(), &id, emit_to(&on_event)).await;
+    let ocr = service::ocr_mode(ocr.as_deref())?;
+    let result = service::reindex(engine, kb.as_deref(), &id, ocr, emit_to(&on_event)).await;
     finish(&on_event, result.map_err(Into::into))
 }
 

@@ -34,6 +34,8 @@ pub enum CoreError {
     Settings { path: PathBuf, reason: String },
     #[error("bad settings: {0}")]
     BadSettings(String),
+    #[error("the knowledge base has no documents yet: add some first (`doctalk ingest PATH`, or drop files on the app), then check its answers")]
+    EmptyKnowledgeBase,
     #[error("no question–answer pairs in {0} (an FAQ export with question and answer columns, e.g. 问题/答案, or a knowledge base with such a file)")]
     NoFaqPairs(String),
     #[error("no LoRA adapter {choice:?}: not a path, and not a name in {dir} (a PEFT directory NAME/ or NAME.gguf)", dir = .dir.display())]

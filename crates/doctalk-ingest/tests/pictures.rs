@@ -163,6 +163,18 @@ fn every_page_of_a_one_bit_tiff_is_read_black_on_white() {
     }
 }
 
+/// The fax convention: a G4 TIFF whose set bits are black (PhotometricInterpretation 0). Read with
+/// the wrong polarity, the page would be nearly all black.
+#[test]
+fn a_white_is_zero_tiff_is_read_black_on_white() {
+    let reader = Arc::new(Recorder::default());
+    let doc = parse_file(&fixture("white-is-zero.tif"), &with(&reader, OcrMode::Auto)).unwrap();
+    assert_eq!(doc.page_count, Some(1));
+    let seen = reader.seen.lock().unwrap()[0];
+    assert!(seen.dark > 0.005 && seen.dark < 0.3, "{seen:?}");
+    assert!(seen.white_top, "{seen:?}");
+}
+
 #[test]
 fn transparency_becomes_white_paper() {
     let reader = Arc::new(Recorder::default());

@@ -79,6 +79,7 @@ impl ServerError {
                 | CoreError::BadUserName(_)
                 | CoreError::BadSettings(_)
                 | CoreError::NoFaqPairs(_)
+                | CoreError::EmptyKnowledgeBase
                 | CoreError::Folder { .. }
                 | CoreError::Archive { .. },
             ) => (StatusCode::BAD_REQUEST, "bad_request"),

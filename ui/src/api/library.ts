@@ -11,6 +11,7 @@ import type {
   IngestDone,
   IngestProgress,
   KbList,
+  OcrChoice,
   SummaryLength,
   SummaryProgress,
   SyncReport,
@@ -140,11 +141,18 @@ export class LibraryClient {
     return this.#t.request(inKb({ method: 'POST', path: '/api/folders/sync', command: 'folders_sync' }, this.#kb()));
   }
 
-  reindex(id: string, onEvent: (e: IngestEvent) => void): StreamHandle<IngestDone> {
+  /** Reads the document again from its file; `ocr` forces or forbids OCR for this file. */
+  reindex(id: string, onEvent: (e: IngestEvent) => void, ocr: OcrChoice = 'auto'): StreamHandle<IngestDone> {
     return typedStream(
       this.#t,
       inKb(
-        { method: 'POST', path: `/api/documents/${enc(id)}/reindex`, command: 'documents_reindex', args: { id } },
+        {
+          method: 'POST',
+          path: `/api/documents/${enc(id)}/reindex`,
+          command: 'documents_reindex',
+          args: { id, ocr },
+          query: ocr === 'auto' ? undefined : { ocr },
+        },
         this.#kb(),
       ),
       onEvent,

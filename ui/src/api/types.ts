@@ -37,6 +37,10 @@ export interface Diagnostic {
   page: number | null;
 }
 
+/** How a document's pages are read: OCR where the text layer is missing or garbled (`auto`), every
+ *  page from its picture (`always`), or the text layer only (`never`). */
+export type OcrChoice = 'auto' | 'always' | 'never';
+
 export type FileStatus = 'indexed' | 'unchanged' | 'failed' | 'moved' | 'duplicate';
 
 export interface FileReport {

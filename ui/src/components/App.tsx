@@ -6,7 +6,7 @@ import { useCallback, useEffect, useMemo, useRef, useState } from 'preact/hooks'
 import type { RefObject } from 'preact';
 import { createApi } from '../api';
 import type { Transport } from '../api/transport';
-import type { DocumentInfo, LanguagePref, SearchHit, Source } from '../api/types';
+import type { DocumentInfo, LanguagePref, OcrChoice, SearchHit, Source } from '../api/types';
 import { loadLangPref, resolveLang, saveLangPref, translate, type Key, type Vars } from '../i18n';
 import { selectForUpload, isHiddenPath, type PickedFile } from '../lib/files';
 import { UploadQueue } from '../lib/uploadQueue';
@@ -206,8 +206,8 @@ function Workspace({ kbRef, onOpenSettings }: WorkspaceProps) {
   }, [api, queue]);
 
   const reindex = useCallback(
-    (doc: DocumentInfo) =>
-      queue.enqueueBatch({ label: doc.title || doc.path, start: (onEvent) => api.library.reindex(doc.id, onEvent) }),
+    (doc: DocumentInfo, ocr?: OcrChoice) =>
+      queue.enqueueBatch({ label: doc.title || doc.path, start: (onEvent) => api.library.reindex(doc.id, onEvent, ocr) }),
     [api, queue],
   );
 

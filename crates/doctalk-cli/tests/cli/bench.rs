@@ -141,3 +141,26 @@ fn bench_answers_names_the_line_of_a_malformed_question_file() {
     assert!(err.contains("qa.jsonl") && err.contains("line 2"), "{err}");
     assert!(!err.contains("panicked"), "{err}");
 }
+
+/// Over a knowledge base with nothing in it every answer is "not found": the check refuses to
+/// report a score of zero and says what to do first.
+#[test]
+fn bench_answers_over_an_empty_knowledge_base_says_to_add_documents() {
+    let dt = Doctalk::new();
+    let dir = tempfile::tempdir().unwrap();
+    let qa = dir.path().join("qa.jsonl");
+    std::fs::write(
+        &qa,
+        "{\"q\": \"如何下载滴滴APP\", \"expect_any\": [\"App Store\"]}\n",
+    )
+    .unwrap();
+    let out = dt.run(&["bench", "answers", "--qa", qa.to_str().unwrap(), "--no-llm"]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    assert!(
+        err.contains("no documents yet") && err.contains("doctalk ingest"),
+        "{err}"
+    );
+    let printed = String::from_utf8_lossy(&out.stdout);
+    assert!(!printed.contains("fact+citation"), "{printed}");
+}

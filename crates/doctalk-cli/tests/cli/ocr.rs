@@ -173,3 +173,74 @@ fn an_upload_can_force_or_forbid_ocr() {
     assert_eq!(bad.status, 400, "{}", bad.body);
     assert!(bad.body.contains("auto, always or never"), "{}", bad.body);
 }
+
+/// A document's own choice, after the fact: re-indexing with `?ocr=never` keeps only the text
+/// layer (the scanned page is reported unread and its fact is no longer found), `?ocr=always`
+/// reads both pages from their pictures, and a value that means nothing is a 400 before anything
+/// is read again.
+#[test]
+fn a_document_can_be_read_again_with_ocr_forced_or_forbidden() {
+    let dt = Doctalk::new();
+    let server = start(&dt, &["--no-llm"]);
+    let headers = format!(
+        "Host: {}\r\nContent-Type: application/octet-stream\r\n",
+        server.addr
+    );
+    let done = |reply: &crate::serve::Reply| {
+        assert_eq!(reply.status, 200, "{}", reply.body);
+        let (name, done) = sse_events(&reply.body).last().unwrap().clone();
+        assert_eq!(name, "done", "{}", reply.body);
+        done["files"][0].clone()
+    };
+    let uploaded = done(&http_raw(
+        &server.addr,
+        "POST",
+        "/api/ingest?name=mixed.pdf",
+        &headers,
+        &fs::read(scanned("mixed.pdf")).unwrap(),
+    ));
+    assert_eq!(uploaded["status"], "indexed", "{uploaded}");
+    // A document read again is a new version with an id of its own: each re-index names the last.
+    let id = std::cell::RefCell::new(uploaded["doc_id"].as_str().unwrap().to_string());
+    let reindex = |ocr: &str| {
+        http_raw(
+            &server.addr,
+            "POST",
+            &format!("/api/documents/{}/reindex?ocr={ocr}", id.borrow()),
+            &headers,
+            b"",
+        )
+    };
+    let reindexed = |report: serde_json::Value| {
+        *id.borrow_mut() = report["doc_id"].as_str().unwrap().to_string();
+        report
+    };
+    // Page 2 is the scan (it-security-policy.pdf page 3); page 1 has a text layer.
+    let scan_found = || {
+        let hits = dt.json(&["search", "full-disk encryption on Windows laptops", "--json"]);
+        hits.as_array()
+            .unwrap()
+            .iter()
+            .any(|h| h["page"] == 2 && h["path"].as_str().unwrap().ends_with("mixed.pdf"))
+    };
+    assert!(scan_found(), "auto reads the scanned page");
+
+    let never = reindexed(done(&reindex("never")));
+    assert_eq!(never["status"], "indexed", "{never}");
+    assert!(!codes(&never).contains(&"ocr".to_string()), "{never}");
+    assert!(
+        never["diagnostics"].to_string().contains("OCR was turned off"),
+        "{never}"
+    );
+    assert!(!scan_found(), "the text layer alone has nothing of page 2");
+
+    let always = reindexed(done(&reindex("always")));
+    assert_eq!(always["status"], "indexed", "{always}");
+    let read = codes(&always).iter().filter(|c| *c == "ocr").count();
+    assert_eq!(read, 2, "both pages read from their pictures: {always}");
+    assert!(scan_found(), "{always}");
+
+    let bad = reindex("sometimes");
+    assert_eq!(bad.status, 400, "{}", bad.body);
+    assert!(bad.body.contains("auto, always or never"), "{}", bad.body);
+}

@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use super::{before_checking, score, totals, CaseScore, QaCase, Totals};
 use crate::answer::claims::UnsupportedClaim;
 use crate::answer::{AnswerRequest, EventSink, Evidence};
-use crate::{KnowledgeBase, Result};
+use crate::{CoreError, KnowledgeBase, Result};
 
 /// One way of answering: with a language model, or extractive (`generator: None`).
 #[derive(Clone)]
@@ -150,6 +150,10 @@ pub async fn run_check(
     progress: &(dyn Fn(CheckProgress) + Send + Sync),
     cancel: Arc<AtomicBool>,
 ) -> Result<CheckReport> {
+    // Every answer over an empty index is "not found": a report of zeros would blame the model.
+    if kb.chunk_count().await? == 0 {
+        return Err(CoreError::EmptyKnowledgeBase);
+    }
     let mut report = CheckReport {
         questions: cases
             .iter()

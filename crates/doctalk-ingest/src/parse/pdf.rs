@@ -92,7 +92,7 @@ pub(super) fn parse(path: &Path, opts: &ParseOptions) -> Result<Document> {
             continue;
         }
         let no_ocr = match (&opts.ocr.reader, opts.ocr.mode) {
-            (_, OcrMode::Never) => "",
+            (_, OcrMode::Never) => "; OCR was turned off",
             (None, _) => "; OCR is not set up",
             (Some(_), _) if ocr_unavailable => "; OCR is not available",
             (Some(_), _) => "",

@@ -256,14 +256,24 @@ async fn document_file(
     Ok(file_response(mime, bytes))
 }
 
+#[derive(Deserialize)]
+struct ReindexQuery {
+    kb: Option<String>,
+    /// `auto` (default), `always` (read every page from its picture) or `never`: a scan whose
+    /// text layer reads as words but is not the page's text can be read again by OCR.
+    ocr: Option<String>,
+}
+
 async fn reindex(
     State(s): State<AppState>,
-    Query(kb): Query<KbParam>,
+    Query(q): Query<ReindexQuery>,
     Path(id): Path<String>,
-) -> EventStream {
-    event_stream("reindex_failed", move |emit| async move {
-        service::reindex(&s.engine, kb.name(), &id, emit).await
-    })
+) -> Result<EventStream, ServerError> {
+    let ocr = service::ocr_mode(q.ocr.as_deref())?;
+    let kb = q.kb.filter(|k| !k.is_empty());
+    Ok(event_stream("reindex_failed", move |emit| async move {
+        service::reindex(&s.engine, kb.as_deref(), &id, ocr, emit).await
+    }))
 }
 
 #[derive(Deserialize)]

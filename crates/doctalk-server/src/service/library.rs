@@ -79,10 +79,18 @@ pub async fn document_file(
     Ok((bytes, crate::ui::content_type(Path::new(&doc.path))))
 }
 
-/// Parses, embeds and commits a document again from its file; `done`: `{files: [report]}`.
-pub async fn reindex(s: &Engine, kb: Option<&str>, id: &str, emit: Emit) -> Result<Value, ServerError> {
+/// Parses, embeds and commits a document again from its file, reading its pages by OCR as `ocr`
+/// says; `done`: `{files: [report]}`.
+pub async fn reindex(
+    s: &Engine,
+    kb: Option<&str>,
+    id: &str,
+    ocr: doctalk_core::OcrMode,
+    emit: Emit,
+) -> Result<Value, ServerError> {
     let lib = s.library(kb).await?;
-    let report = lib.kb.reindex(document_id(id)?, &progress(emit)).await?;
+    let kb = lib.kb.clone().with_ocr_mode(ocr);
+    let report = kb.reindex(document_id(id)?, &progress(emit)).await?;
     Ok(json!({"files": [report]}))
 }
 

@@ -1,7 +1,8 @@
-// The indexed documents, with delete (confirmed in place) and re-index.
+// The indexed documents, with delete (confirmed in place) and re-index (for a PDF, also with OCR
+// forced or forbidden: a scan whose text layer reads as words but is not the page's text).
 
 import { useState } from 'preact/hooks';
-import type { DocumentInfo } from '../../api/types';
+import type { DocumentInfo, OcrChoice } from '../../api/types';
 import { formatBytes } from '../../lib/format';
 import { memo } from '../../lib/memo';
 import { useServices } from '../../state/context';
@@ -12,7 +13,7 @@ interface Props {
   scopeIds: ReadonlySet<string>;
   onOpen: (doc: DocumentInfo) => void;
   onRemove: (doc: DocumentInfo) => void;
-  onReindex: (doc: DocumentInfo) => void;
+  onReindex: (doc: DocumentInfo, ocr?: OcrChoice) => void;
   onToggleScope: (doc: DocumentInfo) => void;
   onSummarize: (doc: DocumentInfo) => void;
 }
@@ -42,7 +43,7 @@ interface RowProps {
   scoped: boolean;
   onOpen: (doc: DocumentInfo) => void;
   onRemove: (doc: DocumentInfo) => void;
-  onReindex: (doc: DocumentInfo) => void;
+  onReindex: (doc: DocumentInfo, ocr?: OcrChoice) => void;
   onToggleScope: (doc: DocumentInfo) => void;
   onSummarize: (doc: DocumentInfo) => void;
 }
@@ -104,6 +105,23 @@ const DocRow = memo(function DocRow({ doc, scoped, onOpen, onRemove, onReindex, 
             <button type="button" data-testid="doc-reindex" onClick={() => onReindex(doc)}>
               {t('reindex')}
             </button>
+            {doc.format.toLowerCase() === 'pdf' && (
+              <select
+                data-testid="doc-reindex-ocr"
+                aria-label={t('reindexOcrTitle')}
+                title={t('reindexOcrTitle')}
+                value=""
+                onChange={(e) => {
+                  const choice = (e.currentTarget as HTMLSelectElement).value;
+                  (e.currentTarget as HTMLSelectElement).value = '';
+                  if (choice === 'always' || choice === 'never') onReindex(doc, choice);
+                }}
+              >
+                <option value="">{t('reindexOcr')}</option>
+                <option value="always">{t('reindexOcrAlways')}</option>
+                <option value="never">{t('reindexOcrNever')}</option>
+              </select>
+            )}
             <button type="button" data-testid="doc-remove" onClick={() => setConfirming(true)}>
               {t('remove')}
             </button>

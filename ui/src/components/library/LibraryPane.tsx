@@ -2,7 +2,7 @@
 
 import type { RefObject } from 'preact';
 import { useMemo, useState } from 'preact/hooks';
-import type { DocumentInfo, SearchHit } from '../../api/types';
+import type { DocumentInfo, OcrChoice, SearchHit } from '../../api/types';
 import type { PickedFile } from '../../lib/files';
 import type { UploadQueue } from '../../lib/uploadQueue';
 import { useServices } from '../../state/context';
@@ -24,7 +24,7 @@ interface Props {
   onOpenDoc: (doc: DocumentInfo) => void;
   onOpenHit: (hit: SearchHit) => void;
   onRemove: (doc: DocumentInfo) => void;
-  onReindex: (doc: DocumentInfo) => void;
+  onReindex: (doc: DocumentInfo, ocr?: OcrChoice) => void;
   scopeIds: ReadonlySet<string>;
   onToggleScope: (doc: DocumentInfo) => void;
   onSummarize: (doc: DocumentInfo) => void;

@@ -122,6 +122,60 @@ pub(crate) fn run_isolated<E: PdfEngine + 'static>(
     }
 }
 
+/// How a [`stream_isolated`] run ended.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum StreamEnd {
+    /// The producer returned.
+    Finished,
+    /// No next item came within the budget: the producer was abandoned.
+    TimedOut(Duration),
+    Panicked(String),
+}
+
+/// Runs `produce` on its own thread (named `name`, with the engines' large stack) and hands each
+/// item it sends to `each` here, as it comes: the producer works one item ahead of the consumer,
+/// no further, so at most two items exist at once. Each item must come within `budget` of the
+/// previous one; a producer that overruns is abandoned as [`run_isolated`] abandons an engine (it
+/// stops at its next send, which finds nobody listening). `send` returns `false` once nobody
+/// listens, so a producer can stop early.
+pub(crate) fn stream_isolated<T: Send + 'static>(
+    name: &str,
+    budget: Duration,
+    produce: impl FnOnce(&dyn Fn(T) -> bool) + Send + 'static,
+    mut each: impl FnMut(T),
+) -> StreamEnd {
+    install_quiet_hook();
+    enum Message<T> {
+        Item(T),
+        Done(Result<(), String>),
+    }
+    let (tx, rx) = mpsc::sync_channel::<Message<T>>(1);
+    let spawned = thread::Builder::new()
+        .name(name.to_string())
+        .stack_size(ENGINE_STACK_BYTES)
+        .spawn(move || {
+            QUIET_PANICS.with(|q| q.set(true));
+            let send = |item: T| tx.send(Message::Item(item)).is_ok();
+            let result = panic::catch_unwind(AssertUnwindSafe(|| produce(&send)))
+                .map_err(|payload| panic_text(&*payload));
+            let _ = tx.send(Message::Done(result));
+        });
+    if let Err(e) = spawned {
+        return StreamEnd::Panicked(format!("cannot start a thread: {e}"));
+    }
+    loop {
+        match rx.recv_timeout(budget) {
+            Ok(Message::Item(item)) => each(item),
+            Ok(Message::Done(Ok(()))) => return StreamEnd::Finished,
+            Ok(Message::Done(Err(message))) => return StreamEnd::Panicked(message),
+            Err(mpsc::RecvTimeoutError::Timeout) => return StreamEnd::TimedOut(budget),
+            Err(mpsc::RecvTimeoutError::Disconnected) => {
+                return StreamEnd::Panicked("the thread ended without a result".to_string())
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -161,5 +215,61 @@ mod tests {
         let run = run_isolated::<Hanging>(Arc::new(vec![]), Arc::new(vec![]), Duration::from_millis(100));
         assert!(matches!(run, EngineRun::TimedOut(_)), "{run:?}");
         assert!(started.elapsed() < Duration::from_secs(2));
+    }
+    #[test]
+    fn a_stream_hands_over_every_item_in_order() {
+        let mut got = Vec::new();
+        let end = stream_isolated(
+            "test-stream",
+            Duration::from_secs(10),
+            |send| {
+                for i in 0..5 {
+                    assert!(send(i));
+                }
+            },
+            |i| got.push(i),
+        );
+        assert_eq!(end, StreamEnd::Finished);
+        assert_eq!(got, [0, 1, 2, 3, 4]);
+    }
+
+    #[test]
+    fn a_stream_that_stalls_keeps_what_came_and_times_out() {
+        let started = std::time::Instant::now();
+        let mut got = Vec::new();
+        let end = stream_isolated(
+            "test-stream",
+            Duration::from_millis(200),
+            |send| {
+                send(1);
+                send(2);
+                thread::sleep(Duration::from_secs(5));
+                // Abandoned by now: nobody listens, and this send tells the producer so.
+                send(3);
+            },
+            |i| got.push(i),
+        );
+        assert_eq!(end, StreamEnd::TimedOut(Duration::from_millis(200)));
+        assert_eq!(got, [1, 2]);
+        assert!(started.elapsed() < Duration::from_secs(3));
+    }
+
+    #[test]
+    fn a_stream_whose_producer_panics_says_why() {
+        let mut got = Vec::new();
+        let end = stream_isolated(
+            "test-stream",
+            Duration::from_secs(10),
+            |send| {
+                send("first");
+                panic!("boom from a test producer");
+            },
+            |s| got.push(s),
+        );
+        assert!(
+            matches!(&end, StreamEnd::Panicked(m) if m.contains("boom from a test producer")),
+            "{end:?}"
+        );
+        assert_eq!(got, ["first"]);
     }
 }

@@ -2,12 +2,14 @@
 //! filter scans use: DCT, CCITT G3/G4, JBIG2, JPX, Flate), at 200 dpi or less.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use hayro::hayro_interpret::InterpreterSettings;
 use hayro::hayro_syntax::Pdf;
 use hayro::vello_cpu::color::palette::css::WHITE;
 use hayro::{PixmapSettings, RenderCache, RenderSettings};
 
+use super::isolate::StreamEnd;
 use crate::parse::ocr::MAX_PICTURE_SIDE;
 
 /// Pages are drawn at this resolution, unless their longer side would exceed
@@ -17,15 +19,67 @@ const DPI: f32 = 200.0;
 /// One rendered page: width, height, RGB bytes.
 pub(crate) type Picture = (usize, usize, Vec<u8>);
 
-/// Draws each page in `pages` (0-based) and hands it to `each` as soon as it is drawn, so only one
-/// page's pixels exist at a time. Errors are per page, except a file hayro cannot open at all.
+/// How long drawing one page may take. hayro has no limits of its own, and a hostile page (a
+/// pathological path, a huge pattern) can keep it busy for minutes; a real scanned page takes well
+/// under a second at 200 dpi.
+const PAGE_DRAW_BUDGET: Duration = Duration::from_secs(60);
+
+/// One message of the drawing thread.
+enum Drawn {
+    Page(usize, Result<Picture, String>),
+    Unopenable(String),
+}
+
+/// Draws each page in `pages` (0-based) and hands it to `each` as soon as it is drawn. Drawing
+/// runs on a thread of its own, one page ahead of `each` (which reads the previous page meanwhile),
+/// so at most two pages' pixels exist at a time. Errors are per page, except a file hayro cannot
+/// open at all; a page that takes longer than [`PAGE_DRAW_BUDGET`] to draw is reported with the
+/// pages after it, and the drawing thread is abandoned.
 pub(crate) fn each_page(
     bytes: &Arc<Vec<u8>>,
     passwords: &[Vec<u8>],
     pages: &[usize],
     mut each: impl FnMut(usize, Result<Picture, String>),
 ) -> Result<(), String> {
-    let pdf = open(bytes, passwords)?;
+    let (data, passwords, wanted) = (Arc::clone(bytes), passwords.to_vec(), pages.to_vec());
+    let mut unopenable = None;
+    let mut handed = 0;
+    let end = super::isolate::stream_isolated(
+        "pdf-draw",
+        PAGE_DRAW_BUDGET,
+        move |send| draw_pages(&data, &passwords, &wanted, send),
+        |drawn| match drawn {
+            Drawn::Page(index, picture) => {
+                handed += 1;
+                each(index, picture);
+            }
+            Drawn::Unopenable(reason) => unopenable = Some(reason),
+        },
+    );
+    if let Some(reason) = unopenable {
+        return Err(reason);
+    }
+    let why = match end {
+        StreamEnd::Finished => return Ok(()),
+        StreamEnd::TimedOut(budget) => format!("drawing it took longer than {} s", budget.as_secs()),
+        StreamEnd::Panicked(panic) => format!("the renderer failed ({panic})"),
+    };
+    for &index in &pages[handed.min(pages.len())..] {
+        each(index, Err(why.clone()));
+    }
+    Ok(())
+}
+
+/// The drawing thread: opens the file and sends each wanted page's picture, until the last one or
+/// until nobody listens.
+fn draw_pages(bytes: &Arc<Vec<u8>>, passwords: &[Vec<u8>], pages: &[usize], send: &dyn Fn(Drawn) -> bool) {
+    let pdf = match open(bytes, passwords) {
+        Ok(pdf) => pdf,
+        Err(reason) => {
+            send(Drawn::Unopenable(reason));
+            return;
+        }
+    };
     let settings = InterpreterSettings::default();
     let render_settings = RenderSettings::default();
     let all = pdf.pages();
@@ -74,9 +128,10 @@ pub(crate) fn each_page(
                 }
             }
         };
-        each(index, picture);
+        if !send(Drawn::Page(index, picture)) {
+            return;
+        }
     }
-    Ok(())
 }
 
 fn open(bytes: &Arc<Vec<u8>>, passwords: &[Vec<u8>]) -> Result<Pdf, String> {
