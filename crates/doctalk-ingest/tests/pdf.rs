@@ -344,3 +344,75 @@ fn an_exhausted_budget_is_a_timeout_not_a_hang() {
     let err = parse_file(&fixture("zh-zhlipsum.pdf"), &opts).expect_err("cannot finish");
     assert!(matches!(err, IngestError::TimedOut { .. }), "{err}");
 }
+
+/// The sample handbook and policy repeat a running title above every page and "第 N 页 共 13 页" /
+/// "Page N of 5" below it: both engines' pages come without them at their edges, and the body
+/// stays. (pdf_oxide reads one footer of the policy in the middle of a table: there it stays.)
+#[test]
+fn running_headers_and_page_numbers_are_left_out_of_the_pages() {
+    let sample = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../examples/sample-kb");
+    let edges = |text: &str| -> Vec<String> {
+        let lines: Vec<String> = text
+            .lines()
+            .map(|l| l.chars().filter(|c| !c.is_whitespace()).collect::<String>())
+            .filter(|l| !l.is_empty())
+            .collect();
+        let n = lines.len();
+        lines
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| *i < 2 || *i + 2 >= n)
+            .map(|(_, l)| l.clone())
+            .collect()
+    };
+    for engine in [PdfEngineId::PdfOxide, PdfEngineId::PdfExtract] {
+        let handbook = parse_ok(&sample.join("员工手册.pdf"), engine);
+        let handbook_pages = pages(&handbook);
+        assert_eq!(handbook_pages.len(), 13, "{engine:?}");
+        for page in &handbook_pages {
+            let n = page.page.unwrap();
+            for line in edges(&page.text) {
+                assert_ne!(
+                    line,
+                    format!("第{n}页共13页"),
+                    "{engine:?} page {n}: {}",
+                    page.text
+                );
+                assert_ne!(
+                    line, "星河科技有限公司员工手册（V3.2）",
+                    "{engine:?} page {n}: {}",
+                    page.text
+                );
+            }
+        }
+        assert!(
+            handbook_pages[0]
+                .text
+                .trim_start()
+                .starts_with("星河科技有限公司员工手册"),
+            "{}",
+            handbook_pages[0].text
+        );
+        assert!(
+            full_text(&handbook).contains("管理员后台的登录地址为"),
+            "{engine:?}: the body stays"
+        );
+
+        let policy = parse_ok(&sample.join("it-security-policy.pdf"), engine);
+        for page in pages(&policy) {
+            let n = page.page.unwrap();
+            for line in edges(&page.text) {
+                assert_ne!(line, format!("Page{n}of5"), "{engine:?} page {n}: {}", page.text);
+                assert_ne!(
+                    line, "XingheTechnology-InformationSecurityPolicy(ISP-002v2.1)",
+                    "{engine:?} page {n}: {}",
+                    page.text
+                );
+            }
+        }
+        assert!(
+            full_text(&policy).contains("Split tunnelling is disabled"),
+            "{engine:?}: the body stays"
+        );
+    }
+}

@@ -1,5 +1,6 @@
 //! File-type detection and dispatch to one parser per format.
 
+mod contain;
 mod docx;
 mod encoding;
 mod faq;
@@ -112,7 +113,7 @@ pub fn parse_file(path: &Path, opts: &ParseOptions) -> Result<Document> {
         Format::Docx => docx::parse(path),
         Format::Image => image::parse(path, opts),
     };
-    pdf::isolate::contained(parse).unwrap_or_else(|panic| {
+    contain::contained(parse).unwrap_or_else(|panic| {
         Err(IngestError::Corrupt {
             path: path.to_path_buf(),
             format: format.as_str(),

@@ -6,7 +6,8 @@
 //! takes the better engine's text; every [`TextBlock`] records which engine that was.
 
 mod engine;
-pub(crate) mod isolate;
+mod furniture;
+mod isolate;
 mod password;
 mod render;
 mod text;
@@ -124,6 +125,7 @@ pub(super) fn parse(path: &Path, opts: &ParseOptions) -> Result<Document> {
             )),
         }
     }
+    furniture::strip(&mut blocks);
     if blocks.is_empty() {
         let needs_ocr = merged
             .pages

@@ -4,8 +4,7 @@
 //! panic or hang; [`super::isolate`] contains that. Within one engine a failing page does
 //! not lose the others: every page is extracted under its own `catch_unwind`.
 
-use std::panic::{self, AssertUnwindSafe};
-
+use crate::parse::contain::contained;
 use crate::PdfEngineId;
 
 /// What one engine read from one file.
@@ -64,10 +63,7 @@ fn unlock(
 
 /// Runs one page's extraction, turning a panic into that page's error.
 fn guarded_page(extract: impl FnOnce() -> Result<String, String>) -> Result<String, String> {
-    match panic::catch_unwind(AssertUnwindSafe(extract)) {
-        Ok(result) => result,
-        Err(payload) => Err(format!("panicked: {}", super::isolate::panic_text(&*payload))),
-    }
+    contained(extract).unwrap_or_else(|panic| Err(format!("panicked: {panic}")))
 }
 
 /// `pdf_oxide`: its own parser with xref reconstruction and CID/ToUnicode handling.

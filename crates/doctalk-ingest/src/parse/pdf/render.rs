@@ -9,7 +9,7 @@ use hayro::hayro_syntax::Pdf;
 use hayro::vello_cpu::color::palette::css::WHITE;
 use hayro::{PixmapSettings, RenderCache, RenderSettings};
 
-use super::isolate::StreamEnd;
+use crate::parse::contain::{contained, stream_isolated, StreamEnd};
 use crate::parse::ocr::MAX_PICTURE_SIDE;
 
 /// Pages are drawn at this resolution, unless their longer side would exceed
@@ -44,7 +44,7 @@ pub(crate) fn each_page(
     let (data, passwords, wanted) = (Arc::clone(bytes), passwords.to_vec(), pages.to_vec());
     let mut unopenable = None;
     let mut handed = 0;
-    let end = super::isolate::stream_isolated(
+    let end = stream_isolated(
         "pdf-draw",
         PAGE_DRAW_BUDGET,
         move |send| draw_pages(&data, &passwords, &wanted, send),
@@ -96,7 +96,7 @@ fn draw_pages(bytes: &Arc<Vec<u8>>, passwords: &[Vec<u8>], pages: &[usize], send
                     Err(format!("the page has no area ({w}×{h} points)"))
                 } else {
                     let scale = (DPI / 72.0).min(MAX_PICTURE_SIDE as f32 / w.max(h));
-                    super::isolate::contained(|| {
+                    contained(|| {
                         let pixmap = hayro::render(
                             page,
                             &cache,
@@ -139,7 +139,7 @@ fn open(bytes: &Arc<Vec<u8>>, passwords: &[Vec<u8>]) -> Result<Pdf, String> {
     let tries = std::iter::once("").chain(passwords.iter().filter_map(|p| std::str::from_utf8(p).ok()));
     let mut last = String::new();
     for password in tries {
-        match super::isolate::contained(|| Pdf::new_with_password(Arc::clone(&data), password)) {
+        match contained(|| Pdf::new_with_password(Arc::clone(&data), password)) {
             Ok(Ok(pdf)) => return Ok(pdf),
             Ok(Err(e)) => last = format!("{e:?}"),
             Err(panic) => return Err(format!("the renderer failed to open the file ({panic})")),
