@@ -1176,7 +1176,7 @@ describe('An answer read from the whole document', () => {
 });
 
 describe('Re-index with OCR forced or forbidden', () => {
-  it('offers a PDF the choice, sends it with the re-index, and offers other formats none', async () => {
+  it('lets a PDF choose how Re-index reads it, without starting anything on the choice, and offers other formats none', async () => {
     const transport = new FakeTransport();
     transport.replies.documents_list = [
       { id: 'd1', path: '/kb/scan.pdf', title: 'scan', format: 'pdf', pages: 2, chunks: 3, size_bytes: 900, embedding_model: 'e5', ingested_at_ms: 0 },
@@ -1185,26 +1185,24 @@ describe('Re-index with OCR forced or forbidden', () => {
     await renderApp(transport);
     expect($$('doc-reindex')).toHaveLength(2);
     expect($$('doc-reindex-ocr')).toHaveLength(1);
-    const choose = async (value: string) => {
-      const select = $('doc-reindex-ocr') as HTMLSelectElement;
-      await act(async () => {
-        select.value = value;
-        select.dispatchEvent(new Event('change', { bubbles: true }));
-      });
-      await settle();
-    };
-    await choose('always');
+    const select = $('doc-reindex-ocr') as HTMLSelectElement;
+    expect(select.value).toBe('auto');
+    await act(async () => {
+      select.value = 'always';
+      select.dispatchEvent(new Event('change', { bubbles: true }));
+    });
+    await settle();
+    expect(transport.calls.filter((c) => c.command === 'documents_reindex')).toHaveLength(0);
+
+    await click($$('doc-reindex')[0]!);
     const forced = transport.last('documents_reindex');
     expect(forced.call.args).toMatchObject({ id: 'd1', ocr: 'always' });
     expect(forced.call.query).toMatchObject({ ocr: 'always' });
-    expect(($('doc-reindex-ocr') as HTMLSelectElement).value).toBe('');
     await act(async () => forced.emit('done', { files: [] }));
     await settle();
 
-    await choose('never');
-    expect(transport.last('documents_reindex').call.args).toMatchObject({ id: 'd1', ocr: 'never' });
-
-    // The plain button leaves OCR to the file: the HTTP call carries no `ocr`.
+    // The other format has no choice: its re-index leaves OCR to the file, and the HTTP call
+    // carries no `ocr`.
     await click($$('doc-reindex')[1]!);
     const plain = transport.last('documents_reindex');
     expect(plain.call.args).toMatchObject({ id: 'd2', ocr: 'auto' });

@@ -24,6 +24,14 @@ fn codes(report: &serde_json::Value) -> Vec<String> {
         .collect()
 }
 
+/// The one file report of an ingest or re-index stream that ended well.
+fn streamed_report(reply: &crate::serve::Reply) -> serde_json::Value {
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    let (name, done) = sse_events(&reply.body).last().unwrap().clone();
+    assert_eq!(name, "done", "{}", reply.body);
+    done["files"][0].clone()
+}
+
 #[test]
 fn scanned_pages_and_pictures_are_read_and_their_facts_found_on_their_page() {
     let dt = Doctalk::new();
@@ -151,20 +159,14 @@ fn an_upload_can_force_or_forbid_ocr() {
             &fs::read(scanned(fixture)).unwrap(),
         )
     };
-    let report = |reply: &crate::serve::Reply| {
-        assert_eq!(reply.status, 200, "{}", reply.body);
-        let (name, done) = sse_events(&reply.body).last().unwrap().clone();
-        assert_eq!(name, "done", "{}", reply.body);
-        done["files"][0].clone()
-    };
-    let never = report(&upload("scanned-zh.pdf", "never"));
+    let never = streamed_report(&upload("scanned-zh.pdf", "never"));
     assert_eq!(never["status"], "failed", "{never}");
     assert!(
         never["diagnostics"].to_string().contains("OCR was turned off"),
         "{never}"
     );
 
-    let always = report(&upload("mixed.pdf", "always"));
+    let always = streamed_report(&upload("mixed.pdf", "always"));
     assert_eq!(always["status"], "indexed", "{always}");
     let read = codes(&always).iter().filter(|c| *c == "ocr").count();
     assert_eq!(read, 2, "both pages read from their pictures: {always}");
@@ -186,13 +188,7 @@ fn a_document_can_be_read_again_with_ocr_forced_or_forbidden() {
         "Host: {}\r\nContent-Type: application/octet-stream\r\n",
         server.addr
     );
-    let done = |reply: &crate::serve::Reply| {
-        assert_eq!(reply.status, 200, "{}", reply.body);
-        let (name, done) = sse_events(&reply.body).last().unwrap().clone();
-        assert_eq!(name, "done", "{}", reply.body);
-        done["files"][0].clone()
-    };
-    let uploaded = done(&http_raw(
+    let uploaded = streamed_report(&http_raw(
         &server.addr,
         "POST",
         "/api/ingest?name=mixed.pdf",
@@ -225,7 +221,7 @@ fn a_document_can_be_read_again_with_ocr_forced_or_forbidden() {
     };
     assert!(scan_found(), "auto reads the scanned page");
 
-    let never = reindexed(done(&reindex("never")));
+    let never = reindexed(streamed_report(&reindex("never")));
     assert_eq!(never["status"], "indexed", "{never}");
     assert!(!codes(&never).contains(&"ocr".to_string()), "{never}");
     assert!(
@@ -234,7 +230,7 @@ fn a_document_can_be_read_again_with_ocr_forced_or_forbidden() {
     );
     assert!(!scan_found(), "the text layer alone has nothing of page 2");
 
-    let always = reindexed(done(&reindex("always")));
+    let always = reindexed(streamed_report(&reindex("always")));
     assert_eq!(always["status"], "indexed", "{always}");
     let read = codes(&always).iter().filter(|c| *c == "ocr").count();
     assert_eq!(read, 2, "both pages read from their pictures: {always}");
@@ -243,4 +239,11 @@ fn a_document_can_be_read_again_with_ocr_forced_or_forbidden() {
     let bad = reindex("sometimes");
     assert_eq!(bad.status, 400, "{}", bad.body);
     assert!(bad.body.contains("auto, always or never"), "{}", bad.body);
+    let listed = dt.json(&["list", "--json"]);
+    assert_eq!(
+        listed[0]["id"],
+        id.borrow().as_str(),
+        "the document was not read again: {listed}"
+    );
+    assert!(scan_found());
 }

@@ -15,8 +15,9 @@ use std::time::Duration;
 pub(crate) const THREAD_STACK_BYTES: usize = 128 << 20;
 
 thread_local! {
-    /// Set on engine threads: their panics are expected and reported as diagnostics, so
-    /// the default hook's stderr message is suppressed there.
+    /// Set on threads running a parser (inside [`contained`], [`stream_isolated`] or a PDF
+    /// engine's thread): their panics are expected and reported as diagnostics, so the default
+    /// hook's stderr message is suppressed there.
     pub(crate) static QUIET_PANICS: Cell<bool> = const { Cell::new(false) };
     /// Where the last panic on this thread happened, captured by the hook.
     static LAST_PANIC_LOCATION: RefCell<Option<String>> = const { RefCell::new(None) };
@@ -24,8 +25,8 @@ thread_local! {
 
 static INSTALL_HOOK: Once = Once::new();
 
-/// Wraps the current panic hook once per process: on engine threads it only records the
-/// location; every other thread still gets the previous hook, unchanged.
+/// Wraps the current panic hook once per process: on quiet threads (see `QUIET_PANICS`) it only
+/// records the location; every other thread still gets the previous hook, unchanged.
 pub(crate) fn install_quiet_hook() {
     INSTALL_HOOK.call_once(|| {
         let previous = panic::take_hook();
@@ -81,12 +82,12 @@ pub(crate) enum StreamEnd {
     Panicked(String),
 }
 
-/// Runs `produce` on its own thread (named `name`, with the engines' large stack) and hands each
-/// item it sends to `each` here, as it comes: the producer works one item ahead of the consumer,
-/// no further, so at most two items exist at once. Each item must come within `budget` of the
-/// previous one; a producer that overruns is abandoned as `pdf::isolate::run_isolated` abandons a hung engine (it
-/// stops at its next send, which finds nobody listening). `send` returns `false` once nobody
-/// listens, so a producer can stop early.
+/// Runs `produce` on its own thread (named `name`, with a stack of [`THREAD_STACK_BYTES`]) and
+/// hands each item it sends to `each` here: the producer makes the next item while `each` works on
+/// the last one, and waits for it to be taken (a rendezvous), so at most two items exist at once.
+/// Each item must arrive within `budget` of being asked for; a producer that overruns is abandoned
+/// (Rust cannot stop a thread: it stops at its next send, which finds nobody listening). `send`
+/// returns `false` once nobody listens, so a producer can stop early.
 pub(crate) fn stream_isolated<T: Send + 'static>(
     name: &str,
     budget: Duration,
@@ -98,7 +99,7 @@ pub(crate) fn stream_isolated<T: Send + 'static>(
         Item(T),
         Done(Result<(), String>),
     }
-    let (tx, rx) = mpsc::sync_channel::<Message<T>>(1);
+    let (tx, rx) = mpsc::sync_channel::<Message<T>>(0);
     let spawned = thread::Builder::new()
         .name(name.to_string())
         .stack_size(THREAD_STACK_BYTES)
@@ -149,22 +150,24 @@ mod tests {
     #[test]
     fn a_stream_that_stalls_keeps_what_came_and_times_out() {
         let started = std::time::Instant::now();
+        let (late_tx, late_rx) = mpsc::channel();
         let mut got = Vec::new();
         let end = stream_isolated(
             "test-stream",
             Duration::from_millis(200),
-            |send| {
+            move |send| {
                 send(1);
                 send(2);
-                thread::sleep(Duration::from_secs(5));
-                // Abandoned by now: nobody listens, and this send tells the producer so.
-                send(3);
+                thread::sleep(Duration::from_secs(1));
+                // Abandoned by now: this send finds nobody listening, and says so.
+                let _ = late_tx.send(send(3));
             },
             |i| got.push(i),
         );
         assert_eq!(end, StreamEnd::TimedOut(Duration::from_millis(200)));
         assert_eq!(got, [1, 2]);
-        assert!(started.elapsed() < Duration::from_secs(3));
+        assert!(started.elapsed() < Duration::from_secs(1));
+        assert_eq!(late_rx.recv_timeout(Duration::from_secs(10)), Ok(false));
     }
 
     #[test]

@@ -100,8 +100,9 @@ pub fn parse_file(path: &Path, opts: &ParseOptions) -> Result<Document> {
             limit_bytes: opts.max_file_bytes,
         });
     }
-    // PDF engines are isolated on threads of their own (see `pdf`); every other parser runs
-    // here, with a panic of its library turned into "corrupt file" rather than a crash.
+    // Every parser runs under `contain::contained`: a panic of its library becomes "corrupt
+    // file" rather than a crash. PDF engines are also isolated on threads of their own, with a
+    // time budget (see `pdf`), so this catches what happens around them.
     let parse = || match format {
         Format::Pdf => pdf::parse(path, opts),
         Format::Csv | Format::Tsv | Format::Xlsx | Format::Json | Format::Jsonl => {

@@ -258,9 +258,10 @@ async fn document_file(
 
 #[derive(Deserialize)]
 struct ReindexQuery {
-    kb: Option<String>,
-    /// `auto` (default), `always` (read every page from its picture) or `never`: a scan whose
-    /// text layer reads as words but is not the page's text can be read again by OCR.
+    #[serde(flatten)]
+    kb: KbParam,
+    /// `auto` (default), `always` (read every page from its picture) or `never`, for this re-index:
+    /// a scan whose text layer reads as words but is not the page's text can be read again by OCR.
     ocr: Option<String>,
 }
 
@@ -270,9 +271,8 @@ async fn reindex(
     Path(id): Path<String>,
 ) -> Result<EventStream, ServerError> {
     let ocr = service::ocr_mode(q.ocr.as_deref())?;
-    let kb = q.kb.filter(|k| !k.is_empty());
     Ok(event_stream("reindex_failed", move |emit| async move {
-        service::reindex(&s.engine, kb.as_deref(), &id, ocr, emit).await
+        service::reindex(&s.engine, q.kb.name(), &id, ocr, emit).await
     }))
 }
 

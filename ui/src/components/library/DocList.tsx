@@ -53,10 +53,14 @@ const DocRow = memo(function DocRow({ doc, scoped, onOpen, onRemove, onReindex, 
   // A native confirm() would block the window (and is dismissed silently by test browsers);
   // a second click on an in-place button is as safe and stays in the page.
   const [confirming, setConfirming] = useState(false);
+  // How the next re-index reads a PDF's pages; choosing starts nothing (arrow keys on a closed
+  // select change it in some webviews), the Re-index button does.
+  const [ocr, setOcr] = useState<OcrChoice>('auto');
+  const isPdf = doc.format.toLowerCase() === 'pdf';
   return (
     <li class="doc-row" data-testid="doc-row" data-doc-id={doc.id} title={doc.path}>
       {/* Only PDFs have a whole-document view; other formats are shown passage by passage. */}
-      {doc.format.toLowerCase() === 'pdf' ? (
+      {isPdf ? (
         <button type="button" class="doc-title link-button" onClick={() => onOpen(doc)}>
           {doc.title || doc.path}
         </button>
@@ -102,26 +106,25 @@ const DocRow = memo(function DocRow({ doc, scoped, onOpen, onRemove, onReindex, 
             <button type="button" data-testid="doc-summarize" onClick={() => onSummarize(doc)}>
               {t('summarize')}
             </button>
-            <button type="button" data-testid="doc-reindex" onClick={() => onReindex(doc)}>
-              {t('reindex')}
-            </button>
-            {doc.format.toLowerCase() === 'pdf' && (
+            {isPdf && (
               <select
                 data-testid="doc-reindex-ocr"
                 aria-label={t('reindexOcrTitle')}
                 title={t('reindexOcrTitle')}
-                value=""
+                value={ocr}
                 onChange={(e) => {
                   const choice = (e.currentTarget as HTMLSelectElement).value;
-                  (e.currentTarget as HTMLSelectElement).value = '';
-                  if (choice === 'always' || choice === 'never') onReindex(doc, choice);
+                  if (choice === 'auto' || choice === 'always' || choice === 'never') setOcr(choice);
                 }}
               >
-                <option value="">{t('reindexOcr')}</option>
+                <option value="auto">{t('reindexOcrAuto')}</option>
                 <option value="always">{t('reindexOcrAlways')}</option>
                 <option value="never">{t('reindexOcrNever')}</option>
               </select>
             )}
+            <button type="button" data-testid="doc-reindex" onClick={() => onReindex(doc, isPdf ? ocr : 'auto')}>
+              {t('reindex')}
+            </button>
             <button type="button" data-testid="doc-remove" onClick={() => setConfirming(true)}>
               {t('remove')}
             </button>

@@ -3,11 +3,12 @@
 //! page carries them: they match every query that names the document, cost prompt tokens, and
 //! end up in quotes. Only the first and last [`EDGE_LINES`] non-empty lines of a page can be
 //! furniture, and only in a document of at least [`MIN_PAGES`] pages, when at least half its pages
-//! have at that edge
+//! (and at least [`MIN_PAGES`]) have at that edge
 //! - the same line (whitespace aside): a running title; or
-//! - a short line that differs only in its numbers, whose first number is the page's own number
-//!   give or take the same offset on each page: a page number ("Page 6 of 13", "- 6 -", with the
-//!   cover left unnumbered).
+//! - a page number: a line of numbers and page words only ("Page 6 of 13", "第 6 页 共 13 页",
+//!   "- 6 -"), whose first number is the page's own give or take the same offset on each page (a
+//!   cover left unnumbered). Headings that count along with the pages ("第3章", "Step 4") are not
+//!   page numbers: their words are not page words.
 //!
 //! Lines in the middle of a page are never touched.
 
@@ -23,6 +24,9 @@ const MIN_PAGES: usize = 3;
 
 /// Longest shape (characters, see [`shape`]) a page-number line may have.
 const MAX_NUMBER_LINE: usize = 24;
+
+/// Words a page-number line may hold besides its numbers and punctuation (compared lower-cased).
+const PAGE_WORDS: &[&str] = &["page", "of", "p", "pp", "pg", "第", "页", "共", "頁"];
 
 /// Which edge of the page a line stands at.
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
@@ -45,7 +49,7 @@ fn keys(edge: Edge, line: &str, page: u32) -> Vec<Key> {
     let same: String = line.chars().filter(|c| !c.is_whitespace()).collect();
     let mut keys = vec![Key::Same(edge, same)];
     let shape = shape(line);
-    if shape.contains('#') && shape.chars().count() <= MAX_NUMBER_LINE {
+    if shape.contains('#') && shape.chars().count() <= MAX_NUMBER_LINE && only_page_words(line) {
         if let Some(n) = first_number(line) {
             keys.push(Key::Numbered(edge, shape, n - i64::from(page)));
         }
@@ -92,6 +96,31 @@ pub(crate) fn strip(blocks: &mut Vec<Block>) {
         }
     }
     blocks.retain(|b| !matches!(b, Block::Text(t) if t.page.is_some() && t.text.trim().is_empty()));
+}
+
+/// Whether `line` holds nothing but numbers, punctuation and [`PAGE_WORDS`]: its words are runs
+/// of ASCII letters, and each letter of another script (第, 页) is a word of its own.
+fn only_page_words(line: &str) -> bool {
+    let lower = line.to_lowercase();
+    let mut words: Vec<String> = Vec::new();
+    let mut latin = String::new();
+    for c in lower.chars() {
+        if c.is_ascii_alphabetic() {
+            latin.push(c);
+            continue;
+        }
+        if !latin.is_empty() {
+            words.push(std::mem::take(&mut latin));
+        }
+        if c.is_alphabetic() {
+            words.push(c.to_string());
+        }
+    }
+    words.push(latin);
+    words
+        .iter()
+        .filter(|w| !w.is_empty())
+        .all(|w| PAGE_WORDS.contains(&w.as_str()))
 }
 
 /// The first run of ASCII digits in `line`, as a number.
@@ -224,6 +253,30 @@ mod tests {
         for (i, text) in texts[1..].iter().enumerate() {
             assert_eq!(*text, format!("section text {c}\nmore of {c}", c = CHAPTERS[i]));
         }
+    }
+
+    #[test]
+    fn headings_that_count_along_with_the_pages_are_not_page_numbers() {
+        let mut blocks: Vec<Block> = (1..=4)
+            .map(|n| {
+                page(
+                    n,
+                    &format!(
+                        "第{n}章\n正文{}\n尾{}\nStep {n}",
+                        CHAPTERS[n as usize], CHAPTERS[n as usize]
+                    ),
+                )
+            })
+            .collect();
+        let before = texts(&blocks);
+        strip(&mut blocks);
+        assert_eq!(texts(&blocks), before);
+        assert!(
+            only_page_words("Page 6 of 13")
+                && only_page_words("第 6 页 共 13 页")
+                && only_page_words("- 6 -")
+        );
+        assert!(!only_page_words("第6章") && !only_page_words("Step 4") && !only_page_words("Table 3"));
     }
 
     #[test]

@@ -19,9 +19,10 @@ const DPI: f32 = 200.0;
 /// One rendered page: width, height, RGB bytes.
 pub(crate) type Picture = (usize, usize, Vec<u8>);
 
-/// How long drawing one page may take. hayro has no limits of its own, and a hostile page (a
-/// pathological path, a huge pattern) can keep it busy for minutes; a real scanned page takes well
-/// under a second at 200 dpi.
+/// How long the OCR may wait for the next page once it asks for it (drawing started earlier, while
+/// the page before was read). hayro has no limits of its own, and a hostile page (a pathological
+/// path, a huge pattern) can keep it busy for minutes; a real scanned page takes well under a
+/// second at 200 dpi.
 const PAGE_DRAW_BUDGET: Duration = Duration::from_secs(60);
 
 /// One message of the drawing thread.
@@ -33,8 +34,8 @@ enum Drawn {
 /// Draws each page in `pages` (0-based) and hands it to `each` as soon as it is drawn. Drawing
 /// runs on a thread of its own, one page ahead of `each` (which reads the previous page meanwhile),
 /// so at most two pages' pixels exist at a time. Errors are per page, except a file hayro cannot
-/// open at all; a page that takes longer than [`PAGE_DRAW_BUDGET`] to draw is reported with the
-/// pages after it, and the drawing thread is abandoned.
+/// open at all. A page not drawn within [`PAGE_DRAW_BUDGET`] of being asked for is reported, the
+/// pages after it are reported as not drawn, and the drawing thread is abandoned.
 pub(crate) fn each_page(
     bytes: &Arc<Vec<u8>>,
     passwords: &[Vec<u8>],
@@ -64,8 +65,15 @@ pub(crate) fn each_page(
         StreamEnd::TimedOut(budget) => format!("drawing it took longer than {} s", budget.as_secs()),
         StreamEnd::Panicked(panic) => format!("the renderer failed ({panic})"),
     };
-    for &index in &pages[handed.min(pages.len())..] {
-        each(index, Err(why.clone()));
+    let rest = &pages[handed.min(pages.len())..];
+    if let Some((&first, after)) = rest.split_first() {
+        each(first, Err(why));
+        for &index in after {
+            each(
+                index,
+                Err(format!("not drawn: drawing page {} failed before it", first + 1)),
+            );
+        }
     }
     Ok(())
 }
