@@ -432,7 +432,7 @@ async fn new_document(
     reembed: bool,
 ) -> Result<(NewDocument, Vec<NewChunk>)> {
     let vectors: Vec<Vec<f32>> = if reembed {
-        let texts = doc.chunks.iter().map(crate::kb::reindex_text).collect();
+        let texts = doc.chunks.iter().map(crate::index_form::reindex_text).collect();
         kb.embed_passages(texts).await?
     } else {
         doc.chunks.iter().map(|c| c.vector.clone()).collect()

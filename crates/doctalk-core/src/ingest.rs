@@ -13,6 +13,7 @@ use doctalk_ingest::{chunk_document, detect_format, parse_file, Chunk, ChunkKind
 use doctalk_store::{NewChunk, NewDocument};
 use sha2::{Digest, Sha256};
 
+use crate::index_form::{index_text, path_key};
 use crate::kb::KnowledgeBase;
 use crate::{segment, CoreError, Result};
 
@@ -164,15 +165,6 @@ fn failed(path: &Path, code: &str, message: String) -> FileReport {
     }
 }
 
-/// The key a document is stored under: its absolute path, so that the same file reached by
-/// different relative paths is one document.
-pub(crate) fn path_key(path: &Path) -> String {
-    std::fs::canonicalize(path)
-        .unwrap_or_else(|_| path.to_path_buf())
-        .to_string_lossy()
-        .into_owned()
-}
-
 fn file_exists(path: &str) -> bool {
     std::fs::metadata(path).is_ok_and(|m| m.is_file())
 }
@@ -191,37 +183,6 @@ fn hash_file(path: &Path) -> std::io::Result<(String, u64)> {
         hasher.update(&buf[..n]);
     }
     Ok((hex::encode(hasher.finalize()), size))
-}
-
-/// What is embedded and full-text indexed for a chunk: the heading path gives a passage its
-/// context ("出差制度 > 住宿标准"); a Q&A chunk's similar questions make it findable by them.
-/// Re-embedding rebuilds it from the stored fields, so it takes fields, not a [`Chunk`].
-///
-/// A PDF passage (one with a page) is indexed without its heading path: those headings are found
-/// in the page text, which already holds them where they stand, and repeating them in front lowered
-/// the passages' similarity to questions (`doctalk bench answers` on the labelled set: extractive
-/// fact+citation 0.82 → 0.74, grounded answerable questions 0.923 → 0.904). The path still reaches
-/// citations and the model's prompt.
-pub(crate) fn index_text(
-    is_qa: bool,
-    questions: &[String],
-    answer: Option<&str>,
-    heading_path: &[String],
-    page: Option<u32>,
-    text: &str,
-) -> String {
-    if is_qa {
-        let mut s = questions.join("\n");
-        if let Some(answer) = answer {
-            s.push('\n');
-            s.push_str(answer);
-        }
-        s
-    } else if heading_path.is_empty() || page.is_some() {
-        text.to_string()
-    } else {
-        format!("{}\n{}", heading_path.join(" > "), text)
-    }
 }
 
 fn chunk_index_text(chunk: &Chunk) -> String {

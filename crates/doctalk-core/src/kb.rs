@@ -6,7 +6,7 @@ use std::sync::Arc;
 use doctalk_ingest::{ChunkConfig, ParseOptions};
 use doctalk_store::{DocumentRecord, NewDocument, Store};
 
-use crate::ingest::{index_text, path_key};
+use crate::index_form::{path_key, reindex_text};
 use crate::{CoreError, Embedder, Result};
 
 /// A document as listed to users.
@@ -298,18 +298,6 @@ impl KnowledgeBase {
         }
         Ok(total)
     }
-}
-
-/// The embedding input of a stored chunk, rebuilt exactly as ingest built it.
-pub(crate) fn reindex_text(c: &doctalk_store::ChunkRecord) -> String {
-    index_text(
-        c.kind == "qa",
-        &c.questions,
-        c.answer.as_deref(),
-        &c.heading_path,
-        c.page,
-        &c.text,
-    )
 }
 
 /// An error and its causes on one line (the innermost says which file is missing).

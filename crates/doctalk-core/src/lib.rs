@@ -30,6 +30,7 @@ pub mod eval;
 mod explain;
 pub mod folders;
 pub mod fusion;
+mod index_form;
 mod ingest;
 mod json_file;
 mod kb;
@@ -48,7 +49,7 @@ pub mod users;
 mod workspace;
 
 pub use answer::{Answer, AnswerEvent, AnswerRequest, Lang, Source, Turn};
-pub use conversations::{Conversation, ConversationStore};
+pub use conversations::{Conversation, ConversationStore, ConversationSummary};
 pub use doctalk_ingest::{OcrMode, PdfPassword};
 pub use doctalk_models::Embedder;
 pub use error::{CoreError, Result};

@@ -5,7 +5,7 @@
 use doctalk_store::{NewChunk, NewDocument};
 use sha2::{Digest, Sha256};
 
-use crate::ingest::index_text;
+use crate::index_form::index_text;
 use crate::kb::KnowledgeBase;
 use crate::{segment, Result};
 

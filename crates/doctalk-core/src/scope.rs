@@ -7,7 +7,7 @@ use std::path::{Path, MAIN_SEPARATOR};
 
 use serde::{Deserialize, Serialize};
 
-use crate::ingest::path_key;
+use crate::index_form::path_key;
 use crate::kb::KnowledgeBase;
 use crate::{CoreError, Result};
 

@@ -216,6 +216,43 @@ async fn an_answer_whose_every_claim_fails_shows_nothing_of_it_and_answers_from_
     assert_eq!(answer.model_text.as_deref(), Some("中午两点开始午休[1]。"));
 }
 
+/// The other second look: nothing of the model's first answer stood (its figure failed), so it is
+/// asked again over the best two passages, numbered 1 and 2 in that prompt; its answer from them
+/// is kept, streamed with the citations the answer's sources have, and the wrong figure is never
+/// shown.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_answer_that_failed_whole_gets_a_second_look_over_the_best_two() {
+    let dir = tempfile::tempdir().unwrap();
+    let (kb, _) = handbook(dir.path()).await;
+    let q = "中午几点开始午休？";
+    let unsure = ScriptedGenerator::by_prompt(
+        Box::new(|prompt: &str| {
+            if prompt.contains("[3] ") {
+                "午休从下午三点开始。".to_string()
+            } else {
+                "午休时间为中午十二点到下午一点[1]。".to_string()
+            }
+        }),
+        4096,
+    );
+    let (answer, shown) = ask(&kb, q, unsure.clone(), None).await;
+    let prompts = unsure.prompts.lock().unwrap().clone();
+    assert_eq!(prompts.len(), 2, "asked twice");
+    assert!(!prompts[1].contains("[3] "), "two passages the second time");
+    assert_eq!(answer.mode, "llm", "{answer:?}");
+    assert!(!shown.contains("三点") && shown.contains("十二点"), "{shown}");
+    for n in &answer.cited {
+        let source = answer.sources.iter().find(|s| s.n == *n).unwrap();
+        assert!(
+            source.text.contains("十二点"),
+            "[{n}] is the source shown under that number"
+        );
+    }
+    assert!(!answer.cited.is_empty(), "{answer:?}");
+    let reason = answer.fallback_reason.clone().unwrap_or_default();
+    assert!(reason.contains("asked again"), "{reason}");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_answer_to_the_neighbouring_sentence_falls_back_to_the_passages() {
     let dir = tempfile::tempdir().unwrap();

@@ -13,7 +13,7 @@ use serde_json::{json, Value};
 use tokio::sync::mpsc;
 
 use crate::api::channel_stream;
-use crate::openai::{now_nanos, now_secs, text_of, ChatRequest};
+use crate::openai_wire::{now_nanos, now_secs, text_of, ChatRequest};
 use crate::{AppState, ServerError};
 
 pub(crate) async fn plain(

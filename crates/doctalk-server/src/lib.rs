@@ -22,6 +22,7 @@ mod gate;
 mod json;
 pub mod language_model;
 mod openai;
+mod openai_wire;
 mod origin;
 pub mod service;
 mod state;

@@ -4,7 +4,6 @@
 //! last chunk of a stream).
 
 use std::sync::Arc;
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use axum::extract::State;
 use axum::http::Method;
@@ -19,6 +18,7 @@ use tokio::sync::mpsc;
 
 use crate::access::{KbOf, Need, RouteTable};
 use crate::api::channel_stream;
+use crate::openai_wire::{now_nanos, now_secs, text_of, ChatRequest};
 use crate::{AppState, ServerError};
 
 /// The `/v1` routes: readers of the server's own knowledge base (see `crate::access`).
@@ -49,52 +49,6 @@ async fn models(State(s): State<AppState>) -> JsonResponse {
         data.push(json!({"id": g.model_id(), "object": "model", "created": 0, "owned_by": "doctalk"}));
     }
     JsonResponse(json!({"object": "list", "data": data}))
-}
-
-#[derive(Deserialize)]
-pub(crate) struct ChatMessage {
-    pub role: String,
-    /// A string, or the newer list of `{type: "text", text}` parts.
-    pub content: Value,
-}
-
-#[derive(Deserialize)]
-pub(crate) struct ChatRequest {
-    #[serde(default)]
-    pub model: Option<String>,
-    pub messages: Vec<ChatMessage>,
-    #[serde(default)]
-    pub stream: bool,
-    #[serde(default)]
-    pub max_tokens: Option<usize>,
-    #[serde(default)]
-    pub max_completion_tokens: Option<usize>,
-    // Sampling, used by plain completions of the language model (grounded answers decode greedily).
-    #[serde(default)]
-    pub temperature: Option<f64>,
-    #[serde(default)]
-    pub top_p: Option<f64>,
-    #[serde(default)]
-    pub seed: Option<u64>,
-    /// A string or a list of strings.
-    #[serde(default)]
-    pub stop: Option<Value>,
-    /// DocTalk's extension: answer from these documents or folders only
-    /// (`{"docs": ["ID or path"], "folders": ["DIR"]}`).
-    #[serde(default)]
-    pub scope: Option<doctalk_core::ScopeRequest>,
-}
-
-pub(crate) fn text_of(content: &Value) -> String {
-    match content {
-        Value::String(s) => s.clone(),
-        Value::Array(parts) => parts
-            .iter()
-            .filter_map(|p| p.get("text").and_then(|t| t.as_str()))
-            .collect::<Vec<_>>()
-            .join("\n"),
-        _ => String::new(),
-    }
 }
 
 async fn chat_completions(
@@ -276,16 +230,4 @@ async fn embeddings(
         "model": body.model.unwrap_or_else(|| s.engine.workspace.embedder().model_id().to_string()),
         "usage": {"prompt_tokens": 0, "total_tokens": 0},
     })))
-}
-
-pub(crate) fn now_secs() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs())
-}
-
-pub(crate) fn now_nanos() -> u128 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_nanos())
 }

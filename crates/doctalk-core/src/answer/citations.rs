@@ -56,6 +56,32 @@ pub(crate) fn citation_marks(text: &str) -> Vec<CitationMark> {
     marks
 }
 
+/// `text` with each citation number `k` (from 1) written as `numbers[k - 1]`: an answer written
+/// over a few sources numbered afresh, cited as the answer shows its sources. Numbers beyond
+/// `numbers` are left as they are (the citation check reports them).
+pub(crate) fn renumber(text: &str, numbers: &[usize]) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut from = 0;
+    for mark in citation_marks(text) {
+        out.push_str(&text[from..mark.range.start]);
+        let mapped: Vec<String> = mark
+            .numbers
+            .iter()
+            .map(|&k| {
+                k.checked_sub(1)
+                    .and_then(|i| numbers.get(i))
+                    .copied()
+                    .unwrap_or(k)
+                    .to_string()
+            })
+            .collect();
+        out.push_str(&format!("[{}]", mapped.join("][")));
+        from = mark.range.end;
+    }
+    out.push_str(&text[from..]);
+    out
+}
+
 /// Validates every bracketed citation in `text` against sources `1..=sources`.
 pub fn check_citations(text: &str, sources: usize) -> CitationCheck {
     let mut out = CitationCheck::default();
@@ -337,5 +363,13 @@ mod tests {
         assert_eq!((text.as_str(), cited), ("3次[2]", vec![2]));
         let (text, cited) = attribute_citations("10天", &sources, "满10年不满20年的年假有几天？");
         assert_eq!((text.as_str(), cited), ("10天[1]", vec![1]));
+    }
+
+    #[test]
+    fn renumbered_citations_name_the_sources_as_shown() {
+        assert_eq!(
+            renumber("XH-Connect [1]，地址见【2】[1, 2]。Ctrl [x] [3]", &[10, 11]),
+            "XH-Connect [10]，地址见[11][10][11]。Ctrl [x] [3]"
+        );
     }
 }

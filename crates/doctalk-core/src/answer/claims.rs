@@ -253,6 +253,87 @@ pub(crate) fn misplaced(sentence: &str, question: &str, passages: &[&str]) -> Ve
     out
 }
 
+/// Figures that words cannot place (no source clause with a figure in the same unit shares two
+/// key terms of two characters or more with the sentence), cited from a passage the search ranked below another that states
+/// a different figure in the same unit, and stated by no passage ranked above it. The search's
+/// ranking then knows what the words do not: "出差的话一天餐补给900元[2]" for "出差的话一天餐补给多少"
+/// took [2]'s hotel limit per night while [1], ranked first, gives the meal allowance in 元 — "餐补"
+/// and "伙食补贴" share no term. `ranked`: the offered passages, best first; `cited`: the positions
+/// (from 0) of those the sentence cites.
+pub(crate) fn outranked(
+    sentence: &str,
+    question: &str,
+    ranked: &[&str],
+    cited: &[usize],
+) -> Vec<UnsupportedClaim> {
+    let asked = Evidence::of(&[question]);
+    let by_passage: Vec<Vec<SourceClause>> = ranked
+        .iter()
+        .map(|p| {
+            topic::statements(&normalise(p))
+                .iter()
+                .flat_map(|s| topic::clauses(s))
+                .filter(|s| !number_values(s).is_empty())
+                .map(|s| (Evidence::of(&[&s]), topic::terms(&s), figures_with_units(&s)))
+                .collect()
+        })
+        .collect();
+    let holds = |i: usize, value: Value| by_passage[i].iter().any(|(e, _, _)| e.has_value(value));
+    let without_citations = strip_citations(sentence);
+    let body = normalise(strip_list_marker(&without_citations));
+    let mut out = Vec::new();
+    // Single characters ("元", "天": the units themselves) locate nothing here.
+    let words = |terms: std::collections::HashSet<String>| -> std::collections::HashSet<String> {
+        terms.into_iter().filter(|t| t.chars().count() >= 2).collect()
+    };
+    for clause in topic::clauses(&body) {
+        let mut about = words(topic::terms(&clause));
+        if about.len() < 2 {
+            about.extend(words(topic::question_terms(&normalise(question))));
+        }
+        for (value, unit) in figures_with_units(&clause) {
+            if unit.is_empty() || asked.has_value(value) {
+                continue;
+            }
+            // Words place the figure when a clause stating one in its unit shares two of them
+            // ([`misplaced`] judges it then).
+            let placed_by_words = by_passage
+                .iter()
+                .flatten()
+                .filter(|(_, _, figures)| figures.iter().any(|(_, u)| *u == unit))
+                .any(|(_, t, _)| t.intersection(&about).count() >= 2);
+            if placed_by_words {
+                continue;
+            }
+            let Some(from) = cited
+                .iter()
+                .copied()
+                .filter(|&i| i < ranked.len() && holds(i, value))
+                .min()
+            else {
+                continue;
+            };
+            if (0..from).any(|i| holds(i, value)) {
+                continue;
+            }
+            let rival = by_passage[..from].iter().flatten().any(|(e, _, figures)| {
+                !e.has_value(value) && figures.iter().any(|(v, u)| *u == unit && *v != value)
+            });
+            if rival {
+                let raw = number_values(&clause)
+                    .into_iter()
+                    .find(|(v, _)| *v == value)
+                    .map_or_else(String::new, |(_, raw)| raw);
+                out.push(UnsupportedClaim {
+                    claim: format!("{raw}{unit}"),
+                    sentence: sentence.trim().to_string(),
+                });
+            }
+        }
+    }
+    out
+}
+
 /// A source clause that states a figure: its facts, its key terms, its figures with their units.
 type SourceClause = (Evidence, std::collections::HashSet<String>, Vec<(Value, String)>);
 
@@ -683,6 +764,27 @@ mod tests {
     fn the_question_counts_as_evidence() {
         let evidence = Evidence::of(&["出差住宿标准按城市等级确定。", "出差3天以上需要审批吗？"]);
         assert!(unsupported("出差3天以上需要按城市等级确定住宿标准。", &evidence).is_empty());
+    }
+
+    /// A real answer of the default model (CI on an Intel Xeon, 2026-12-07): the hotel limit for
+    /// the meal allowance, over the sample knowledge base's FAQ.
+    #[test]
+    fn a_figure_cited_from_a_lower_ranked_passage_with_a_rival_above_it_is_outranked() {
+        let q = "出差的话一天餐补给多少";
+        let ranked = [
+            "出差补贴怎么算？\n伙食补贴一类城市每天120元、其他城市每天100元；市内交通补贴每天50元（当天用了企业支付打车则不发）。",
+            "出差住宿标准是多少？\n每人每晚限额：一类城市（北京、上海、广州、深圳）总监及以上900元、经理及高级专家700元、其他员工500元；二类城市750/550/400元。超出部分自行承担。",
+            "出差需要提前多久申请？\n至少提前3个工作日在企业微信“星河差旅”中提交出差申请；出差超过5天或预算超过20,000元的还需分管副总裁审批。",
+        ];
+        let wrong = outranked("根据资料，出差的话一天餐补给900元[2]。", q, &ranked, &[1]);
+        assert_eq!(wrong.len(), 1, "{wrong:?}");
+        assert_eq!(wrong[0].claim, "900元");
+        // The right figure, from the passage ranked first, or from below with nothing above it.
+        assert!(outranked("出差的话一天餐补给120元[1]。", q, &ranked, &[0]).is_empty());
+        assert!(outranked("超过20,000元的需要副总裁审批[3]。", q, &ranked[2..], &[0]).is_empty());
+        // Words that place the figure: the topic test decides, not the ranking.
+        let hotel = "一类城市总监及以上出差住宿每晚限额900元[2]。";
+        assert!(outranked(hotel, "一类城市总监出差住宿每晚限额多少", &ranked, &[1]).is_empty());
     }
 
     /// A real answer of the default model (`bench answers`, 2026-12-06): "12 characters" for the

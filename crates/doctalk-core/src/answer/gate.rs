@@ -9,7 +9,8 @@
 
 use super::citations::{bigram_overlap, citation_marks, is_code_fence};
 use super::claims::{
-    misplaced, states_figure, strip_citations, strip_list_marker, unsupported, Evidence, UnsupportedClaim,
+    misplaced, outranked, states_figure, strip_citations, strip_list_marker, unsupported, Evidence,
+    UnsupportedClaim,
 };
 use std::collections::HashSet;
 
@@ -44,6 +45,9 @@ pub(crate) struct SentenceGate<'a> {
     /// far less than another offered one (see `relevance`; only with `checking_relevance`).
     pub off_question: usize,
     relevance: bool,
+    /// The sources are in the search's order, best first (not a whole document in reading
+    /// order): a figure may then be judged by where its passage ranks (see [`outranked`]).
+    ranked: bool,
     /// The answer gave nothing of what the question asks for (a duration, a version, a command),
     /// and the offered source's sentence that gives it was quoted after it (see [`Self::finish`]).
     pub supplemented: Option<asked::Wanted>,
@@ -71,6 +75,7 @@ impl<'a> SentenceGate<'a> {
             held: String::new(),
             off_question: 0,
             relevance: false,
+            ranked: false,
             supplemented: None,
             absent_subject: None,
         }
@@ -80,6 +85,12 @@ impl<'a> SentenceGate<'a> {
     /// summaries, whose "question" is only the document's title).
     pub(crate) fn checking_relevance(mut self) -> Self {
         self.relevance = true;
+        self
+    }
+
+    /// The sources are best first, as the search ranked them.
+    pub(crate) fn in_rank_order(mut self) -> Self {
+        self.ranked = true;
         self
     }
 
@@ -220,6 +231,14 @@ impl<'a> SentenceGate<'a> {
                 self.recited += 1;
                 return recite(sentence, source.n);
             }
+        }
+        if bad.is_empty() && self.ranked {
+            // Without a citation, the figure comes from the best-ranked source that states it.
+            let all: Vec<&str> = self.sources.iter().map(|s| s.text.as_str()).collect();
+            let positions: Vec<usize> = (0..self.sources.len())
+                .filter(|&i| cited.is_empty() || cited.contains(&self.sources[i].n))
+                .collect();
+            bad = outranked(sentence, self.question, &all, &positions);
         }
         // A figure of the wrong kind is in the source, so the quote shown instead may hold it too.
         let mut wrong_kind = false;

@@ -15,6 +15,7 @@ mod rewrite;
 pub(crate) mod topic;
 mod whole;
 
+use std::collections::HashSet;
 use std::ops::ControlFlow;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -604,7 +605,16 @@ impl KnowledgeBase {
             let refused_all = matches!(&generated, Ok(g) if g.refused && g.said_nothing
                 && !g.cancelled && g.absent_subject.is_none());
             let mut second_look = false;
+            // A second generation's times count from the start of the first.
+            let later = |again: std::result::Result<Generated, _>, from: f64| {
+                again.map(|mut g: Generated| {
+                    g.prompt_ms += from;
+                    g.first_token_ms = g.first_token_ms.map(|f| f + from);
+                    g
+                })
+            };
             if refused_all && !whole_document && answer.sources.len() > SECOND_LOOK_SOURCES {
+                let from = ms() - answer.timings.retrieval_ms;
                 let again = generate(
                     generator.clone(),
                     &question,
@@ -615,10 +625,41 @@ impl KnowledgeBase {
                     on_event.clone(),
                 )
                 .await;
+                let again = later(again, from);
                 if matches!(&again, Ok(g) if !g.said_nothing && !g.none_stood && !g.cancelled) {
                     tracing::debug!("second look over the best passages answered");
                     generated = again;
                     second_look = true;
+                }
+            }
+            // A second look of another kind: every statement the model wrote failed its check or
+            // answered another question, so nothing of it stood. Over the best passages by the
+            // search's ranking, without those that its failed claims cited, it is asked once more
+            // (a whole document read at once is often too much for a small model).
+            let mut looked_again = false;
+            let withdrawn = match &generated {
+                Ok(g) if g.none_stood && !g.cancelled && !second_look => {
+                    Some(failed_sources(&g.unverified, &quoted))
+                }
+                _ => None,
+            };
+            if let Some(failed) = withdrawn {
+                let best: Vec<Source> = quoted
+                    .iter()
+                    .filter(|s| !failed.contains(&s.n))
+                    .take(SECOND_LOOK_SOURCES)
+                    .cloned()
+                    .collect();
+                if !best.is_empty() {
+                    let from = ms() - answer.timings.retrieval_ms;
+                    let again =
+                        look_again(generator.clone(), &question, lang, &best, &req, on_event.clone()).await;
+                    let again = later(again, from);
+                    if matches!(&again, Ok(g) if !g.said_nothing && !g.none_stood && !g.cancelled) {
+                        tracing::debug!("a second look over the best passages answered");
+                        generated = again;
+                        looked_again = true;
+                    }
                 }
             }
             match generated {
@@ -763,6 +804,10 @@ impl KnowledgeBase {
                         answer.fallback_reason = Some(format!(
                             "the model first said the documents do not hold the answer; asked again over the {SECOND_LOOK_SOURCES} best passages, it answered from them"
                         ));
+                    } else if looked_again {
+                        answer.fallback_reason = Some(format!(
+                            "nothing of the model's first answer could be shown (its claims failed or it answered another question); asked again over the {SECOND_LOOK_SOURCES} best passages, it answered from them"
+                        ));
                     }
                     let check = check_citations(&text, used);
                     answer.invalid_citations = check.invalid;
@@ -834,6 +879,65 @@ struct Generated {
     absent_subject: Option<String>,
 }
 
+/// The sources that a failed claim came from: cited by its sentence, or stating its figure.
+fn failed_sources(unverified: &[UnsupportedClaim], sources: &[Source]) -> HashSet<usize> {
+    let cited = unverified
+        .iter()
+        .flat_map(|c| citations::citation_marks(&c.sentence))
+        .flat_map(|m| m.numbers);
+    let stating = sources
+        .iter()
+        .filter(|s| {
+            unverified
+                .iter()
+                .any(|c| claims::states_figure(&s.text, &c.claim))
+        })
+        .map(|s| s.n);
+    cited.chain(stating).collect()
+}
+
+/// [`generate`] over a few chosen sources, numbered 1, 2, … in the prompt as the model expects,
+/// with every citation it writes (streamed, kept or reported) renamed to the number the answer
+/// shows that source under.
+async fn look_again(
+    generator: Arc<dyn Generator>,
+    question: &str,
+    lang: Lang,
+    chosen: &[Source],
+    req: &AnswerRequest,
+    on_event: EventSink,
+) -> std::result::Result<Generated, doctalk_models::ModelError> {
+    let numbers: Vec<usize> = chosen.iter().map(|s| s.n).collect();
+    let renumbered: Vec<Source> = chosen
+        .iter()
+        .enumerate()
+        .map(|(i, s)| Source {
+            n: i + 1,
+            ..s.clone()
+        })
+        .collect();
+    let shown = numbers.clone();
+    let sink: EventSink = Arc::new(move |event| {
+        on_event(match event {
+            AnswerEvent::Token(text) => AnswerEvent::Token(citations::renumber(&text, &shown)),
+            other => other,
+        })
+    });
+    let mut g = generate(generator, question, lang, &renumbered, false, req, sink).await?;
+    g.text = citations::renumber(&g.text, &numbers);
+    g.model_text = citations::renumber(&g.model_text, &numbers);
+    for claim in &mut g.unverified {
+        claim.sentence = citations::renumber(&claim.sentence, &numbers);
+    }
+    // The citations now name sources up to the highest chosen number.
+    g.sources_used = numbers[..g.sources_used.min(numbers.len())]
+        .iter()
+        .copied()
+        .max()
+        .unwrap_or(0);
+    Ok(g)
+}
+
 /// Runs the model on the prompt off the async runtime, streaming tokens.
 async fn generate(
     generator: Arc<dyn Generator>,
@@ -890,6 +994,9 @@ async fn generate(
         };
         // Each sentence is released only once its claims are checked against what it cites.
         let mut gate = gate::SentenceGate::new(&s[..prompt.sources_used], &q, lang).checking_relevance();
+        if !whole_document {
+            gate = gate.in_rank_order();
+        }
         let show = |text: String, first_token_ms: &mut Option<f64>| {
             if !text.is_empty() {
                 first_token_ms.get_or_insert_with(ms);

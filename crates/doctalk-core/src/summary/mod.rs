@@ -380,6 +380,7 @@ async fn point_by_point(
         // Not a statement in the document's language, or a claim its passage does not hold (the
         // claim gate of answers): the passage's own opening sentence instead.
         let point = if acceptable(&point, lang)
+            && drawn_from(&point, &s.text)
             && supported(&point, s.n, sources, title, lang, &mut unverified)
         {
             Some(point)
@@ -399,6 +400,26 @@ async fn point_by_point(
         }
     }
     Ok((lines.join("\n"), false, unverified))
+}
+
+/// Whether `point` is recognisably drawn from `passage`: at least a third of its pairs of adjacent
+/// letters and digits occur in the passage. The claim gate checks figures and names; a point with
+/// none passes it whatever it says, and the default model sometimes glossed a passage in words of
+/// its own ("为员工提供全面的指导和操作指南" for the handbook's statement of purpose) that the passage
+/// cannot confirm. The passage's own sentence is shown instead.
+fn drawn_from(point: &str, passage: &str) -> bool {
+    let flat = |t: &str| {
+        t.chars()
+            .filter(|c| c.is_alphanumeric())
+            .flat_map(char::to_lowercase)
+            .collect::<Vec<char>>()
+    };
+    let (point, passage) = (flat(point), flat(passage));
+    let in_passage: std::collections::HashSet<(char, char)> =
+        passage.windows(2).map(|w| (w[0], w[1])).collect();
+    let pairs: Vec<(char, char)> = point.windows(2).map(|w| (w[0], w[1])).collect();
+    let shared = pairs.iter().filter(|p| in_passage.contains(p)).count();
+    !pairs.is_empty() && 3 * shared >= pairs.len()
 }
 
 /// Whether the claim gate lets `point`, citing passage `n`, through as written; the claims it
@@ -554,6 +575,22 @@ mod tests {
             Some("在应用商店搜索“滴滴出行”下载安装即可。"),
             "an FAQ entry's answer, not its question"
         );
+    }
+
+    #[test]
+    fn a_point_in_words_its_passage_does_not_hold_is_not_drawn_from_it() {
+        let purpose = "1.1编制目的\n为帮助员工了解公司的基本制度、日常办事流程和行为规范，使新老员工能够快速找到所需信息，公司人力资源部会同行政部、财务部和信息技术部编制本手册。";
+        assert!(!drawn_from("为员工提供全面的指导和操作指南。", purpose));
+        assert!(drawn_from(
+            "本手册帮助员工了解公司的基本制度和日常办事流程。",
+            purpose
+        ));
+        let vpn = "Use the XH-Connect client and the server address vpn.xinghe-tech.cn.";
+        assert!(drawn_from(
+            "Staff connect with the XH-Connect client to vpn.xinghe-tech.cn.",
+            vpn
+        ));
+        assert!(!drawn_from("", vpn));
     }
 
     #[test]

@@ -180,10 +180,10 @@ pub async fn conversations(s: &Engine, caller: &Caller, kb: Option<&str>) -> Res
     let lib = s.library(kb).await?;
     let list: Vec<Value> = lib
         .conversations
-        .list()?
+        .summaries()?
         .into_iter()
         .filter(|c| caller.sees(c.owner.as_deref()))
-        .map(|c| json!({"id": c.id, "title": c.title, "updated_at": c.updated_at, "turns": c.turns.len()}))
+        .map(|c| json!({"id": c.id, "title": c.title, "updated_at": c.updated_at, "turns": c.turn_count}))
         .collect();
     Ok(json!(list))
 }
