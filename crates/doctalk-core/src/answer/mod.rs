@@ -637,13 +637,22 @@ impl KnowledgeBase {
             // search's ranking, without those that its failed claims cited, it is asked once more
             // (a whole document read at once is often too much for a small model).
             let mut looked_again = false;
+            // Only after figures outranked or answers off the question (see `invented`).
             let withdrawn = match &generated {
-                Ok(g) if g.none_stood && !g.cancelled && !second_look => {
+                Ok(g)
+                    if g.none_stood
+                        && !g.cancelled
+                        && !second_look
+                        && !invented(&g.unverified, &question, &quoted) =>
+                {
                     Some(failed_sources(&g.unverified, &quoted))
                 }
                 _ => None,
             };
             if let Some(failed) = withdrawn {
+                if let Ok(g) = &generated {
+                    tracing::debug!(first = %g.model_text, unverified = g.unverified.len(), "nothing of the answer stood; asking again");
+                }
                 let best: Vec<Source> = quoted
                     .iter()
                     .filter(|s| !failed.contains(&s.n))
@@ -655,7 +664,10 @@ impl KnowledgeBase {
                     let again =
                         look_again(generator.clone(), &question, lang, &best, &req, on_event.clone()).await;
                     let again = later(again, from);
-                    if matches!(&again, Ok(g) if !g.said_nothing && !g.none_stood && !g.cancelled) {
+                    let first = generated.as_ref().ok();
+                    let repeats = |g: &Generated| first.is_some_and(|f| repeats_rejected(&g.text, f));
+                    if matches!(&again, Ok(g) if !g.said_nothing && !g.none_stood && !g.cancelled && !repeats(g))
+                    {
                         tracing::debug!("a second look over the best passages answered");
                         generated = again;
                         looked_again = true;
@@ -879,6 +891,31 @@ struct Generated {
     absent_subject: Option<String>,
 }
 
+/// Whether a failed claim is other than a figure taken from below a better-ranked rival
+/// ([`claims::outranked`], judged over `ranked`, best first): made up, or placed wrongly by its
+/// words. Only that kind tells of a better answer on offer; after the others, asked again over
+/// fewer passages (where the relative checks have less to compare with), the model made up
+/// another figure that happened to be in a passage ("2016 年" failed, then "2015年" passed, for a
+/// question the documents do not answer).
+fn invented(unverified: &[UnsupportedClaim], question: &str, ranked: &[Source]) -> bool {
+    let texts: Vec<&str> = ranked.iter().map(|s| s.text.as_str()).collect();
+    unverified.iter().any(|c| {
+        let cited: Vec<usize> = citations::citation_marks(&c.sentence)
+            .iter()
+            .flat_map(|m| m.numbers.iter())
+            .filter_map(|n| ranked.iter().position(|s| s.n == *n))
+            .collect();
+        let positions: Vec<usize> = if cited.is_empty() {
+            (0..ranked.len()).collect()
+        } else {
+            cited
+        };
+        !claims::outranked(&c.sentence, question, &texts, &positions)
+            .iter()
+            .any(|o| o.claim == c.claim)
+    })
+}
+
 /// The sources that a failed claim came from: cited by its sentence, or stating its figure.
 fn failed_sources(unverified: &[UnsupportedClaim], sources: &[Source]) -> HashSet<usize> {
     let cited = unverified
@@ -894,6 +931,26 @@ fn failed_sources(unverified: &[UnsupportedClaim], sources: &[Source]) -> HashSe
         })
         .map(|s| s.n);
     cited.chain(stating).collect()
+}
+
+/// Whether a second look's `text` only says again what the first answer said and had rejected:
+/// the same sentences, or a figure whose claim failed. Over fewer passages the relative checks
+/// (a better-ranked rival, a sentence matching the question better) have less to compare with, and
+/// on a held-out set the model repeated "重庆大学 TeX 用户组是2015年成立的" for a question the
+/// documents do not answer, which then passed.
+fn repeats_rejected(text: &str, first: &Generated) -> bool {
+    let plain = |t: &str| -> String {
+        claims::strip_citations(t)
+            .chars()
+            .filter(|c| c.is_alphanumeric())
+            .collect()
+    };
+    let (said, before) = (plain(text), plain(&first.model_text));
+    (!said.is_empty() && before.contains(&said))
+        || first
+            .unverified
+            .iter()
+            .any(|c| claims::states_figure(text, &c.claim))
 }
 
 /// [`generate`] over a few chosen sources, numbered 1, 2, … in the prompt as the model expects,
@@ -1066,6 +1123,41 @@ fn extractive(sources: &[Source], question: &str, lang: Lang) -> (String, Vec<us
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_second_look_that_says_the_rejected_answer_again_is_not_kept() {
+        let first = |model_text: &str, failed: &[&str]| Generated {
+            text: String::new(),
+            sources_used: 5,
+            cancelled: false,
+            prompt_ms: 0.0,
+            first_token_ms: None,
+            unverified: failed
+                .iter()
+                .map(|c| UnsupportedClaim {
+                    claim: c.to_string(),
+                    sentence: model_text.to_string(),
+                })
+                .collect(),
+            model_text: model_text.to_string(),
+            prompt_tokens: 0,
+            reused_prompt_tokens: 0,
+            said_nothing: false,
+            refused: false,
+            none_stood: true,
+            off_question: failed.is_empty(),
+            supplemented: None,
+            absent_subject: None,
+        };
+        // Off the question the first time (no claim failed): the same sentence again is not kept.
+        let off = first("重庆大学 TeX 用户组是2015年成立的。", &[]);
+        assert!(repeats_rejected("重庆大学 TeX 用户组是2015年成立的[1]。", &off));
+        assert!(!repeats_rejected("该提议于2016年提出[2]。", &off));
+        // A failed figure said again, in other words.
+        let wrong = first("根据资料，出差的话一天餐补给900元。", &["900元"]);
+        assert!(repeats_rejected("餐补标准为每天900元[1]。", &wrong));
+        assert!(!repeats_rejected("伙食补贴一天120元[1]", &wrong));
+    }
 
     #[test]
     fn a_refusal_is_overruled_only_by_a_strong_match_in_words_and_meaning() {
