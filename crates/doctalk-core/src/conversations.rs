@@ -108,15 +108,9 @@ impl ConversationStore {
 
     /// Every conversation, most recently updated first. Unreadable files are skipped (and logged).
     pub fn list(&self) -> Result<Vec<Conversation>> {
-        let entries = match std::fs::read_dir(&self.dir) {
-            Ok(e) => e,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
-            Err(e) => return Err(io(&self.dir, e)),
-        };
-        let mut all: Vec<Conversation> = entries
-            .flatten()
-            .map(|e| e.path())
-            .filter(|p| p.extension().is_some_and(|x| x == "json"))
+        let mut all: Vec<Conversation> = self
+            .files()?
+            .into_iter()
             .filter_map(|p| match read(&p) {
                 Ok(c) => Some(c),
                 Err(e) => {
@@ -132,22 +126,17 @@ impl ConversationStore {
     /// Every conversation's summary, most recently updated first. Unreadable files are skipped
     /// (and logged), as in [`ConversationStore::list`].
     pub fn summaries(&self) -> Result<Vec<ConversationSummary>> {
-        let entries = match std::fs::read_dir(&self.dir) {
-            Ok(e) => e,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
-            Err(e) => return Err(io(&self.dir, e)),
-        };
+        let files = self.files()?;
         let mut known = self.summaries.lock().unwrap_or_else(|p| p.into_inner());
         let mut seen = HashMap::with_capacity(known.len());
-        let paths = entries.flatten().map(|e| e.path());
-        for path in paths.filter(|p| p.extension().is_some_and(|x| x == "json")) {
+        for path in files {
             let Ok(meta) = std::fs::metadata(&path) else {
                 continue; // deleted since the directory was read
             };
             let stamp = (meta.len(), meta.modified().ok());
             let summary = match known.remove(&path) {
                 Some((was, summary)) if was == stamp => summary,
-                _ => match read_summary(&path) {
+                _ => match read(&path) {
                     Ok(summary) => summary,
                     Err(e) => {
                         tracing::warn!(error = %e, "skipping an unreadable conversation");
@@ -162,6 +151,20 @@ impl ConversationStore {
         let mut all: Vec<ConversationSummary> = known.values().map(|(_, s)| s.clone()).collect();
         all.sort_by(|a, b| b.updated_at.cmp(&a.updated_at).then_with(|| a.id.cmp(&b.id)));
         Ok(all)
+    }
+
+    /// The conversation files of the directory (none when it does not exist yet).
+    fn files(&self) -> Result<Vec<PathBuf>> {
+        let entries = match std::fs::read_dir(&self.dir) {
+            Ok(e) => e,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+            Err(e) => return Err(io(&self.dir, e)),
+        };
+        Ok(entries
+            .flatten()
+            .map(|e| e.path())
+            .filter(|p| p.extension().is_some_and(|x| x == "json"))
+            .collect())
     }
 
     pub fn load(&self, id: &str) -> Result<Conversation> {
@@ -201,15 +204,8 @@ impl ConversationStore {
     }
 }
 
-fn read(path: &Path) -> Result<Conversation> {
-    let text = std::fs::read_to_string(path).map_err(|e| io(path, e))?;
-    serde_json::from_str(&text).map_err(|e| CoreError::Conversation {
-        path: path.to_path_buf(),
-        reason: e.to_string(),
-    })
-}
-
-fn read_summary(path: &Path) -> Result<ConversationSummary> {
+/// A conversation file, whole or as much of it as `T` (a [`ConversationSummary`]) takes.
+fn read<T: serde::de::DeserializeOwned>(path: &Path) -> Result<T> {
     let text = std::fs::read(path).map_err(|e| io(path, e))?;
     serde_json::from_slice(&text).map_err(|e| CoreError::Conversation {
         path: path.to_path_buf(),

@@ -153,13 +153,7 @@ pub(crate) fn states_figure(statement: &str, claim: &str) -> bool {
 pub(crate) fn misplaced(sentence: &str, question: &str, passages: &[&str]) -> Vec<UnsupportedClaim> {
     let asked = Evidence::of(&[question]);
     // Each source clause with a figure: its facts, its key terms and its figures with their units.
-    let sourced: Vec<SourceClause> = passages
-        .iter()
-        .flat_map(|p| topic::statements(&normalise(p)))
-        .flat_map(|s| topic::clauses(&s))
-        .filter(|s| !number_values(s).is_empty())
-        .map(|s| (Evidence::of(&[&s]), topic::terms(&s), figures_with_units(&s)))
-        .collect();
+    let sourced: Vec<SourceClause> = passages.iter().flat_map(|p| source_clauses(p)).collect();
     if sourced.is_empty() {
         return Vec::new();
     }
@@ -267,17 +261,7 @@ pub(crate) fn outranked(
     cited: &[usize],
 ) -> Vec<UnsupportedClaim> {
     let asked = Evidence::of(&[question]);
-    let by_passage: Vec<Vec<SourceClause>> = ranked
-        .iter()
-        .map(|p| {
-            topic::statements(&normalise(p))
-                .iter()
-                .flat_map(|s| topic::clauses(s))
-                .filter(|s| !number_values(s).is_empty())
-                .map(|s| (Evidence::of(&[&s]), topic::terms(&s), figures_with_units(&s)))
-                .collect()
-        })
-        .collect();
+    let by_passage: Vec<Vec<SourceClause>> = ranked.iter().map(|p| source_clauses(p)).collect();
     let holds = |i: usize, value: Value| by_passage[i].iter().any(|(e, _, _)| e.has_value(value));
     let without_citations = strip_citations(sentence);
     let body = normalise(strip_list_marker(&without_citations));
@@ -336,6 +320,16 @@ pub(crate) fn outranked(
 
 /// A source clause that states a figure: its facts, its key terms, its figures with their units.
 type SourceClause = (Evidence, std::collections::HashSet<String>, Vec<(Value, String)>);
+
+/// Each clause of `passage` that states a figure, as a [`SourceClause`].
+fn source_clauses(passage: &str) -> Vec<SourceClause> {
+    topic::statements(&normalise(passage))
+        .iter()
+        .flat_map(|s| topic::clauses(s))
+        .filter(|s| !number_values(s).is_empty())
+        .map(|s| (Evidence::of(&[&s]), topic::terms(&s), figures_with_units(&s)))
+        .collect()
+}
 
 /// The figures of normalised `text`, each with the unit written after it: the Han character
 /// ("元", "天") or the Latin word, stemmed ("characters" → "character"); empty when none follows.

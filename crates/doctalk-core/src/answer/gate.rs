@@ -28,6 +28,9 @@ pub(crate) struct SentenceGate<'a> {
     pub passed: usize,
     /// Sentences replaced by a quote.
     pub replaced: usize,
+    /// Of those, the ones that failed for another reason than a better-ranked rival of their
+    /// figure ([`outranked`]): a figure no source states, or one its words place elsewhere.
+    pub replaced_not_by_rank: usize,
     pub unsupported: Vec<UnsupportedClaim>,
     /// Sentences shown as written but with their citation corrected: the cited source lacks their
     /// facts, another offered source holds them all.
@@ -68,6 +71,7 @@ impl<'a> SentenceGate<'a> {
             raw: String::new(),
             passed: 0,
             replaced: 0,
+            replaced_not_by_rank: 0,
             unsupported: Vec::new(),
             recited: 0,
             withheld: 0,
@@ -232,6 +236,7 @@ impl<'a> SentenceGate<'a> {
                 return recite(sentence, source.n);
             }
         }
+        let mut by_rank = false;
         if bad.is_empty() && self.ranked {
             // Without a citation, the figure comes from the best-ranked source that states it.
             let all: Vec<&str> = self.sources.iter().map(|s| s.text.as_str()).collect();
@@ -239,6 +244,7 @@ impl<'a> SentenceGate<'a> {
                 .filter(|&i| cited.is_empty() || cited.contains(&self.sources[i].n))
                 .collect();
             bad = outranked(sentence, self.question, &all, &positions);
+            by_rank = !bad.is_empty();
         }
         // A figure of the wrong kind is in the source, so the quote shown instead may hold it too.
         let mut wrong_kind = false;
@@ -271,6 +277,9 @@ impl<'a> SentenceGate<'a> {
             return sentence.to_string();
         }
         self.replaced += 1;
+        if !by_rank {
+            self.replaced_not_by_rank += 1;
+        }
         // The quote shown instead must not repeat the figure just rejected.
         let rejected: Vec<String> = if wrong_kind {
             Vec::new()

@@ -6,7 +6,7 @@
 //! and the evidence that decided it.
 
 mod asked;
-mod citations;
+pub(crate) mod citations;
 pub(crate) mod claims;
 pub(crate) mod gate;
 mod prompt;
@@ -637,14 +637,14 @@ impl KnowledgeBase {
             // search's ranking, without those that its failed claims cited, it is asked once more
             // (a whole document read at once is often too much for a small model).
             let mut looked_again = false;
-            // Only after figures outranked or answers off the question (see `invented`).
+            // Only after figures taken from below a better-ranked rival, or answers off the
+            // question: they tell of a better answer on offer. After a figure made up or placed
+            // elsewhere by its words, asked again over fewer passages (where the relative checks
+            // have less to compare with), the model made up another that a passage happened to
+            // hold ("2016 年" failed, then "2015年" passed, for a question the documents do not
+            // answer).
             let withdrawn = match &generated {
-                Ok(g)
-                    if g.none_stood
-                        && !g.cancelled
-                        && !second_look
-                        && !invented(&g.unverified, &question, &quoted) =>
-                {
+                Ok(g) if g.none_stood && !g.cancelled && !second_look && !g.failed_not_by_rank => {
                     Some(failed_sources(&g.unverified, &quoted))
                 }
                 _ => None,
@@ -665,7 +665,9 @@ impl KnowledgeBase {
                         look_again(generator.clone(), &question, lang, &best, &req, on_event.clone()).await;
                     let again = later(again, from);
                     let first = generated.as_ref().ok();
-                    let repeats = |g: &Generated| first.is_some_and(|f| repeats_rejected(&g.text, f));
+                    let repeats = |g: &Generated| {
+                        first.is_some_and(|f| repeats_rejected(&g.text, &f.model_text, &f.unverified))
+                    };
                     if matches!(&again, Ok(g) if !g.said_nothing && !g.none_stood && !g.cancelled && !repeats(g))
                     {
                         tracing::debug!("a second look over the best passages answered");
@@ -885,35 +887,13 @@ struct Generated {
     none_stood: bool,
     /// Of those, some were off the question (see `relevance`).
     off_question: bool,
+    /// Some failed their check for another reason than a better-ranked rival of their figure
+    /// (see [`gate::SentenceGate::replaced_not_by_rank`]).
+    failed_not_by_rank: bool,
     /// What the question asked for and the model's answer lacked, quoted from a source after it.
     supplemented: Option<asked::Wanted>,
     /// A word of the question the model's answer used and no offered passage names.
     absent_subject: Option<String>,
-}
-
-/// Whether a failed claim is other than a figure taken from below a better-ranked rival
-/// ([`claims::outranked`], judged over `ranked`, best first): made up, or placed wrongly by its
-/// words. Only that kind tells of a better answer on offer; after the others, asked again over
-/// fewer passages (where the relative checks have less to compare with), the model made up
-/// another figure that happened to be in a passage ("2016 年" failed, then "2015年" passed, for a
-/// question the documents do not answer).
-fn invented(unverified: &[UnsupportedClaim], question: &str, ranked: &[Source]) -> bool {
-    let texts: Vec<&str> = ranked.iter().map(|s| s.text.as_str()).collect();
-    unverified.iter().any(|c| {
-        let cited: Vec<usize> = citations::citation_marks(&c.sentence)
-            .iter()
-            .flat_map(|m| m.numbers.iter())
-            .filter_map(|n| ranked.iter().position(|s| s.n == *n))
-            .collect();
-        let positions: Vec<usize> = if cited.is_empty() {
-            (0..ranked.len()).collect()
-        } else {
-            cited
-        };
-        !claims::outranked(&c.sentence, question, &texts, &positions)
-            .iter()
-            .any(|o| o.claim == c.claim)
-    })
 }
 
 /// The sources that a failed claim came from: cited by its sentence, or stating its figure.
@@ -933,24 +913,20 @@ fn failed_sources(unverified: &[UnsupportedClaim], sources: &[Source]) -> HashSe
     cited.chain(stating).collect()
 }
 
-/// Whether a second look's `text` only says again what the first answer said and had rejected:
-/// the same sentences, or a figure whose claim failed. Over fewer passages the relative checks
-/// (a better-ranked rival, a sentence matching the question better) have less to compare with, and
-/// on a held-out set the model repeated "重庆大学 TeX 用户组是2015年成立的" for a question the
-/// documents do not answer, which then passed.
-fn repeats_rejected(text: &str, first: &Generated) -> bool {
+/// Whether a second look's `text` only says again what the first answer (`rejected`, as the model
+/// wrote it) said: the same sentences, or a figure whose claim `failed`. Over fewer passages the
+/// relative checks (a better-ranked rival, a sentence matching the question better) have less to
+/// compare with, so the same answer passing there is no better for it.
+fn repeats_rejected(text: &str, rejected: &str, failed: &[UnsupportedClaim]) -> bool {
     let plain = |t: &str| -> String {
         claims::strip_citations(t)
             .chars()
             .filter(|c| c.is_alphanumeric())
             .collect()
     };
-    let (said, before) = (plain(text), plain(&first.model_text));
-    (!said.is_empty() && before.contains(&said))
-        || first
-            .unverified
-            .iter()
-            .any(|c| claims::states_figure(text, &c.claim))
+    let said = plain(text);
+    (!said.is_empty() && plain(rejected).contains(&said))
+        || failed.iter().any(|c| claims::states_figure(text, &c.claim))
 }
 
 /// [`generate`] over a few chosen sources, numbered 1, 2, … in the prompt as the model expects,
@@ -1084,6 +1060,7 @@ async fn generate(
             refused: gate.refused,
             none_stood: gate.none_stood(),
             off_question: gate.off_question > 0,
+            failed_not_by_rank: gate.replaced_not_by_rank > 0,
             supplemented: gate.supplemented,
             absent_subject: gate.absent_subject.clone(),
         })
@@ -1126,37 +1103,25 @@ mod tests {
 
     #[test]
     fn a_second_look_that_says_the_rejected_answer_again_is_not_kept() {
-        let first = |model_text: &str, failed: &[&str]| Generated {
-            text: String::new(),
-            sources_used: 5,
-            cancelled: false,
-            prompt_ms: 0.0,
-            first_token_ms: None,
-            unverified: failed
-                .iter()
-                .map(|c| UnsupportedClaim {
-                    claim: c.to_string(),
-                    sentence: model_text.to_string(),
-                })
-                .collect(),
-            model_text: model_text.to_string(),
-            prompt_tokens: 0,
-            reused_prompt_tokens: 0,
-            said_nothing: false,
-            refused: false,
-            none_stood: true,
-            off_question: failed.is_empty(),
-            supplemented: None,
-            absent_subject: None,
+        let failed = |sentence: &str, claim: &str| {
+            vec![UnsupportedClaim {
+                claim: claim.to_string(),
+                sentence: sentence.to_string(),
+            }]
         };
         // Off the question the first time (no claim failed): the same sentence again is not kept.
-        let off = first("重庆大学 TeX 用户组是2015年成立的。", &[]);
-        assert!(repeats_rejected("重庆大学 TeX 用户组是2015年成立的[1]。", &off));
-        assert!(!repeats_rejected("该提议于2016年提出[2]。", &off));
+        let off = "重庆大学 TeX 用户组是2015年成立的。";
+        assert!(repeats_rejected(
+            "重庆大学 TeX 用户组是2015年成立的[1]。",
+            off,
+            &[]
+        ));
+        assert!(!repeats_rejected("该提议于2016年提出[2]。", off, &[]));
         // A failed figure said again, in other words.
-        let wrong = first("根据资料，出差的话一天餐补给900元。", &["900元"]);
-        assert!(repeats_rejected("餐补标准为每天900元[1]。", &wrong));
-        assert!(!repeats_rejected("伙食补贴一天120元[1]", &wrong));
+        let wrong = "根据资料，出差的话一天餐补给900元。";
+        let claims = failed(wrong, "900元");
+        assert!(repeats_rejected("餐补标准为每天900元[1]。", wrong, &claims));
+        assert!(!repeats_rejected("伙食补贴一天120元[1]", wrong, &claims));
     }
 
     #[test]

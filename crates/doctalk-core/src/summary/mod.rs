@@ -16,6 +16,7 @@ use std::sync::Arc;
 use doctalk_models::llm::{ChatMessage, GenerationParams, Generator};
 use serde::{Deserialize, Serialize};
 
+use crate::answer::citations::bigram_overlap;
 use crate::answer::claims::UnsupportedClaim;
 use crate::answer::gate::SentenceGate;
 use crate::answer::topic::statements;
@@ -403,23 +404,12 @@ async fn point_by_point(
 }
 
 /// Whether `point` is recognisably drawn from `passage`: at least a third of its pairs of adjacent
-/// letters and digits occur in the passage. The claim gate checks figures and names; a point with
+/// letters and digits occur in the passage ([`bigram_overlap`]). The claim gate checks figures and names; a point with
 /// none passes it whatever it says, and the default model sometimes glossed a passage in words of
 /// its own ("为员工提供全面的指导和操作指南" for the handbook's statement of purpose) that the passage
 /// cannot confirm. The passage's own sentence is shown instead.
 fn drawn_from(point: &str, passage: &str) -> bool {
-    let flat = |t: &str| {
-        t.chars()
-            .filter(|c| c.is_alphanumeric())
-            .flat_map(char::to_lowercase)
-            .collect::<Vec<char>>()
-    };
-    let (point, passage) = (flat(point), flat(passage));
-    let in_passage: std::collections::HashSet<(char, char)> =
-        passage.windows(2).map(|w| (w[0], w[1])).collect();
-    let pairs: Vec<(char, char)> = point.windows(2).map(|w| (w[0], w[1])).collect();
-    let shared = pairs.iter().filter(|p| in_passage.contains(p)).count();
-    !pairs.is_empty() && 3 * shared >= pairs.len()
+    bigram_overlap(point, passage) >= 1.0 / 3.0
 }
 
 /// Whether the claim gate lets `point`, citing passage `n`, through as written; the claims it
