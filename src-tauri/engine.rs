@@ -6,10 +6,10 @@ use std::path::PathBuf;
 use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, Mutex};
 
+use doctalk_app::{Engine, LanguageModel, LlmGate};
 use doctalk_core::settings::Settings;
 use doctalk_core::Workspace;
 use doctalk_models::store::ModelStore;
-use doctalk_server::{Engine, LanguageModel, LlmGate};
 use tokio::sync::OnceCell;
 
 use crate::error::{CommandError, CommandResult};
@@ -79,7 +79,7 @@ impl Desktop {
         .await
         .map_err(|e| fail("cannot load the embedding model", &e))?
         .map_err(|e| {
-            if !doctalk_server::service::setup_ready(&self.models) {
+            if !doctalk_app::service::setup_ready(&self.models) {
                 // First run: the UI shows the setup screen for this code.
                 CommandError::new(
                     "models_missing",
@@ -112,7 +112,7 @@ impl Desktop {
     async fn language_model(&self) -> LanguageModel {
         let settings = Settings::load(&self.data_dir).unwrap_or_default();
         let roots = doctalk_models::SearchRoots::for_app(self.models_dir.as_deref(), &self.data_dir);
-        let initial = match doctalk_server::language_model::load(&settings, &roots).await {
+        let initial = match doctalk_app::language_model::load(&settings, &roots).await {
             Ok(g) => g,
             Err(e) => {
                 tracing::warn!(error = %e, "no language model: answers are extractive");

@@ -20,8 +20,8 @@ impl CommandError {
     }
 }
 
-impl From<doctalk_server::ServerError> for CommandError {
-    fn from(e: doctalk_server::ServerError) -> Self {
+impl From<doctalk_app::AppError> for CommandError {
+    fn from(e: doctalk_app::AppError) -> Self {
         CommandError::new(e.code(), e.to_string())
     }
 }

@@ -1,6 +1,6 @@
 //! The DocTalk desktop app: a Tauri window around the same engine and the same UI as
 //! `doctalk serve`. Commands are grouped by domain (`commands::{library, chat, settings}`) and
-//! are thin wrappers over `doctalk_server::service`, so the window and a browser on the server
+//! are thin wrappers over `doctalk_app::service`, so the window and a browser on the server
 //! see the same JSON and the same events; long work streams through a Tauri channel as
 //! `{event, data}` messages that mirror the server-sent events.
 

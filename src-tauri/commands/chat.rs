@@ -1,8 +1,8 @@
 //! Search, answers and conversations.
 
+use doctalk_app::service::{self, AskRequest};
+use doctalk_app::Caller;
 use doctalk_core::{Conversation, Explanation, ScopeRequest, SearchHit};
-use doctalk_server::service::{self, AskRequest};
-use doctalk_server::Caller;
 use serde_json::Value;
 use tauri::ipc::Channel;
 use tauri::State;

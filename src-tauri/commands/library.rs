@@ -2,8 +2,8 @@
 
 use std::path::PathBuf;
 
+use doctalk_app::{service, Caller};
 use doctalk_core::{DocumentInfo, PdfPassword};
-use doctalk_server::{service, Caller};
 use serde_json::Value;
 use tauri::ipc::{Channel, Request, Response};
 use tauri::State;

@@ -8,7 +8,7 @@ pub mod users;
 
 use std::sync::Arc;
 
-use doctalk_server::service::Emit;
+use doctalk_app::service::Emit;
 use serde_json::{json, Value};
 use tauri::ipc::{Channel, InvokeBody, Request};
 
@@ -65,7 +65,7 @@ impl<'a> RawUpload<'a> {
         let Some(value) = self.request.headers().get(format!("x-doctalk-{name}")) else {
             return Ok(None);
         };
-        let decoded = value.to_str().ok().and_then(doctalk_server::percent_decode);
+        let decoded = value.to_str().ok().and_then(doctalk_app::percent_decode);
         match decoded {
             Some(v) => Ok(Some(v).filter(|v| !v.is_empty())),
             None => Err(CommandError::new(
@@ -115,7 +115,7 @@ mod tests {
 
     #[test]
     fn header_names_decode_like_encode_uri_component() {
-        let decode = doctalk_server::percent_decode;
+        let decode = doctalk_app::percent_decode;
         assert_eq!(decode("%E5%91%98%E5%B7%A5.pdf").as_deref(), Some("员工.pdf"));
         // Not what encodeURIComponent writes: refused, not passed on changed.
         assert_eq!(decode("a%20b%zz"), None);

@@ -3,7 +3,7 @@
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
-use doctalk_server::service;
+use doctalk_app::service;
 use doctalk_voice::{vad::VadConfig, Microphone, VoiceError};
 use serde_json::{json, Value};
 use tauri::ipc::{Channel, Request};

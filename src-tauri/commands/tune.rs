@@ -1,7 +1,7 @@
 //! "Train on this knowledge base": the estimate, then the run (stopped with `ask_stop` and the
 //! same request id, which saves a checkpoint).
 
-use doctalk_server::service::{self, TunePlan, TuneRequest};
+use doctalk_app::service::{self, TunePlan, TuneRequest};
 use serde_json::Value;
 use tauri::ipc::Channel;
 use tauri::State;

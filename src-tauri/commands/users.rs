@@ -2,8 +2,8 @@
 //! this data directory's `users.json` for `doctalk serve --auth users`. The same service functions
 //! as `/api/me` and `/api/users`.
 
-use doctalk_server::service::{self, NewUser};
-use doctalk_server::{Auth, Caller};
+use doctalk_app::service::{self, NewUser};
+use doctalk_app::{Auth, Caller};
 use serde_json::Value;
 use tauri::State;
 

@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use clap::Parser;
+use doctalk_core::settings::ModelKind;
 use doctalk_core::{Embedder, KnowledgeBase};
 use doctalk_models::llm::Generator;
 
@@ -132,7 +133,9 @@ impl Ctx {
 
     /// The language model for answers, or `None` (with a message saying why) so that answering falls
     /// back to extractive mode instead of failing. A LoRA adapter asked for on the command line is
-    /// the exception: one that cannot be applied is an error, not a quiet answer without it.
+    /// the exception: one that cannot be applied is an error, not a quiet answer without it. The
+    /// flags override the saved settings (the app's settings screen); the model is then loaded by
+    /// the same code as the server's and the desktop app's (`doctalk_app::language_model`).
     pub async fn load_generator_or_warn(
         &self,
         args: &crate::cli::AnswerArgs,
@@ -140,54 +143,51 @@ impl Ctx {
         if args.no_llm {
             return Ok(None);
         }
-        let adapter_flag = args.adapter.clone();
-        // Without a flag choosing the model, the saved settings (the app's settings screen) do.
-        let mut args = args.clone();
-        if args.model.is_none() && args.llm_url.is_none() {
-            match doctalk_core::settings::Settings::load(&self.data_dir) {
-                Ok(saved) => match saved.model.kind.as_str() {
-                    "none" => return Ok(None),
-                    "remote" => args.llm_url = saved.model.url,
-                    _ => {
-                        args.model = saved.model.path.or(saved.model.id);
-                        args.adapter = args.adapter.or(saved.model.adapter);
-                    }
-                },
-                Err(e) => eprintln!("{e}; using the default model."),
+        let chosen_by_flags = args.model.is_some() || args.llm_url.is_some();
+        let mut settings = doctalk_core::settings::Settings::load(&self.data_dir).unwrap_or_else(|e| {
+            if !chosen_by_flags {
+                eprintln!("{e}; using the default model.");
             }
-        }
-        let args = &args;
+            doctalk_core::settings::Settings::default()
+        });
+        let model = &mut settings.model;
         if let Some(url) = &args.llm_url {
-            if let Some(adapter) = &adapter_flag {
+            if let Some(adapter) = &args.adapter {
                 anyhow::bail!(
                     "--adapter {adapter} applies to a local model; the remote model at {url} cannot take it"
                 );
             }
-            return Ok(match remote_generator(url, args).await {
-                Ok(g) => Some(g),
-                Err(e) => {
-                    eprintln!("The remote language model cannot be used ({e:#}); answering from the passages instead.");
-                    None
-                }
-            });
+            model.kind = ModelKind::Remote;
+            model.url = Some(url.clone());
+            model.id = args.model.clone();
+        } else if args.model.is_some() {
+            // A model named on the command line comes without the saved one's adapter.
+            model.kind = ModelKind::Local;
+            model.id = args.model.clone();
+            model.path = None;
+            model.adapter = args.adapter.clone();
+        } else if args.adapter.is_some() {
+            model.adapter = args.adapter.clone();
         }
-        let roots = self.model_roots();
-        let (model, adapter) = (args.model.clone(), args.adapter.clone());
-        let loaded = tokio::task::spawn_blocking(move || {
-            doctalk_core::local_model::load(
-                &roots,
-                model.as_deref(),
-                adapter.as_deref(),
-                doctalk_models::DeviceChoice::Cpu,
-            )
-        })
-        .await;
-        let failure = match loaded {
-            Ok(Ok(g)) => return Ok(Some(Arc::from(g))),
-            Ok(Err(e)) => e.to_string(),
-            Err(e) => e.to_string(),
+        if settings.model.kind == ModelKind::None {
+            return Ok(None);
+        }
+        let access = doctalk_app::language_model::RemoteAccess {
+            api_key: args.llm_api_key.clone(),
+            context_window: args.llm_context,
         };
-        if let Some(adapter) = adapter_flag {
+        let failure =
+            match doctalk_app::language_model::load_with(&settings, &self.model_roots(), &access).await {
+                Ok(generator) => return Ok(generator),
+                Err(message) => message,
+            };
+        if settings.model.kind == ModelKind::Remote {
+            eprintln!(
+                "The remote language model cannot be used ({failure}); answering from the passages instead."
+            );
+            return Ok(None);
+        }
+        if let Some(adapter) = &args.adapter {
             anyhow::bail!("the language model with the adapter {adapter} could not be loaded: {failure}");
         }
         eprintln!("The language model could not be loaded ({failure}); answering from the passages instead.");
@@ -260,27 +260,6 @@ impl Ctx {
         }
         Ok(kb)
     }
-}
-
-/// The `--llm-url` endpoint as a generator; without `--model`, the first model it lists that is not a
-/// DocTalk knowledge base (those answer with retrieval of their own, not as a plain model).
-async fn remote_generator(url: &str, args: &crate::cli::AnswerArgs) -> anyhow::Result<Arc<dyn Generator>> {
-    use doctalk_models::llm::{RemoteConfig, RemoteGenerator};
-    let model = match &args.model {
-        Some(m) => m.clone(),
-        None => {
-            let listed = RemoteGenerator::list_models(url, args.llm_api_key.as_deref()).await?;
-            listed
-                .iter()
-                .find(|m| !m.starts_with("doctalk-"))
-                .cloned()
-                .with_context(|| format!("{url} lists no usable model ({listed:?}); pass --model"))?
-        }
-    };
-    let mut config = RemoteConfig::new(url, model);
-    config.api_key = args.llm_api_key.clone();
-    config.context_window = args.llm_context.max(512);
-    Ok(Arc::new(RemoteGenerator::new(config)?))
 }
 
 fn init_logging(verbose: u8) {

@@ -16,8 +16,8 @@ pub struct Settings {
     /// (简体, zh-CN) or "traditional" (繁體, zh-TW/HK).
     pub script: String,
     pub model: ModelChoice,
-    /// "cpu" or "cuda".
-    pub device: String,
+    /// Where a local model runs.
+    pub device: Device,
     pub voice: VoiceChoice,
 }
 
@@ -25,9 +25,7 @@ pub struct Settings {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(default)]
 pub struct ModelChoice {
-    /// "local" (a model from the store or a file), "remote" (an OpenAI-compatible endpoint) or
-    /// "none" (extractive answers only).
-    pub kind: String,
+    pub kind: ModelKind,
     /// A model store name, for "local".
     pub id: Option<String>,
     /// A model file or directory, for "local" (wins over `id`).
@@ -36,6 +34,69 @@ pub struct ModelChoice {
     pub url: Option<String>,
     /// A LoRA adapter applied to the local model: a name in `<data dir>/adapters/` or a path.
     pub adapter: Option<String>,
+}
+
+/// The kind of language model that answers; `"local"`, `"remote"` or `"none"` in the file and on
+/// the wire.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase", try_from = "String")]
+pub enum ModelKind {
+    /// A model from the store or a file, run here.
+    #[default]
+    Local,
+    /// An OpenAI-compatible endpoint (`ModelChoice::url`).
+    Remote,
+    /// No language model: extractive answers only.
+    None,
+}
+
+/// Where a local model runs; `"cpu"` or `"cuda"` in the file and on the wire.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase", try_from = "String")]
+pub enum Device {
+    #[default]
+    Cpu,
+    /// The first CUDA GPU.
+    Cuda,
+}
+
+impl ModelKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ModelKind::Local => "local",
+            ModelKind::Remote => "remote",
+            ModelKind::None => "none",
+        }
+    }
+}
+
+impl TryFrom<String> for ModelKind {
+    type Error = String;
+    fn try_from(s: String) -> std::result::Result<Self, String> {
+        [ModelKind::Local, ModelKind::Remote, ModelKind::None]
+            .into_iter()
+            .find(|k| k.as_str() == s)
+            .ok_or_else(|| format!("model kind must be local, remote or none, not {s:?}"))
+    }
+}
+
+impl Device {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Device::Cpu => "cpu",
+            Device::Cuda => "cuda",
+        }
+    }
+}
+
+impl TryFrom<String> for Device {
+    type Error = String;
+    fn try_from(s: String) -> std::result::Result<Self, String> {
+        [Device::Cpu, Device::Cuda]
+            .into_iter()
+            .find(|d| d.as_str() == s)
+            .ok_or_else(|| format!("device must be cpu or cuda, not {s:?}"))
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
@@ -52,11 +113,8 @@ impl Default for Settings {
         Settings {
             language: "auto".into(),
             script: "auto".into(),
-            model: ModelChoice {
-                kind: "local".into(),
-                ..ModelChoice::default()
-            },
-            device: "cpu".into(),
+            model: ModelChoice::default(),
+            device: Device::Cpu,
             voice: VoiceChoice::default(),
         }
     }
@@ -133,16 +191,12 @@ impl Settings {
                 self.script
             ));
         }
-        if !["cpu", "cuda"].contains(&self.device.as_str()) {
-            return bad(format!("device must be cpu or cuda, not {:?}", self.device));
-        }
-        match self.model.kind.as_str() {
-            "local" | "none" => Ok(()),
-            "remote" => match self.model.url.as_deref() {
+        match self.model.kind {
+            ModelKind::Local | ModelKind::None => Ok(()),
+            ModelKind::Remote => match self.model.url.as_deref() {
                 Some(u) if u.starts_with("http://") || u.starts_with("https://") => Ok(()),
                 _ => bad("a remote model needs an http:// or https:// URL".into()),
             },
-            other => bad(format!("model kind must be local, remote or none, not {other:?}")),
         }
     }
 }
@@ -171,8 +225,8 @@ mod tests {
         let s = Settings::default()
             .merged(&json!({"language": "zh", "model": {"kind": "remote", "url": "http://gpu:8000/v1"}}))
             .unwrap();
-        assert_eq!(s.model.kind, "remote");
-        assert_eq!(s.device, "cpu", "untouched fields keep their values");
+        assert_eq!(s.model.kind, ModelKind::Remote);
+        assert_eq!(s.device, Device::Cpu, "untouched fields keep their values");
         s.save(dir.path()).unwrap();
         assert_eq!(Settings::load(dir.path()).unwrap(), s);
         assert!(Settings::default().model_changed(&s));
@@ -200,6 +254,14 @@ mod tests {
         ] {
             assert!(d.merged(&patch).is_err(), "{patch}");
         }
+        // The message names the choices (serde's own would say "unknown variant").
+        let e = d.merged(&json!({"device": "tpu"})).unwrap_err().to_string();
+        assert!(e.contains("device must be cpu or cuda, not \"tpu\""), "{e}");
+        let e = d
+            .merged(&json!({"model": {"kind": "gpt"}}))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("model kind must be local, remote or none"), "{e}");
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(Settings::path(dir.path()), "{not json").unwrap();
         let e = Settings::load(dir.path()).unwrap_err().to_string();

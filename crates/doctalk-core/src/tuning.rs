@@ -28,10 +28,10 @@ pub fn default_out(data_dir: &Path, kb: &str) -> PathBuf {
 /// The model the app fine-tunes: the local model `settings` choose, without its adapter (an
 /// adapter is trained on the base). A remote model or none cannot be tuned here.
 pub fn base_model(settings: &Settings, roots: &SearchRoots) -> Result<PathBuf> {
-    if settings.model.kind != "local" {
+    if settings.model.kind != crate::settings::ModelKind::Local {
         return Err(CoreError::BadSettings(format!(
             "fine-tuning trains the local language model, and the settings choose {:?}: choose a local Qwen2 or Llama model first",
-            settings.model.kind
+            settings.model.kind.as_str()
         )));
     }
     let choice = settings.model.path.as_deref().or(settings.model.id.as_deref());

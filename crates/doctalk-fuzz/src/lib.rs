@@ -174,7 +174,7 @@ fn chat_template(data: &[u8]) {
 #[cfg(feature = "app")]
 /// Every JSON body a server route deserialises, and the settings patch applied to the defaults.
 fn http_bodies(data: &[u8]) {
-    use doctalk_server::service::{AddFolderRequest, AskRequest, CheckRequest, NewUser};
+    use doctalk_app::service::{AddFolderRequest, AskRequest, CheckRequest, NewUser};
     let _ = serde_json::from_slice::<AskRequest>(data);
     let _ = serde_json::from_slice::<CheckRequest>(data);
     let _ = serde_json::from_slice::<AddFolderRequest>(data);

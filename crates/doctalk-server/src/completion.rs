@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
+use doctalk_app::AppError;
 use doctalk_models::llm::{ChatMessage, GenerationOutput, GenerationParams, Generator, StopReason};
 use doctalk_models::ModelError;
 use serde_json::{json, Value};
@@ -24,7 +25,7 @@ pub(crate) async fn plain(
     let messages = messages(&body)?;
     let params = params(&body)?;
     let Some(admitted) = s.engine.llm_gate.try_enter() else {
-        return Err(ServerError::Busy(s.engine.llm_gate.busy_reason()));
+        return Err(ServerError::App(AppError::Busy(s.engine.llm_gate.busy_reason())));
     };
     let id = format!("chatcmpl-{}", now_nanos());
     let model = generator.model_id().to_string();
@@ -35,7 +36,7 @@ pub(crate) async fn plain(
             generator.chat(&messages, &params, &mut |_| ControlFlow::Continue(()))
         })
         .await
-        .map_err(|e| ServerError::Io(format!("generation task: {e}")))?
+        .map_err(|e| ServerError::App(AppError::Io(format!("generation task: {e}"))))?
         .map_err(model_error)?;
         return Ok(crate::json::JsonResponse(json!({
             "id": id, "object": "chat.completion", "created": now_secs(), "model": model,
@@ -94,14 +95,16 @@ fn messages(body: &ChatRequest) -> Result<Vec<ChatMessage>, ServerError> {
                 "system" | "developer" => Ok(ChatMessage::system(text)),
                 "user" => Ok(ChatMessage::user(text)),
                 "assistant" => Ok(ChatMessage::assistant(text)),
-                other => Err(ServerError::BadRequest(format!(
+                other => Err(ServerError::App(AppError::BadRequest(format!(
                     "message role {other:?} is not supported (system, user, assistant)"
-                ))),
+                )))),
             }
         })
         .collect::<Result<_, _>>()?;
     if !messages.iter().any(|m| m.role == doctalk_models::llm::Role::User) {
-        return Err(ServerError::BadRequest("messages has no user message".into()));
+        return Err(ServerError::App(AppError::BadRequest(
+            "messages has no user message".into(),
+        )));
     }
     Ok(messages)
 }
@@ -115,15 +118,17 @@ fn params(body: &ChatRequest) -> Result<GenerationParams, ServerError> {
     );
     if let Some(t) = body.temperature {
         if !(0.0..=2.0).contains(&t) {
-            return Err(ServerError::BadRequest(
+            return Err(ServerError::App(AppError::BadRequest(
                 "temperature must be between 0 and 2".into(),
-            ));
+            )));
         }
         params.temperature = t;
     }
     if let Some(p) = body.top_p {
         if !(p > 0.0 && p <= 1.0) {
-            return Err(ServerError::BadRequest("top_p must be in (0, 1]".into()));
+            return Err(ServerError::App(AppError::BadRequest(
+                "top_p must be in (0, 1]".into(),
+            )));
         }
         params.top_p = (p < 1.0).then_some(p);
     }
@@ -138,9 +143,9 @@ fn params(body: &ChatRequest) -> Result<GenerationParams, ServerError> {
             .filter_map(|v| v.as_str().map(str::to_string))
             .collect(),
         Some(_) => {
-            return Err(ServerError::BadRequest(
+            return Err(ServerError::App(AppError::BadRequest(
                 "stop must be a string or up to 4 strings".into(),
-            ))
+            )))
         }
     };
     Ok(params)
@@ -165,8 +170,8 @@ fn usage(out: &GenerationOutput) -> Value {
 fn model_error(e: ModelError) -> ServerError {
     match e {
         ModelError::PromptTooLong { .. } | ModelError::EmptyPrompt | ModelError::InvalidParams(_) => {
-            ServerError::BadRequest(e.to_string())
+            ServerError::App(AppError::BadRequest(e.to_string()))
         }
-        other => ServerError::Io(format!("generation failed: {other}")),
+        other => ServerError::App(AppError::Io(format!("generation failed: {other}"))),
     }
 }

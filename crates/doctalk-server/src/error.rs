@@ -1,10 +1,12 @@
 //! The server's error type, and how every error reaches a client: `{"error": {"code", "message"}}`
-//! with a fitting status (OpenAI clients read the same shape).
+//! with a fitting status (OpenAI clients read the same shape). The application's errors
+//! ([`AppError`]) keep their own code; only the status is the server's choice.
 
 use std::net::SocketAddr;
 
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
+use doctalk_app::{AppError, ErrorKind};
 use doctalk_core::CoreError;
 
 #[derive(Debug, thiserror::Error)]
@@ -14,15 +16,9 @@ pub enum ServerError {
     #[error("cannot listen on {0}: {1}")]
     Bind(SocketAddr, #[source] std::io::Error),
     #[error(transparent)]
-    Core(#[from] CoreError),
-    #[error("{0}")]
-    BadRequest(String),
-    #[error("{0}")]
-    NotFound(String),
+    App(#[from] AppError),
     #[error("unknown model {0:?}: this server answers as {1} (see /v1/models)")]
     UnknownModel(String, String),
-    #[error("{0}; try again shortly")]
-    Busy(String),
     #[error("missing or wrong access token")]
     Unauthorized,
     #[error("{0}")]
@@ -38,8 +34,12 @@ pub enum ServerError {
     ForeignHost(String),
     #[error("refused: a request from {0} (another website) may not change anything here")]
     CrossSite(String),
-    #[error("{0}")]
-    Io(String),
+}
+
+impl From<CoreError> for ServerError {
+    fn from(e: CoreError) -> Self {
+        ServerError::App(e.into())
+    }
 }
 
 impl ServerError {
@@ -50,8 +50,17 @@ impl ServerError {
 
     fn status_and_code(&self) -> (StatusCode, &'static str) {
         match self {
-            ServerError::BadRequest(_) => (StatusCode::BAD_REQUEST, "bad_request"),
-            ServerError::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
+            ServerError::App(e) => {
+                let (code, kind) = e.code_and_kind();
+                let status = match kind {
+                    ErrorKind::BadRequest => StatusCode::BAD_REQUEST,
+                    ErrorKind::NotFound => StatusCode::NOT_FOUND,
+                    ErrorKind::Conflict => StatusCode::CONFLICT,
+                    ErrorKind::Busy => StatusCode::SERVICE_UNAVAILABLE,
+                    ErrorKind::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+                };
+                (status, code)
+            }
             ServerError::Unauthorized => (StatusCode::UNAUTHORIZED, "unauthorized"),
             ServerError::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden"),
             ServerError::RateLimited(_) => (StatusCode::TOO_MANY_REQUESTS, "rate_limited"),
@@ -61,30 +70,9 @@ impl ServerError {
             ServerError::ForeignHost(_) => (StatusCode::FORBIDDEN, "foreign_host"),
             ServerError::CrossSite(_) => (StatusCode::FORBIDDEN, "cross_site_request"),
             ServerError::UnknownModel(..) => (StatusCode::NOT_FOUND, "model_not_found"),
-            ServerError::Busy(_) => (StatusCode::SERVICE_UNAVAILABLE, "model_busy"),
-            ServerError::Core(
-                CoreError::NoSuchDocument(_)
-                | CoreError::EmptyFolder(_)
-                | CoreError::NoSuchConversation(_)
-                | CoreError::NoSuchKb(_),
-            ) => (StatusCode::NOT_FOUND, "not_found"),
-            ServerError::Core(CoreError::NoSuchUser(_)) => (StatusCode::NOT_FOUND, "not_found"),
-            // Not the request's fault, and not a passing one: it says how to repair.
-            ServerError::Core(CoreError::Damaged { .. }) => {
-                (StatusCode::INTERNAL_SERVER_ERROR, "index_damaged")
+            ServerError::TokenRequired(_) | ServerError::Bind(..) => {
+                (StatusCode::INTERNAL_SERVER_ERROR, "internal")
             }
-            ServerError::Core(CoreError::UserExists(_)) => (StatusCode::CONFLICT, "conflict"),
-            ServerError::Core(
-                CoreError::BadKbName(_)
-                | CoreError::BadUserName(_)
-                | CoreError::BadSettings(_)
-                | CoreError::NoFaqPairs(_)
-                | CoreError::EmptyKnowledgeBase
-                | CoreError::Folder { .. }
-                | CoreError::Archive { .. },
-            ) => (StatusCode::BAD_REQUEST, "bad_request"),
-            ServerError::Core(CoreError::EmptyQuestion) => (StatusCode::BAD_REQUEST, "empty_question"),
-            _ => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
         }
     }
 }
@@ -94,7 +82,7 @@ impl IntoResponse for ServerError {
         let (status, code) = self.status_and_code();
         match &self {
             // A full queue is the admission policy working, not a fault.
-            ServerError::Busy(_) => tracing::debug!(error = %self, "request refused"),
+            ServerError::App(AppError::Busy(_)) => tracing::debug!(error = %self, "request refused"),
             _ if status.is_server_error() => tracing::error!(error = %self, "request failed"),
             _ => {}
         }

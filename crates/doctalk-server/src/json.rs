@@ -6,6 +6,7 @@ use axum::body::Bytes;
 use axum::extract::{FromRequest, Request};
 use axum::http::header::CONTENT_TYPE;
 use axum::response::{IntoResponse, Response};
+use doctalk_app::AppError;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
@@ -41,12 +42,12 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for JsonBody<T> {
                 }
             )));
         }
-        let bytes = Bytes::from_request(req, state)
-            .await
-            .map_err(|e| ServerError::BadRequest(format!("cannot read the request body: {e}")))?;
+        let bytes = Bytes::from_request(req, state).await.map_err(|e| {
+            ServerError::App(AppError::BadRequest(format!("cannot read the request body: {e}")))
+        })?;
         serde_json::from_slice(&bytes)
             .map(JsonBody)
-            .map_err(|e| ServerError::BadRequest(format!("invalid JSON body: {e}")))
+            .map_err(|e| ServerError::App(AppError::BadRequest(format!("invalid JSON body: {e}"))))
     }
 }
 

@@ -9,7 +9,7 @@
 //!
 //! Safety: loopback by default; a non-loopback bind is refused without an access token (one shared
 //! `--token`, or users with their own tokens, roles and knowledge bases: `--auth users`, see
-//! `access`); every request then needs `Authorization: Bearer <token>`; other websites can neither change anything
+//! `access`; who a caller is and what they may see is `doctalk_app`'s); every request then needs `Authorization: Bearer <token>`; other websites can neither change anything
 //! (cross-site requests are refused) nor read through DNS rebinding (loopback `Host` names only,
 //! see `origin`); uploads are size-limited and stored under the
 //! data directory with a sanitised name, so no request can read or write outside it.
@@ -18,24 +18,19 @@ mod access;
 mod api;
 mod completion;
 mod error;
-mod gate;
 mod json;
-pub mod language_model;
 mod openai;
 mod openai_wire;
 mod origin;
-pub mod service;
 mod state;
 mod ui;
 
 use std::net::SocketAddr;
 
-pub use access::{route_rules, Auth, Caller, KbOf, Need, Rule, UserDirectory};
+pub use access::{route_rules, KbOf, Need, Rule};
 pub use error::ServerError;
-pub use gate::LlmGate;
-pub use language_model::LanguageModel;
-pub use state::{AppState, Engine, ServerConfig};
-pub use ui::{percent_decode, CONTENT_SECURITY_POLICY};
+pub use state::{AppState, ServerConfig};
+pub use ui::CONTENT_SECURITY_POLICY;
 
 /// Binds `config.bind` and serves until `shutdown` resolves.
 pub async fn serve(

@@ -9,6 +9,7 @@ use axum::extract::State;
 use axum::http::Method;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
+use doctalk_app::AppError;
 
 use crate::json::{JsonBody, JsonResponse};
 use doctalk_core::{Answer, AnswerEvent, AnswerRequest, Turn};
@@ -75,7 +76,9 @@ async fn chat_completions(
 /// A grounded answer to the last user message, with the earlier turns as history.
 async fn grounded_completion(s: AppState, body: ChatRequest) -> Result<Response, ServerError> {
     let Some(last_user) = body.messages.iter().rposition(|m| m.role == "user") else {
-        return Err(ServerError::BadRequest("messages has no user message".into()));
+        return Err(ServerError::App(AppError::BadRequest(
+            "messages has no user message".into(),
+        )));
     };
     let question = text_of(&body.messages[last_user].content);
     let mut history = Vec::new();
@@ -100,12 +103,12 @@ async fn grounded_completion(s: AppState, body: ChatRequest) -> Result<Response,
         }
     }
     let mut req = AnswerRequest::new(question);
-    req.script = Some(crate::service::chinese_script(&s.engine));
+    req.script = Some(doctalk_app::service::chinese_script(&s.engine));
     req.history = history;
     if let Some(scope) = &body.scope {
         req.scope = s.engine.library(None).await?.kb.resolve_scope(scope).await?;
     }
-    let admitted = crate::service::admit(&s.engine, &mut req);
+    let admitted = doctalk_app::service::admit(&s.engine, &mut req);
     if let Some(n) = body.max_completion_tokens.or(body.max_tokens) {
         req.max_answer_tokens = n.clamp(1, 4096);
     }
@@ -140,7 +143,7 @@ async fn grounded_completion(s: AppState, body: ChatRequest) -> Result<Response,
             }
         });
         let answer = match s.engine.library(None).await {
-            Ok(lib) => lib.kb.answer(req, sink).await.map_err(ServerError::from),
+            Ok(lib) => lib.kb.answer(req, sink).await.map_err(AppError::from),
             Err(e) => Err(e),
         };
         drop(admitted);
@@ -201,15 +204,15 @@ async fn embeddings(
             .filter_map(|v| v.as_str().map(str::to_string))
             .collect(),
         _ => {
-            return Err(ServerError::BadRequest(
+            return Err(ServerError::App(AppError::BadRequest(
                 "input must be a string or an array of strings".into(),
-            ))
+            )))
         }
     };
     if inputs.is_empty() || inputs.len() > 2048 {
-        return Err(ServerError::BadRequest(
+        return Err(ServerError::App(AppError::BadRequest(
             "input must hold 1 to 2048 strings".into(),
-        ));
+        )));
     }
     let embedder = s.engine.workspace.embedder().clone();
     let vectors = tokio::task::spawn_blocking(move || {
@@ -217,8 +220,8 @@ async fn embeddings(
         embedder.embed_passages(&refs)
     })
     .await
-    .map_err(|e| ServerError::Io(e.to_string()))?
-    .map_err(|e| ServerError::Core(e.into()))?;
+    .map_err(|e| ServerError::App(AppError::Io(e.to_string())))?
+    .map_err(|e| ServerError::App(AppError::Core(e.into())))?;
     let data: Vec<Value> = vectors
         .into_iter()
         .enumerate()

@@ -7,12 +7,10 @@ use std::sync::Arc;
 use axum::extract::{Request, State};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use doctalk_core::{Library, Workspace};
-use doctalk_models::store::ModelStore;
 
-use crate::access::{Auth, RateLimiter};
-use crate::gate::LlmGate;
-use crate::language_model::LanguageModel;
+use doctalk_app::{Auth, Engine};
+
+use crate::access::RateLimiter;
 use crate::ServerError;
 
 /// Settings of one server.
@@ -35,33 +33,6 @@ pub struct ServerConfig {
     /// itself is listed too, under its own id, for plain completions (so that another DocTalk, or any
     /// OpenAI client, can use this server's model as its generator).
     pub model_name: String,
-}
-
-/// What the UI's operations need, whichever shell asks (this server or the desktop app); cheap to
-/// clone.
-#[derive(Clone)]
-pub struct Engine {
-    /// The knowledge bases of the data directory; requests name one (default: the one the shell
-    /// was started with).
-    pub workspace: Arc<Workspace>,
-    /// The language model for answers; the settings screen switches it while the app runs.
-    pub language_model: Arc<LanguageModel>,
-    /// Admission to `generator` (see [`LlmGate`]).
-    pub llm_gate: Arc<LlmGate>,
-    /// The model catalogue and downloads (settings screen).
-    pub models: Arc<ModelStore>,
-}
-
-impl Engine {
-    /// Knowledge base `name`, or the default one.
-    pub async fn library(&self, name: Option<&str>) -> Result<Arc<Library>, ServerError> {
-        Ok(self.workspace.get(name).await?)
-    }
-
-    /// The language model answering now, if any.
-    pub fn generator(&self) -> Option<Arc<dyn doctalk_models::llm::Generator>> {
-        self.language_model.current()
-    }
 }
 
 /// Shared request state; cheap to clone.

@@ -2,12 +2,13 @@
 //! Files are read from the UI directory on each request (small, and the OS caches them); paths
 //! that could leave it are refused.
 
-use std::path::{Component, Path, PathBuf};
+use std::path::{Component, PathBuf};
 
 use axum::body::Body;
 use axum::extract::State;
 use axum::http::{header, Method, StatusCode, Uri};
 use axum::response::{Html, IntoResponse, Response};
+use doctalk_app::AppError;
 
 use crate::{AppState, ServerError};
 
@@ -21,13 +22,13 @@ connect-src 'self'; font-src 'self' data:; object-src 'none'; base-uri 'self'; f
 pub async fn serve(State(s): State<AppState>, method: Method, uri: Uri) -> Response {
     let path = uri.path();
     if method != Method::GET || path.starts_with("/api/") || path.starts_with("/v1/") {
-        return ServerError::NotFound("no such endpoint".into()).into_response();
+        return ServerError::App(AppError::NotFound("no such endpoint".into())).into_response();
     }
     let Some(dir) = &s.config.ui_dir else {
         return (StatusCode::NOT_FOUND, Html(NOT_BUILT)).into_response();
     };
     let Some(relative) = safe_relative(path) else {
-        return ServerError::NotFound("no such file".into()).into_response();
+        return ServerError::App(AppError::NotFound("no such file".into())).into_response();
     };
     let candidate = dir.join(&relative);
     let file = if candidate.is_file() {
@@ -37,8 +38,11 @@ pub async fn serve(State(s): State<AppState>, method: Method, uri: Uri) -> Respo
     };
     match tokio::fs::read(&file).await {
         Ok(bytes) => {
-            let mut response =
-                ([(header::CONTENT_TYPE, content_type(&file))], Body::from(bytes)).into_response();
+            let mut response = (
+                [(header::CONTENT_TYPE, doctalk_app::content_type(&file))],
+                Body::from(bytes),
+            )
+                .into_response();
             if file.extension().is_some_and(|e| e == "html") {
                 let headers = response.headers_mut();
                 headers.insert(
@@ -58,54 +62,12 @@ pub async fn serve(State(s): State<AppState>, method: Method, uri: Uri) -> Respo
 
 /// `/a/b.js` → `a/b.js`; `None` for anything with `..`, a root or a drive.
 fn safe_relative(path: &str) -> Option<PathBuf> {
-    let decoded = percent_decode(path.trim_start_matches('/'))?;
+    let decoded = doctalk_app::percent_decode(path.trim_start_matches('/'))?;
     let relative = PathBuf::from(decoded);
     relative
         .components()
         .all(|c| matches!(c, Component::Normal(_)))
         .then_some(relative)
-}
-
-/// `encodeURIComponent`'s inverse; `None` for a malformed escape or bytes that are not UTF-8. The one
-/// decoder of the doors: the server's paths and form fields, the desktop app's argument headers.
-pub fn percent_decode(s: &str) -> Option<String> {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%' {
-            let hex = s.get(i + 1..i + 3)?;
-            out.push(u8::from_str_radix(hex, 16).ok()?);
-            i += 3;
-        } else {
-            out.push(bytes[i]);
-            i += 1;
-        }
-    }
-    String::from_utf8(out).ok()
-}
-
-/// The media type browsers need for the files a UI build and a knowledge base hold.
-pub fn content_type(path: &Path) -> &'static str {
-    let ext = path
-        .extension()
-        .and_then(|e| e.to_str())
-        .unwrap_or("")
-        .to_ascii_lowercase();
-    match ext.as_str() {
-        "html" => "text/html; charset=utf-8",
-        "js" | "mjs" => "text/javascript; charset=utf-8",
-        "css" => "text/css; charset=utf-8",
-        "json" | "map" => "application/json",
-        "svg" => "image/svg+xml",
-        "png" => "image/png",
-        "ico" => "image/x-icon",
-        "wasm" => "application/wasm",
-        "woff2" => "font/woff2",
-        "pdf" => "application/pdf",
-        "txt" | "md" | "csv" | "tsv" => "text/plain; charset=utf-8",
-        _ => "application/octet-stream",
-    }
 }
 
 const NOT_BUILT: &str = "<!doctype html><meta charset=utf-8><title>DocTalk</title>\

@@ -4,7 +4,8 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 
-use doctalk_server::{AppState, Auth, Engine, ServerConfig, UserDirectory};
+use doctalk_app::{Auth, Engine, LanguageModel, LlmGate, UserDirectory};
+use doctalk_server::{AppState, ServerConfig};
 
 use crate::app::Ctx;
 use crate::cli::{AuthMode, ServeArgs};
@@ -42,8 +43,8 @@ pub async fn run(ctx: &Ctx, args: ServeArgs) -> anyhow::Result<ExitCode> {
     let state = AppState::new(
         Engine {
             workspace: Arc::new(workspace),
-            language_model: Arc::new(doctalk_server::LanguageModel::new(generator, ctx.model_roots())),
-            llm_gate: Arc::new(doctalk_server::LlmGate::new(args.max_waiting)),
+            language_model: Arc::new(LanguageModel::new(generator, ctx.model_roots())),
+            llm_gate: Arc::new(LlmGate::new(args.max_waiting)),
             models: Arc::new(doctalk_models::store::ModelStore::from_env(
                 ctx.models_dir.as_deref(),
                 &ctx.data_dir,

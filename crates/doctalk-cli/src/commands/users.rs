@@ -3,7 +3,7 @@
 
 use std::process::ExitCode;
 
-use doctalk_server::service::{self, NewUser};
+use doctalk_app::service::{self, NewUser};
 use serde_json::Value;
 
 use crate::app::Ctx;

@@ -1,4 +1,4 @@
-//! `/api/*`: what the UI calls over HTTP, as thin wrappers over [`crate::service`]. JSON in and
+//! `/api/*`: what the UI calls over HTTP, as thin wrappers over [`doctalk_app::service`]. JSON in and
 //! out; long work (ingest, answers, downloads) as server-sent events. Every endpoint takes
 //! `?kb=NAME` to pick a knowledge base (default: the one the server was started with).
 
@@ -15,14 +15,16 @@ use axum::http::Method;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use axum::Extension;
-use futures::Stream;
 use serde::Deserialize;
 use serde_json::{json, Value};
 use tokio::sync::mpsc;
 
-use crate::access::{AuditNote, Caller, KbOf, Need, RouteTable};
+use doctalk_app::service::{self, AskRequest, Emit};
+use doctalk_app::{AppError, Caller};
+use futures::Stream;
+
+use crate::access::{AuditNote, KbOf, Need, RouteTable};
 use crate::json::{JsonBody, JsonResponse};
-use crate::service::{self, AskRequest, Emit};
 use crate::{AppState, ServerError};
 
 /// Every `/api` route with what it needs (see `crate::access`).
@@ -315,12 +317,12 @@ fn upload_password(
         return Ok(None);
     };
     let bad = || {
-        ServerError::BadRequest(format!(
+        ServerError::App(AppError::BadRequest(format!(
             "{PASSWORD_HEADER} must be the password URI-encoded (encodeURIComponent)"
-        ))
+        )))
     };
     let text = value.to_str().map_err(|_| bad())?;
-    let password = crate::ui::percent_decode(text).ok_or_else(bad)?;
+    let password = doctalk_app::percent_decode(text).ok_or_else(bad)?;
     Ok((!password.is_empty()).then(|| doctalk_core::PdfPassword::new(password)))
 }
 
@@ -574,7 +576,7 @@ type EventStream = Response;
 fn event_stream<F, Fut>(code: &'static str, job: F) -> EventStream
 where
     F: FnOnce(Emit) -> Fut + Send + 'static,
-    Fut: std::future::Future<Output = Result<Value, ServerError>> + Send + 'static,
+    Fut: std::future::Future<Output = Result<Value, AppError>> + Send + 'static,
 {
     let (tx, rx) = mpsc::unbounded_channel::<Event>();
     let events = tx.clone();
@@ -596,7 +598,7 @@ where
 fn cancellable_stream<F, Fut, T>(code: &'static str, job: F) -> EventStream
 where
     F: FnOnce(Emit, Arc<AtomicBool>) -> Fut + Send + 'static,
-    Fut: std::future::Future<Output = Result<T, ServerError>> + Send + 'static,
+    Fut: std::future::Future<Output = Result<T, AppError>> + Send + 'static,
     T: serde::Serialize,
 {
     let (tx, rx) = mpsc::unbounded_channel::<Event>();
@@ -624,7 +626,7 @@ fn sse_response(rx: mpsc::UnboundedReceiver<Event>) -> EventStream {
         .into_response()
 }
 
-fn error_event(code: &str, e: &ServerError) -> Event {
+fn error_event(code: &str, e: &AppError) -> Event {
     sse("error", &json!({"code": code, "message": e.to_string()}))
 }
 

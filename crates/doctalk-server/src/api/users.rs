@@ -7,8 +7,8 @@ use axum::Extension;
 use super::Reply;
 use crate::access::AuditNote;
 use crate::json::{JsonBody, JsonResponse};
-use crate::service::{self, NewUser};
 use crate::{AppState, ServerError};
+use doctalk_app::service::{self, NewUser};
 
 pub(super) async fn list(State(s): State<AppState>) -> Reply {
     Ok(JsonResponse(service::list_users(s.engine.workspace.data_dir())?))

@@ -7,9 +7,9 @@ use doctalk_core::{DocumentInfo, KnowledgeBase, PdfPassword};
 use serde_json::{json, Value};
 
 use super::Emit;
-use crate::{Caller, Engine, ServerError};
+use crate::{AppError, Caller, Engine};
 
-pub async fn health(s: &Engine, kb: Option<&str>) -> Result<Value, ServerError> {
+pub async fn health(s: &Engine, kb: Option<&str>) -> Result<Value, AppError> {
     let lib = s.library(kb).await?;
     Ok(json!({
         "status": "ok",
@@ -23,7 +23,7 @@ pub async fn health(s: &Engine, kb: Option<&str>) -> Result<Value, ServerError> 
 
 /// The knowledge bases the caller may use, and the one requests go to by default (when the
 /// caller may use it).
-pub async fn kbs(s: &Engine, caller: &Caller) -> Result<Value, ServerError> {
+pub async fn kbs(s: &Engine, caller: &Caller) -> Result<Value, AppError> {
     let kbs: Vec<_> = s
         .workspace
         .list()
@@ -37,24 +37,24 @@ pub async fn kbs(s: &Engine, caller: &Caller) -> Result<Value, ServerError> {
     Ok(json!({"current": current, "kbs": kbs}))
 }
 
-pub async fn create_kb(s: &Engine, name: &str) -> Result<Value, ServerError> {
+pub async fn create_kb(s: &Engine, name: &str) -> Result<Value, AppError> {
     let lib = s.workspace.create(name.trim()).await?;
     Ok(json!({"name": lib.name}))
 }
 
-pub async fn documents(s: &Engine, kb: Option<&str>) -> Result<Vec<DocumentInfo>, ServerError> {
+pub async fn documents(s: &Engine, kb: Option<&str>) -> Result<Vec<DocumentInfo>, AppError> {
     Ok(s.library(kb).await?.kb.documents().await?)
 }
 
 /// Only ids: a path here could name a file outside the data directory.
-fn document_id(id: &str) -> Result<&str, ServerError> {
+fn document_id(id: &str) -> Result<&str, AppError> {
     if id.contains(['/', '\\']) {
-        return Err(ServerError::BadRequest("documents are named by id".into()));
+        return Err(AppError::BadRequest("documents are named by id".into()));
     }
     Ok(id)
 }
 
-pub async fn remove_document(s: &Engine, kb: Option<&str>, id: &str) -> Result<DocumentInfo, ServerError> {
+pub async fn remove_document(s: &Engine, kb: Option<&str>, id: &str) -> Result<DocumentInfo, AppError> {
     let lib = s.library(kb).await?;
     Ok(lib.kb.remove(document_id(id)?).await?)
 }
@@ -65,18 +65,19 @@ pub async fn document_file(
     s: &Engine,
     kb: Option<&str>,
     id: &str,
-) -> Result<(Vec<u8>, &'static str), ServerError> {
+) -> Result<(Vec<u8>, &'static str), AppError> {
     let lib = s.library(kb).await?;
-    let doc = lib.kb.find_document(document_id(id)?).await?.ok_or_else(|| {
-        ServerError::NotFound(format!("no document {id:?} in knowledge base {:?}", lib.name))
-    })?;
+    let doc =
+        lib.kb.find_document(document_id(id)?).await?.ok_or_else(|| {
+            AppError::NotFound(format!("no document {id:?} in knowledge base {:?}", lib.name))
+        })?;
     let bytes = tokio::fs::read(&doc.path).await.map_err(|e| {
-        ServerError::NotFound(format!(
+        AppError::NotFound(format!(
             "the file of {:?} cannot be read on this machine ({}: {e})",
             doc.title, doc.path
         ))
     })?;
-    Ok((bytes, crate::ui::content_type(Path::new(&doc.path))))
+    Ok((bytes, crate::content_type(Path::new(&doc.path))))
 }
 
 /// Parses, embeds and commits a document again from its file, reading its pages by OCR as `ocr`
@@ -87,7 +88,7 @@ pub async fn reindex(
     id: &str,
     ocr: doctalk_core::OcrMode,
     emit: Emit,
-) -> Result<Value, ServerError> {
+) -> Result<Value, AppError> {
     let lib = s.library(kb).await?;
     let kb = lib.kb.clone().with_ocr_mode(ocr);
     let report = kb.reindex(document_id(id)?, &progress(emit)).await?;
@@ -104,18 +105,18 @@ pub async fn ingest_paths(
     passwords: Vec<PdfPassword>,
     ocr: doctalk_core::OcrMode,
     emit: Emit,
-) -> Result<Value, ServerError> {
+) -> Result<Value, AppError> {
     let lib = s.library(kb).await?;
     let kb = lib.kb.clone().with_pdf_passwords(passwords).with_ocr_mode(ocr);
     ingest_into(&kb, &paths, emit).await
 }
 
 /// `auto`, `always` or `never` (absent: `auto`), as a request gives it.
-pub fn ocr_mode(value: Option<&str>) -> Result<doctalk_core::OcrMode, ServerError> {
+pub fn ocr_mode(value: Option<&str>) -> Result<doctalk_core::OcrMode, AppError> {
     match value.filter(|v| !v.is_empty()) {
         None => Ok(doctalk_core::OcrMode::Auto),
         Some(v) => doctalk_core::OcrMode::parse(v)
-            .ok_or_else(|| ServerError::BadRequest(format!("ocr must be auto, always or never, not {v:?}"))),
+            .ok_or_else(|| AppError::BadRequest(format!("ocr must be auto, always or never, not {v:?}"))),
     }
 }
 
@@ -126,13 +127,13 @@ pub async fn save_upload(
     kb: Option<&str>,
     name: &str,
     bytes: &[u8],
-) -> Result<PathBuf, ServerError> {
+) -> Result<PathBuf, AppError> {
     let lib = s.library(kb).await?;
     let dir = lib.uploads_dir.clone();
-    std::fs::create_dir_all(&dir).map_err(|e| ServerError::Io(format!("{}: {e}", dir.display())))?;
+    std::fs::create_dir_all(&dir).map_err(|e| AppError::Io(format!("{}: {e}", dir.display())))?;
     let name = sanitize(name);
     if name.is_empty() {
-        return Err(ServerError::BadRequest(
+        return Err(AppError::BadRequest(
             "the upload needs a file name (?name=…)".into(),
         ));
     }
@@ -141,18 +142,18 @@ pub async fn save_upload(
     let partial = dir.join(format!(".{name}.partial"));
     std::fs::write(&partial, bytes)
         .and_then(|_| std::fs::rename(&partial, &path))
-        .map_err(|e| ServerError::Io(format!("{}: {e}", path.display())))?;
+        .map_err(|e| AppError::Io(format!("{}: {e}", path.display())))?;
     Ok(path)
 }
 
 /// Installs the built-in sample knowledge base into the data directory and ingests it.
-pub async fn sample(s: &Engine, kb: Option<&str>, emit: Emit) -> Result<Value, ServerError> {
+pub async fn sample(s: &Engine, kb: Option<&str>, emit: Emit) -> Result<Value, AppError> {
     let lib = s.library(kb).await?;
     let paths = doctalk_core::sample::install(&s.workspace.data_dir().join("sample"))?;
     ingest_into(&lib.kb, &paths, emit).await
 }
 
-async fn ingest_into(kb: &KnowledgeBase, paths: &[PathBuf], emit: Emit) -> Result<Value, ServerError> {
+async fn ingest_into(kb: &KnowledgeBase, paths: &[PathBuf], emit: Emit) -> Result<Value, AppError> {
     let reports = kb.ingest(paths, &progress(emit)).await?;
     Ok(json!({"files": reports}))
 }
@@ -210,7 +211,7 @@ pub async fn summarize(
     length: doctalk_core::summary::SummaryLength,
     emit: Emit,
     cancel: std::sync::Arc<std::sync::atomic::AtomicBool>,
-) -> Result<SummaryOutcome, ServerError> {
+) -> Result<SummaryOutcome, AppError> {
     let lib = s.library(kb).await?;
     let admission = super::admit_generator(s);
     // Held for the whole summary.
@@ -241,7 +242,7 @@ pub async fn export_kb(
     s: &Engine,
     kb: Option<&str>,
     with_conversations: bool,
-) -> Result<(Vec<u8>, String), ServerError> {
+) -> Result<(Vec<u8>, String), AppError> {
     let lib = s.library(kb).await?;
     let extras = doctalk_core::archive::extras(
         &lib.folders,
@@ -249,26 +250,26 @@ pub async fn export_kb(
         s.workspace.data_dir(),
     )?;
     let scratch = tempfile::tempdir_in(s.workspace.data_dir())
-        .map_err(|e| ServerError::Io(format!("cannot make a scratch directory: {e}")))?;
+        .map_err(|e| AppError::Io(format!("cannot make a scratch directory: {e}")))?;
     let file = scratch.path().join("export.dtkb");
     lib.kb
         .export_archive(&lib.name, &file, &extras, &|_, _| {})
         .await?;
-    let bytes = std::fs::read(&file).map_err(|e| ServerError::Io(format!("{}: {e}", file.display())))?;
+    let bytes = std::fs::read(&file).map_err(|e| AppError::Io(format!("{}: {e}", file.display())))?;
     Ok((bytes, format!("{}.dtkb", lib.name)))
 }
 
 /// Restores an uploaded archive as the new knowledge base `name` (`doctalk kb import`); a damaged
 /// archive or a taken name is refused and leaves nothing.
-pub async fn import_kb(s: &Engine, name: &str, bytes: &[u8]) -> Result<Value, ServerError> {
+pub async fn import_kb(s: &Engine, name: &str, bytes: &[u8]) -> Result<Value, AppError> {
     let name = name.trim();
     if !doctalk_core::valid_kb_name(name) {
         return Err(doctalk_core::CoreError::BadKbName(name.to_string()).into());
     }
     let scratch = tempfile::tempdir_in(s.workspace.data_dir())
-        .map_err(|e| ServerError::Io(format!("cannot make a scratch directory: {e}")))?;
+        .map_err(|e| AppError::Io(format!("cannot make a scratch directory: {e}")))?;
     let file = scratch.path().join("import.dtkb");
-    std::fs::write(&file, bytes).map_err(|e| ServerError::Io(format!("{}: {e}", file.display())))?;
+    std::fs::write(&file, bytes).map_err(|e| AppError::Io(format!("{}: {e}", file.display())))?;
     let dest = s.workspace.kb_dir(name);
     let report =
         doctalk_core::archive::import_archive(&file, &dest, s.workspace.embedder().clone(), &|_, _| {})

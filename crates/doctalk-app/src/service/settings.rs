@@ -5,11 +5,11 @@ use serde_json::{json, Value};
 
 use super::Emit;
 use crate::language_model::ModelState;
-use crate::{Engine, ServerError};
-use doctalk_core::settings::Settings;
+use crate::{AppError, Engine};
+use doctalk_core::settings::{ModelKind, Settings};
 use doctalk_models::store::ModelStore;
 
-pub async fn settings(s: &Engine) -> Result<Value, ServerError> {
+pub async fn settings(s: &Engine) -> Result<Value, AppError> {
     let settings = Settings::load(s.workspace.data_dir())?;
     Ok(view(s, &settings))
 }
@@ -17,9 +17,9 @@ pub async fn settings(s: &Engine) -> Result<Value, ServerError> {
 /// Takes a partial settings object (the shape `settings` returns; read-only fields are ignored)
 /// and returns the saved settings. Another model or device starts loading at once (the current
 /// one answers until it is ready); `model_status` says how that goes.
-pub async fn update_settings(s: &Engine, patch: Value) -> Result<Value, ServerError> {
+pub async fn update_settings(s: &Engine, patch: Value) -> Result<Value, AppError> {
     let Value::Object(fields) = patch else {
-        return Err(ServerError::BadRequest("settings are a JSON object".into()));
+        return Err(AppError::BadRequest("settings are a JSON object".into()));
     };
     let mut editable = serde_json::Map::new();
     for key in ["language", "model", "device", "voice"] {
@@ -43,7 +43,7 @@ pub async fn update_settings(s: &Engine, patch: Value) -> Result<Value, ServerEr
         s.language_model.state(),
         ModelState::Ready | ModelState::Loading { .. }
     );
-    if old.model_changed(&new) || (asked && !running && new.model.kind != "none") {
+    if old.model_changed(&new) || (asked && !running && new.model.kind != ModelKind::None) {
         s.language_model.apply(&new);
     }
     Ok(view(s, &new))
@@ -110,7 +110,7 @@ fn view(s: &Engine, settings: &Settings) -> Value {
 /// Downloads a catalogue model into the model store: `progress` {file, downloaded, total}; returns
 /// {id, path}. Offline, an unknown model, no hub source or a checksum mismatch are errors.
 /// Needs only the model store, so the first-run screen can download before the engine starts.
-pub async fn download_model(models: &ModelStore, id: &str, emit: Emit) -> Result<Value, ServerError> {
+pub async fn download_model(models: &ModelStore, id: &str, emit: Emit) -> Result<Value, AppError> {
     let path = models
         .pull(id, &move |file: &str, downloaded: u64, total: Option<u64>| {
             emit(
@@ -119,6 +119,6 @@ pub async fn download_model(models: &ModelStore, id: &str, emit: Emit) -> Result
             )
         })
         .await
-        .map_err(|e| ServerError::BadRequest(e.to_string()))?;
+        .map_err(|e| AppError::BadRequest(e.to_string()))?;
     Ok(json!({"id": id, "path": path}))
 }

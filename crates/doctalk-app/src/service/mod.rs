@@ -17,7 +17,7 @@ mod voices;
 
 use std::sync::Arc;
 
-pub(crate) use chat::{admit, admit_generator, chinese_script};
+pub use chat::{admit, admit_generator, chinese_script};
 pub use chat::{ask, conversation, conversations, delete_conversation, explain, search, AskRequest};
 pub use check::{check_answers, CheckOutcome, CheckRequest};
 pub use folders::{add_folder, folders, remove_folder, sync_folders, AddFolderRequest};

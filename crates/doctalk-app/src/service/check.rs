@@ -11,8 +11,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use super::{admit_generator, chinese_script, Emit};
-use crate::state::Engine;
-use crate::ServerError;
+use crate::AppError;
+use crate::Engine;
 
 /// More questions than this belong in `doctalk bench answers`, not in a request that holds the
 /// language model for the whole run.
@@ -39,22 +39,21 @@ fn yes() -> bool {
 }
 
 impl CheckRequest {
-    fn cases(self) -> Result<Vec<QaCase>, ServerError> {
+    fn cases(self) -> Result<Vec<QaCase>, AppError> {
         let mut cases = self.questions;
         for (i, case) in cases.iter().enumerate() {
-            validate(case)
-                .map_err(|reason| ServerError::BadRequest(format!("question {}: {reason}", i + 1)))?;
+            validate(case).map_err(|reason| AppError::BadRequest(format!("question {}: {reason}", i + 1)))?;
         }
         if let Some(text) = self.jsonl.filter(|t| !t.trim().is_empty()) {
-            cases.extend(parse_cases(&text).map_err(ServerError::BadRequest)?);
+            cases.extend(parse_cases(&text).map_err(AppError::BadRequest)?);
         }
         if cases.is_empty() {
-            return Err(ServerError::BadRequest(
+            return Err(AppError::BadRequest(
                 "no questions: give \"questions\" or the \"jsonl\" text of a question file".into(),
             ));
         }
         if cases.len() > MAX_QUESTIONS {
-            return Err(ServerError::BadRequest(format!(
+            return Err(AppError::BadRequest(format!(
                 "{} questions is more than the {MAX_QUESTIONS} a check takes at once: run `doctalk bench answers --qa FILE` for bigger sets",
                 cases.len()
             )));
@@ -73,7 +72,7 @@ pub async fn check_answers(
     request: CheckRequest,
     emit: Emit,
     cancel: Arc<AtomicBool>,
-) -> Result<CheckOutcome, ServerError> {
+) -> Result<CheckOutcome, AppError> {
     let (want_llm, want_extractive) = (request.llm, request.extractive);
     let cases = request.cases()?;
     let lib = s.library(kb).await?;

@@ -5,7 +5,7 @@
 
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use doctalk_core::settings::Settings;
+use doctalk_core::settings::{Device, ModelKind, Settings};
 use doctalk_models::llm::{Generator, RemoteConfig, RemoteGenerator};
 use doctalk_models::{DeviceChoice, SearchRoots};
 use serde_json::{json, Value};
@@ -88,7 +88,7 @@ impl LanguageModel {
     pub fn apply(self: &Arc<Self>, settings: &Settings) {
         let mut slot = self.lock();
         slot.ticket += 1;
-        if settings.model.kind == "none" {
+        if settings.model.kind == ModelKind::None {
             slot.current = None;
             slot.state = ModelState::Off;
             return;
@@ -129,12 +129,41 @@ impl LanguageModel {
     }
 }
 
+/// How a remote endpoint is reached beyond its URL: what the CLI's `--llm-api-key` and
+/// `--llm-context` say (the settings screen has neither).
+#[derive(Debug, Clone)]
+pub struct RemoteAccess {
+    /// Sent as a bearer token.
+    pub api_key: Option<String>,
+    /// The endpoint model's context window in tokens.
+    pub context_window: usize,
+}
+
+impl Default for RemoteAccess {
+    fn default() -> Self {
+        RemoteAccess {
+            api_key: None,
+            context_window: RemoteConfig::new("", "").context_window,
+        }
+    }
+}
+
 /// The model `settings` choose: `Ok(None)` when they switch it off, `Err` with a message a user can
-/// act on when it cannot be loaded.
+/// act on when it cannot be loaded. Every door turns its choice into a model here (the CLI after
+/// its flags have overridden the saved settings).
 pub async fn load(settings: &Settings, roots: &SearchRoots) -> Result<Option<Arc<dyn Generator>>, String> {
-    match settings.model.kind.as_str() {
-        "none" => Ok(None),
-        "remote" => {
+    load_with(settings, roots, &RemoteAccess::default()).await
+}
+
+/// [`load`], reaching a remote endpoint with `access`.
+pub async fn load_with(
+    settings: &Settings,
+    roots: &SearchRoots,
+    access: &RemoteAccess,
+) -> Result<Option<Arc<dyn Generator>>, String> {
+    match settings.model.kind {
+        ModelKind::None => Ok(None),
+        ModelKind::Remote => {
             let url = settings
                 .model
                 .url
@@ -143,22 +172,24 @@ pub async fn load(settings: &Settings, roots: &SearchRoots) -> Result<Option<Arc
             let model = match settings.model.id.clone() {
                 Some(id) => id,
                 // Without a chosen model, the endpoint's first one that is not a knowledge base.
-                None => RemoteGenerator::list_models(&url, None)
+                None => RemoteGenerator::list_models(&url, access.api_key.as_deref())
                     .await
                     .map_err(|e| format!("{url}: {e}"))?
                     .into_iter()
                     .find(|m| !m.starts_with("doctalk-"))
                     .ok_or_else(|| format!("{url} lists no usable model; choose one by name"))?,
             };
-            let generator =
-                RemoteGenerator::new(RemoteConfig::new(&url, model)).map_err(|e| e.to_string())?;
+            let mut config = RemoteConfig::new(&url, model);
+            config.api_key = access.api_key.clone();
+            config.context_window = access.context_window.max(512);
+            let generator = RemoteGenerator::new(config).map_err(|e| e.to_string())?;
             Ok(Some(Arc::new(generator)))
         }
-        _ => {
+        ModelKind::Local => {
             let choice = settings.model.path.clone().or(settings.model.id.clone());
-            let device = match settings.device.as_str() {
-                "cuda" => DeviceChoice::Cuda(0),
-                _ => DeviceChoice::Cpu,
+            let device = match settings.device {
+                Device::Cuda => DeviceChoice::Cuda(0),
+                Device::Cpu => DeviceChoice::Cpu,
             };
             let roots = roots.clone();
             let adapter = settings.model.adapter.clone();
@@ -177,8 +208,8 @@ pub async fn load(settings: &Settings, roots: &SearchRoots) -> Result<Option<Arc
 /// What is being loaded, in a few words.
 fn describe(settings: &Settings) -> String {
     let m = &settings.model;
-    let what = match m.kind.as_str() {
-        "remote" => format!(
+    let what = match m.kind {
+        ModelKind::Remote => format!(
             "{} at {}",
             m.id.as_deref().unwrap_or("the first model"),
             m.url.as_deref().unwrap_or("?")
@@ -189,12 +220,12 @@ fn describe(settings: &Settings) -> String {
             .or(m.id.clone())
             .unwrap_or_else(|| "the default local model".into()),
     };
-    let what = match (&m.adapter, m.kind.as_str()) {
-        (Some(adapter), "local") => format!("{what} with the adapter {adapter}"),
+    let what = match (&m.adapter, m.kind) {
+        (Some(adapter), ModelKind::Local) => format!("{what} with the adapter {adapter}"),
         _ => what,
     };
-    match settings.device.as_str() {
-        "cpu" | "" => what,
-        device => format!("{what} on {device}"),
+    match settings.device {
+        Device::Cpu => what,
+        device => format!("{what} on {}", device.as_str()),
     }
 }

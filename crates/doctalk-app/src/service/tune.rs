@@ -19,8 +19,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use super::Emit;
-use crate::state::Engine;
-use crate::ServerError;
+use crate::AppError;
+use crate::Engine;
 
 /// One run at a time in a process: a run holds gigabytes and every core, and two runs on one
 /// knowledge base would write the same directory.
@@ -95,11 +95,7 @@ pub struct TuneOutcome {
 
 /// The run that `request` would start on knowledge base `kb`, with its measured time estimate.
 /// Takes seconds: the estimate times a training step.
-pub async fn tune_estimate(
-    s: &Engine,
-    kb: Option<&str>,
-    request: TuneRequest,
-) -> Result<TunePlan, ServerError> {
+pub async fn tune_estimate(s: &Engine, kb: Option<&str>, request: TuneRequest) -> Result<TunePlan, AppError> {
     after_the_running_run().await?;
     let job = Job::new(s, kb, &request).await?;
     let config = request.config();
@@ -107,7 +103,7 @@ pub async fn tune_estimate(
     let estimate =
         tokio::task::spawn_blocking(move || tune::estimate(&base, DeviceChoice::Cpu, &pairs, &out, &config))
             .await
-            .map_err(|e| ServerError::Io(format!("the estimate stopped: {e}")))?
+            .map_err(|e| AppError::Io(format!("the estimate stopped: {e}")))?
             .map_err(refusal)?;
     Ok(TunePlan {
         kb: job.kb,
@@ -129,7 +125,7 @@ pub async fn tune_kb(
     request: TuneRequest,
     emit: Emit,
     cancel: Arc<AtomicBool>,
-) -> Result<TuneOutcome, ServerError> {
+) -> Result<TuneOutcome, AppError> {
     let _running = one_run_at_a_time()?;
     let job = Job::new(s, kb, &request).await?;
     if request.restart {
@@ -161,7 +157,7 @@ pub async fn tune_kb(
         )
     })
     .await
-    .map_err(|e| ServerError::Io(format!("fine-tuning stopped: {e}")))?
+    .map_err(|e| AppError::Io(format!("fine-tuning stopped: {e}")))?
     .map_err(refusal)?;
     // Training again into the adapter the settings already use changes nothing in the settings:
     // the model is reloaded so that answers use the new one.
@@ -187,9 +183,9 @@ struct Job {
 }
 
 impl Job {
-    async fn new(s: &Engine, kb: Option<&str>, request: &TuneRequest) -> Result<Self, ServerError> {
+    async fn new(s: &Engine, kb: Option<&str>, request: &TuneRequest) -> Result<Self, AppError> {
         if request.resume && request.restart {
-            return Err(ServerError::BadRequest(
+            return Err(AppError::BadRequest(
                 "resume continues a checkpoint and restart discards it: ask for one".into(),
             ));
         }
@@ -216,21 +212,21 @@ impl Job {
 
 /// Waits for a run that is ending (one just stopped saves its checkpoint first, and the estimate
 /// after it must see that), or says that one is going.
-async fn after_the_running_run() -> Result<(), ServerError> {
+async fn after_the_running_run() -> Result<(), AppError> {
     for _ in 0..300 {
         if !RUNNING.load(Ordering::SeqCst) {
             return Ok(());
         }
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
-    Err(ServerError::Busy(
+    Err(AppError::Busy(
         "a fine-tuning run is going: ask for an estimate when it has ended".into(),
     ))
 }
 
-fn one_run_at_a_time() -> Result<RunSlot, ServerError> {
+fn one_run_at_a_time() -> Result<RunSlot, AppError> {
     if RUNNING.swap(true, Ordering::SeqCst) {
-        return Err(ServerError::Busy(
+        return Err(AppError::Busy(
             "a fine-tuning run is already going (one at a time: it holds every core)".into(),
         ));
     }
@@ -239,11 +235,11 @@ fn one_run_at_a_time() -> Result<RunSlot, ServerError> {
 
 /// What the user can act on is the request's fault (400), not the server's: a model that cannot be
 /// tuned, settings or a checkpoint that do not fit, a knowledge base without FAQ pairs.
-fn refusal(e: ModelError) -> ServerError {
+fn refusal(e: ModelError) -> AppError {
     refusal_core(CoreError::from(e))
 }
 
-fn refusal_core(e: CoreError) -> ServerError {
+fn refusal_core(e: CoreError) -> AppError {
     match e {
         CoreError::Model(
             ModelError::BadConfig { .. }
@@ -252,7 +248,7 @@ fn refusal_core(e: CoreError) -> ServerError {
             | ModelError::UnsupportedArchitecture { .. },
         )
         | CoreError::NoFaqPairs(_)
-        | CoreError::BadSettings(_) => ServerError::BadRequest(e.to_string()),
-        e => ServerError::Core(e),
+        | CoreError::BadSettings(_) => AppError::BadRequest(e.to_string()),
+        e => AppError::Core(e),
     }
 }

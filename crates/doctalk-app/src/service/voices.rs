@@ -9,7 +9,7 @@ use serde_json::{json, Value};
 use doctalk_voice::{decode_wav, VoiceCatalog, VoiceError};
 
 use crate::service::Emit;
-use crate::{Engine, ServerError};
+use crate::{AppError, Engine};
 
 /// The most audio bytes a sample may have (two minutes of 48 kHz stereo 16-bit is ~23 MB).
 const MAX_SAMPLE_BYTES: usize = 32 * 1024 * 1024;
@@ -19,13 +19,13 @@ pub(crate) fn catalog(s: &Engine) -> VoiceCatalog {
     VoiceCatalog::new(s.models.roots(), &s.workspace.data_dir().join("voices"))
 }
 
-fn voice_error(e: VoiceError) -> ServerError {
+fn voice_error(e: VoiceError) -> AppError {
     match e {
         VoiceError::BadAudio { .. } | VoiceError::Silent(_) | VoiceError::BadProfile(_) => {
-            ServerError::BadRequest(e.to_string())
+            AppError::BadRequest(e.to_string())
         }
-        VoiceError::UnknownVoice(_) => ServerError::NotFound(e.to_string()),
-        other => ServerError::Io(other.to_string()),
+        VoiceError::UnknownVoice(_) => AppError::NotFound(e.to_string()),
+        other => AppError::Io(other.to_string()),
     }
 }
 
@@ -38,12 +38,12 @@ pub async fn add_voice(
     base: Option<&str>,
     sample: &[u8],
     emit: Emit,
-) -> Result<Value, ServerError> {
+) -> Result<Value, AppError> {
     if sample.is_empty() {
-        return Err(ServerError::BadRequest("the recording is empty".into()));
+        return Err(AppError::BadRequest("the recording is empty".into()));
     }
     if sample.len() > MAX_SAMPLE_BYTES {
-        return Err(ServerError::BadRequest(
+        return Err(AppError::BadRequest(
             "the recording is too large; use 10–30 s of one person speaking".into(),
         ));
     }
@@ -71,13 +71,13 @@ pub async fn add_voice(
         }))
     })
     .await
-    .map_err(|e| ServerError::Io(format!("making the voice stopped: {e}")))?
+    .map_err(|e| AppError::Io(format!("making the voice stopped: {e}")))?
     .map_err(voice_error)
 }
 
 /// Deletes a cloned voice and its recording; answers read in it go back to the default voice.
 /// Returns {removed: name, voice_reset: bool}.
-pub async fn remove_voice(s: &Engine, name: &str) -> Result<Value, ServerError> {
+pub async fn remove_voice(s: &Engine, name: &str) -> Result<Value, AppError> {
     catalog(s).profiles.remove(name).map_err(voice_error)?;
     let data_dir = s.workspace.data_dir();
     let mut settings = doctalk_core::settings::Settings::load(data_dir)?;

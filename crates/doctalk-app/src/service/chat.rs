@@ -10,7 +10,7 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::Emit;
-use crate::{Caller, Engine, ServerError};
+use crate::{AppError, Caller, Engine};
 
 pub async fn search(
     s: &Engine,
@@ -18,12 +18,12 @@ pub async fn search(
     q: &str,
     k: usize,
     scope: &ScopeRequest,
-) -> Result<Vec<SearchHit>, ServerError> {
+) -> Result<Vec<SearchHit>, AppError> {
     let k = k.clamp(1, 50);
     if let Some(list) = kb.filter(|k| k.contains(',')) {
         // Several knowledge bases: each searched whole, the hits merged (`doctalk_core::across`).
         if !scope.is_empty() {
-            return Err(ServerError::BadRequest(
+            return Err(AppError::BadRequest(
                 "documents and folders belong to one knowledge base: search several without them".into(),
             ));
         }
@@ -46,9 +46,9 @@ pub async fn explain(
     q: &str,
     k: usize,
     scope: &ScopeRequest,
-) -> Result<Explanation, ServerError> {
+) -> Result<Explanation, AppError> {
     if kb.is_some_and(|k| k.contains(',')) {
-        return Err(ServerError::BadRequest(
+        return Err(AppError::BadRequest(
             "the retrieval test explains one knowledge base at a time".into(),
         ));
     }
@@ -83,7 +83,7 @@ pub async fn ask(
     request: AskRequest,
     emit: Emit,
     cancel: Arc<AtomicBool>,
-) -> Result<Value, ServerError> {
+) -> Result<Value, AppError> {
     let lib = s.library(kb).await?;
     let mut conversation = match request.conversation.as_deref() {
         Some("new") => {
@@ -117,7 +117,7 @@ pub async fn ask(
 }
 
 /// The script the user chose in the settings (the system locale's when they cannot be read).
-pub(crate) fn chinese_script(s: &Engine) -> doctalk_core::ChineseScript {
+pub fn chinese_script(s: &Engine) -> doctalk_core::ChineseScript {
     doctalk_core::settings::Settings::load(s.workspace.data_dir())
         .map(|settings| settings.chinese_script())
         .unwrap_or_else(|_| doctalk_core::ChineseScript::from_locale())
@@ -125,7 +125,7 @@ pub(crate) fn chinese_script(s: &Engine) -> doctalk_core::ChineseScript {
 
 /// Gives `req` the language model when the queue has room; otherwise leaves it extractive and says
 /// why. The returned place must be held until the answer is finished.
-pub(crate) fn admit(s: &Engine, req: &mut AnswerRequest) -> Option<crate::gate::Admitted> {
+pub fn admit(s: &Engine, req: &mut AnswerRequest) -> Option<crate::gate::Admitted> {
     let admission = admit_generator(s);
     req.generator = admission.generator;
     req.without_llm_reason = admission.reason;
@@ -133,7 +133,7 @@ pub(crate) fn admit(s: &Engine, req: &mut AnswerRequest) -> Option<crate::gate::
 }
 
 /// The language model for one long job (an answer, a summary, a check), or why there is none.
-pub(crate) struct Admission {
+pub struct Admission {
     pub generator: Option<std::sync::Arc<dyn doctalk_models::llm::Generator>>,
     /// Held until the job ends: the model's place in the queue.
     pub place: Option<crate::gate::Admitted>,
@@ -141,7 +141,7 @@ pub(crate) struct Admission {
     pub reason: Option<String>,
 }
 
-pub(crate) fn admit_generator(s: &Engine) -> Admission {
+pub fn admit_generator(s: &Engine) -> Admission {
     let Some(generator) = s.generator() else {
         let reason = match s.language_model.state() {
             crate::language_model::ModelState::Loading { choice } => {
@@ -176,7 +176,7 @@ fn answer_json(a: &Answer, conversation: Option<&Conversation>) -> Value {
 }
 
 /// The caller's conversations (a team-server user sees only their own).
-pub async fn conversations(s: &Engine, caller: &Caller, kb: Option<&str>) -> Result<Value, ServerError> {
+pub async fn conversations(s: &Engine, caller: &Caller, kb: Option<&str>) -> Result<Value, AppError> {
     let lib = s.library(kb).await?;
     let list: Vec<Value> = lib
         .conversations
@@ -193,7 +193,7 @@ pub async fn conversation(
     caller: &Caller,
     kb: Option<&str>,
     id: &str,
-) -> Result<Conversation, ServerError> {
+) -> Result<Conversation, AppError> {
     own_conversation(&*s.library(kb).await?, caller, id)
 }
 
@@ -202,7 +202,7 @@ pub async fn delete_conversation(
     caller: &Caller,
     kb: Option<&str>,
     id: &str,
-) -> Result<Value, ServerError> {
+) -> Result<Value, AppError> {
     let lib = s.library(kb).await?;
     own_conversation(&lib, caller, id)?;
     lib.conversations.delete(id)?;
@@ -211,7 +211,7 @@ pub async fn delete_conversation(
 
 /// Conversation `id` when the caller may see it. Another user's is "not found", exactly as one
 /// that does not exist, so ids cannot be probed.
-fn own_conversation(lib: &Library, caller: &Caller, id: &str) -> Result<Conversation, ServerError> {
+fn own_conversation(lib: &Library, caller: &Caller, id: &str) -> Result<Conversation, AppError> {
     let conversation = lib.conversations.load(id)?;
     if caller.sees(conversation.owner.as_deref()) {
         Ok(conversation)

@@ -13,7 +13,7 @@ use doctalk_voice::{
 };
 use serde_json::{json, Value};
 
-use crate::{Engine, ServerError};
+use crate::{AppError, Engine};
 
 /// The longest spoken question taken (Whisper reads 30 s windows; a question is a few seconds).
 const MAX_QUESTION_S: f64 = 120.0;
@@ -22,9 +22,9 @@ const MAX_QUESTION_S: f64 = 120.0;
 const MAX_CHARS: usize = 20_000;
 
 /// Speaks `input` (citations and Markdown removed) and returns a 16-bit mono WAV file.
-pub async fn speak(s: &Engine, input: &str, voice: Option<&str>) -> Result<Vec<u8>, ServerError> {
+pub async fn speak(s: &Engine, input: &str, voice: Option<&str>) -> Result<Vec<u8>, AppError> {
     if input.chars().count() > MAX_CHARS {
-        return Err(ServerError::BadRequest(format!(
+        return Err(AppError::BadRequest(format!(
             "the text is longer than {MAX_CHARS} characters"
         )));
     }
@@ -43,35 +43,35 @@ pub async fn speak(s: &Engine, input: &str, voice: Option<&str>) -> Result<Vec<u
         speak_text(speaker.as_ref(), &spoken)
     })
     .await
-    .map_err(|e| ServerError::Io(format!("speech synthesis stopped: {e}")))?
+    .map_err(|e| AppError::Io(format!("speech synthesis stopped: {e}")))?
     .map_err(|e| match e {
-        VoiceError::EmptyText | VoiceError::UnsupportedLanguage(_) => ServerError::BadRequest(e.to_string()),
-        VoiceError::UnknownVoice(_) => ServerError::NotFound(e.to_string()),
-        other => ServerError::Io(other.to_string()),
+        VoiceError::EmptyText | VoiceError::UnsupportedLanguage(_) => AppError::BadRequest(e.to_string()),
+        VoiceError::UnknownVoice(_) => AppError::NotFound(e.to_string()),
+        other => AppError::Io(other.to_string()),
     })?;
     Ok(encode_wav(&audio))
 }
 
 /// Whisper, loaded on the first spoken question and kept (loading takes a second or two).
-fn whisper(s: &Engine) -> Result<Arc<Transcriber>, ServerError> {
+fn whisper(s: &Engine) -> Result<Arc<Transcriber>, AppError> {
     static LOADED: Mutex<Option<(PathBuf, Arc<Transcriber>)>> = Mutex::new(None);
-    let dir = find_whisper(None, s.models.roots()).map_err(|e| ServerError::NotFound(e.to_string()))?;
+    let dir = find_whisper(None, s.models.roots()).map_err(|e| AppError::NotFound(e.to_string()))?;
     let mut loaded = LOADED
         .lock()
-        .map_err(|_| ServerError::Io("the speech model failed earlier; restart DocTalk".into()))?;
+        .map_err(|_| AppError::Io("the speech model failed earlier; restart DocTalk".into()))?;
     if let Some((path, model)) = loaded.as_ref().filter(|(path, _)| *path == dir) {
         tracing::debug!(path = %path.display(), "speech model already loaded");
         return Ok(model.clone());
     }
-    let model = Arc::new(load_whisper(&dir, DeviceChoice::Cpu).map_err(|e| ServerError::Io(e.to_string()))?);
+    let model = Arc::new(load_whisper(&dir, DeviceChoice::Cpu).map_err(|e| AppError::Io(e.to_string()))?);
     *loaded = Some((dir, model.clone()));
     Ok(model)
 }
 
 /// A spoken question (WAV bytes) → {text, language, audio_seconds, transcribe_ms}. `language`
 /// (`zh`, `en`) skips detection.
-pub async fn transcribe(s: &Engine, wav: &[u8], language: Option<&str>) -> Result<Value, ServerError> {
-    let audio = decode_wav(wav, "the recording").map_err(|e| ServerError::BadRequest(e.to_string()))?;
+pub async fn transcribe(s: &Engine, wav: &[u8], language: Option<&str>) -> Result<Value, AppError> {
+    let audio = decode_wav(wav, "the recording").map_err(|e| AppError::BadRequest(e.to_string()))?;
     transcribe_recording(s, audio, language).await
 }
 
@@ -80,12 +80,12 @@ pub async fn transcribe_recording(
     s: &Engine,
     audio: Audio,
     language: Option<&str>,
-) -> Result<Value, ServerError> {
+) -> Result<Value, AppError> {
     if audio.samples.is_empty() {
-        return Err(ServerError::BadRequest("the recording is empty".into()));
+        return Err(AppError::BadRequest("the recording is empty".into()));
     }
     if audio.duration_s() > MAX_QUESTION_S {
-        return Err(ServerError::BadRequest(format!(
+        return Err(AppError::BadRequest(format!(
             "the recording is {:.0} s long; a spoken question may last {MAX_QUESTION_S:.0} s",
             audio.duration_s()
         )));
@@ -102,9 +102,9 @@ pub async fn transcribe_recording(
         let started = Instant::now();
         let heard = transcribe_audio(&model, &audio, language.as_deref()).map_err(|e| match e {
             VoiceError::Model(doctalk_models::ModelError::InvalidParams(reason)) => {
-                ServerError::BadRequest(reason)
+                AppError::BadRequest(reason)
             }
-            other => ServerError::Io(other.to_string()),
+            other => AppError::Io(other.to_string()),
         })?;
         let heard = match script {
             Some(script) => heard.in_script(script),
@@ -118,5 +118,5 @@ pub async fn transcribe_recording(
         }))
     })
     .await
-    .map_err(|e| ServerError::Io(format!("transcription stopped: {e}")))?
+    .map_err(|e| AppError::Io(format!("transcription stopped: {e}")))?
 }

@@ -8,7 +8,7 @@ use doctalk_core::folders::{FolderStatus, SyncReport};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use crate::{Engine, ServerError};
+use crate::{AppError, Engine};
 
 #[derive(Debug, Clone, Deserialize)]
 pub struct AddFolderRequest {
@@ -20,7 +20,7 @@ pub struct AddFolderRequest {
 }
 
 /// The watched folders; `files`: with every file's state.
-pub async fn folders(s: &Engine, kb: Option<&str>, files: bool) -> Result<Vec<FolderStatus>, ServerError> {
+pub async fn folders(s: &Engine, kb: Option<&str>, files: bool) -> Result<Vec<FolderStatus>, AppError> {
     let lib = s.library(kb).await?;
     let mut status = lib.folders.status()?;
     if !files {
@@ -35,7 +35,7 @@ pub async fn folders(s: &Engine, kb: Option<&str>, files: bool) -> Result<Vec<Fo
 }
 
 /// Starts watching a folder (or changes its patterns); the watcher indexes it in the background.
-pub async fn add_folder(s: &Engine, kb: Option<&str>, req: AddFolderRequest) -> Result<Value, ServerError> {
+pub async fn add_folder(s: &Engine, kb: Option<&str>, req: AddFolderRequest) -> Result<Value, AppError> {
     let lib = s.library(kb).await?;
     let folder = lib.folders.add(&req.path, req.include, req.exclude)?;
     lib.folders_changed();
@@ -48,19 +48,19 @@ pub async fn remove_folder(
     kb: Option<&str>,
     path: &std::path::Path,
     keep_documents: bool,
-) -> Result<Value, ServerError> {
+) -> Result<Value, AppError> {
     let lib = s.library(kb).await?;
     let (removed, paths) = lib
         .folders
         .unwatch(path, (!keep_documents).then_some(&lib.kb))
         .await?
-        .ok_or_else(|| ServerError::NotFound(format!("{} is not a watched folder", path.display())))?;
+        .ok_or_else(|| AppError::NotFound(format!("{} is not a watched folder", path.display())))?;
     lib.folders_changed();
     Ok(json!({"folder": removed, "removed_paths": paths}))
 }
 
 /// One pass now, without waiting for notifications.
-pub async fn sync_folders(s: &Engine, kb: Option<&str>) -> Result<SyncReport, ServerError> {
+pub async fn sync_folders(s: &Engine, kb: Option<&str>) -> Result<SyncReport, AppError> {
     let lib = s.library(kb).await?;
     Ok(lib.folders.sync(&lib.kb, &|_| {}).await?)
 }

@@ -9,7 +9,7 @@ use doctalk_core::users::{Role, Users};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use crate::{Auth, Caller, ServerError};
+use crate::{AppError, Auth, Caller};
 
 /// How the server asks who is calling, and who that is.
 pub fn whoami(auth: &Auth, caller: &Caller) -> Value {
@@ -28,7 +28,7 @@ pub fn whoami(auth: &Auth, caller: &Caller) -> Value {
     }
 }
 
-pub fn list_users(data_dir: &Path) -> Result<Value, ServerError> {
+pub fn list_users(data_dir: &Path) -> Result<Value, AppError> {
     let users: Vec<Value> = Users::new(data_dir).list()?.iter().map(|u| u.public()).collect();
     Ok(json!(users))
 }
@@ -44,18 +44,18 @@ pub struct NewUser {
 }
 
 /// Adds the user; the reply carries their token, the only time it is shown.
-pub fn add_user(data_dir: &Path, new: &NewUser) -> Result<Value, ServerError> {
+pub fn add_user(data_dir: &Path, new: &NewUser) -> Result<Value, AppError> {
     let (user, token) = Users::new(data_dir).add(&new.name, new.role, &new.kbs)?;
     Ok(json!({"user": user.public(), "token": token}))
 }
 
-pub fn remove_user(data_dir: &Path, name: &str) -> Result<Value, ServerError> {
+pub fn remove_user(data_dir: &Path, name: &str) -> Result<Value, AppError> {
     let user = Users::new(data_dir).remove(name)?;
     Ok(json!({"removed": user.name}))
 }
 
 /// A new token for the user (the old one stops working); shown once.
-pub fn renew_token(data_dir: &Path, name: &str) -> Result<Value, ServerError> {
+pub fn renew_token(data_dir: &Path, name: &str) -> Result<Value, AppError> {
     let (user, token) = Users::new(data_dir).renew_token(name)?;
     Ok(json!({"user": user.public(), "token": token}))
 }
