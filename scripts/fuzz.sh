@@ -7,13 +7,14 @@
 # corpus, copies any crash into crates/doctalk-fuzz/regressions/TARGET/ (the test suite replays
 # those), minimises the grown queue back into the corpus (afl-cmin, then at most 300 inputs and
 # 1.5 MB per target, smallest first), and prints executions, corpus sizes and crashes per target. The document targets build without the model and engine crates; the model targets
-# (wav, gguf, chat-template) and the request bodies (http-bodies) build with them.
+# (wav, gguf, chat-template, piper-onnx, ct2, e5, pth) and the request bodies (http-bodies) build
+# with them.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 secs=${1:-300}
 shift || true
-all=(pdf-oxide pdf-extract docx xlsx csv tsv json jsonl html markdown text wav gguf chat-template http-bodies)
+all=(pdf-oxide pdf-extract docx xlsx csv tsv json jsonl html markdown text wav gguf chat-template http-bodies piper-onnx ct2 e5 pth)
 targets=("$@")
 [ ${#targets[@]} -eq 0 ] && targets=("${all[@]}")
 
@@ -23,7 +24,7 @@ cargo afl config --build >/dev/null 2>&1 || true   # builds AFL++ once per toolc
 export CARGO_TARGET_DIR=${DOCTALK_FUZZ_TARGET_DIR:-target/fuzz}
 features_of() {
   case "$1" in
-    wav|gguf|chat-template) echo "afl,models" ;;
+    wav|gguf|chat-template|piper-onnx|ct2|e5|pth) echo "afl,models" ;;
     http-bodies) echo "afl,app" ;;
     *) echo "afl" ;;
   esac

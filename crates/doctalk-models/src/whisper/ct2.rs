@@ -131,24 +131,38 @@ fn parse(bytes: &[u8], path: &Path) -> Result<(String, HashMap<String, Variable>
             (dtype, n * size as usize)
         };
         let item = item_size(dtype).ok_or_else(|| r.corrupt(format!("{name}: unknown dtype id {dtype}")))?;
-        let elements: usize = shape.iter().product();
-        if elements * item != nbytes {
-            return Err(r.corrupt(format!(
-                "{name}: shape {shape:?} needs {} bytes but {nbytes} are stored",
-                elements * item
-            )));
+        // Checked: a shape from a damaged file can overflow any product of its sizes.
+        let needed = shape.iter().try_fold(item, |bytes, &d| bytes.checked_mul(d));
+        if needed != Some(nbytes) {
+            return Err(r.corrupt(match needed {
+                Some(needed) => {
+                    format!("{name}: shape {shape:?} needs {needed} bytes but {nbytes} are stored")
+                }
+                None => format!("{name}: shape {shape:?} is too large to be stored"),
+            }));
         }
         let data = r.take(nbytes)?.to_vec();
         vars.insert(name, Variable { shape, dtype, data });
     }
     if version >= 3 {
         let aliases = r.u32()? as usize;
+        // Each alias is a copy of its target: a damaged file naming one tensor many times over
+        // would ask for many times the file's size. Real files alias a few tensors (Whisper: the
+        // output projection to the embeddings), far less than the file holds.
+        let mut copied = 0usize;
         for _ in 0..aliases {
             let alias = r.string()?;
             let target = r.string()?;
             let v = vars
                 .get(&target)
                 .ok_or_else(|| r.corrupt(format!("alias {alias} points to missing {target}")))?;
+            copied = copied.saturating_add(v.data.len());
+            if copied > bytes.len() {
+                return Err(r.corrupt(format!(
+                    "its aliases copy more than the file's {} bytes (damaged?)",
+                    bytes.len()
+                )));
+            }
             let copy = Variable {
                 shape: v.shape.clone(),
                 dtype: v.dtype,
@@ -393,6 +407,43 @@ mod tests {
         assert_eq!(vars["a/weight"].to_f32(), vec![1.5, -2.0]);
         assert_eq!(vars["a/num_heads"].scalar(), Some(8));
         assert_eq!(vars["b/weight"].to_f32(), vec![1.5, -2.0]);
+    }
+
+    /// A version-6 file with one variable of `shape` holding `data`, and `aliases` names for it.
+    fn one_variable(shape: &[u32], data: &[u8], aliases: usize) -> Vec<u8> {
+        let mut f = 6u32.to_le_bytes().to_vec();
+        string(&mut f, "WhisperSpec");
+        f.extend_from_slice(&3u32.to_le_bytes());
+        f.extend_from_slice(&1u32.to_le_bytes());
+        string(&mut f, "a/weight");
+        f.push(shape.len() as u8);
+        for d in shape {
+            f.extend_from_slice(&d.to_le_bytes());
+        }
+        f.push(DT_I8);
+        f.extend_from_slice(&(data.len() as u32).to_le_bytes());
+        f.extend_from_slice(data);
+        f.extend_from_slice(&(aliases as u32).to_le_bytes());
+        for i in 0..aliases {
+            string(&mut f, &format!("alias/{i}"));
+            string(&mut f, "a/weight");
+        }
+        f
+    }
+
+    #[test]
+    fn shapes_too_large_and_alias_copies_past_the_file_are_corrupt_not_panics() {
+        // The product of these sizes overflows (a panic before sizes were multiplied checked).
+        let huge = one_variable(&[u32::MAX, u32::MAX, u32::MAX], &[], 0);
+        let err = parse(&huge, Path::new("model.bin")).err().unwrap().to_string();
+        assert!(err.contains("too large"), "{err}");
+        // 64 names for one 4 KiB tensor would copy 256 KiB out of a 5 KiB file.
+        let bomb = one_variable(&[4096], &[7; 4096], 64);
+        let err = parse(&bomb, Path::new("model.bin")).err().unwrap().to_string();
+        assert!(err.contains("aliases copy more than the file"), "{err}");
+        // A real file's few aliases still load.
+        let (_, vars) = parse(&one_variable(&[4096], &[7; 4096], 1), Path::new("model.bin")).unwrap();
+        assert_eq!(vars["alias/0"].data.len(), 4096);
     }
 
     #[test]
