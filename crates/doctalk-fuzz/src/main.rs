@@ -2,6 +2,7 @@
 //! `cargo afl build`, it is the program afl-fuzz drives; built plainly it runs the target on each
 //! FILE (or on standard input), which is how a crash the fuzzer found is reproduced.
 
+#[cfg(not(feature = "afl"))]
 use std::io::Read;
 use std::process::ExitCode;
 

@@ -34,6 +34,7 @@ mod batching;
 mod bert;
 mod default_model;
 mod device;
+mod dims;
 pub mod e5;
 mod embedder;
 mod encoder;

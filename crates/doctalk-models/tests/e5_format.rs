@@ -219,6 +219,17 @@ fn inconsistent_sizes_are_rejected() {
     let mut bytes = tiny_file();
     bytes[44..48].copy_from_slice(&(-5i32).to_le_bytes());
     assert_bad(parse(bytes), "negative");
+    // Counts no file of this size could hold (as the fuzzer found them: 889 million layers, two
+    // thousand million tensors), refused before anything is reserved for them.
+    let mut bytes = tiny_file();
+    bytes[12..16].copy_from_slice(&889_258_241i32.to_le_bytes());
+    assert_bad(parse(bytes), "could hold");
+    let f = parse(tiny_file()).unwrap();
+    let first_data = f.tensors.values().map(|e| e.offset).min().unwrap();
+    let directory = first_data - 4 - f.tensors.keys().map(|n| 2 + n.len() + 21).sum::<usize>();
+    let mut bytes = tiny_file();
+    bytes[directory..directory + 4].copy_from_slice(&i32::MAX.to_le_bytes());
+    assert_bad(parse(bytes), "could hold");
     // A tensor asked for with the wrong shape.
     let f = parse(tiny_file()).unwrap();
     assert!(matches!(

@@ -382,9 +382,20 @@ impl<'a> Reader<'a> {
     }
 
     /// A non-negative i32 used as a size; negative or absurd values are format errors.
+    /// A size or a number of entries. Each unit of every size in this format takes at least a byte
+    /// further on, so a value past what the rest of the file could hold is damage, refused before
+    /// anything is allocated for it (fuzzing found counts of two thousand million, which reserved
+    /// tens of gigabytes and aborted).
     fn count(&mut self, what: &str) -> Result<usize> {
         let v = i32::from_le_bytes(self.array(what)?);
-        usize::try_from(v).map_err(|_| self.bad(format!("{what} is negative ({v})")))
+        let v = usize::try_from(v).map_err(|_| self.bad(format!("{what} is negative ({v})")))?;
+        let rest = self.bytes.len() - self.pos;
+        if v > rest {
+            return Err(self.bad(format!(
+                "{what} {v} is more than the rest of the file ({rest} bytes) could hold: truncated or damaged"
+            )));
+        }
+        Ok(v)
     }
 
     /// A token id that must index the `n` pieces.

@@ -147,9 +147,7 @@ fn parse_tensor(bytes: &[u8]) -> Result<(String, Option<Initializer>), ParseErro
         ));
     }
     // Checked: the sizes come from the file, and a damaged one can overflow their product.
-    let count = dims
-        .iter()
-        .try_fold(1usize, |n, &d| n.checked_mul(d))
+    let count = crate::dims::element_count(&dims)
         .ok_or_else(|| format!("tensor {name} has an impossible shape {dims:?}"))?;
     let data = match (data_type, raw) {
         (FLOAT, Some(raw)) => raw
@@ -375,6 +373,19 @@ mod tests {
         bytes_field(7, &graph, &mut model);
         let err = parse_model(&model).unwrap_err();
         assert!(err.contains("impossible shape"), "{err}");
+        // No values, but strides past the zero overflow (the fuzzer's find, in candle).
+        let mut tensor = Vec::new();
+        for d in [0, 1 << 40, 1 << 40] {
+            varint(1 << 3, &mut tensor);
+            varint(d, &mut tensor);
+        }
+        varint(2 << 3, &mut tensor);
+        varint(FLOAT, &mut tensor);
+        let mut graph = Vec::new();
+        bytes_field(5, &tensor, &mut graph);
+        let mut model = Vec::new();
+        bytes_field(7, &graph, &mut model);
+        assert!(parse_model(&model).unwrap_err().contains("impossible shape"));
     }
 
     #[test]

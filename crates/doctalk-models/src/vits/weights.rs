@@ -108,8 +108,12 @@ impl Weights {
             path: path.to_owned(),
             reason,
         };
-        let named = candle_core::pickle::read_all_with_key(path, key)
-            .map_err(|e| corrupt(format!("not a readable PyTorch checkpoint: {e}")))?;
+        // candle's pickle reader panics on some damaged files (found by fuzzing: too few
+        // arguments to a tensor's rebuild call, an 8+-byte LONG1): caught here and reported as a
+        // damaged checkpoint. The default panic hook still prints the panic's line on stderr.
+        let read = std::panic::catch_unwind(|| candle_core::pickle::read_all_with_key(path, key))
+            .map_err(|_| corrupt("not a readable PyTorch checkpoint: its pickle is malformed".into()))?;
+        let named = read.map_err(|e| corrupt(format!("not a readable PyTorch checkpoint: {e}")))?;
         if named.is_empty() {
             return Err(corrupt(format!(
                 "no tensors{}",
@@ -189,6 +193,12 @@ impl Weights {
         let bias = self.has(&bias_name).then(|| self.get(&bias_name)).transpose()?;
         let attrs = self.convs.get(module).copied().unwrap_or(ConvAttrs::PLAIN);
         let (_, _, kernel) = weight.dims3()?;
+        if kernel == 0 {
+            return Err(ModelError::CorruptFile {
+                path: self.path.clone(),
+                reason: format!("{module}.weight is a convolution with an empty kernel"),
+            });
+        }
         let padding = if attrs.transposed {
             attrs.pad
         } else {

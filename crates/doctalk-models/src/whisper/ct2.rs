@@ -132,7 +132,7 @@ fn parse(bytes: &[u8], path: &Path) -> Result<(String, HashMap<String, Variable>
         };
         let item = item_size(dtype).ok_or_else(|| r.corrupt(format!("{name}: unknown dtype id {dtype}")))?;
         // Checked: a shape from a damaged file can overflow any product of its sizes.
-        let needed = shape.iter().try_fold(item, |bytes, &d| bytes.checked_mul(d));
+        let needed = crate::dims::element_count(&shape).and_then(|n| n.checked_mul(item));
         if needed != Some(nbytes) {
             return Err(r.corrupt(match needed {
                 Some(needed) => {
