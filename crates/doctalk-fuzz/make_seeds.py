@@ -2,18 +2,29 @@
 tiny WAV recordings in the layouts recorders produce, a one-page text PDF, chat templates in the
 styles model files carry, and request bodies; and copies the small real documents of the test
 fixtures (PDF, DOCX, XLSX, CSV, TSV, JSON, HTML, Markdown, text, a tiny GGUF model). The fuzzer
-grows and minimises these (scripts/fuzz.sh). Run: python3 make_seeds.py (no third-party packages)."""
+grows and minimises these (scripts/fuzz.sh). Run: python3 make_seeds.py (no third-party packages).
+A target whose corpus already holds files (grown and minimised by the fuzzer) is left as it is,
+so that adding a target does not bring back the seeds afl-cmin replaced; --all writes every one."""
 
 import json
 import math
 import os
 import shutil
 import struct
+import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+CORPUS = os.path.join(HERE, "corpus")
+# The targets whose corpus exists before this run: not reseeded unless --all.
+GROWN = set() if "--all" in sys.argv[1:] else {
+    t for t in (os.listdir(CORPUS) if os.path.isdir(CORPUS) else [])
+    if os.listdir(os.path.join(CORPUS, t))
+}
 
 
 def put(target, name, data):
+    if target in GROWN:
+        return
     folder = os.path.join(HERE, "corpus", target)
     os.makedirs(folder, exist_ok=True)
     with open(os.path.join(folder, name), "wb") as f:
@@ -115,14 +126,22 @@ COPIES = {
     "markdown": ["text/handbook_zh.md", "text/guide_en.md"],
     "text": ["text/attendance_gb18030.txt", "text/notes_en.txt"],
 }
+def copy(target, source):
+    if target in GROWN:
+        return
+    folder = os.path.join(HERE, "corpus", target)
+    os.makedirs(folder, exist_ok=True)
+    shutil.copy(source, os.path.join(folder, os.path.basename(source)))
+
+
 for target, files in COPIES.items():
     for rel in files:
-        folder = os.path.join(HERE, "corpus", target)
-        os.makedirs(folder, exist_ok=True)
-        shutil.copy(os.path.join(FIXTURES, rel), os.path.join(folder, os.path.basename(rel)))
-os.makedirs(os.path.join(HERE, "corpus", "gguf"), exist_ok=True)
-shutil.copy(os.path.join(HERE, "..", "doctalk-models", "tests", "fixtures", "llm", "chatglm3-gguf", "model.gguf"),
-            os.path.join(HERE, "corpus", "gguf", "chatglm3-tiny.gguf"))
+        copy(target, os.path.join(FIXTURES, rel))
+GGUF_SEED = os.path.join(HERE, "corpus", "gguf", "chatglm3-tiny.gguf")
+if "gguf" not in GROWN:
+    os.makedirs(os.path.dirname(GGUF_SEED), exist_ok=True)
+    shutil.copy(os.path.join(HERE, "..", "doctalk-models", "tests", "fixtures", "llm", "chatglm3-gguf", "model.gguf"),
+                GGUF_SEED)
 
 
 # ---- Model files: small files in each format, written here, and (where the model store has the
