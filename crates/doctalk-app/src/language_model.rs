@@ -143,7 +143,7 @@ impl Default for RemoteAccess {
     fn default() -> Self {
         RemoteAccess {
             api_key: None,
-            context_window: RemoteConfig::new("", "").context_window,
+            context_window: doctalk_models::llm::DEFAULT_CONTEXT_WINDOW,
         }
     }
 }

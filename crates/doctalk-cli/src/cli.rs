@@ -387,7 +387,7 @@ pub struct AnswerArgs {
     #[arg(long, env = "DOCTALK_LLM_API_KEY", value_name = "KEY", hide_env_values = true)]
     pub llm_api_key: Option<String>,
     /// Context window of the --llm-url model in tokens (prompts are fitted to it)
-    #[arg(long, default_value_t = 8192, value_name = "TOKENS")]
+    #[arg(long, default_value_t = doctalk_models::llm::DEFAULT_CONTEXT_WINDOW, value_name = "TOKENS")]
     pub llm_context: usize,
 }
 

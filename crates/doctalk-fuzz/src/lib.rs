@@ -157,7 +157,38 @@ impl Target {
             #[cfg(feature = "app")]
             Target::HttpBodies => http_bodies(data),
             #[cfg(feature = "models")]
-            Target::PiperOnnx | Target::Ct2 | Target::E5 | Target::TorchCheckpoint => model_file(self, data),
+            Target::PiperOnnx => model_file(
+                self,
+                ("voice.onnx", data),
+                Some(("voice.onnx.json", PIPER_CONFIG)),
+                |dir| {
+                    let _ = doctalk_models::vits::PiperVoice::load_cpu(&dir.join("voice.onnx"));
+                },
+            ),
+            #[cfg(feature = "models")]
+            Target::Ct2 => model_file(
+                self,
+                ("model.bin", data),
+                Some(("tokenizer.json", TOKENIZER)),
+                |dir| {
+                    let _ = doctalk_models::whisper::load_whisper(dir, doctalk_models::DeviceChoice::Cpu);
+                },
+            ),
+            #[cfg(feature = "models")]
+            Target::E5 => model_file(self, ("model.bin", data), None, |dir| {
+                // Any width: the fuzzed file's own sizes are what is checked.
+                let options = doctalk_models::e5::E5Options::default().expected_dimension(None);
+                let _ = doctalk_models::e5::E5Encoder::load_q4(&dir.join("model.bin"), options);
+            }),
+            #[cfg(feature = "models")]
+            Target::TorchCheckpoint => model_file(
+                self,
+                ("checkpoint.pth", data),
+                Some(("config.json", CONVERTER_CONFIG)),
+                |dir| {
+                    let _ = doctalk_models::vits::converter::ToneConverter::load_cpu(dir);
+                },
+            ),
             #[cfg(feature = "models")]
             Target::Gguf => {
                 let path = scratch_file(self, data);
@@ -217,40 +248,24 @@ const TOKENIZER: &str = r#"{"version": "1.0", "truncation": null, "padding": nul
 const CONVERTER_CONFIG: &str =
     include_str!("../../doctalk-models/tests/fixtures/openvoice/tiny/converter/config.json");
 
-/// A model file loaded as the product loads it: in a directory of its own, beside the valid
-/// companion files a real model comes with, so that the fuzzed bytes are what the reader meets.
+/// A model file loaded as the product loads it: `file` (the fuzzed bytes) in a directory of its
+/// own beside the valid `companion` a real model comes with (if it has one), so
+/// that the fuzzed bytes are what the reader meets; `load` gets the directory.
 #[cfg(feature = "models")]
-fn model_file(target: Target, data: &[u8]) {
+fn model_file(
+    target: Target,
+    file: (&str, &[u8]),
+    companion: Option<(&str, &str)>,
+    load: impl FnOnce(&std::path::Path),
+) {
     let dir = scratch_path(target, "dir");
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).expect("the scratch directory can be made");
-    let write = |name: &str, bytes: &[u8]| {
-        std::fs::write(dir.join(name), bytes).expect("the scratch file can be written");
-    };
-    match target {
-        Target::PiperOnnx => {
-            write("voice.onnx", data);
-            write("voice.onnx.json", PIPER_CONFIG.as_bytes());
-            let _ = doctalk_models::vits::PiperVoice::load_cpu(&dir.join("voice.onnx"));
-        }
-        Target::Ct2 => {
-            write("model.bin", data);
-            write("tokenizer.json", TOKENIZER.as_bytes());
-            let _ = doctalk_models::whisper::load_whisper(&dir, doctalk_models::DeviceChoice::Cpu);
-        }
-        Target::E5 => {
-            write("model.bin", data);
-            // Any width: the fuzzed file's own sizes are what is checked.
-            let options = doctalk_models::e5::E5Options::default().expected_dimension(None);
-            let _ = doctalk_models::e5::E5Encoder::load_q4(&dir.join("model.bin"), options);
-        }
-        Target::TorchCheckpoint => {
-            write("checkpoint.pth", data);
-            write("config.json", CONVERTER_CONFIG.as_bytes());
-            let _ = doctalk_models::vits::converter::ToneConverter::load_cpu(&dir);
-        }
-        _ => unreachable!("not a model-file target"),
+    std::fs::write(dir.join(file.0), file.1).expect("the scratch file can be written");
+    if let Some((name, text)) = companion {
+        std::fs::write(dir.join(name), text).expect("the scratch file can be written");
     }
+    load(&dir);
     let _ = std::fs::remove_dir_all(&dir);
 }
 

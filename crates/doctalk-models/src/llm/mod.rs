@@ -58,7 +58,7 @@ pub use adapter::{name_of as adapter_name, Adapter, AdapterSummary};
 pub use engine::LocalGenerator;
 pub use generator::Generator;
 pub use load::{load_adapted, load_generator, load_generator_adapted, load_local, load_with, Kernels};
-pub use remote::{estimate_tokens, RemoteConfig, RemoteGenerator};
+pub use remote::{estimate_tokens, RemoteConfig, RemoteGenerator, DEFAULT_CONTEXT_WINDOW};
 pub use spec::{
     find_llm, locate_llm, LlmSpec, DEFAULT_LLM, KNOWN_LLMS, QWEN25_CODER_05B_INSTRUCT, SMOLLM2_135M_INSTRUCT,
 };

@@ -25,7 +25,8 @@ pub struct RemoteConfig {
     pub model: String,
     /// Sent as `Authorization: Bearer …` when set.
     pub api_key: Option<String>,
-    /// The model's context window in tokens (the endpoint does not say; 8192 suits current small models).
+    /// The model's context window in tokens (the endpoint does not say; see
+    /// [`DEFAULT_CONTEXT_WINDOW`]).
     pub context_window: usize,
     /// How long to wait for the connection and for each streamed piece.
     pub timeout: Duration,
@@ -37,11 +38,15 @@ impl RemoteConfig {
             base_url: base_url.into().trim_end_matches('/').to_string(),
             model: model.into(),
             api_key: None,
-            context_window: 8192,
+            context_window: DEFAULT_CONTEXT_WINDOW,
             timeout: Duration::from_secs(120),
         }
     }
 }
+
+/// The context window assumed for a remote model when nobody says otherwise: endpoints do not
+/// report it, and 8192 tokens suits current small models.
+pub const DEFAULT_CONTEXT_WINDOW: usize = 8192;
 
 /// A [`Generator`] that streams from `POST {base_url}/chat/completions`.
 pub struct RemoteGenerator {
