@@ -45,7 +45,7 @@ pub async fn ask_stream(
     request: AskRequest,
     request_id: String,
     on_event: Channel<Value>,
-) -> CommandResult<Value> {
+) -> CommandResult<service::AskReply> {
     let engine = desktop.engine().await?;
     let cancel = desktop.start_ask(&request_id);
     let result = service::ask(
@@ -87,7 +87,10 @@ pub fn ask_stop(desktop: State<'_, Desktop>, request_id: String) -> bool {
 }
 
 #[tauri::command]
-pub async fn conversations_list(desktop: State<'_, Desktop>, kb: Option<String>) -> CommandResult<Value> {
+pub async fn conversations_list(
+    desktop: State<'_, Desktop>,
+    kb: Option<String>,
+) -> CommandResult<Vec<service::ConversationListed>> {
     Ok(service::conversations(desktop.engine().await?, &Caller::Local, kb.as_deref()).await?)
 }
 
@@ -105,6 +108,6 @@ pub async fn conversation_delete(
     desktop: State<'_, Desktop>,
     kb: Option<String>,
     id: String,
-) -> CommandResult<Value> {
+) -> CommandResult<service::ConversationDeleted> {
     Ok(service::delete_conversation(desktop.engine().await?, &Caller::Local, kb.as_deref(), &id).await?)
 }

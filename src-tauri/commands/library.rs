@@ -13,17 +13,17 @@ use crate::error::CommandResult;
 use crate::Desktop;
 
 #[tauri::command]
-pub async fn health(desktop: State<'_, Desktop>, kb: Option<String>) -> CommandResult<Value> {
+pub async fn health(desktop: State<'_, Desktop>, kb: Option<String>) -> CommandResult<service::Health> {
     Ok(service::health(desktop.engine().await?, kb.as_deref()).await?)
 }
 
 #[tauri::command]
-pub async fn kbs_list(desktop: State<'_, Desktop>) -> CommandResult<Value> {
+pub async fn kbs_list(desktop: State<'_, Desktop>) -> CommandResult<service::KbList> {
     Ok(service::kbs(desktop.engine().await?, &Caller::Local).await?)
 }
 
 #[tauri::command]
-pub async fn kbs_create(desktop: State<'_, Desktop>, name: String) -> CommandResult<Value> {
+pub async fn kbs_create(desktop: State<'_, Desktop>, name: String) -> CommandResult<service::KbCreated> {
     Ok(service::create_kb(desktop.engine().await?, &name).await?)
 }
 
@@ -51,7 +51,7 @@ pub async fn documents_reindex(
     id: String,
     ocr: Option<String>,
     on_event: Channel<Value>,
-) -> CommandResult<Value> {
+) -> CommandResult<service::IngestDone> {
     let engine = desktop.engine().await?;
     let ocr = service::ocr_mode(ocr.as_deref())?;
     let result = service::reindex(engine, kb.as_deref(), &id, ocr, emit_to(&on_event)).await;
@@ -80,7 +80,7 @@ pub async fn ingest_paths(
     password: Option<String>,
     ocr: Option<String>,
     on_event: Channel<Value>,
-) -> CommandResult<Value> {
+) -> CommandResult<service::IngestDone> {
     let ocr = service::ocr_mode(ocr.as_deref())?;
     let engine = desktop.engine().await?;
     let passwords = password
@@ -97,7 +97,10 @@ pub async fn ingest_paths(
 /// knowledge base as URI-encoded `x-doctalk-name` / `x-doctalk-kb` headers. Kept under the
 /// knowledge base's uploads directory like a server upload, then ingested.
 #[tauri::command]
-pub async fn ingest_file(desktop: State<'_, Desktop>, request: Request<'_>) -> CommandResult<Value> {
+pub async fn ingest_file(
+    desktop: State<'_, Desktop>,
+    request: Request<'_>,
+) -> CommandResult<service::IngestDone> {
     let upload = RawUpload::read(&request, "ingest_file")?;
     let name = upload.required("name")?;
     let kb = upload.header("kb")?;
@@ -118,7 +121,7 @@ pub async fn sample_install(
     desktop: State<'_, Desktop>,
     kb: Option<String>,
     on_event: Channel<Value>,
-) -> CommandResult<Value> {
+) -> CommandResult<service::IngestDone> {
     let engine = desktop.engine().await?;
     let result = service::sample(engine, kb.as_deref(), emit_to(&on_event)).await;
     finish(&on_event, result.map_err(Into::into))
@@ -169,7 +172,7 @@ pub async fn folders_add(
     path: std::path::PathBuf,
     include: Option<Vec<String>>,
     exclude: Option<Vec<String>>,
-) -> CommandResult<serde_json::Value> {
+) -> CommandResult<service::FolderAdded> {
     let request = service::AddFolderRequest {
         path,
         include: include.unwrap_or_default(),
@@ -184,7 +187,7 @@ pub async fn folders_remove(
     kb: Option<String>,
     path: std::path::PathBuf,
     keep_documents: Option<bool>,
-) -> CommandResult<serde_json::Value> {
+) -> CommandResult<service::FolderRemoved> {
     Ok(service::remove_folder(
         desktop.engine().await?,
         kb.as_deref(),
@@ -220,7 +223,10 @@ pub async fn kb_export(
 
 /// Restores an archive's bytes as a new knowledge base (header `name`).
 #[tauri::command]
-pub async fn kb_import(desktop: State<'_, Desktop>, request: Request<'_>) -> CommandResult<Value> {
+pub async fn kb_import(
+    desktop: State<'_, Desktop>,
+    request: Request<'_>,
+) -> CommandResult<service::KbImported> {
     let upload = RawUpload::read(&request, "kb_import")?;
     let name = upload.required("name")?;
     Ok(service::import_kb(desktop.engine().await?, &name, upload.bytes).await?)

@@ -24,10 +24,10 @@ fn emit_to(channel: &Channel<Value>) -> Emit {
 }
 
 /// Sends the final `done` (or `error`) message and returns the same result to `invoke`.
-fn finish(
+fn finish<T: serde::Serialize>(
     channel: &Channel<Value>,
-    result: crate::error::CommandResult<Value>,
-) -> crate::error::CommandResult<Value> {
+    result: crate::error::CommandResult<T>,
+) -> crate::error::CommandResult<T> {
     let message = match &result {
         Ok(done) => json!({"event": "done", "data": done}),
         Err(e) => json!({"event": "error", "data": e}),

@@ -14,19 +14,22 @@ use crate::error::{CommandError, CommandResult};
 use crate::Desktop;
 
 #[tauri::command]
-pub async fn settings_get(desktop: State<'_, Desktop>) -> CommandResult<Value> {
+pub async fn settings_get(desktop: State<'_, Desktop>) -> CommandResult<service::SettingsView> {
     Ok(service::settings(desktop.engine().await?).await?)
 }
 
 #[tauri::command]
-pub async fn settings_set(desktop: State<'_, Desktop>, settings: Value) -> CommandResult<Value> {
+pub async fn settings_set(
+    desktop: State<'_, Desktop>,
+    settings: Value,
+) -> CommandResult<service::SettingsView> {
     Ok(service::update_settings(desktop.engine().await?, settings).await?)
 }
 
 /// What the app needs before it can start, installed or not (the first-run screen); works before
 /// the engine has started.
 #[tauri::command]
-pub async fn setup_status(desktop: State<'_, Desktop>) -> CommandResult<Value> {
+pub async fn setup_status(desktop: State<'_, Desktop>) -> CommandResult<service::SetupStatus> {
     Ok(service::setup_status(desktop.models()))
 }
 
@@ -37,7 +40,7 @@ pub async fn model_download(
     desktop: State<'_, Desktop>,
     id: String,
     on_event: Channel<Value>,
-) -> CommandResult<Value> {
+) -> CommandResult<service::Downloaded> {
     let result = service::download_model(desktop.models(), &id, emit_to(&on_event)).await;
     finish(&on_event, result.map_err(Into::into))
 }
@@ -57,7 +60,10 @@ pub async fn speak(
 /// `consent` and optionally `base` as `x-doctalk-*` headers. Returns {voice} (no progress events:
 /// a raw body leaves no room for a channel).
 #[tauri::command]
-pub async fn voice_add(desktop: State<'_, Desktop>, request: Request<'_>) -> CommandResult<Value> {
+pub async fn voice_add(
+    desktop: State<'_, Desktop>,
+    request: Request<'_>,
+) -> CommandResult<service::VoiceAdded> {
     let upload = RawUpload::read(&request, "voice_add")?;
     let name = upload.required("name")?;
     let consent = upload.header("consent")?.unwrap_or_default();
@@ -69,14 +75,17 @@ pub async fn voice_add(desktop: State<'_, Desktop>, request: Request<'_>) -> Com
 
 /// Deletes a cloned voice and its recording.
 #[tauri::command]
-pub async fn voice_remove(desktop: State<'_, Desktop>, name: String) -> CommandResult<Value> {
+pub async fn voice_remove(desktop: State<'_, Desktop>, name: String) -> CommandResult<service::VoiceRemoved> {
     Ok(service::remove_voice(desktop.engine().await?, &name).await?)
 }
 
 /// A spoken question from the microphone button: WAV bytes as the raw body, `language` optionally
 /// as an `x-doctalk-language` header. Returns {text, language, …}.
 #[tauri::command]
-pub async fn transcribe(desktop: State<'_, Desktop>, request: Request<'_>) -> CommandResult<Value> {
+pub async fn transcribe(
+    desktop: State<'_, Desktop>,
+    request: Request<'_>,
+) -> CommandResult<service::Transcript> {
     let upload = RawUpload::read(&request, "transcribe")?;
     let language = upload.header("language")?;
     Ok(service::transcribe(desktop.engine().await?, upload.bytes, language.as_deref()).await?)
@@ -94,7 +103,7 @@ pub async fn listen(
     desktop: State<'_, Desktop>,
     language: Option<String>,
     on_event: Channel<Value>,
-) -> CommandResult<Value> {
+) -> CommandResult<service::Transcript> {
     // The microphone opens first, so the user can speak while the engine may still be starting.
     let stop = desktop.listening();
     stop.store(false, Ordering::SeqCst);
@@ -119,9 +128,12 @@ pub async fn listen(
             format!("no microphone to listen to: {reason}"),
         )),
         Err(e) => Err(CommandError::new("microphone_failed", e.to_string())),
-        Ok(audio) if audio.samples.is_empty() => {
-            Ok(json!({"text": "", "language": null, "audio_seconds": 0.0}))
-        }
+        Ok(audio) if audio.samples.is_empty() => Ok(service::Transcript {
+            text: String::new(),
+            language: None,
+            audio_seconds: 0.0,
+            transcribe_ms: 0,
+        }),
         Ok(audio) => match desktop.engine().await {
             Ok(engine) => service::transcribe_recording(engine, audio, language.as_deref())
                 .await

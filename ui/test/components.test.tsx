@@ -406,13 +406,16 @@ function settingsReply(over: Partial<Settings> = {}): Settings {
     data_dir: '/data',
     kb: 'default',
     language: 'en',
-    model: { kind: 'local', id: null, path: null, url: null },
+    script: 'auto',
+    model: { kind: 'local', id: null, path: null, url: null, adapter: null },
     device: { current: 'cpu', available: ['cpu'] },
     encoder: 'e5',
     voice: { enabled: false, voice: null },
     model_loaded: 'qwen-0.5b',
     model_status: { state: 'ready', model: 'qwen-0.5b' },
     catalogue: [],
+    adapters: [],
+    adapters_dir: '/data/adapters',
     voices: [],
     ...over,
   };
@@ -467,11 +470,12 @@ describe('Voice and model settings', () => {
     const transport = new FakeTransport();
     const me = {
       id: 'me',
-      kind: 'cloned',
+      kind: 'cloned' as const,
       engine: 'cloned: espeak-ng re-voiced by the neural tone-colour converter (openvoice-v2)',
       languages: ['zh', 'en'],
       license: 'your recording; consent: my own voice',
       available: true,
+      reason: null,
     };
     let made = false;
     transport.replies.settings_get = () => settingsReply(made ? { voices: [me] } : {});
@@ -550,7 +554,7 @@ describe('Voice and model settings', () => {
 
   it('switches the model without a restart and follows it while it loads', async () => {
     const transport = new FakeTransport();
-    const remoteModel = { kind: 'remote' as const, id: null, path: null, url: 'http://gpu:8080/v1' };
+    const remoteModel = { kind: 'remote' as const, id: null, path: null, url: 'http://gpu:8080/v1', adapter: null };
     const loading = {
       model: remoteModel,
       model_status: { state: 'loading' as const, model: 'qwen-0.5b', choice: 'the first model at http://gpu:8080/v1' },

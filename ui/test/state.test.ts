@@ -7,6 +7,7 @@ import { fromSource, splitQa, viewerKind } from '../src/state/viewer';
 const doc = (id: string, chunks = 1, format = 'pdf'): DocumentInfo => ({
   id,
   path: `/d/${id}.${format}`,
+  also_at: [],
   title: id,
   format,
   pages: 1,

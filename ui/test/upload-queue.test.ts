@@ -74,7 +74,7 @@ describe('UploadQueue', () => {
     expect(status()).toBe('parse');
     fake.progress({ event: 'stage', path: '/u/handbook.pdf', stage: { stage: 'parse' } });
     expect(status()).toBe('parse');
-    fake.progress({ event: 'stage', path: '/u/handbook.pdf', stage: { stage: 'embed', done: 32, total: 96 } });
+    fake.progress({ event: 'stage', path: '/u/handbook.pdf', stage: { stage: 'embed', done: 32, total: 96, eta_s: null } });
     expect(q2.row(id!)).toMatchObject({ status: 'embed', embed: { done: 32, total: 96, etaS: null } });
     fake.progress({ event: 'stage', path: '/u/handbook.pdf', stage: { stage: 'embed', done: 64, total: 96, eta_s: 12 } });
     expect(q2.row(id!)).toMatchObject({ status: 'embed', embed: { done: 64, total: 96, etaS: 12 } });
@@ -172,8 +172,8 @@ describe('UploadQueue', () => {
     queue.subscribeRow(a!, () => aCalls++);
     queue.subscribeRow(b!, () => bCalls++);
     queue.subscribeList(() => listCalls++);
-    fakes[0]!.progress({ event: 'stage', path: 'x', stage: { stage: 'embed', done: 1, total: 9 } });
-    fakes[0]!.progress({ event: 'stage', path: 'x', stage: { stage: 'embed', done: 2, total: 9 } });
+    fakes[0]!.progress({ event: 'stage', path: 'x', stage: { stage: 'embed', done: 1, total: 9, eta_s: null } });
+    fakes[0]!.progress({ event: 'stage', path: 'x', stage: { stage: 'embed', done: 2, total: 9, eta_s: null } });
     expect([aCalls, bCalls, listCalls]).toEqual([2, 0, 0]);
   });
 });

@@ -8,10 +8,20 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use doctalk_core::settings::{Device, ModelKind, Settings};
 use doctalk_models::llm::{Generator, RemoteConfig, RemoteGenerator};
 use doctalk_models::{DeviceChoice, SearchRoots};
-use serde_json::{json, Value};
+
+/// The language model's state and the model answering now: a change loads in the background
+/// while the old model answers.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, ts_rs::TS)]
+pub struct ModelStatus {
+    #[serde(flatten)]
+    pub state: ModelState,
+    /// The model answering now.
+    pub model: Option<String>,
+}
 
 /// Where the model stands, as the settings screen shows it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, ts_rs::TS)]
+#[serde(tag = "state", rename_all = "lowercase")]
 pub enum ModelState {
     /// No language model: answers are extractive.
     Off,
@@ -72,14 +82,11 @@ impl LanguageModel {
     }
 
     /// `{state, model, choice?, message?}` for the settings screen and `/api/health`.
-    pub fn status_json(&self) -> Value {
+    pub fn status(&self) -> ModelStatus {
         let slot = self.lock();
-        let model = slot.current.as_ref().map(|g| g.model_id().to_string());
-        match &slot.state {
-            ModelState::Off => json!({"state": "off", "model": model}),
-            ModelState::Ready => json!({"state": "ready", "model": model}),
-            ModelState::Loading { choice } => json!({"state": "loading", "model": model, "choice": choice}),
-            ModelState::Failed { message } => json!({"state": "failed", "model": model, "message": message}),
+        ModelStatus {
+            state: slot.state.clone(),
+            model: slot.current.as_ref().map(|g| g.model_id().to_string()),
         }
     }
 

@@ -69,7 +69,7 @@ mod tests {
             also_at: Vec::new(),
             title: "t".into(),
             page: None,
-            kind: "passage".into(),
+            kind: doctalk_store::ChunkKind::Passage,
             text: id.into(),
             heading_path: Vec::new(),
             questions: Vec::new(),

@@ -17,7 +17,7 @@ pub fn dir(data_dir: &Path) -> PathBuf {
 }
 
 /// One adapter found in [`dir`].
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
 pub struct AdapterEntry {
     pub name: String,
     pub path: PathBuf,

@@ -14,7 +14,7 @@ use crate::answer::{Answer, Turn};
 use crate::{CoreError, Result};
 
 /// A stored conversation.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ts_rs::TS)]
 pub struct Conversation {
     pub id: String,
     /// The first question, shortened.

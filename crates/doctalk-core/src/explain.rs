@@ -13,7 +13,7 @@ use crate::Result;
 /// A search explained: the ranked hits (each with its dense and BM25 score and rank, its fused
 /// score, and whether it matched a FAQ question or holds the query's identifiers) and the answer's
 /// view.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
 pub struct Explanation {
     pub query: String,
     /// What fusion added to a passage's cosine similarity: this × BM25 / the best BM25 score.

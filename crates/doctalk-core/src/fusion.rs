@@ -36,7 +36,7 @@ pub const IDENTIFIER_BONUS: f64 = 0.03;
 pub const FAQ_MATCH_THRESHOLD: f32 = 0.85;
 
 /// A component's opinion of one candidate.
-#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, ts_rs::TS)]
 pub struct ComponentScore {
     /// 1-based rank in that component's list.
     pub rank: usize,

@@ -2,6 +2,7 @@
 //! and the text a passage is embedded and full-text indexed by. Ingest writes them; re-embedding,
 //! moves and scoped searches find documents and rebuild passages by the same rules.
 
+use doctalk_store::ChunkKind;
 use std::path::Path;
 
 /// The key a document is stored under: its absolute path, so that the same file reached by
@@ -47,7 +48,7 @@ pub(crate) fn index_text(
 /// The embedding input of a stored chunk, rebuilt exactly as ingest built it.
 pub(crate) fn reindex_text(c: &doctalk_store::ChunkRecord) -> String {
     index_text(
-        c.kind == "qa",
+        c.kind == ChunkKind::Qa,
         &c.questions,
         c.answer.as_deref(),
         &c.heading_path,

@@ -20,7 +20,7 @@ use crate::{segment, CoreError, Result};
 /// Chunks embedded per call; small enough to report progress often on slow CPUs.
 const EMBED_BATCH: usize = 32;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, ts_rs::TS)]
 #[serde(rename_all = "lowercase")]
 pub enum FileStatus {
     /// Parsed, embedded and committed (new or changed file).
@@ -50,7 +50,7 @@ impl FileStatus {
 }
 
 /// A diagnostic as shown to users: a stable code, a message, maybe a page.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize, ts_rs::TS)]
 pub struct ReportedDiagnostic {
     pub code: String,
     pub message: String,
@@ -58,7 +58,7 @@ pub struct ReportedDiagnostic {
 }
 
 /// The outcome for one file of an ingest job.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, ts_rs::TS)]
 pub struct FileReport {
     pub path: PathBuf,
     pub status: FileStatus,
@@ -68,10 +68,11 @@ pub struct FileReport {
     pub diagnostics: Vec<ReportedDiagnostic>,
     /// For `Moved`: the path the document had; for `Duplicate`: the file with the same content.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
     pub same_as: Option<String>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, ts_rs::TS)]
 #[serde(tag = "stage", rename_all = "lowercase")]
 pub enum IngestStage {
     Parse,
@@ -91,7 +92,7 @@ pub enum IngestStage {
 }
 
 /// Progress of an ingest job, in order, for progress bars and the UI.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, ts_rs::TS)]
 #[serde(tag = "event", rename_all = "snake_case")]
 pub enum IngestEvent {
     FileStarted {
@@ -702,8 +703,8 @@ impl KnowledgeBase {
             .map(|(ordinal, ((chunk, indexed), vector))| NewChunk {
                 ordinal: ordinal as u32,
                 kind: match chunk.kind {
-                    ChunkKind::Passage => "passage".to_string(),
-                    ChunkKind::Qa => "qa".to_string(),
+                    ChunkKind::Passage => doctalk_store::ChunkKind::Passage,
+                    ChunkKind::Qa => doctalk_store::ChunkKind::Qa,
                 },
                 text: chunk.text.clone(),
                 text_segmented: segment::segment(indexed),

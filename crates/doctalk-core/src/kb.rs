@@ -1,5 +1,6 @@
 //! The knowledge base handle: a store directory plus the embedder that fills it.
 
+use doctalk_store::ChunkKind;
 use std::path::Path;
 use std::sync::Arc;
 
@@ -10,7 +11,7 @@ use crate::index_form::{path_key, reindex_text};
 use crate::{CoreError, Embedder, Result};
 
 /// A document as listed to users.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, ts_rs::TS)]
 pub struct DocumentInfo {
     pub id: String,
     pub path: String,
@@ -188,8 +189,8 @@ impl KnowledgeBase {
                 page = c.page;
                 text.push_str(&format!("\n[page {}]\n", c.page.unwrap_or_default()));
             }
-            match (&c.kind[..], &c.answer) {
-                ("qa", Some(answer)) => text.push_str(&format!(
+            match (c.kind, &c.answer) {
+                (ChunkKind::Qa, Some(answer)) => text.push_str(&format!(
                     "Q: {}\nA: {answer}\n\n",
                     c.questions.first().cloned().unwrap_or_default()
                 )),

@@ -52,6 +52,7 @@ pub use answer::{Answer, AnswerEvent, AnswerRequest, Lang, Source, Turn};
 pub use conversations::{Conversation, ConversationStore, ConversationSummary};
 pub use doctalk_ingest::{OcrMode, PdfPassword};
 pub use doctalk_models::Embedder;
+pub use doctalk_store::ChunkKind;
 pub use error::{CoreError, Result};
 pub use explain::Explanation;
 pub use ingest::{collect_files, FileReport, FileStatus, IngestEvent, IngestStage, ReportedDiagnostic};

@@ -61,7 +61,7 @@ impl KnowledgeBase {
                 hasher.update(indexed.as_bytes());
                 NewChunk {
                     ordinal: ordinal as u32,
-                    kind: "passage".to_string(),
+                    kind: doctalk_store::ChunkKind::Passage,
                     text: p.text.clone(),
                     text_segmented: segment::segment(indexed),
                     page: None,

@@ -12,14 +12,16 @@ use crate::kb::KnowledgeBase;
 use crate::{CoreError, Result};
 
 /// What the user chose: documents and folders (both empty: the whole knowledge base).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 pub struct ScopeRequest {
     /// Document ids, unique id prefixes (6+ characters), paths as `doctalk list` shows them, or a
     /// file name that only one document has.
     #[serde(default)]
+    #[ts(as = "Option<Vec<String>>", optional)]
     pub docs: Vec<String>,
     /// Folders: every document whose file (or one of its identical copies) is inside one of them.
     #[serde(default)]
+    #[ts(as = "Option<Vec<String>>", optional)]
     pub folders: Vec<String>,
 }
 

@@ -1,6 +1,7 @@
 //! Hybrid retrieval: dense and BM25 candidates fused (cosine, with BM25 settling near ties and a
 //! bonus for passages holding the query's identifiers), FAQ matches first.
 
+use doctalk_store::ChunkKind;
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -18,7 +19,7 @@ use crate::{segment, CoreError, Result};
 const MIN_CANDIDATES: usize = 50;
 
 /// One retrieved passage or FAQ entry with its provenance and scores.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, ts_rs::TS)]
 pub struct SearchHit {
     /// 1-based rank after fusion.
     pub rank: usize,
@@ -27,11 +28,11 @@ pub struct SearchHit {
     pub path: String,
     /// Other paths with the same file content (identical copies are one document).
     #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[ts(as = "Option<Vec<String>>", optional)]
     pub also_at: Vec<String>,
     pub title: String,
     pub page: Option<u32>,
-    /// "passage" or "qa".
-    pub kind: String,
+    pub kind: ChunkKind,
     pub text: String,
     pub heading_path: Vec<String>,
     pub questions: Vec<String>,
@@ -49,6 +50,7 @@ pub struct SearchHit {
     pub metadata: serde_json::Value,
     /// The knowledge base it comes from, in a search across several (see [`crate::across`]).
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
     pub kb: Option<String>,
 }
 
@@ -87,13 +89,16 @@ impl KnowledgeBase {
                 if exact {
                     f.fused += IDENTIFIER_BONUS as f32;
                 }
-                let faq = chunks.get(&f.key).filter(|c| c.kind == "qa").and_then(|c| {
-                    c.questions
-                        .iter()
-                        .map(|q| question_similarity(query, q))
-                        .fold(None, |best: Option<f32>, s| Some(best.map_or(s, |b| b.max(s))))
-                        .filter(|s| *s >= FAQ_MATCH_THRESHOLD)
-                });
+                let faq = chunks
+                    .get(&f.key)
+                    .filter(|c| c.kind == ChunkKind::Qa)
+                    .and_then(|c| {
+                        c.questions
+                            .iter()
+                            .map(|q| question_similarity(query, q))
+                            .fold(None, |best: Option<f32>, s| Some(best.map_or(s, |b| b.max(s))))
+                            .filter(|s| *s >= FAQ_MATCH_THRESHOLD)
+                    });
                 (f, faq, exact)
             })
             .collect();

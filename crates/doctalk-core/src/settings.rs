@@ -22,7 +22,7 @@ pub struct Settings {
 }
 
 /// Which language model answers.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, ts_rs::TS)]
 #[serde(default)]
 pub struct ModelChoice {
     pub kind: ModelKind,
@@ -38,7 +38,7 @@ pub struct ModelChoice {
 
 /// The kind of language model that answers; `"local"`, `"remote"` or `"none"` in the file and on
 /// the wire.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, ts_rs::TS)]
 #[serde(rename_all = "lowercase", try_from = "String")]
 pub enum ModelKind {
     /// A model from the store or a file, run here.
@@ -51,7 +51,7 @@ pub enum ModelKind {
 }
 
 /// Where a local model runs; `"cpu"` or `"cuda"` in the file and on the wire.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, ts_rs::TS)]
 #[serde(rename_all = "lowercase", try_from = "String")]
 pub enum Device {
     #[default]
@@ -99,7 +99,7 @@ impl TryFrom<String> for Device {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, ts_rs::TS)]
 #[serde(default)]
 pub struct VoiceChoice {
     /// Speak answers aloud.

@@ -4,6 +4,7 @@
 //! trained on a knowledge base goes, and which model the app trains: the same for `doctalk tune`
 //! and the app's "Train on this knowledge base".
 
+use doctalk_store::ChunkKind;
 use std::path::{Path, PathBuf};
 
 use doctalk_ingest::{Block, ParseOptions};
@@ -60,7 +61,7 @@ pub async fn pairs_from_kb(kb: &KnowledgeBase, name: &str) -> Result<Vec<QaPair>
     let mut entry = 0;
     for doc in kb.documents().await? {
         for chunk in kb.store().chunks_of(&doc.id).await? {
-            if chunk.kind != "qa" {
+            if chunk.kind != ChunkKind::Qa {
                 continue;
             }
             if let Some(answer) = &chunk.answer {

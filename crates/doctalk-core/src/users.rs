@@ -15,7 +15,7 @@ use sha2::{Digest, Sha256};
 use crate::{CoreError, Result};
 
 /// What a user may do. Each role may do everything the ones before it may.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, ts_rs::TS)]
 #[serde(rename_all = "lowercase")]
 pub enum Role {
     /// Search, ask, read documents and summaries; their own conversations.
@@ -75,14 +75,33 @@ impl User {
     }
 
     /// What is shown about a user (never the hash).
-    pub fn public(&self) -> serde_json::Value {
-        serde_json::json!({
-            "name": self.name,
-            "role": self.role,
-            "kbs": self.kbs,
-            "all_kbs": self.role == Role::Admin || self.kbs.is_empty(),
-            "created_at": self.created_at,
-        })
+    pub fn public(&self) -> PublicUser {
+        PublicUser {
+            name: self.name.clone(),
+            role: self.role,
+            kbs: self.kbs.clone(),
+            all_kbs: self.role == Role::Admin || self.kbs.is_empty(),
+            created_at: self.created_at,
+        }
+    }
+}
+
+/// A user as listed to an admin: never their token or its hash.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ts_rs::TS)]
+pub struct PublicUser {
+    pub name: String,
+    pub role: Role,
+    /// The knowledge bases they may use (`all_kbs`: every one).
+    pub kbs: Vec<String>,
+    pub all_kbs: bool,
+    /// Unix seconds.
+    pub created_at: u64,
+}
+
+impl PublicUser {
+    /// How a user change is named in the audit log: `alice reader kbs=hr,finance`.
+    pub fn describe(&self) -> String {
+        format!("{} {} kbs={}", self.name, self.role.as_str(), self.kbs.join(","))
     }
 }
 
@@ -334,7 +353,9 @@ mod tests {
         assert!(scoped.may_use("hr") && !scoped.may_use("finance"));
         assert!(everywhere.may_use("finance"));
         assert!(admin.may_use("finance"));
-        assert!(!scoped.public().to_string().contains("sha256"));
+        assert!(!serde_json::to_string(&scoped.public())
+            .unwrap()
+            .contains("sha256"));
     }
 
     #[test]

@@ -42,7 +42,7 @@ impl Library {
 }
 
 /// A knowledge base as listed to the user.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, ts_rs::TS)]
 pub struct KbSummary {
     pub name: String,
     pub documents: usize,

@@ -54,6 +54,16 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for JsonBody<T> {
 /// A JSON response (200).
 pub struct JsonResponse(pub Value);
 
+impl JsonResponse {
+    /// A typed reply (the service's response types). They are JSON objects with string keys, so
+    /// this fails only on a programming error, which the client then sees as an error reply.
+    pub fn of(value: &impl serde::Serialize) -> Result<JsonResponse, ServerError> {
+        serde_json::to_value(value)
+            .map(JsonResponse)
+            .map_err(|e| ServerError::App(AppError::Io(format!("cannot write the reply: {e}"))))
+    }
+}
+
 impl IntoResponse for JsonResponse {
     fn into_response(self) -> Response {
         ([(CONTENT_TYPE, "application/json")], self.0.to_string()).into_response()

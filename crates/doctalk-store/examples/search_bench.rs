@@ -128,7 +128,7 @@ async fn run(rows: usize) -> doctalk_store::Result<()> {
                 let text = words.join(" ");
                 NewChunk {
                     ordinal: c as u32,
-                    kind: "passage".into(),
+                    kind: doctalk_store::ChunkKind::Passage,
                     text: text.clone(),
                     text_segmented: text,
                     page: Some(c as u32 / 5 + 1),

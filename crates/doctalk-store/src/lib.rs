@@ -36,7 +36,7 @@
 //! };
 //! let chunk = NewChunk {
 //!     ordinal: 0,
-//!     kind: "passage".into(),
+//!     kind: doctalk_store::ChunkKind::Passage,
 //!     text: "出差制度：差旅费按实报销。".into(),
 //!     text_segmented: "出差 制度 差旅费 按 实 报销".into(),
 //!     page: None,
@@ -71,4 +71,4 @@ mod write;
 pub use ann::{VectorIndexStatus, ANN_MIN_ROWS};
 pub use error::{Result, StoreError};
 pub use store::{documents_of_damaged, is_object_store_uri, Store, TABLE_DIRS};
-pub use types::{ChunkHit, ChunkRecord, DocumentRecord, Location, NewChunk, NewDocument};
+pub use types::{ChunkHit, ChunkKind, ChunkRecord, DocumentRecord, Location, NewChunk, NewDocument};

@@ -15,7 +15,7 @@ use arrow_array::{
 use arrow_schema::{DataType, Field, Schema, SchemaRef};
 
 use crate::error::{arrow, Result, StoreError};
-use crate::types::{ChunkRecord, DocumentRecord, NewChunk};
+use crate::types::{ChunkKind, ChunkRecord, DocumentRecord, NewChunk};
 
 pub(crate) const DOCUMENTS: &str = "documents";
 pub(crate) const CHUNKS: &str = "chunks";
@@ -146,7 +146,9 @@ pub(crate) fn chunks_batch(
         Arc::new(StringArray::from(ids)),
         Arc::new(StringArray::from(vec![doc_id; chunks.len()])),
         Arc::new(UInt32Array::from_iter_values(chunks.iter().map(|c| c.ordinal))),
-        Arc::new(StringArray::from_iter_values(chunks.iter().map(|c| &c.kind))),
+        Arc::new(StringArray::from_iter_values(
+            chunks.iter().map(|c| c.kind.as_str()),
+        )),
         Arc::new(StringArray::from_iter_values(chunks.iter().map(|c| &c.text))),
         Arc::new(StringArray::from_iter_values(
             chunks.iter().map(|c| &c.text_segmented),
@@ -269,7 +271,7 @@ pub(crate) fn read_chunks(batch: &RecordBatch) -> Result<Vec<ChunkRecord>> {
             id: id.value(row).to_owned(),
             doc_id: doc_id.value(row).to_owned(),
             ordinal: ordinal.value(row),
-            kind: kind.value(row).to_owned(),
+            kind: ChunkKind::parse(kind.value(row)).ok_or_else(|| schema_err(T, "kind"))?,
             text: text.value(row).to_owned(),
             text_segmented: segmented.value(row).to_owned(),
             page: opt_u32(page, row),
@@ -311,7 +313,7 @@ mod tests {
     fn chunk(ordinal: u32, page: Option<u32>) -> NewChunk {
         NewChunk {
             ordinal,
-            kind: "qa".into(),
+            kind: ChunkKind::Qa,
             text: "t".into(),
             text_segmented: "t".into(),
             page,

@@ -36,13 +36,40 @@ pub struct DocumentRecord {
     pub ingested_at_ms: i64,
 }
 
+/// What a chunk is: a passage of a document, or one question–answer pair of an FAQ export
+/// (whose questions and answer are kept in their own columns).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize, ts_rs::TS)]
+#[serde(rename_all = "lowercase")]
+pub enum ChunkKind {
+    Passage,
+    Qa,
+}
+
+impl ChunkKind {
+    /// The name stored in the `kind` column and sent over the API.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ChunkKind::Passage => "passage",
+            ChunkKind::Qa => "qa",
+        }
+    }
+
+    /// The kind a stored name means (None: not one this version writes).
+    pub fn parse(name: &str) -> Option<ChunkKind> {
+        match name {
+            "passage" => Some(ChunkKind::Passage),
+            "qa" => Some(ChunkKind::Qa),
+            _ => None,
+        }
+    }
+}
+
 /// A chunk about to be committed with its document.
 #[derive(Debug, Clone, PartialEq)]
 pub struct NewChunk {
     /// Position within the document; unique per document.
     pub ordinal: u32,
-    /// "passage" or "qa".
-    pub kind: String,
+    pub kind: ChunkKind,
     pub text: String,
     /// Whitespace-separated tokens (Chinese already word-segmented) for BM25.
     pub text_segmented: String,
@@ -67,7 +94,7 @@ pub struct ChunkRecord {
     pub id: String,
     pub doc_id: String,
     pub ordinal: u32,
-    pub kind: String,
+    pub kind: ChunkKind,
     pub text: String,
     pub text_segmented: String,
     pub page: Option<u32>,

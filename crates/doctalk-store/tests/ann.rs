@@ -37,7 +37,7 @@ fn doc(i: usize) -> NewDocument {
 fn chunk(ordinal: usize, vector: Vec<f32>) -> NewChunk {
     NewChunk {
         ordinal: ordinal as u32,
-        kind: "passage".into(),
+        kind: doctalk_store::ChunkKind::Passage,
         text: format!("chunk {ordinal}"),
         text_segmented: format!("chunk c{ordinal}"),
         page: None,

@@ -31,7 +31,7 @@ fn doc(path: &str, model: &str) -> NewDocument {
 fn chunk(ordinal: u32, text: &str, vector: Vec<f32>) -> NewChunk {
     NewChunk {
         ordinal,
-        kind: "passage".into(),
+        kind: doctalk_store::ChunkKind::Passage,
         text: text.replace(' ', ""),
         text_segmented: text.into(),
         page: None,
@@ -357,7 +357,7 @@ async fn every_chunk_field_round_trips() {
     let store = open(dir.path()).await;
     let qa = NewChunk {
         ordinal: 7,
-        kind: "qa".into(),
+        kind: doctalk_store::ChunkKind::Qa,
         text: "Q: 怎么报销？ A: 填表。".into(),
         text_segmented: "怎么 报销 填表".into(),
         page: Some(12),

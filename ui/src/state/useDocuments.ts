@@ -9,6 +9,14 @@ import type { ToastStore } from './toasts';
 
 const REFRESH_EVERY_MS = 1500;
 
+/** Equal scalars, or arrays of equal scalars (`also_at`: the server sends a new array each time). */
+function sameValue(a: unknown, b: unknown): boolean {
+  if (Array.isArray(a) && Array.isArray(b)) {
+    return a.length === b.length && a.every((x, i) => Object.is(x, b[i]));
+  }
+  return Object.is(a, b);
+}
+
 /**
  * `next`, but reusing the objects of `prev` for documents that did not change, so that memoised
  * rows skip re-rendering: during a big import the list is reloaded every second or two, and only
@@ -20,7 +28,7 @@ export function reuseUnchanged(prev: readonly DocumentInfo[], next: DocumentInfo
     const old = before.get(d.id);
     if (!old) return d;
     const keys = Object.keys(d) as (keyof DocumentInfo)[];
-    const same = keys.length === Object.keys(old).length && keys.every((k) => Object.is(old[k], d[k]));
+    const same = keys.length === Object.keys(old).length && keys.every((k) => sameValue(old[k], d[k]));
     return same ? old : d;
   });
 }

@@ -64,7 +64,7 @@ export function useKbs(api: Api, kbRef: RefObject<string | undefined>, toasts: T
         const names = Array.isArray(list.kbs) ? list.kbs : [];
         setKbs(names);
         const mine = kbRef.current;
-        if (!mine || !names.some((k) => k.name === mine)) select(list.current);
+        if (list.current !== null && (!mine || !names.some((k) => k.name === mine))) select(list.current);
       })
       .catch((e: unknown) => toasts.error(e))
       .finally(() => setReady(true));

@@ -6,8 +6,9 @@ use std::sync::Arc;
 use doctalk_core::{
     Answer, AnswerEvent, AnswerRequest, Conversation, Explanation, Library, ScopeRequest, SearchHit,
 };
-use serde::Deserialize;
-use serde_json::{json, Value};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use ts_rs::TS;
 
 use super::Emit;
 use crate::{AppError, Caller, Engine};
@@ -58,19 +59,47 @@ pub async fn explain(
 }
 
 /// A question, as the UI sends it.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, TS)]
 pub struct AskRequest {
     pub question: String,
     /// A conversation id, or "new" to start one.
     #[serde(default)]
+    #[ts(optional)]
     pub conversation: Option<String>,
     #[serde(default)]
+    #[ts(as = "Option<bool>", optional)]
     pub no_llm: bool,
     #[serde(default)]
+    #[ts(optional)]
     pub top_k: Option<usize>,
     /// Only these documents or folders (none: the whole knowledge base).
     #[serde(default)]
+    #[ts(as = "Option<ScopeRequest>", optional)]
     pub scope: ScopeRequest,
+}
+
+/// An answer, and the conversation it was saved in (null: none was asked for).
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct AskReply {
+    #[serde(flatten)]
+    pub answer: Answer,
+    pub conversation: Option<String>,
+}
+
+/// A conversation as listed.
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct ConversationListed {
+    pub id: String,
+    pub title: String,
+    /// Unix seconds.
+    pub updated_at: u64,
+    pub turns: usize,
+}
+
+/// A conversation deleted.
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct ConversationDeleted {
+    pub deleted: String,
 }
 
 /// Answers (continuing or starting the request's conversation, and saving the turn). Events:
@@ -83,7 +112,7 @@ pub async fn ask(
     request: AskRequest,
     emit: Emit,
     cancel: Arc<AtomicBool>,
-) -> Result<Value, AppError> {
+) -> Result<AskReply, AppError> {
     let lib = s.library(kb).await?;
     let mut conversation = match request.conversation.as_deref() {
         Some("new") => {
@@ -113,7 +142,10 @@ pub async fn ask(
         c.push(&request.question, &answer);
         lib.conversations.save(c)?;
     }
-    Ok(answer_json(&answer, conversation.as_ref()))
+    Ok(AskReply {
+        answer,
+        conversation: conversation.map(|c| c.id),
+    })
 }
 
 /// The script the user chose in the settings (the system locale's when they cannot be read).
@@ -169,23 +201,25 @@ pub fn admit_generator(s: &Engine) -> Admission {
     }
 }
 
-fn answer_json(a: &Answer, conversation: Option<&Conversation>) -> Value {
-    let mut v = json!(a);
-    v["conversation"] = json!(conversation.map(|c| c.id.clone()));
-    v
-}
-
 /// The caller's conversations (a team-server user sees only their own).
-pub async fn conversations(s: &Engine, caller: &Caller, kb: Option<&str>) -> Result<Value, AppError> {
+pub async fn conversations(
+    s: &Engine,
+    caller: &Caller,
+    kb: Option<&str>,
+) -> Result<Vec<ConversationListed>, AppError> {
     let lib = s.library(kb).await?;
-    let list: Vec<Value> = lib
+    Ok(lib
         .conversations
         .summaries()?
         .into_iter()
         .filter(|c| caller.sees(c.owner.as_deref()))
-        .map(|c| json!({"id": c.id, "title": c.title, "updated_at": c.updated_at, "turns": c.turn_count}))
-        .collect();
-    Ok(json!(list))
+        .map(|c| ConversationListed {
+            id: c.id,
+            title: c.title,
+            updated_at: c.updated_at,
+            turns: c.turn_count,
+        })
+        .collect())
 }
 
 pub async fn conversation(
@@ -202,11 +236,13 @@ pub async fn delete_conversation(
     caller: &Caller,
     kb: Option<&str>,
     id: &str,
-) -> Result<Value, AppError> {
+) -> Result<ConversationDeleted, AppError> {
     let lib = s.library(kb).await?;
     own_conversation(&lib, caller, id)?;
     lib.conversations.delete(id)?;
-    Ok(json!({"deleted": id}))
+    Ok(ConversationDeleted {
+        deleted: id.to_string(),
+    })
 }
 
 /// Conversation `id` when the caller may see it. Another user's is "not found", exactly as one

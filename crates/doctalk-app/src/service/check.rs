@@ -19,18 +19,22 @@ use crate::Engine;
 const MAX_QUESTIONS: usize = 200;
 
 /// What the app sends: the questions as a list, or as the JSON Lines text of a question file.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, ts_rs::TS)]
 pub struct CheckRequest {
     #[serde(default)]
+    #[ts(as = "Option<Vec<QaCase>>", optional)]
     pub questions: Vec<QaCase>,
     /// A question file's text (`{"q": …, "expect_any": […]}` per line), as `bench answers` reads.
     #[serde(default)]
+    #[ts(optional)]
     pub jsonl: Option<String>,
     /// Measure the extractive mode beside the model (default: yes).
     #[serde(default = "yes")]
+    #[ts(as = "Option<bool>", optional)]
     pub extractive: bool,
     /// Measure the language model (default: yes, when one is loaded and free).
     #[serde(default = "yes")]
+    #[ts(as = "Option<bool>", optional)]
     pub llm: bool,
 }
 
@@ -110,7 +114,7 @@ pub async fn check_answers(
 }
 
 /// The report, and why the language model was not measured when it was asked for.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ts_rs::TS)]
 pub struct CheckOutcome {
     #[serde(flatten)]
     pub report: CheckReport,

@@ -4,19 +4,29 @@
 
 use std::path::PathBuf;
 
-use doctalk_core::folders::{FolderStatus, SyncReport};
-use serde::Deserialize;
-use serde_json::{json, Value};
+use doctalk_core::folders::{FolderStatus, SyncReport, WatchedFolder};
+use serde::{Deserialize, Serialize};
+use ts_rs::TS;
 
 use crate::{AppError, Engine};
 
-#[derive(Debug, Clone, Deserialize)]
+/// A folder to watch, with the file patterns it keeps and leaves out.
+#[derive(Debug, Clone, Deserialize, TS)]
 pub struct AddFolderRequest {
     pub path: PathBuf,
     #[serde(default)]
+    #[ts(as = "Option<Vec<String>>", optional)]
     pub include: Vec<String>,
     #[serde(default)]
+    #[ts(as = "Option<Vec<String>>", optional)]
     pub exclude: Vec<String>,
+}
+
+/// A folder now watched, and whether the watcher runs.
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct FolderAdded {
+    pub folder: WatchedFolder,
+    pub watching: bool,
 }
 
 /// The watched folders; `files`: with every file's state.
@@ -35,11 +45,25 @@ pub async fn folders(s: &Engine, kb: Option<&str>, files: bool) -> Result<Vec<Fo
 }
 
 /// Starts watching a folder (or changes its patterns); the watcher indexes it in the background.
-pub async fn add_folder(s: &Engine, kb: Option<&str>, req: AddFolderRequest) -> Result<Value, AppError> {
+pub async fn add_folder(
+    s: &Engine,
+    kb: Option<&str>,
+    req: AddFolderRequest,
+) -> Result<FolderAdded, AppError> {
     let lib = s.library(kb).await?;
     let folder = lib.folders.add(&req.path, req.include, req.exclude)?;
     lib.folders_changed();
-    Ok(json!({"folder": folder, "watching": lib.is_watching()}))
+    Ok(FolderAdded {
+        folder,
+        watching: lib.is_watching(),
+    })
+}
+
+/// A folder no longer watched, and how many of its documents left the index.
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct FolderRemoved {
+    pub folder: WatchedFolder,
+    pub removed_paths: usize,
 }
 
 /// Stops watching a folder; its documents leave the index unless `keep_documents`.
@@ -48,7 +72,7 @@ pub async fn remove_folder(
     kb: Option<&str>,
     path: &std::path::Path,
     keep_documents: bool,
-) -> Result<Value, AppError> {
+) -> Result<FolderRemoved, AppError> {
     let lib = s.library(kb).await?;
     let (removed, paths) = lib
         .folders
@@ -56,7 +80,10 @@ pub async fn remove_folder(
         .await?
         .ok_or_else(|| AppError::NotFound(format!("{} is not a watched folder", path.display())))?;
     lib.folders_changed();
-    Ok(json!({"folder": removed, "removed_paths": paths}))
+    Ok(FolderRemoved {
+        folder: removed,
+        removed_paths: paths,
+    })
 }
 
 /// One pass now, without waiting for notifications.

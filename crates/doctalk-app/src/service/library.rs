@@ -3,27 +3,76 @@
 
 use std::path::{Path, PathBuf};
 
-use doctalk_core::{DocumentInfo, KnowledgeBase, PdfPassword};
-use serde_json::{json, Value};
+use doctalk_core::{DocumentInfo, FileReport, KbSummary, KnowledgeBase, PdfPassword};
+use serde::Serialize;
+use serde_json::json;
+use ts_rs::TS;
 
 use super::Emit;
 use crate::{AppError, Caller, Engine};
 
-pub async fn health(s: &Engine, kb: Option<&str>) -> Result<Value, AppError> {
+/// That the engine answers, and what it runs on.
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct Health {
+    #[ts(type = "'ok'")]
+    pub status: &'static str,
+    pub kb: String,
+    pub documents: usize,
+    pub encoder: String,
+    /// The language model answering now (null: answers quote the passages).
+    pub model: Option<String>,
+    pub version: String,
+}
+
+pub async fn health(s: &Engine, kb: Option<&str>) -> Result<Health, AppError> {
     let lib = s.library(kb).await?;
-    Ok(json!({
-        "status": "ok",
-        "kb": lib.name,
-        "documents": lib.kb.documents().await?.len(),
-        "encoder": lib.kb.embedding_model_id(),
-        "model": s.generator().map(|g| g.model_id().to_string()),
-        "version": env!("CARGO_PKG_VERSION"),
-    }))
+    Ok(Health {
+        status: "ok",
+        kb: lib.name.clone(),
+        documents: lib.kb.documents().await?.len(),
+        encoder: lib.kb.embedding_model_id().to_string(),
+        model: s.generator().map(|g| g.model_id().to_string()),
+        version: env!("CARGO_PKG_VERSION").to_string(),
+    })
+}
+
+/// The knowledge bases a caller may use.
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct KbList {
+    /// The one requests go to by default (null: the caller may use none).
+    pub current: Option<String>,
+    pub kbs: Vec<KbSummary>,
+}
+
+/// A knowledge base just made.
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct KbCreated {
+    pub name: String,
+}
+
+/// What an ingest did, file by file (the `done` of an ingest stream).
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct IngestDone {
+    pub files: Vec<FileReport>,
+}
+
+/// An archive restored as a new knowledge base.
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct KbImported {
+    pub kb: String,
+    pub documents: usize,
+    pub chunks: usize,
+    /// The archive's vectors came from another encoder, so its passages were embedded again.
+    pub reembedded: bool,
+    pub folders: usize,
+    pub conversations: usize,
+    /// The archive's settings became this data directory's (it had none).
+    pub settings_adopted: bool,
 }
 
 /// The knowledge bases the caller may use, and the one requests go to by default (when the
 /// caller may use it).
-pub async fn kbs(s: &Engine, caller: &Caller) -> Result<Value, AppError> {
+pub async fn kbs(s: &Engine, caller: &Caller) -> Result<KbList, AppError> {
     let kbs: Vec<_> = s
         .workspace
         .list()
@@ -34,12 +83,14 @@ pub async fn kbs(s: &Engine, caller: &Caller) -> Result<Value, AppError> {
     let current = Some(s.workspace.default_kb().to_string())
         .filter(|d| caller.may_use(d))
         .or_else(|| kbs.first().map(|k| k.name.clone()));
-    Ok(json!({"current": current, "kbs": kbs}))
+    Ok(KbList { current, kbs })
 }
 
-pub async fn create_kb(s: &Engine, name: &str) -> Result<Value, AppError> {
+pub async fn create_kb(s: &Engine, name: &str) -> Result<KbCreated, AppError> {
     let lib = s.workspace.create(name.trim()).await?;
-    Ok(json!({"name": lib.name}))
+    Ok(KbCreated {
+        name: lib.name.clone(),
+    })
 }
 
 pub async fn documents(s: &Engine, kb: Option<&str>) -> Result<Vec<DocumentInfo>, AppError> {
@@ -88,11 +139,11 @@ pub async fn reindex(
     id: &str,
     ocr: doctalk_core::OcrMode,
     emit: Emit,
-) -> Result<Value, AppError> {
+) -> Result<IngestDone, AppError> {
     let lib = s.library(kb).await?;
     let kb = lib.kb.clone().with_ocr_mode(ocr);
     let report = kb.reindex(document_id(id)?, &progress(emit)).await?;
-    Ok(json!({"files": [report]}))
+    Ok(IngestDone { files: vec![report] })
 }
 
 /// Ingests files and folders where they are (the desktop app's drag and drop, an upload once
@@ -105,7 +156,7 @@ pub async fn ingest_paths(
     passwords: Vec<PdfPassword>,
     ocr: doctalk_core::OcrMode,
     emit: Emit,
-) -> Result<Value, AppError> {
+) -> Result<IngestDone, AppError> {
     let lib = s.library(kb).await?;
     let kb = lib.kb.clone().with_pdf_passwords(passwords).with_ocr_mode(ocr);
     ingest_into(&kb, &paths, emit).await
@@ -147,15 +198,15 @@ pub async fn save_upload(
 }
 
 /// Installs the built-in sample knowledge base into the data directory and ingests it.
-pub async fn sample(s: &Engine, kb: Option<&str>, emit: Emit) -> Result<Value, AppError> {
+pub async fn sample(s: &Engine, kb: Option<&str>, emit: Emit) -> Result<IngestDone, AppError> {
     let lib = s.library(kb).await?;
     let paths = doctalk_core::sample::install(&s.workspace.data_dir().join("sample"))?;
     ingest_into(&lib.kb, &paths, emit).await
 }
 
-async fn ingest_into(kb: &KnowledgeBase, paths: &[PathBuf], emit: Emit) -> Result<Value, AppError> {
-    let reports = kb.ingest(paths, &progress(emit)).await?;
-    Ok(json!({"files": reports}))
+async fn ingest_into(kb: &KnowledgeBase, paths: &[PathBuf], emit: Emit) -> Result<IngestDone, AppError> {
+    let files = kb.ingest(paths, &progress(emit)).await?;
+    Ok(IngestDone { files })
 }
 
 /// Ingest progress as `progress` events (the CLI's `file_started`, `stage`, `file_finished`).
@@ -230,7 +281,7 @@ pub async fn summarize(
 }
 
 /// The summary, and why the language model did not write it when one was wanted.
-#[derive(Debug, serde::Serialize)]
+#[derive(Debug, serde::Serialize, ts_rs::TS)]
 pub struct SummaryOutcome {
     #[serde(flatten)]
     pub summary: doctalk_core::summary::Summary,
@@ -261,7 +312,7 @@ pub async fn export_kb(
 
 /// Restores an uploaded archive as the new knowledge base `name` (`doctalk kb import`); a damaged
 /// archive or a taken name is refused and leaves nothing.
-pub async fn import_kb(s: &Engine, name: &str, bytes: &[u8]) -> Result<Value, AppError> {
+pub async fn import_kb(s: &Engine, name: &str, bytes: &[u8]) -> Result<KbImported, AppError> {
     let name = name.trim();
     if !doctalk_core::valid_kb_name(name) {
         return Err(doctalk_core::CoreError::BadKbName(name.to_string()).into());
@@ -276,9 +327,13 @@ pub async fn import_kb(s: &Engine, name: &str, bytes: &[u8]) -> Result<Value, Ap
             .await?;
     let settings_adopted = doctalk_core::archive::adopt_settings(&report, s.workspace.data_dir())?;
     let lib = s.workspace.get(Some(name)).await?;
-    Ok(json!({
-        "kb": lib.name, "documents": report.documents, "chunks": report.chunks,
-        "reembedded": report.reembedded, "folders": report.folders,
-        "conversations": report.conversations, "settings_adopted": settings_adopted,
-    }))
+    Ok(KbImported {
+        kb: lib.name.clone(),
+        documents: report.documents,
+        chunks: report.chunks,
+        reembedded: report.reembedded,
+        folders: report.folders,
+        conversations: report.conversations,
+        settings_adopted,
+    })
 }

@@ -11,7 +11,8 @@ use doctalk_models::DeviceChoice;
 use doctalk_voice::{
     decode_wav, encode_wav, speak_text, text, transcribe_audio, Audio, VoiceError, ESPEAK_VOICE,
 };
-use serde_json::{json, Value};
+use serde::Serialize;
+use ts_rs::TS;
 
 use crate::{AppError, Engine};
 
@@ -20,6 +21,16 @@ const MAX_QUESTION_S: f64 = 120.0;
 
 /// The most text one request may ask to be spoken (a long answer is ~2,000 characters).
 const MAX_CHARS: usize = 20_000;
+
+/// A spoken question as Whisper heard it.
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct Transcript {
+    pub text: String,
+    /// The language heard (or the one asked for); null when nothing was heard.
+    pub language: Option<String>,
+    pub audio_seconds: f64,
+    pub transcribe_ms: u64,
+}
 
 /// Speaks `input` (citations and Markdown removed) and returns a 16-bit mono WAV file.
 pub async fn speak(s: &Engine, input: &str, voice: Option<&str>) -> Result<Vec<u8>, AppError> {
@@ -70,7 +81,7 @@ fn whisper(s: &Engine) -> Result<Arc<Transcriber>, AppError> {
 
 /// A spoken question (WAV bytes) → {text, language, audio_seconds, transcribe_ms}. `language`
 /// (`zh`, `en`) skips detection.
-pub async fn transcribe(s: &Engine, wav: &[u8], language: Option<&str>) -> Result<Value, AppError> {
+pub async fn transcribe(s: &Engine, wav: &[u8], language: Option<&str>) -> Result<Transcript, AppError> {
     let audio = decode_wav(wav, "the recording").map_err(|e| AppError::BadRequest(e.to_string()))?;
     transcribe_recording(s, audio, language).await
 }
@@ -80,7 +91,7 @@ pub async fn transcribe_recording(
     s: &Engine,
     audio: Audio,
     language: Option<&str>,
-) -> Result<Value, AppError> {
+) -> Result<Transcript, AppError> {
     if audio.samples.is_empty() {
         return Err(AppError::BadRequest("the recording is empty".into()));
     }
@@ -110,12 +121,12 @@ pub async fn transcribe_recording(
             Some(script) => heard.in_script(script),
             None => heard,
         };
-        Ok(json!({
-            "text": heard.text.trim(),
-            "language": heard.language,
-            "audio_seconds": heard.audio_seconds,
-            "transcribe_ms": started.elapsed().as_millis() as u64,
-        }))
+        Ok(Transcript {
+            text: heard.text.trim().to_string(),
+            language: Some(heard.language),
+            audio_seconds: heard.audio_seconds,
+            transcribe_ms: started.elapsed().as_millis() as u64,
+        })
     })
     .await
     .map_err(|e| AppError::Io(format!("transcription stopped: {e}")))?

@@ -38,19 +38,24 @@ impl Drop for RunSlot {
 
 /// What the app may change of a run; everything else is `TuneConfig::default()`, as for
 /// `doctalk tune`.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, ts_rs::TS)]
 pub struct TuneRequest {
     /// Continue the checkpoint a stopped run left (the estimate says whether there is one).
     #[serde(default)]
+    #[ts(as = "Option<bool>", optional)]
     pub resume: bool,
     /// Discard a checkpoint left by a stopped run and start over.
     #[serde(default)]
+    #[ts(as = "Option<bool>", optional)]
     pub restart: bool,
     /// Passes over the pairs (default 3).
+    #[ts(optional)]
     pub epochs: Option<usize>,
     /// Stop after this many steps, whatever the epochs say.
+    #[ts(optional)]
     pub max_steps: Option<usize>,
     /// Other ways of asking each question, written by the model first (default 0).
+    #[ts(optional)]
     pub paraphrases: Option<usize>,
 }
 
@@ -68,7 +73,7 @@ impl TuneRequest {
 
 /// What the app shows before a run: the knowledge base's pairs, the model, the adapter's name and
 /// whether it replaces one, and the estimate.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ts_rs::TS)]
 pub struct TunePlan {
     pub kb: String,
     pub pairs: usize,
@@ -83,7 +88,7 @@ pub struct TunePlan {
 }
 
 /// The end of a run.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ts_rs::TS)]
 pub struct TuneOutcome {
     /// The adapter's name in settings (`adapter` is its directory).
     pub adapter_name: String,

@@ -4,7 +4,9 @@
 //! takes seconds, hence the progress events. [`catalog`] is the one place the server opens the
 //! installation's voices.
 
-use serde_json::{json, Value};
+use serde::Serialize;
+use serde_json::json;
+use ts_rs::TS;
 
 use doctalk_voice::{decode_wav, VoiceCatalog, VoiceError};
 
@@ -29,6 +31,42 @@ fn voice_error(e: VoiceError) -> AppError {
     }
 }
 
+/// A cloned voice just made (the `done` of adding one).
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct VoiceAdded {
+    pub voice: ClonedVoice,
+}
+
+/// How a cloned voice speaks: through the neural tone converter, or by matching the recording's
+/// pitch and timbre where the converter is not installed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "kebab-case")]
+pub enum CloneEngine {
+    Neural,
+    ToneMatching,
+}
+
+/// A cloned voice as made from a recording.
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct ClonedVoice {
+    pub id: String,
+    pub base_voice: String,
+    pub speech_seconds: f64,
+    pub engine: CloneEngine,
+    /// How it speaks, in words.
+    pub description: Option<String>,
+    /// What was not ideal about the recording (short, noisy, clipped).
+    pub warnings: Vec<String>,
+}
+
+/// A cloned voice deleted; `voice_reset`: it was the chosen voice, and answers are read in the
+/// default voice again.
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct VoiceRemoved {
+    pub removed: String,
+    pub voice_reset: bool,
+}
+
 /// Makes the voice `name` from `sample` (WAV bytes) built on `base` (default: the best installed
 /// voice). Events: `progress` {stage: "reading" | "measuring"}. Returns {voice: {…}}.
 pub async fn add_voice(
@@ -38,7 +76,7 @@ pub async fn add_voice(
     base: Option<&str>,
     sample: &[u8],
     emit: Emit,
-) -> Result<Value, AppError> {
+) -> Result<VoiceAdded, AppError> {
     if sample.is_empty() {
         return Err(AppError::BadRequest("the recording is empty".into()));
     }
@@ -59,16 +97,20 @@ pub async fn add_voice(
         }
         let profile = catalog.add_voice_audio(&name, audio, "the recording", &base, &consent)?;
         let info = catalog.list().into_iter().find(|v| v.id == profile.name);
-        Ok::<_, VoiceError>(json!({
-            "voice": {
-                "id": profile.name,
-                "base_voice": profile.base_voice,
-                "speech_seconds": profile.speech_seconds,
-                "engine": if profile.neural.is_some() { "neural" } else { "tone-matching" },
-                "description": info.map(|v| v.engine),
-                "warnings": profile.warnings,
-            }
-        }))
+        Ok::<_, VoiceError>(VoiceAdded {
+            voice: ClonedVoice {
+                engine: if profile.neural.is_some() {
+                    CloneEngine::Neural
+                } else {
+                    CloneEngine::ToneMatching
+                },
+                id: profile.name,
+                base_voice: profile.base_voice,
+                speech_seconds: profile.speech_seconds,
+                description: info.map(|v| v.engine),
+                warnings: profile.warnings,
+            },
+        })
     })
     .await
     .map_err(|e| AppError::Io(format!("making the voice stopped: {e}")))?
@@ -76,8 +118,7 @@ pub async fn add_voice(
 }
 
 /// Deletes a cloned voice and its recording; answers read in it go back to the default voice.
-/// Returns {removed: name, voice_reset: bool}.
-pub async fn remove_voice(s: &Engine, name: &str) -> Result<Value, AppError> {
+pub async fn remove_voice(s: &Engine, name: &str) -> Result<VoiceRemoved, AppError> {
     catalog(s).profiles.remove(name).map_err(voice_error)?;
     let data_dir = s.workspace.data_dir();
     let mut settings = doctalk_core::settings::Settings::load(data_dir)?;
@@ -86,5 +127,8 @@ pub async fn remove_voice(s: &Engine, name: &str) -> Result<Value, AppError> {
         settings.voice.voice = None;
         settings.save(data_dir)?;
     }
-    Ok(json!({"removed": name, "voice_reset": chosen}))
+    Ok(VoiceRemoved {
+        removed: name.to_string(),
+        voice_reset: chosen,
+    })
 }

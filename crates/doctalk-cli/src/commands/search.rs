@@ -199,8 +199,10 @@ pub fn hit_human(h: &SearchHit) -> String {
     if h.faq_match.is_some() {
         scores.push_str(" · FAQ match");
     }
-    let body = match (&h.kind[..], h.questions.first(), &h.answer) {
-        ("qa", Some(q), Some(a)) => format!("Q: {}\n    A: {}", excerpt(q, 200), excerpt(a, 400)),
+    let body = match (h.kind, h.questions.first(), &h.answer) {
+        (doctalk_core::ChunkKind::Qa, Some(q), Some(a)) => {
+            format!("Q: {}\n    A: {}", excerpt(q, 200), excerpt(a, 400))
+        }
         _ => excerpt(&h.text, 400),
     };
     format!("[{}] {loc}   ({scores})\n    {body}\n", h.rank)

@@ -3,8 +3,8 @@
 
 use std::process::ExitCode;
 
-use doctalk_app::service::{self, NewUser};
-use serde_json::Value;
+use doctalk_app::service::{self, IssuedToken, NewUser};
+use doctalk_core::users::PublicUser;
 
 use crate::app::Ctx;
 use crate::cli::UsersCommand;
@@ -20,22 +20,22 @@ pub fn run(ctx: &Ctx, cmd: UsersCommand) -> anyhow::Result<ExitCode> {
             json,
         } => {
             let reply = service::add_user(dir, &NewUser { name, role, kbs })?;
-            service::audit_local(dir, "users add", &service::describe_user(&reply["user"]));
+            service::audit_local(dir, "users add", &reply.user.describe());
             if json {
-                out_line(&reply.to_string())?;
+                out_line(&serde_json::to_string(&reply)?)?;
             } else {
-                eprintln!("added {}", describe(&reply["user"]));
+                eprintln!("added {}", describe(&reply.user));
                 print_token(&reply);
             }
         }
         UsersCommand::List { json } => {
             let users = service::list_users(dir)?;
             if json {
-                out_line(&users.to_string())?;
-            } else if users.as_array().is_none_or(|u| u.is_empty()) {
+                out_line(&serde_json::to_string(&users)?)?;
+            } else if users.is_empty() {
                 eprintln!("no users yet: `doctalk users add NAME --role admin` adds the first");
             } else {
-                for user in users.as_array().into_iter().flatten() {
+                for user in &users {
                     println!("{}", describe(user));
                 }
             }
@@ -44,7 +44,7 @@ pub fn run(ctx: &Ctx, cmd: UsersCommand) -> anyhow::Result<ExitCode> {
             let reply = service::remove_user(dir, &name)?;
             service::audit_local(dir, "users rm", &name);
             if json {
-                out_line(&reply.to_string())?;
+                out_line(&serde_json::to_string(&reply)?)?;
             } else {
                 eprintln!("removed {name}: their token no longer works");
             }
@@ -53,7 +53,7 @@ pub fn run(ctx: &Ctx, cmd: UsersCommand) -> anyhow::Result<ExitCode> {
             let reply = service::renew_token(dir, &name)?;
             service::audit_local(dir, "users token", &name);
             if json {
-                out_line(&reply.to_string())?;
+                out_line(&serde_json::to_string(&reply)?)?;
             } else {
                 eprintln!("{name} has a new token; the old one no longer works");
                 print_token(&reply);
@@ -64,28 +64,17 @@ pub fn run(ctx: &Ctx, cmd: UsersCommand) -> anyhow::Result<ExitCode> {
 }
 
 /// One user on one line: name, role, knowledge bases.
-fn describe(user: &Value) -> String {
-    let kbs = if user["all_kbs"].as_bool() == Some(true) {
+fn describe(user: &PublicUser) -> String {
+    let kbs = if user.all_kbs {
         "every knowledge base".to_string()
     } else {
-        let names: Vec<&str> = user["kbs"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .filter_map(Value::as_str)
-            .collect();
-        format!("knowledge bases: {}", names.join(", "))
+        format!("knowledge bases: {}", user.kbs.join(", "))
     };
-    format!(
-        "{}\t{}\t{}",
-        user["name"].as_str().unwrap_or("?"),
-        user["role"].as_str().unwrap_or("?"),
-        kbs
-    )
+    format!("{}\t{}\t{}", user.name, user.role.as_str(), kbs)
 }
 
 /// The token on stdout alone (scripts read it), the advice on stderr.
-fn print_token(reply: &Value) {
-    println!("{}", reply["token"].as_str().unwrap_or_default());
+fn print_token(reply: &IssuedToken) {
+    println!("{}", reply.token);
     eprintln!("This token is shown only now: give it to its user (Authorization: Bearer TOKEN, or the web UI's address with ?token=TOKEN).");
 }

@@ -12,7 +12,7 @@ use super::citations::citation_marks;
 use super::topic;
 
 /// One fact of a sentence that its sources do not contain.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize, ts_rs::TS)]
 pub struct UnsupportedClaim {
     /// The claim as the model wrote it: "两点", "5%", "“六险”", "Zoom".
     pub claim: String,

@@ -654,7 +654,7 @@ mod tests {
             title: "handbook".into(),
             page: Some(n as u32),
             text: text.into(),
-            kind: "passage".into(),
+            kind: doctalk_store::ChunkKind::Passage,
             doc_id: "d".into(),
             chunk_id: format!("c{n}"),
             heading_path: Vec::new(),

@@ -15,6 +15,7 @@ mod rewrite;
 pub(crate) mod topic;
 mod whole;
 
+use doctalk_store::ChunkKind;
 use std::collections::HashSet;
 use std::ops::ControlFlow;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -121,7 +122,7 @@ pub const NOT_FOUND_EN: &str = "I can't find this in your documents.";
 pub const NOT_FOUND_ZH: &str = "您的文档中没有找到相关内容。";
 
 /// The language an answer is written in: the question's.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 #[serde(rename_all = "lowercase")]
 pub enum Lang {
     Zh,
@@ -150,7 +151,7 @@ impl Lang {
 }
 
 /// A numbered source of an answer.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ts_rs::TS)]
 pub struct Source {
     /// The number the answer cites it by, `[n]`.
     pub n: usize,
@@ -162,8 +163,7 @@ pub struct Source {
     pub page: Option<u32>,
     /// The exact passage (for an FAQ entry: question and answer).
     pub text: String,
-    /// "passage" or "qa".
-    pub kind: String,
+    pub kind: ChunkKind,
     pub doc_id: String,
     pub chunk_id: String,
     pub heading_path: Vec<String>,
@@ -174,7 +174,7 @@ pub struct Source {
 
 impl Source {
     fn from_hit(n: usize, h: &SearchHit) -> Source {
-        let text = shown_text(&h.kind, &h.text, &h.questions, h.answer.as_deref());
+        let text = shown_text(h.kind, &h.text, &h.questions, h.answer.as_deref());
         Source {
             n,
             path: h.path.clone(),
@@ -182,7 +182,7 @@ impl Source {
             title: h.title.clone(),
             page: h.page,
             text,
-            kind: h.kind.clone(),
+            kind: h.kind,
             doc_id: h.doc_id.clone(),
             chunk_id: h.chunk_id.clone(),
             heading_path: h.heading_path.clone(),
@@ -197,12 +197,7 @@ impl Source {
         doc: &crate::DocumentInfo,
         chunk: &doctalk_store::ChunkRecord,
     ) -> Source {
-        let text = shown_text(
-            &chunk.kind,
-            &chunk.text,
-            &chunk.questions,
-            chunk.answer.as_deref(),
-        );
+        let text = shown_text(chunk.kind, &chunk.text, &chunk.questions, chunk.answer.as_deref());
         let row = serde_json::from_str(&chunk.metadata_json)
             .ok()
             .and_then(|m: serde_json::Value| faq_row(&m));
@@ -213,7 +208,7 @@ impl Source {
             title: doc.title.clone(),
             page: chunk.page,
             text,
-            kind: chunk.kind.clone(),
+            kind: chunk.kind,
             doc_id: doc.id.clone(),
             chunk_id: chunk.id.clone(),
             heading_path: chunk.heading_path.clone(),
@@ -246,9 +241,11 @@ impl Source {
 }
 
 /// What a source shows of a chunk: an FAQ entry as its question and answer, a passage as it is.
-fn shown_text(kind: &str, text: &str, questions: &[String], answer: Option<&str>) -> String {
+fn shown_text(kind: ChunkKind, text: &str, questions: &[String], answer: Option<&str>) -> String {
     match (kind, answer) {
-        ("qa", Some(answer)) => format!("{}\n{answer}", questions.first().map_or("", String::as_str)),
+        (ChunkKind::Qa, Some(answer)) => {
+            format!("{}\n{answer}", questions.first().map_or("", String::as_str))
+        }
         _ => text.to_string(),
     }
 }
@@ -261,7 +258,7 @@ fn faq_row(metadata: &serde_json::Value) -> Option<u64> {
 }
 
 /// Why an answer is (not) grounded: the numbers the decision was made on.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ts_rs::TS)]
 pub struct Evidence {
     /// Cosine similarity of the best dense match.
     pub top_dense_score: Option<f32>,
@@ -301,7 +298,7 @@ impl Evidence {
                 .map(|h| {
                     topic::coverage(
                         query,
-                        &shown_text(&h.kind, &h.text, &h.questions, h.answer.as_deref()),
+                        &shown_text(h.kind, &h.text, &h.questions, h.answer.as_deref()),
                     )
                 })
                 .reduce(f32::max),
@@ -336,7 +333,7 @@ impl Evidence {
 }
 
 /// One past exchange of a conversation.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ts_rs::TS)]
 pub struct Turn {
     pub question: String,
     /// What was searched (the rewritten question for a follow-up).
@@ -350,7 +347,7 @@ pub struct Turn {
 }
 
 /// A finished answer.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ts_rs::TS)]
 pub struct Answer {
     pub answer: String,
     pub sources: Vec<Source>,
@@ -389,7 +386,7 @@ pub struct Answer {
 
 /// Milestones of one answer, in milliseconds since the question arrived. Time to first token splits
 /// into `rewrite_ms` (follow-ups only) + `retrieval_ms` + prompt building + prefill.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ts_rs::TS)]
 pub struct Timings {
     /// The query is ready (rewritten by the model for a follow-up).
     pub query_ms: f64,
@@ -1075,14 +1072,14 @@ fn extractive(sources: &[Source], question: &str, lang: Lang) -> (String, Vec<us
     let Some(best) = sources.first() else {
         return (lang.not_found().to_string(), Vec::new());
     };
-    if best.kind == "qa" {
+    if best.kind == ChunkKind::Qa {
         let answer = best.text.split_once('\n').map_or(best.text.as_str(), |(_, a)| a);
         return (format!("{} [1]", answer.trim()), vec![1]);
     }
     let mut text = String::new();
     let mut cited = Vec::new();
     for s in sources.iter().take(2) {
-        if s.kind == "qa" || (!cited.is_empty() && s.score < best.score - 0.03) {
+        if s.kind == ChunkKind::Qa || (!cited.is_empty() && s.score < best.score - 0.03) {
             continue;
         }
         // The window of whole sentences that shares most with the question (as the prompt's).
@@ -1153,7 +1150,7 @@ mod tests {
             also_at: Vec::new(),
             title: String::new(),
             page: None,
-            kind: "passage".into(),
+            kind: doctalk_store::ChunkKind::Passage,
             text: "text".into(),
             heading_path: Vec::new(),
             questions: Vec::new(),

@@ -12,6 +12,7 @@ use super::prompt::{pairs, QuestionMatch};
 use super::topic::statements;
 use super::Source;
 use crate::answer::claims::strip_citations;
+use doctalk_store::ChunkKind;
 
 /// An answer whose best supporting sentence matches the question less than this share of the best
 /// offered sentence's match is off the question.
@@ -60,7 +61,7 @@ pub(crate) fn match_of(answer: &str, question: &str, offered: &[Source]) -> Opti
 /// What a source's sentences speak of: its heading path, or an FAQ entry's question (the first line of
 /// its shown text).
 fn section_of(source: &Source) -> String {
-    if source.kind == "qa" {
+    if source.kind == ChunkKind::Qa {
         return source.text.lines().next().unwrap_or_default().to_string();
     }
     source.heading_path.join(" ")
@@ -88,7 +89,7 @@ mod tests {
             title: "员工手册".into(),
             page: Some(n as u32),
             text: text.into(),
-            kind: "passage".into(),
+            kind: doctalk_store::ChunkKind::Passage,
             doc_id: "d".into(),
             chunk_id: format!("d:{n}"),
             heading_path: vec![],
@@ -139,9 +140,9 @@ mod tests {
             1,
             "出差补贴怎么算？\n伙食补贴一类城市每天120元、其他城市每天100元；市内交通补贴每天50元（当天用了企业支付打车则不发）。出发当天12:00以后出发或返回当天12:00以前到达的，当天按半天计算。境外出差统一每天60美元。补贴无需发票，随差旅报销单发放。",
         );
-        faq.kind = "qa".into();
+        faq.kind = ChunkKind::Qa;
         let mut stay = source(2, "出差住宿标准是多少？\n每人每晚限额：一类城市（北京、上海、广州、深圳）总监及以上900元、经理及高级专家700元、其他员工500元。");
-        stay.kind = "qa".into();
+        stay.kind = ChunkKind::Qa;
         let mut handbook = source(
             3,
             "• 伙食补贴：一类城市每人每天120元，其他城市每人每天100元；\n• 市内交通补贴：每人每天50元；\n境外出差的伙食和交通补贴统一为每人每天60美元。",

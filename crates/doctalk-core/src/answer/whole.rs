@@ -5,6 +5,7 @@
 //! happened to rank first. The answer says so ([`super::Answer::whole_document`]).
 
 use doctalk_models::llm::Generator;
+use doctalk_store::ChunkKind;
 use doctalk_store::ChunkRecord;
 
 use super::{prompt, Lang, Source};
@@ -53,7 +54,9 @@ pub(crate) async fn sources(
         let mut previous: Option<&ChunkRecord> = None;
         for chunk in &chunks {
             let mut source = Source::from_chunk(sources.len() + 1, doc, chunk);
-            if let Some(prev) = previous.filter(|p| p.kind == "passage" && chunk.kind == "passage") {
+            if let Some(prev) =
+                previous.filter(|p| p.kind == ChunkKind::Passage && chunk.kind == ChunkKind::Passage)
+            {
                 source.text = without_overlap(&prev.text, &source.text).to_string();
             }
             chars += source.text.chars().count();

@@ -24,17 +24,20 @@ pub use run::{
 };
 
 /// One question and what a right answer must contain.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ts_rs::TS)]
 pub struct QaCase {
     pub q: String,
     /// A right answer states at least one of these.
     #[serde(default)]
+    #[ts(as = "Option<Vec<String>>", optional)]
     pub expect_any: Vec<String>,
     /// The file the fact is in (a file name or a part of the path), when known.
     #[serde(default)]
+    #[ts(optional)]
     pub source: Option<String>,
     /// The documents do not answer this: the right answer is a refusal.
     #[serde(default)]
+    #[ts(as = "Option<bool>", optional)]
     pub unanswerable: bool,
 }
 
@@ -179,7 +182,7 @@ fn without_quotes(text: &str) -> String {
 }
 
 /// Totals over a set of scored cases, as rates in 0..=1 (None when no case counts toward one).
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ts_rs::TS)]
 pub struct Totals {
     pub questions: usize,
     pub answerable: usize,
@@ -252,7 +255,7 @@ mod tests {
                     title: "handbook".into(),
                     page: Some(1),
                     text: t.to_string(),
-                    kind: "passage".into(),
+                    kind: doctalk_store::ChunkKind::Passage,
                     doc_id: "d".into(),
                     chunk_id: "c".into(),
                     heading_path: vec![],

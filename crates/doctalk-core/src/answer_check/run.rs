@@ -37,7 +37,7 @@ impl CheckMode {
 }
 
 /// One question answered, for a progress bar.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
 pub struct CheckProgress {
     pub mode: String,
     /// Answers finished so far, over all modes.
@@ -48,7 +48,7 @@ pub struct CheckProgress {
 }
 
 /// Everything a run found: totals per mode, and each question's answers.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ts_rs::TS)]
 pub struct CheckReport {
     pub modes: Vec<ModeReport>,
     pub questions: Vec<QuestionReport>,
@@ -72,7 +72,7 @@ impl CheckReport {
     }
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, ts_rs::TS)]
 pub struct ModeReport {
     pub mode: String,
     /// The model that answered (LLM mode).
@@ -82,7 +82,7 @@ pub struct ModeReport {
     pub before_checking: Option<Totals>,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, ts_rs::TS)]
 pub struct QuestionReport {
     pub q: String,
     pub unanswerable: bool,
@@ -99,7 +99,7 @@ impl QuestionReport {
 }
 
 /// How one mode answered one question.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, ts_rs::TS)]
 pub struct ModeAnswer {
     pub mode: String,
     pub right: bool,
@@ -123,14 +123,14 @@ pub struct ModeAnswer {
     pub evidence: Evidence,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, ts_rs::TS)]
 pub struct CitedFile {
     pub n: usize,
     pub path: String,
     pub page: Option<u32>,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, ts_rs::TS)]
 pub struct BeforeChecking {
     pub right: bool,
     pub fact: bool,

@@ -11,7 +11,7 @@ use crate::{CoreError, Result};
 const VERSION: u32 = 1;
 
 /// A folder whose supported files the knowledge base follows.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 pub struct WatchedFolder {
     /// Canonical (absolute, symlinks resolved).
     pub path: PathBuf,

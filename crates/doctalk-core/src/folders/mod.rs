@@ -37,7 +37,7 @@ pub struct Folders {
 }
 
 /// A watched folder with what its files look like now, for listings.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, ts_rs::TS)]
 pub struct FolderStatus {
     #[serde(flatten)]
     pub folder: WatchedFolder,

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 
 const VERSION: u32 = 1;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 #[serde(rename_all = "lowercase")]
 pub enum FileStateKind {
     /// Searchable (its own document, or another location of an identical file's document).
@@ -21,7 +21,7 @@ pub enum FileStateKind {
 }
 
 /// One file of a watched folder.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 pub struct FileState {
     pub path: String,
     pub state: FileStateKind,

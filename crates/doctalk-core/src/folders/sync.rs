@@ -17,14 +17,14 @@ use crate::{FileReport, FileStatus, IngestEvent, KnowledgeBase, Result};
 pub const SETTLE: Duration = Duration::from_millis(1500);
 
 /// A path a pass left alone, and why.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ts_rs::TS)]
 pub struct SkippedFile {
     pub path: String,
     pub reason: String,
 }
 
 /// What one pass did.
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, ts_rs::TS)]
 pub struct SyncReport {
     pub folders: Vec<PathBuf>,
     /// Folders that could not be listed (gone, unmounted): their documents were kept.

@@ -9,6 +9,7 @@
 
 mod select;
 
+use doctalk_store::ChunkKind;
 use std::ops::ControlFlow;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -78,13 +79,13 @@ impl SummaryRequest {
 }
 
 /// One step done, for a progress bar: batches summarised (`total` includes the combining step).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
 pub struct SummaryProgress {
     pub done: usize,
     pub total: usize,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, ts_rs::TS)]
 pub struct Summary {
     pub doc_id: String,
     pub title: String,
@@ -235,8 +236,8 @@ fn extractive(sources: &[Source]) -> String {
 /// What a passage says first: a sentence, not a heading (the first statement that ends like one,
 /// else the first long one). For an FAQ entry ("question\nanswer"), the answer's.
 fn opening_sentence(source: &Source, lang: Lang) -> Option<String> {
-    let text = match (source.kind.as_str(), source.text.split_once('\n')) {
-        ("qa", Some((_, answer))) => answer,
+    let text = match (source.kind, source.text.split_once('\n')) {
+        (ChunkKind::Qa, Some((_, answer))) => answer,
         _ => source.text.as_str(),
     };
     let all = statements(text);
@@ -356,7 +357,7 @@ async fn point_by_point(
         // small model came out half in each ("报告丢失或 stolen laptop时…") and could not be checked.
         let lang = document_lang(std::slice::from_ref(s));
         let section = s.heading_path.last().map(String::as_str).unwrap_or(title);
-        let faq = s.kind == "qa" && s.text.contains('\n');
+        let faq = s.kind == ChunkKind::Qa && s.text.contains('\n');
         let (question, answer) = s.text.split_once('\n').unwrap_or(("", &s.text));
         let ask = match lang {
             // An FAQ entry: what the answer tells, not the question again.
@@ -553,7 +554,7 @@ mod tests {
             title: String::new(),
             page: None,
             text: "如何下载滴滴APP？\n在应用商店搜索“滴滴出行”下载安装即可。".into(),
-            kind: "qa".into(),
+            kind: doctalk_store::ChunkKind::Qa,
             doc_id: String::new(),
             chunk_id: String::new(),
             heading_path: vec![],

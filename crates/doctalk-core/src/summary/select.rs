@@ -6,6 +6,7 @@
 //! like those already chosen. Reading every passage this way costs milliseconds; asking the model
 //! about each of a 429-page book's 1,028 passages would cost an hour on a laptop.
 
+use doctalk_store::ChunkKind;
 use doctalk_store::ChunkRecord;
 
 use super::han_share;
@@ -18,7 +19,7 @@ pub(crate) fn choose(chunks: &[ChunkRecord], readable: &[usize], points: usize) 
     if readable.len() <= points {
         return readable.to_vec();
     }
-    let faq = readable.iter().all(|&i| chunks[i].kind == "qa");
+    let faq = readable.iter().all(|&i| chunks[i].kind == ChunkKind::Qa);
     let mut chosen = if faq {
         most_typical_and_diverse(chunks, readable, points)
     } else {
@@ -182,12 +183,12 @@ pub(crate) fn prose(text: &str) -> f32 {
 mod tests {
     use super::*;
 
-    fn chunk(i: u32, kind: &str, text: &str, vector: Vec<f32>) -> ChunkRecord {
+    fn chunk(i: u32, kind: ChunkKind, text: &str, vector: Vec<f32>) -> ChunkRecord {
         ChunkRecord {
             id: format!("d:{i}"),
             doc_id: "d".into(),
             ordinal: i,
-            kind: kind.into(),
+            kind,
             text: text.into(),
             text_segmented: String::new(),
             page: Some(i + 1),
@@ -206,17 +207,37 @@ mod tests {
     #[test]
     fn each_stretch_gives_its_most_central_prose_passage() {
         let chunks = vec![
-            chunk(0, "passage", "Leave is booked in the portal.", vec![1.0, 0.0]),
-            chunk(1, "passage", "\\def\\x{1}\\y{2} $a^2$", vec![0.9, 0.1]),
-            chunk(2, "passage", "Annual leave is 13 days a year.", vec![0.95, 0.05]),
+            chunk(
+                0,
+                ChunkKind::Passage,
+                "Leave is booked in the portal.",
+                vec![1.0, 0.0],
+            ),
+            chunk(1, ChunkKind::Passage, "\\def\\x{1}\\y{2} $a^2$", vec![0.9, 0.1]),
+            chunk(
+                2,
+                ChunkKind::Passage,
+                "Annual leave is 13 days a year.",
+                vec![0.95, 0.05],
+            ),
             chunk(
                 3,
-                "passage",
+                ChunkKind::Passage,
                 "Laptops are encrypted with BitLocker.",
                 vec![0.0, 1.0],
             ),
-            chunk(4, "passage", "Passwords rotate every 90 days.", vec![0.1, 0.9]),
-            chunk(5, "passage", "Report lost devices at once.", vec![0.05, 0.95]),
+            chunk(
+                4,
+                ChunkKind::Passage,
+                "Passwords rotate every 90 days.",
+                vec![0.1, 0.9],
+            ),
+            chunk(
+                5,
+                ChunkKind::Passage,
+                "Report lost devices at once.",
+                vec![0.05, 0.95],
+            ),
         ];
         let all: Vec<usize> = (0..6).collect();
         let got = choose(&chunks, &all, 2);
@@ -229,10 +250,10 @@ mod tests {
     #[test]
     fn faq_points_cover_different_topics() {
         let chunks = vec![
-            chunk(0, "qa", "VPN?", vec![1.0, 0.0, 0.0]),
-            chunk(1, "qa", "VPN again?", vec![0.99, 0.01, 0.0]),
-            chunk(2, "qa", "Invoice?", vec![0.0, 1.0, 0.0]),
-            chunk(3, "qa", "Laptop?", vec![0.0, 0.0, 1.0]),
+            chunk(0, ChunkKind::Qa, "VPN?", vec![1.0, 0.0, 0.0]),
+            chunk(1, ChunkKind::Qa, "VPN again?", vec![0.99, 0.01, 0.0]),
+            chunk(2, ChunkKind::Qa, "Invoice?", vec![0.0, 1.0, 0.0]),
+            chunk(3, ChunkKind::Qa, "Laptop?", vec![0.0, 0.0, 1.0]),
         ];
         let got = choose(&chunks, &[0, 1, 2, 3], 3);
         assert!(!(got.contains(&0) && got.contains(&1)), "{got:?}");

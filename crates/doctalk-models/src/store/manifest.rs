@@ -31,7 +31,7 @@ pub struct Manifest {
 
 /// A chat model's scores on `examples/eval/answers.jsonl`, as `doctalk bench answers --llm-only`
 /// reported them (rates in 0..=1), and where they were measured.
-#[derive(Debug, Clone, Deserialize, serde::Serialize, PartialEq)]
+#[derive(Debug, Clone, Deserialize, serde::Serialize, PartialEq, ts_rs::TS)]
 pub struct AnswerScores {
     /// The question set, e.g. "examples/eval/answers.jsonl: 86 questions, 4 documents".
     pub set: String,

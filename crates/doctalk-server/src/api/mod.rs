@@ -118,16 +118,16 @@ impl KbParam {
 type Reply = Result<JsonResponse, ServerError>;
 
 async fn health(State(s): State<AppState>, Query(kb): Query<KbParam>) -> Reply {
-    Ok(JsonResponse(service::health(&s.engine, kb.name()).await?))
+    JsonResponse::of(&service::health(&s.engine, kb.name()).await?)
 }
 
 async fn kbs(State(s): State<AppState>, Extension(caller): Extension<Caller>) -> Reply {
-    Ok(JsonResponse(service::kbs(&s.engine, &caller).await?))
+    JsonResponse::of(&service::kbs(&s.engine, &caller).await?)
 }
 
 /// Who the caller is and what they may do (the UI hides what they may not).
 async fn me(State(s): State<AppState>, Extension(caller): Extension<Caller>) -> Reply {
-    Ok(JsonResponse(service::whoami(&s.config.auth, &caller)))
+    JsonResponse::of(&service::whoami(&s.config.auth, &caller))
 }
 
 #[derive(Deserialize)]
@@ -140,7 +140,7 @@ async fn create_kb(
     JsonBody(body): JsonBody<NewKb>,
 ) -> Result<impl IntoResponse, ServerError> {
     let reply = service::create_kb(&s.engine, &body.name).await?;
-    Ok((Extension(AuditNote(body.name)), JsonResponse(reply)))
+    Ok((Extension(AuditNote(body.name)), JsonResponse::of(&reply)?))
 }
 
 #[derive(Deserialize)]
@@ -183,9 +183,7 @@ struct ImportQuery {
 }
 
 async fn import_kb(State(s): State<AppState>, Query(q): Query<ImportQuery>, bytes: Bytes) -> Reply {
-    Ok(JsonResponse(
-        service::import_kb(&s.engine, &q.name, &bytes).await?,
-    ))
+    JsonResponse::of(&service::import_kb(&s.engine, &q.name, &bytes).await?)
 }
 
 async fn documents(State(s): State<AppState>, Query(kb): Query<KbParam>) -> Reply {
@@ -213,9 +211,7 @@ async fn add_folder(
     Query(kb): Query<KbParam>,
     JsonBody(body): JsonBody<service::AddFolderRequest>,
 ) -> Reply {
-    Ok(JsonResponse(
-        service::add_folder(&s.engine, kb.name(), body).await?,
-    ))
+    JsonResponse::of(&service::add_folder(&s.engine, kb.name(), body).await?)
 }
 
 #[derive(Deserialize)]
@@ -228,9 +224,7 @@ struct RemoveFolderQuery {
 
 async fn remove_folder(State(s): State<AppState>, Query(q): Query<RemoveFolderQuery>) -> Reply {
     let kb = q.kb.as_deref().filter(|k| !k.is_empty());
-    Ok(JsonResponse(
-        service::remove_folder(&s.engine, kb, &q.path, q.keep_documents).await?,
-    ))
+    JsonResponse::of(&service::remove_folder(&s.engine, kb, &q.path, q.keep_documents).await?)
 }
 
 async fn sync_folders(State(s): State<AppState>, Query(kb): Query<KbParam>) -> Reply {
@@ -385,7 +379,7 @@ async fn ask(
 ) -> Reply {
     let cancel = Arc::new(AtomicBool::new(false));
     let answer = service::ask(&s.engine, &caller, kb.name(), body, Arc::new(|_, _| {}), cancel).await?;
-    Ok(JsonResponse(answer))
+    JsonResponse::of(&answer)
 }
 
 /// Events: `query`, `sources`, `token`…, then `done` (the answer) or `error`. A client that hangs
@@ -459,9 +453,7 @@ async fn conversations(
     Extension(caller): Extension<Caller>,
     Query(kb): Query<KbParam>,
 ) -> Reply {
-    Ok(JsonResponse(
-        service::conversations(&s.engine, &caller, kb.name()).await?,
-    ))
+    JsonResponse::of(&service::conversations(&s.engine, &caller, kb.name()).await?)
 }
 
 async fn conversation(
@@ -481,13 +473,11 @@ async fn delete_conversation(
     Query(kb): Query<KbParam>,
     Path(id): Path<String>,
 ) -> Reply {
-    Ok(JsonResponse(
-        service::delete_conversation(&s.engine, &caller, kb.name(), &id).await?,
-    ))
+    JsonResponse::of(&service::delete_conversation(&s.engine, &caller, kb.name(), &id).await?)
 }
 
 async fn settings(State(s): State<AppState>) -> Reply {
-    Ok(JsonResponse(service::settings(&s.engine).await?))
+    JsonResponse::of(&service::settings(&s.engine).await?)
 }
 
 async fn update_settings(
@@ -500,12 +490,12 @@ async fn update_settings(
         .map(|o| o.keys().cloned().collect::<Vec<_>>().join(","))
         .unwrap_or_default();
     let reply = service::update_settings(&s.engine, patch).await?;
-    Ok((Extension(AuditNote(keys)), JsonResponse(reply)))
+    Ok((Extension(AuditNote(keys)), JsonResponse::of(&reply)?))
 }
 
 /// A running server has its encoder; this tells the UI so (the desktop app may start without).
 async fn setup(State(s): State<AppState>) -> Reply {
-    Ok(JsonResponse(service::setup_status(&s.engine.models)))
+    JsonResponse::of(&service::setup_status(&s.engine.models))
 }
 
 async fn download_model(State(s): State<AppState>, Path(id): Path<String>) -> EventStream {
@@ -537,9 +527,7 @@ struct TranscribeQuery {
 /// `POST /api/transcribe[?language=zh]` with a WAV recording as the body.
 async fn transcribe(State(s): State<AppState>, Query(q): Query<TranscribeQuery>, bytes: Bytes) -> Reply {
     let language = q.language.as_deref().filter(|l| !l.is_empty());
-    Ok(JsonResponse(
-        service::transcribe(&s.engine, &bytes, language).await?,
-    ))
+    JsonResponse::of(&service::transcribe(&s.engine, &bytes, language).await?)
 }
 
 #[derive(Deserialize)]
@@ -559,7 +547,7 @@ async fn add_voice(State(s): State<AppState>, Query(voice): Query<NewVoice>, byt
 }
 
 async fn remove_voice(State(s): State<AppState>, Path(name): Path<String>) -> Reply {
-    Ok(JsonResponse(service::remove_voice(&s.engine, &name).await?))
+    JsonResponse::of(&service::remove_voice(&s.engine, &name).await?)
 }
 
 /// Bytes of one type, never cached (documents and speech are the user's own).
@@ -573,10 +561,11 @@ type EventStream = Response;
 
 /// Runs `job` in the background: what it emits becomes server-sent events, its result the final
 /// `done` event (or `error` {code, message}).
-fn event_stream<F, Fut>(code: &'static str, job: F) -> EventStream
+fn event_stream<F, Fut, T>(code: &'static str, job: F) -> EventStream
 where
     F: FnOnce(Emit) -> Fut + Send + 'static,
-    Fut: std::future::Future<Output = Result<Value, AppError>> + Send + 'static,
+    Fut: std::future::Future<Output = Result<T, AppError>> + Send + 'static,
+    T: serde::Serialize,
 {
     let (tx, rx) = mpsc::unbounded_channel::<Event>();
     let events = tx.clone();

@@ -11,7 +11,7 @@ use crate::{AppState, ServerError};
 use doctalk_app::service::{self, NewUser};
 
 pub(super) async fn list(State(s): State<AppState>) -> Reply {
-    Ok(JsonResponse(service::list_users(s.engine.workspace.data_dir())?))
+    JsonResponse::of(&service::list_users(s.engine.workspace.data_dir())?)
 }
 
 pub(super) async fn add(
@@ -19,20 +19,14 @@ pub(super) async fn add(
     JsonBody(new): JsonBody<NewUser>,
 ) -> Result<impl IntoResponse, ServerError> {
     let reply = service::add_user(s.engine.workspace.data_dir(), &new)?;
-    let note = service::describe_user(&reply["user"]);
-    Ok((Extension(AuditNote(note)), JsonResponse(reply)))
+    let note = reply.user.describe();
+    Ok((Extension(AuditNote(note)), JsonResponse::of(&reply)?))
 }
 
 pub(super) async fn remove(State(s): State<AppState>, Path(name): Path<String>) -> Reply {
-    Ok(JsonResponse(service::remove_user(
-        s.engine.workspace.data_dir(),
-        &name,
-    )?))
+    JsonResponse::of(&service::remove_user(s.engine.workspace.data_dir(), &name)?)
 }
 
 pub(super) async fn renew_token(State(s): State<AppState>, Path(name): Path<String>) -> Reply {
-    Ok(JsonResponse(service::renew_token(
-        s.engine.workspace.data_dir(),
-        &name,
-    )?))
+    JsonResponse::of(&service::renew_token(s.engine.workspace.data_dir(), &name)?)
 }

@@ -84,7 +84,7 @@ export function ModelCatalogue({ entries, onInstalled }: Props) {
                   )}
                 </td>
                 <td>{entry.license}</td>
-                <td>{formatBytes(entry.size_bytes)}</td>
+                <td>{entry.size_bytes === null ? '—' : formatBytes(entry.size_bytes)}</td>
                 <td class="catalogue-action">
                   {entry.installed ? (
                     <span class="good">{t('installed')}</span>
@@ -110,7 +110,10 @@ export function ModelCatalogue({ entries, onInstalled }: Props) {
         >
           <p>{asking.description}</p>
           <p data-testid="download-licence">
-            {t('confirmDownloadBody', { size: formatBytes(asking.size_bytes), license: asking.license })}
+            {t('confirmDownloadBody', {
+              size: asking.size_bytes === null ? '—' : formatBytes(asking.size_bytes),
+              license: asking.license,
+            })}
           </p>
         </ConfirmDialog>
       )}

@@ -14,7 +14,7 @@ use crate::device::DeviceChoice;
 use crate::error::Result;
 
 /// How base and tuned answered the held-out questions.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
 pub struct Comparison {
     pub questions: usize,
     /// Answers equal to the FAQ's once spacing, punctuation and case are set aside.
@@ -26,7 +26,7 @@ pub struct Comparison {
     pub answers: Vec<Compared>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
 pub struct Compared {
     pub question: String,
     pub expected: String,

@@ -50,7 +50,7 @@ pub struct QaPair {
 }
 
 /// Training settings; [`TuneConfig::default`] holds the defaults `doctalk tune` uses.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, ts_rs::TS)]
 pub struct TuneConfig {
     /// LoRA rank.
     pub rank: usize,
@@ -96,7 +96,7 @@ impl Default for TuneConfig {
 }
 
 /// What a run reports as it goes.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
 #[serde(tag = "event", rename_all = "snake_case")]
 pub enum TuneEvent {
     /// The pairs are tokenized and split.
@@ -115,6 +115,7 @@ pub enum TuneEvent {
     },
     /// Mean validation loss of the base (`before`) or the tuned model (`after`).
     Validated {
+        #[ts(type = "'before' | 'after'")]
         when: &'static str,
         loss: f64,
     },
@@ -137,7 +138,7 @@ pub enum TuneEvent {
 }
 
 /// The outcome of [`tune`].
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
 pub struct TuneReport {
     /// The adapter directory (PEFT format).
     pub adapter: PathBuf,
@@ -531,7 +532,7 @@ fn prepare(
 }
 
 /// What a run of [`tune`] would do, and about how long it would take on this machine.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
 pub struct TuneEstimate {
     pub base: PathBuf,
     pub train_pairs: usize,

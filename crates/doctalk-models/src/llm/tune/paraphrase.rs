@@ -15,7 +15,7 @@ use super::QaPair;
 use crate::error::Result;
 
 /// One rewrite the model made.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ts_rs::TS)]
 pub struct Paraphrase {
     /// The question it rewrites (a trained phrasing of its entry).
     pub of: String,
