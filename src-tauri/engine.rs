@@ -7,9 +7,9 @@ use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, Mutex};
 
 use doctalk_app::{Engine, LanguageModel, LlmGate};
+use doctalk_catalog::store::ModelStore;
 use doctalk_core::settings::Settings;
 use doctalk_core::Workspace;
-use doctalk_models::store::ModelStore;
 use tokio::sync::OnceCell;
 
 use crate::error::{CommandError, CommandResult};

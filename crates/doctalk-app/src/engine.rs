@@ -3,8 +3,8 @@
 
 use std::sync::Arc;
 
+use doctalk_catalog::store::ModelStore;
 use doctalk_core::{Library, Workspace};
-use doctalk_models::store::ModelStore;
 
 use crate::gate::LlmGate;
 use crate::language_model::LanguageModel;

@@ -59,6 +59,7 @@ const RULES: &[(&str, &[&str])] = &[
 
 /// The engine's crates know no door at all.
 const ENGINE: &[&str] = &[
+    "doctalk-catalog",
     "doctalk-core",
     "doctalk-ingest",
     "doctalk-store",
@@ -103,4 +104,16 @@ fn only_the_server_knows_axum() {
         .map(|(name, _)| name)
         .collect();
     assert_eq!(knowing, ["doctalk-server"]);
+}
+
+/// The catalogue (manifests, where model files are, downloads) builds without candle or any model
+/// code, so what only lists or fetches models does not wait for the tensor library.
+#[test]
+fn the_catalogue_knows_no_model_code() {
+    let graph = normal_dependencies();
+    let heavy: Vec<&String> = graph["doctalk-catalog"]
+        .iter()
+        .filter(|d| d.starts_with("candle") || d.starts_with("doctalk-"))
+        .collect();
+    assert!(heavy.is_empty(), "doctalk-catalog depends on {heavy:?}");
 }

@@ -92,7 +92,7 @@ fn generated() -> String {
         ModelStatus,
         ModelState,
         CatalogueEntry,
-        doctalk_models::store::AnswerScores,
+        doctalk_catalog::store::AnswerScores,
         adapters::AdapterEntry,
         VoiceEntry,
         Downloaded,

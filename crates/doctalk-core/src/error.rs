@@ -72,3 +72,10 @@ pub enum CoreError {
 }
 
 pub type Result<T, E = CoreError> = std::result::Result<T, E>;
+
+/// A model's files not found or not downloaded: a model error like any other to the caller.
+impl From<doctalk_models::CatalogError> for CoreError {
+    fn from(e: doctalk_models::CatalogError) -> Self {
+        CoreError::Model(e.into())
+    }
+}

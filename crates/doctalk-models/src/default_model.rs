@@ -42,11 +42,11 @@ pub fn load_embedder(
         let id = dir.display().to_string();
         return Ok(Arc::new(BertEncoder::load(&dir, EncoderOptions::new(id))?));
     }
-    Err(ModelError::UnknownModel {
+    Err(ModelError::Catalog(doctalk_catalog::CatalogError::UnknownModel {
         name: name.to_string(),
         known: vec![
             E5_SHORT_NAME.to_string(),
             crate::ALL_MINILM_L6_V2.short_name.to_string(),
         ],
-    })
+    }))
 }

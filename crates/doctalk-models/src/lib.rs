@@ -1,4 +1,5 @@
-//! Everything candle: DocTalk's sentence encoders and where their files come from.
+//! Everything candle: DocTalk's sentence encoders, language models, Whisper, VITS/Piper and the voice
+//! converter. Where their files are, and downloading them, is `doctalk-catalog`'s.
 //!
 //! The rest of DocTalk sees models only through traits; this crate is the only one that imports candle.
 //!
@@ -46,10 +47,7 @@ pub mod llm;
 mod memory;
 mod pooling;
 mod qlinear;
-mod resolve;
 pub mod script;
-mod spec;
-pub mod store;
 pub mod vits;
 pub mod whisper;
 
@@ -63,5 +61,9 @@ pub use embedder::Embedder;
 pub use encoder::{BertEncoder, EncoderOptions, BERT_MAX_POSITIONS, DEFAULT_BATCH_SIZE};
 pub use error::{ModelError, Result};
 pub use memory::tune_allocator;
-pub use resolve::{resolve_model_dir, SearchRoots, MODELS_DIR_ENV};
-pub use spec::{known_encoder, ModelSpec, ALL_MINILM_L6_V2, BERT_REQUIRED_FILES, KNOWN_ENCODERS};
+// Where the encoders' files are found, and their specs: the catalogue crate's, re-exported because
+// the encoders' constructors take them.
+pub use doctalk_catalog::{
+    known_encoder, resolve_model_dir, CatalogError, ModelSpec, SearchRoots, ALL_MINILM_L6_V2,
+    BERT_REQUIRED_FILES, KNOWN_ENCODERS, MODELS_DIR_ENV,
+};

@@ -219,7 +219,7 @@ fn a_directory_without_weights_is_missing_file() {
     let tmp = tempfile::tempdir().unwrap();
     copy_files(&model_dir(), tmp.path(), &["config.json", "tokenizer.json"]);
     match BertEncoder::load(tmp.path(), EncoderOptions::for_spec(&ALL_MINILM_L6_V2)) {
-        Err(ModelError::MissingFile { dir, file }) => {
+        Err(ModelError::Catalog(doctalk_models::CatalogError::MissingFile { dir, file })) => {
             assert_eq!(dir, tmp.path());
             assert_eq!(file, "model.safetensors");
         }
@@ -229,7 +229,7 @@ fn a_directory_without_weights_is_missing_file() {
     let roots = SearchRoots::default().with_explicit(tmp.path());
     assert!(matches!(
         resolve_model_dir(ALL_MINILM_L6_V2.id, &roots),
-        Err(ModelError::MissingFile { file, .. }) if file == "model.safetensors"
+        Err(doctalk_models::CatalogError::MissingFile { file, .. }) if file == "model.safetensors"
     ));
 }
 

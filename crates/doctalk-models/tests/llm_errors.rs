@@ -30,7 +30,7 @@ fn a_missing_gguf_file_is_named() {
     let dir = tempfile::tempdir().unwrap();
     let err = load_err(&dir.path().join("model.gguf"));
     assert!(
-        matches!(&err, ModelError::MissingFile { file, .. } if file == "model.gguf"),
+        matches!(&err, ModelError::Catalog(doctalk_models::CatalogError::MissingFile { file, .. }) if file == "model.gguf"),
         "{err}"
     );
     assert!(err.to_string().contains("model.gguf"), "{err}");
@@ -44,7 +44,7 @@ fn each_missing_file_of_a_safetensors_model_is_named() {
         std::fs::remove_file(dir.path().join(missing)).unwrap();
         let err = load_err(dir.path());
         assert!(
-            matches!(&err, ModelError::MissingFile { file, .. } if file == missing),
+            matches!(&err, ModelError::Catalog(doctalk_models::CatalogError::MissingFile { file, .. }) if file == missing),
             "{missing}: {err}"
         );
     }

@@ -10,8 +10,8 @@ use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
-use doctalk_models::store::{HubSettings, ModelStore};
-use doctalk_models::{BertEncoder, Embedder, ModelError, SearchRoots, ALL_MINILM_L6_V2};
+use doctalk_catalog::store::{HubSettings, ModelStore};
+use doctalk_models::{BertEncoder, CatalogError, Embedder, SearchRoots, ALL_MINILM_L6_V2};
 use sha2::{Digest, Sha256};
 
 const MODEL: &str = "all-MiniLM-L6-v2";
@@ -262,7 +262,7 @@ async fn a_file_that_fails_its_checksum_is_rejected_and_not_kept() {
     let tmp = tempfile::tempdir().unwrap();
     let store = store(&hub, tmp.path(), false);
     match store.pull(MODEL, &no_progress).await {
-        Err(ModelError::ChecksumMismatch {
+        Err(CatalogError::ChecksumMismatch {
             file,
             expected,
             actual,
@@ -288,7 +288,7 @@ async fn offline_mode_uses_the_cache_and_never_the_network() {
     let hub = FakeHub::start(REPO, &local_model_dir());
     let tmp = tempfile::tempdir().unwrap();
     match store(&hub, tmp.path(), true).pull(MODEL, &no_progress).await {
-        Err(e @ ModelError::Offline { .. }) => {
+        Err(e @ CatalogError::Offline { .. }) => {
             let msg = e.to_string();
             assert!(
                 msg.contains("HF_HUB_OFFLINE") && msg.contains("model.safetensors"),
@@ -341,7 +341,7 @@ fn whisper_models_are_found_by_name_in_the_model_directories_and_the_hub_cache()
         ..Default::default()
     };
     for name in ["whisper-small", "whisper-medium"] {
-        let m = doctalk_models::store::find_manifest(name).expect(name);
+        let m = doctalk_catalog::store::find_manifest(name).expect(name);
         assert_eq!(m.kind, "speech-recognition");
         assert_eq!(
             m.hub().map(|h| h.repo.as_str()),

@@ -138,7 +138,9 @@ fn the_target_speaker_changes_the_output_and_noise_is_seeded() {
 fn bad_files_and_inputs_give_clear_errors() {
     let dir = tempfile::tempdir().unwrap();
     match ToneConverter::load(dir.path(), &Device::Cpu) {
-        Err(ModelError::MissingFile { file, .. }) => assert!(file.contains("config.json"), "{file}"),
+        Err(ModelError::Catalog(doctalk_models::CatalogError::MissingFile { file, .. })) => {
+            assert!(file.contains("config.json"), "{file}")
+        }
         Err(e) => panic!("wrong error for an empty directory: {e}"),
         Ok(_) => panic!("an empty directory loaded"),
     }

@@ -135,7 +135,9 @@ fn broken_voices_give_clear_errors() {
     let dir = tempfile::tempdir().unwrap();
     assert!(matches!(
         find_voice_file(dir.path()),
-        Err(ModelError::MissingFile { .. })
+        Err(ModelError::Catalog(
+            doctalk_models::CatalogError::MissingFile { .. }
+        ))
     ));
 
     // A model without its .onnx.json.

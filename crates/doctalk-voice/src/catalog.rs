@@ -6,7 +6,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use doctalk_models::store::{HubSettings, ModelStore};
+use doctalk_catalog::store::{HubSettings, ModelStore};
 use doctalk_models::vits::converter::ToneConverter;
 use doctalk_models::SearchRoots;
 
@@ -268,7 +268,7 @@ impl VoiceCatalog {
 }
 
 fn licence_of(id: &str) -> String {
-    doctalk_models::store::find_manifest(id)
+    doctalk_catalog::store::find_manifest(id)
         .map(|m| m.licence.clone())
         .filter(|l| !l.is_empty())
         .unwrap_or_else(|| "see the voice's MODEL_CARD".into())

@@ -10,9 +10,9 @@ use ts_rs::TS;
 use super::Emit;
 use crate::language_model::{ModelState, ModelStatus};
 use crate::{AppError, Engine};
+use doctalk_catalog::store::{AnswerScores, ModelStore};
 use doctalk_core::adapters::AdapterEntry;
 use doctalk_core::settings::{Device, ModelChoice, ModelKind, Settings, VoiceChoice};
-use doctalk_models::store::{AnswerScores, ModelStore};
 
 pub async fn settings(s: &Engine) -> Result<SettingsView, AppError> {
     let settings = Settings::load(s.workspace.data_dir())?;

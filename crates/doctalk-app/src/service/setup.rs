@@ -5,7 +5,7 @@
 
 use std::path::PathBuf;
 
-use doctalk_models::store::ModelStore;
+use doctalk_catalog::store::ModelStore;
 use serde::Serialize;
 use ts_rs::TS;
 

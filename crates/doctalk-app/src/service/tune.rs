@@ -248,8 +248,8 @@ fn refusal_core(e: CoreError) -> AppError {
     match e {
         CoreError::Model(
             ModelError::BadConfig { .. }
-            | ModelError::NotFound { .. }
-            | ModelError::UnknownModel { .. }
+            | ModelError::Catalog(doctalk_models::CatalogError::NotFound { .. })
+            | ModelError::Catalog(doctalk_models::CatalogError::UnknownModel { .. })
             | ModelError::UnsupportedArchitecture { .. },
         )
         | CoreError::NoFaqPairs(_)

@@ -3,7 +3,7 @@
 use std::process::ExitCode;
 use std::sync::Mutex;
 
-use doctalk_models::store::{ModelStatus, ModelStore};
+use doctalk_catalog::store::{ModelStatus, ModelStore};
 use serde_json::json;
 
 use crate::app::Ctx;

@@ -45,7 +45,7 @@ pub async fn run(ctx: &Ctx, args: ServeArgs) -> anyhow::Result<ExitCode> {
             workspace: Arc::new(workspace),
             language_model: Arc::new(LanguageModel::new(generator, ctx.model_roots())),
             llm_gate: Arc::new(LlmGate::new(args.max_waiting)),
-            models: Arc::new(doctalk_models::store::ModelStore::from_env(
+            models: Arc::new(doctalk_catalog::store::ModelStore::from_env(
                 ctx.models_dir.as_deref(),
                 &ctx.data_dir,
             )),

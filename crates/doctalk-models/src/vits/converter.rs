@@ -116,12 +116,12 @@ pub fn find_converter_files(dir: &Path) -> Result<(PathBuf, PathBuf)> {
     };
     for file in ["config.json", "checkpoint.pth"] {
         if !base.join(file).is_file() {
-            return Err(ModelError::MissingFile {
+            return Err(ModelError::Catalog(doctalk_catalog::CatalogError::MissingFile {
                 dir: base,
                 file: format!(
                     "{file} (the tone converter: converter/config.json and converter/checkpoint.pth)"
                 ),
-            });
+            }));
         }
     }
     Ok((base.join("config.json"), base.join("checkpoint.pth")))

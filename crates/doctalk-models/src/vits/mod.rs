@@ -146,19 +146,21 @@ pub fn find_voice_file(dir: &Path) -> Result<PathBuf> {
     let mut found = Vec::new();
     walk(dir, 4, &mut found);
     found.sort();
-    let onnx = found.into_iter().next().ok_or_else(|| ModelError::MissingFile {
-        dir: dir.to_owned(),
-        file: "a Piper voice (<name>.onnx)".into(),
+    let onnx = found.into_iter().next().ok_or_else(|| {
+        ModelError::Catalog(doctalk_catalog::CatalogError::MissingFile {
+            dir: dir.to_owned(),
+            file: "a Piper voice (<name>.onnx)".into(),
+        })
     })?;
     let json = config_path(&onnx);
     if !json.is_file() {
-        return Err(ModelError::MissingFile {
+        return Err(ModelError::Catalog(doctalk_catalog::CatalogError::MissingFile {
             dir: onnx.parent().unwrap_or(dir).to_owned(),
             file: json
                 .file_name()
                 .map(|n| n.to_string_lossy().into_owned())
                 .unwrap_or_default(),
-        });
+        }));
     }
     Ok(onnx)
 }
@@ -166,13 +168,13 @@ pub fn find_voice_file(dir: &Path) -> Result<PathBuf> {
 /// Reads one of the voice's files; a missing one is named as such.
 fn read_voice_file(path: &Path) -> Result<Vec<u8>> {
     std::fs::read(path).map_err(|source| match source.kind() {
-        std::io::ErrorKind::NotFound => ModelError::MissingFile {
+        std::io::ErrorKind::NotFound => ModelError::Catalog(doctalk_catalog::CatalogError::MissingFile {
             dir: path.parent().map(Path::to_owned).unwrap_or_default(),
             file: path
                 .file_name()
                 .map(|n| n.to_string_lossy().into_owned())
                 .unwrap_or_default(),
-        },
+        }),
         _ => ModelError::Io {
             path: path.to_owned(),
             source,

@@ -10,7 +10,7 @@
 mod ct2;
 mod mel;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Mutex;
 
 use candle_core::{Device, IndexOp, Tensor, D};
@@ -22,6 +22,8 @@ use tokenizers::Tokenizer;
 use crate::error::{ModelError, Result};
 use crate::script::ChineseScript;
 use crate::DeviceChoice;
+// Where the model is: the catalogue's.
+pub use doctalk_catalog::whisper::{find_whisper, DEFAULT_WHISPER};
 
 pub use mel::mel_filters;
 
@@ -98,9 +100,11 @@ struct Special {
 /// `config.json` (HuggingFace), and `tokenizer.json`.
 pub fn load_whisper(dir: &Path, device: DeviceChoice) -> Result<Transcriber> {
     let device = device.open()?;
-    let missing = |file: &str| ModelError::MissingFile {
-        dir: dir.to_owned(),
-        file: file.to_string(),
+    let missing = |file: &str| {
+        ModelError::Catalog(doctalk_catalog::CatalogError::MissingFile {
+            dir: dir.to_owned(),
+            file: file.to_string(),
+        })
     };
     let tokenizer_path = dir.join("tokenizer.json");
     if !tokenizer_path.is_file() {
@@ -410,62 +414,6 @@ fn repeating(tokens: &[u32]) -> bool {
         }
     }) && tokens.len() >= 12
 }
-
-/// The Whisper model to load: `requested` as a directory, else as a model name from the store
-/// (`whisper-small`, `openai/whisper-medium`: the model directories, then the HuggingFace cache
-/// that `doctalk models pull` fills), else [`DEFAULT_WHISPER`] the same way.
-pub fn find_whisper(requested: Option<&Path>, roots: &crate::SearchRoots) -> Result<PathBuf> {
-    if let Some(dir) = requested.filter(|p| p.is_dir()) {
-        return Ok(dir.to_owned());
-    }
-    let name = match requested {
-        Some(p) => p.to_string_lossy().into_owned(),
-        None => DEFAULT_WHISPER.to_string(),
-    };
-    let is_whisper = |m: &crate::store::Manifest| m.kind == "speech-recognition";
-    let Some(manifest) = crate::store::find_manifest(&name).filter(|m| is_whisper(m)) else {
-        let known: Vec<String> = crate::store::known_manifests()
-            .iter()
-            .filter(|m| is_whisper(m))
-            .map(|m| m.short_name.clone())
-            .collect();
-        return Err(ModelError::UnknownModel { name, known });
-    };
-    // Found the way every model is: the model directories, then the HuggingFace cache.
-    let mut hub = crate::store::HubSettings::from_env();
-    if let Some(cache) = &roots.hf_hub {
-        hub.cache_dir = cache.clone();
-    }
-    let store = crate::store::ModelStore::new(roots.clone(), hub);
-    if let Some(dir) = store.status(&manifest.short_name)?.installed {
-        return Ok(dir);
-    }
-    let searched: Vec<PathBuf> = [
-        roots.models_dir.as_ref().map(|r| r.join(&manifest.short_name)),
-        roots
-            .data_dir
-            .as_ref()
-            .map(|d| d.join("models").join(&manifest.short_name)),
-        roots.repo_local.as_ref().map(|r| r.join(&manifest.short_name)),
-        manifest.hub().map(|h| store.hub().repo_dir(&h.repo)),
-    ]
-    .into_iter()
-    .flatten()
-    .collect();
-    Err(ModelError::NotFound {
-        id: manifest.short_name.clone(),
-        searched,
-        required: manifest
-            .hub_files()
-            .into_iter()
-            .filter(|f| f.required)
-            .map(|f| f.path)
-            .collect(),
-    })
-}
-
-/// The speech model the voice features use unless told otherwise (multilingual, 74 M parameters).
-pub const DEFAULT_WHISPER: &str = "whisper-base";
 
 #[cfg(test)]
 mod tests {

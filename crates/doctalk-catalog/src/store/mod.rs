@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 pub use hub::{HubSettings, ProgressFn};
 pub use manifest::{find_manifest, known_manifests, AnswerScores, Manifest};
 
-use crate::error::{ModelError, Result};
+use crate::error::{CatalogError, Result};
 use crate::resolve::SearchRoots;
 
 /// A known model and where (if anywhere) its files are.
@@ -85,7 +85,7 @@ impl ModelStore {
     pub async fn pull(&self, name: &str, progress: &ProgressFn<'_>) -> Result<PathBuf> {
         let manifest = lookup(name)?;
         let Some(source) = manifest.hub() else {
-            return Err(ModelError::NoHubSource {
+            return Err(CatalogError::NoHubSource {
                 id: manifest.id.clone(),
                 packages: manifest.registry_packages(),
             });
@@ -112,7 +112,7 @@ impl ModelStore {
         ];
         for dir in managed.into_iter().flatten() {
             if dir.exists() {
-                std::fs::remove_dir_all(&dir).map_err(|e| ModelError::io(&dir, e))?;
+                std::fs::remove_dir_all(&dir).map_err(|e| CatalogError::io(&dir, e))?;
                 removal.removed.push(dir);
             }
         }
@@ -159,7 +159,7 @@ impl ModelStore {
 }
 
 fn lookup(name: &str) -> Result<&'static Manifest> {
-    find_manifest(name).ok_or_else(|| ModelError::UnknownModel {
+    find_manifest(name).ok_or_else(|| CatalogError::UnknownModel {
         name: name.to_string(),
         known: known_manifests().iter().map(|m| m.short_name.clone()).collect(),
     })

@@ -2,8 +2,7 @@
 
 use std::path::PathBuf;
 
-use crate::error::ModelError;
-use crate::resolve::SearchRoots;
+use crate::{CatalogError, SearchRoots};
 
 /// What we know about a local chat model before opening its file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -55,7 +54,7 @@ pub const KNOWN_LLMS: &[LlmSpec] = &[
 /// Finds `spec`'s GGUF file under the usual roots (explicit directory, `$DOCTALK_MODELS_DIR`, the data
 /// directory, a checkout's `.models/`). The HuggingFace cache is not searched: these files come from
 /// `scripts/fetch-llm.sh`, not from the hub.
-pub fn find_llm(spec: &LlmSpec, roots: &SearchRoots) -> Result<PathBuf, ModelError> {
+pub fn find_llm(spec: &LlmSpec, roots: &SearchRoots) -> Result<PathBuf, CatalogError> {
     let mut searched = Vec::new();
     if let Some(dir) = &roots.explicit {
         searched.push(dir.clone());
@@ -70,7 +69,7 @@ pub fn find_llm(spec: &LlmSpec, roots: &SearchRoots) -> Result<PathBuf, ModelErr
             return Ok(file);
         }
     }
-    Err(ModelError::NotFound {
+    Err(CatalogError::NotFound {
         id: spec.name.to_string(),
         searched,
         required: vec![spec.file.to_string()],
@@ -79,7 +78,7 @@ pub fn find_llm(spec: &LlmSpec, roots: &SearchRoots) -> Result<PathBuf, ModelErr
 
 /// What a user typed as `--model`: a path to a `.gguf` file or a model directory, or the name of a
 /// known model (see [`KNOWN_LLMS`]); `None` is [`DEFAULT_LLM`].
-pub fn locate_llm(model: Option<&str>, roots: &SearchRoots) -> Result<PathBuf, ModelError> {
+pub fn locate_llm(model: Option<&str>, roots: &SearchRoots) -> Result<PathBuf, CatalogError> {
     let Some(model) = model else {
         return find_llm(&DEFAULT_LLM, roots);
     };
@@ -91,7 +90,7 @@ pub fn locate_llm(model: Option<&str>, roots: &SearchRoots) -> Result<PathBuf, M
         return Ok(path);
     }
     let known: Vec<&str> = KNOWN_LLMS.iter().map(|s| s.name).collect();
-    Err(ModelError::NotFound {
+    Err(CatalogError::NotFound {
         id: model.to_string(),
         searched: vec![path],
         required: vec![format!(

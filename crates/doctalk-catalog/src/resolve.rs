@@ -11,7 +11,7 @@
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 
-use crate::error::{ModelError, Result};
+use crate::error::{CatalogError, Result};
 use crate::spec::{known_encoder, short_name, BERT_REQUIRED_FILES};
 
 /// The environment variable that names a directory of model directories.
@@ -102,7 +102,7 @@ pub fn resolve_model_dir(id: &str, roots: &SearchRoots) -> Result<PathBuf> {
     let full_id = spec.map_or(id, |s| s.id);
     let short = spec.map_or_else(|| short_name(id), |s| s.short_name);
     let required: &[&str] = spec.map_or(BERT_REQUIRED_FILES, |s| s.required_files);
-    let not_found = |searched: Vec<PathBuf>| ModelError::NotFound {
+    let not_found = |searched: Vec<PathBuf>| CatalogError::NotFound {
         id: full_id.to_string(),
         searched,
         required: required.iter().map(|f| f.to_string()).collect(),
@@ -114,7 +114,7 @@ pub fn resolve_model_dir(id: &str, roots: &SearchRoots) -> Result<PathBuf> {
             return Err(not_found(vec![dir.clone()]));
         }
         return match first_missing(dir, required) {
-            Some(file) => Err(ModelError::MissingFile {
+            Some(file) => Err(CatalogError::MissingFile {
                 dir: dir.clone(),
                 file: file.to_string(),
             }),
@@ -154,7 +154,7 @@ pub fn resolve_model_dir(id: &str, roots: &SearchRoots) -> Result<PathBuf> {
         }
     }
     if let Some((dir, file)) = first_incomplete {
-        return Err(ModelError::MissingFile {
+        return Err(CatalogError::MissingFile {
             dir,
             file: file.to_string(),
         });
@@ -306,7 +306,7 @@ mod tests {
             ..SearchRoots::default()
         };
         match resolve_model_dir(MINILM, &roots) {
-            Err(ModelError::NotFound { id, searched, .. }) => {
+            Err(CatalogError::NotFound { id, searched, .. }) => {
                 assert_eq!(id, MINILM);
                 assert_eq!(
                     searched,
@@ -334,7 +334,7 @@ mod tests {
             ..SearchRoots::default()
         };
         match resolve_model_dir(MINILM, &roots) {
-            Err(ModelError::MissingFile { dir, file }) => {
+            Err(CatalogError::MissingFile { dir, file }) => {
                 assert_eq!(dir, tmp.path().join("all-MiniLM-L6-v2"));
                 assert_eq!(file, "tokenizer.json");
             }
@@ -356,12 +356,12 @@ mod tests {
         .with_explicit(&explicit);
         assert!(matches!(
             resolve_model_dir(MINILM, &roots),
-            Err(ModelError::MissingFile { file, .. }) if file == "tokenizer.json"
+            Err(CatalogError::MissingFile { file, .. }) if file == "tokenizer.json"
         ));
         let roots = roots.with_explicit(tmp.path().join("absent"));
         assert!(matches!(
             resolve_model_dir(MINILM, &roots),
-            Err(ModelError::NotFound { searched, .. }) if searched == vec![tmp.path().join("absent")]
+            Err(CatalogError::NotFound { searched, .. }) if searched == vec![tmp.path().join("absent")]
         ));
     }
 }

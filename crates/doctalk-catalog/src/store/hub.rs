@@ -19,7 +19,7 @@ use std::time::Duration;
 
 use sha2::{Digest, Sha256};
 
-use crate::error::{ModelError, Result};
+use crate::error::{CatalogError, Result};
 
 const DEFAULT_ENDPOINT: &str = "https://huggingface.co";
 /// Attempts per file; each retry resumes from the bytes already on disk.
@@ -135,13 +135,13 @@ pub async fn download(
         progress(file, remote.size.unwrap_or(0), remote.size);
         if revision != remote.commit {
             let refs = dir.join("refs");
-            std::fs::create_dir_all(&refs).map_err(|e| ModelError::io(&refs, e))?;
+            std::fs::create_dir_all(&refs).map_err(|e| CatalogError::io(&refs, e))?;
             let r = refs.join(revision);
-            std::fs::write(&r, &remote.commit).map_err(|e| ModelError::io(&r, e))?;
+            std::fs::write(&r, &remote.commit).map_err(|e| CatalogError::io(&r, e))?;
         }
         snapshot = Some(snap);
     }
-    snapshot.ok_or_else(|| ModelError::Download {
+    snapshot.ok_or_else(|| CatalogError::Download {
         url: format!("{}/{repo}", settings.endpoint),
         reason: "the model lists no files to download".into(),
     })
@@ -161,7 +161,7 @@ fn offline_snapshot(
         .collect();
     match snapshot {
         Some(s) if missing.is_empty() => Ok(s),
-        _ => Err(ModelError::Offline {
+        _ => Err(CatalogError::Offline {
             id: repo.to_string(),
             cache: settings.repo_dir(repo),
             missing,
@@ -187,7 +187,7 @@ impl Clients {
                 .connect_timeout(Duration::from_secs(20))
                 .user_agent(concat!("doctalk/", env!("CARGO_PKG_VERSION")))
                 .build()
-                .map_err(|e| ModelError::Download {
+                .map_err(|e| CatalogError::Download {
                     url: String::new(),
                     reason: format!("cannot start the HTTP client: {e}"),
                 })
@@ -207,7 +207,7 @@ async fn head(
     file: &str,
 ) -> Result<Remote> {
     let url = url(settings, repo, revision, file);
-    let failed = |reason: String| ModelError::Download {
+    let failed = |reason: String| CatalogError::Download {
         url: url.clone(),
         reason,
     };
@@ -262,7 +262,7 @@ async fn fetch_blob(
     let url = url(settings, repo, &remote.commit, file);
     let part = blob.with_extension("incomplete");
     if let Some(dir) = blob.parent() {
-        std::fs::create_dir_all(dir).map_err(|e| ModelError::io(dir, e))?;
+        std::fs::create_dir_all(dir).map_err(|e| CatalogError::io(dir, e))?;
     }
     let mut last_error = String::new();
     for attempt in 1..=ATTEMPTS {
@@ -279,7 +279,7 @@ async fn fetch_blob(
         }
     }
     if !last_error.is_empty() {
-        return Err(ModelError::Download {
+        return Err(CatalogError::Download {
             url,
             reason: last_error,
         });
@@ -292,14 +292,14 @@ async fn fetch_blob(
         let actual = sha256_file(&part)?;
         if actual != expected {
             let _ = std::fs::remove_file(&part);
-            return Err(ModelError::ChecksumMismatch {
+            return Err(CatalogError::ChecksumMismatch {
                 file: file.to_string(),
                 expected,
                 actual,
             });
         }
     }
-    std::fs::rename(&part, blob).map_err(|e| ModelError::io(blob, e))
+    std::fs::rename(&part, blob).map_err(|e| CatalogError::io(blob, e))
 }
 
 /// One attempt: appends to `part` from its current length. Errors are messages: the caller retries.
@@ -370,7 +370,7 @@ fn describe(err: &dyn std::fmt::Display) -> String {
 /// are not allowed.
 fn link_snapshot(blob: &Path, link: &Path) -> Result<()> {
     let dir = link.parent().expect("snapshot file has a parent");
-    std::fs::create_dir_all(dir).map_err(|e| ModelError::io(dir, e))?;
+    std::fs::create_dir_all(dir).map_err(|e| CatalogError::io(dir, e))?;
     let _ = std::fs::remove_file(link);
     #[cfg(unix)]
     {
@@ -389,7 +389,7 @@ fn link_snapshot(blob: &Path, link: &Path) -> Result<()> {
             return Ok(());
         }
     }
-    std::fs::copy(blob, link).map_err(|e| ModelError::io(link, e))?;
+    std::fs::copy(blob, link).map_err(|e| CatalogError::io(link, e))?;
     Ok(())
 }
 
@@ -399,11 +399,11 @@ fn is_sha256(s: &str) -> bool {
 
 /// Hex sha256 of a file's contents.
 pub fn sha256_file(path: &Path) -> Result<String> {
-    let mut file = std::fs::File::open(path).map_err(|e| ModelError::io(path, e))?;
+    let mut file = std::fs::File::open(path).map_err(|e| CatalogError::io(path, e))?;
     let mut hasher = Sha256::new();
     let mut buffer = vec![0u8; 1 << 16];
     loop {
-        let n = file.read(&mut buffer).map_err(|e| ModelError::io(path, e))?;
+        let n = file.read(&mut buffer).map_err(|e| CatalogError::io(path, e))?;
         if n == 0 {
             break;
         }
