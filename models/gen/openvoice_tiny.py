@@ -2,7 +2,7 @@
 """A tiny random OpenVoice-V2-style tone-colour converter and its reference outputs, for
 doctalk-models' converter parity test.
 
-Writes, under crates/doctalk-models/tests/fixtures/openvoice/tiny/:
+Writes, under crates/doctalk-speech/tests/fixtures/openvoice/tiny/:
   converter/config.json       the layout OpenVoice V2 ships (data + model sections), tiny widths
   converter/checkpoint.pth    torch.save({"model": state_dict}) with weight-norm g/v pairs, as the
                               released checkpoint stores them
@@ -35,7 +35,7 @@ import torch.nn.functional as F
 from safetensors.torch import save_file
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
-OUT = ROOT / "crates/doctalk-models/tests/fixtures/openvoice/tiny"
+OUT = ROOT / "crates/doctalk-speech/tests/fixtures/openvoice/tiny"
 AUDIO = ROOT / "tests/fixtures/audio"
 
 CONFIG = {

@@ -64,6 +64,7 @@ const ENGINE: &[&str] = &[
     "doctalk-ingest",
     "doctalk-store",
     "doctalk-models",
+    "doctalk-speech",
     "doctalk-voice",
     "doctalk-qgemm",
     "doctalk-ocr",

@@ -162,7 +162,7 @@ impl Target {
                 ("voice.onnx", data),
                 Some(("voice.onnx.json", PIPER_CONFIG)),
                 |dir| {
-                    let _ = doctalk_models::vits::PiperVoice::load_cpu(&dir.join("voice.onnx"));
+                    let _ = doctalk_speech::vits::PiperVoice::load_cpu(&dir.join("voice.onnx"));
                 },
             ),
             #[cfg(feature = "models")]
@@ -171,7 +171,7 @@ impl Target {
                 ("model.bin", data),
                 Some(("tokenizer.json", TOKENIZER)),
                 |dir| {
-                    let _ = doctalk_models::whisper::load_whisper(dir, doctalk_models::DeviceChoice::Cpu);
+                    let _ = doctalk_speech::whisper::load_whisper(dir, doctalk_models::DeviceChoice::Cpu);
                 },
             ),
             #[cfg(feature = "models")]
@@ -186,7 +186,7 @@ impl Target {
                 ("checkpoint.pth", data),
                 Some(("config.json", CONVERTER_CONFIG)),
                 |dir| {
-                    let _ = doctalk_models::vits::converter::ToneConverter::load_cpu(dir);
+                    let _ = doctalk_speech::vits::converter::ToneConverter::load_cpu(dir);
                 },
             ),
             #[cfg(feature = "models")]
@@ -246,7 +246,7 @@ const TOKENIZER: &str = r#"{"version": "1.0", "truncation": null, "padding": nul
 /// The tiny voice converter's configuration, as the converter's parity test uses it.
 #[cfg(feature = "models")]
 const CONVERTER_CONFIG: &str =
-    include_str!("../../doctalk-models/tests/fixtures/openvoice/tiny/converter/config.json");
+    include_str!("../../doctalk-speech/tests/fixtures/openvoice/tiny/converter/config.json");
 
 /// A model file loaded as the product loads it: `file` (the fuzzed bytes) in a directory of its
 /// own beside the valid `companion` a real model comes with (if it has one), so

@@ -15,7 +15,7 @@ pub enum DeviceChoice {
 }
 
 impl DeviceChoice {
-    pub(crate) fn open(self) -> Result<Device> {
+    pub fn open(self) -> Result<Device> {
         match self {
             DeviceChoice::Cpu => Ok(Device::Cpu),
             // Without the `cuda` feature candle's stub backend returns an error here, not a panic.

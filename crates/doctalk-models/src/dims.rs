@@ -4,7 +4,7 @@
 /// row strides a tensor library derives from them, which multiply past a zero-sized dimension
 /// (`[0, 2⁴⁰, 2⁴⁰]` holds nothing, yet its first stride is 2⁸⁰: found by fuzzing the ONNX reader,
 /// a panic inside candle).
-pub(crate) fn element_count(dims: &[usize]) -> Option<usize> {
+pub fn element_count(dims: &[usize]) -> Option<usize> {
     dims.iter().try_fold(1usize, |n, &d| n.checked_mul(d.max(1)))?;
     Some(dims.iter().product())
 }

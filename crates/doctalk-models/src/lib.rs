@@ -1,7 +1,10 @@
-//! Everything candle: DocTalk's sentence encoders, language models, Whisper, VITS/Piper and the voice
-//! converter. Where their files are, and downloading them, is `doctalk-catalog`'s.
+//! The text models, in candle: DocTalk's sentence encoders and language models (and the LoRA tuning
+//! of the latter), with what the speech models (`doctalk-speech`) share: the error type, the device
+//! choice, Chinese script conversion and checked tensor sizes. Where model files are, and
+//! downloading them, is `doctalk-catalog`'s.
 //!
-//! The rest of DocTalk sees models only through traits; this crate is the only one that imports candle.
+//! The rest of DocTalk sees models only through traits; this crate and `doctalk-speech` are the only
+//! ones that import candle.
 //!
 //! Main types:
 //! - [`Embedder`]: text → L2-normalised vectors, with separate query and passage entry points (some
@@ -35,21 +38,18 @@ mod batching;
 mod bert;
 mod default_model;
 mod device;
-mod dims;
+pub mod dims;
 pub mod e5;
 mod embedder;
 mod encoder;
 mod error;
 mod fastmath;
-pub mod fft;
 mod gelu;
 pub mod llm;
 mod memory;
 mod pooling;
 mod qlinear;
 pub mod script;
-pub mod vits;
-pub mod whisper;
 
 /// Whether this build can run models on an NVIDIA GPU (the `cuda` feature).
 pub const CUDA_BUILT: bool = cfg!(feature = "cuda");

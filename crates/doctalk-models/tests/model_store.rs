@@ -332,7 +332,7 @@ fn walk(dir: &Path) -> Vec<PathBuf> {
 /// or a model not downloaded says what to do.
 #[test]
 fn whisper_models_are_found_by_name_in_the_model_directories_and_the_hub_cache() {
-    use doctalk_models::whisper::find_whisper;
+    use doctalk_catalog::whisper::find_whisper;
     let models = tempfile::tempdir().unwrap();
     let cache = tempfile::tempdir().unwrap();
     let roots = doctalk_models::SearchRoots {

@@ -7,8 +7,8 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use doctalk_catalog::store::{HubSettings, ModelStore};
-use doctalk_models::vits::converter::ToneConverter;
 use doctalk_models::SearchRoots;
+use doctalk_speech::vits::converter::ToneConverter;
 
 use crate::error::{Result, VoiceError};
 use crate::espeak;
@@ -166,7 +166,7 @@ impl VoiceCatalog {
             unavailable: espeak::check().err().map(|e| e.to_string()),
         }];
         for (id, dir) in self.piper_dirs() {
-            let unavailable = doctalk_models::vits::find_voice_file(&dir)
+            let unavailable = doctalk_speech::vits::find_voice_file(&dir)
                 .err()
                 .map(|e| e.to_string())
                 .or_else(|| {

@@ -2,7 +2,7 @@
 //! embedding built from them. Classical signal processing, no model weights: these work on any
 //! machine and are what voice profiles store and what the cloned voice is steered by.
 
-use doctalk_models::fft::Fft;
+use doctalk_speech::fft::Fft;
 
 /// The rate every measurement runs at (speech carries little above 8 kHz).
 pub const ANALYSIS_RATE: u32 = 16_000;

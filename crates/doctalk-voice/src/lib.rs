@@ -2,7 +2,7 @@
 //!
 //! - [`Speaker`]: one sentence in one language → audio. [`EspeakSpeaker`] is the offline default
 //!   voice (eSpeak NG, Mandarin and English), opened at run time.
-//! - [`PiperSpeaker`]: a Piper neural voice (VITS in candle, `doctalk_models::vits`), phonemized by
+//! - [`PiperSpeaker`]: a Piper neural voice (VITS in candle, `doctalk_speech::vits`), phonemized by
 //!   eSpeak NG. [`VoiceCatalog`] lists and opens voices by name; a voice reads the languages it
 //!   lacks with the default voice ([`WithFallback`]).
 //! - Cloned voices: [`ProfileStore`] keeps each reference recording with its speaker embedding
@@ -19,7 +19,7 @@
 //!   stop obeyed within one device period (barge-in).
 //! - [`Microphone`] and [`vad`]: microphone capture cut into utterances by an energy voice-activity
 //!   detector; the start of speech is the barge-in signal.
-//! - [`transcribe_file`]: a recording → 16 kHz → Whisper (`doctalk_models::whisper`).
+//! - [`transcribe_file`]: a recording → 16 kHz → Whisper (`doctalk_speech::whisper`).
 //!
 //! Errors are the crate's one [`VoiceError`].
 
@@ -52,7 +52,7 @@ pub use resample::resample;
 pub use speaker::{speak_text, EspeakSpeaker, Speaker};
 pub use wav::{decode_wav, encode_wav, read_wav, write_wav, Audio};
 
-use doctalk_models::whisper::{Transcriber, Transcript, SAMPLE_RATE};
+use doctalk_speech::whisper::{Transcriber, Transcript, SAMPLE_RATE};
 
 /// Reads a WAV recording, resamples it to Whisper's 16 kHz and transcribes it in `language`
 /// (`zh`, `en`) or the language Whisper detects.

@@ -1,4 +1,4 @@
-//! Cloned voices through the neural tone-colour converter (`doctalk_models::vits::converter`,
+//! Cloned voices through the neural tone-colour converter (`doctalk_speech::vits::converter`,
 //! OpenVoice V2's network run in candle): the base voice's speech is re-voiced as the speaker of
 //! the profile's recording. Used when the converter's weights are installed (`doctalk models pull
 //! openvoice-v2`); otherwise cloned voices fall back to DSP tone matching ([`crate::tone`]).
@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
-use doctalk_models::vits::converter::{find_converter_files, Revoicing, ToneConverter};
+use doctalk_speech::vits::converter::{find_converter_files, Revoicing, ToneConverter};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Result, VoiceError};

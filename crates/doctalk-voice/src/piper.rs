@@ -1,10 +1,10 @@
-//! Piper voices (neural VITS, run in candle by `doctalk_models::vits`), phonemized by eSpeak NG the
+//! Piper voices (neural VITS, run in candle by `doctalk_speech::vits`), phonemized by eSpeak NG the
 //! way Piper's own front end does: IPA per clause, the clause's punctuation kept as a symbol,
 //! decomposed into Unicode characters (NFD).
 
 use std::path::Path;
 
-use doctalk_models::vits::{find_voice_file, PiperVoice, Scales};
+use doctalk_speech::vits::{find_voice_file, PiperVoice, Scales};
 use unicode_normalization::UnicodeNormalization;
 
 use crate::error::{Result, VoiceError};

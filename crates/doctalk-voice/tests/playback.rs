@@ -149,7 +149,7 @@ fn the_microphone_hears_a_spoken_question_and_stops_when_told() {
     let models = std::env::var_os("DOCTALK_MODELS_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(|| repo().join(".models"));
-    let whisper = doctalk_models::whisper::load_whisper(
+    let whisper = doctalk_speech::whisper::load_whisper(
         &models.join("whisper-base"),
         doctalk_models::DeviceChoice::Cpu,
     )

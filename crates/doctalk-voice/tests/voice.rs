@@ -5,8 +5,8 @@
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
-use doctalk_models::whisper::{load_whisper, Transcriber};
 use doctalk_models::DeviceChoice;
+use doctalk_speech::whisper::{load_whisper, Transcriber};
 use doctalk_voice::text::Lang;
 use doctalk_voice::{
     read_wav, speak_text, transcribe_file, write_wav, EspeakSpeaker, Speaker, VoiceCatalog, VoiceError,
@@ -502,7 +502,7 @@ fn bad_voice_samples_and_voices_get_clear_errors_and_leave_nothing_behind() {
 /// parity test, in the hub's layout (`openvoice-v2/converter/…`).
 fn models_with_tiny_converter() -> tempfile::TempDir {
     let models = tempfile::tempdir().unwrap();
-    let from = repo().join("crates/doctalk-models/tests/fixtures/openvoice/tiny/converter");
+    let from = repo().join("crates/doctalk-speech/tests/fixtures/openvoice/tiny/converter");
     let to = models.path().join("openvoice-v2/converter");
     std::fs::create_dir_all(&to).unwrap();
     for file in ["config.json", "checkpoint.pth"] {

@@ -6,8 +6,8 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
-use doctalk_models::whisper::{find_whisper, load_whisper, Transcriber};
 use doctalk_models::DeviceChoice;
+use doctalk_speech::whisper::{find_whisper, load_whisper, Transcriber};
 use doctalk_voice::{
     decode_wav, encode_wav, speak_text, text, transcribe_audio, Audio, VoiceError, ESPEAK_VOICE,
 };

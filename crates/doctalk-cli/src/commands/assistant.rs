@@ -10,8 +10,8 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use doctalk_core::AnswerEvent;
-use doctalk_models::whisper::{find_whisper, load_whisper};
 use doctalk_models::DeviceChoice;
+use doctalk_speech::whisper::{find_whisper, load_whisper};
 use doctalk_voice::text::{self, SentenceStream};
 use doctalk_voice::vad::VadConfig;
 use doctalk_voice::{transcribe_file, write_wav, Audio, Microphone, Player, Speaker, VoiceError};
@@ -105,7 +105,7 @@ pub async fn run(ctx: &Ctx, args: VoiceArgs) -> anyhow::Result<ExitCode> {
         let pcm = doctalk_voice::resample(
             &audio.samples,
             audio.sample_rate,
-            doctalk_models::whisper::SAMPLE_RATE as u32,
+            doctalk_speech::whisper::SAMPLE_RATE as u32,
         );
         let (model, language) = (whisper.clone(), args.language.clone());
         let started = Instant::now();
@@ -132,7 +132,7 @@ impl Turn<'_> {
     /// Answers a heard question, speaking sentences as the answer streams.
     async fn answer_aloud(
         &self,
-        transcript: &doctalk_models::whisper::Transcript,
+        transcript: &doctalk_speech::whisper::Transcript,
         transcribe_s: f64,
         player: Option<Arc<Player>>,
     ) -> anyhow::Result<()> {

@@ -12,8 +12,8 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
-use doctalk_models::whisper::{find_whisper, load_whisper};
 use doctalk_models::DeviceChoice;
+use doctalk_speech::whisper::{find_whisper, load_whisper};
 use doctalk_voice::text::{self, Lang};
 use doctalk_voice::{transcribe_file, EspeakSpeaker, Player, Speaker, VoiceCatalog, DEFAULT_PIPER_VOICE};
 use serde_json::json;

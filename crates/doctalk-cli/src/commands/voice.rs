@@ -6,8 +6,8 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use anyhow::Context;
-use doctalk_models::whisper::{find_whisper, load_whisper};
 use doctalk_models::DeviceChoice;
+use doctalk_speech::whisper::{find_whisper, load_whisper};
 use doctalk_voice::{speak_text, text, transcribe_file, write_wav, EspeakSpeaker, Speaker, VoiceCatalog};
 use serde_json::json;
 

@@ -5,7 +5,7 @@
 use candle_core::{Tensor, D};
 
 use super::weights::{Conv, Weights};
-use crate::error::Result;
+use doctalk_models::Result;
 
 /// Layer norm over the channel axis of `[batch, channels, time]` (VITS's `modules.LayerNorm`).
 pub(crate) struct ChannelNorm {

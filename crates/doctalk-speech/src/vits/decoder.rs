@@ -6,7 +6,7 @@ use candle_core::Tensor;
 use super::layers::{flip_channels, halves, leaky_relu, WaveNet};
 use super::weights::{Conv, Weights};
 use super::CONTEXT_FRAMES;
-use crate::error::Result;
+use doctalk_models::Result;
 
 /// The residual coupling block (`models.ResidualCouplingBlock`): mean-only affine couplings
 /// separated by channel flips.

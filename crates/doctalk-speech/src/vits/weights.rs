@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use candle_core::{Device, Tensor};
 
 use super::onnx::{Graph, Node};
-use crate::error::{ModelError, Result};
+use doctalk_models::{ModelError, Result};
 
 /// How a convolution is configured: read from an export's graph, or set by the loader that knows
 /// the architecture (a PyTorch checkpoint holds only tensors).

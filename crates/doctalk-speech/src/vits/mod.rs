@@ -28,8 +28,8 @@ use std::path::{Path, PathBuf};
 use candle_core::{DType, Device, Tensor};
 use serde::Deserialize;
 
-use crate::error::{ModelError, Result};
 use decoder::{Flow, Generator};
+use doctalk_models::{ModelError, Result};
 use duration::DurationPredictor;
 use encoder::TextEncoder;
 use weights::Weights;

@@ -12,8 +12,8 @@ use std::process::Command;
 use std::sync::OnceLock;
 
 use candle_core::Device;
-use doctalk_models::vits::{find_voice_file, PiperVoice, Scales};
 use doctalk_models::ModelError;
+use doctalk_speech::vits::{find_voice_file, PiperVoice, Scales};
 
 fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")

@@ -23,7 +23,7 @@ use super::reference_encoder::ReferenceEncoder;
 use super::spectrogram::{linear_spectrogram, StftShape};
 use super::weights::{Conv, ConvAttrs, Weights};
 use super::Gaussian;
-use crate::error::{ModelError, Result};
+use doctalk_models::{ModelError, Result};
 
 #[derive(Debug, Clone, Deserialize)]
 pub struct ConverterConfig {

@@ -13,7 +13,7 @@ use std::path::Path;
 
 use candle_core::{Device, Tensor};
 
-use crate::error::{ModelError, Result};
+use doctalk_models::{ModelError, Result};
 
 /// One variable as stored.
 pub(crate) struct Variable {
@@ -132,7 +132,7 @@ fn parse(bytes: &[u8], path: &Path) -> Result<(String, HashMap<String, Variable>
         };
         let item = item_size(dtype).ok_or_else(|| r.corrupt(format!("{name}: unknown dtype id {dtype}")))?;
         // Checked: a shape from a damaged file can overflow any product of its sizes.
-        let needed = crate::dims::element_count(&shape).and_then(|n| n.checked_mul(item));
+        let needed = doctalk_models::dims::element_count(&shape).and_then(|n| n.checked_mul(item));
         if needed != Some(nbytes) {
             return Err(r.corrupt(match needed {
                 Some(needed) => {

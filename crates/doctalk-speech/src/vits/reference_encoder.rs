@@ -6,7 +6,7 @@
 use candle_core::{Tensor, D};
 
 use super::weights::Weights;
-use crate::error::{ModelError, Result};
+use doctalk_models::{ModelError, Result};
 
 pub(crate) struct ReferenceEncoder {
     norm: Option<(Tensor, Tensor)>,

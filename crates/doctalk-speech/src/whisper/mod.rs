@@ -19,9 +19,9 @@ use candle_transformers::models::whisper::{self as m, audio, model::Whisper};
 use serde::Serialize;
 use tokenizers::Tokenizer;
 
-use crate::error::{ModelError, Result};
-use crate::script::ChineseScript;
-use crate::DeviceChoice;
+use doctalk_models::script::ChineseScript;
+use doctalk_models::DeviceChoice;
+use doctalk_models::{ModelError, Result};
 // Where the model is: the catalogue's.
 pub use doctalk_catalog::whisper::{find_whisper, DEFAULT_WHISPER};
 

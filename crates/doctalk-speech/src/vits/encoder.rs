@@ -5,7 +5,7 @@ use candle_core::{DType, Tensor};
 
 use super::layers::ChannelNorm;
 use super::weights::{Conv, Weights};
-use crate::error::Result;
+use doctalk_models::Result;
 
 pub(crate) struct TextEncoder {
     embedding: Tensor,

@@ -9,8 +9,8 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use candle_core::{Device, Tensor};
-use doctalk_models::vits::converter::{find_converter_files, Revoicing, ToneConverter};
 use doctalk_models::ModelError;
+use doctalk_speech::vits::converter::{find_converter_files, Revoicing, ToneConverter};
 
 fn fixture() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/openvoice/tiny")

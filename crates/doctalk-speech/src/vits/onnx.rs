@@ -147,7 +147,7 @@ fn parse_tensor(bytes: &[u8]) -> Result<(String, Option<Initializer>), ParseErro
         ));
     }
     // Checked: the sizes come from the file, and a damaged one can overflow their product.
-    let count = crate::dims::element_count(&dims)
+    let count = doctalk_models::dims::element_count(&dims)
         .ok_or_else(|| format!("tensor {name} has an impossible shape {dims:?}"))?;
     let data = match (data_type, raw) {
         (FLOAT, Some(raw)) => raw

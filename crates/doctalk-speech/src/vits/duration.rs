@@ -6,7 +6,7 @@ use candle_core::Tensor;
 
 use super::layers::{ChannelNorm, DdsConv};
 use super::weights::{Conv, Weights};
-use crate::error::Result;
+use doctalk_models::Result;
 
 pub(crate) enum DurationPredictor {
     Stochastic(Stochastic),
