@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use doctalk_core::{AnswerRequest, KnowledgeBase, Lang, SearchHit};
 
-/// Measured when this test was written (see ARCHITECTURE.md, "Retrieval quality"), minus a
+/// Measured when this test was written (the figures below; ARCHITECTURE.md, "Retrieval"), minus a
 /// small margin for harmless ranking noise.
 // Measured 0.942 with multilingual-e5-small (0.827 with all-MiniLM-L6-v2, which cannot read Chinese).
 const RECALL_AT_5_FLOOR: f64 = 0.90;
