@@ -10,6 +10,9 @@ source scripts/lib/stages.sh
 # a cold build works too, it is only slower.
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-/var/cache/doctalk-target}"
 export CARGO_TERM_COLOR=never
+# A fresh clone builds our crates once: incremental caches (several GB per clone path in the shared
+# target directory) only fill the disk (a CI run here failed with ENOSPC at 68 GB).
+export CARGO_INCREMENTAL=0
 export DOCTALK_MODELS_DIR="${DOCTALK_MODELS_DIR:-$PWD/.models}"
 
 # Limits are generous against a cold run on 2 cores (see ARCHITECTURE.md, "Build and test"), and
