@@ -64,6 +64,7 @@ fn generated() -> String {
         AskRequest,
         AskReply,
         Answer,
+        AnswerMode,
         Lang,
         Source,
         answer::Timings,

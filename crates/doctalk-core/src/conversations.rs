@@ -41,7 +41,7 @@ impl Conversation {
             answer: answer.answer.clone(),
             sources: answer.sources.clone(),
             grounded: answer.grounded,
-            mode: answer.mode.clone(),
+            mode: Some(answer.mode),
             at,
         });
         self.updated_at = at;
@@ -274,7 +274,7 @@ mod tests {
             answer: "午休时间为中午十二点到下午一点 [1]".into(),
             sources: Vec::new(),
             grounded: true,
-            mode: "llm".into(),
+            mode: Some(crate::answer::AnswerMode::Llm),
             at: 1,
         }
     }

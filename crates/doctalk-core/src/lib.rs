@@ -48,7 +48,7 @@ pub mod tuning;
 pub mod users;
 mod workspace;
 
-pub use answer::{Answer, AnswerEvent, AnswerRequest, Lang, Source, Turn};
+pub use answer::{Answer, AnswerEvent, AnswerMode, AnswerRequest, Lang, Source, Turn};
 pub use conversations::{Conversation, ConversationStore, ConversationSummary};
 pub use doctalk_ingest::{OcrMode, PdfPassword};
 pub use doctalk_models::Embedder;

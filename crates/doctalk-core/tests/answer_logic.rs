@@ -7,7 +7,7 @@ use std::ops::ControlFlow;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 
-use doctalk_core::{AnswerEvent, AnswerRequest, Embedder, KnowledgeBase, Scope, ScopeRequest};
+use doctalk_core::{AnswerEvent, AnswerMode, AnswerRequest, Embedder, KnowledgeBase, Scope, ScopeRequest};
 use doctalk_models::llm::{ChatMessage, GenerationOutput, GenerationParams, Generator, StopReason};
 
 /// Character bigrams hashed into 256 dimensions, normalised: texts sharing words are close.
@@ -214,7 +214,7 @@ async fn an_answer_whose_every_claim_fails_shows_nothing_of_it_and_answers_from_
         !shown.contains("两点"),
         "the wrong figure was never shown: {shown}"
     );
-    assert_eq!(answer.mode, "extractive", "{answer:?}");
+    assert_eq!(answer.mode, AnswerMode::Extractive, "{answer:?}");
     assert!(answer.answer.contains("十二点"), "{}", answer.answer);
     let reason = answer.fallback_reason.clone().unwrap_or_default();
     assert!(reason.contains("“2”"), "the reason names the claim: {reason}");
@@ -244,7 +244,7 @@ async fn an_answer_that_failed_whole_gets_a_second_look_over_the_best_two() {
     let prompts = unsure.prompts.lock().unwrap().clone();
     assert_eq!(prompts.len(), 2, "asked twice");
     assert!(!prompts[1].contains("[3] "), "two passages the second time");
-    assert_eq!(answer.mode, "llm", "{answer:?}");
+    assert_eq!(answer.mode, AnswerMode::Llm, "{answer:?}");
     assert!(!shown.contains("打款") && shown.contains("十二点"), "{shown}");
     for n in &answer.cited {
         let source = answer.sources.iter().find(|s| s.n == *n).unwrap();
@@ -271,7 +271,7 @@ async fn an_answer_to_the_neighbouring_sentence_falls_back_to_the_passages() {
     // Only the passages were streamed (which hold the model's sentence among others).
     assert_eq!(shown.trim(), answer.answer.trim());
     assert!(!shown.starts_with("新入职"), "{shown}");
-    assert_eq!(answer.mode, "extractive");
+    assert_eq!(answer.mode, AnswerMode::Extractive);
     assert!(answer.answer.contains("3月31日"), "{}", answer.answer);
     assert!(
         answer
@@ -284,7 +284,7 @@ async fn an_answer_to_the_neighbouring_sentence_falls_back_to_the_passages() {
     // The right sentence streams through as the model wrote it.
     let right = ScriptedGenerator::new("当年未休完的年假可顺延至次年3月31日[1]。", 4096);
     let (answer, shown) = ask(&kb, q, right, None).await;
-    assert_eq!(answer.mode, "llm", "{answer:?}");
+    assert_eq!(answer.mode, AnswerMode::Llm, "{answer:?}");
     assert!(shown.contains("顺延至次年3月31日"), "{shown}");
 }
 
@@ -352,7 +352,7 @@ async fn a_refusal_over_many_passages_gets_a_second_look_over_the_best_two() {
     let prompts = shy.prompts.lock().unwrap().clone();
     assert_eq!(prompts.len(), 2, "asked twice");
     assert!(prompts[0].contains("[3] ") && !prompts[1].contains("[3] "));
-    assert_eq!(answer.mode, "llm", "{answer:?}");
+    assert_eq!(answer.mode, AnswerMode::Llm, "{answer:?}");
     assert!(answer.answer.contains("十二点"), "{}", answer.answer);
     assert!(shown.contains("十二点") && !shown.contains("没有找到"), "{shown}");
     assert!(

@@ -94,7 +94,7 @@ async fn grounded_completion(s: AppState, body: ChatRequest) -> Result<Response,
                         answer: text_of(&m.content),
                         sources: Vec::new(),
                         grounded: true,
-                        mode: "client".into(),
+                        mode: None,
                         at: 0,
                     });
                 }

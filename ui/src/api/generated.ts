@@ -227,11 +227,7 @@ export type AskReply = { conversation: string | null, answer: string, sources: A
 /**
  * The query as searched.
  */
-query: string, grounded: boolean, 
-/**
- * "llm" or "extractive".
- */
-mode: string, lang: Lang, evidence: Evidence, 
+query: string, grounded: boolean, mode: AnswerMode, lang: Lang, evidence: Evidence, 
 /**
  * Source numbers the answer cites.
  */
@@ -279,11 +275,7 @@ export type Answer = { answer: string, sources: Array<Source>,
 /**
  * The query as searched.
  */
-query: string, grounded: boolean, 
-/**
- * "llm" or "extractive".
- */
-mode: string, lang: Lang, evidence: Evidence, 
+query: string, grounded: boolean, mode: AnswerMode, lang: Lang, evidence: Evidence, 
 /**
  * Source numbers the answer cites.
  */
@@ -323,6 +315,11 @@ model_text?: string | null,
  * Where the time went, in milliseconds since the question arrived.
  */
 timings: Timings, };
+
+/**
+ * Who wrote an answer: the language model, or the extractive path (passages or the FAQ entry quoted).
+ */
+export type AnswerMode = "llm" | "extractive";
 
 /**
  * The language an answer is written in: the question's.
@@ -425,7 +422,12 @@ export type Turn = { question: string,
 /**
  * What was searched (the rewritten question for a follow-up).
  */
-query: string, answer: string, sources: Array<Source>, grounded: boolean, mode: string, 
+query: string, answer: string, sources: Array<Source>, grounded: boolean, 
+/**
+ * Who wrote the answer; `None` when DocTalk did not (a client's own history sent over the
+ * OpenAI-compatible API).
+ */
+mode: AnswerMode | null, 
 /**
  * Unix seconds.
  */
@@ -770,11 +772,7 @@ export type VoiceRemoved = { removed: string, voice_reset: boolean, };
 /**
  * The summary, and why the language model did not write it when one was wanted.
  */
-export type SummaryOutcome = { fallback_reason: string | null, doc_id: string, title: string, path: string, lang: Lang, 
-/**
- * "llm" or "extractive".
- */
-mode: string, model: string | null, 
+export type SummaryOutcome = { fallback_reason: string | null, doc_id: string, title: string, path: string, lang: Lang, mode: AnswerMode, model: string | null, 
 /**
  * The summary, with `[n]` citations of `sources`.
  */
@@ -792,11 +790,7 @@ passages_read: number, passages_total: number,
  */
 cancelled: boolean, };
 
-export type Summary = { doc_id: string, title: string, path: string, lang: Lang, 
-/**
- * "llm" or "extractive".
- */
-mode: string, model: string | null, 
+export type Summary = { doc_id: string, title: string, path: string, lang: Lang, mode: AnswerMode, model: string | null, 
 /**
  * The summary, with `[n]` citations of `sources`.
  */

@@ -150,6 +150,24 @@ impl Lang {
     }
 }
 
+/// Who wrote an answer: the language model, or the extractive path (passages or the FAQ entry quoted).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
+#[serde(rename_all = "lowercase")]
+pub enum AnswerMode {
+    Llm,
+    Extractive,
+}
+
+impl AnswerMode {
+    /// The name in JSON, reports and check-answers modes.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AnswerMode::Llm => "llm",
+            AnswerMode::Extractive => "extractive",
+        }
+    }
+}
+
 /// A numbered source of an answer.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ts_rs::TS)]
 pub struct Source {
@@ -341,7 +359,10 @@ pub struct Turn {
     pub answer: String,
     pub sources: Vec<Source>,
     pub grounded: bool,
-    pub mode: String,
+    /// Who wrote the answer; `None` when DocTalk did not (a client's own history sent over the
+    /// OpenAI-compatible API).
+    #[serde(default)]
+    pub mode: Option<AnswerMode>,
     /// Unix seconds.
     pub at: u64,
 }
@@ -354,8 +375,7 @@ pub struct Answer {
     /// The query as searched.
     pub query: String,
     pub grounded: bool,
-    /// "llm" or "extractive".
-    pub mode: String,
+    pub mode: AnswerMode,
     pub lang: Lang,
     pub evidence: Evidence,
     /// Source numbers the answer cites.
@@ -564,7 +584,7 @@ impl KnowledgeBase {
             sources,
             query,
             grounded,
-            mode: "extractive".into(),
+            mode: AnswerMode::Extractive,
             lang,
             evidence,
             cited: Vec::new(),
@@ -712,7 +732,7 @@ impl KnowledgeBase {
                                 format!("the question asks about “{w}”, which no retrieved passage mentions")
                             });
                             on_event(AnswerEvent::Token(answer.answer.clone()));
-                            answer.mode = "llm".into();
+                            answer.mode = AnswerMode::Llm;
                             answer.timings.first_token_ms = Some(ms());
                             answer.timings.total_ms = ms();
                             return Ok(answer);
@@ -754,7 +774,7 @@ impl KnowledgeBase {
                             answer.answer = lang.not_found().to_string();
                             answer.grounded = false;
                             on_event(AnswerEvent::Token(answer.answer.clone()));
-                            answer.mode = "llm".into();
+                            answer.mode = AnswerMode::Llm;
                             answer.timings.first_token_ms = Some(ms());
                             answer.timings.total_ms = ms();
                             return Ok(answer);
@@ -831,7 +851,7 @@ impl KnowledgeBase {
                             answer.cited.push(n);
                         }
                     }
-                    answer.mode = "llm".into();
+                    answer.mode = AnswerMode::Llm;
                     answer.model = Some(generator.model_id().to_string());
                     answer.cancelled = cancelled;
                     let base = answer.timings.retrieval_ms;

@@ -92,7 +92,7 @@ mod tests {
             answer: String::new(),
             sources: Vec::new(),
             grounded: true,
-            mode: "extractive".into(),
+            mode: Some(crate::AnswerMode::Extractive),
             at: 0,
         }
     }

@@ -265,7 +265,7 @@ mod tests {
                 .collect(),
             query: String::new(),
             grounded,
-            mode: "llm".into(),
+            mode: crate::answer::AnswerMode::Llm,
             lang: Lang::Zh,
             evidence: Evidence {
                 top_dense_score: None,

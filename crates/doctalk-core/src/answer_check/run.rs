@@ -212,7 +212,7 @@ pub async fn run_check(
                 cited_right: s.cited_right,
                 refused: s.refused,
                 answer: answer.answer.clone(),
-                answered_as: answer.mode.clone(),
+                answered_as: answer.mode.as_str().to_string(),
                 fallback_reason: answer.fallback_reason.clone(),
                 unverified: answer.unverified.clone(),
                 cited: answer

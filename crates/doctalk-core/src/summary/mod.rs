@@ -21,6 +21,7 @@ use crate::answer::citations::bigram_overlap;
 use crate::answer::claims::UnsupportedClaim;
 use crate::answer::gate::SentenceGate;
 use crate::answer::topic::statements;
+use crate::answer::AnswerMode;
 use crate::answer::{Lang, Source};
 use crate::kb::KnowledgeBase;
 use crate::{ChineseScript, CoreError, Result};
@@ -91,8 +92,7 @@ pub struct Summary {
     pub title: String,
     pub path: String,
     pub lang: Lang,
-    /// "llm" or "extractive".
-    pub mode: String,
+    pub mode: AnswerMode,
     pub model: Option<String>,
     /// The summary, with `[n]` citations of `sources`.
     pub summary: String,
@@ -147,7 +147,7 @@ impl KnowledgeBase {
             title: doc.title.clone(),
             path: doc.path.clone(),
             lang,
-            mode: "extractive".into(),
+            mode: AnswerMode::Extractive,
             model: None,
             summary: String::new(),
             sources,
@@ -167,12 +167,12 @@ impl KnowledgeBase {
                 summary.summary = text;
                 summary.unverified = unverified;
                 summary.cancelled = cancelled;
-                summary.mode = "llm".into();
+                summary.mode = AnswerMode::Llm;
                 summary.model = Some(generator.model_id().to_string());
                 if summary.summary.is_empty() && !cancelled {
                     // The model wrote nothing that could be shown: the extractive summary instead.
                     summary.summary = extractive(&summary.sources);
-                    summary.mode = "extractive".into();
+                    summary.mode = AnswerMode::Extractive;
                 }
             }
         }
