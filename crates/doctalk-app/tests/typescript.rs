@@ -85,6 +85,8 @@ fn generated() -> String {
         folders::SkippedFile,
         // Settings, models, voices.
         SettingsView,
+        settings::LanguagePref,
+        settings::ScriptPref,
         settings::ModelChoice,
         settings::ModelKind,
         settings::Device,

@@ -10,15 +10,74 @@ use crate::{CoreError, Result};
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct Settings {
-    /// "auto" (follow the system locale), "zh" or "en".
-    pub language: String,
-    /// The Chinese script of answers and transcripts: "auto" (the system locale), "simplified"
-    /// (简体, zh-CN) or "traditional" (繁體, zh-TW/HK).
-    pub script: String,
+    pub language: LanguagePref,
+    pub script: ScriptPref,
     pub model: ModelChoice,
     /// Where a local model runs.
     pub device: Device,
     pub voice: VoiceChoice,
+}
+
+/// The interface language: the system locale's (`auto`), Chinese or English; `"auto"`, `"zh"` or
+/// `"en"` in the file and on the wire.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, ts_rs::TS)]
+#[serde(rename_all = "lowercase", try_from = "String")]
+pub enum LanguagePref {
+    #[default]
+    Auto,
+    Zh,
+    En,
+}
+
+/// The Chinese script of answers and transcripts: the system locale's (`auto`), 简体 (zh-CN) or
+/// 繁體 (zh-TW/HK); `"auto"`, `"simplified"` or `"traditional"` in the file and on the wire.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, ts_rs::TS)]
+#[serde(rename_all = "lowercase", try_from = "String")]
+pub enum ScriptPref {
+    #[default]
+    Auto,
+    Simplified,
+    Traditional,
+}
+
+impl LanguagePref {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LanguagePref::Auto => "auto",
+            LanguagePref::Zh => "zh",
+            LanguagePref::En => "en",
+        }
+    }
+}
+
+impl TryFrom<String> for LanguagePref {
+    type Error = String;
+    fn try_from(s: String) -> std::result::Result<Self, String> {
+        [LanguagePref::Auto, LanguagePref::Zh, LanguagePref::En]
+            .into_iter()
+            .find(|l| l.as_str() == s)
+            .ok_or_else(|| format!("language must be auto, zh or en, not {s:?}"))
+    }
+}
+
+impl ScriptPref {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ScriptPref::Auto => "auto",
+            ScriptPref::Simplified => "simplified",
+            ScriptPref::Traditional => "traditional",
+        }
+    }
+}
+
+impl TryFrom<String> for ScriptPref {
+    type Error = String;
+    fn try_from(s: String) -> std::result::Result<Self, String> {
+        [ScriptPref::Auto, ScriptPref::Simplified, ScriptPref::Traditional]
+            .into_iter()
+            .find(|p| p.as_str() == s)
+            .ok_or_else(|| format!("script must be auto, simplified or traditional, not {s:?}"))
+    }
 }
 
 /// Which language model answers.
@@ -111,8 +170,8 @@ pub struct VoiceChoice {
 impl Default for Settings {
     fn default() -> Self {
         Settings {
-            language: "auto".into(),
-            script: "auto".into(),
+            language: LanguagePref::Auto,
+            script: ScriptPref::Auto,
             model: ModelChoice::default(),
             device: Device::Cpu,
             voice: VoiceChoice::default(),
@@ -123,7 +182,8 @@ impl Default for Settings {
 impl Settings {
     /// The Chinese script this setting names (`auto`: the system locale's).
     pub fn chinese_script(&self) -> crate::ChineseScript {
-        crate::ChineseScript::from_setting(&self.script).unwrap_or_else(crate::ChineseScript::from_locale)
+        crate::ChineseScript::from_setting(self.script.as_str())
+            .unwrap_or_else(crate::ChineseScript::from_locale)
     }
 
     pub fn path(data_dir: &Path) -> PathBuf {
@@ -179,18 +239,6 @@ impl Settings {
 
     fn validate(&self) -> Result<()> {
         let bad = |m: String| Err(CoreError::BadSettings(m));
-        if !["auto", "zh", "en"].contains(&self.language.as_str()) {
-            return bad(format!(
-                "language must be auto, zh or en, not {:?}",
-                self.language
-            ));
-        }
-        if !["auto", "simplified", "traditional"].contains(&self.script.as_str()) {
-            return bad(format!(
-                "script must be auto, simplified or traditional, not {:?}",
-                self.script
-            ));
-        }
         match self.model.kind {
             ModelKind::Local | ModelKind::None => Ok(()),
             ModelKind::Remote => match self.model.url.as_deref() {

@@ -84,8 +84,8 @@ async fn an_imported_knowledge_base_answers_searches_as_the_exported_one() {
         .add(docs.path(), vec![], vec!["drafts/**".into()])
         .unwrap();
     let settings = Settings {
-        language: "zh".into(),
-        script: "traditional".into(),
+        language: doctalk_core::settings::LanguagePref::Zh,
+        script: doctalk_core::settings::ScriptPref::Traditional,
         ..Settings::default()
     };
     settings.save(here.path()).unwrap();
@@ -132,7 +132,7 @@ async fn an_imported_knowledge_base_answers_searches_as_the_exported_one() {
     assert_eq!(Settings::load(there.path()).unwrap(), settings);
     let mine = tempfile::tempdir().unwrap();
     let own = Settings {
-        language: "en".into(),
+        language: doctalk_core::settings::LanguagePref::En,
         ..Settings::default()
     };
     own.save(mine.path()).unwrap();

@@ -541,7 +541,7 @@ export type SkippedFile = { path: string, reason: string, };
 /**
  * The settings screen: the saved settings, what is running, and what can be chosen.
  */
-export type SettingsView = { data_dir: string, kb: string, language: 'auto' | 'zh' | 'en', script: 'auto' | 'simplified' | 'traditional', model: ModelChoice, 
+export type SettingsView = { data_dir: string, kb: string, language: LanguagePref, script: ScriptPref, model: ModelChoice, 
 /**
  * The model answering now.
  */
@@ -550,6 +550,18 @@ model_loaded: string | null, model_status: ModelStatus, device: DeviceOptions, e
  * The user's LoRA adapters (kept in `adapters_dir`), for the local model's adapter choice.
  */
 adapters: Array<AdapterEntry>, adapters_dir: string, voices: Array<VoiceEntry>, };
+
+/**
+ * The interface language: the system locale's (`auto`), Chinese or English; `"auto"`, `"zh"` or
+ * `"en"` in the file and on the wire.
+ */
+export type LanguagePref = "auto" | "zh" | "en";
+
+/**
+ * The Chinese script of answers and transcripts: the system locale's (`auto`), 简体 (zh-CN) or
+ * 繁體 (zh-TW/HK); `"auto"`, `"simplified"` or `"traditional"` in the file and on the wire.
+ */
+export type ScriptPref = "auto" | "simplified" | "traditional";
 
 /**
  * Which language model answers.

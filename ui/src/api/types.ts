@@ -18,11 +18,13 @@ export type {
   IngestStage,
   IssuedToken,
   KbList,
+  LanguagePref,
   Me,
   ModelKind,
   ModelStatus,
   Role,
   ScopeRequest,
+  ScriptPref,
   SearchHit,
   SetupModel,
   SetupStatus,
@@ -47,16 +49,12 @@ export type {
   SettingsView as Settings,
   VoiceEntry as VoiceInfo,
 } from './generated';
-import type { SettingsView } from './generated';
+import type { LanguagePref, ScriptPref, SettingsView } from './generated';
 
 /** How a document's pages are read: OCR where the text layer is missing or garbled (`auto`), every
  *  page from its picture (`always`), or the text layer only (`never`). */
 export type OcrChoice = 'auto' | 'always' | 'never';
 
-export type LanguagePref = SettingsView['language'];
-
-/** The Chinese script of answers and transcripts: 简体, 繁體, or the system locale's. */
-export type ScriptPref = SettingsView['script'];
 
 /** What PUT /api/settings takes: any subset, nested objects partially too. */
 export interface SettingsPatch {

@@ -12,7 +12,9 @@ use crate::language_model::{ModelState, ModelStatus};
 use crate::{AppError, Engine};
 use doctalk_catalog::store::{AnswerScores, ModelStore};
 use doctalk_core::adapters::AdapterEntry;
-use doctalk_core::settings::{Device, ModelChoice, ModelKind, Settings, VoiceChoice};
+use doctalk_core::settings::{
+    Device, LanguagePref, ModelChoice, ModelKind, ScriptPref, Settings, VoiceChoice,
+};
 
 pub async fn settings(s: &Engine) -> Result<SettingsView, AppError> {
     let settings = Settings::load(s.workspace.data_dir())?;
@@ -59,10 +61,8 @@ pub async fn update_settings(s: &Engine, patch: Value) -> Result<SettingsView, A
 pub struct SettingsView {
     pub data_dir: PathBuf,
     pub kb: String,
-    #[ts(type = "'auto' | 'zh' | 'en'")]
-    pub language: String,
-    #[ts(type = "'auto' | 'simplified' | 'traditional'")]
-    pub script: String,
+    pub language: LanguagePref,
+    pub script: ScriptPref,
     pub model: ModelChoice,
     /// The model answering now.
     pub model_loaded: Option<String>,
@@ -161,8 +161,8 @@ fn view(s: &Engine, settings: &Settings) -> SettingsView {
     SettingsView {
         data_dir: data_dir.to_path_buf(),
         kb: s.workspace.default_kb().to_string(),
-        language: settings.language.clone(),
-        script: settings.script.clone(),
+        language: settings.language,
+        script: settings.script,
         model: settings.model.clone(),
         model_loaded: s.generator().map(|g| g.model_id().to_string()),
         model_status: s.language_model.status(),
