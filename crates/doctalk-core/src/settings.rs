@@ -40,45 +40,43 @@ pub enum ScriptPref {
     Traditional,
 }
 
-impl LanguagePref {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            LanguagePref::Auto => "auto",
-            LanguagePref::Zh => "zh",
-            LanguagePref::En => "en",
+/// `as_str` (the lower-case name in the file and on the wire) and the `TryFrom<String>` serde
+/// reads it with, whose error names the choices ("device must be cpu or cuda, not \"tpu\"";
+/// serde's own would say "unknown variant").
+macro_rules! named_choices {
+    ($ty:ident, $what:literal, $choices:literal, { $($variant:ident => $name:literal),+ $(,)? }) => {
+        impl $ty {
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $($ty::$variant => $name,)+
+                }
+            }
         }
-    }
-}
 
-impl TryFrom<String> for LanguagePref {
-    type Error = String;
-    fn try_from(s: String) -> std::result::Result<Self, String> {
-        [LanguagePref::Auto, LanguagePref::Zh, LanguagePref::En]
-            .into_iter()
-            .find(|l| l.as_str() == s)
-            .ok_or_else(|| format!("language must be auto, zh or en, not {s:?}"))
-    }
-}
-
-impl ScriptPref {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ScriptPref::Auto => "auto",
-            ScriptPref::Simplified => "simplified",
-            ScriptPref::Traditional => "traditional",
+        impl TryFrom<String> for $ty {
+            type Error = String;
+            fn try_from(s: String) -> std::result::Result<Self, String> {
+                [$($ty::$variant),+]
+                    .into_iter()
+                    .find(|v| v.as_str() == s)
+                    .ok_or_else(|| format!(concat!($what, " must be ", $choices, ", not {:?}"), s))
+            }
         }
-    }
+    };
 }
 
-impl TryFrom<String> for ScriptPref {
-    type Error = String;
-    fn try_from(s: String) -> std::result::Result<Self, String> {
-        [ScriptPref::Auto, ScriptPref::Simplified, ScriptPref::Traditional]
-            .into_iter()
-            .find(|p| p.as_str() == s)
-            .ok_or_else(|| format!("script must be auto, simplified or traditional, not {s:?}"))
-    }
-}
+named_choices!(LanguagePref, "language", "auto, zh or en", { Auto => "auto", Zh => "zh", En => "en" });
+named_choices!(ScriptPref, "script", "auto, simplified or traditional", {
+    Auto => "auto",
+    Simplified => "simplified",
+    Traditional => "traditional",
+});
+named_choices!(ModelKind, "model kind", "local, remote or none", {
+    Local => "local",
+    Remote => "remote",
+    None => "none",
+});
+named_choices!(Device, "device", "cpu or cuda", { Cpu => "cpu", Cuda => "cuda" });
 
 /// Which language model answers.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, ts_rs::TS)]
@@ -117,45 +115,6 @@ pub enum Device {
     Cpu,
     /// The first CUDA GPU.
     Cuda,
-}
-
-impl ModelKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ModelKind::Local => "local",
-            ModelKind::Remote => "remote",
-            ModelKind::None => "none",
-        }
-    }
-}
-
-impl TryFrom<String> for ModelKind {
-    type Error = String;
-    fn try_from(s: String) -> std::result::Result<Self, String> {
-        [ModelKind::Local, ModelKind::Remote, ModelKind::None]
-            .into_iter()
-            .find(|k| k.as_str() == s)
-            .ok_or_else(|| format!("model kind must be local, remote or none, not {s:?}"))
-    }
-}
-
-impl Device {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Device::Cpu => "cpu",
-            Device::Cuda => "cuda",
-        }
-    }
-}
-
-impl TryFrom<String> for Device {
-    type Error = String;
-    fn try_from(s: String) -> std::result::Result<Self, String> {
-        [Device::Cpu, Device::Cuda]
-            .into_iter()
-            .find(|d| d.as_str() == s)
-            .ok_or_else(|| format!("device must be cpu or cuda, not {s:?}"))
-    }
 }
 
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, ts_rs::TS)]

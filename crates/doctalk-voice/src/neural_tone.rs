@@ -57,13 +57,6 @@ const WINDOW_S: f64 = 10.0;
 /// Sampling noise of the posterior (OpenVoice's default).
 const TAU: f32 = 0.3;
 
-pub fn lang_key(lang: Lang) -> &'static str {
-    match lang {
-        Lang::En => "en",
-        Lang::Zh => "zh",
-    }
-}
-
 /// Identifies a converter checkpoint cheaply (embedding size and file length).
 pub fn converter_id(converter: &ToneConverter) -> String {
     let bytes = std::fs::metadata(&converter.checkpoint).map_or(0, |m| m.len());
@@ -128,7 +121,7 @@ pub fn measure(converter: &ToneConverter, recording: &Audio, base: &dyn Speaker)
         }
         if let Some(spoken) = spoken {
             source.insert(
-                lang_key(lang).to_string(),
+                lang.as_str().to_string(),
                 recording_embedding(converter, &spoken)?,
             );
         }
@@ -183,7 +176,7 @@ pub fn convert_streaming(
 ) -> Result<()> {
     let source = tone
         .source
-        .get(lang_key(lang))
+        .get(lang.as_str())
         .or_else(|| tone.source.values().next())
         .ok_or_else(|| VoiceError::BadProfile("the profile has no base-voice embedding".into()))?;
     let rate = converter.sample_rate();

@@ -10,6 +10,16 @@ pub enum Lang {
     En,
 }
 
+impl Lang {
+    /// The language's code, as serialised and as voice profiles key their measurements.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Lang::Zh => "zh",
+            Lang::En => "en",
+        }
+    }
+}
+
 /// Chinese when the sentence has Han characters, English when it has Latin letters, else the name
 /// of the script no voice speaks.
 pub fn detect(sentence: &str) -> Result<Lang, String> {

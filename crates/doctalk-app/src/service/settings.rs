@@ -140,14 +140,7 @@ fn view(s: &Engine, settings: &Settings) -> SettingsView {
             id: v.id,
             kind: v.kind,
             engine: v.engine,
-            languages: v
-                .languages
-                .iter()
-                .map(|l| match l {
-                    doctalk_voice::text::Lang::Zh => "zh".to_string(),
-                    doctalk_voice::text::Lang::En => "en".to_string(),
-                })
-                .collect(),
+            languages: v.languages.iter().map(|l| l.as_str().to_string()).collect(),
             license: v.licence,
             available: v.unavailable.is_none(),
             reason: v.unavailable,
