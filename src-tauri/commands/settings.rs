@@ -21,7 +21,7 @@ pub async fn settings_get(desktop: State<'_, Desktop>) -> CommandResult<service:
 #[tauri::command]
 pub async fn settings_set(
     desktop: State<'_, Desktop>,
-    settings: Value,
+    settings: service::SettingsPatch,
 ) -> CommandResult<service::SettingsView> {
     Ok(service::update_settings(desktop.engine().await?, settings).await?)
 }

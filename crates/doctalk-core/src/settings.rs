@@ -183,12 +183,36 @@ impl Settings {
 
     /// These settings with the fields of `patch` (a partial JSON object of the same shape) applied.
     pub fn merged(&self, patch: &serde_json::Value) -> Result<Settings> {
-        let mut value = serde_json::to_value(self).map_err(|e| CoreError::BadSettings(e.to_string()))?;
-        merge(&mut value, patch);
-        let merged: Settings =
-            serde_json::from_value(value).map_err(|e| CoreError::BadSettings(e.to_string()))?;
-        merged.validate()?;
-        Ok(merged)
+        let patch = SettingsPatch::deserialize(patch).map_err(|e| CoreError::BadSettings(e.to_string()))?;
+        self.patched(&patch)
+    }
+
+    /// These settings with what `patch` names changed (and checked: a remote model needs a URL).
+    pub fn patched(&self, patch: &SettingsPatch) -> Result<Settings> {
+        let mut new = self.clone();
+        let set = |field: &mut Option<String>, to: &Option<Option<String>>| {
+            if let Some(to) = to {
+                field.clone_from(to);
+            }
+        };
+        new.language = patch.language.unwrap_or(new.language);
+        new.script = patch.script.unwrap_or(new.script);
+        if let Some(m) = &patch.model {
+            new.model.kind = m.kind.unwrap_or(new.model.kind);
+            set(&mut new.model.id, &m.id);
+            set(&mut new.model.path, &m.path);
+            set(&mut new.model.url, &m.url);
+            set(&mut new.model.adapter, &m.adapter);
+        }
+        if let Some(d) = patch.device {
+            new.device = d.device();
+        }
+        if let Some(v) = &patch.voice {
+            new.voice.enabled = v.enabled.unwrap_or(new.voice.enabled);
+            set(&mut new.voice.voice, &v.voice);
+        }
+        new.validate()?;
+        Ok(new)
     }
 
     /// Whether going from `self` to `new` needs the language model reloaded.
@@ -208,16 +232,120 @@ impl Settings {
     }
 }
 
-/// JSON merge patch (RFC 7386) without deletion: objects merge key by key, anything else replaces.
-fn merge(target: &mut serde_json::Value, patch: &serde_json::Value) {
-    match (target, patch) {
-        (serde_json::Value::Object(t), serde_json::Value::Object(p)) => {
-            for (k, v) in p {
-                merge(t.entry(k.clone()).or_insert(serde_json::Value::Null), v);
-            }
-        }
-        (t, p) => *t = p.clone(),
+/// A change of settings: any subset of them, a nested object changing only the fields it names
+/// (`null` clears an optional one). Fields it does not know (the read-only ones `settings`
+/// returns, sent back with the rest) are passed over.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, ts_rs::TS)]
+#[serde(default)]
+pub struct SettingsPatch {
+    #[ts(optional)]
+    pub language: Option<LanguagePref>,
+    #[ts(optional)]
+    pub script: Option<ScriptPref>,
+    #[ts(optional)]
+    pub model: Option<ModelPatch>,
+    #[ts(optional)]
+    pub device: Option<DevicePatch>,
+    #[ts(optional)]
+    pub voice: Option<VoicePatch>,
+}
+
+impl SettingsPatch {
+    /// The names of the settings it changes (for the audit log, which keeps no values).
+    pub fn names(&self) -> Vec<&'static str> {
+        [
+            ("language", self.language.is_some()),
+            ("script", self.script.is_some()),
+            ("model", self.model.is_some()),
+            ("device", self.device.is_some()),
+            ("voice", self.voice.is_some()),
+        ]
+        .into_iter()
+        .filter_map(|(name, named)| named.then_some(name))
+        .collect()
     }
+
+    /// Whether it chooses the language model or where it runs.
+    pub fn chooses_model(&self) -> bool {
+        self.model.is_some() || self.device.is_some()
+    }
+}
+
+/// Part of [`ModelChoice`]: an absent field stays, `null` clears it.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, ts_rs::TS)]
+#[serde(default)]
+pub struct ModelPatch {
+    #[ts(optional)]
+    pub kind: Option<ModelKind>,
+    #[serde(deserialize_with = "present")]
+    #[ts(optional)]
+    pub id: Option<Option<String>>,
+    #[serde(deserialize_with = "present")]
+    #[ts(optional)]
+    pub path: Option<Option<String>>,
+    #[serde(deserialize_with = "present")]
+    #[ts(optional)]
+    pub url: Option<Option<String>>,
+    #[serde(deserialize_with = "present")]
+    #[ts(optional)]
+    pub adapter: Option<Option<String>>,
+}
+
+/// Part of [`VoiceChoice`].
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, ts_rs::TS)]
+#[serde(default)]
+pub struct VoicePatch {
+    #[ts(optional)]
+    pub enabled: Option<bool>,
+    #[serde(deserialize_with = "present")]
+    #[ts(optional)]
+    pub voice: Option<Option<String>>,
+}
+
+/// The device as saved (`"cuda"`) or as `settings` shows it (`{"current": "cuda", …}`).
+#[derive(Debug, Clone, Copy, PartialEq, ts_rs::TS)]
+#[ts(untagged)]
+pub enum DevicePatch {
+    Device(Device),
+    Shown { current: Device },
+}
+
+impl<'de> Deserialize<'de> for DevicePatch {
+    /// By hand, so that a wrong name gets [`Device`]'s message naming the choices (serde's untagged
+    /// enums only say that nothing matched).
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Raw {
+            Name(String),
+            Shown { current: String },
+        }
+        let device = |name: String| Device::try_from(name).map_err(serde::de::Error::custom);
+        Ok(match Raw::deserialize(d)? {
+            Raw::Name(name) => DevicePatch::Device(device(name)?),
+            Raw::Shown { current } => DevicePatch::Shown {
+                current: device(current)?,
+            },
+        })
+    }
+}
+
+impl DevicePatch {
+    pub fn device(self) -> Device {
+        match self {
+            DevicePatch::Device(d) | DevicePatch::Shown { current: d } => d,
+        }
+    }
+}
+
+/// A field that is present, `null` included: `Some(None)` clears, absent (`#[serde(default)]`)
+/// leaves it.
+fn present<'de, D, T>(d: D) -> std::result::Result<Option<Option<T>>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    Option::<T>::deserialize(d).map(Some)
 }
 
 #[cfg(test)]
@@ -237,6 +365,29 @@ mod tests {
         s.save(dir.path()).unwrap();
         assert_eq!(Settings::load(dir.path()).unwrap(), s);
         assert!(Settings::default().model_changed(&s));
+    }
+
+    #[test]
+    fn a_patch_changes_what_it_names_and_null_clears() {
+        let d = Settings::default()
+            .merged(&json!({"model": {"id": "qwen", "adapter": "faq"}, "voice": {"voice": "joe"}}))
+            .unwrap();
+        let p: SettingsPatch = serde_json::from_value(json!({
+            "script": "traditional",
+            "model": {"adapter": null},
+            "device": {"current": "cpu", "available": ["cpu"]},
+            "kb": "ignored", "model_loaded": "read-only fields are passed over"
+        }))
+        .unwrap();
+        assert_eq!(p.names(), ["script", "model", "device"]);
+        let s = d.patched(&p).unwrap();
+        assert_eq!(s.script, ScriptPref::Traditional);
+        assert_eq!(s.model.id.as_deref(), Some("qwen"), "absent: kept");
+        assert_eq!(s.model.adapter, None, "null: cleared");
+        assert_eq!(s.voice.voice.as_deref(), Some("joe"));
+        let plain: SettingsPatch = serde_json::from_value(json!({"device": "cuda"})).unwrap();
+        assert_eq!(d.patched(&plain).unwrap().device, Device::Cuda);
+        assert!(!SettingsPatch::default().chooses_model() && plain.chooses_model());
     }
 
     #[test]

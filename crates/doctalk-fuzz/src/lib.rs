@@ -277,8 +277,8 @@ fn http_bodies(data: &[u8]) {
     let _ = serde_json::from_slice::<CheckRequest>(data);
     let _ = serde_json::from_slice::<AddFolderRequest>(data);
     let _ = serde_json::from_slice::<NewUser>(data);
-    if let Ok(patch) = serde_json::from_slice::<serde_json::Value>(data) {
-        let _ = doctalk_core::settings::Settings::default().merged(&patch);
+    if let Ok(patch) = serde_json::from_slice::<doctalk_core::settings::SettingsPatch>(data) {
+        let _ = doctalk_core::settings::Settings::default().patched(&patch);
     }
 }
 

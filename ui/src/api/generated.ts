@@ -606,6 +606,28 @@ enabled: boolean,
 voice: string | null, };
 
 /**
+ * A change of settings: any subset of them, a nested object changing only the fields it names
+ * (`null` clears an optional one). Fields it does not know (the read-only ones `settings`
+ * returns, sent back with the rest) are passed over.
+ */
+export type SettingsPatch = { language?: LanguagePref, script?: ScriptPref, model?: ModelPatch, device?: DevicePatch, voice?: VoicePatch, };
+
+/**
+ * Part of [`ModelChoice`]: an absent field stays, `null` clears it.
+ */
+export type ModelPatch = { kind?: ModelKind, id?: string | null, path?: string | null, url?: string | null, adapter?: string | null, };
+
+/**
+ * The device as saved (`"cuda"`) or as `settings` shows it (`{"current": "cuda", …}`).
+ */
+export type DevicePatch = Device | { current: Device, };
+
+/**
+ * Part of [`VoiceChoice`].
+ */
+export type VoicePatch = { enabled?: boolean, voice?: string | null, };
+
+/**
  * The saved device and those this build can run on.
  */
 export type DeviceOptions = { current: Device, available: Array<Device>, };

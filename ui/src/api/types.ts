@@ -7,6 +7,7 @@ export type {
   AskRequest,
   CatalogueEntry,
   ComponentScore,
+  Device,
   Conversation,
   DocumentInfo,
   Evidence,
@@ -49,22 +50,13 @@ export type {
   SettingsView as Settings,
   VoiceEntry as VoiceInfo,
 } from './generated';
-import type { LanguagePref, ScriptPref, SettingsView } from './generated';
+/** What PUT /api/settings takes: any subset, nested objects partially too (`null` clears). */
+export type { SettingsPatch } from './generated';
 
 /** How a document's pages are read: OCR where the text layer is missing or garbled (`auto`), every
  *  page from its picture (`always`), or the text layer only (`never`). */
 export type OcrChoice = 'auto' | 'always' | 'never';
 
-
-/** What PUT /api/settings takes: any subset, nested objects partially too. */
-export interface SettingsPatch {
-  kb?: string;
-  language?: LanguagePref;
-  script?: ScriptPref;
-  model?: Partial<SettingsView['model']>;
-  device?: { current?: string };
-  voice?: Partial<SettingsView['voice']>;
-}
 
 export interface DownloadProgress {
   downloaded: number;

@@ -21,6 +21,7 @@ pub use chat::{admit, admit_generator, chinese_script};
 pub use chat::{ask, conversation, conversations, delete_conversation, explain, search, AskRequest};
 pub use chat::{AskReply, ConversationDeleted, ConversationListed};
 pub use check::{check_answers, CheckOutcome, CheckRequest};
+pub use doctalk_core::settings::SettingsPatch;
 pub use folders::{
     add_folder, folders, remove_folder, sync_folders, AddFolderRequest, FolderAdded, FolderRemoved,
 };

@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 
 use serde::Serialize;
-use serde_json::{json, Value};
+use serde_json::json;
 use ts_rs::TS;
 
 use super::Emit;
@@ -13,7 +13,7 @@ use crate::{AppError, Engine};
 use doctalk_catalog::store::{AnswerScores, ModelStore};
 use doctalk_core::adapters::AdapterEntry;
 use doctalk_core::settings::{
-    Device, LanguagePref, ModelChoice, ModelKind, ScriptPref, Settings, VoiceChoice,
+    Device, LanguagePref, ModelChoice, ModelKind, ScriptPref, Settings, SettingsPatch, VoiceChoice,
 };
 
 pub async fn settings(s: &Engine) -> Result<SettingsView, AppError> {
@@ -21,36 +21,22 @@ pub async fn settings(s: &Engine) -> Result<SettingsView, AppError> {
     Ok(view(s, &settings))
 }
 
-/// Takes a partial settings object (the shape `settings` returns; read-only fields are ignored)
-/// and returns the saved settings. Another model or device starts loading at once (the current
-/// one answers until it is ready); `model_status` says how that goes.
-pub async fn update_settings(s: &Engine, patch: Value) -> Result<SettingsView, AppError> {
-    let Value::Object(fields) = patch else {
-        return Err(AppError::BadRequest("settings are a JSON object".into()));
-    };
-    let mut editable = serde_json::Map::new();
-    for key in ["language", "model", "device", "voice"] {
-        if let Some(v) = fields.get(key) {
-            // `settings` shows the device as {current, available}; accept that shape back.
-            let v = match (key, v) {
-                ("device", Value::Object(d)) => d.get("current").cloned().unwrap_or(Value::Null),
-                _ => v.clone(),
-            };
-            editable.insert(key.to_string(), v);
-        }
-    }
+/// Applies a change of settings (see [`SettingsPatch`]: the shape `settings` returns, any part of
+/// it; read-only fields are passed over) and returns the saved settings. Another model or device
+/// starts loading at once (the current one answers until it is ready); `model_status` says how
+/// that goes.
+pub async fn update_settings(s: &Engine, patch: SettingsPatch) -> Result<SettingsView, AppError> {
     let dir = s.workspace.data_dir().to_path_buf();
     let old = Settings::load(&dir)?;
-    let new = old.merged(&Value::Object(editable))?;
+    let new = old.patched(&patch)?;
     new.save(&dir)?;
     // A changed choice loads; so does choosing the same again when it is not running (a server
     // started with --no-llm, or a load that failed and whose cause the user has since fixed).
-    let asked = fields.contains_key("model") || fields.contains_key("device");
     let running = matches!(
         s.language_model.state(),
         ModelState::Ready | ModelState::Loading { .. }
     );
-    if old.model_changed(&new) || (asked && !running && new.model.kind != ModelKind::None) {
+    if old.model_changed(&new) || (patch.chooses_model() && !running && new.model.kind != ModelKind::None) {
         s.language_model.apply(&new);
     }
     Ok(view(s, &new))

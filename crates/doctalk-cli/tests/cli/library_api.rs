@@ -171,6 +171,27 @@ fn settings_are_saved_checked_and_show_licences_before_downloads() {
     let settled = model_failed(a, "127.0.0.1:9");
     assert_eq!(settled["model_loaded"], serde_json::Value::Null);
 
+    // The Chinese script is saved too (it was dropped before the patch was typed), the device is
+    // taken in the shape `settings` shows it, and null clears an optional field.
+    let patch = br#"{"script": "traditional", "device": {"current": "cpu", "available": ["cpu"]}, "model": {"kind": "none", "url": null}}"#;
+    let saved = http(a, "PUT", "/api/settings", None, patch).json();
+    assert_eq!(saved["script"], "traditional", "{saved}");
+    assert_eq!(saved["device"]["current"], "cpu");
+    assert_eq!(saved["language"], "zh", "untouched");
+    let again = http(a, "GET", "/api/settings", None, b"").json();
+    assert_eq!(again["script"], "traditional");
+    assert_eq!(again["model"]["url"], serde_json::Value::Null);
+    let bad = http(a, "PUT", "/api/settings", None, br#"{"device": "tpu"}"#);
+    assert_eq!(bad.status, 400, "{}", bad.body);
+    assert!(
+        bad.json()["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("cpu or cuda"),
+        "{}",
+        bad.body
+    );
+
     let bad = http(a, "PUT", "/api/settings", None, br#"{"language": "fr"}"#);
     assert_eq!(bad.status, 400, "{}", bad.body);
     assert!(bad.json()["error"]["message"].as_str().unwrap().contains("fr"));

@@ -16,10 +16,10 @@ use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use axum::Extension;
 use serde::Deserialize;
-use serde_json::{json, Value};
+use serde_json::json;
 use tokio::sync::mpsc;
 
-use doctalk_app::service::{self, AskRequest, Emit};
+use doctalk_app::service::{self, AskRequest, Emit, SettingsPatch};
 use doctalk_app::{AppError, Caller};
 use futures::Stream;
 
@@ -482,13 +482,10 @@ async fn settings(State(s): State<AppState>) -> Reply {
 
 async fn update_settings(
     State(s): State<AppState>,
-    JsonBody(patch): JsonBody<Value>,
+    JsonBody(patch): JsonBody<SettingsPatch>,
 ) -> Result<impl IntoResponse, ServerError> {
     // The audit log says which settings changed (their names, not their values).
-    let keys = patch
-        .as_object()
-        .map(|o| o.keys().cloned().collect::<Vec<_>>().join(","))
-        .unwrap_or_default();
+    let keys = patch.names().join(",");
     let reply = service::update_settings(&s.engine, patch).await?;
     Ok((Extension(AuditNote(keys)), JsonResponse::of(&reply)?))
 }

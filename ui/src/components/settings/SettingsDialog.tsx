@@ -6,7 +6,7 @@
 // dialog follows it.
 
 import { useEffect, useState } from 'preact/hooks';
-import type { LanguagePref, Me, ModelKind, ModelStatus, ScriptPref, Settings, SettingsPatch } from '../../api/types';
+import type { Device, LanguagePref, Me, ModelKind, ModelStatus, ScriptPref, Settings, SettingsPatch } from '../../api/types';
 import type { T } from '../../i18n';
 import { useServices } from '../../state/context';
 import { ModelCatalogue } from './ModelCatalogue';
@@ -24,7 +24,7 @@ interface Draft {
   modelUrl: string;
   /** A LoRA adapter's name ('' for none). */
   modelAdapter: string;
-  device: string;
+  device: Device;
   voiceEnabled: boolean;
   voice: string;
   language: LanguagePref;
@@ -262,7 +262,7 @@ export function SettingsDialog({ onClose }: Props) {
 
           <label>
             {t('device')}
-            <select value={draft.device} onChange={(e) => update({ device: e.currentTarget.value })}>
+            <select value={draft.device} onChange={(e) => update({ device: e.currentTarget.value as Device })}>
               {(devices.length > 0 ? devices : [draft.device]).map((d) => (
                 <option key={d} value={d}>
                   {d}
