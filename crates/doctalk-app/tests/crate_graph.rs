@@ -60,6 +60,7 @@ const RULES: &[(&str, &[&str])] = &[
 /// The engine's crates know no door at all.
 const ENGINE: &[&str] = &[
     "doctalk-catalog",
+    "doctalk-contain",
     "doctalk-core",
     "doctalk-ingest",
     "doctalk-store",

@@ -12,9 +12,6 @@
 //! mix in the fallback engine.
 
 #[allow(dead_code)]
-#[path = "../src/parse/contain.rs"]
-mod contain;
-#[allow(dead_code)]
 #[path = "../src/parse/pdf/engine.rs"]
 mod engine;
 #[allow(dead_code)]
@@ -23,11 +20,6 @@ mod isolate;
 #[allow(dead_code)]
 #[path = "../src/parse/pdf/text.rs"]
 mod text;
-/// `crate::parse::contain`, as the engines and their isolation name it.
-mod parse {
-    pub(crate) use super::contain;
-}
-
 // engine.rs names the engine ids as `crate::PdfEngineId`.
 use doctalk_ingest::PdfEngineId;
 

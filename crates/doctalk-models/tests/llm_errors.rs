@@ -107,6 +107,35 @@ fn a_truncated_gguf_is_named() {
     assert!(err.to_string().contains("truncated"), "{err}");
 }
 
+/// candle's reader divides by the header's `general.alignment`: zero made it panic (with the
+/// panic printed on stderr). The panic is contained and the file named as damaged.
+#[test]
+fn a_gguf_whose_reader_panics_is_named_as_damaged() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("zero-alignment.gguf");
+    let t = QTensor::quantize(
+        &Tensor::zeros((4, 32), candle_core::DType::F32, &Device::Cpu).unwrap(),
+        candle_core::quantized::GgmlDType::F32,
+    )
+    .unwrap();
+    let arch = gguf_file::Value::String("llama".into());
+    let alignment = gguf_file::Value::U32(0);
+    let mut file = std::fs::File::create(&path).unwrap();
+    gguf_file::write(
+        &mut file,
+        &[("general.architecture", &arch), ("general.alignment", &alignment)],
+        &[("token_embd.weight", &t)],
+    )
+    .unwrap();
+    drop(file);
+    let err = load_err(&path);
+    assert!(
+        matches!(&err, ModelError::CorruptFile { path: p, .. } if *p == path),
+        "{err}"
+    );
+    assert!(err.to_string().contains("GGUF reader failed"), "{err}");
+}
+
 #[test]
 fn a_file_that_is_not_gguf_is_named() {
     let dir = tempfile::tempdir().unwrap();

@@ -1,6 +1,5 @@
 //! File-type detection and dispatch to one parser per format.
 
-mod contain;
 mod docx;
 mod encoding;
 mod faq;
@@ -100,7 +99,7 @@ pub fn parse_file(path: &Path, opts: &ParseOptions) -> Result<Document> {
             limit_bytes: opts.max_file_bytes,
         });
     }
-    // Every parser runs under `contain::contained`: a panic of its library becomes "corrupt
+    // Every parser runs under `doctalk_contain::contained`: a panic of its library becomes "corrupt
     // file" rather than a crash. PDF engines are also isolated on threads of their own, with a
     // time budget (see `pdf`), so this catches what happens around them.
     let parse = || match format {
@@ -114,7 +113,7 @@ pub fn parse_file(path: &Path, opts: &ParseOptions) -> Result<Document> {
         Format::Docx => docx::parse(path),
         Format::Image => image::parse(path, opts),
     };
-    contain::contained(parse).unwrap_or_else(|panic| {
+    doctalk_contain::contained(parse).unwrap_or_else(|panic| {
         Err(IngestError::Corrupt {
             path: path.to_path_buf(),
             format: format.as_str(),

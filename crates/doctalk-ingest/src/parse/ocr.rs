@@ -110,7 +110,7 @@ pub(crate) fn read_picture(
     page: u32,
 ) -> (Option<TextBlock>, Diagnostic) {
     let started = Instant::now();
-    let outcome = super::contain::contained(|| reader.read_page(width, height, rgb))
+    let outcome = doctalk_contain::contained(|| reader.read_page(width, height, rgb))
         .unwrap_or_else(|panic| Err(format!("the OCR engine failed ({panic})")));
     let seconds = started.elapsed().as_secs_f64();
     match outcome {

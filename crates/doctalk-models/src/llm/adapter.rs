@@ -177,7 +177,7 @@ impl Adapter {
             });
         }
         let mut file = File::open(path).map_err(|e| ModelError::io(path, e))?;
-        let content = Content::read(&mut file).map_err(|e| bad(path, e.to_string()))?;
+        let content = super::load::read_gguf_header(&mut file).map_err(|e| bad(path, e))?;
         if get_str(&content.metadata, "general.type") != Some("adapter") {
             return Err(bad(path, "a model file, not a LoRA adapter"));
         }
@@ -705,7 +705,7 @@ fn check_pair(path: &Path, module: &str, a: &Tensor, b: &Tensor, rank: Option<us
 
 fn read_gguf(path: &Path) -> Result<Adapter> {
     let mut file = File::open(path).map_err(|e| ModelError::io(path, e))?;
-    let content = Content::read(&mut file).map_err(|e| bad(path, e.to_string()))?;
+    let content = super::load::read_gguf_header(&mut file).map_err(|e| bad(path, e))?;
     let md = &content.metadata;
     let text = |key: &str| md.get(key).and_then(|v| v.to_string().ok()).cloned();
     match text("general.type").as_deref() {

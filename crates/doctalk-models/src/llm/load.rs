@@ -126,6 +126,13 @@ pub fn load_adapted(
     Ok(generator)
 }
 
+/// A GGUF file's header (metadata and tensor index), with a panic of candle's reader on a damaged
+/// file contained (kept off stderr) and returned as the reason, as a read error is.
+pub(crate) fn read_gguf_header(file: &mut File) -> std::result::Result<Content, String> {
+    doctalk_contain::contained(|| Content::read(file).map_err(|e| e.to_string()))
+        .unwrap_or_else(|panic| Err(format!("the GGUF reader failed: {panic}")))
+}
+
 fn load_gguf(
     path: &Path,
     device: &Device,
@@ -133,7 +140,7 @@ fn load_gguf(
     adapter: Option<&Adapter>,
 ) -> Result<LocalGenerator> {
     let mut file = File::open(path).map_err(|e| ModelError::io(path, e))?;
-    let content = Content::read(&mut file).map_err(|e| ModelError::corrupt(path, e))?;
+    let content = read_gguf_header(&mut file).map_err(|e| ModelError::corrupt(path, e))?;
     check_gguf_size(&content, path)?;
     let md = &content.metadata;
     let arch = get_str(md, "general.architecture")

@@ -109,10 +109,15 @@ impl Weights {
             reason,
         };
         // candle's pickle reader panics on some damaged files (found by fuzzing: too few
-        // arguments to a tensor's rebuild call, an 8+-byte LONG1): caught here and reported as a
-        // damaged checkpoint. The default panic hook still prints the panic's line on stderr.
-        let read = std::panic::catch_unwind(|| candle_core::pickle::read_all_with_key(path, key))
-            .map_err(|_| corrupt("not a readable PyTorch checkpoint: its pickle is malformed".into()))?;
+        // arguments to a tensor's rebuild call, an 8+-byte LONG1): contained here (kept off
+        // stderr) and reported as a damaged checkpoint.
+        let read = doctalk_contain::contained(|| candle_core::pickle::read_all_with_key(path, key)).map_err(
+            |panic| {
+                corrupt(format!(
+                    "not a readable PyTorch checkpoint: its pickle is malformed ({panic})"
+                ))
+            },
+        )?;
         let named = read.map_err(|e| corrupt(format!("not a readable PyTorch checkpoint: {e}")))?;
         if named.is_empty() {
             return Err(corrupt(format!(

@@ -4,8 +4,8 @@
 //! panic or hang; [`super::isolate`] contains that. Within one engine a failing page does
 //! not lose the others: every page is extracted under its own `catch_unwind`.
 
-use crate::parse::contain::contained;
 use crate::PdfEngineId;
+use doctalk_contain::contained;
 
 /// What one engine read from one file.
 #[derive(Debug, Clone)]

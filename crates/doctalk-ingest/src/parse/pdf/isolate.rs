@@ -1,6 +1,6 @@
 //! Runs one engine on one file so that nothing it does can take the process down.
 //!
-//! The engine runs on its own thread under `catch_unwind` (see [`crate::parse::contain`]), with
+//! The engine runs on its own thread under `catch_unwind` (see `doctalk_contain`), with
 //! a wall-clock budget. A thread that overruns is abandoned, not killed (Rust cannot kill a
 //! thread): it keeps a core busy until it finishes, but the caller goes on.
 
@@ -10,7 +10,7 @@ use std::thread;
 use std::time::Duration;
 
 use super::engine::{EngineError, EngineOutput, PdfEngine};
-use crate::parse::contain::{install_quiet_hook, panic_text, QUIET_PANICS, THREAD_STACK_BYTES};
+use doctalk_contain::{install_quiet_hook, panic_text, QUIET_PANICS, THREAD_STACK_BYTES};
 
 /// How one isolated engine run ended.
 #[derive(Debug)]

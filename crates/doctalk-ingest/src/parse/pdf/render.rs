@@ -9,8 +9,8 @@ use hayro::hayro_syntax::Pdf;
 use hayro::vello_cpu::color::palette::css::WHITE;
 use hayro::{PixmapSettings, RenderCache, RenderSettings};
 
-use crate::parse::contain::{contained, stream_isolated, StreamEnd};
 use crate::parse::ocr::MAX_PICTURE_SIDE;
+use doctalk_contain::{contained, stream_isolated, StreamEnd};
 
 /// Pages are drawn at this resolution, unless their longer side would exceed
 /// [`MAX_PICTURE_SIDE`] (an A4 page is 1,654 × 2,339 px at 200 dpi).

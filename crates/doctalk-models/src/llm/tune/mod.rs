@@ -458,7 +458,7 @@ fn prepare(
     }
     let file = gguf_file(base)?;
     let mut reader = File::open(&file).map_err(|e| ModelError::io(&file, e))?;
-    let content = Content::read(&mut reader).map_err(|e| ModelError::corrupt(&file, e))?;
+    let content = super::load::read_gguf_header(&mut reader).map_err(|e| ModelError::corrupt(&file, e))?;
     let arch = get_str(&content.metadata, "general.architecture")
         .unwrap_or_default()
         .to_string();

@@ -1,4 +1,4 @@
-//! Containing what a parser library does wrong: its panics become errors with their message and
+//! Containing what a parser or model-reading library does wrong: its panics become errors with their message and
 //! location (kept off stderr), and work that may hang runs on a thread of its own under a time
 //! budget. Threads get a large stack, because a stack overflow (deeply nested PDF objects) aborts
 //! the whole process and no `catch_unwind` can stop that.
@@ -12,13 +12,13 @@ use std::time::Duration;
 
 /// Stack for the threads parsers run on. Only touched pages are committed, so this costs address
 /// space, not memory.
-pub(crate) const THREAD_STACK_BYTES: usize = 128 << 20;
+pub const THREAD_STACK_BYTES: usize = 128 << 20;
 
 thread_local! {
     /// Set on threads running a parser (inside [`contained`], [`stream_isolated`] or a PDF
     /// engine's thread): their panics are expected and reported as diagnostics, so the default
     /// hook's stderr message is suppressed there.
-    pub(crate) static QUIET_PANICS: Cell<bool> = const { Cell::new(false) };
+    pub static QUIET_PANICS: Cell<bool> = const { Cell::new(false) };
     /// Where the last panic on this thread happened, captured by the hook.
     static LAST_PANIC_LOCATION: RefCell<Option<String>> = const { RefCell::new(None) };
 }
@@ -27,7 +27,7 @@ static INSTALL_HOOK: Once = Once::new();
 
 /// Wraps the current panic hook once per process: on quiet threads (see `QUIET_PANICS`) it only
 /// records the location; every other thread still gets the previous hook, unchanged.
-pub(crate) fn install_quiet_hook() {
+pub fn install_quiet_hook() {
     INSTALL_HOOK.call_once(|| {
         let previous = panic::take_hook();
         panic::set_hook(Box::new(move |info| {
@@ -43,7 +43,7 @@ pub(crate) fn install_quiet_hook() {
 }
 
 /// The message inside a panic payload, with its location when the hook caught one.
-pub(crate) fn panic_text(payload: &(dyn Any + Send)) -> String {
+pub fn panic_text(payload: &(dyn Any + Send)) -> String {
     let message = if let Some(s) = payload.downcast_ref::<&str>() {
         (*s).to_string()
     } else if let Some(s) = payload.downcast_ref::<String>() {
@@ -64,7 +64,7 @@ pub(crate) fn panic_text(payload: &(dyn Any + Send)) -> String {
 /// Runs `f` on this thread with its panics caught and kept quiet (recorded, not printed):
 /// `Err` holds the panic's message and location. For parsers of other formats, whose libraries
 /// can panic on hostile files too (found by fuzzing: calamine overflowing on a cell reference).
-pub(crate) fn contained<T>(f: impl FnOnce() -> T) -> Result<T, String> {
+pub fn contained<T>(f: impl FnOnce() -> T) -> Result<T, String> {
     install_quiet_hook();
     let was_quiet = QUIET_PANICS.with(|q| q.replace(true));
     let result = panic::catch_unwind(AssertUnwindSafe(f)).map_err(|payload| panic_text(&*payload));
@@ -74,7 +74,7 @@ pub(crate) fn contained<T>(f: impl FnOnce() -> T) -> Result<T, String> {
 
 /// How a [`stream_isolated`] run ended.
 #[derive(Debug, PartialEq, Eq)]
-pub(crate) enum StreamEnd {
+pub enum StreamEnd {
     /// The producer returned.
     Finished,
     /// No next item came within the budget: the producer was abandoned.
@@ -88,7 +88,7 @@ pub(crate) enum StreamEnd {
 /// Each item must arrive within `budget` of being asked for; a producer that overruns is abandoned
 /// (Rust cannot stop a thread: it stops at its next send, which finds nobody listening). `send`
 /// returns `false` once nobody listens, so a producer can stop early.
-pub(crate) fn stream_isolated<T: Send + 'static>(
+pub fn stream_isolated<T: Send + 'static>(
     name: &str,
     budget: Duration,
     produce: impl FnOnce(&dyn Fn(T) -> bool) + Send + 'static,
