@@ -37,36 +37,48 @@ impl Claim {
     }
 }
 
-/// A number as compared: plain ("120", "8.5") or a clock time ("9:30" is 9 h 30 min).
+/// A number as compared: plain ("120", "8.5"), a clock time ("9:30" is 9 h 30 min), or a dotted
+/// identifier ("6.1.2", "1.4.2": a section or a version, one fact, by a hash of its digits and dots).
 #[derive(Debug, Clone, Copy, PartialEq)]
 enum Value {
     Plain(f64),
     Time(u32, u32),
+    Dotted(u64),
 }
 
 /// The facts of `evidence` (a passage, or several, and the question) in comparable form.
 pub(crate) struct Evidence {
     numbers: Vec<f64>,
     times: Vec<(u32, u32)>,
+    dotted: Vec<u64>,
     text: String,
 }
 
 impl Evidence {
     pub(crate) fn of(texts: &[&str]) -> Evidence {
-        let (mut numbers, mut times) = (Vec::new(), Vec::new());
+        let (mut numbers, mut times, mut dotted) = (Vec::new(), Vec::new(), Vec::new());
         let mut text = String::new();
         for t in texts {
-            let n = normalise(t);
+            // A contents line's page number ("3.2 依赖条件 . . . . 17") is where a heading is, not a
+            // figure of the document: the default model answered "the minimum version is 19" from
+            // "6 Example to use mcf2graph . . . 19".
+            let n = without_page_references(&normalise(t));
             for (value, _) in number_values(&n) {
                 match value {
                     Value::Plain(v) => numbers.push(v),
                     Value::Time(h, m) => times.push((h, m)),
+                    Value::Dotted(d) => dotted.push(d),
                 }
             }
             text.push_str(&compact(&n));
             text.push('\n');
         }
-        Evidence { numbers, times, text }
+        Evidence {
+            numbers,
+            times,
+            dotted,
+            text,
+        }
     }
 
     fn has_plain(&self, v: f64) -> bool {
@@ -88,6 +100,7 @@ impl Evidence {
                 self.times.contains(&(h, m))
                     || (self.has_plain(f64::from(h)) && (m == 0 || self.has_plain(f64::from(m))))
             }
+            Value::Dotted(d) => self.dotted.contains(&d),
         }
     }
 
@@ -247,6 +260,29 @@ pub(crate) fn misplaced(sentence: &str, question: &str, passages: &[&str]) -> Ve
     out
 }
 
+/// The statements of `passages` (normalised) that state a figure of `sentence` that the question
+/// does not already hold: where the sentence took its figure from.
+pub(crate) fn statements_stating_figures(sentence: &str, question: &str, passages: &[&str]) -> Vec<String> {
+    let asked = Evidence::of(&[question]);
+    let body = normalise(strip_list_marker(&strip_citations(sentence)));
+    let figures: Vec<Value> = number_values(&body)
+        .into_iter()
+        .map(|(v, _)| v)
+        .filter(|v| !asked.has_value(*v))
+        .collect();
+    if figures.is_empty() {
+        return Vec::new();
+    }
+    passages
+        .iter()
+        .flat_map(|p| topic::statements(&normalise(p)))
+        .filter(|c| {
+            let e = Evidence::of(&[c.as_str()]);
+            figures.iter().any(|v| e.has_value(*v))
+        })
+        .collect()
+}
+
 /// Figures that words cannot place (no source clause with a figure in the same unit shares two
 /// key terms of two characters or more with the sentence), cited from a passage the search ranked below another that states
 /// a different figure in the same unit, and stated by no passage ranked above it. The search's
@@ -375,7 +411,11 @@ fn claims(sentence: &str) -> Vec<Claim> {
         .into_iter()
         .map(|(value, raw)| Claim::Number { value, raw })
         .collect();
-    for raw in quoted_terms(body).into_iter().chain(names(body)) {
+    for raw in quoted_terms(body)
+        .into_iter()
+        .chain(code_spans(body))
+        .chain(names(body))
+    {
         let norm = compact(&normalise(&raw));
         if !norm.is_empty()
             && !out
@@ -435,6 +475,37 @@ fn quoted_terms(text: &str) -> Vec<String> {
         }
     }
     out
+}
+
+/// Inline code (`` `\zihao` ``, `` `pip install cnocr[ort-gpu]` ``): a command, option or identifier
+/// is exact, so it must stand in a source as written (spacing and case aside). The default model
+/// wrote "`\textwidth` 来调整字号" and "the `plot` command with the `Surface` option" from
+/// passages that name neither.
+fn code_spans(text: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut rest = text;
+    while let Some(start) = rest.find('`') {
+        let after = &rest[start + 1..];
+        if after.starts_with('`') {
+            // A fence or a doubled backtick: not inline code.
+            rest = after.trim_start_matches('`');
+            continue;
+        }
+        let Some(end) = after.find('`') else { break };
+        let span = after[..end].trim();
+        if !span.is_empty() && span.chars().count() <= 120 {
+            out.push(span.to_string());
+        }
+        rest = &after[end + 1..];
+    }
+    out
+}
+
+/// Whether a line of code the model wrote stands in `evidence` (spacing and case aside), after
+/// its shell prompt ("$ ").
+pub(crate) fn code_line_supported(line: &str, evidence: &Evidence) -> bool {
+    let code = line.trim().trim_start_matches("$ ").trim_start_matches("> ");
+    evidence.text.contains(&compact(&normalise(code)))
 }
 
 /// Names in Latin script: capitalised words that do not start the sentence (and are not "I"), and
@@ -658,8 +729,128 @@ fn number_values(text: &str) -> Vec<(Value, String)> {
             out.push((Value::Time(h, m), chars[start..i].iter().collect()));
             continue;
         }
+        // "6.1.2" or "1.4.2": a third part makes a section number or a version, one identifier;
+        // read as "6.1" and "2" it supported "最多能拉 2 个人" from a heading "6.1.2 使用 Overleaf".
+        if digits.contains('.')
+            && chars.get(i) == Some(&'.')
+            && chars.get(i + 1).is_some_and(char::is_ascii_digit)
+        {
+            while i < chars.len()
+                && (chars[i].is_ascii_digit()
+                    || (chars[i] == '.' && chars.get(i + 1).is_some_and(char::is_ascii_digit)))
+            {
+                i += 1;
+            }
+            let raw: String = chars[start..i].iter().collect();
+            out.push((Value::Dotted(dotted_key(&raw)), raw));
+            continue;
+        }
         if let Ok(v) = digits.parse::<f64>() {
             out.push((Value::Plain(v), chars[start..i].iter().collect()));
+        }
+    }
+    out
+}
+
+/// The key a dotted identifier is compared by: its parts as numbers ("1.04.2" is "1.4.2").
+fn dotted_key(raw: &str) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    for part in raw.split('.') {
+        part.trim_start_matches('0').hash(&mut hasher);
+    }
+    hasher.finish()
+}
+
+/// Which lines of `text` are entries of a table of contents: those with a leader of dots and a page
+/// number ("6.1 MetaPost souce file . . . . 19"), and, where at least two lines are such, those
+/// that start with a section number and end with a number: a chapter's entry often has no leader
+/// ("6 Example to use mcf2graph 19" above its sections).
+fn contents_entries(text: &str) -> Vec<bool> {
+    let lines: Vec<&str> = text.lines().collect();
+    let led: Vec<bool> = lines.iter().map(|l| leaders_removed(l) != *l).collect();
+    if led.iter().filter(|l| **l).count() < 2 {
+        return led;
+    }
+    lines
+        .iter()
+        .zip(led)
+        .map(|(line, led)| led || numbered_and_paged(line))
+        .collect()
+}
+
+/// "6 Example to use mcf2graph 19", "2.3 Change bond length 7": a section number, words, and a
+/// number at the end.
+fn numbered_and_paged(line: &str) -> bool {
+    let words: Vec<&str> = line.split_whitespace().collect();
+    let section = |w: &str| {
+        !w.is_empty()
+            && w.split('.')
+                .all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_digit()))
+    };
+    words.len() >= 3
+        && section(words[0])
+        && words[words.len() - 1].chars().all(|c| c.is_ascii_digit())
+        && words[1..words.len() - 1]
+            .iter()
+            .any(|w| w.chars().any(char::is_alphabetic))
+}
+
+/// `text` without the page numbers of its table of contents (see [`contents_entries`]).
+fn without_page_references(text: &str) -> String {
+    let entries = contents_entries(text);
+    let mut out: Vec<String> = Vec::with_capacity(entries.len());
+    for (line, entry) in text.lines().zip(entries) {
+        let stripped = leaders_removed(line);
+        out.push(if entry && stripped == line {
+            // A chapter entry without a leader: its last word is the page.
+            line.trim_end()
+                .trim_end_matches(|c: char| c.is_ascii_digit())
+                .to_string()
+        } else {
+            stripped
+        });
+    }
+    let mut joined = out.join("\n");
+    if text.ends_with('\n') {
+        joined.push('\n');
+    }
+    joined
+}
+
+/// `line` without the digits after a leader of four or more dots (". . . .", "....", "……", "····").
+fn leaders_removed(text: &str) -> String {
+    let chars: Vec<char> = text.chars().collect();
+    let mut out = String::with_capacity(text.len());
+    let mut i = 0;
+    while i < chars.len() {
+        let leader = |c: char| matches!(c, '.' | '…' | '·' | '⋯');
+        if !leader(chars[i]) {
+            out.push(chars[i]);
+            i += 1;
+            continue;
+        }
+        // The run of leader characters, single spaces allowed between them.
+        let (start, mut dots) = (i, 0);
+        while i < chars.len()
+            && (leader(chars[i]) || (chars[i] == ' ' && chars.get(i + 1).copied().is_some_and(leader)))
+        {
+            if leader(chars[i]) {
+                dots += if chars[i] == '.' { 1 } else { 2 };
+            }
+            i += 1;
+        }
+        out.extend(&chars[start..i]);
+        if dots >= 4 {
+            let mut j = i;
+            while j < chars.len() && chars[j] == ' ' {
+                j += 1;
+            }
+            let digits = chars[j..].iter().take_while(|c| c.is_ascii_digit()).count();
+            if digits > 0 {
+                out.push(' ');
+                i = j + digits;
+            }
         }
     }
     out
@@ -728,6 +919,53 @@ mod tests {
     }
 
     #[test]
+    fn section_numbers_and_versions_are_one_identifier_not_their_parts() {
+        // Real: the default model answered "最多能拉 2 个人" with "6.1.2使用 Overleaf" in its source.
+        let headings = ["6.1.2使用 Overleaf\n用户通过 ORCID 注册 Overleaf 后便可进入项目。"];
+        assert_eq!(
+            bad("每个项目最多能拉 2 个人一起协作编辑[1]。", &headings),
+            vec!["2"]
+        );
+        assert!(bad("见 6.1.2 节[1]。", &headings).is_empty());
+        let version = ["文件版本号 v1.4.2，发布于2023年。"];
+        assert!(bad("当前版本是 1.4.2[1]。", &version).is_empty());
+        assert_eq!(bad("当前版本是 1.4.3[1]。", &version), vec!["1.4.3"]);
+        assert_eq!(bad("当前版本是 1.4[1]。", &version), vec!["1.4"]);
+        // Two parts stay a decimal number.
+        assert!(bad("利率为 1.4[1]。", &["利率 1.4，期限 2 年。"]).is_empty());
+    }
+
+    #[test]
+    fn the_page_numbers_of_a_contents_list_are_not_figures() {
+        // Real: "The minimum MetaPost version needed to run mcf2graph is 19" from a contents page,
+        // whose entry for chapter 6 has no leader.
+        let contents = [
+            "6 Example to use mcf2graph 19\n6.1 MetaPost souce file . . . . . . . . 19\n6.2 Molecular library file . . . . 20\n参考文献……22",
+        ];
+        assert_eq!(
+            bad(
+                "The minimum MetaPost version needed to run mcf2graph is 19[1].",
+                &contents
+            ),
+            vec!["19"]
+        );
+        assert_eq!(bad("参考文献有 22 篇[1]。", &contents), vec!["22"]);
+        // A figure after a short ellipsis or a decimal point is still a figure.
+        assert!(bad("报销上限为 300 元[1]。", &["报销上限... 300 元。"]).is_empty());
+        assert!(bad("利率为 0.5[1]。", &["利率为 0.5。"]).is_empty());
+        // Without a contents list around it, a numbered line ending in a number is text.
+        assert!(bad(
+            "第 3 步要等 20 分钟[1]。",
+            &["3 步骤说明 20\n等待 20 分钟后继续。"]
+        )
+        .is_empty());
+        assert_eq!(
+            contents_entries("目录\n1 Overview 1\n1.1 Intro . . . . 2\n2.1 Kinds . . . . . 4\nBody text 5"),
+            [false, true, true, true, false]
+        );
+    }
+
+    #[test]
     fn quoted_terms_and_names_must_be_in_the_source() {
         let source = ["公司为员工缴纳六险一金。Contact the IT desk through Teams."];
         assert!(bad("公司缴纳“六险一金”。", &source).is_empty());
@@ -739,6 +977,33 @@ mod tests {
         assert_eq!(bad("You can contact them on Zoom.", &source), vec!["Zoom"]);
         // The first word of a sentence and "I" are not names.
         assert!(bad("Contact the desk, I think.", &source).is_empty());
+    }
+
+    #[test]
+    fn inline_code_must_stand_in_the_source() {
+        // Real (held-out set 5, 2026-12-07): the passage gives \zihao, not \textwidth.
+        let source = ["专业名称太长时，可用 \\zihao{4} 调小字号。安装：pip install cnocr[ort-gpu]"];
+        assert_eq!(
+            bad("可以用 `\\textwidth` 来调整字号[1]。", &source),
+            vec!["\\textwidth"]
+        );
+        assert!(bad("可以用 `\\zihao{4}` 调小字号[1]。", &source).is_empty());
+        assert!(bad("Run `pip install  CNOCR[ort-gpu]`.", &source).is_empty());
+        assert_eq!(
+            bad(
+                "Use the `plot` command with the `Surface` option.",
+                &["\\plot{f(x)}"]
+            ),
+            vec!["Surface"]
+        );
+        // Fences are not inline code.
+        assert!(bad("```bash", &source).is_empty());
+        let e = Evidence::of(&source);
+        assert!(code_line_supported("$ pip install cnocr[ort-gpu]", &e));
+        assert!(!code_line_supported(
+            "mcf2graph -i <smiles_string> -o <output_file>",
+            &e
+        ));
     }
 
     #[test]
