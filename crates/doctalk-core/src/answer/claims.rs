@@ -504,7 +504,13 @@ fn code_spans(text: &str) -> Vec<String> {
 /// Whether a line of code the model wrote stands in `evidence` (spacing and case aside), after
 /// its shell prompt ("$ ").
 pub(crate) fn code_line_supported(line: &str, evidence: &Evidence) -> bool {
-    let code = line.trim().trim_start_matches("$ ").trim_start_matches("> ");
+    // A trailing "..." or full stop is the model's prose, not the command ("initexmf
+    // --update-fndb..." for the source's "initexmf --update-fndb").
+    let code = line
+        .trim()
+        .trim_start_matches("$ ")
+        .trim_start_matches("> ")
+        .trim_end_matches(|c: char| matches!(c, '.' | '…' | ',' | ';' | ':' | '。') || c.is_whitespace());
     evidence.text.contains(&compact(&normalise(code)))
 }
 
@@ -1004,6 +1010,8 @@ mod tests {
             "mcf2graph -i <smiles_string> -o <output_file>",
             &e
         ));
+        // Real (held-out set 3): the model's "..." after a command the source gives.
+        assert!(code_line_supported("pip install cnocr[ort-gpu]...", &e));
     }
 
     #[test]
