@@ -76,20 +76,22 @@ fn a_malformed_config_is_named() {
 }
 
 /// A GGUF with one real tensor and enough metadata to get past the header.
-fn write_small_gguf(path: &Path) {
+/// A GGUF file with `metadata` and one small embedding tensor.
+fn write_gguf(path: &Path, metadata: &[(&str, &gguf_file::Value)]) {
     let t = QTensor::quantize(
         &Tensor::zeros((4, 32), candle_core::DType::F32, &Device::Cpu).unwrap(),
         candle_core::quantized::GgmlDType::F32,
     )
     .unwrap();
-    let arch = gguf_file::Value::String("llama".into());
     let mut file = std::fs::File::create(path).unwrap();
-    gguf_file::write(
-        &mut file,
-        &[("general.architecture", &arch)],
-        &[("token_embd.weight", &t)],
-    )
-    .unwrap();
+    gguf_file::write(&mut file, metadata, &[("token_embd.weight", &t)]).unwrap();
+}
+
+fn write_small_gguf(path: &Path) {
+    write_gguf(
+        path,
+        &[("general.architecture", &gguf_file::Value::String("llama".into()))],
+    );
 }
 
 #[test]
@@ -113,21 +115,12 @@ fn a_truncated_gguf_is_named() {
 fn a_gguf_whose_reader_panics_is_named_as_damaged() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("zero-alignment.gguf");
-    let t = QTensor::quantize(
-        &Tensor::zeros((4, 32), candle_core::DType::F32, &Device::Cpu).unwrap(),
-        candle_core::quantized::GgmlDType::F32,
-    )
-    .unwrap();
     let arch = gguf_file::Value::String("llama".into());
     let alignment = gguf_file::Value::U32(0);
-    let mut file = std::fs::File::create(&path).unwrap();
-    gguf_file::write(
-        &mut file,
+    write_gguf(
+        &path,
         &[("general.architecture", &arch), ("general.alignment", &alignment)],
-        &[("token_embd.weight", &t)],
-    )
-    .unwrap();
-    drop(file);
+    );
     let err = load_err(&path);
     assert!(
         matches!(&err, ModelError::CorruptFile { path: p, .. } if *p == path),
@@ -152,28 +145,19 @@ fn a_file_that_is_not_gguf_is_named() {
 fn an_unknown_architecture_is_reported_with_its_name() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("odd.gguf");
-    let t = QTensor::quantize(
-        &Tensor::zeros((4, 32), candle_core::DType::F32, &Device::Cpu).unwrap(),
-        candle_core::quantized::GgmlDType::F32,
-    )
-    .unwrap();
     let arch = gguf_file::Value::String("mamba".into());
     let tokens = gguf_file::Value::Array(vec![gguf_file::Value::String("a".into())]);
     let merges = gguf_file::Value::Array(vec![]);
     let model = gguf_file::Value::String("gpt2".into());
-    let mut file = std::fs::File::create(&path).unwrap();
-    gguf_file::write(
-        &mut file,
+    write_gguf(
+        &path,
         &[
             ("general.architecture", &arch),
             ("tokenizer.ggml.model", &model),
             ("tokenizer.ggml.tokens", &tokens),
             ("tokenizer.ggml.merges", &merges),
         ],
-        &[("token_embd.weight", &t)],
-    )
-    .unwrap();
-    drop(file);
+    );
     let err = load_err(&path);
     assert!(
         matches!(&err, ModelError::UnsupportedArchitecture { arch, .. } if arch == "mamba"),
