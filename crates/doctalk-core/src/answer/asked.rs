@@ -4,7 +4,7 @@
 //! question. A count asked for and only a duration given is caught here. So is an answer that gives
 //! no figure, version or command at all when the question asks for one ([`wanted`], [`gives`]).
 
-use super::claims::{normalise, number_texts, strip_citations};
+use super::claims::{normalise, number_texts, restated_figures, strip_citations};
 use super::topic;
 
 /// The kinds of figure a question can ask for.
@@ -20,6 +20,8 @@ pub(crate) enum Kind {
     Money,
     /// A score or mark: 分 (not 分钟), points.
     Score,
+    /// How big, in bytes: 兆, MB, GB, "how much disk space".
+    Size,
 }
 
 const DURATION_UNITS_ZH: &[&str] = &[
@@ -47,6 +49,33 @@ const DURATION_UNITS_EN: &[&str] = &[
     "year",
 ];
 const MONEY_UNITS: &[&str] = &["美元", "元", "块", "yuan", "rmb", "dollar", "usd", "$"];
+/// Units of size (after lower-casing): "六百多兆", "1.2 GB", "500m".
+const SIZE_UNITS: &[&str] = &[
+    "兆", "字节", "kb", "mb", "gb", "tb", "kib", "mib", "gib", "tib", "byte", "k", "m", "g",
+];
+/// Asking how big something is: "大概要占多大硬盘空间", "最少需要多少内存", "how much disk space".
+const SIZE_ASKS: &[&str] = &[
+    "多大空间",
+    "多大硬盘",
+    "多大的硬盘",
+    "多大磁盘",
+    "多大内存",
+    "多大的空间",
+    "多少空间",
+    "多少硬盘",
+    "多少磁盘",
+    "多少内存",
+    "占多大",
+    "有多大",
+    "文件多大",
+    "how much space",
+    "how much disk",
+    "how much memory",
+    "how much ram",
+    "how big",
+    "how large is the",
+    "what size",
+];
 
 /// The kind of figure `question` asks for, when it says so plainly.
 pub(crate) fn asked_kind(question: &str) -> Option<Kind> {
@@ -82,6 +111,9 @@ pub(crate) fn asked_kind(question: &str) -> Option<Kind> {
     .any(|p| q.contains(p))
     {
         return Some(Kind::Money);
+    }
+    if SIZE_ASKS.iter().any(|p| q.contains(p)) {
+        return Some(Kind::Size);
     }
     if [
         "多久",
@@ -151,6 +183,8 @@ fn figure_kinds(sentence: &str) -> Vec<(Option<Kind>, String)> {
             Some(Kind::Count)
         } else if (after.starts_with('分') && !after.starts_with("分钟")) || after.starts_with("point") {
             Some(Kind::Score)
+        } else if is_size_unit(after) {
+            Some(Kind::Size)
         } else if DURATION_UNITS_ZH.iter().any(|u| after.starts_with(u))
             || DURATION_UNITS_EN.iter().any(|u| after.starts_with(u))
         {
@@ -161,6 +195,17 @@ fn figure_kinds(sentence: &str) -> Vec<(Option<Kind>, String)> {
         kinds.push((kind, number));
     }
     kinds
+}
+
+/// Whether `after` (what follows a number, lower-cased) opens with a unit of size, after "多"/"余"
+/// ("六百多兆"); a one-letter unit ("500m", "2g") only when no letter follows it ("5 minutes").
+fn is_size_unit(after: &str) -> bool {
+    let after = after.trim_start_matches(['多', '余']).trim_start();
+    SIZE_UNITS.iter().any(|u| {
+        after
+            .strip_prefix(u)
+            .is_some_and(|rest| !u.is_ascii() || !rest.starts_with(|c: char| c.is_ascii_alphabetic()))
+    })
 }
 
 /// Unit words, which say nothing about what a sentence is about.
@@ -216,6 +261,7 @@ impl Wanted {
             Wanted::Figure(Kind::Clock) => "time of day",
             Wanted::Figure(Kind::Money) => "amount of money",
             Wanted::Figure(Kind::Score) => "score",
+            Wanted::Figure(Kind::Size) => "size",
             Wanted::Version => "version",
             Wanted::Command => "command",
             Wanted::Value => "value",
@@ -430,10 +476,25 @@ pub(crate) fn gives(text: &str, wanted: Wanted, question: &str) -> bool {
     match wanted {
         // A score is written with its unit ("80分"); a bare figure may be a count or a duration
         // ("1寸", "2张" of a copied list are not a pass mark).
-        Wanted::Figure(Kind::Score) => figure_kinds(text).iter().any(|(k, _)| *k == Some(Kind::Score)),
-        Wanted::Figure(kind) => figure_kinds(text)
-            .iter()
-            .any(|(k, _)| k.is_none_or(|k| k == kind)),
+        // A figure the question already holds, in its unit, is not the one it asks for ("工作满10年
+        // 不满20年的法定年假有几天？" answered "满10年不满20年").
+        Wanted::Figure(kind) => {
+            let given = figure_kinds(text);
+            let mut restated = restated_figures(text, question);
+            if restated.len() != given.len() {
+                restated = vec![false; given.len()];
+            }
+            given
+                .iter()
+                .zip(restated)
+                .filter(|(_, restated)| !restated)
+                .any(|((k, _), _)| match kind {
+                    // A score or a size is written with its unit ("80分", "600 MB"); a bare figure
+                    // may be a count ("1寸", "2张" of a copied list are not a pass mark).
+                    Kind::Score | Kind::Size => *k == Some(kind),
+                    _ => k.is_none_or(|k| k == kind),
+                })
+        }
         Wanted::Version => {
             let chars: Vec<char> = strip_citations(text).to_lowercase().chars().collect();
             chars.windows(3).any(|w| {
@@ -601,5 +662,43 @@ mod tests {
             ""
         ));
         assert!(gives("培训结束后须通过线上考试（80分及格）。", score, ""));
+        // Held-out sets (2026-12-07): a size asked and none given; a count given back from the
+        // question.
+        let question = "CTeX 套装装 Full 版的话，大概要占多大硬盘空间？";
+        assert_eq!(wanted(question), Some(Wanted::Figure(Kind::Size)));
+        assert!(!gives(
+            "Full 版中包含的是完整的 MiKTeX ，适用于需要很多功能而且有较大硬盘空间的用户[1]。",
+            Wanted::Figure(Kind::Size),
+            question
+        ));
+        assert!(gives(
+            "Full 版安装后大约占六百多兆硬盘空间[1]。",
+            Wanted::Figure(Kind::Size),
+            question
+        ));
+        assert!(gives(
+            "It needs about 1.2 GB of disk space.",
+            Wanted::Figure(Kind::Size),
+            ""
+        ));
+        assert!(!gives("It takes 5 minutes.", Wanted::Figure(Kind::Size), ""));
+        let question =
+            "if my document has 100 mfpic figures and I use metafont instead of metapost, how many files get produced?";
+        let count = Wanted::Figure(Kind::Count);
+        assert!(!gives("You get 100 mfpic figures[1].", count, question));
+        assert!(gives("Metafont produces 4 files[1].", count, question));
+        // The same number in another unit is an answer (labelled set).
+        let question = "工作满10年不满20年的法定年假有几天？";
+        let duration = Wanted::Figure(Kind::Duration);
+        assert!(gives(
+            "累计工作年限法定年假满10年不满20年10天[2]。",
+            duration,
+            question
+        ));
+        assert!(!gives(
+            "工作满10年不满20年的员工享有法定年假[2]。",
+            duration,
+            question
+        ));
     }
 }

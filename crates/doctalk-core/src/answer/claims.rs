@@ -370,6 +370,25 @@ fn source_clauses(passage: &str) -> Vec<SourceClause> {
 /// The figures of normalised `text`, each with the unit written after it: the Han character
 /// ("元", "天") or the Latin word, stemmed ("characters" → "character"); empty when none follows.
 fn figures_with_units(text: &str) -> Vec<(Value, String)> {
+    figures_written(text)
+        .into_iter()
+        .map(|(value, _, unit)| (value, unit))
+        .collect()
+}
+
+/// For each figure of `sentence` in order (as [`number_texts`] lists those of its normalised,
+/// lower-cased text without citations), whether `question` already holds it in the same unit: "10年"
+/// of "工作满10年不满20年的法定年假有几天？" given back, not the "10天" an answer states.
+pub(crate) fn restated_figures(sentence: &str, question: &str) -> Vec<bool> {
+    let asked = figures_with_units(&normalise(question).to_lowercase());
+    figures_written(&normalise(&strip_citations(sentence)).to_lowercase())
+        .into_iter()
+        .map(|(value, _, unit)| asked.iter().any(|(v, u)| *v == value && *u == unit))
+        .collect()
+}
+
+/// [`figures_with_units`], each figure also as written.
+fn figures_written(text: &str) -> Vec<(Value, String, String)> {
     let mut out = Vec::new();
     let mut from = 0;
     for (value, raw) in number_values(text) {
@@ -386,7 +405,7 @@ fn figures_with_units(text: &str) -> Vec<(Value, String)> {
             }
             _ => String::new(),
         };
-        out.push((value, unit));
+        out.push((value, raw, unit));
     }
     out
 }

@@ -759,7 +759,7 @@ impl KnowledgeBase {
                                     cover * 100.0
                                 )
                             } else {
-                                "the model's answer stated nothing (no fact, only citations or a heading)"
+                                "the model's answer stated nothing (no fact: only citations, a heading or the question given back)"
                                     .to_string()
                             });
                         }
