@@ -55,14 +55,7 @@ pub const KNOWN_LLMS: &[LlmSpec] = &[
 /// directory, a checkout's `.models/`). The HuggingFace cache is not searched: these files come from
 /// `scripts/fetch-llm.sh`, not from the hub.
 pub fn find_llm(spec: &LlmSpec, roots: &SearchRoots) -> Result<PathBuf, CatalogError> {
-    let mut searched = Vec::new();
-    if let Some(dir) = &roots.explicit {
-        searched.push(dir.clone());
-    } else {
-        searched.extend(roots.models_dir.iter().map(|r| r.join(spec.name)));
-        searched.extend(roots.data_dir.iter().map(|r| r.join("models").join(spec.name)));
-        searched.extend(roots.repo_local.iter().map(|r| r.join(spec.name)));
-    }
+    let searched = roots.local_dirs(spec.name);
     for dir in &searched {
         let file = dir.join(spec.file);
         if file.is_file() {

@@ -81,6 +81,27 @@ impl SearchRoots {
         self.data_dir = Some(dir.into());
         self
     }
+
+    /// The local directories where the model named `short_name` may be, in the order they are
+    /// searched: the explicit directory alone when one is given (the user's choice; falling back
+    /// elsewhere would hide their mistake), else `<models_dir>/<short_name>`,
+    /// `<data_dir>/models/<short_name>` and `<repo_local>/<short_name>`. Every locator (encoders,
+    /// e5, chat models, the model store) searches these; the HuggingFace cache comes after them
+    /// where a model has a hub layout.
+    pub fn local_dirs(&self, short_name: &str) -> Vec<PathBuf> {
+        if let Some(dir) = &self.explicit {
+            return vec![dir.clone()];
+        }
+        [
+            self.models_dir.clone(),
+            self.data_dir.as_ref().map(|d| d.join("models")),
+            self.repo_local.clone(),
+        ]
+        .into_iter()
+        .flatten()
+        .map(|root| root.join(short_name))
+        .collect()
+    }
 }
 
 /// Walks up from `start` to the first ancestor holding a `.models/` directory.
@@ -122,16 +143,7 @@ pub fn resolve_model_dir(id: &str, roots: &SearchRoots) -> Result<PathBuf> {
         };
     }
 
-    let mut candidates = Vec::new();
-    if let Some(root) = &roots.models_dir {
-        candidates.push(root.join(short));
-    }
-    if let Some(data) = &roots.data_dir {
-        candidates.push(data.join("models").join(short));
-    }
-    if let Some(root) = &roots.repo_local {
-        candidates.push(root.join(short));
-    }
+    let mut candidates = roots.local_dirs(short);
     let hub_repo = roots.hf_hub.as_ref().map(|hub| hub_repo_dir(hub, full_id));
     if let Some(repo) = &hub_repo {
         candidates.extend(hub_snapshots(repo));
@@ -216,6 +228,27 @@ mod tests {
         for f in files {
             fs::write(dir.join(f), b"x").unwrap();
         }
+    }
+
+    #[test]
+    fn local_dirs_keep_the_search_order_and_an_explicit_directory_stands_alone() {
+        let roots = SearchRoots {
+            models_dir: Some("/m".into()),
+            data_dir: Some("/data".into()),
+            repo_local: Some("/repo/.models".into()),
+            hf_hub: Some("/hub".into()),
+            ..SearchRoots::default()
+        };
+        assert_eq!(
+            roots.local_dirs("whisper-base"),
+            [
+                PathBuf::from("/m/whisper-base"),
+                PathBuf::from("/data/models/whisper-base"),
+                PathBuf::from("/repo/.models/whisper-base"),
+            ]
+        );
+        let roots = roots.with_explicit("/mine");
+        assert_eq!(roots.local_dirs("whisper-base"), [PathBuf::from("/mine")]);
     }
 
     #[test]

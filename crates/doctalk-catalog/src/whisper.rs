@@ -35,18 +35,8 @@ pub fn find_whisper(requested: Option<&Path>, roots: &SearchRoots) -> Result<Pat
     if let Some(dir) = store.status(&manifest.short_name)?.installed {
         return Ok(dir);
     }
-    let searched: Vec<PathBuf> = [
-        roots.models_dir.as_ref().map(|r| r.join(&manifest.short_name)),
-        roots
-            .data_dir
-            .as_ref()
-            .map(|d| d.join("models").join(&manifest.short_name)),
-        roots.repo_local.as_ref().map(|r| r.join(&manifest.short_name)),
-        manifest.hub().map(|h| store.hub().repo_dir(&h.repo)),
-    ]
-    .into_iter()
-    .flatten()
-    .collect();
+    let mut searched = roots.local_dirs(&manifest.short_name);
+    searched.extend(manifest.hub().map(|h| store.hub().repo_dir(&h.repo)));
     Err(CatalogError::NotFound {
         id: manifest.short_name.clone(),
         searched,

@@ -134,18 +134,10 @@ impl ModelStore {
         let complete =
             |dir: &Path, files: &[&str]| !files.is_empty() && files.iter().all(|f| dir.join(f).is_file());
         let hub_refs: Vec<&str> = hub_files.iter().map(String::as_str).collect();
-        let local = [
-            self.roots.explicit.clone(),
-            self.roots.models_dir.as_ref().map(|r| r.join(&m.short_name)),
-            self.roots
-                .data_dir
-                .as_ref()
-                .map(|d| d.join("models").join(&m.short_name)),
-            self.roots.repo_local.as_ref().map(|r| r.join(&m.short_name)),
-        ];
-        if let Some(dir) = local
+        if let Some(dir) = self
+            .roots
+            .local_dirs(&m.short_name)
             .into_iter()
-            .flatten()
             .find(|d| complete(d, &registry_files) || complete(d, &hub_refs))
         {
             return Some(dir);

@@ -140,18 +140,7 @@ impl E5Encoder {
     /// checkout's `.models/multilingual-e5-small`, the 4-bit file first, then the HuggingFace
     /// layout; finally the HuggingFace hub cache.
     pub fn from_roots(roots: &SearchRoots, options: E5Options) -> Result<Self> {
-        let candidates: Vec<PathBuf> = match &roots.explicit {
-            Some(dir) => vec![dir.clone()],
-            None => [
-                roots.models_dir.clone(),
-                roots.data_dir.as_ref().map(|d| d.join("models")),
-                roots.repo_local.clone(),
-            ]
-            .into_iter()
-            .flatten()
-            .map(|root| root.join(E5_SHORT_NAME))
-            .collect(),
-        };
+        let candidates = roots.local_dirs(E5_SHORT_NAME);
         for dir in &candidates {
             if dir.join(E5_Q4_FILE).is_file() || has_hf_files(dir) {
                 return Self::load_dir(dir, options);
