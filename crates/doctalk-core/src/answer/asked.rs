@@ -424,10 +424,6 @@ pub(crate) fn wanted(question: &str) -> Option<Wanted> {
     None
 }
 
-/// Whether `text` gives what was `wanted` by `question`: a figure of that kind (a figure without a
-/// unit may be it), a version number ("3.8", "v2.3"), a command line, a value that reads as code and
-/// is not the setting's own name ("chinese_cht" for "rec_lang_type 要填什么"), or words that say what
-/// something is for ("适合…场景", "used for").
 /// "mpost foo.mp", "tlmgr update -self": a lower-case program name opening a line or what follows a
 /// colon or a backtick, then an option or a file name (directly or after one sub-command).
 fn is_command_line(line: &str) -> bool {
@@ -472,10 +468,13 @@ pub(crate) fn is_option_or_file_name(word: &str) -> bool {
     }
 }
 
+/// Whether `text` gives what was `wanted` by `question`: a figure of that kind that the question
+/// does not already hold in its unit (a figure without a unit may be it; a score or a size needs
+/// its unit), a version number ("3.8", "v2.3"), a command line, a value that reads as code and is
+/// not the setting's own name ("chinese_cht" for "rec_lang_type 要填什么"), or words that say what
+/// something is for ("适合…场景", "used for").
 pub(crate) fn gives(text: &str, wanted: Wanted, question: &str) -> bool {
     match wanted {
-        // A score is written with its unit ("80分"); a bare figure may be a count or a duration
-        // ("1寸", "2张" of a copied list are not a pass mark).
         // A figure the question already holds, in its unit, is not the one it asks for ("工作满10年
         // 不满20年的法定年假有几天？" answered "满10年不满20年").
         Wanted::Figure(kind) => {

@@ -339,13 +339,13 @@ impl<'a> SentenceGate<'a> {
     }
 }
 
-/// Leading and trailing whitespace of `s` (kept around a replaced sentence so layout survives).
 /// A blank line or a comment inside a code block (`#`, `//`, `%`): nothing to check.
 fn is_code_comment(line: &str) -> bool {
     let t = line.trim();
     t.is_empty() || t.starts_with('#') || t.starts_with("//") || t.starts_with('%')
 }
 
+/// Leading and trailing whitespace of `s` (kept around a replaced sentence so layout survives).
 fn split_whitespace(s: &str) -> (&str, &str) {
     let start = s.len() - s.trim_start().len();
     let end = s.trim_end().len();
